@@ -1,0 +1,46 @@
+"""Reading request bodies into pydantic models with precise 4xx errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from hub.errors import HubError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validation_details(err: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as ``[{"field": "a.b", "message": …}]``."""
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        for e in err.errors()
+    ]
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Validate ``data`` as ``model``; 422 naming every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        details = validation_details(err)
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise HubError(422, "validation_error", summary, details) from None
+
+
+async def read_json(request: web.Request, model: type[M]) -> M:
+    """Parse a JSON body as ``model``: 415 if not JSON, 400 if malformed, 422 if invalid.
+
+    Requiring ``application/json`` also stops cross-site HTML forms, which cannot send it.
+    """
+    if request.content_type != "application/json":
+        raise HubError(415, "unsupported_media_type", "send the body as application/json")
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise HubError(400, "malformed_json", f"the body is not valid JSON: {err}") from None
+    return validate(model, data)

@@ -1,0 +1,48 @@
+"""The caller's API tokens: list, create (shown once), revoke."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub import appkeys
+from hub.api.bodies import read_json
+from hub.api.responses import json_items, json_model
+from hub.api.schemas import CreatedTokenOut, TokenBody, TokenOut
+from hub.auth.api_tokens import create_token, list_tokens, revoke_token
+from hub.auth.identity import require_user
+from hub.errors import NotFound
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/tokens")
+async def list_(request: web.Request) -> web.Response:
+    """The caller's tokens, newest first."""
+    user = await require_user(request)
+    async with request.app[appkeys.SESSIONS]() as db:
+        rows = await list_tokens(db, user)
+    return json_items([TokenOut.of(row) for row in rows])
+
+
+@routes.post("/api/v1/tokens")
+async def create(request: web.Request) -> web.Response:
+    """Create a token; its plaintext is in this response only."""
+    user = await require_user(request)
+    body = await read_json(request, TokenBody)
+    async with request.app[appkeys.SESSIONS]() as db:
+        plaintext, row = await create_token(db, user, body.name)
+        await db.commit()
+    return json_model(CreatedTokenOut(**TokenOut.of(row).model_dump(), token=plaintext), 201)
+
+
+@routes.delete(r"/api/v1/tokens/{token_id}")
+async def revoke(request: web.Request) -> web.Response:
+    """Revoke one of the caller's tokens."""
+    user = await require_user(request)
+    token_id = request.match_info["token_id"]
+    if not token_id.isdigit():
+        raise NotFound("token")
+    async with request.app[appkeys.SESSIONS]() as db:
+        await revoke_token(db, user, int(token_id))
+        await db.commit()
+    return web.Response(status=204)

@@ -1,0 +1,95 @@
+"""The application factory: wires settings, storage, plugins, HTTP client, API and UI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+from aiohttp import web
+
+from hub import __version__, appkeys
+from hub.api import auth, health, tokens
+from hub.api.middleware import json_errors, request_context
+from hub.auth.throttle import LoginThrottle
+from hub.metrics import Metrics
+from hub.plugin_manager import HubPluginManager, load_plugins
+from hub.settings import Settings, ensure_secret_key
+from hub.store.crypto import ConfigCipher
+from hub.store.engine import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -> web.Application:
+    """Build the hub's aiohttp application.
+
+    ``plugins`` lets tests inject a manager; by default every installed plugin is loaded
+    from the ``hub`` entry points when the app starts.
+    """
+    app = web.Application(
+        middlewares=[request_context, json_errors], client_max_size=settings.max_body_bytes
+    )
+    app[appkeys.SETTINGS] = settings
+    secret = ensure_secret_key(settings)
+    app[appkeys.SECRET_KEY] = secret
+    app[appkeys.CIPHER] = ConfigCipher(secret)
+    app[appkeys.METRICS] = Metrics()
+    app[appkeys.THROTTLE] = LoginThrottle(
+        settings.login_max_failures, settings.login_window_seconds
+    )
+
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_http_client)
+    app.cleanup_ctx.append(_plugin_context(plugins))
+
+    for module in (health, auth, tokens):
+        app.router.add_routes(module.routes)
+
+    from admin_ui import setup_ui  # the UI is a separate package of the same distribution
+
+    setup_ui(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[appkeys.SETTINGS].effective_database_url)
+    app[appkeys.ENGINE] = engine
+    app[appkeys.SESSIONS] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def _http_client(app: web.Application) -> AsyncIterator[None]:
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(20.0, connect=10.0),
+        headers={"User-Agent": f"inbox-hub/{__version__}"},
+        follow_redirects=False,
+    )
+    app[appkeys.HTTP] = client
+    yield
+    await client.aclose()
+
+
+def _plugin_context(
+    injected: HubPluginManager | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def plugins(app: web.Application) -> AsyncIterator[None]:
+        settings = app[appkeys.SETTINGS]
+        manager = injected or load_plugins(
+            autoload=not settings.disable_plugin_autoload,
+            allow=settings.plugins_allow,
+            blocked=settings.plugins_blocked,
+            trace=settings.plugin_trace,
+        )
+        app[appkeys.PLUGINS] = manager
+        broken = [p.name for p in manager.plugins.values() if p.status == "broken"]
+        log.info(
+            "plugins: %d channel types, %d CRM types%s",
+            len(manager.channel_types),
+            len(manager.crm_types),
+            f"; broken: {', '.join(broken)}" if broken else "",
+        )
+        yield
+
+    return plugins

@@ -1,0 +1,63 @@
+"""API tokens for the REST API: hashed at rest, the plaintext shown once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.tokens import hash_secret, new_secret
+from hub.errors import NotFound
+from hub.store.models import ApiToken, User
+from hub.store.types import utcnow
+
+TOKEN_PREFIX = "hub_"  # noqa: S105 - a label, not a secret
+# Writing last_used_at on every request would turn each API read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def create_token(db: AsyncSession, user: User, name: str) -> tuple[str, ApiToken]:
+    """Create a token for ``user``; return the plaintext (shown once) and the row."""
+    plaintext = new_secret(TOKEN_PREFIX)
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_secret(plaintext),
+        prefix=plaintext[: len(TOKEN_PREFIX) + 6],
+    )
+    db.add(row)
+    await db.flush()
+    return plaintext, row
+
+
+async def resolve_token(db: AsyncSession, plaintext: str) -> User | None:
+    """The active user behind an unrevoked token, if any."""
+    row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(plaintext)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = await db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        await db.commit()
+    return user
+
+
+async def list_tokens(db: AsyncSession, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first, revoked ones included."""
+    result = await db.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    )
+    return list(result)
+
+
+async def revoke_token(db: AsyncSession, user: User, token_id: int) -> None:
+    """Revoke one of the user's tokens; 404 when it is not theirs."""
+    row = await db.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()

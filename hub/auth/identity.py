@@ -1,0 +1,109 @@
+"""Who is calling: resolved once per request from a bearer token or the session cookie."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+
+from hub import appkeys
+from hub.auth.api_tokens import resolve_token
+from hub.auth.sessions import COOKIE_NAME, resolve_session
+from hub.errors import HubError
+from hub.store.models import LoginSession, User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The authenticated user and how they proved it."""
+
+    user: User
+    via: Literal["token", "session"]
+    session: LoginSession | None = None
+
+
+IDENTITY = web.RequestKey("identity", Identity)
+RESOLVED = web.RequestKey("identity_resolved", bool)
+
+
+async def identify(request: web.Request) -> Identity | None:
+    """The caller, if authenticated; resolved once per request and then cached.
+
+    A malformed or unknown bearer token is an error (401), not an anonymous caller.
+    """
+    if RESOLVED not in request:
+        identity = await _resolve(request)
+        request[RESOLVED] = True
+        if identity is not None:
+            request[IDENTITY] = identity
+    return request.get(IDENTITY)
+
+
+async def require_user(request: web.Request) -> User:
+    """The authenticated user; 401 when there is none.
+
+    For cookie sessions, writes must carry the session's CSRF token (403 otherwise).
+    Bearer tokens need no CSRF check: a browser never adds them to cross-site requests.
+    """
+    identity = await identify(request)
+    if identity is None:
+        raise HubError(
+            401, "unauthenticated", "log in, or send an API token as 'Authorization: Bearer …'"
+        )
+    if identity.session is not None and request.method not in SAFE_METHODS:
+        await _check_csrf(request, identity.session)
+    return identity.user
+
+
+async def require_role(request: web.Request, *roles: str) -> User:
+    """The authenticated user if their role is one of ``roles``; 403 otherwise."""
+    user = await require_user(request)
+    if user.role not in roles:
+        raise HubError(403, "forbidden", f"this needs the role {' or '.join(roles)}")
+    return user
+
+
+async def _resolve(request: web.Request) -> Identity | None:
+    authorization = request.headers.get("Authorization")
+    sessions = request.app[appkeys.SESSIONS]
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HubError(401, "invalid_token", "use 'Authorization: Bearer <token>'")
+        async with sessions() as db:
+            user = await resolve_token(db, token.strip())
+        if user is None:
+            raise HubError(401, "invalid_token", "the API token is unknown or revoked")
+        return Identity(user, "token")
+    cookie = request.cookies.get(COOKIE_NAME)
+    if cookie:
+        async with sessions() as db:
+            found = await resolve_session(db, cookie)
+        if found is not None:
+            return Identity(found[0], "session", found[1])
+    return None
+
+
+async def _check_csrf(request: web.Request, session: LoginSession) -> None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        form = await request.post()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if sent is None:
+        raise HubError(
+            403, "csrf_missing", f"send the session's CSRF token in the {CSRF_HEADER} header"
+        )
+    if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+        raise HubError(
+            403, "csrf_invalid", "the CSRF token does not match this session; reload the page"
+        )

@@ -1,0 +1,76 @@
+"""The login steps shared by the API and the UI: throttled check, then the session cookie."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub import appkeys
+from hub.auth.accounts import authenticate, normalize_email
+from hub.auth.sessions import COOKIE_NAME, end_session, start_session
+from hub.errors import HubError
+from hub.store.models import LoginSession, User
+
+
+async def check_login(request: web.Request, email: str, password: str) -> User:
+    """The user with these credentials; 401 if wrong, 429 after too many failures.
+
+    Failures count against both the email and the client address.
+    """
+    throttle = request.app[appkeys.THROTTLE]
+    keys = (f"email:{normalize_email(email)}", f"ip:{request.remote}")
+    wait = throttle.retry_after(*keys)
+    if wait > 0:
+        seconds = str(int(wait) + 1)
+        raise HubError(
+            429,
+            "throttled",
+            f"too many failed logins; try again in {seconds} seconds",
+            headers={"Retry-After": seconds},
+        )
+    async with request.app[appkeys.SESSIONS]() as db:
+        user = await authenticate(db, email, password)
+        await db.commit()
+    if user is None:
+        throttle.record_failure(*keys)
+        raise HubError(401, "invalid_credentials", "the email or password is wrong")
+    throttle.reset(*keys)
+    return user
+
+
+async def open_session(request: web.Request, user: User, response: web.StreamResponse) -> str:
+    """Start a session for ``user``, set its cookie on ``response``; return its CSRF token.
+
+    The cookie is HttpOnly (no script reads it), SameSite=Lax (not sent on cross-site
+    writes) and Secure unless the hub is served over plain http (see ``cookie_secure``).
+    """
+    settings = request.app[appkeys.SETTINGS]
+    async with request.app[appkeys.SESSIONS]() as db:
+        cookie, session = await start_session(
+            db,
+            user,
+            days=settings.session_days,
+            ip=request.remote,
+            user_agent=request.headers.get("User-Agent"),
+        )
+        await db.commit()
+    response.set_cookie(
+        COOKIE_NAME,
+        cookie,
+        max_age=settings.session_days * 86400,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="Lax",
+    )
+    return session.csrf_token
+
+
+async def close_session(
+    request: web.Request, session: LoginSession | None, response: web.StreamResponse
+) -> None:
+    """End a session (if any) and clear its cookie."""
+    if session is not None:
+        async with request.app[appkeys.SESSIONS]() as db:
+            await end_session(db, session.id)
+            await db.commit()
+    response.del_cookie(COOKIE_NAME, path="/")

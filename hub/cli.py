@@ -1,0 +1,228 @@
+"""The ``hub`` command: serve, migrate, plugins, users and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.api.bodies import validation_details
+from hub.auth.accounts import NewUser, create_user, find_user_by_email
+from hub.auth.api_tokens import create_token
+from hub.auth.passwords import generate_password
+from hub.auth.setup import issue_setup_token
+from hub.errors import HubError
+from hub.logs import configure_logging
+from hub.plugin_manager import load_plugins
+from hub.settings import Settings, SettingsError, load_settings
+from hub.store import migrate
+from hub.store.engine import create_engine, create_sessionmaker
+
+log = logging.getLogger("hub")
+T = TypeVar("T")
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as err:
+        raise click.ClickException(str(err)) from None
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` on a ready database: SQLite is migrated on the spot, PostgreSQL must be."""
+
+    async def main() -> T:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            if settings.is_sqlite:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                await migrate.upgrade(engine)
+            elif not await migrate.is_current(engine):
+                raise click.ClickException("the database is not migrated: run `hub migrate` first")
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Inbox Hub: one shared inbox for WhatsApp, Telegram, email and custom channels."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default: HUB_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: HUB_PORT or 8080).")
+def serve(host: str | None, port: int | None) -> None:
+    """Start the hub. On the embedded SQLite it migrates the database first."""
+    from hub.app import create_app
+
+    settings = _settings(host=host, port=port)
+
+    async def prepare(engine: AsyncEngine) -> None:
+        async with create_sessionmaker(engine)() as db:
+            token = await issue_setup_token(db)
+        if token:
+            click.echo(
+                f"No users yet. Create the owner account at: {settings.base_url}/setup?token={token}"
+            )
+
+    _run(settings, prepare)
+    log.info("Inbox Hub listening on http://%s:%s", settings.host, settings.port)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log=None,
+        print=None,
+        handle_signals=True,
+    )
+    log.info("Inbox Hub stopped")
+
+
+@main.command(name="migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+
+    async def upgrade() -> str | None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await migrate.upgrade(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    click.echo(f"database at revision {asyncio.run(upgrade())}")
+
+
+@main.group()
+def plugins() -> None:
+    """Installed channel and CRM plugins."""
+
+
+@plugins.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_list(as_json: bool) -> None:
+    """Show each plugin: name, kind, version, distribution, status (and error)."""
+    settings = _settings()
+    manager = load_plugins(
+        autoload=not settings.disable_plugin_autoload,
+        allow=settings.plugins_allow,
+        blocked=settings.plugins_blocked,
+    )
+    rows = [
+        {
+            "name": p.name,
+            "kind": p.kind,
+            "version": p.version,
+            "distribution": p.distribution,
+            "status": p.status,
+            "types": p.channel_types + p.crm_types,
+            "error": p.error,
+        }
+        for p in manager.plugins.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    header = ("NAME", "KIND", "VERSION", "DISTRIBUTION", "STATUS")
+    table = [header] + [
+        (r["name"], r["kind"], r["version"], r["distribution"], r["status"]) for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+    for r in rows:
+        if r["error"]:
+            click.echo(f"{r['name']}: {r['error']}", err=True)
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command(name="create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role", type=click.Choice(["owner", "manager", "agent"]), default="agent", show_default=True
+)
+@click.option(
+    "--visibility", type=click.Choice(["all", "team", "assigned"]), default="all", show_default=True
+)
+def user_create(email: str, name: str, role: str, visibility: str) -> None:
+    """Create a user. A password piped on stdin is used; otherwise one is generated and printed."""
+    given = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read().strip()
+    password = given or generate_password()
+    try:
+        data = NewUser.model_validate(
+            {
+                "email": email,
+                "name": name,
+                "role": role,
+                "visibility": visibility,
+                "password": password,
+            }
+        )
+    except ValidationError as err:
+        problem = validation_details(err)[0]
+        raise click.ClickException(f"{problem['field']}: {problem['message']}") from None
+    settings = _settings()
+
+    async def create(engine: AsyncEngine) -> None:
+        async with create_sessionmaker(engine)() as db:
+            try:
+                await create_user(db, data)
+            except HubError as err:
+                raise click.ClickException(err.message) from None
+            await db.commit()
+
+    _run(settings, create)
+    click.echo(f"created {role} {data.email}")
+    if not given:
+        click.echo(f"password: {password}")
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command(name="create")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
+def token_create(email: str, name: str) -> None:
+    """Create an API token and print only the token, for scripts to capture."""
+    settings = _settings()
+
+    async def create(engine: AsyncEngine) -> str:
+        async with create_sessionmaker(engine)() as db:
+            found = await find_user_by_email(db, email)
+            if found is None or not found.is_active:
+                raise click.ClickException(f"no active user with email {email}")
+            plaintext, _ = await create_token(db, found, name)
+            await db.commit()
+            return plaintext
+
+    click.echo(_run(settings, create))

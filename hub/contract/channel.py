@@ -1,0 +1,119 @@
+"""The base class of every channel plugin: one provider's wire format and transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from hub.contract.models import (
+    InboundEvent,
+    MediaPart,
+    OutboundMessage,
+    WebhookRequest,
+    WebhookResult,
+)
+
+
+class Capabilities(BaseModel):
+    """What a channel can carry; the core and UI check these before sending.
+
+    ``media`` maps a media kind (image, audio, voice, video, document, sticker) to its
+    size limit in bytes. ``window_hours`` is the provider's customer-service window
+    (WhatsApp: 24), ``None`` when free-form messages are always allowed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    media: dict[str, int] = {}
+    reply_to: bool = False
+    typing: bool = False
+    subject: bool = False
+    edit: bool = False
+    templates: bool = False
+    window_hours: int | None = None
+    max_text_length: int | None = None
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What the core hands a channel instance: who it is and how to reach the world.
+
+    ``http`` is the hub's shared outbound HTTP client; plugins use it rather than
+    opening their own, so tests can mock it at the transport layer.
+    """
+
+    channel_id: int
+    webhook_url: str
+    http: httpx.AsyncClient
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """Events fetched by ``poll`` and the cursor to resume from next time."""
+
+    events: list[InboundEvent]
+    cursor: str | None
+
+
+class ChannelType:
+    """A channel plugin. Subclass it, fill the class attributes, implement the methods.
+
+    The core builds one instance per connected channel with its validated ``Config``
+    and a :class:`ChannelContext`. A channel never touches the database: it verifies,
+    translates and transports, and raises the typed errors of ``hub.contract.errors``.
+    """
+
+    name: ClassVar[str]
+    """Unique type name, e.g. ``"whatsapp"``; stored with every channel of this type."""
+    title: ClassVar[str]
+    """Human name shown in the admin UI."""
+    description: ClassVar[str]
+    """One or two sentences for the admin's channel picker."""
+    logo: ClassVar[str]
+    """An SVG document (text); the UI shows it as an image, so it can never run script."""
+    Config: ClassVar[type[BaseModel]]
+    """Credentials and options; the admin form is generated from it."""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, config: BaseModel, context: ChannelContext) -> None:
+        self.config = config
+        self.context = context
+
+    async def connect(self) -> None:
+        """Validate the credentials against the provider and register webhooks.
+
+        Raise ``BadCredentials`` with a message the admin can act on when they fail.
+        """
+
+    async def disconnect(self) -> None:
+        """Undo ``connect`` (e.g. remove the webhook) when disabled or deleted."""
+
+    async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Verify one webhook request and translate it into normalized events.
+
+        Raise ``WebhookRejected`` for unsigned, wrongly signed, stale or malformed input.
+        """
+        raise NotImplementedError(f"{self.name} does not receive webhooks")
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Deliver one outbound message; return the provider's id for it."""
+        raise NotImplementedError(f"{self.name} cannot send")
+
+    async def poll(self, cursor: str | None) -> PollResult:
+        """Fetch new events for channels that pull (IMAP, Telegram long polling)."""
+        raise NotImplementedError(f"{self.name} does not poll")
+
+    async def fetch_media(self, part: MediaPart) -> bytes:
+        """Download the bytes of an inbound media part."""
+        raise NotImplementedError(f"{self.name} cannot fetch media")
+
+    async def send_typing(self, recipient_id: str) -> None:
+        """Show the contact a typing indicator, where the channel supports it."""
+
+    @classmethod
+    def supports(cls, method: str) -> bool:
+        """Whether this type overrides an optional method such as ``poll``."""
+        return getattr(cls, method) is not getattr(ChannelType, method)

@@ -1,0 +1,221 @@
+"""Normalized models exchanged between the core and plugins (pydantic v2, frozen).
+
+A plugin translates a provider's wire format into these models and back; the core never
+sees a provider payload except as the ``raw`` value kept beside the normalized one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    """Base of every normalized model: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- content parts -------------------------------------------------------------------
+
+
+class TextPart(Frozen):
+    """Plain text, as the contact wrote it."""
+
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class MediaPart(Frozen):
+    """An image, audio, video, voice note or document, fetched later via ``fetch_media``."""
+
+    kind: Literal["media"] = "media"
+    media_kind: Literal["image", "audio", "voice", "video", "document", "animation"]
+    provider_media_id: str | None = None
+    url: str | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    caption: str | None = None
+
+
+class LocationPart(Frozen):
+    """A shared location or venue."""
+
+    kind: Literal["location"] = "location"
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class ContactCardPart(Frozen):
+    """A shared contact card (vCard-like)."""
+
+    kind: Literal["contact_card"] = "contact_card"
+    name: str
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+
+
+class StickerPart(Frozen):
+    """A sticker; ``emoji`` is the one the sticker stands for, where known."""
+
+    kind: Literal["sticker"] = "sticker"
+    provider_media_id: str | None = None
+    mime_type: str | None = None
+    emoji: str | None = None
+    animated: bool = False
+
+
+class ReactionPart(Frozen):
+    """A reaction to another message; an empty ``emoji`` removes the reaction."""
+
+    kind: Literal["reaction"] = "reaction"
+    target_external_id: str
+    emoji: str = ""
+
+
+class UnsupportedPart(Frozen):
+    """Content the plugin cannot translate; kept and shown as unsupported, never dropped."""
+
+    kind: Literal["unsupported"] = "unsupported"
+    raw_type: str
+    description: str = ""
+
+
+ContentPart = Annotated[
+    TextPart
+    | MediaPart
+    | LocationPart
+    | ContactCardPart
+    | StickerPart
+    | ReactionPart
+    | UnsupportedPart,
+    Field(discriminator="kind"),
+]
+
+
+# --- inbound -------------------------------------------------------------------------
+
+
+class SenderProfile(Frozen):
+    """What the provider tells about the sender; used to create or update the contact."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    avatar_url: str | None = None
+
+
+class InboundMessage(Frozen):
+    """One message from a contact, normalized.
+
+    ``external_id`` is the provider's id, unique within the channel: the core dedupes
+    on (channel, external_id), so a provider's retry never doubles a message.
+    """
+
+    kind: Literal["message"] = "message"
+    external_id: str = Field(min_length=1)
+    sender_id: str = Field(min_length=1, description="channel-scoped id of the sender")
+    sender: SenderProfile = SenderProfile()
+    timestamp: AwareDatetime
+    thread_key: str | None = None
+    reply_to_external_id: str | None = None
+    subject: str | None = None
+    parts: tuple[ContentPart, ...] = Field(min_length=1)
+    edited: bool = False
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatusUpdate(Frozen):
+    """A delivery status of one of our outbound messages, by its provider id."""
+
+    kind: Literal["status"] = "status"
+    external_id: str = Field(min_length=1)
+    status: Literal["sent", "delivered", "read", "failed"]
+    timestamp: AwareDatetime | None = None
+    reason: str | None = None
+    error_code: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+InboundEvent = Annotated[InboundMessage | StatusUpdate, Field(discriminator="kind")]
+
+
+class WebhookRequest(Frozen):
+    """An HTTP request to ``/webhooks/{channel_id}`` as the plugin sees it: raw bytes."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: bytes
+
+
+class WebhookResponse(Frozen):
+    """A response a plugin wants sent instead of the default acknowledgement.
+
+    Used for handshakes, e.g. WhatsApp's GET ``hub.challenge`` echo.
+    """
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+class WebhookResult(Frozen):
+    """What ``handle_webhook`` returns: the events to store and an optional response."""
+
+    events: tuple[InboundEvent, ...] = ()
+    response: WebhookResponse | None = None
+
+
+# --- outbound ------------------------------------------------------------------------
+
+
+class OutboundAttachment(Frozen):
+    """A file to send, readable by the plugin at ``url`` or from ``path``."""
+
+    filename: str
+    content_type: str
+    size: int
+    url: str | None = None
+    path: str | None = None
+
+
+class OutboundMessage(Frozen):
+    """One agent reply to deliver through a channel.
+
+    ``idempotency_key`` is stable across retries of the same message; plugins pass it
+    to providers that accept one.
+    """
+
+    message_id: int
+    conversation_id: int
+    recipient_id: str
+    idempotency_key: str
+    text: str | None = None
+    subject: str | None = None
+    thread_key: str | None = None
+    reply_to_external_id: str | None = None
+    attachments: tuple[OutboundAttachment, ...] = ()
+    template: dict[str, Any] | None = None
+
+
+# --- CRM -----------------------------------------------------------------------------
+
+
+class CrmRecord(Frozen):
+    """A contact record as a CRM holds it."""
+
+    external_id: str
+    email: str | None = None
+    phone: str | None = None
+    owner_external_id: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    updated_at: datetime | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)

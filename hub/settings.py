@@ -1,0 +1,150 @@
+"""The hub's settings, read from ``HUB_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names it and says what is wrong, in one line."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one hub process.
+
+    Every field is read from the environment as ``HUB_<FIELD>`` (e.g. ``HUB_PORT``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./var"),
+        description="Folder for the SQLite database, media and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file in the data folder."
+    )
+    secret_key: str | None = Field(
+        None,
+        min_length=32,
+        description="Key for sessions and credential encryption; generated into the data folder when not given.",
+    )
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port to listen on.")
+    public_url: str | None = Field(
+        None, description="URL the hub is reached at from outside; webhook URLs are built from it."
+    )
+    bus_url: str = Field(
+        "memory://", description="Realtime event bus: memory://, redis://… or postgresql://…"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    cookie_secure: bool | None = Field(
+        None,
+        description="Mark the session cookie Secure; default: unless public_url is plain http.",
+    )
+    session_days: int = Field(14, ge=1, le=365, description="How long a login session lasts.")
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins per email or address before throttling."
+    )
+    login_window_seconds: int = Field(
+        900, ge=1, description="Window in which failed logins are counted."
+    )
+    disable_plugin_autoload: bool = Field(
+        False, description="Load no plugin from entry points, except those in plugins_allow."
+    )
+    plugins_allow: list[str] = Field(
+        default_factory=list,
+        description="With autoload disabled: entry-point names to load anyway.",
+    )
+    plugins_blocked: list[str] = Field(
+        default_factory=list, description="Entry-point names never to load."
+    )
+    plugin_trace: bool = Field(False, description="Log every hook call and its result.")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    shutdown_timeout: float = Field(
+        10.0, ge=0, description="Seconds to let requests finish on SIGTERM."
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # The async engine needs the asyncpg driver; accept the common spelling.
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql(+asyncpg):// URL")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the hub runs on the embedded SQLite engine."""
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        """Where the hub is reached: ``public_url`` or the address it listens on."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies carry the Secure flag (browsers accept it on localhost)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return not (self.public_url or "").startswith("http://")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ``SettingsError`` naming a bad one."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise SettingsError(f"HUB_{field.upper()}: {first['msg']}") from None
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """Return the secret key, generating it into the data folder (mode 0600) on first start."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two hubs starting together on one data folder must not overwrite each other.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

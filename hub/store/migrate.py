@@ -1,0 +1,55 @@
+"""Run and check Alembic migrations from async code."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the bundled migrations, optionally bound to a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration revision shipped with this hub."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (default: the newest)."""
+    before = await current_revision(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    after = await current_revision(engine)
+    if after != before:
+        log.info("database migrated from %s to %s", before or "empty", after)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at; ``None`` on an empty database."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """Whether the database has every migration this hub ships."""
+    return await current_revision(engine) == head_revision()

@@ -1,0 +1,58 @@
+"""Every table of the hub; importing this module registers them all on ``Base.metadata``."""
+
+from hub.store.models.base import Base
+from hub.store.models.channels import Channel, InboundLogEntry, OutboxItem
+from hub.store.models.contacts import Contact, ContactIdentity
+from hub.store.models.conversations import (
+    Attachment,
+    Comment,
+    Conversation,
+    ConversationEvent,
+    Message,
+)
+from hub.store.models.people import (
+    ROLES,
+    VISIBILITIES,
+    ApiToken,
+    LoginSession,
+    Team,
+    TeamMembership,
+    User,
+)
+from hub.store.models.workspace import (
+    CrmConnection,
+    CrmContactLink,
+    CustomInbox,
+    CustomInboxShare,
+    SetupToken,
+    Snippet,
+    WorkspaceSetting,
+)
+
+__all__ = [
+    "ROLES",
+    "VISIBILITIES",
+    "ApiToken",
+    "Attachment",
+    "Base",
+    "Channel",
+    "Comment",
+    "Contact",
+    "ContactIdentity",
+    "Conversation",
+    "ConversationEvent",
+    "CrmConnection",
+    "CrmContactLink",
+    "CustomInbox",
+    "CustomInboxShare",
+    "InboundLogEntry",
+    "LoginSession",
+    "Message",
+    "OutboxItem",
+    "SetupToken",
+    "Snippet",
+    "Team",
+    "TeamMembership",
+    "User",
+    "WorkspaceSetting",
+]
