@@ -142,12 +142,12 @@ class HubPluginManager:
         impl = getattr(plugin, hook_name, None)
         if impl is None or self.pm.parse_hookimpl_opts(plugin, hook_name) is None:
             return []
+        if inspect.iscoroutinefunction(impl):
+            raise PluginInvalid(f"{hook_name}() must not be async")
         try:
             result = impl()
         except Exception as err:
             raise PluginInvalid(f"{hook_name}() raised {type(err).__name__}: {err}") from err
-        if inspect.isawaitable(result):
-            raise PluginInvalid(f"{hook_name}() must not be async")
         if not isinstance(result, list | tuple):
             raise PluginInvalid(f"{hook_name}() must return a list, got {type(result).__name__}")
         return list(result)

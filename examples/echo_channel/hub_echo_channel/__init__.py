@@ -1,0 +1,1 @@
+"""Echo: a minimal example channel plugin for Inbox Hub."""

@@ -1,0 +1,1 @@
+"""Custom channel for Inbox Hub: any messaging service, over signed HTTP."""

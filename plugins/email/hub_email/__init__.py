@@ -1,0 +1,1 @@
+"""Email (IMAP and SMTP) channel for Inbox Hub."""

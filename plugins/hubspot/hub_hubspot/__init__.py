@@ -1,0 +1,1 @@
+"""HubSpot CRM for Inbox Hub."""

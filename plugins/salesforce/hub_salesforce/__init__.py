@@ -1,0 +1,1 @@
+"""Salesforce CRM for Inbox Hub."""

@@ -1,0 +1,1 @@
+"""WhatsApp Business Cloud API channel for Inbox Hub."""

@@ -1,0 +1,164 @@
+"""Shared fixtures: a migrated database on every engine under test, settings, the app.
+
+Store and API tests take the ``db_url`` fixture and so run once per engine: SQLite
+always, PostgreSQL when ``HUB_TEST_DATABASE_URL`` is set (CI sets it). Each test gets
+an empty, migrated database: SQLite copies a migrated template file; PostgreSQL uses a
+database made for this run and truncates every table after each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.app import create_app
+from hub.auth.accounts import NewUser, create_user
+from hub.settings import Settings
+from hub.store import migrate
+from hub.store.engine import create_engine, create_sessionmaker
+from hub.store.models import Base, User
+
+PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct horse battery"
+
+
+def _asyncpg_url(url: str) -> str:
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
+
+
+async def _pg_admin(sql: str) -> None:
+    assert PG_URL
+    engine = create_engine(_asyncpg_url(PG_URL), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database file, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "hub.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test run, migrated once, dropped at the end."""
+    assert PG_URL
+    name = f"hub_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(_asyncpg_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database, once per engine under test."""
+    if request.param == "sqlite":
+        path = tmp_path / "hub.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_database")
+        yield url
+        asyncio.run(_truncate(url))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings of a hub under test: its own data folder and database."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        secret_key="test-secret-" + "x" * 40,
+        public_url="https://hub.example.test",
+        # The test client, unlike a browser on localhost, never sends Secure cookies
+        # over plain http; test_auth_api checks the default (Secure) separately.
+        cookie_secure=False,
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A session factory on the test database, for arranging and checking state."""
+    engine = create_engine(settings.effective_database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]], settings: Settings
+) -> TestClient[Any, Any]:
+    """A test client of the real app on the test database."""
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def make_user(
+    db: async_sessionmaker[AsyncSession],
+) -> Callable[..., Awaitable[User]]:
+    """Create a user directly in the store; the password is ``PASSWORD`` unless given."""
+
+    async def make(
+        email: str = "agent@example.com",
+        *,
+        name: str = "Alex Agent",
+        role: str = "agent",
+        visibility: str = "all",
+        password: str = PASSWORD,
+        active: bool = True,
+    ) -> User:
+        async with db() as session:
+            data = NewUser.model_validate(
+                {
+                    "email": email,
+                    "name": name,
+                    "role": role,
+                    "visibility": visibility,
+                    "password": password,
+                }
+            )
+            user = await create_user(session, data)
+            user.is_active = active
+            await session.commit()
+            return user
+
+    return make
+
+
+async def log_in(client: TestClient[Any, Any], email: str, password: str = PASSWORD) -> str:
+    """Log in through the API; return the session's CSRF token."""
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    return str(body["csrf_token"])

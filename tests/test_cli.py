@@ -1,0 +1,196 @@
+"""The ``hub`` command line, run as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.auth.accounts import authenticate
+from hub.auth.api_tokens import resolve_token
+from tests.plugin_dists import write_dist
+
+HUB = str(Path(sys.executable).parent / "hub")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def hub(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``hub`` with ``args``; ``env`` is added to a clean copy of the environment."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [HUB, *args],
+        env=full_env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def hub_env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    """Environment pointing ``hub`` at the test database."""
+    return {
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_DATABASE_URL": db_url,
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+
+
+def test_plugins_list_prints_the_six_bundled_plugins() -> None:
+    result = hub("plugins", "list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "KIND", "VERSION", "DISTRIBUTION", "STATUS"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows["whatsapp"] == ["whatsapp", "channel", "0.1.0", "inbox-hub-whatsapp", "ok"]
+    assert rows["hubspot"][1:] == ["crm", "0.1.0", "inbox-hub-hubspot", "ok"]
+    assert {"whatsapp", "telegram", "email", "custom_channel", "hubspot", "salesforce"} <= set(rows)
+
+
+def test_plugins_list_reports_a_broken_plugin_and_still_lists_the_rest(tmp_path: Path) -> None:
+    write_dist(tmp_path, "broken-plugin", "broken_plugin", "import no_such_module\n")
+    result = hub("plugins", "list", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    assert rows["broken_plugin"][-1] == "broken"
+    assert rows["whatsapp"][-1] == "ok"
+    assert "broken_plugin: import failed: ModuleNotFoundError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_the_example_plugin_is_built_installed_and_discovered(tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT / "examples" / "echo_channel"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr
+    result = hub("plugins", "list", "--json", env={"PYTHONPATH": str(target)})
+    assert result.returncode == 0, result.stderr
+    import json
+
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert len(plugins) == 7
+    echo = plugins["echo"]
+    assert (echo["kind"], echo["distribution"], echo["status"], echo["types"]) == (
+        "channel",
+        "hub-echo-channel",
+        "ok",
+        ["echo"],
+    )
+
+
+async def test_user_create_generates_and_prints_a_working_password(
+    hub_env: dict[str, str], db: async_sessionmaker[AsyncSession]
+) -> None:
+    result = hub(
+        "user",
+        "create",
+        "--email",
+        "Ann@Example.com",
+        "--name",
+        "Ann",
+        "--role",
+        "manager",
+        "--visibility",
+        "team",
+        env=hub_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "created manager ann@example.com"
+    password = result.stdout.splitlines()[1].removeprefix("password: ")
+    async with db() as session:
+        user = await authenticate(session, "ann@example.com", password)
+    assert user is not None
+    assert (user.role, user.visibility) == ("manager", "team")
+
+
+async def test_user_create_takes_the_password_from_stdin_and_does_not_print_it(
+    hub_env: dict[str, str], db: async_sessionmaker[AsyncSession]
+) -> None:
+    result = hub(
+        "user",
+        "create",
+        "--email",
+        "bob@example.com",
+        "--name",
+        "Bob",
+        env=hub_env,
+        stdin="my own long password\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "my own long password" not in result.stdout
+    async with db() as session:
+        assert await authenticate(session, "bob@example.com", "my own long password") is not None
+
+
+def test_user_create_refuses_a_bad_email_a_short_password_and_a_taken_email(
+    hub_env: dict[str, str],
+) -> None:
+    bad = hub("user", "create", "--email", "not-an-email", "--name", "X", env=hub_env)
+    assert bad.returncode != 0
+    assert "email:" in bad.stderr and "Traceback" not in bad.stderr
+    short = hub(
+        "user", "create", "--email", "x@example.com", "--name", "X", env=hub_env, stdin="short\n"
+    )
+    assert short.returncode != 0 and "password:" in short.stderr
+    assert (
+        hub("user", "create", "--email", "x@example.com", "--name", "X", env=hub_env).returncode
+        == 0
+    )
+    taken = hub("user", "create", "--email", "X@example.com", "--name", "X", env=hub_env)
+    assert taken.returncode != 0 and "already exists" in taken.stderr
+
+
+async def test_token_create_prints_only_a_working_token(
+    hub_env: dict[str, str], db: async_sessionmaker[AsyncSession]
+) -> None:
+    assert (
+        hub("user", "create", "--email", "bot@example.com", "--name", "Bot", env=hub_env).returncode
+        == 0
+    )
+    result = hub("token", "create", "--email", "bot@example.com", env=hub_env)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout
+    assert token.count("\n") == 1 and token.startswith("hub_")
+    async with db() as session:
+        user = await resolve_token(session, token.strip())
+    assert user is not None and user.email == "bot@example.com"
+
+
+def test_token_create_for_an_unknown_user_fails_clearly(hub_env: dict[str, str]) -> None:
+    result = hub("token", "create", "--email", "ghost@example.com", env=hub_env)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "no active user with email ghost@example.com" in result.stderr
+
+
+def test_migrate_brings_a_fresh_sqlite_database_to_the_head_revision(tmp_path: Path) -> None:
+    result = hub("migrate", env={"HUB_DATA_DIR": str(tmp_path / "fresh")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "database at revision 0001"
+    assert (tmp_path / "fresh" / "hub.db").exists()
