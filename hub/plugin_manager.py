@@ -68,8 +68,8 @@ class HubPluginManager:
         self.allow = set(allow)
         self.blocked = set(blocked)
         self.plugins: dict[str, PluginInfo] = {}
-        self.channel_types: dict[str, type[ChannelType]] = {}
-        self.crm_types: dict[str, type[CrmType]] = {}
+        self.channel_types: dict[str, type[ChannelType[Any]]] = {}
+        self.crm_types: dict[str, type[CrmType[Any]]] = {}
         if trace:
             self.pm.trace.root.setwriter(lambda message: log.debug("hook: %s", message.rstrip()))
             self.pm.enable_tracing()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -91,8 +92,6 @@ def test_the_example_plugin_is_built_installed_and_discovered(tmp_path: Path) ->
     assert build.returncode == 0, build.stderr
     result = hub("plugins", "list", "--json", env={"PYTHONPATH": str(target)})
     assert result.returncode == 0, result.stderr
-    import json
-
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
     assert len(plugins) == 7
     echo = plugins["echo"]
@@ -102,6 +101,25 @@ def test_the_example_plugin_is_built_installed_and_discovered(tmp_path: Path) ->
         "ok",
         ["echo"],
     )
+    # The example's own test suite passes against the installed copy.
+    own_tests = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "examples" / "echo_channel" / "tests"),
+        ],
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
+    assert " passed" in own_tests.stdout
 
 
 async def test_user_create_generates_and_prints_a_working_password(

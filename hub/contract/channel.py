@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +15,8 @@ from hub.contract.models import (
     WebhookRequest,
     WebhookResult,
 )
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
 class Capabilities(BaseModel):
@@ -58,8 +60,11 @@ class PollResult:
     cursor: str | None
 
 
-class ChannelType:
+class ChannelType(Generic[ConfigT]):
     """A channel plugin. Subclass it, fill the class attributes, implement the methods.
+
+    Parametrize it with the Config model (``class Mine(ChannelType[MineConfig])``) so
+    ``self.config`` is typed as that model.
 
     The core builds one instance per connected channel with its validated ``Config``
     and a :class:`ChannelContext`. A channel never touches the database: it verifies,
@@ -78,8 +83,8 @@ class ChannelType:
     """Credentials and options; the admin form is generated from it."""
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, config: BaseModel, context: ChannelContext) -> None:
-        self.config = config
+    def __init__(self, config: ConfigT, context: ChannelContext) -> None:
+        self.config: ConfigT = config
         self.context = context
 
     async def connect(self) -> None:

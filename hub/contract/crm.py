@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from hub.contract.models import CrmRecord, WebhookRequest
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
 class CrmField(BaseModel):
@@ -40,7 +42,7 @@ class CrmChanges:
     cursor: str | None
 
 
-class CrmType:
+class CrmType(Generic[ConfigT]):
     """A CRM plugin. Email and phone are never editable from the inbox.
 
     Like a channel, a CRM never touches the database; the core's sync engine calls it.
@@ -57,8 +59,8 @@ class CrmType:
     Config: ClassVar[type[BaseModel]]
     """Credentials and options; the admin form is generated from it."""
 
-    def __init__(self, config: BaseModel, context: CrmContext) -> None:
-        self.config = config
+    def __init__(self, config: ConfigT, context: CrmContext) -> None:
+        self.config: ConfigT = config
         self.context = context
 
     async def connect(self) -> None:

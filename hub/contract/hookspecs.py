@@ -6,6 +6,8 @@ Every hook here is documented in ``docs/plugins.md`` with its exact signature an
 
 from __future__ import annotations
 
+from typing import Any
+
 import pluggy
 
 from hub.contract.channel import ChannelType
@@ -19,7 +21,7 @@ hookimpl = pluggy.HookimplMarker("hub")
 
 
 @hookspec
-def hub_register_channel_types() -> list[type[ChannelType]]:  # type: ignore[empty-body]
+def hub_register_channel_types() -> list[type[ChannelType[Any]]]:  # type: ignore[empty-body]
     """Return the channel types this plugin provides.
 
     Called once when the plugin manager loads. Each item must be a ``ChannelType``
@@ -29,7 +31,7 @@ def hub_register_channel_types() -> list[type[ChannelType]]:  # type: ignore[emp
 
 
 @hookspec
-def hub_register_crm_types() -> list[type[CrmType]]:  # type: ignore[empty-body]
+def hub_register_crm_types() -> list[type[CrmType[Any]]]:  # type: ignore[empty-body]
     """Return the CRM types this plugin provides.
 
     Same rules as ``hub_register_channel_types``, for ``CrmType`` subclasses.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import (
     ChannelType,
@@ -31,7 +32,7 @@ class EchoPayload(BaseModel):
     text: str = Field(min_length=1)
 
 
-class EchoChannel(ChannelType):
+class EchoChannel(ChannelType[EchoConfig]):
     """A channel that takes plain JSON messages and pretends to deliver replies."""
 
     name = "echo"
@@ -68,6 +69,6 @@ class EchoChannel(ChannelType):
 
 
 @hookimpl
-def hub_register_channel_types() -> list[type[ChannelType]]:
+def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
     """Register the echo channel type."""
     return [EchoChannel]

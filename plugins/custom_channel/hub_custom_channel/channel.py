@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import Capabilities, ChannelType, hookimpl
 
@@ -12,7 +13,7 @@ from hub_custom_channel.config import CustomChannelConfig
 _ATTACHMENT_LIMIT = 25_000_000
 
 
-class CustomChannel(ChannelType):
+class CustomChannel(ChannelType[CustomChannelConfig]):
     """Any messaging service you run, connected to the hub over signed HTTP."""
 
     name = "custom_channel"
@@ -37,6 +38,6 @@ class CustomChannel(ChannelType):
 
 
 @hookimpl
-def hub_register_channel_types() -> list[type[ChannelType]]:
+def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
     """Register the custom channel type."""
     return [CustomChannel]

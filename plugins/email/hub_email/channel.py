@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import Capabilities, ChannelType, hookimpl
 
@@ -13,7 +14,7 @@ from hub_email.config import EmailConfig
 _ATTACHMENT_LIMIT = 25_000_000 * 3 // 4
 
 
-class EmailChannel(ChannelType):
+class EmailChannel(ChannelType[EmailConfig]):
     """One mailbox: mail read over IMAP becomes conversations, replies go out over SMTP."""
 
     name = "email"
@@ -36,6 +37,6 @@ class EmailChannel(ChannelType):
 
 
 @hookimpl
-def hub_register_channel_types() -> list[type[ChannelType]]:
+def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
     """Register the email channel type."""
     return [EmailChannel]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import CrmField, CrmType, hookimpl
 
@@ -38,7 +39,7 @@ STANDARD_FIELDS = (
 )
 
 
-class HubSpotCrm(CrmType):
+class HubSpotCrm(CrmType[HubSpotConfig]):
     """A HubSpot account whose contacts the inbox reads, creates and updates."""
 
     name = "hubspot"
@@ -56,6 +57,6 @@ class HubSpotCrm(CrmType):
 
 
 @hookimpl
-def hub_register_crm_types() -> list[type[CrmType]]:
+def hub_register_crm_types() -> list[type[CrmType[Any]]]:
     """Register the HubSpot CRM type."""
     return [HubSpotCrm]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import CrmField, CrmType, hookimpl
 
@@ -29,7 +30,7 @@ STANDARD_FIELDS = (
 )
 
 
-class SalesforceCrm(CrmType):
+class SalesforceCrm(CrmType[SalesforceConfig]):
     """A Salesforce org whose Contacts the inbox reads, creates and updates."""
 
     name = "salesforce"
@@ -47,6 +48,6 @@ class SalesforceCrm(CrmType):
 
 
 @hookimpl
-def hub_register_crm_types() -> list[type[CrmType]]:
+def hub_register_crm_types() -> list[type[CrmType[Any]]]:
     """Register the Salesforce CRM type."""
     return [SalesforceCrm]

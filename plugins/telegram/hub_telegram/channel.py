@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import Capabilities, ChannelType, hookimpl
 
@@ -12,7 +13,7 @@ from hub_telegram.config import TelegramConfig
 _MB = 1_000_000
 
 
-class TelegramChannel(ChannelType):
+class TelegramChannel(ChannelType[TelegramConfig]):
     """One Telegram bot: private chats (and optionally channel posts) with its users."""
 
     name = "telegram"
@@ -41,6 +42,6 @@ class TelegramChannel(ChannelType):
 
 
 @hookimpl
-def hub_register_channel_types() -> list[type[ChannelType]]:
+def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
     """Register the Telegram channel type."""
     return [TelegramChannel]

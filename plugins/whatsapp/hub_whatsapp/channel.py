@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from hub.contract import Capabilities, ChannelType, hookimpl
 
@@ -12,7 +13,7 @@ from hub_whatsapp.config import WhatsAppConfig
 _MB = 1_000_000
 
 
-class WhatsAppChannel(ChannelType):
+class WhatsAppChannel(ChannelType[WhatsAppConfig]):
     """A WhatsApp Business phone number, reached through Meta's Cloud API."""
 
     name = "whatsapp"
@@ -43,6 +44,6 @@ class WhatsAppChannel(ChannelType):
 
 
 @hookimpl
-def hub_register_channel_types() -> list[type[ChannelType]]:
+def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
     """Register the WhatsApp channel type."""
     return [WhatsAppChannel]
