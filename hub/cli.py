@@ -22,7 +22,7 @@ from hub.auth.setup import issue_setup_token
 from hub.errors import HubError
 from hub.logs import configure_logging
 from hub.plugin_manager import load_plugins
-from hub.settings import Settings, SettingsError, load_settings
+from hub.settings import Settings, SettingsError, ensure_data_dir, load_settings
 from hub.store import migrate
 from hub.store.engine import create_engine, create_sessionmaker
 
@@ -46,7 +46,7 @@ def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         engine = create_engine(settings.effective_database_url)
         try:
             if settings.is_sqlite:
-                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                ensure_data_dir(settings)
                 await migrate.upgrade(engine)
             elif not await migrate.is_current(engine):
                 raise click.ClickException("the database is not migrated: run `hub migrate` first")
@@ -107,7 +107,7 @@ def migrate_command() -> None:
             await engine.dispose()
 
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_data_dir(settings)
     click.echo(f"database at revision {asyncio.run(upgrade())}")
 
 

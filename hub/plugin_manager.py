@@ -71,7 +71,7 @@ class HubPluginManager:
         self.channel_types: dict[str, type[ChannelType[Any]]] = {}
         self.crm_types: dict[str, type[CrmType[Any]]] = {}
         if trace:
-            self.pm.trace.root.setwriter(lambda message: log.debug("hook: %s", message.rstrip()))
+            self.pm.trace.root.setwriter(lambda message: log.info("hook: %s", message.rstrip()))
             self.pm.enable_tracing()
 
     # --- loading -----------------------------------------------------------------------

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+BUS_SCHEMES = ("memory://", "redis://", "rediss://", "postgresql://")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names, not a bind
 
 
 class SettingsError(Exception):
@@ -35,7 +39,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None,
         min_length=32,
-        description="Key for sessions and credential encryption; generated into the data folder when not given.",
+        description="Key that encrypts channel and CRM credentials at rest; generated into the data folder when not given.",
     )
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=1, le=65535, description="Port to listen on.")
@@ -49,7 +53,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     cookie_secure: bool | None = Field(
         None,
-        description="Mark the session cookie Secure; default: unless public_url is plain http.",
+        description="Mark the session cookie Secure; default: when public_url is https, or, "
+        "without public_url, when the hub listens on a loopback address only.",
     )
     session_days: int = Field(14, ge=1, le=365, description="How long a login session lasts.")
     login_max_failures: int = Field(
@@ -83,6 +88,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
 
+    @field_validator("bus_url")
+    @classmethod
+    def _bus_url_is_supported(cls, value: str) -> str:
+        if not value.startswith(BUS_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(BUS_SCHEMES)}")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url_is_supported(cls, value: str | None) -> str | None:
@@ -110,25 +122,53 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         """Where the hub is reached: ``public_url`` or the address it listens on."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        if self.public_url:
+            return self.public_url
+        host = "localhost" if self.host in WILDCARD_HOSTS else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def listens_on_loopback(self) -> bool:
+        """Whether only this machine can reach the hub."""
+        return self.host in ("localhost", "::1") or self.host.startswith("127.")
 
     @property
     def secure_cookies(self) -> bool:
         """Whether cookies carry the Secure flag (browsers accept it on localhost)."""
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return not (self.public_url or "").startswith("http://")
+        if self.public_url:
+            return self.public_url.startswith("https://")
+        # Browsers accept Secure cookies from http://localhost, but not from a LAN address
+        # over plain http, where a Secure cookie would silently make login impossible.
+        return self.listens_on_loopback
 
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment; raise ``SettingsError`` naming a bad one."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
+    except PydanticSettingsError as err:
+        # Raised before validation, e.g. a list setting that is not a JSON array.
+        raise SettingsError(_name_setting(str(err))) from None
     except ValidationError as err:
         first = err.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
         raise SettingsError(f"HUB_{field.upper()}: {first['msg']}") from None
     return settings
+
+
+def _name_setting(message: str) -> str:
+    """pydantic-settings says 'error parsing value for field "x" from source …'."""
+    match = re.search(r'field "(\w+)"', message)
+    if match is None:
+        return message
+    return f'HUB_{match.group(1).upper()}: cannot be parsed (lists are JSON arrays, e.g. ["a"])'
+
+
+def ensure_data_dir(settings: Settings) -> None:
+    """Create the data folder, readable by this user only: it holds the database and key."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def ensure_secret_key(settings: Settings) -> str:
@@ -138,7 +178,7 @@ def ensure_secret_key(settings: Settings) -> str:
     path = settings.data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_data_dir(settings)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two hubs starting together on one data folder must not overwrite each other.
     try:

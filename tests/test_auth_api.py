@@ -270,3 +270,25 @@ async def test_setup_creates_the_owner_once_and_logs_them_in(
     assert again.status == 403
     async with db() as session:
         assert await issue_setup_token(session) is None  # users exist: no new link
+
+
+async def test_a_successful_login_does_not_clear_the_failures_of_the_address(
+    client: Client, make_user: MakeUser
+) -> None:
+    await make_user("ann@example.com")
+    await make_user("mallory@example.com")
+    for i in range(4):
+        response = await client.post(
+            "/api/v1/auth/login", json={"email": f"victim{i}@example.com", "password": "guess"}
+        )
+        assert response.status == 401
+    # Mallory logs into her own account, then tries one more guess on someone else's.
+    await log_in(client, "mallory@example.com")
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "ann@example.com", "password": "guess"}
+    )
+    assert response.status == 401
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}
+    )
+    assert response.status == 429

@@ -34,7 +34,9 @@ async def readyz(request: web.Request) -> web.Response:
         current = await migrate.current_revision(engine)
         head = migrate.head_revision()
         checks["migrations"] = (
-            "ok" if current == head else f"at {current}, expected {head}: run `hub migrate`"
+            "ok"
+            if current == head
+            else f"at revision {current or 'none'}, this hub needs {head}: run `hub migrate`"
         )
     except (SQLAlchemyError, OSError) as err:
         log.warning("readiness check failed: %s", err)

@@ -33,7 +33,9 @@ async def check_login(request: web.Request, email: str, password: str) -> User:
     if user is None:
         throttle.record_failure(*keys)
         raise HubError(401, "invalid_credentials", "the email or password is wrong")
-    throttle.reset(*keys)
+    # Only the account's count is forgiven: resetting the address's count too would let
+    # anyone with one valid account keep guessing other accounts' passwords.
+    throttle.reset(keys[0])
     return user
 
 

@@ -18,6 +18,8 @@ async def start_session(
     db: AsyncSession, user: User, *, days: int, ip: str | None, user_agent: str | None
 ) -> tuple[str, LoginSession]:
     """Create a session for ``user``; return the cookie value (shown once) and the row."""
+    # Housekeeping on the write path that logins already take: expired rows go.
+    await db.execute(delete(LoginSession).where(LoginSession.expires_at <= utcnow()))
     cookie = new_secret()
     row = LoginSession(
         token_hash=hash_secret(cookie),
