@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -9,16 +10,25 @@ import httpx
 from aiohttp import web
 
 from hub import __version__, appkeys
-from hub.api import auth, health, tokens
+from hub.api import auth, conversations, health, tokens
 from hub.api.middleware import json_errors, request_context
+from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
+from hub.inbox.jobs import run_periodically, wake_snoozes
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager, load_plugins
+from hub.realtime.bus import create_bus
 from hub.settings import Settings, ensure_secret_key
 from hub.store.crypto import ConfigCipher
 from hub.store.engine import create_engine, create_sessionmaker
 
 log = logging.getLogger(__name__)
+API_MODULES = (auth, tokens, conversations)
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 description of ``/api/v1``."""
+    return web.json_response(request.app[appkeys.OPENAPI])
 
 
 def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -> web.Application:
@@ -42,9 +52,15 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_plugin_context(plugins))
+    app.cleanup_ctx.append(_realtime)
+    app.cleanup_ctx.append(_workers)
 
-    for module in (health, auth, tokens):
-        app.router.add_routes(module.routes)
+    app.router.add_routes(health.routes)
+    endpoints = [endpoint for module in API_MODULES for endpoint in module.api.endpoints]
+    for module in API_MODULES:
+        module.api.add_to(app.router)
+    app[appkeys.OPENAPI] = build_openapi(endpoints)
+    app.router.add_get("/api/openapi.json", openapi_document)
 
     from admin_ui import setup_ui  # the UI is a separate package of the same distribution
 
@@ -69,6 +85,26 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.HTTP] = client
     yield
     await client.aclose()
+
+
+async def _realtime(app: web.Application) -> AsyncIterator[None]:
+    bus = create_bus(app[appkeys.SETTINGS].bus_url)
+    await bus.start()
+    app[appkeys.BUS] = bus
+    yield
+    await bus.stop()
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    tasks = [
+        asyncio.create_task(
+            run_periodically(wake_snoozes, app, every=app[appkeys.SETTINGS].snooze_check_seconds)
+        )
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _plugin_context(

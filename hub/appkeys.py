@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hub.auth.throttle import LoginThrottle
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager
+from hub.realtime.bus import EventBus
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher
 
@@ -21,3 +22,5 @@ HTTP = web.AppKey("http", httpx.AsyncClient)
 CIPHER = web.AppKey("cipher", ConfigCipher)
 METRICS = web.AppKey("metrics", Metrics)
 THROTTLE = web.AppKey("throttle", LoginThrottle)
+OPENAPI = web.AppKey("openapi", dict)
+BUS = web.AppKey("bus", EventBus)

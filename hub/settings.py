@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    snooze_check_seconds: float = Field(
+        15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
+    )
     shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds to let requests finish on SIGTERM."
     )

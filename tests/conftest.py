@@ -24,10 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
 from hub.auth.accounts import NewUser, create_user
+from hub.auth.api_tokens import create_token
 from hub.settings import Settings
 from hub.store import migrate
 from hub.store.engine import create_engine, create_sessionmaker
 from hub.store.models import Base, User
+from tests.factories import Factory
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -162,3 +164,25 @@ async def log_in(client: TestClient[Any, Any], email: str, password: str = PASSW
     assert response.status == 200, await response.text()
     body = await response.json()
     return str(body["csrf_token"])
+
+
+@pytest.fixture
+def factory(db: async_sessionmaker[AsyncSession]) -> Factory:
+    """Builds teams, channels, contacts, conversations and messages in the test database."""
+    return Factory(db)
+
+
+@pytest.fixture
+def user_token(
+    db: async_sessionmaker[AsyncSession], make_user: Callable[..., Awaitable[User]]
+) -> Callable[..., Awaitable[tuple[User, dict[str, str]]]]:
+    """Create a user and an API token; return the user and its ``Authorization`` header."""
+
+    async def make(email: str, **kwargs: Any) -> tuple[User, dict[str, str]]:
+        user = await make_user(email, **kwargs)
+        async with db() as session:
+            token, _ = await create_token(session, user, "test")
+            await session.commit()
+        return user, {"Authorization": f"Bearer {token}"}
+
+    return make

@@ -6,13 +6,14 @@ from aiohttp import web
 
 from hub import appkeys
 from hub.api.bodies import read_json
+from hub.api.routing import ApiRoutes
 from hub.api.schemas import LoginBody, MeOut, SetupBody, UserOut
 from hub.auth.identity import identify, require_user
 from hub.auth.login import check_login, close_session, open_session
 from hub.auth.setup import complete_setup
 from hub.store.models import User
 
-routes = web.RouteTableDef()
+api = ApiRoutes("auth")
 
 
 async def _session_response(request: web.Request, user: User, status: int) -> web.Response:
@@ -23,7 +24,7 @@ async def _session_response(request: web.Request, user: User, status: int) -> we
     return response
 
 
-@routes.post("/api/v1/auth/login")
+@api.post("/api/v1/auth/login", body=LoginBody, response=MeOut, auth=False, errors=(401, 429))
 async def login(request: web.Request) -> web.Response:
     """Check email and password and set the session cookie; the body carries the CSRF token."""
     body = await read_json(request, LoginBody)
@@ -31,7 +32,7 @@ async def login(request: web.Request) -> web.Response:
     return await _session_response(request, user, 200)
 
 
-@routes.post("/api/v1/auth/logout")
+@api.post("/api/v1/auth/logout", status=204, errors=(403,))
 async def logout(request: web.Request) -> web.Response:
     """End the cookie session. A bearer token stays valid: revoke it instead."""
     await require_user(request)
@@ -41,7 +42,7 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
-@routes.get("/api/v1/me")
+@api.get("/api/v1/me", response=MeOut)
 async def me(request: web.Request) -> web.Response:
     """The caller, with ``id``, ``role`` and ``visibility``."""
     user = await require_user(request)
@@ -52,7 +53,9 @@ async def me(request: web.Request) -> web.Response:
     return web.Response(text=body.model_dump_json(), content_type="application/json")
 
 
-@routes.post("/api/v1/setup")
+@api.post(
+    "/api/v1/setup", body=SetupBody, response=MeOut, status=201, auth=False, errors=(403, 409)
+)
 async def setup(request: web.Request) -> web.Response:
     """Create the owner account with the one-time link's token, and log them in."""
     body = await read_json(request, SetupBody)

@@ -44,3 +44,11 @@ async def read_json(request: web.Request, model: type[M]) -> M:
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise HubError(400, "malformed_json", f"the body is not valid JSON: {err}") from None
     return validate(model, data)
+
+
+def read_query(request: web.Request, model: type[M]) -> M:
+    """Validate the query string as ``model``; 422 naming every bad parameter.
+
+    A parameter given twice keeps its last value, as most frameworks do.
+    """
+    return validate(model, dict(request.query))

@@ -7,15 +7,16 @@ from aiohttp import web
 from hub import appkeys
 from hub.api.bodies import read_json
 from hub.api.responses import json_items, json_model
+from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas import CreatedTokenOut, TokenBody, TokenOut
 from hub.auth.api_tokens import create_token, list_tokens, revoke_token
 from hub.auth.identity import require_user
 from hub.errors import NotFound
 
-routes = web.RouteTableDef()
+api = ApiRoutes("tokens")
 
 
-@routes.get("/api/v1/tokens")
+@api.get("/api/v1/tokens", response=Page[TokenOut])
 async def list_(request: web.Request) -> web.Response:
     """The caller's tokens, newest first."""
     user = await require_user(request)
@@ -24,7 +25,7 @@ async def list_(request: web.Request) -> web.Response:
     return json_items([TokenOut.of(row) for row in rows])
 
 
-@routes.post("/api/v1/tokens")
+@api.post("/api/v1/tokens", body=TokenBody, response=CreatedTokenOut, status=201)
 async def create(request: web.Request) -> web.Response:
     """Create a token; its plaintext is in this response only."""
     user = await require_user(request)
@@ -35,7 +36,7 @@ async def create(request: web.Request) -> web.Response:
     return json_model(CreatedTokenOut(**TokenOut.of(row).model_dump(), token=plaintext), 201)
 
 
-@routes.delete(r"/api/v1/tokens/{token_id}")
+@api.delete("/api/v1/tokens/{token_id}", status=204)
 async def revoke(request: web.Request) -> web.Response:
     """Revoke one of the caller's tokens."""
     user = await require_user(request)

@@ -17,6 +17,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether autogenerate compares this object: not the full-text search ones (FTS5
+    tables and triggers, GIN expression indexes), which migrations make by hand."""
+    return not (name and "_fts" in name)
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at the bundled migrations, optionally bound to a connection."""
     config = Config()

@@ -8,6 +8,7 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
+from hub.store.migrate import include_name
 from hub.store.models import Base
 
 target_metadata = Base.metadata
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,6 +9,7 @@ from hub.store.models.conversations import (
     Conversation,
     ConversationEvent,
     Message,
+    Notification,
 )
 from hub.store.models.people import (
     ROLES,
@@ -48,6 +49,7 @@ __all__ = [
     "InboundLogEntry",
     "LoginSession",
     "Message",
+    "Notification",
     "OutboxItem",
     "SetupToken",
     "Snippet",

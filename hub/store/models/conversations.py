@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models.base import Base, Timestamped
@@ -24,6 +24,16 @@ class Conversation(Timestamped, Base):
         Index("ix_conversations_contact_channel_status", "contact_id", "channel_id", "status"),
         Index("ix_conversations_channel_thread", "channel_id", "thread_key"),
         Index("ix_conversations_snoozed_until", "snoozed_until"),
+        Index("ix_conversations_status_changed", "status", "status_changed_at"),
+        # Covers the sidebar counts: index-only scans, no table lookups.
+        Index(
+            "ix_conversations_counts",
+            "status",
+            "contact_blocked",
+            "assignee_id",
+            "team_id",
+            "unread_count",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -35,6 +45,11 @@ class Conversation(Timestamped, Base):
     thread_key: Mapped[str | None] = mapped_column(String(300))
     subject: Mapped[str | None] = mapped_column(String(1000))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # When the conversation entered its current status: sorts "longest/shortest open"
+    # on the Open tab, and time closed or snoozed on those tabs.
+    status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # A copy of the contact's flag: every view filters on it, so no view needs a join.
+    contact_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closing_note: Mapped[str | None] = mapped_column(Text)
     snoozed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -101,6 +116,7 @@ class Attachment(Base):
     comment_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="CASCADE"), index=True
     )
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     sha256: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(500))
     content_type: Mapped[str] = mapped_column(String(200))
@@ -122,3 +138,20 @@ class ConversationEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """Something a user should look at: a mention, a conversation back from snooze, …"""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(50))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

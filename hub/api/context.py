@@ -1,0 +1,52 @@
+"""What handlers need from a request: the caller as a viewer, a unit of work, path ids."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hub import appkeys
+from hub.auth.identity import require_user
+from hub.errors import NotFound
+from hub.inbox.visibility import Viewer
+from hub.inbox.work import Work, unit_of_work
+from hub.store.models import User
+
+
+async def current_viewer(request: web.Request) -> Viewer:
+    """The authenticated caller (401 otherwise), as visibility sees them."""
+    return Viewer.of(await require_user(request))
+
+
+async def current_admin(request: web.Request) -> Viewer:
+    """The caller if an owner or manager; 403 otherwise."""
+    viewer = await current_viewer(request)
+    if not viewer.is_admin:
+        from hub.errors import Forbidden
+
+        raise Forbidden("this needs the role owner or manager")
+    return viewer
+
+
+def work(request: web.Request) -> AbstractAsyncContextManager[Work]:
+    """A unit of work: one transaction; its realtime events go out after commit."""
+    return unit_of_work(request.app[appkeys.SESSIONS], request.app[appkeys.BUS])
+
+
+def path_id(request: web.Request, name: str, what: str) -> int:
+    """An integer id from the path; 404 (not 400) for anything else, like a missing one."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(what)
+    return int(raw)
+
+
+async def load_user(request: web.Request, user_id: int) -> User | None:
+    """A user with their teams loaded."""
+    async with request.app[appkeys.SESSIONS]() as db:
+        return await db.scalar(
+            select(User).where(User.id == user_id).options(selectinload(User.teams))
+        )

@@ -1,0 +1,135 @@
+"""Conversations: list a view, fetch one, change its state, and the sidebar counts."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from hub.api.bodies import read_json, read_query
+from hub.api.context import current_viewer, path_id, work
+from hub.api.responses import json_items, json_model
+from hub.api.routing import ApiRoutes, Page
+from hub.api.schemas.conversations import (
+    AssignBody,
+    CloseBody,
+    ConversationOut,
+    ConversationQuery,
+    CountsOut,
+    SnoozeBody,
+    ViewCountOut,
+)
+from hub.inbox import conversations
+from hub.inbox.views import View, inbox_counts, list_conversations
+from hub.inbox.visibility import Viewer
+from hub.inbox.work import Work
+from hub.store.models import Contact, Conversation
+
+api = ApiRoutes("conversations")
+ITEM = "/api/v1/conversations/{conversation_id}"
+
+
+async def _out(w: Work, conversation: Conversation) -> ConversationOut:
+    name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
+    return ConversationOut.of(conversation, name or "")
+
+
+@api.get(
+    "/api/v1/conversations", query=ConversationQuery, response=Page[ConversationOut], errors=(403,)
+)
+async def list_(request: web.Request) -> web.Response:
+    """List the conversations of a view, one page at a time.
+
+    Views a caller does not have answer 403; a team or custom inbox that does not exist
+    (or is not shared with the caller) answers 404.
+    """
+    viewer = await current_viewer(request)
+    query = read_query(request, ConversationQuery)
+    view = View.parse(query.view)
+    async with work(request) as w:
+        rows, next_cursor = await list_conversations(
+            w.db,
+            viewer,
+            view=view,
+            status=query.status,
+            sort=query.sort,
+            unanswered=query.unanswered,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    return json_items([ConversationOut.of_row(row) for row in rows], next_cursor)
+
+
+@api.get(ITEM, response=ConversationOut)
+async def get(request: web.Request) -> web.Response:
+    """One conversation (404 when it does not exist or is hidden from the caller)."""
+    viewer = await current_viewer(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    async with work(request) as w:
+        conversation = await conversations.get_visible(w, viewer, conversation_id)
+        out = await _out(w, conversation)
+    return json_model(out)
+
+
+async def _act(request: web.Request, action: str, viewer: Viewer, **kwargs: object) -> web.Response:
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    async with work(request) as w:
+        conversation = await getattr(conversations, action)(w, viewer, conversation_id, **kwargs)
+        out = await _out(w, conversation)
+    return json_model(out)
+
+
+@api.post(f"{ITEM}/assign", body=AssignBody, response=ConversationOut)
+async def assign(request: web.Request) -> web.Response:
+    """Assign to a user and/or a team (the user must be in the team when both are given)."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, AssignBody)
+    return await _act(request, "assign", viewer, user_id=body.user_id, team_id=body.team_id)
+
+
+@api.post(f"{ITEM}/unassign", response=ConversationOut)
+async def unassign(request: web.Request) -> web.Response:
+    """Remove the assignee and team: the conversation goes to Unassigned."""
+    return await _act(request, "unassign", await current_viewer(request))
+
+
+@api.post(f"{ITEM}/close", body=CloseBody, response=ConversationOut, errors=(409,))
+async def close(request: web.Request) -> web.Response:
+    """Close, with a note as the workspace's closing-notes setting asks (422 naming `note`)."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, CloseBody)
+    return await _act(request, "close", viewer, note=body.note)
+
+
+@api.post(f"{ITEM}/reopen", response=ConversationOut, errors=(409,))
+async def reopen(request: web.Request) -> web.Response:
+    """Reopen a closed or snoozed conversation."""
+    return await _act(request, "reopen", await current_viewer(request))
+
+
+@api.post(f"{ITEM}/snooze", body=SnoozeBody, response=ConversationOut, errors=(409,))
+async def snooze(request: web.Request) -> web.Response:
+    """Snooze until a time; it comes back to Open by itself (not for blocked contacts)."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, SnoozeBody)
+    return await _act(request, "snooze", viewer, until=body.until)
+
+
+@api.post(f"{ITEM}/unsnooze", response=ConversationOut, errors=(409,))
+async def unsnooze(request: web.Request) -> web.Response:
+    """Bring a snoozed conversation back now."""
+    return await _act(request, "unsnooze", await current_viewer(request))
+
+
+@api.post(f"{ITEM}/read", response=ConversationOut)
+async def read(request: web.Request) -> web.Response:
+    """Mark as read by the caller (clears the unread count when they are the assignee)."""
+    return await _act(request, "mark_read", await current_viewer(request))
+
+
+@api.get("/api/v1/inbox/counts", response=CountsOut)
+async def counts(request: web.Request) -> web.Response:
+    """Open counts and new-message dots of every standard and team inbox the caller has."""
+    viewer = await current_viewer(request)
+    async with work(request) as w:
+        views = await inbox_counts(w.db, viewer)
+    return json_model(CountsOut(views=[ViewCountOut.of(v) for v in views]))

@@ -1,0 +1,127 @@
+"""Bodies of the conversation endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from hub.inbox.views import ConversationRow, ViewCount
+from hub.store.models import Conversation
+
+
+class ContactRef(BaseModel):
+    """The contact of a conversation, as listed."""
+
+    id: int
+    name: str
+
+
+class ConversationOut(BaseModel):
+    """A conversation as the API shows it."""
+
+    id: int
+    status: Literal["open", "closed", "snoozed"]
+    contact: ContactRef
+    channel_id: int
+    assignee_id: int | None
+    team_id: int | None
+    unread_count: int
+    unanswered: bool
+    subject: str | None
+    last_message_at: datetime
+    opened_at: datetime
+    status_changed_at: datetime
+    snoozed_until: datetime | None
+    closed_at: datetime | None
+    closing_note: str | None
+
+    @classmethod
+    def of(cls, conversation: Conversation, contact_name: str) -> ConversationOut:
+        """Serialize a stored conversation."""
+        c = conversation
+        return cls(
+            id=c.id,
+            status=c.status,
+            contact=ContactRef(id=c.contact_id, name=contact_name),
+            channel_id=c.channel_id,
+            assignee_id=c.assignee_id,
+            team_id=c.team_id,
+            unread_count=c.unread_count,
+            unanswered=c.last_message_direction == "in",
+            subject=c.subject,
+            last_message_at=c.last_message_at,
+            opened_at=c.opened_at,
+            status_changed_at=c.status_changed_at,
+            snoozed_until=c.snoozed_until,
+            closed_at=c.closed_at,
+            closing_note=c.closing_note,
+        )
+
+    @classmethod
+    def of_row(cls, row: ConversationRow) -> ConversationOut:
+        """Serialize a listed row."""
+        return cls.of(row.conversation, row.contact_name)
+
+
+class ConversationQuery(BaseModel):
+    """``GET /api/v1/conversations`` parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    view: str = Field("all", description="all, mine, unassigned, blocked, team:<id> or custom:<id>")
+    status: Literal["open", "closed", "snoozed", "all"] = "open"
+    sort: Literal["newest", "oldest", "longest", "shortest"] = Field(
+        "newest",
+        description="newest/oldest message first, or longest/shortest time in the current "
+        "status (open, closed or snoozed)",
+    )
+    unanswered: bool | None = Field(None, description="only (un)answered conversations")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(25, ge=1, le=100)
+
+
+class AssignBody(BaseModel):
+    """``POST /api/v1/conversations/{id}/assign``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int | None = None
+    team_id: int | None = None
+
+
+class CloseBody(BaseModel):
+    """``POST /api/v1/conversations/{id}/close``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(None, max_length=5000)
+
+
+class SnoozeBody(BaseModel):
+    """``POST /api/v1/conversations/{id}/snooze``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime
+
+
+class ViewCountOut(BaseModel):
+    """One sidebar entry: open conversations and the new-message dot."""
+
+    view: str
+    name: str
+    open: int
+    unread: int
+
+    @classmethod
+    def of(cls, count: ViewCount) -> ViewCountOut:
+        """Serialize a count."""
+        return cls(view=count.view, name=count.name, open=count.open, unread=count.unread)
+
+
+class CountsOut(BaseModel):
+    """``GET /api/v1/inbox/counts``."""
+
+    views: list[ViewCountOut]

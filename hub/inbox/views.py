@@ -1,0 +1,284 @@
+"""The sidebar's views: which conversations each shows, in what order, page by page."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import Forbidden, HubError, NotFound
+from hub.inbox.custom_inboxes import get_accessible_inbox
+from hub.inbox.filters import CustomInboxFilters, filters_clause, unanswered_clause
+from hub.inbox.visibility import Viewer, conversation_filter
+from hub.store.models import Contact, Conversation, Team
+
+StatusTab = Literal["open", "closed", "snoozed", "all"]
+Sort = Literal["newest", "oldest", "longest", "shortest"]
+
+
+@dataclass(frozen=True)
+class View:
+    """A parsed view name: ``all``, ``mine``, ``unassigned``, ``blocked``, ``team:<id>``,
+    ``custom:<id>``."""
+
+    kind: Literal["all", "mine", "unassigned", "blocked", "team", "custom"]
+    ref: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> View:
+        """Parse a view name; 422 naming the parameter when it is not one."""
+        if text in ("all", "mine", "unassigned", "blocked"):
+            return cls(text)  # type: ignore[arg-type]
+        kind, _, ref = text.partition(":")
+        if kind in ("team", "custom") and ref.isdigit() and len(ref) < 19:
+            return cls(kind, int(ref))  # type: ignore[arg-type]
+        raise HubError(
+            422,
+            "validation_error",
+            "view: must be all, mine, unassigned, blocked, team:<id> or custom:<id>",
+            [{"field": "view", "message": "unknown view"}],
+        )
+
+    def __str__(self) -> str:
+        return self.kind if self.ref is None else f"{self.kind}:{self.ref}"
+
+
+def allowed_standard_views(viewer: Viewer) -> tuple[str, ...]:
+    """The standard views a viewer has in the sidebar (before teams and custom inboxes)."""
+    return ("all", "mine", "unassigned") if viewer.sees_everything else ("mine",)
+
+
+def allowed_team_ids(viewer: Viewer, all_team_ids: list[int]) -> list[int]:
+    """Team inboxes a viewer has: every team when they see everything, else their own
+    teams if restricted to their team, none if restricted to what is assigned to them."""
+    if viewer.sees_everything:
+        return all_team_ids
+    if viewer.visibility == "team":
+        return [t for t in all_team_ids if t in viewer.team_ids]
+    return []
+
+
+async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnElement[bool]:
+    """SQL condition for the conversations a view shows to this viewer.
+
+    403 for a view the viewer does not have; 404 for a team or custom inbox that does not
+    exist (or, for a custom inbox, is not shared with them).
+    """
+    not_blocked = Conversation.contact_blocked.is_(False)
+    if view.kind == "mine":
+        return and_(Conversation.assignee_id == viewer.id, not_blocked)
+    if view.kind in ("all", "unassigned", "blocked"):
+        if not viewer.sees_everything:
+            raise Forbidden(f"the {view.kind} view is not available to you")
+        if view.kind == "all":
+            return not_blocked
+        if view.kind == "unassigned":
+            return and_(Conversation.assignee_id.is_(None), not_blocked)
+        return Conversation.contact_blocked.is_(True)
+    assert view.ref is not None
+    if view.kind == "team":
+        if await db.get(Team, view.ref) is None:
+            raise NotFound("team")
+        if view.ref not in allowed_team_ids(viewer, [view.ref]):
+            raise Forbidden("this team inbox is not available to you")
+        return and_(Conversation.team_id == view.ref, not_blocked)
+    inbox = await get_accessible_inbox(db, viewer, view.ref)
+    filters = CustomInboxFilters.model_validate(inbox.filters)
+    return and_(filters_clause(filters), not_blocked, conversation_filter(viewer))
+
+
+# --- listing with keyset paging ------------------------------------------------------
+
+
+def _sort_column(sort: Sort) -> ColumnElement[datetime]:
+    if sort in ("newest", "oldest"):
+        return Conversation.last_message_at  # type: ignore[return-value]
+    # Time in the current status: open for how long, closed or snoozed since when.
+    return Conversation.status_changed_at  # type: ignore[return-value]
+
+
+def _descending(sort: Sort) -> bool:
+    return sort in ("newest", "shortest")
+
+
+def encode_cursor(value: datetime, row_id: int) -> str:
+    """An opaque cursor: the sort value and id of the last row of a page."""
+    raw = json.dumps([value.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The position a cursor points at; 422 when it was not made by ``encode_cursor``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, row_id = json.loads(raw)
+        position = datetime.fromisoformat(value)
+        if position.tzinfo is None or not isinstance(row_id, int):
+            raise ValueError("bad cursor")
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise HubError(
+            422,
+            "validation_error",
+            "cursor: not a cursor this API gave out",
+            [{"field": "cursor", "message": "invalid cursor"}],
+        ) from None
+    return position, row_id
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """A conversation as listed, with its contact's name."""
+
+    conversation: Conversation
+    contact_name: str
+
+
+async def list_conversations(
+    db: AsyncSession,
+    viewer: Viewer,
+    *,
+    view: View,
+    status: StatusTab = "open",
+    sort: Sort = "newest",
+    unanswered: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> tuple[list[ConversationRow], str | None]:
+    """One page of a view's conversations and the cursor of the next page (or None)."""
+    column = _sort_column(sort)
+    descending = _descending(sort)
+    query = (
+        select(Conversation, Contact.name)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(await view_clause(db, viewer, view))
+    )
+    if status != "all":
+        query = query.where(Conversation.status == status)
+    if unanswered is not None:
+        query = query.where(unanswered_clause(unanswered))
+    if cursor:
+        position, last_id = decode_cursor(cursor)
+        if descending:
+            query = query.where(
+                (column < position) | ((column == position) & (Conversation.id < last_id))
+            )
+        else:
+            query = query.where(
+                (column > position) | ((column == position) & (Conversation.id > last_id))
+            )
+    order = (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
+    result = await db.execute(query.order_by(*order).limit(limit + 1))
+    rows = [ConversationRow(conversation, name) for conversation, name in result.all()]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1].conversation
+        next_cursor = encode_cursor(
+            last.last_message_at if sort in ("newest", "oldest") else last.status_changed_at,
+            last.id,
+        )
+    return rows, next_cursor
+
+
+# --- counts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewCount:
+    """One sidebar entry: its open conversations and its new-message dot."""
+
+    view: str
+    name: str
+    open: int
+    unread: int
+
+
+async def inbox_counts(db: AsyncSession, viewer: Viewer) -> list[ViewCount]:
+    """Open counts of every standard and team inbox the viewer has, and the dots.
+
+    The dot counts conversations with unread messages, not messages, and each such
+    conversation shows in one inbox only, the highest in priority that holds it:
+    Mine > Team > Unassigned > All. Blocked contacts' conversations count nowhere, except
+    in the Blocked-contacts inbox, listed only while a blocked contact exists.
+    """
+    teams = (await db.execute(select(Team.id, Team.name).order_by(Team.name))).all()
+    team_names = {team_id: name for team_id, name in teams}
+    team_ids = allowed_team_ids(viewer, list(team_names))
+    base = and_(
+        Conversation.status == "open",
+        Conversation.contact_blocked.is_(False),
+        conversation_filter(viewer),
+    )
+    mine = Conversation.assignee_id == viewer.id
+    unassigned = Conversation.assignee_id.is_(None)
+    own_team = Conversation.team_id.in_(viewer.team_ids) if viewer.team_ids else literal(False)
+    unread = Conversation.unread_count > 0
+    # The dot goes to the highest-priority inbox holding the conversation. CASE takes the
+    # first condition that is true, and treats NULL (no assignee, no team) as not true.
+    dot = case(
+        (and_(unread, mine), "mine"),
+        (and_(unread, own_team), "team"),
+        (and_(unread, unassigned), "unassigned"),
+        (unread, "all"),
+        else_=None,
+    )
+
+    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    totals = (
+        await db.execute(
+            select(
+                func.count(),
+                total(mine),
+                total(unassigned),
+                total(dot == "mine"),
+                total(dot == "unassigned"),
+                total(dot == "all"),
+            ).where(base)
+        )
+    ).one()
+    all_open, mine_open, unassigned_open, mine_dot, unassigned_dot, all_dot = (
+        int(value or 0) for value in totals
+    )
+
+    per_team: dict[int, tuple[int, int]] = {}
+    if team_ids:
+        result = await db.execute(
+            select(Conversation.team_id, func.count(), total(dot == "team"))
+            .where(base, Conversation.team_id.in_(team_ids))
+            .group_by(Conversation.team_id)
+        )
+        per_team = {int(t or 0): (int(n), int(d)) for t, n, d in result.all()}
+
+    counts: list[ViewCount] = []
+    standard = {
+        "all": ViewCount("all", "All", all_open, all_dot),
+        "mine": ViewCount("mine", "Mine", mine_open, mine_dot),
+        "unassigned": ViewCount("unassigned", "Unassigned", unassigned_open, unassigned_dot),
+    }
+    counts.extend(standard[name] for name in allowed_standard_views(viewer))
+    for team_id in team_ids:
+        # A team's dot shows only for its members ("team" bucket); for anyone else that
+        # conversation's dot lands in Unassigned or All above.
+        opened, dots = per_team.get(team_id, (0, 0))
+        counts.append(ViewCount(f"team:{team_id}", team_names[team_id], opened, dots))
+    if viewer.sees_everything:
+        blocked_open = await db.scalar(
+            select(func.count()).where(
+                Conversation.contact_blocked.is_(True), Conversation.status == "open"
+            )
+        )
+        if await db.scalar(select(Contact.id).where(Contact.blocked.is_(True)).limit(1)):
+            counts.append(ViewCount("blocked", "Blocked contacts", int(blocked_open or 0), 0))
+    return counts
+
+
+def page_size(limit: int | None) -> int:
+    """Clamp a requested page size."""
+    return 25 if limit is None else max(1, min(limit, 100))

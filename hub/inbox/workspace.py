@@ -1,0 +1,45 @@
+"""Workspace-wide settings, stored as JSON values under keys, validated by one model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.store.models import WorkspaceSetting
+
+
+class WorkspaceSettings(BaseModel):
+    """Every workspace setting, with its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    closing_notes: Literal["off", "optional", "mandatory"] = "optional"
+
+
+async def load_workspace_settings(db: AsyncSession) -> WorkspaceSettings:
+    """The current settings; keys never saved take their defaults."""
+    rows = await db.execute(
+        select(WorkspaceSetting.key, WorkspaceSetting.value).where(
+            WorkspaceSetting.key.in_(WorkspaceSettings.model_fields)
+        )
+    )
+    return WorkspaceSettings.model_validate({key: value for key, value in rows.all()})
+
+
+async def save_workspace_settings(
+    db: AsyncSession, changes: dict[str, object]
+) -> WorkspaceSettings:
+    """Validate and store changed settings; the caller commits."""
+    current = await load_workspace_settings(db)
+    updated = WorkspaceSettings.model_validate({**current.model_dump(), **changes})
+    for key in changes:
+        row = await db.get(WorkspaceSetting, key)
+        value = getattr(updated, key)
+        if row is None:
+            db.add(WorkspaceSetting(key=key, value=value))
+        else:
+            row.value = value
+    return updated

@@ -1,0 +1,1 @@
+"""Realtime: the event bus between hub processes and the agents' websockets."""

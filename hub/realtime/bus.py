@@ -1,0 +1,113 @@
+"""The event bus: in-process by default; Redis so several hub processes share events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from hub.realtime.events import HubEvent
+
+log = logging.getLogger(__name__)
+
+
+class Subscription:
+    """One listener's queue of events. Iterating ends when the bus drops it."""
+
+    def __init__(self, bus: LocalFanout, size: int) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[HubEvent | None] = asyncio.Queue(maxsize=size)
+        self.overflowed = False
+
+    def _offer(self, event: HubEvent) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A listener that cannot keep up is cut off rather than slowing everyone;
+            # its client reconnects and re-reads the state.
+            self.overflowed = True
+            self._bus.unsubscribe(self)
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.get_nowait()
+                self._queue.put_nowait(None)
+
+    async def __aiter__(self) -> AsyncIterator[HubEvent]:
+        while True:
+            event = await self._queue.get()
+            if event is None:
+                return
+            yield event
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._bus.unsubscribe(self)
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+
+
+class LocalFanout:
+    """Delivers events to this process's subscribers."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self.queue_size = queue_size
+        self._subscribers: set[Subscription] = set()
+
+    def subscribe(self) -> Subscription:
+        """A new subscription to every event from now on."""
+        subscription = Subscription(self, self.queue_size)
+        self._subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a subscription."""
+        self._subscribers.discard(subscription)
+
+    def deliver(self, event: HubEvent) -> None:
+        """Hand an event to every local subscriber."""
+        for subscription in list(self._subscribers):
+            subscription._offer(event)
+
+
+class EventBus(Protocol):
+    """Publish events; subscribe to every event published by any hub process."""
+
+    async def start(self) -> None:
+        """Connect, where there is something to connect to."""
+
+    async def stop(self) -> None:
+        """Disconnect and end every subscription."""
+
+    async def publish(self, event: HubEvent) -> None:
+        """Send an event to every subscriber of every process."""
+
+    def subscribe(self) -> Subscription:
+        """Listen to every event from now on."""
+
+
+class MemoryBus(LocalFanout):
+    """The bus of a single hub process."""
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def stop(self) -> None:
+        """End every subscription."""
+        for subscription in list(self._subscribers):
+            subscription.close()
+
+    async def publish(self, event: HubEvent) -> None:
+        """Deliver to this process's subscribers."""
+        self.deliver(event)
+
+
+def create_bus(url: str) -> EventBus:
+    """The bus for ``HUB_BUS_URL``: ``memory://`` or ``redis://…``."""
+    if url.startswith("memory://"):
+        return MemoryBus()
+    if url.startswith(("redis://", "rediss://")):
+        from hub.realtime.redis_bus import RedisBus
+
+        return RedisBus(url)
+    raise ValueError(f"unsupported bus URL {url!r}: use memory:// or redis://")
