@@ -10,20 +10,52 @@ import httpx
 from aiohttp import web
 
 from hub import __version__, appkeys
-from hub.api import auth, conversations, health, tokens
+from hub.api import (
+    attachments,
+    auth,
+    comments,
+    contacts,
+    conversations,
+    custom_inboxes,
+    health,
+    messages,
+    notifications,
+    search,
+    snippets,
+    teams,
+    tokens,
+    users,
+    workspace,
+)
 from hub.api.middleware import json_errors, request_context
 from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
 from hub.inbox.jobs import run_periodically, wake_snoozes
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager, load_plugins
+from hub.realtime import ws
 from hub.realtime.bus import create_bus
 from hub.settings import Settings, ensure_secret_key
 from hub.store.crypto import ConfigCipher
 from hub.store.engine import create_engine, create_sessionmaker
 
 log = logging.getLogger(__name__)
-API_MODULES = (auth, tokens, conversations)
+API_MODULES = (
+    auth,
+    tokens,
+    conversations,
+    messages,
+    comments,
+    attachments,
+    notifications,
+    contacts,
+    users,
+    teams,
+    workspace,
+    snippets,
+    custom_inboxes,
+    search,
+)
 
 
 async def openapi_document(request: web.Request) -> web.Response:
@@ -56,6 +88,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.cleanup_ctx.append(_workers)
 
     app.router.add_routes(health.routes)
+    app.router.add_routes(ws.routes)
     endpoints = [endpoint for module in API_MODULES for endpoint in module.api.endpoints]
     for module in API_MODULES:
         module.api.add_to(app.router)

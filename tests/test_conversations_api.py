@@ -166,7 +166,7 @@ async def test_snooze_leaves_the_open_tab_and_comes_back_by_itself(
     url = f"/api/v1/conversations/{conversation.id}"
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     assert (await client.post(f"{url}/snooze", json={"until": past}, headers=auth)).status == 422
-    naive = datetime.now().isoformat()  # noqa: DTZ005 - a zone-less time is the point
+    naive = datetime.now().isoformat()
     assert (await client.post(f"{url}/snooze", json={"until": naive}, headers=auth)).status == 422
 
     soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()

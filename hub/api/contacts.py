@@ -1,0 +1,7 @@
+"""contacts endpoints (being written)."""
+
+from __future__ import annotations
+
+from hub.api.routing import ApiRoutes
+
+api = ApiRoutes("contacts")

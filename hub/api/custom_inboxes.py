@@ -1,0 +1,7 @@
+"""custom inboxes endpoints (being written)."""
+
+from __future__ import annotations
+
+from hub.api.routing import ApiRoutes
+
+api = ApiRoutes("custom-inboxes")
