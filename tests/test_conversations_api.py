@@ -212,3 +212,33 @@ async def test_counts_and_dots_follow_the_inbox_priority(
         f"team:{mine_team.id}": (2, 1),
         f"team:{other_team.id}": (1, 0),
     }
+
+
+async def test_forged_cursors_and_huge_ids_are_422_not_500(
+    client: Client, user_token: UserToken, factory: Factory
+) -> None:
+    import base64
+    import json
+
+    _, auth = await user_token("me@example.com", role="owner")
+    conversation = await factory.conversation(await factory.channel())
+
+    def forge(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+    for cursor in (
+        forge(["0001-01-01T00:00:00+14:00", 1]),
+        forge(["2026-01-01T00:00:00+00:00", 2**70]),
+        forge(["2026-01-01T00:00:00", 1]),
+        forge(["2026-01-01T00:00:00+00:00", "1"]),
+        forge({"a": 1}),
+    ):
+        response = await client.get(
+            "/api/v1/conversations", params={"cursor": cursor}, headers=auth
+        )
+        assert response.status == 422, cursor
+    url = f"/api/v1/conversations/{conversation.id}"
+    assert (await client.post(f"{url}/assign", json={"user_id": 2**70}, headers=auth)).status == 422
+    nul = await client.post(f"{url}/close", json={"note": "a\u0000b"}, headers=auth)
+    assert nul.status == 422
+    assert (await nul.json())["error"]["details"][0]["field"] == "note"

@@ -1,7 +1,127 @@
-"""attachments endpoints (being written)."""
+"""Attachments: upload a file to attach later, fetch one's bytes."""
 
 from __future__ import annotations
 
-from hub.api.routing import ApiRoutes
+import logging
+from urllib.parse import quote
 
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from hub import appkeys
+from hub.api.context import current_viewer, path_id, work
+from hub.api.responses import json_model
+from hub.api.routing import ApiRoutes
+from hub.api.schemas.messages import AttachmentOut
+from hub.channels.media import FileMediaStore, MediaLimits, MediaStore, safe_filename
+from hub.errors import HubError, Invalid, NotFound
+from hub.inbox.timeline import get_visible_attachment, record_upload
+
+log = logging.getLogger(__name__)
 api = ApiRoutes("attachments")
+CHUNK = 64 * 1024
+
+
+def media_store(request: web.Request) -> MediaStore:
+    """The hub's media store: a folder in its data folder (a cheap object to make)."""
+    return FileMediaStore.in_data_dir(request.app[appkeys.SETTINGS].data_dir)
+
+
+async def _read_part(part: BodyPartReader, limits: MediaLimits) -> bytes:
+    # Streamed in chunks and checked as it comes: aiohttp's body limit
+    # (HUB_MAX_BODY_BYTES) applies only to whole-body reads, and a file may be larger.
+    data = bytearray()
+    while chunk := await part.read_chunk(CHUNK):
+        data.extend(chunk)
+        if len(data) > limits.max_file_bytes:
+            raise limits.too_large()
+    return bytes(data)
+
+
+async def _file_from_stream(request: web.Request, limits: MediaLimits) -> tuple[str, bytes]:
+    reader = await request.multipart()
+    found: tuple[str, bytes] | None = None
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name != "file":
+            continue  # e.g. a csrf_token field; nested multiparts are not files
+        if found is not None:
+            raise Invalid("file", "send one file per upload")
+        filename = safe_filename(part.filename)
+        limits.content_type_of(filename)  # refuse a wrong type before reading it
+        found = (filename, await _read_part(part, limits))
+    if found is None:
+        raise Invalid("file", "send the file in a multipart field named 'file'")
+    return found
+
+
+@api.post("/api/v1/attachments", response=AttachmentOut, status=201, errors=(400, 413, 415, 422))
+async def upload(request: web.Request) -> web.Response:
+    """Upload one file (``multipart/form-data``, field ``file``) to attach to a message
+    or a comment.
+
+    Until attached, only the uploader can fetch or attach it. Limits: 20 MB (413),
+    allowed types by extension (415), a filename (422).
+    """
+    viewer = await current_viewer(request)
+    if request.content_type != "multipart/form-data":
+        raise HubError(415, "unsupported_media_type", "send the file as multipart/form-data")
+    limits = MediaLimits()
+    try:
+        filename, data = await _file_from_stream(request, limits)
+    except (ValueError, KeyError, HttpProcessingError) as err:
+        # aiohttp's multipart parser raises these on broken input (KeyError: no boundary).
+        raise HubError(
+            400, "malformed_multipart", f"the multipart body is malformed: {err!s}"
+        ) from None
+    if not data:
+        raise Invalid("file", "the file is empty")
+    sha256 = await media_store(request).put(data)
+    async with work(request) as w:
+        attachment = await record_upload(
+            w,
+            viewer,
+            sha256=sha256,
+            filename=filename,
+            content_type=limits.content_type_of(filename),
+            size=len(data),
+        )
+    return json_model(AttachmentOut.of(attachment), status=201)
+
+
+def _disposition(filename: str) -> str:
+    # An ASCII fallback for old clients, and the exact name per RFC 6266 / 5987.
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@api.get("/api/v1/attachments/{attachment_id}")
+async def download(request: web.Request) -> web.Response:
+    """The file's bytes, as a download.
+
+    Visible to whoever may see the conversation of its message or comment, or, while it
+    is attached to nothing, to its uploader; 404 for anyone else.
+    """
+    viewer = await current_viewer(request)
+    attachment_id = path_id(request, "attachment_id", "attachment")
+    async with work(request) as w:
+        attachment = await get_visible_attachment(w, viewer, attachment_id)
+    try:
+        data = await media_store(request).read(attachment.sha256)
+    except FileNotFoundError:
+        log.error(
+            "attachment %s: file %s missing from the media store", attachment.id, attachment.sha256
+        )
+        raise NotFound("attachment") from None
+    return web.Response(
+        body=data,
+        content_type=attachment.content_type,
+        headers={
+            "Content-Disposition": _disposition(attachment.filename),
+            "X-Content-Type-Options": "nosniff",
+            # Access can be lost later: shared caches must not keep a copy.
+            "Cache-Control": "private, no-cache",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

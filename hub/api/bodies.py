@@ -21,8 +21,31 @@ def validation_details(err: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character hides in decoded JSON, if anywhere (PostgreSQL cannot store it)."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_path(key, path) or _nul_path(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
 def validate(model: type[M], data: Any) -> M:
-    """Validate ``data`` as ``model``; 422 naming every bad field."""
+    """Validate ``data`` as ``model``; 422 naming every bad field (NUL characters too)."""
+    bad = _nul_path(data)
+    if bad is not None:
+        message = "must not contain NUL characters"
+        raise HubError(
+            422, "validation_error", f"{bad}: {message}", [{"field": bad, "message": message}]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as err:

@@ -1,7 +1,44 @@
-"""comments endpoints (being written)."""
+"""Internal comments on a conversation: list and write them."""
 
 from __future__ import annotations
 
-from hub.api.routing import ApiRoutes
+from aiohttp import web
+
+from hub.api.bodies import read_json, read_query
+from hub.api.context import current_viewer, path_id, work
+from hub.api.responses import json_items, json_model
+from hub.api.routing import ApiRoutes, Page
+from hub.api.schemas.comments import CommentBody, CommentOut
+from hub.api.schemas.messages import PageQuery
+from hub.inbox import comments
 
 api = ApiRoutes("comments")
+PATH = "/api/v1/conversations/{conversation_id}/comments"
+
+
+@api.get(PATH, query=PageQuery, response=Page[CommentOut])
+async def list_(request: web.Request) -> web.Response:
+    """List a conversation's internal comments, oldest first (``order=desc`` reverses)."""
+    viewer = await current_viewer(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    query = read_query(request, PageQuery)
+    async with work(request) as w:
+        rows, next_cursor = await comments.list_comments(
+            w, viewer, conversation_id, cursor=query.cursor, limit=query.limit, order=query.order
+        )
+    return json_items([CommentOut.of(row) for row in rows], next_cursor)
+
+
+@api.post(PATH, body=CommentBody, response=CommentOut, status=201)
+async def add(request: web.Request) -> web.Response:
+    """Write an internal comment; it never reaches the contact.
+
+    Each mentioned user must be active and able to see the conversation (422 naming
+    ``mentions`` otherwise), and is notified.
+    """
+    viewer = await current_viewer(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    body = await read_json(request, CommentBody)
+    async with work(request) as w:
+        row = await comments.add_comment(w, viewer, conversation_id, body.new())
+    return json_model(CommentOut.of(row), status=201)

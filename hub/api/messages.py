@@ -1,7 +1,108 @@
-"""messages endpoints (being written)."""
+"""Messages and the timeline: list, send, fetch one, start a conversation."""
 
 from __future__ import annotations
 
-from hub.api.routing import ApiRoutes
+from aiohttp import web
+from sqlalchemy import select
+
+from hub.api.bodies import read_json, read_query
+from hub.api.context import current_viewer, path_id, work
+from hub.api.responses import json_items, json_model
+from hub.api.routing import ApiRoutes, Page
+from hub.api.schemas.conversations import ConversationOut
+from hub.api.schemas.messages import (
+    MessageOut,
+    PageQuery,
+    SendMessageBody,
+    StartConversationBody,
+    StartedConversationOut,
+    TimelineItem,
+    timeline_item,
+)
+from hub.inbox import messages
+from hub.inbox.timeline import conversation_timeline
+from hub.store.models import Contact
 
 api = ApiRoutes("messages")
+ITEM = "/api/v1/conversations/{conversation_id}"
+
+
+@api.get(f"{ITEM}/messages", query=PageQuery, response=Page[MessageOut])
+async def list_(request: web.Request) -> web.Response:
+    """List a conversation's messages, oldest first (``order=desc`` for newest first)."""
+    viewer = await current_viewer(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    query = read_query(request, PageQuery)
+    async with work(request) as w:
+        rows, next_cursor = await messages.list_messages(
+            w, viewer, conversation_id, cursor=query.cursor, limit=query.limit, order=query.order
+        )
+    return json_items([MessageOut.of(row) for row in rows], next_cursor)
+
+
+@api.post(f"{ITEM}/messages", body=SendMessageBody, response=MessageOut, status=201, errors=(409,))
+async def send(request: web.Request) -> web.Response:
+    """Send a message: stored as ``pending`` and queued for delivery in one transaction.
+
+    Needs text or attachments. Sending to a closed conversation reopens it. A blocked
+    contact or a deleted channel answers 409.
+    """
+    viewer = await current_viewer(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    body = await read_json(request, SendMessageBody)
+    async with work(request) as w:
+        row = await messages.send_message(w, viewer, conversation_id, body.outgoing())
+    return json_model(MessageOut.of(row), status=201)
+
+
+@api.get("/api/v1/messages/{message_id}", response=MessageOut)
+async def get(request: web.Request) -> web.Response:
+    """One message (404 when it does not exist or its conversation is hidden)."""
+    viewer = await current_viewer(request)
+    message_id = path_id(request, "message_id", "message")
+    async with work(request) as w:
+        row = await messages.get_message(w, viewer, message_id)
+    return json_model(MessageOut.of(row))
+
+
+@api.post(
+    "/api/v1/conversations",
+    body=StartConversationBody,
+    response=StartedConversationOut,
+    status=201,
+    errors=(404, 409),
+)
+async def start(request: web.Request) -> web.Response:
+    """Start a conversation with a contact on a channel, assigned to the caller.
+
+    The first message is queued like any other. The contact must be visible to the
+    caller and have an identity on the channel; the channel must be enabled.
+    """
+    viewer = await current_viewer(request)
+    body = await read_json(request, StartConversationBody)
+    async with work(request) as w:
+        conversation, row = await messages.start_conversation(
+            w, viewer, body.contact_id, body.channel_id, body.outgoing()
+        )
+        name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
+    out = StartedConversationOut(
+        **ConversationOut.of(conversation, name or "").model_dump(), message=MessageOut.of(row)
+    )
+    return json_model(out, status=201)
+
+
+@api.get(f"{ITEM}/timeline", query=PageQuery, response=Page[TimelineItem])
+async def timeline(request: web.Request) -> web.Response:
+    """A conversation's messages, internal comments and events, in time order.
+
+    Each item has ``type`` (``message``, ``comment`` or ``event``) and ``at``.
+    """
+    viewer = await current_viewer(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    query = read_query(request, PageQuery)
+    async with work(request) as w:
+        page = await conversation_timeline(
+            w, viewer, conversation_id, cursor=query.cursor, limit=query.limit, order=query.order
+        )
+    items = [timeline_item(entry, page.attachments) for entry in page.entries]
+    return json_items(items, page.next_cursor)

@@ -92,10 +92,9 @@ async def _resolve(request: web.Request) -> Identity | None:
 
 async def _check_csrf(request: web.Request, session: LoginSession) -> None:
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
+    # Only small URL-encoded forms are read here; a multipart upload must send the header,
+    # or reading the form would consume (and size-limit) the file before its handler runs.
+    if sent is None and request.content_type == "application/x-www-form-urlencoded":
         form = await request.post()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None

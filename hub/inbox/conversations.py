@@ -185,7 +185,8 @@ async def wake_due_snoozes(work: Work, limit: int = 200) -> list[int]:
     woken = []
     for conversation in due:
         _wake(work, conversation, actor_id=None)
-        if conversation.assignee_id is not None:
+        # A blocked contact's conversations raise no notifications.
+        if conversation.assignee_id is not None and not conversation.contact_blocked:
             notify(work, conversation.assignee_id, "snooze_ended", conversation)
         woken.append(conversation.id)
     return woken

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
@@ -17,6 +17,7 @@ from hub.inbox.filters import CustomInboxFilters, filters_clause, unanswered_cla
 from hub.inbox.visibility import Viewer, conversation_filter
 from hub.store.models import Contact, Conversation, Team
 
+MAX_ID = 2**63
 StatusTab = Literal["open", "closed", "snoozed", "all"]
 Sort = Literal["newest", "oldest", "longest", "shortest"]
 
@@ -118,9 +119,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
         position = datetime.fromisoformat(value)
-        if position.tzinfo is None or not isinstance(row_id, int):
+        if position.tzinfo is None or not isinstance(row_id, int) or not 0 <= row_id < MAX_ID:
             raise ValueError("bad cursor")
-    except (ValueError, TypeError, json.JSONDecodeError):
+        # Normalizing to UTC here makes a forged, out-of-range time fail now, not in SQL.
+        position = position.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
         raise HubError(
             422,
             "validation_error",

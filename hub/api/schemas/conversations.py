@@ -87,8 +87,8 @@ class AssignBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = None
-    team_id: int | None = None
+    user_id: int | None = Field(None, ge=1, lt=2**63)
+    team_id: int | None = Field(None, ge=1, lt=2**63)
 
 
 class CloseBody(BaseModel):

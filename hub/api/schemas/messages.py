@@ -1,0 +1,183 @@
+"""Bodies of the message, attachment and timeline endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.schemas.comments import AttachmentRef, CommentOut, DbId, SafeText
+from hub.api.schemas.conversations import ConversationOut
+from hub.inbox.comments import CommentRow
+from hub.inbox.messages import MessageRow, Outgoing
+from hub.inbox.timeline import TimelineEntry
+from hub.store.models import Attachment, Comment, ConversationEvent, Message
+
+TEXT_LIMIT = 65_536
+
+
+class AttachmentOut(BaseModel):
+    """``POST /api/v1/attachments``: the upload, ready to attach to a message or comment."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        """Serialize a stored attachment."""
+        return cls.model_validate(attachment, from_attributes=True)
+
+
+class MessageOut(BaseModel):
+    """A message as the API shows it. ``status``: ``received`` (inbound), ``pending``,
+    ``sent``, ``delivered``, ``read`` or ``failed`` (with ``failure_reason``)."""
+
+    id: int
+    conversation_id: int
+    direction: Literal["in", "out"]
+    text: str | None
+    subject: str | None
+    status: str
+    external_id: str | None
+    sender_user_id: int | None
+    reply_to: int | None
+    attachments: list[AttachmentRef]
+    failure_reason: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, row: MessageRow) -> MessageOut:
+        """Serialize a stored message with its attachments."""
+        return cls.of_message(row.message, row.attachments)
+
+    @classmethod
+    def of_message(cls, m: Message, attachments: list[Attachment]) -> MessageOut:
+        """Serialize a stored message and the given attachments."""
+        return cls(
+            id=m.id,
+            conversation_id=m.conversation_id,
+            direction=m.direction,
+            text=m.text,
+            subject=m.subject,
+            status=m.status,
+            external_id=m.external_id,
+            sender_user_id=m.sender_user_id,
+            reply_to=m.reply_to_id,
+            attachments=[AttachmentRef.of(a) for a in attachments],
+            failure_reason=m.failure_reason,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            delivered_at=m.delivered_at,
+            read_at=m.read_at,
+        )
+
+
+class _Outgoing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: SafeText | None = Field(None, max_length=TEXT_LIMIT)
+    attachments: list[DbId] = Field(
+        default_factory=list, description="ids of the caller's uploads to attach"
+    )
+    subject: SafeText | None = Field(None, max_length=1000)
+
+
+class SendMessageBody(_Outgoing):
+    """``POST /api/v1/conversations/{id}/messages``: text and/or attachments."""
+
+    reply_to: DbId | None = Field(None, description="id of a message of this conversation")
+
+    def outgoing(self) -> Outgoing:
+        """The message this body describes."""
+        return Outgoing(self.text, list(self.attachments), self.reply_to, self.subject)
+
+
+class StartConversationBody(_Outgoing):
+    """``POST /api/v1/conversations``: a contact, a channel and the first message."""
+
+    contact_id: DbId
+    channel_id: DbId
+
+    def outgoing(self) -> Outgoing:
+        """The first message this body describes."""
+        return Outgoing(self.text, list(self.attachments), None, self.subject)
+
+
+class StartedConversationOut(ConversationOut):
+    """A conversation just started, with its first message."""
+
+    message: MessageOut
+
+
+class PageQuery(BaseModel):
+    """Paging of a conversation's messages, comments or timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=100)
+    order: Literal["asc", "desc"] = Field("asc", description="asc: oldest first")
+
+
+class TimelineMessage(MessageOut):
+    """A message in the timeline."""
+
+    type: Literal["message"] = "message"
+    at: datetime
+
+
+class TimelineComment(CommentOut):
+    """An internal comment in the timeline."""
+
+    type: Literal["comment"] = "comment"
+    at: datetime
+
+
+class TimelineEvent(BaseModel):
+    """A state change in the timeline: ``kind`` is e.g. ``created``, ``assigned``,
+    ``closed``, ``reopened``, ``snoozed``; ``data`` its details."""
+
+    type: Literal["event"] = "event"
+    at: datetime
+    id: int
+    kind: str
+    actor_id: int | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: ConversationEvent) -> TimelineEvent:
+        """Serialize a stored event."""
+        return cls(
+            at=event.created_at,
+            id=event.id,
+            kind=event.kind,
+            actor_id=event.actor_id,
+            data=dict(event.data),
+        )
+
+
+TimelineItem = Annotated[
+    TimelineMessage | TimelineComment | TimelineEvent, Field(discriminator="type")
+]
+
+
+def timeline_item(
+    entry: TimelineEntry, attachments: dict[tuple[str, int], list[Attachment]]
+) -> TimelineMessage | TimelineComment | TimelineEvent:
+    """Serialize one timeline entry."""
+    row = entry.row
+    if isinstance(row, Message):
+        found = attachments.get(("message", row.id), [])
+        return TimelineMessage(at=entry.at, **MessageOut.of_message(row, found).model_dump())
+    if isinstance(row, Comment):
+        found = attachments.get(("comment", row.id), [])
+        return TimelineComment(at=entry.at, **CommentOut.of(CommentRow(row, found)).model_dump())
+    return TimelineEvent.of(row)

@@ -1,0 +1,148 @@
+"""Internal comments: notes between agents on a conversation, with @mentions and files.
+
+A comment never reaches the contact: it has no outbox row and is not a message. Each
+mentioned user is notified; only users who may see the conversation can be mentioned,
+so a mention never leaks a conversation to someone who could not open it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hub.channels.media import MediaLimits
+from hub.errors import Invalid
+from hub.inbox import conversations
+from hub.inbox.timeline import (
+    Order,
+    after_id,
+    attachments_of,
+    check_attachments,
+    claim_attachments,
+    encode_id_cursor,
+)
+from hub.inbox.visibility import ConversationScope, Viewer, can_see
+from hub.inbox.work import Work
+from hub.realtime.events import HubEvent
+from hub.store.models import Attachment, Comment, Conversation, User
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What an agent writes: a body and/or attachments, and the users they mention."""
+
+    body: str = ""
+    mentions: list[int] = field(default_factory=list)
+    attachments: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    """A comment with its attachments."""
+
+    comment: Comment
+    attachments: list[Attachment]
+
+
+async def _check_mentions(work: Work, conversation: Conversation, mentions: list[int]) -> None:
+    """422 naming ``mentions`` unless each id is an active user who may see the
+    conversation."""
+    if len(set(mentions)) != len(mentions):
+        raise Invalid("mentions", "a user is mentioned more than once")
+    if not mentions:
+        return
+    users = {
+        u.id: u
+        for u in await work.db.scalars(
+            select(User).where(User.id.in_(mentions)).options(selectinload(User.teams))
+        )
+    }
+    scope = ConversationScope.of(conversation)
+    bad = [
+        i
+        for i in mentions
+        if i not in users or not users[i].is_active or not can_see(Viewer.of(users[i]), scope)
+    ]
+    if bad:
+        raise Invalid("mentions", f"not active users who can see this conversation: {bad}")
+
+
+async def add_comment(
+    work: Work, viewer: Viewer, conversation_id: int, new: NewComment
+) -> CommentRow:
+    """Comment on a visible conversation (404 otherwise); notify each mentioned user
+    except the author."""
+    conversation = await conversations.get_visible(work, viewer, conversation_id)
+    MediaLimits().check_count(len(new.attachments))
+    body = new.body.strip()
+    if not body and not new.attachments:
+        raise Invalid("body", "a comment needs a body or at least one attachment")
+    await _check_mentions(work, conversation, new.mentions)
+    await check_attachments(work, viewer, new.attachments)
+
+    comment = Comment(
+        conversation_id=conversation.id, author_id=viewer.id, body=body, mentions=new.mentions
+    )
+    work.db.add(comment)
+    await work.db.flush()
+    await claim_attachments(work, viewer, new.attachments, comment_id=comment.id)
+    attachments = list(
+        await work.db.scalars(
+            select(Attachment).where(Attachment.comment_id == comment.id).order_by(Attachment.id)
+        )
+    )
+    for user_id in new.mentions:
+        if user_id != viewer.id:
+            conversations.notify(
+                work,
+                user_id,
+                "mention",
+                conversation,
+                comment_id=comment.id,
+                by=viewer.id,
+                excerpt=body[:200],
+            )
+    work.emit(
+        HubEvent(
+            "comment.created",
+            {
+                "id": comment.id,
+                "conversation_id": conversation.id,
+                "author_id": viewer.id,
+                "body": body,
+                "mentions": new.mentions,
+                "created_at": comment.created_at.isoformat(),
+                "attachments": [a.id for a in attachments],
+            },
+            scope=ConversationScope.of(conversation),
+        )
+    )
+    return CommentRow(comment, attachments)
+
+
+async def list_comments(
+    work: Work,
+    viewer: Viewer,
+    conversation_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    order: Order = "asc",
+) -> tuple[list[CommentRow], str | None]:
+    """One page of a visible conversation's comments by id (oldest first unless
+    ``order="desc"``) and the next page's cursor; 404 if the conversation is hidden."""
+    await conversations.get_visible(work, viewer, conversation_id)
+    query = select(Comment).where(Comment.conversation_id == conversation_id)
+    condition = after_id(Comment.id, cursor, order)
+    if condition is not None:
+        query = query.where(condition)
+    query = query.order_by(Comment.id if order == "asc" else Comment.id.desc())
+    comments = list(await work.db.scalars(query.limit(limit + 1)))
+    next_cursor = None
+    if len(comments) > limit:
+        comments = comments[:limit]
+        next_cursor = encode_id_cursor(comments[-1].id)
+    found = await attachments_of(work, comment_ids=[c.id for c in comments])
+    return [CommentRow(c, found.get(("comment", c.id), [])) for c in comments], next_cursor

@@ -1,0 +1,281 @@
+"""Contacts: create, read, update, delete, search, merge, block — each as visibility allows.
+
+Who sees a contact follows from the conversations: owners, managers and unrestricted
+agents see every contact; a restricted agent sees a contact only through a conversation
+they may see (``conversation_filter``). A hidden contact is "not found", like a missing
+one. Deleting, merging, blocking and unblocking are for viewers who see everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import AliasedClass
+
+from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.inbox.contact_fields import (
+    PHONE_QUERY,
+    ContactChanges,
+    check_region,
+    default_name,
+    no_nul,
+    normalize_email,
+    normalize_phone,
+)
+from hub.inbox.conversations import record, set_contact_blocked
+from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
+from hub.inbox.work import Work
+from hub.realtime.events import HubEvent
+from hub.store.models import Channel, Contact, ContactIdentity, Conversation
+from hub.store.types import utcnow
+
+ContactSort = Literal["name", "newest"]
+
+
+def _apply(contact: Contact, changes: ContactChanges, default_region: str | None) -> None:
+    given = changes.model_fields_set
+    if default_region is not None:
+        default_region = check_region(default_region)
+    # A name that followed the other fields keeps following them; a chosen one stays.
+    follows = contact.name == default_name(contact)
+    for key in ("first_name", "last_name", "avatar_url"):
+        if key in given:
+            setattr(contact, key, getattr(changes, key) or None)
+    if "email" in given:
+        contact.email = normalize_email(changes.email) if changes.email else None
+    if "phone" in given:
+        contact.phone = normalize_phone(changes.phone, default_region) if changes.phone else None
+    if "fields" in given:
+        merged = dict(contact.fields or {}) if changes.fields is not None else {}
+        for key, value in (changes.fields or {}).items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        contact.fields = merged  # a new object, so the JSON column is seen as changed
+    if "name" in given and changes.name:
+        contact.name = changes.name
+    elif "name" in given or follows:
+        contact.name = default_name(contact)
+    if not contact.name:
+        raise Invalid("name", "give a name, first_name, last_name, email or phone")
+
+
+# --- visibility ----------------------------------------------------------------------
+
+
+def contact_filter(
+    viewer: Viewer, contact: type[Contact] | AliasedClass[Contact] = Contact
+) -> ColumnElement[bool]:
+    """SQL condition: the contacts ``viewer`` may see (one visible conversation suffices)."""
+    if viewer.sees_everything:
+        return true()
+    return exists(
+        select(Conversation.id).where(
+            Conversation.contact_id == contact.id, conversation_filter(viewer)
+        )
+    )
+
+
+async def get_contact(db: AsyncSession, viewer: Viewer, contact_id: int) -> Contact:
+    """The contact if the viewer may see it; 404 otherwise (hidden = not found)."""
+    contact = await db.scalar(
+        select(Contact).where(Contact.id == contact_id, contact_filter(viewer))
+    )
+    if contact is None:
+        raise NotFound("contact")
+    return contact
+
+
+def require_everything(viewer: Viewer, action: str) -> None:
+    if not viewer.sees_everything:
+        raise Forbidden(
+            f"only owners, managers and agents who see all contacts may {action} a contact"
+        )
+
+
+# --- create, update, delete ----------------------------------------------------------
+
+
+async def create_contact(
+    work: Work, changes: ContactChanges, default_region: str | None = None
+) -> Contact:
+    """Create a contact (anyone may); 422 naming the field for a bad email or phone."""
+    contact = Contact(name="", fields={}, blocked=False)
+    _apply(contact, changes, default_region)
+    work.db.add(contact)
+    await work.db.flush()
+    return contact
+
+
+async def update_contact(
+    work: Work,
+    viewer: Viewer,
+    contact_id: int,
+    changes: ContactChanges,
+    default_region: str | None = None,
+) -> Contact:
+    """Change the given fields of a visible contact."""
+    contact = await get_contact(work.db, viewer, contact_id)
+    _apply(contact, changes, default_region)
+    await work.db.flush()
+    return contact
+
+
+async def delete_contact(work: Work, viewer: Viewer, contact_id: int) -> None:
+    """Delete a contact and, through the database's cascade, its conversations."""
+    contact = await get_contact(work.db, viewer, contact_id)
+    require_everything(viewer, "delete")
+    for conversation in await work.db.scalars(
+        select(Conversation).where(Conversation.contact_id == contact.id)
+    ):
+        scope = ConversationScope.of(conversation)
+        work.emit(HubEvent("conversation.deleted", {"conversation_id": conversation.id}, scope))
+        work.emit(HubEvent("counts.changed", {}, scope=scope))
+    await work.db.delete(contact)
+    await work.db.flush()
+
+
+# --- block ---------------------------------------------------------------------------
+
+
+async def set_blocked(work: Work, viewer: Viewer, contact_id: int, blocked: bool) -> Contact:
+    """Block or unblock: the contact's conversations move to (or back from) the
+    Blocked-contacts inbox, each with a timeline event."""
+    contact = await get_contact(work.db, viewer, contact_id)
+    require_everything(viewer, "block" if blocked else "unblock")
+    if contact.blocked == blocked:
+        code, state = ("already_blocked", "blocked") if blocked else ("not_blocked", "not blocked")
+        raise HubError(409, code, f"the contact is {state}")
+    contact.blocked = blocked
+    contact.blocked_at = utcnow() if blocked else None
+    await set_contact_blocked(work, contact.id, blocked)
+    for conversation in await work.db.scalars(
+        select(Conversation).where(Conversation.contact_id == contact.id)
+    ):
+        # Who could see it before the change must hear of it too, to drop it from lists.
+        previous = replace(ConversationScope.of(conversation), contact_blocked=not blocked)
+        record(work, conversation, "blocked" if blocked else "unblocked", viewer.id, previous)
+    await work.db.flush()
+    return contact
+
+
+# --- identities ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """Who a contact is on one channel, with the channel's type and name."""
+
+    identity: ContactIdentity
+    channel_type: str
+    channel_name: str
+
+
+async def list_identities(db: AsyncSession, viewer: Viewer, contact_id: int) -> list[IdentityRow]:
+    """A visible contact's identities, one per (channel, external id), oldest first."""
+    contact = await get_contact(db, viewer, contact_id)
+    result = await db.execute(
+        select(ContactIdentity, Channel.type, Channel.name)
+        .join(Channel, Channel.id == ContactIdentity.channel_id)
+        .where(ContactIdentity.contact_id == contact.id)
+        .order_by(ContactIdentity.id)
+    )
+    return [IdentityRow(identity, kind, name) for identity, kind, name in result.all()]
+
+
+# --- search and paging ---------------------------------------------------------------
+
+
+def encode_contact_cursor(kind: str, value: str | int, row_id: int) -> str:
+    raw = json.dumps([kind, value, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_contact_cursor(cursor: str, kind: str, value_type: type[str] | type[int]) -> Any:
+    """``(value, id)`` of a cursor of this kind; 422 naming ``cursor`` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        got_kind, value, row_id = json.loads(raw)
+        if got_kind != kind or type(value) is not value_type or not _is_id(row_id):
+            raise ValueError("bad cursor")
+        if value_type is int and not _is_id(value):
+            raise ValueError("bad cursor")
+        if value_type is str:
+            value = no_nul(str(value))
+        if kind == "newest":
+            value = datetime.fromisoformat(str(value))
+            if value.tzinfo is None:
+                raise ValueError("no time zone")
+            value = value.astimezone(UTC)  # may overflow here rather than in the database
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
+        raise Invalid("cursor", "not a cursor this API gave out for this sort") from None
+    return value, row_id
+
+
+def _is_id(value: Any) -> bool:
+    # A number the id columns (BIGINT) can hold; a bigger one would fail in the database.
+    return type(value) is int and 0 <= value < 2**63
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+def search_clause(q: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match on name, first/last name or email; a query that
+    looks like a phone number matches the digits of the stored E.164 phone, so
+    ``+49 151 2345`` and ``0151 2345`` both find ``+4915123456789``."""
+    text = q.strip().lower()
+    if not text:
+        return true()
+    pattern = _like(text)
+    options = [
+        func.lower(column).like(pattern, escape="\\")
+        for column in (Contact.name, Contact.first_name, Contact.last_name, Contact.email)
+    ]
+    # Leading zeros are a trunk (0151…) or international (0049…) prefix, never in E.164.
+    digits = re.sub(r"\D", "", text).lstrip("0")
+    if digits and PHONE_QUERY.match(text):
+        options.append(Contact.phone.like(f"%{digits}%"))
+    return or_(*options)
+
+
+async def list_contacts(
+    db: AsyncSession,
+    viewer: Viewer,
+    *,
+    q: str | None = None,
+    sort: ContactSort = "name",
+    blocked: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> tuple[list[Contact], str | None]:
+    """One page of the contacts the viewer may see, by name (A to Z) or newest first."""
+    # The name key comes from SQL, so the cursor compares exactly as the ORDER BY does.
+    key = func.lower(Contact.name) if sort == "name" else Contact.created_at
+    query = select(Contact, key).where(contact_filter(viewer), search_clause(q or ""))
+    if blocked is not None:
+        query = query.where(Contact.blocked.is_(blocked))
+    if cursor:
+        value, last_id = decode_contact_cursor(cursor, sort, str)
+        if sort == "name":
+            query = query.where(or_(key > value, and_(key == value, Contact.id > last_id)))
+        else:
+            query = query.where(or_(key < value, and_(key == value, Contact.id < last_id)))
+    order = (key, Contact.id) if sort == "name" else (key.desc(), Contact.id.desc())
+    rows = (await db.execute(query.order_by(*order).limit(limit + 1))).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last, last_key = rows[-1]
+        value = last_key if sort == "name" else last.created_at.isoformat()
+        next_cursor = encode_contact_cursor(sort, value, last.id)
+    return [contact for contact, _ in rows], next_cursor
