@@ -1,7 +1,287 @@
-"""The agents' websocket (being written)."""
+"""The agents' websocket: ``GET /ws`` pushes the realtime events each user may see.
+
+Every connection subscribes to the event bus and forwards the events whose
+``visible_to(viewer)`` holds. The viewer (role, visibility, teams) is reloaded from the
+database before judging an event when it is more than ``VIEWER_MAX_AGE`` seconds old,
+and at once on a ``user.updated`` event about the user, a ``team.updated`` event (for
+team-restricted users) or a bus ``resync``. A user who was deactivated, or whose
+session or token ended, is then disconnected with ``4401``.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from aiohttp import WSCloseCode, WSMsgType, hdrs, web
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from hub import appkeys
+from hub.auth.identity import Identity, identify
+from hub.auth.tokens import hash_secret
+from hub.errors import HubError
+from hub.inbox.visibility import Viewer
+from hub.realtime.bus import Subscription
+from hub.realtime.events import HubEvent
+from hub.realtime.redis_bus import RESYNC
+from hub.realtime.typing import BadMessage, TypingIndicators, TypingMessage, parse_client_message
+from hub.store.models import ApiToken, LoginSession, User
+from hub.store.types import utcnow
+
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+
+HEARTBEAT_SECONDS = 30.0
+VIEWER_MAX_AGE = 30.0
+MAX_CLIENT_MESSAGE_BYTES = 16 * 1024  # client messages are tiny; anything bigger is abuse
+USER_UPDATED = "user.updated"
+TEAM_UPDATED = "team.updated"
+CLOSE_TOO_SLOW = WSCloseCode.TRY_AGAIN_LATER  # 1013: reconnect, then refetch
+CLOSE_ACCESS_ENDED = 4401  # deactivated, logged out, token revoked: log in again
+
+OPEN_SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_websockets")
+
+
+def track_websockets(app: web.Application) -> None:
+    """Close every open websocket (1001) when the app shuts down.
+
+    Call before the app starts. Without it, an open websocket holds shutdown until the
+    server's shutdown timeout, after which it is cut (the client sees 1006).
+    """
+    if OPEN_SOCKETS in app:
+        return
+    app[OPEN_SOCKETS] = set()
+    app.on_shutdown.append(_close_open_sockets)
+
+
+async def _close_open_sockets(app: web.Application) -> None:
+    open_sockets = app[OPEN_SOCKETS]
+    sockets = list(open_sockets)  # closing ones leave the set meanwhile
+    await asyncio.gather(
+        *(s.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down") for s in sockets),
+        return_exceptions=True,
+    )
+
+
+@routes.get("/ws")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """Realtime events for a logged-in user (session cookie or bearer token)."""
+    identity = await identify(request)
+    if identity is None:
+        raise HubError(
+            401, "unauthenticated", "log in, or send an API token as 'Authorization: Bearer …'"
+        )
+    if identity.via == "session" and not _origin_allowed(request):
+        # A cookie rides along on a websocket opened by any site: without this check a
+        # page elsewhere could read the user's inbox (cross-site websocket hijacking).
+        raise HubError(
+            403, "bad_origin", "websocket connections must come from the hub's own pages"
+        )
+    socket = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_CLIENT_MESSAGE_BYTES
+    )
+    if not socket.can_prepare(request).ok:
+        raise HubError(
+            426,
+            "websocket_required",
+            "GET /ws needs a websocket upgrade",
+            headers={hdrs.UPGRADE: "websocket", hdrs.CONNECTION: "Upgrade"},
+        )
+    # Subscribe before the handshake completes: once the client is connected, no event
+    # can slip by unseen.
+    subscription = request.app[appkeys.BUS].subscribe()
+    open_sockets = request.app.get(OPEN_SOCKETS, set())
+    try:
+        await socket.prepare(request)
+        open_sockets.add(socket)
+        await Connection(request, socket, subscription, identity).run()
+    except Exception:
+        if not socket.prepared:
+            raise
+        # After the upgrade no error response can be sent: close, and let it reconnect.
+        log.exception("websocket of user %s failed", identity.user.id)
+        await socket.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error; reconnect")
+    finally:
+        open_sockets.discard(socket)
+        subscription.close()
+    return socket
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the connection was opened with, re-checked when the viewer is reloaded."""
+
+    user_id: int
+    session_id: int | None
+    token_hash: str | None
+
+    @classmethod
+    def of(cls, request: web.Request, identity: Identity) -> Credential:
+        """The session or token behind ``identity``."""
+        if identity.session is not None:
+            return cls(identity.user.id, identity.session.id, None)
+        token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")[2].strip()
+        return cls(identity.user.id, None, hash_secret(token))
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
+        # Browsers always send Origin on a websocket handshake; a client without one is
+        # not a browser, and cannot be made to carry someone's cookie.
+        return True
+    sent = urlsplit(origin.lower())
+    if not sent.scheme or not sent.netloc:
+        return False  # "null" (sandboxed frames, file: pages) or garbage
+    hub = urlsplit(request.app[appkeys.SETTINGS].base_url.lower())
+    if (sent.scheme, sent.netloc) == (hub.scheme, hub.netloc):
+        return True
+    # The page came from the host this request was sent to: the hub itself, reached
+    # under another name or behind a proxy that changes the scheme.
+    return sent.netloc == request.host.lower()
+
+
+class Connection:
+    """One open websocket: events out (filtered), client messages in."""
+
+    def __init__(
+        self,
+        request: web.Request,
+        socket: web.WebSocketResponse,
+        subscription: Subscription,
+        identity: Identity,
+    ) -> None:
+        self.app = request.app
+        self.socket = socket
+        self.subscription = subscription
+        self.credential = Credential.of(request, identity)
+        self._loop = asyncio.get_running_loop()
+        self._closing = False
+        # Judged from the user as authenticated for this request (teams included), so
+        # the connection sees exactly what the handshake allowed.
+        self.viewer = Viewer.of(identity.user)
+        self._viewer_loaded_at = self._loop.time()
+        self.typing = TypingIndicators(
+            self.app[appkeys.SESSIONS], self.app[appkeys.BUS], identity.user.id, identity.user.name
+        )
+
+    async def run(self) -> None:
+        """Serve the connection until either side closes it."""
+        pump = asyncio.create_task(self._pump(), name="ws-pump")
+        try:
+            await self._read()
+        finally:
+            if not self._closing:
+                pump.cancel()
+            try:
+                # Shielded: the server may cancel this handler once the client is gone,
+                # and the others must still see the typing indicator go away.
+                await asyncio.shield(self.typing.stop_all())
+            finally:
+                await asyncio.gather(pump, return_exceptions=True)
+
+    async def _read(self) -> None:
+        async for message in self.socket:
+            if message.type is WSMsgType.TEXT:
+                reply = await self._handle(message.data)
+            elif message.type is WSMsgType.BINARY:
+                reply = {"type": "error", "message": "send JSON text frames, not binary"}
+            else:
+                continue  # pings and pongs are aiohttp's; errors end the loop
+            if reply is not None:
+                await self._send(reply)
+
+    async def _handle(self, text: str) -> dict[str, object] | None:
+        try:
+            message = parse_client_message(text)
+        except BadMessage as err:
+            return {"type": "error", "message": str(err)}
+        if not isinstance(message, TypingMessage):
+            return {"type": "pong"}
+        try:
+            shown = await self.typing.update(self.viewer, message, self._loop.time())
+        except (SQLAlchemyError, OSError):
+            log.warning("typing of user %s not announced", self.viewer.id, exc_info=True)
+            return {"type": "error", "message": "typing not announced; try again"}
+        if not shown:
+            return {
+                "type": "error",
+                "message": f"conversation {message.conversation_id} not found",
+            }
+        return None
+
+    async def _pump(self) -> None:
+        """Forward the events the user may see; close when the subscription ends."""
+        try:
+            async for event in self.subscription:
+                if self.subscription.overflowed:
+                    continue  # about to end: the client refetches everything anyway
+                if self._needs_reload(event) and not await self._reload_viewer():
+                    await self._close(CLOSE_ACCESS_ENDED, b"access ended; log in again")
+                    return
+                if self._should_send(event):
+                    await self.socket.send_str(event.wire())
+        except ConnectionError:
+            return  # the client went away; the reader sees it too
+        except Exception:
+            log.exception("websocket of user %s failed", self.credential.user_id)
+            await self._close(WSCloseCode.INTERNAL_ERROR, b"internal error; reconnect")
+            return
+        if self.subscription.overflowed:
+            # The client fell too far behind: what it shows can no longer be patched up.
+            await self._close(CLOSE_TOO_SLOW, b"too slow; reconnect and refetch")
+        else:
+            await self._close(WSCloseCode.GOING_AWAY, b"server shutting down")
+
+    def _needs_reload(self, event: HubEvent) -> bool:
+        if event.type == RESYNC:
+            return True  # a user.updated may have been missed
+        if event.type == USER_UPDATED and event.data.get("user_id") == self.credential.user_id:
+            return True
+        if event.type == TEAM_UPDATED and self._team_restricted:
+            return True  # memberships decide only what team-restricted agents see
+        return self._loop.time() - self._viewer_loaded_at > VIEWER_MAX_AGE
+
+    @property
+    def _team_restricted(self) -> bool:
+        return not self.viewer.sees_everything and self.viewer.visibility == "team"
+
+    def _should_send(self, event: HubEvent) -> bool:
+        if event.type == "typing" and event.data.get("user_id") == self.viewer.id:
+            return False  # one's own typing is no news
+        return event.visible_to(self.viewer)
+
+    async def _reload_viewer(self) -> bool:
+        """Reload the user's visibility facts; False when their access has ended."""
+        credential = self.credential
+        async with self.app[appkeys.SESSIONS]() as db:
+            user = await db.scalar(
+                select(User).where(User.id == credential.user_id, User.is_active.is_(True))
+            )
+            if user is None:
+                return False
+            if credential.session_id is not None:
+                session = await db.get(LoginSession, credential.session_id)
+                if session is None or session.expires_at <= utcnow():
+                    return False
+            if credential.token_hash is not None:
+                token = await db.scalar(
+                    select(ApiToken).where(ApiToken.token_hash == credential.token_hash)
+                )
+                if token is None or token.revoked_at is not None:
+                    return False
+            self.viewer = Viewer.of(user)
+        self._viewer_loaded_at = self._loop.time()
+        return True
+
+    async def _send(self, frame: dict[str, object]) -> None:
+        with contextlib.suppress(ConnectionError):  # closing: the read loop ends by itself
+            await self.socket.send_json(frame)
+
+    async def _close(self, code: int, message: bytes) -> None:
+        self._closing = True
+        await self.socket.close(code=code, message=message)
