@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path, PurePosixPath
+
 from aiohttp import web
 
 from admin_ui import pages
 from admin_ui.rendering import TEMPLATES, create_environment
+from hub.errors import NotFound
 
-STATIC = __path__[0] + "/static"
+STATIC = Path(__file__).parent / "static"
 
 
 def setup_ui(app: web.Application) -> None:
     """Add the UI's pages and static files to the hub's app."""
     app[TEMPLATES] = create_environment()
     app.router.add_routes(pages.routes)
-    app.router.add_static("/static/", STATIC, name="static")
+    app.router.add_get("/static/{path:.+}", static_file, name="static")
+
+
+async def static_file(request: web.Request) -> web.FileResponse:
+    """A file of the UI's static folder; a JSON 404 for anything else."""
+    parts = PurePosixPath(request.match_info["path"]).parts
+    # No way out of the folder, and no hidden files.
+    if not parts or any(part in ("..", "/") or part.startswith(".") for part in parts):
+        raise NotFound("file")
+    path = STATIC.joinpath(*parts)
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound("file")
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})

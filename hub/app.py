@@ -27,7 +27,7 @@ from hub.api import (
     users,
     workspace,
 )
-from hub.api.middleware import json_errors, request_context
+from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
 from hub.inbox.jobs import run_periodically, wake_snoozes
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
         middlewares=[request_context, json_errors], client_max_size=settings.max_body_bytes
     )
     app[appkeys.SETTINGS] = settings
+    app.on_response_prepare.append(record_response)
     secret = ensure_secret_key(settings)
     app[appkeys.SECRET_KEY] = secret
     app[appkeys.CIPHER] = ConfigCipher(secret)

@@ -14,7 +14,10 @@ class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` to every record, from the request being served."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
+        # A record may carry its own (access lines are written after the request's task
+        # has moved on); otherwise it belongs to the request being served.
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id.get()
         return True
 
 

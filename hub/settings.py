@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+MIN_SECRET_LENGTH = 32
 BUS_SCHEMES = ("memory://", "redis://", "rediss://", "postgresql://")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names, not a bind
 
@@ -179,15 +180,24 @@ def ensure_secret_key(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
     path = settings.data_dir / SECRET_KEY_FILE
-    if path.exists():
-        return path.read_text().strip()
-    ensure_data_dir(settings)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: two hubs starting together on one data folder must not overwrite each other.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    if not path.exists():
+        ensure_data_dir(settings)
+        # Written whole to a temporary file, then linked into place: the key file never
+        # exists half-written, and link() fails if another hub got there first.
+        temporary = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another hub wrote the key first: use theirs
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{path}: holds no usable secret key (under {MIN_SECRET_LENGTH} characters); "
+            "restore it from your backup, or delete it to make a new one"
+        )
     return key

@@ -228,7 +228,9 @@ async def test_merge_suggestions_pair_contacts_sharing_an_email_or_phone(
     cursor = None
     async with db() as session:
         while True:
-            page, cursor = await contact_merge.merge_suggestions(session, owner, cursor=cursor, limit=2)
+            page, cursor = await contact_merge.merge_suggestions(
+                session, owner, cursor=cursor, limit=2
+            )
             pairs += [(s.contact.id, s.other.id, s.reasons) for s in page]
             if cursor is None:
                 break

@@ -41,37 +41,48 @@ def error_response(
     return web.json_response(body, status=status, headers=headers)
 
 
+REQUEST_ID = web.RequestKey("request_id", str)
+REQUEST_STARTED = web.RequestKey("request_started", float)
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give the request an id (the caller's ``X-Request-Id`` if sane), time it, count it."""
+    """Give the request an id (the caller's ``X-Request-Id`` if sane) and a start time.
+
+    It is counted and logged when its response is prepared (``record_response``): only
+    then is the status final, e.g. for files, whose 404 or 304 is decided while sending.
+    """
     given = request.headers.get("X-Request-Id", "")
     rid = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = rid
+    request[REQUEST_STARTED] = time.perf_counter()
     token = request_id.set(rid)
-    started = time.perf_counter()
-    status = 500
     try:
-        response = await handler(request)
-        status = response.status
-        response.headers["X-Request-Id"] = rid
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        exc.headers["X-Request-Id"] = rid
-        raise
+        return await handler(request)
     finally:
-        elapsed = time.perf_counter() - started
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        request.app[appkeys.METRICS].observe_request(request.method, route, status, elapsed)
-        access_log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            status,
-            elapsed * 1000,
-            extra={"method": request.method, "path": request.path, "status": status},
-        )
         request_id.reset(token)
+
+
+async def record_response(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: tag the response with the request id, count it, log it."""
+    rid = request.get(REQUEST_ID)
+    started = request.get(REQUEST_STARTED)
+    if rid is None or started is None:
+        return  # not through our middleware (e.g. a malformed HTTP request)
+    response.headers["X-Request-Id"] = rid
+    elapsed = time.perf_counter() - started
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    status = response.status
+    request.app[appkeys.METRICS].observe_request(request.method, route, status, elapsed)
+    access_log.info(
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        status,
+        elapsed * 1000,
+        extra={"method": request.method, "path": request.path, "status": status, "request_id": rid},
+    )
 
 
 @web.middleware

@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from hub.store.models import Contact, Conversation
+from hub.store.types import DbId
 
 ContactField = Literal["name", "first_name", "last_name", "email", "phone"]
 
@@ -35,11 +37,11 @@ class CustomInboxFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    channel_ids: list[int] = Field(default_factory=list, max_length=100)
+    channel_ids: list[DbId] = Field(default_factory=list, max_length=100)
     statuses: list[Literal["open", "closed", "snoozed"]] = Field(default_factory=list)
-    assignee_ids: list[int] = Field(default_factory=list, max_length=100)
+    assignee_ids: list[DbId] = Field(default_factory=list, max_length=100)
     include_unassigned: bool = False
-    team_ids: list[int] = Field(default_factory=list, max_length=100)
+    team_ids: list[DbId] = Field(default_factory=list, max_length=100)
     unanswered: bool | None = None
     contact: list[ContactCondition] = Field(default_factory=list, max_length=20)
     last_activity_from: AwareDatetime | None = None
@@ -47,10 +49,12 @@ class CustomInboxFilters(BaseModel):
 
 
 def _contact_condition(condition: ContactCondition) -> ColumnElement[bool]:
+    # An alias, so the subquery never correlates with a Contact the outer query joins.
+    contact = aliased(Contact)
     if condition.field.startswith("fields."):
-        column = Contact.fields[condition.field.removeprefix("fields.")].as_string()
+        column = contact.fields[condition.field.removeprefix("fields.")].as_string()
     else:
-        column = getattr(Contact, condition.field)
+        column = getattr(contact, condition.field)
     if condition.op == "is_set":
         clause = and_(column.is_not(None), column != "")
     elif condition.op == "is_not_set":
@@ -62,7 +66,7 @@ def _contact_condition(condition: ContactCondition) -> ColumnElement[bool]:
             "%" + (condition.value or "").lower().replace("%", r"\%").replace("_", r"\_") + "%"
         )
         clause = func.lower(column).like(pattern, escape="\\")
-    return exists(select(Contact.id).where(Contact.id == Conversation.contact_id, clause))
+    return exists(select(contact.id).where(contact.id == Conversation.contact_id, clause))
 
 
 def filters_clause(filters: CustomInboxFilters) -> ColumnElement[bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -41,11 +42,35 @@ def head_revision() -> str | None:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` (default: the newest)."""
     before = await current_revision(engine)
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    await _run_alembic(engine, lambda config: command.upgrade(config, revision))
     after = await current_revision(engine)
     if after != before:
         log.info("database migrated from %s to %s", before or "empty", after)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Migrate the database down to ``revision`` (for development and tests)."""
+    await _run_alembic(engine, lambda config: command.downgrade(config, revision))
+
+
+async def _run_alembic(engine: AsyncEngine, step: Callable[[Config], None]) -> None:
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # When a migration must rebuild a SQLite table (batch mode), dropping the old
+            # table would cascade to every child row. Foreign keys are off for the run
+            # (the pragma only works outside a transaction) and checked at the end.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            await conn.run_sync(lambda sync: step(alembic_config(sync)))
+            if sqlite:
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+            await conn.commit()
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -38,3 +39,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+MAX_ID = 2**63 - 1
+# An id as a request may give it: a real integer the database (BIGINT) can hold, so a
+# larger one is a 422 naming the field rather than an error in the database.
+DbId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]

@@ -9,10 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from hub.inbox.comments import CommentRow, NewComment
 from hub.store.models import Attachment
-
-# The largest id either engine stores (BIGINT); a larger number is a 422, not a 500.
-MAX_ID = 2**63 - 1
-DbId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+from hub.store.types import DbId
 
 
 def _no_nul(value: str) -> str:

@@ -11,8 +11,7 @@ from hub.inbox.contact_fields import ContactChanges, Text
 from hub.inbox.contact_merge import MergeSuggestion
 from hub.inbox.contacts import IdentityRow
 from hub.store.models import Contact
-
-MAX_ID = 2**63 - 1  # the widest id column; a bigger number cannot name a row
+from hub.store.types import DbId
 
 
 class ContactBody(ContactChanges):
@@ -34,7 +33,7 @@ class MergeBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    other_id: int = Field(ge=1, le=MAX_ID)
+    other_id: DbId
 
 
 class ContactQuery(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.inbox.views import ConversationRow, ViewCount
 from hub.store.models import Conversation
+from hub.store.types import DbId
 
 
 class ContactRef(BaseModel):
@@ -87,8 +88,8 @@ class AssignBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = Field(None, ge=1, lt=2**63)
-    team_id: int | None = Field(None, ge=1, lt=2**63)
+    user_id: DbId | None = None
+    team_id: DbId | None = None
 
 
 class CloseBody(BaseModel):

@@ -7,12 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.schemas.comments import AttachmentRef, CommentOut, DbId, SafeText
+from hub.api.schemas.comments import AttachmentRef, CommentOut, SafeText
 from hub.api.schemas.conversations import ConversationOut
 from hub.inbox.comments import CommentRow
 from hub.inbox.messages import MessageRow, Outgoing
 from hub.inbox.timeline import TimelineEntry
 from hub.store.models import Attachment, Comment, ConversationEvent, Message
+from hub.store.types import DbId
 
 TEXT_LIMIT = 65_536
 

@@ -93,23 +93,30 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
 
-    with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "status_changed_at",
-                hub.store.types.UtcDateTime(timezone=True),
-                nullable=False,
-                server_default=sa.text("CURRENT_TIMESTAMP"),
-            )
-        )
-        batch_op.add_column(
-            sa.Column("contact_blocked", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.create_index("ix_conversations_status_changed", ["status", "status_changed_at"])
-        batch_op.create_index(
-            "ix_conversations_counts",
-            ["status", "contact_blocked", "assignee_id", "team_id", "unread_count"],
-        )
+    # Plain ADD COLUMN with constant defaults: SQLite can do that in place. A
+    # non-constant default (CURRENT_TIMESTAMP) would make Alembic rebuild the table, and
+    # dropping the old one cascades to every message.
+    op.add_column(
+        "conversations",
+        sa.Column(
+            "status_changed_at",
+            hub.store.types.UtcDateTime(timezone=True),
+            nullable=False,
+            server_default="1970-01-01 00:00:00",
+        ),
+    )
+    op.add_column(
+        "conversations",
+        sa.Column("contact_blocked", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.create_index(
+        "ix_conversations_status_changed", "conversations", ["status", "status_changed_at"]
+    )
+    op.create_index(
+        "ix_conversations_counts",
+        "conversations",
+        ["status", "contact_blocked", "assignee_id", "team_id", "unread_count"],
+    )
     op.execute("UPDATE conversations SET status_changed_at = COALESCE(closed_at, opened_at)")
     op.execute(
         "UPDATE conversations SET contact_blocked = (SELECT blocked FROM contacts "
@@ -135,11 +142,11 @@ def downgrade() -> None:
     else:
         op.execute("DROP INDEX IF EXISTS ix_comments_body_fts")
         op.execute("DROP INDEX IF EXISTS ix_messages_text_fts")
-    with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.drop_index("ix_conversations_counts")
-        batch_op.drop_index("ix_conversations_status_changed")
-        batch_op.drop_column("contact_blocked")
-        batch_op.drop_column("status_changed_at")
+    op.drop_index("ix_conversations_counts", table_name="conversations")
+    op.drop_index("ix_conversations_status_changed", table_name="conversations")
+    # SQLite 3.35+ drops columns in place (no rebuild, so no cascade).
+    op.drop_column("conversations", "contact_blocked")
+    op.drop_column("conversations", "status_changed_at")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_attachments_uploaded_by_users"), type_="foreignkey")
         batch_op.drop_column("uploaded_by")

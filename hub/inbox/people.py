@@ -1,0 +1,381 @@
+"""Users and teams: who works the inbox, their roles, availability and team memberships.
+
+Who may change what:
+- everyone may list and read users and teams (agents assign and @mention each other);
+- owners and managers create and edit users and teams; a manager can neither create an
+  owner, promote anyone to owner, nor edit an owner's account;
+- a user may change their own name and availability;
+- nobody may demote or deactivate the last active owner (409), nor deactivate themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.accounts import NewUser, Role, Visibility, create_user
+from hub.auth.passwords import generate_password
+from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.inbox.visibility import Viewer
+from hub.inbox.work import Work
+from hub.realtime.events import HubEvent
+from hub.store.models import LoginSession, Team, User
+
+Row = TypeVar("Row")
+
+# --- paging by name (users, teams, snippets and custom inboxes) ------------------------
+
+
+def name_key(column: Any) -> ColumnElement[str]:
+    """The sort key of a name column: case-insensitive, as people read a list."""
+    return func.lower(column)
+
+
+def encode_name_cursor(key: str, row_id: int) -> str:
+    """An opaque cursor: the sort key and id of the last row of a page."""
+    raw = json.dumps([key, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_name_cursor(cursor: str) -> tuple[str, int]:
+    """The position a cursor points at; 422 naming ``cursor`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, row_id = json.loads(raw)
+        # A forged cursor must fail here, not in SQL: ids are BIGINT, text holds no NUL.
+        if (
+            not isinstance(key, str)
+            or "\x00" in key
+            or not isinstance(row_id, int)
+            or isinstance(row_id, bool)
+            or not 0 <= row_id < 2**63
+        ):
+            raise ValueError("bad cursor")
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise Invalid("cursor", "not a cursor this API gave out") from None
+    return key, row_id
+
+
+async def name_page(
+    db: AsyncSession,
+    entity: type[Row],
+    key: ColumnElement[str],
+    id_column: Any,
+    conditions: Sequence[ColumnElement[bool]],
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Row], str | None]:
+    """One page of ``entity`` rows ordered by ``key`` then id, and the next page's cursor."""
+    query = select(entity, key).where(*conditions)
+    if cursor:
+        last_key, last_id = decode_name_cursor(cursor)
+        query = query.where(or_(key > last_key, and_(key == last_key, id_column > last_id)))
+    result = await db.execute(query.order_by(key, id_column).limit(limit + 1))
+    rows = [(row, row_key) for row, row_key in result.all()]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last, last_key = rows[-1]
+        next_cursor = encode_name_cursor(last_key, last.id)  # type: ignore[attr-defined]
+    return [row for row, _ in rows], next_cursor
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern for "contains ``text``", case-folded, with wildcards escaped."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    return f"%{escaped}%"
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """A partial update of a user; ``None`` leaves a field as it is."""
+
+    name: str | None = None
+    role: str | None = None
+    visibility: str | None = None
+    is_active: bool | None = None
+    team_ids: list[int] | None = None
+
+    def only_name(self) -> bool:
+        """Whether nothing but the name is being changed."""
+        return (self.role, self.visibility, self.is_active, self.team_ids) == (None,) * 4
+
+
+async def list_users(
+    db: AsyncSession, *, q: str | None, active: bool | None, cursor: str | None, limit: int
+) -> tuple[list[User], str | None]:
+    """One page of users sorted by name; ``q`` searches name and email."""
+    conditions: list[ColumnElement[bool]] = []
+    if q:
+        pattern = like_pattern(q)
+        conditions.append(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    if active is not None:
+        conditions.append(User.is_active.is_(active))
+    return await name_page(db, User, name_key(User.name), User.id, conditions, cursor, limit)
+
+
+async def get_user(db: AsyncSession, user_id: int) -> User:
+    """A user with their teams; 404 when there is none."""
+    user = await db.get(User, user_id)
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+async def teams_by_ids(db: AsyncSession, team_ids: Sequence[int], field: str) -> list[Team]:
+    """The teams with these ids; 422 naming ``field`` and the unknown ids."""
+    wanted = set(team_ids)
+    teams = list(await db.scalars(select(Team).where(Team.id.in_(wanted)))) if wanted else []
+    unknown = wanted - {t.id for t in teams}
+    if unknown:
+        raise Invalid(field, f"no team with id {', '.join(map(str, sorted(unknown)))}")
+    return teams
+
+
+async def users_by_ids(db: AsyncSession, user_ids: Sequence[int], field: str) -> list[User]:
+    """The users with these ids; 422 naming ``field`` and the unknown ids."""
+    wanted = set(user_ids)
+    users = list(await db.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
+    unknown = wanted - {u.id for u in users}
+    if unknown:
+        raise Invalid(field, f"no user with id {', '.join(map(str, sorted(unknown)))}")
+    return users
+
+
+def _check_may_grant(actor: Viewer, role: str) -> None:
+    if role == "owner" and actor.role != "owner":
+        raise Forbidden("only an owner can make someone an owner")
+
+
+async def create_account(
+    work: Work,
+    actor: Viewer,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    visibility: Visibility,
+    password: str | None,
+    team_ids: Sequence[int],
+) -> tuple[User, str | None]:
+    """Create a user (owners and managers only); 409 when the email is taken.
+
+    Without a password one is generated and returned, to be shown once.
+    """
+    _require_admin(actor)
+    _check_may_grant(actor, role)
+    generated = None if password else generate_password()
+    new = NewUser(
+        email=email,
+        name=name,
+        role=role,
+        visibility=visibility,
+        password=password or generated or "",
+    )
+    teams = await teams_by_ids(work.db, team_ids, "team_ids")
+    user = await create_user(work.db, new)
+    # A just-inserted user's collection was never loaded; load it before replacing it.
+    await work.db.refresh(user, ["teams"])
+    user.teams = teams
+    await work.db.flush()
+    _announce_user(work, user)
+    return user, generated
+
+
+async def _lock_active_owners(db: AsyncSession) -> list[int]:
+    # Locked in id order: two concurrent demotions of two owners queue up instead of
+    # each seeing the other still an owner (PostgreSQL; SQLite serializes writers).
+    result = await db.scalars(
+        select(User.id)
+        .where(User.role == "owner", User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list(result)
+
+
+async def update_account(work: Work, actor: Viewer, user_id: int, changes: UserChanges) -> User:
+    """Apply a partial update to a user, enforcing who may change what (module docstring)."""
+    user = await get_user(work.db, user_id)
+    if not actor.is_admin:
+        if user.id != actor.id or not changes.only_name():
+            raise Forbidden("you may change only your own name; ask an owner or a manager")
+    elif user.role == "owner" and actor.role != "owner" and user.id != actor.id:
+        raise Forbidden("only an owner can change an owner's account")
+    if changes.role is not None and changes.role != user.role:
+        _check_may_grant(actor, changes.role)
+    if changes.is_active is False and user.id == actor.id:
+        raise Forbidden("you cannot deactivate your own account")
+
+    loses_owner = (
+        user.role == "owner"
+        and user.is_active
+        and ((changes.role is not None and changes.role != "owner") or changes.is_active is False)
+    )
+    if loses_owner and set(await _lock_active_owners(work.db)) <= {user.id}:
+        raise HubError(
+            409, "last_owner", "this is the last active owner; make someone else owner first"
+        )
+
+    if changes.name is not None:
+        user.name = changes.name
+    if changes.role is not None:
+        user.role = changes.role
+    if changes.visibility is not None:
+        user.visibility = changes.visibility
+    if changes.team_ids is not None:
+        user.teams = await teams_by_ids(work.db, changes.team_ids, "team_ids")
+    if changes.is_active is not None and changes.is_active != user.is_active:
+        user.is_active = changes.is_active
+        if not changes.is_active:
+            # Their browser sessions end now; API tokens stop working because
+            # resolve_token refuses inactive users, and work again on reactivation.
+            await work.db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    await work.db.flush()
+    _announce_user(work, user)
+    return user
+
+
+async def set_availability(work: Work, user_id: int, available: bool) -> User:
+    """Mark a user available (routing may give them new conversations) or not."""
+    user = await get_user(work.db, user_id)
+    if user.available != available:
+        user.available = available
+        await work.db.flush()
+        _announce_user(work, user)
+    return user
+
+
+def _announce_user(work: Work, user: User) -> None:
+    # Everyone may list users, so everyone may hear that one changed (assignee pickers,
+    # availability dots).
+    work.emit(
+        HubEvent(
+            "user.updated",
+            {
+                "user_id": user.id,
+                "name": user.name,
+                "role": user.role,
+                "available": user.available,
+                "is_active": user.is_active,
+            },
+        )
+    )
+
+
+# --- teams ---------------------------------------------------------------------------
+
+
+async def list_teams(
+    db: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[Team], str | None]:
+    """One page of teams sorted by name, with their members loaded."""
+    return await name_page(db, Team, name_key(Team.name), Team.id, [], cursor, limit)
+
+
+async def get_team(db: AsyncSession, team_id: int) -> Team:
+    """A team with its members; 404 when there is none."""
+    team = await db.get(Team, team_id)
+    if team is None:
+        raise NotFound("team")
+    return team
+
+
+def _name_taken(name: str) -> HubError:
+    return HubError(
+        409,
+        "team_name_taken",
+        f"a team named {name!r} exists already",
+        [{"field": "name", "message": "taken"}],
+    )
+
+
+async def _check_name_free(db: AsyncSession, name: str, team_id: int | None = None) -> None:
+    # Case-insensitive: "Support" and "support" side by side in a picker would confuse.
+    query = select(Team.id).where(func.lower(Team.name) == name.lower())
+    if team_id is not None:
+        query = query.where(Team.id != team_id)
+    if await db.scalar(query.limit(1)) is not None:
+        raise _name_taken(name)
+
+
+async def _flush_team(db: AsyncSession, name: str) -> None:
+    # The check above can lose a race with a concurrent save; the unique index cannot.
+    try:
+        await db.flush()
+    except IntegrityError:
+        raise _name_taken(name) from None
+
+
+def _require_admin(actor: Viewer) -> None:
+    if not actor.is_admin:
+        raise Forbidden("this needs the role owner or manager")
+
+
+async def create_team(work: Work, actor: Viewer, name: str, user_ids: Sequence[int]) -> Team:
+    """Create a team, optionally with members (owners and managers only)."""
+    _require_admin(actor)
+    await _check_name_free(work.db, name)
+    members = await users_by_ids(work.db, user_ids, "user_ids")
+    team = Team(name=name, members=members)
+    work.db.add(team)
+    await _flush_team(work.db, name)
+    _announce_team(work, team.id, "created")
+    return team
+
+
+async def update_team(work: Work, actor: Viewer, team_id: int, name: str | None) -> Team:
+    """Rename a team (owners and managers only); 409 when the name is taken."""
+    _require_admin(actor)
+    team = await get_team(work.db, team_id)
+    if name is not None and name != team.name:
+        await _check_name_free(work.db, name, team.id)
+        team.name = name
+        await _flush_team(work.db, name)
+        _announce_team(work, team.id, "updated")
+    return team
+
+
+async def set_team_members(
+    work: Work, actor: Viewer, team_id: int, user_ids: Sequence[int]
+) -> Team:
+    """Replace a team's member list (owners and managers only)."""
+    _require_admin(actor)
+    team = await get_team(work.db, team_id)
+    team.members = await users_by_ids(work.db, user_ids, "user_ids")
+    await work.db.flush()
+    _announce_team(work, team.id, "members_changed")
+    return team
+
+
+async def delete_team(work: Work, actor: Viewer, team_id: int) -> None:
+    """Delete a team. Its conversations keep their assignee and lose the team; custom
+    inboxes stop being shared with it."""
+    _require_admin(actor)
+    team = await get_team(work.db, team_id)
+    await work.db.delete(team)
+    await work.db.flush()
+    _announce_team(work, team_id, "deleted")
+    # Conversations that were the team's may have moved between inboxes.
+    work.emit(HubEvent("counts.changed", {}))
+
+
+def _announce_team(work: Work, team_id: int, change: str) -> None:
+    # Memberships decide what team-restricted agents see: a client hearing this should
+    # refresh its view of the caller and its counts.
+    work.emit(HubEvent("team.updated", {"team_id": team_id, "change": change}))

@@ -1,0 +1,227 @@
+"""Snippets: canned replies with a ``/shortcut`` and ``$variables`` rendered server-side.
+
+A ``$`` followed by a letter starts a variable: dotted names such as ``$contact.name``;
+an unknown one is refused (422 naming it) when the snippet is saved and when it is
+rendered. ``$$`` is a literal ``$``; a ``$`` before anything else (``$5``) is kept as is.
+A known variable without a value (a contact with no first name) renders as "".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.inbox.people import like_pattern, name_key, name_page
+from hub.inbox.visibility import Viewer, conversation_filter
+from hub.store.models import Channel, Contact, Conversation, Snippet, User
+
+SHORTCUT = re.compile(r"^[a-z0-9_-]{1,50}$")
+_TOKEN = re.compile(r"\$(\$|[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+
+VARIABLES: dict[str, str] = {
+    "contact.name": "The contact's full name",
+    "contact.first_name": "The contact's first name",
+    "contact.last_name": "The contact's last name",
+    "contact.email": "The contact's email address",
+    "contact.phone": "The contact's phone number (E.164)",
+    "agent.name": "The name of the agent using the snippet",
+    "agent.first_name": "The first word of the agent's name",
+    "agent.email": "The agent's email address",
+    "conversation.id": "The conversation's id",
+    "channel.name": "The name of the conversation's channel",
+}
+
+
+def variables_in(body: str) -> list[str]:
+    """The variable names a body uses, in order of first use (``$$`` is not one)."""
+    seen: dict[str, None] = {}
+    for match in _TOKEN.finditer(body):
+        if match.group(1) != "$":
+            seen.setdefault(match.group(1))
+    return list(seen)
+
+
+def check_variables(body: str, field: str = "body") -> None:
+    """422 naming ``field`` and the first unknown variable in ``body``."""
+    unknown = [name for name in variables_in(body) if name not in VARIABLES]
+    if unknown:
+        names = ", ".join(f"${name}" for name in unknown)
+        raise Invalid(field, f"unknown variable {names} (write $$ for a literal $)")
+
+
+def render(body: str, values: Mapping[str, str | None]) -> str:
+    """Replace every variable in ``body`` by its value; a missing value renders as ""."""
+    check_variables(body)
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return "$" if name == "$" else values.get(name) or ""
+
+    return _TOKEN.sub(substitute, body)
+
+
+def normalize_shortcut(shortcut: str) -> str:
+    """A shortcut as stored: without the leading slash; 422 naming ``shortcut`` if bad."""
+    value = shortcut.strip().removeprefix("/")
+    if not SHORTCUT.match(value):
+        raise Invalid("shortcut", "use 1 to 50 of a-z, 0-9, _ and -, after an optional /")
+    return value
+
+
+# --- storage -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnippetChanges:
+    """A partial update of a snippet; ``None`` leaves a field as it is."""
+
+    name: str | None = None
+    shortcut: str | None = None
+    body: str | None = None
+
+
+def _require_admin(actor: Viewer) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only owners and managers manage snippets")
+
+
+def _shortcut_taken(shortcut: str) -> HubError:
+    return HubError(
+        409,
+        "shortcut_taken",
+        f"another snippet uses /{shortcut}",
+        [{"field": "shortcut", "message": "taken"}],
+    )
+
+
+async def _check_shortcut_free(db: AsyncSession, shortcut: str, snippet_id: int | None) -> None:
+    query = select(Snippet.id).where(Snippet.shortcut == shortcut)
+    if snippet_id is not None:
+        query = query.where(Snippet.id != snippet_id)
+    if await db.scalar(query.limit(1)) is not None:
+        raise _shortcut_taken(shortcut)
+
+
+async def _flush(db: AsyncSession, shortcut: str) -> None:
+    # The check above can lose a race with a concurrent save; the unique index cannot.
+    try:
+        await db.flush()
+    except IntegrityError:
+        raise _shortcut_taken(shortcut) from None
+
+
+async def list_snippets(
+    db: AsyncSession, *, q: str | None, cursor: str | None, limit: int
+) -> tuple[list[Snippet], str | None]:
+    """One page of snippets by name; ``q`` matches a name containing it or a shortcut
+    starting with it (with or without the ``/``)."""
+    conditions: list[ColumnElement[bool]] = []
+    if q and q.strip():
+        prefix = q.strip().removeprefix("/").lower()
+        escaped = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        conditions.append(
+            or_(
+                func.lower(Snippet.name).like(like_pattern(q.strip()), escape="\\"),
+                Snippet.shortcut.like(f"{escaped}%", escape="\\"),
+            )
+        )
+    return await name_page(
+        db, Snippet, name_key(Snippet.name), Snippet.id, conditions, cursor, limit
+    )
+
+
+async def get_snippet(db: AsyncSession, snippet_id: int) -> Snippet:
+    """A snippet; 404 when there is none."""
+    snippet = await db.get(Snippet, snippet_id)
+    if snippet is None:
+        raise NotFound("snippet")
+    return snippet
+
+
+async def create_snippet(
+    db: AsyncSession, actor: Viewer, *, name: str, shortcut: str, body: str
+) -> Snippet:
+    """Create a snippet (owners and managers); 409 when the shortcut is taken."""
+    _require_admin(actor)
+    shortcut = normalize_shortcut(shortcut)
+    check_variables(body)
+    await _check_shortcut_free(db, shortcut, None)
+    snippet = Snippet(name=name, shortcut=shortcut, body=body, created_by=actor.id)
+    db.add(snippet)
+    await _flush(db, shortcut)
+    return snippet
+
+
+async def update_snippet(
+    db: AsyncSession, actor: Viewer, snippet_id: int, changes: SnippetChanges
+) -> Snippet:
+    """Change a snippet (owners and managers)."""
+    _require_admin(actor)
+    snippet = await get_snippet(db, snippet_id)
+    if changes.shortcut is not None:
+        shortcut = normalize_shortcut(changes.shortcut)
+        await _check_shortcut_free(db, shortcut, snippet.id)
+        snippet.shortcut = shortcut
+    if changes.body is not None:
+        check_variables(changes.body)
+        snippet.body = changes.body
+    if changes.name is not None:
+        snippet.name = changes.name
+    await _flush(db, snippet.shortcut)
+    return snippet
+
+
+async def delete_snippet(db: AsyncSession, actor: Viewer, snippet_id: int) -> None:
+    """Delete a snippet (owners and managers)."""
+    _require_admin(actor)
+    result = await db.execute(delete(Snippet).where(Snippet.id == snippet_id))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound("snippet")
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def _first_word(name: str | None) -> str:
+    return (name or "").split(maxsplit=1)[0] if (name or "").strip() else ""
+
+
+async def render_snippet(
+    db: AsyncSession, viewer: Viewer, snippet_id: int, conversation_id: int
+) -> str:
+    """A snippet's text for one conversation, with the caller as the agent.
+
+    The conversation must be visible to the caller (404 otherwise, like a missing one).
+    """
+    snippet = await get_snippet(db, snippet_id)
+    row = (
+        await db.execute(
+            select(Conversation, Contact, Channel)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .join(Channel, Channel.id == Conversation.channel_id)
+            .where(Conversation.id == conversation_id, conversation_filter(viewer))
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("conversation")
+    conversation, contact, channel = row
+    agent = await db.get(User, viewer.id)
+    values: dict[str, str | None] = {
+        "contact.name": contact.name,
+        "contact.first_name": contact.first_name,
+        "contact.last_name": contact.last_name,
+        "contact.email": contact.email,
+        "contact.phone": contact.phone,
+        "agent.name": agent.name if agent else None,
+        "agent.first_name": _first_word(agent.name if agent else None),
+        "agent.email": agent.email if agent else None,
+        "conversation.id": str(conversation.id),
+        "channel.name": channel.name,
+    }
+    return render(snippet.body, values)

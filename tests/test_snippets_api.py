@@ -1,0 +1,296 @@
+"""Snippets over HTTP: CRUD, shortcuts, $variables checked on save and rendered per
+conversation with the caller as the agent."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from hub.inbox.snippets import VARIABLES, render, variables_in
+from hub.store.models import Snippet, User
+from tests.factories import Factory
+
+Client = TestClient[Any, Any]
+UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
+
+
+def error_of(body: dict[str, Any]) -> tuple[str, str]:
+    detail = body["error"]["details"][0]
+    return str(detail["field"]), str(detail["message"])
+
+
+async def make(
+    client: Client, auth: dict[str, str], shortcut: str, body: str = "Hi", name: str | None = None
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/snippets",
+        json={"name": name or f"Snippet {shortcut}", "shortcut": shortcut, "body": body},
+        headers=auth,
+    )
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+# --- the template language, without HTTP ---------------------------------------------
+
+
+def test_dollar_rules_literal_dollars_and_missing_values() -> None:
+    values = {"contact.first_name": None, "agent.name": "Ana"}
+    assert render("Costs $$5, or $5; $agent.name.", values) == "Costs $5, or $5; Ana."
+    assert render("Hi $contact.first_name!", values) == "Hi !"
+    assert variables_in("$a.b $$c.d $a.b $e") == ["a.b", "e"]
+
+
+# --- CRUD ----------------------------------------------------------------------------
+
+
+async def test_a_manager_creates_reads_updates_and_deletes_a_snippet(
+    client: Client, user_token: UserToken
+) -> None:
+    me, auth = await user_token("manager@example.com", role="manager")
+    created = await make(client, auth, "/thanks", "Thanks, $contact.first_name!", "Thank you")
+    assert created["shortcut"] == "thanks"  # stored without the slash
+    assert (created["name"], created["created_by"]) == ("Thank you", me.id)
+    url = f"/api/v1/snippets/{created['id']}"
+
+    fetched = await client.get(url, headers=auth)
+    assert (await fetched.json())["body"] == "Thanks, $contact.first_name!"
+    patched = await client.patch(
+        url, json={"shortcut": "ty", "body": "Thank you, $contact.name."}, headers=auth
+    )
+    assert patched.status == 200
+    body = await patched.json()
+    assert (body["shortcut"], body["body"], body["name"]) == (
+        "ty",
+        "Thank you, $contact.name.",
+        "Thank you",
+    )
+    assert (await client.delete(url, headers=auth)).status == 204
+    assert (await client.get(url, headers=auth)).status == 404
+    assert (await client.delete(url, headers=auth)).status == 404
+
+
+async def test_agents_use_snippets_but_cannot_change_them(
+    client: Client, user_token: UserToken
+) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    _, agent = await user_token("agent@example.com", visibility="assigned")
+    snippet = await make(client, admin, "hello")
+    url = f"/api/v1/snippets/{snippet['id']}"
+    assert (await client.get("/api/v1/snippets", headers=agent)).status == 200
+    assert (await client.get(url, headers=agent)).status == 200
+    new = {"name": "X", "shortcut": "x", "body": "x"}
+    assert (await client.post("/api/v1/snippets", json=new, headers=agent)).status == 403
+    assert (await client.patch(url, json={"name": "X"}, headers=agent)).status == 403
+    assert (await client.delete(url, headers=agent)).status == 403
+
+
+async def test_shortcuts_are_unique(client: Client, user_token: UserToken) -> None:
+    _, auth = await user_token("owner@example.com", role="owner")
+    await make(client, auth, "hello")
+    other = await make(client, auth, "bye")
+    again = await client.post(
+        "/api/v1/snippets", json={"name": "X", "shortcut": "/hello", "body": "x"}, headers=auth
+    )
+    assert again.status == 409
+    assert error_of(await again.json())[0] == "shortcut"
+    renamed = await client.patch(
+        f"/api/v1/snippets/{other['id']}", json={"shortcut": "hello"}, headers=auth
+    )
+    assert renamed.status == 409
+    # Keeping one's own shortcut is no conflict.
+    same = await client.patch(
+        f"/api/v1/snippets/{other['id']}", json={"shortcut": "/bye"}, headers=auth
+    )
+    assert same.status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "X", "shortcut": "Hello", "body": "x"}, "shortcut"),
+        ({"name": "X", "shortcut": "two words", "body": "x"}, "shortcut"),
+        ({"name": "X", "shortcut": "/", "body": "x"}, "shortcut"),
+        ({"name": "X", "shortcut": "a" * 51, "body": "x"}, "shortcut"),
+        ({"name": "", "shortcut": "x", "body": "x"}, "name"),
+        ({"name": "X", "shortcut": "x", "body": ""}, "body"),
+        ({"name": "X", "shortcut": "x"}, "body"),
+        ({"name": "X", "shortcut": "x", "body": "x", "team": 1}, "team"),
+    ],
+)
+async def test_bad_snippets_get_a_422_naming_the_field(
+    client: Client, user_token: UserToken, body: dict[str, Any], field: str
+) -> None:
+    _, auth = await user_token("owner@example.com", role="owner")
+    response = await client.post("/api/v1/snippets", json=body, headers=auth)
+    assert response.status == 422, await response.text()
+    assert error_of(await response.json())[0] == field
+
+
+async def test_an_unknown_variable_is_refused_on_save_naming_it(
+    client: Client, user_token: UserToken
+) -> None:
+    _, auth = await user_token("owner@example.com", role="owner")
+    response = await client.post(
+        "/api/v1/snippets",
+        json={"name": "X", "shortcut": "x", "body": "Hi $contact.nickname, costs $$5"},
+        headers=auth,
+    )
+    assert response.status == 422
+    field, message = error_of(await response.json())
+    assert field == "body"
+    assert "$contact.nickname" in message
+
+    snippet = await make(client, auth, "ok", "Hi $contact.name")
+    patched = await client.patch(
+        f"/api/v1/snippets/{snippet['id']}", json={"body": "Hi $agent.phone"}, headers=auth
+    )
+    assert patched.status == 422
+    assert error_of(await patched.json()) == (
+        "body",
+        "unknown variable $agent.phone (write $$ for a literal $)",
+    )
+    unchanged = await client.get(f"/api/v1/snippets/{snippet['id']}", headers=auth)
+    assert (await unchanged.json())["body"] == "Hi $contact.name"
+
+
+async def test_snippets_are_searched_by_name_or_shortcut_prefix_and_paged(
+    client: Client, user_token: UserToken
+) -> None:
+    _, auth = await user_token("agent@example.com", role="owner")
+    await make(client, auth, "greet", name="Hello there")
+    await make(client, auth, "thanks", name="Thank you")
+    await make(client, auth, "bye", name="Goodbye and thanks")
+
+    async def shortcuts(**params: str) -> list[str]:
+        response = await client.get("/api/v1/snippets", params=params, headers=auth)
+        assert response.status == 200, await response.text()
+        return [s["shortcut"] for s in (await response.json())["items"]]
+
+    assert await shortcuts() == ["bye", "greet", "thanks"]  # by name
+    assert await shortcuts(q="/th") == ["thanks"]
+    assert await shortcuts(q="THANK") == ["bye", "thanks"]  # in a name, or a prefix
+    assert await shortcuts(q="reet") == []  # a shortcut matches by its start only
+    assert await shortcuts(q="_") == []
+
+    first = await (await client.get("/api/v1/snippets?limit=2", headers=auth)).json()
+    assert [s["shortcut"] for s in first["items"]] == ["bye", "greet"]
+    rest = await client.get(
+        "/api/v1/snippets", params={"limit": "2", "cursor": first["next_cursor"]}, headers=auth
+    )
+    body = await rest.json()
+    assert ([s["shortcut"] for s in body["items"]], body["next_cursor"]) == (["thanks"], None)
+
+
+async def test_the_variables_are_listed(client: Client, user_token: UserToken) -> None:
+    _, auth = await user_token("agent@example.com")
+    body = await (await client.get("/api/v1/snippets/variables", headers=auth)).json()
+    assert [v["name"] for v in body["items"]] == [f"${name}" for name in VARIABLES]
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+async def test_every_variable_renders_for_the_conversation_and_the_caller(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, auth = await user_token("ana@example.com", name="Ana María Lopez", role="manager")
+    contact = await factory.contact(
+        "Dana Scully",
+        first_name="Dana",
+        last_name="Scully",
+        email="dana@fbi.example.org",
+        phone="+12025550123",
+    )
+    channel = await factory.channel(name="Support WhatsApp")
+    conversation = await factory.conversation(channel, contact)
+    body = " | ".join(f"${name}" for name in VARIABLES) + " | $$ | $5"
+    snippet = await make(client, auth, "all", body)
+
+    response = await client.post(
+        f"/api/v1/snippets/{snippet['id']}/render",
+        json={"conversation_id": conversation.id},
+        headers=auth,
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["text"] == " | ".join(
+        [
+            "Dana Scully",
+            "Dana",
+            "Scully",
+            "dana@fbi.example.org",
+            "+12025550123",
+            "Ana María Lopez",
+            "Ana",
+            "ana@example.com",
+            str(conversation.id),
+            "Support WhatsApp",
+            "$",
+            "$5",
+        ]
+    )
+
+
+async def test_missing_values_render_as_empty_strings(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, auth = await user_token("owner@example.com", role="owner")
+    conversation = await factory.conversation(await factory.channel(), await factory.contact("Bo"))
+    snippet = await make(client, auth, "hi", "Hi $contact.first_name, mail: [$contact.email]")
+    response = await client.post(
+        f"/api/v1/snippets/{snippet['id']}/render",
+        json={"conversation_id": conversation.id},
+        headers=auth,
+    )
+    assert (await response.json())["text"] == "Hi , mail: []"
+
+
+async def test_rendering_needs_a_conversation_the_caller_may_see(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    agent, restricted = await user_token("agent@example.com", visibility="assigned")
+    channel = await factory.channel()
+    theirs = await factory.conversation(channel, assignee_id=agent.id)
+    hidden = await factory.conversation(channel)
+    snippet = await make(client, admin, "hi", "Hi $contact.name")
+    url = f"/api/v1/snippets/{snippet['id']}/render"
+
+    ok = await client.post(url, json={"conversation_id": theirs.id}, headers=restricted)
+    assert ok.status == 200
+    for conversation_id in (hidden.id, 999):
+        response = await client.post(
+            url, json={"conversation_id": conversation_id}, headers=restricted
+        )
+        assert response.status == 404
+        assert (await response.json())["error"]["message"] == "conversation not found"
+    missing = await client.post(
+        "/api/v1/snippets/999/render", json={"conversation_id": theirs.id}, headers=restricted
+    )
+    assert missing.status == 404
+    for body in ({}, {"conversation_id": "one"}, {"conversation_id": 10**20}):
+        bad = await client.post(url, json=body, headers=restricted)
+        assert bad.status == 422, body
+        assert error_of(await bad.json())[0] == "conversation_id"
+
+
+async def test_rendering_refuses_a_stored_unknown_variable(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    # Saved before a variable was retired, say: rendering names it rather than guessing.
+    _, auth = await user_token("owner@example.com", role="owner")
+    conversation = await factory.conversation(await factory.channel())
+    stale = Snippet(name="Old", shortcut="old", body="Dear $contact.title")
+    await factory.add(stale)
+    response = await client.post(
+        f"/api/v1/snippets/{stale.id}/render",
+        json={"conversation_id": conversation.id},
+        headers=auth,
+    )
+    assert response.status == 422
+    field, message = error_of(await response.json())
+    assert field == "body"
+    assert "$contact.title" in message
