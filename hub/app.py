@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from functools import cache
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -58,9 +60,15 @@ API_MODULES = (
 )
 
 
+@cache
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document: a pure function of the API modules, so built once, on demand."""
+    return build_openapi([endpoint for module in API_MODULES for endpoint in module.api.endpoints])
+
+
 async def openapi_document(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 description of ``/api/v1``."""
-    return web.json_response(request.app[appkeys.OPENAPI])
+    return web.json_response(api_document())
 
 
 def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -> web.Application:
@@ -90,10 +98,8 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
 
     app.router.add_routes(health.routes)
     app.router.add_routes(ws.routes)
-    endpoints = [endpoint for module in API_MODULES for endpoint in module.api.endpoints]
     for module in API_MODULES:
         module.api.add_to(app.router)
-    app[appkeys.OPENAPI] = build_openapi(endpoints)
     app.router.add_get("/api/openapi.json", openapi_document)
 
     from admin_ui import setup_ui  # the UI is a separate package of the same distribution

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -125,9 +126,15 @@ async def client(
     return await aiohttp_client(create_app(settings))
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """The argon2 hash of ``PASSWORD``, made once: hashing is slow on purpose."""
+    return PasswordHasher().hash(PASSWORD)
+
+
 @pytest.fixture
 def make_user(
-    db: async_sessionmaker[AsyncSession],
+    db: async_sessionmaker[AsyncSession], password_hash: str
 ) -> Callable[..., Awaitable[User]]:
     """Create a user directly in the store; the password is ``PASSWORD`` unless given."""
 
@@ -150,9 +157,21 @@ def make_user(
                     "password": password,
                 }
             )
-            user = await create_user(session, data)
+            if password == PASSWORD:
+                user = User(
+                    email=data.email,
+                    name=data.name,
+                    role=data.role,
+                    visibility=data.visibility,
+                    password_hash=password_hash,
+                )
+                session.add(user)
+                await session.flush()
+            else:
+                user = await create_user(session, data)
             user.is_active = active
             await session.commit()
+            await session.refresh(user, ["teams"])
             return user
 
     return make
