@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
 
     app.router.add_routes(health.routes)
     app.router.add_routes(ws.routes)
+    ws.track_websockets(app)
     for module in API_MODULES:
         module.api.add_to(app.router)
     app.router.add_get("/api/openapi.json", openapi_document)

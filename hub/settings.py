@@ -14,7 +14,7 @@ from pydantic_settings import SettingsError as PydanticSettingsError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 MIN_SECRET_LENGTH = 32
-BUS_SCHEMES = ("memory://", "redis://", "rediss://", "postgresql://")
+BUS_SCHEMES = ("memory://", "redis://", "rediss://")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names, not a bind
 
 
@@ -48,7 +48,8 @@ class Settings(BaseSettings):
         None, description="URL the hub is reached at from outside; webhook URLs are built from it."
     )
     bus_url: str = Field(
-        "memory://", description="Realtime event bus: memory://, redis://… or postgresql://…"
+        "memory://",
+        description="Realtime event bus: memory:// (one process) or redis://… (several).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

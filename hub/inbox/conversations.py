@@ -181,6 +181,9 @@ async def wake_due_snoozes(work: Work, limit: int = 200) -> list[int]:
         .where(Conversation.status == "snoozed", Conversation.snoozed_until <= utcnow())
         .order_by(Conversation.snoozed_until)
         .limit(limit)
+        # Several hub processes run this job: each takes rows the others have not locked,
+        # so a conversation wakes (and notifies) once. SQLite, one writer, ignores it.
+        .with_for_update(skip_locked=True)
     )
     woken = []
     for conversation in due:
