@@ -81,9 +81,10 @@ async def assign(
 ) -> Conversation:
     """Assign to a user and/or a team. The user must be active; when a team is given
     too, the user must belong to it."""
+    # Visibility first: a hidden conversation is 404 whatever the body says.
+    conversation = await get_visible(work, viewer, conversation_id)
     if user_id is None and team_id is None:
         raise Invalid("user_id", "give a user_id or a team_id (to unassign, use unassign)")
-    conversation = await get_visible(work, viewer, conversation_id)
     assignee = await work.db.get(User, user_id) if user_id is not None else None
     if user_id is not None and (assignee is None or not assignee.is_active):
         raise Invalid("user_id", "no active user with this id")
