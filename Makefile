@@ -23,6 +23,10 @@ lint: $(STAMP)
 
 install: $(STAMP)
 
+# The inbox views benchmark (see bench/README.md), e.g. BENCH_ARGS="--db postgresql".
+bench: $(STAMP)
+	$(BIN)/python bench/inbox_views.py $(BENCH_ARGS)
+
 # Re-install when any pyproject changes (entry points live in package metadata).
 $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

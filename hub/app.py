@@ -32,7 +32,8 @@ from hub.api import (
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
-from hub.inbox.jobs import run_periodically, wake_snoozes
+from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.realtime import ws
@@ -86,6 +87,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app[appkeys.SECRET_KEY] = secret
     app[appkeys.CIPHER] = ConfigCipher(secret)
     app[appkeys.METRICS] = Metrics()
+    app[appkeys.COUNTS_CACHE] = CountsCache(settings.counts_cache_seconds)
     app[appkeys.THROTTLE] = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )
@@ -137,15 +139,21 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
-    tasks = [
+    settings = app[appkeys.SETTINGS]
+    stop = asyncio.Event()
+    periodic = [
         asyncio.create_task(
-            run_periodically(wake_snoozes, app, every=app[appkeys.SETTINGS].snooze_check_seconds)
+            run_periodically(wake_snoozes, app, every=settings.snooze_check_seconds, stop=stop)
         )
     ]
+    listener = asyncio.create_task(forget_counts_on_change(app))
     yield
-    for task in tasks:
+    stop.set()
+    # Let a run in progress finish its transaction; cancel only if it hangs.
+    _, late = await asyncio.wait(periodic, timeout=settings.shutdown_timeout)
+    for task in [*late, listener]:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*periodic, listener, return_exceptions=True)
 
 
 def _plugin_context(

@@ -7,6 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.auth.throttle import LoginThrottle
+from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager
 from hub.realtime.bus import EventBus
@@ -23,3 +24,4 @@ CIPHER = web.AppKey("cipher", ConfigCipher)
 METRICS = web.AppKey("metrics", Metrics)
 THROTTLE = web.AppKey("throttle", LoginThrottle)
 BUS = web.AppKey("bus", EventBus)
+COUNTS_CACHE = web.AppKey("counts_cache", CountsCache)

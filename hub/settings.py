@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )
+    counts_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long the sidebar counts of users who see everything may be shared "
+        "(they are also refreshed on every change); 0 turns sharing off.",
+    )
     shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds to let requests finish on SIGTERM."
     )

@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.app import create_app
 from hub.auth.accounts import NewUser, create_user
@@ -78,9 +80,41 @@ def pg_database() -> Iterator[str]:
 async def _truncate(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+    try:
+        for attempt in (1, 2):
+            try:
+                async with engine.begin() as conn:
+                    # A connection a test leaked with a transaction open would make
+                    # TRUNCATE wait forever: wait a while, then say who holds it.
+                    await conn.execute(text("SET LOCAL lock_timeout = '15s'"))
+                    await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                return
+            except DBAPIError:
+                if attempt == 2:
+                    raise
+                holders = await _end_other_connections(engine)
+                warnings.warn(f"a test left a transaction open: {holders}", stacklevel=1)
+    finally:
+        await engine.dispose()
+
+
+async def _end_other_connections(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT pid, state, left(query, 120) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        holders = [tuple(row) for row in rows]
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        await conn.commit()
+    return holders
 
 
 @pytest.fixture(params=ENGINES)
@@ -107,6 +141,8 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         # The test client, unlike a browser on localhost, never sends Secure cookies
         # over plain http; test_auth_api checks the default (Secure) separately.
         cookie_secure=False,
+        # Counts are read right after changes made behind the bus's back (the factory).
+        counts_cache_seconds=0,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.app import create_app
 from hub.inbox.workspace import save_workspace_settings
+from hub.settings import Settings
 from hub.store.models import ConversationEvent, User
 from tests.factories import Factory
 
@@ -242,3 +245,38 @@ async def test_forged_cursors_and_huge_ids_are_422_not_500(
     nul = await client.post(f"{url}/close", json={"note": "a\u0000b"}, headers=auth)
     assert nul.status == 422
     assert (await nul.json())["error"]["details"][0]["field"] == "note"
+
+
+async def test_counts_of_users_who_see_everything_are_shared_until_a_change(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    user_token: UserToken,
+) -> None:
+    client = await aiohttp_client(
+        create_app(settings.model_copy(update={"counts_cache_seconds": 3600}))
+    )
+    _, manager = await user_token("manager@example.com", role="manager")
+    restricted, agent = await user_token("agent@example.com", visibility="assigned")
+    channel = await factory.channel()
+    await factory.conversation(channel)
+
+    async def all_open(headers: dict[str, str]) -> dict[str, int]:
+        response = await client.get("/api/v1/inbox/counts", headers=headers)
+        return {v["view"]: v["open"] for v in (await response.json())["views"]}
+
+    assert (await all_open(manager))["all"] == 1
+    # Written behind the hub's back: the shared rows do not know yet...
+    await factory.conversation(channel, assignee_id=restricted.id)
+    assert (await all_open(manager))["all"] == 1
+    # ...restricted viewers never use them...
+    assert await all_open(agent) == {"mine": 1}
+    # ...and a change made through the hub refreshes them for everyone.
+    first = (await (await client.get("/api/v1/conversations", headers=manager)).json())["items"][0]
+    await client.post(f"/api/v1/conversations/{first['id']}/read", headers=manager)
+    await client.post(f"/api/v1/conversations/{first['id']}/unassign", headers=manager)
+    for _ in range(50):  # the bus listener runs as its own task
+        if (await all_open(manager))["all"] == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert (await all_open(manager))["all"] == 2

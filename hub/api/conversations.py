@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
+from hub import appkeys
 from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
@@ -131,5 +132,5 @@ async def counts(request: web.Request) -> web.Response:
     """Open counts and new-message dots of every standard and team inbox the caller has."""
     viewer = await current_viewer(request)
     async with work(request) as w:
-        views = await inbox_counts(w.db, viewer)
+        views = await inbox_counts(w.db, viewer, request.app[appkeys.COUNTS_CACHE])
     return json_model(CountsOut(views=[ViewCountOut.of(v) for v in views]))

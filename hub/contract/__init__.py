@@ -4,6 +4,15 @@ A plugin imports only from here; everything else in ``hub`` may change between r
 """
 
 from hub.contract.channel import Capabilities, ChannelContext, ChannelType, PollResult
+from hub.contract.config import (
+    ADVANCED,
+    PLUGIN_CONFIG,
+    EmptyIsDefault,
+    GeneratedSecret,
+    HttpUrlCheck,
+    HttpUrlText,
+    generated_secret,
+)
 from hub.contract.crm import CrmChanges, CrmContext, CrmField, CrmType
 from hub.contract.errors import (
     BadCredentials,
@@ -36,6 +45,8 @@ from hub.contract.models import (
 )
 
 __all__ = [
+    "ADVANCED",
+    "PLUGIN_CONFIG",
     "BadCredentials",
     "Capabilities",
     "ChannelContext",
@@ -47,6 +58,10 @@ __all__ = [
     "CrmField",
     "CrmRecord",
     "CrmType",
+    "EmptyIsDefault",
+    "GeneratedSecret",
+    "HttpUrlCheck",
+    "HttpUrlText",
     "InboundEvent",
     "InboundMessage",
     "LocationPart",
@@ -68,5 +83,6 @@ __all__ = [
     "WebhookResponse",
     "WebhookResult",
     "WindowClosed",
+    "generated_secret",
     "hookimpl",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -24,15 +25,34 @@ async def wake_snoozes(app: web.Application) -> None:
 
 
 async def run_periodically(
-    job: Callable[[web.Application], Awaitable[None]], app: web.Application, *, every: float
+    job: Callable[[web.Application], Awaitable[None]],
+    app: web.Application,
+    *,
+    every: float,
+    stop: asyncio.Event,
 ) -> None:
-    """Run ``job`` every ``every`` seconds until cancelled; a failed run is logged and the
-    next one tried, so one bad row cannot stop the job for good."""
-    while True:
+    """Run ``job`` every ``every`` seconds until ``stop`` is set.
+
+    Stopping waits for a run in progress to finish instead of cancelling it mid-query,
+    which could leave a database connection (and its row locks) behind. A failed run is
+    logged and the next one tried, so one bad row cannot stop the job for good.
+    """
+    while not stop.is_set():
         try:
             await job(app)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("background job %s failed; retrying in %ss", job.__name__, every)
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+async def forget_counts_on_change(app: web.Application) -> None:
+    """Drop the shared sidebar counts whenever any hub process reports a change."""
+    cache = app[appkeys.COUNTS_CACHE]
+    subscription = app[appkeys.BUS].subscribe()
+    try:
+        async for event in subscription:
+            if event.type in ("counts.changed", "resync"):
+                cache.clear()
+    finally:
+        subscription.close()

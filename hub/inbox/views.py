@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Forbidden, HubError, NotFound
@@ -83,7 +85,7 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
         return Conversation.contact_blocked.is_(True)
     assert view.ref is not None
     if view.kind == "team":
-        if await db.get(Team, view.ref) is None:
+        if await db.scalar(select(Team.id).where(Team.id == view.ref)) is None:
             raise NotFound("team")
         if view.ref not in allowed_team_ids(viewer, [view.ref]):
             raise Forbidden("this team inbox is not available to you")
@@ -201,7 +203,69 @@ class ViewCount:
     unread: int
 
 
-async def inbox_counts(db: AsyncSession, viewer: Viewer) -> list[ViewCount]:
+CountGroup = tuple[int | None, int | None, int, int]  # assignee, team, unread, how many
+
+
+class CountsCache:
+    """The grouped counts of viewers who see everything, shared for a short while.
+
+    Those rows do not depend on who asks (only the folding into views does), and after
+    any change every open sidebar asks at once; one query then serves them all. Entries
+    live ``seconds`` at most and are dropped on every ``counts.changed`` event.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._rows: list[CountGroup] | None = None
+        self._at = 0.0
+
+    def get(self) -> list[CountGroup] | None:
+        """The cached rows, if fresh."""
+        if self._rows is not None and time.monotonic() - self._at < self.seconds:
+            return self._rows
+        return None
+
+    def put(self, rows: list[CountGroup]) -> None:
+        """Remember rows (when caching is on)."""
+        if self.seconds > 0:
+            self._rows, self._at = rows, time.monotonic()
+
+    def clear(self) -> None:
+        """Forget the rows: something changed."""
+        self._rows = None
+
+
+async def _count_groups(
+    db: AsyncSession, viewer: Viewer, cache: CountsCache | None
+) -> list[CountGroup]:
+    shared = cache if viewer.sees_everything else None
+    if shared is not None and (cached := shared.get()) is not None:
+        return cached
+    # Grouping by the raw unread_count (not "unread_count > 0") reads the covering index
+    # ix_conversations_counts in order: no table rows, no sort.
+    result = await db.execute(
+        select(
+            Conversation.assignee_id,
+            Conversation.team_id,
+            Conversation.unread_count,
+            func.count(),
+        )
+        .where(
+            Conversation.status == "open",
+            Conversation.contact_blocked.is_(False),
+            conversation_filter(viewer),
+        )
+        .group_by(Conversation.assignee_id, Conversation.team_id, Conversation.unread_count)
+    )
+    rows: list[CountGroup] = [(a, t, int(u), int(n)) for a, t, u, n in result.all()]
+    if shared is not None:
+        shared.put(rows)
+    return rows
+
+
+async def inbox_counts(
+    db: AsyncSession, viewer: Viewer, cache: CountsCache | None = None
+) -> list[ViewCount]:
     """Open counts of every standard and team inbox the viewer has, and the dots.
 
     The dot counts conversations with unread messages, not messages, and each such
@@ -212,65 +276,38 @@ async def inbox_counts(db: AsyncSession, viewer: Viewer) -> list[ViewCount]:
     teams = (await db.execute(select(Team.id, Team.name).order_by(Team.name))).all()
     team_names = {team_id: name for team_id, name in teams}
     team_ids = allowed_team_ids(viewer, list(team_names))
-    base = and_(
-        Conversation.status == "open",
-        Conversation.contact_blocked.is_(False),
-        conversation_filter(viewer),
+    opened: Counter[str] = Counter()
+    dots: Counter[str] = Counter()
+    team_open: Counter[int] = Counter()
+    team_dots: Counter[int] = Counter()
+    for assignee_id, team_id, unread_count, n in await _count_groups(db, viewer, cache):
+        opened["all"] += n
+        if assignee_id == viewer.id:
+            opened["mine"] += n
+        elif assignee_id is None:
+            opened["unassigned"] += n
+        if team_id is not None:
+            team_open[team_id] += n
+        if unread_count > 0:
+            # The dot goes to the highest-priority inbox holding the conversation.
+            if assignee_id == viewer.id:
+                dots["mine"] += n
+            elif team_id in viewer.team_ids:
+                team_dots[team_id] += n
+            elif assignee_id is None:
+                dots["unassigned"] += n
+            else:
+                dots["all"] += n
+    names = {"all": "All", "mine": "Mine", "unassigned": "Unassigned"}
+    counts = [
+        ViewCount(view, names[view], opened[view], dots[view])
+        for view in allowed_standard_views(viewer)
+    ]
+    # A team's dot shows only for its members; for anyone else that conversation's dot
+    # lands in Unassigned or All above.
+    counts.extend(
+        ViewCount(f"team:{t}", team_names[t], team_open[t], team_dots[t]) for t in team_ids
     )
-    mine = Conversation.assignee_id == viewer.id
-    unassigned = Conversation.assignee_id.is_(None)
-    own_team = Conversation.team_id.in_(viewer.team_ids) if viewer.team_ids else literal(False)
-    unread = Conversation.unread_count > 0
-    # The dot goes to the highest-priority inbox holding the conversation. CASE takes the
-    # first condition that is true, and treats NULL (no assignee, no team) as not true.
-    dot = case(
-        (and_(unread, mine), "mine"),
-        (and_(unread, own_team), "team"),
-        (and_(unread, unassigned), "unassigned"),
-        (unread, "all"),
-        else_=None,
-    )
-
-    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    totals = (
-        await db.execute(
-            select(
-                func.count(),
-                total(mine),
-                total(unassigned),
-                total(dot == "mine"),
-                total(dot == "unassigned"),
-                total(dot == "all"),
-            ).where(base)
-        )
-    ).one()
-    all_open, mine_open, unassigned_open, mine_dot, unassigned_dot, all_dot = (
-        int(value or 0) for value in totals
-    )
-
-    per_team: dict[int, tuple[int, int]] = {}
-    if team_ids:
-        result = await db.execute(
-            select(Conversation.team_id, func.count(), total(dot == "team"))
-            .where(base, Conversation.team_id.in_(team_ids))
-            .group_by(Conversation.team_id)
-        )
-        per_team = {int(t or 0): (int(n), int(d)) for t, n, d in result.all()}
-
-    counts: list[ViewCount] = []
-    standard = {
-        "all": ViewCount("all", "All", all_open, all_dot),
-        "mine": ViewCount("mine", "Mine", mine_open, mine_dot),
-        "unassigned": ViewCount("unassigned", "Unassigned", unassigned_open, unassigned_dot),
-    }
-    counts.extend(standard[name] for name in allowed_standard_views(viewer))
-    for team_id in team_ids:
-        # A team's dot shows only for its members ("team" bucket); for anyone else that
-        # conversation's dot lands in Unassigned or All above.
-        opened, dots = per_team.get(team_id, (0, 0))
-        counts.append(ViewCount(f"team:{team_id}", team_names[team_id], opened, dots))
     if viewer.sees_everything:
         blocked_open = await db.scalar(
             select(func.count()).where(

@@ -25,6 +25,10 @@ class Conversation(Timestamped, Base):
         Index("ix_conversations_channel_thread", "channel_id", "thread_key"),
         Index("ix_conversations_snoozed_until", "snoozed_until"),
         Index("ix_conversations_status_changed", "status", "status_changed_at"),
+        # The All tab (every status) of each view, and the Blocked view, by last message.
+        Index("ix_conversations_blocked_last", "contact_blocked", "last_message_at"),
+        Index("ix_conversations_assignee_last", "assignee_id", "last_message_at"),
+        Index("ix_conversations_team_last", "team_id", "last_message_at"),
         # Covers the sidebar counts: index-only scans, no table lookups.
         Index(
             "ix_conversations_counts",

@@ -6,7 +6,8 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, SecretStr
+from hub.contract import PLUGIN_CONFIG
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, SecretStr
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
@@ -31,8 +32,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class EmailConfig(BaseModel):
     """One mailbox: where its mail is read (IMAP) and how replies are sent (SMTP)."""
 
-    # Inputs are hidden in errors so a rejected password never reaches a log.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+    model_config = PLUGIN_CONFIG
 
     imap_host: Host = Field(
         title="IMAP server",

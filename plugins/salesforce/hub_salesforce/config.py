@@ -5,46 +5,22 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    SecretStr,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-)
+from hub.contract import ADVANCED, PLUGIN_CONFIG, EmptyIsDefault, HttpUrlText
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 _API_VERSION = re.compile(r"v[0-9]+\.[0-9]+")
-_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
-
-
-def _http_url(value: str) -> str:
-    """Accept an absolute http(s) URL and drop a trailing slash."""
-    try:
-        _HTTP_URL.validate_python(value)
-    except ValidationError:
-        raise ValueError("must be an http:// or https:// URL, e.g. https://example.com") from None
-    return value.rstrip("/")
-
-
-Url = Annotated[str, AfterValidator(_http_url)]
 
 
 class SalesforceConfig(BaseModel):
     """Access to one Salesforce org through a connected app and a refresh token."""
 
-    # Inputs are hidden in errors so a rejected secret never reaches a log.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+    model_config = PLUGIN_CONFIG
 
-    login_url: Url = Field(
+    login_url: HttpUrlText = Field(
         default="https://login.salesforce.com",
         title="Login URL",
         description="Where tokens are obtained: https://login.salesforce.com for production, "
         "https://test.salesforce.com for a sandbox, or your org's My Domain URL.",
-        json_schema_extra={"format": "uri"},
     )
     client_id: str = Field(
         min_length=1,
@@ -64,22 +40,17 @@ class SalesforceConfig(BaseModel):
         default="v67.0",
         title="REST API version",
         description="The REST API version used in request paths, e.g. v67.0.",
-        json_schema_extra={"advanced": True},
+        json_schema_extra=ADVANCED,
     )
-    api_base_url: Url | None = Field(
+    # An empty form field means "use the instance URL".
+    api_base_url: Annotated[HttpUrlText | None, EmptyIsDefault] = Field(
         default=None,
         title="API base URL",
         description="Leave empty to use the instance_url Salesforce returns with each access "
         "token, which is almost always right (it can change after a refresh). Set it only "
         "to force requests through a proxy or a test server.",
-        json_schema_extra={"format": "uri", "advanced": True},
+        json_schema_extra=ADVANCED,
     )
-
-    @field_validator("api_base_url", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        """Treat an empty form field as 'use the instance URL'."""
-        return None if value == "" else value
 
     @field_validator("api_version")
     @classmethod

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import re
-import secrets
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    SecretStr,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-)
+from hub.contract import ADVANCED, PLUGIN_CONFIG, GeneratedSecret, HttpUrlCheck, generated_secret
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 _BOT_ID = re.compile(r"[0-9]+")
 _TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
-_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
-
-
-def new_secret_token() -> SecretStr:
-    """Return a fresh random webhook secret in the alphabet Telegram allows."""
-    return SecretStr(secrets.token_urlsafe(32))
 
 
 class TelegramConfig(BaseModel):
     """Credentials and options of one Telegram bot on the Bot API."""
 
-    # Inputs are hidden in errors so a rejected token never reaches a log.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+    model_config = PLUGIN_CONFIG
 
     bot_token: SecretStr = Field(
         title="Bot token",
@@ -44,8 +28,9 @@ class TelegramConfig(BaseModel):
         description="webhook: Telegram pushes updates to the hub (the hub must be reachable "
         "over HTTPS). polling: the hub asks Telegram for updates, for hubs behind a firewall.",
     )
-    secret_token: SecretStr = Field(
-        default_factory=new_secret_token,
+    # generated_secret() is URL-safe base64, the alphabet setWebhook accepts, 43 characters.
+    secret_token: GeneratedSecret = Field(
+        default_factory=generated_secret(),
         title="Webhook secret",
         description="Sent by Telegram with every webhook call so the hub can tell it from a "
         "forgery. Leave it empty to have one generated.",
@@ -56,12 +41,12 @@ class TelegramConfig(BaseModel):
         description="Also import posts of Telegram channels the bot administers, not only "
         "messages people send to the bot.",
     )
-    api_base_url: str = Field(
+    api_base_url: Annotated[str, HttpUrlCheck(example="https://api.telegram.org")] = Field(
         default="https://api.telegram.org",
         title="Bot API server",
         description="Where the Bot API is reached; point it at a self-hosted Bot API server "
         "to lift the 20 MB download and 50 MB upload limits.",
-        json_schema_extra={"format": "uri", "advanced": True},
+        json_schema_extra=ADVANCED,
     )
 
     @field_validator("bot_token")
@@ -83,14 +68,6 @@ class TelegramConfig(BaseModel):
             )
         return value
 
-    @field_validator("secret_token", mode="before")
-    @classmethod
-    def _generate_when_empty(cls, value: object) -> object:
-        """Generate a webhook secret when the admin leaves the field empty."""
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        return new_secret_token() if value is None or str(value).strip() == "" else value
-
     @field_validator("secret_token")
     @classmethod
     def _secret_token_shape(cls, value: SecretStr) -> SecretStr:
@@ -99,14 +76,3 @@ class TelegramConfig(BaseModel):
         if len(token) > 256 or not _TOKEN_ALPHABET.fullmatch(token):
             raise ValueError("must be 1 to 256 characters of letters, digits, '_' and '-'")
         return value
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        """Accept an absolute http(s) URL and drop a trailing slash."""
-        try:
-            _HTTP_URL.validate_python(value)
-        except ValidationError:
-            msg = "must be an http:// or https:// URL, e.g. https://api.telegram.org"
-            raise ValueError(msg) from None
-        return value.rstrip("/")

@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import re
-import secrets
+from typing import Annotated
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    SecretStr,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-)
+from hub.contract import ADVANCED, PLUGIN_CONFIG, GeneratedSecret, HttpUrlCheck, generated_secret
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 _DIGITS = re.compile(r"[0-9]+")
 _API_VERSION = re.compile(r"v[0-9]+\.[0-9]+")
-_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
-
-
-def new_verify_token() -> SecretStr:
-    """Return a fresh random verify token for Meta's webhook handshake."""
-    return SecretStr(secrets.token_urlsafe(24))
 
 
 class WhatsAppConfig(BaseModel):
     """Credentials of one WhatsApp Business phone number on the Cloud API."""
 
-    # Inputs are hidden in errors so a rejected token never reaches a log.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+    model_config = PLUGIN_CONFIG
 
     phone_number_id: str = Field(
         title="Phone number ID",
@@ -52,8 +37,8 @@ class WhatsAppConfig(BaseModel):
         description="The Meta app's App Secret (App Dashboard > Settings > Basic); it "
         "verifies the signature of every webhook. It is not the access token.",
     )
-    verify_token: SecretStr = Field(
-        default_factory=new_verify_token,
+    verify_token: GeneratedSecret = Field(
+        default_factory=generated_secret(24),
         title="Webhook verify token",
         description="The token Meta echoes when you register the webhook URL. Leave it "
         "empty to have one generated, then paste it into the app's webhook settings.",
@@ -62,13 +47,13 @@ class WhatsAppConfig(BaseModel):
         default="v23.0",
         title="Graph API version",
         description="The Graph API version used in request paths, e.g. v23.0.",
-        json_schema_extra={"advanced": True},
+        json_schema_extra=ADVANCED,
     )
-    api_base_url: str = Field(
+    api_base_url: Annotated[str, HttpUrlCheck(example="https://graph.facebook.com")] = Field(
         default="https://graph.facebook.com",
         title="API base URL",
         description="Where the Graph API is reached; change it only for a proxy or a test server.",
-        json_schema_extra={"format": "uri", "advanced": True},
+        json_schema_extra=ADVANCED,
     )
 
     @field_validator("phone_number_id", "business_account_id")
@@ -79,14 +64,6 @@ class WhatsAppConfig(BaseModel):
             raise ValueError("must contain digits only (the numeric ID Meta shows)")
         return value
 
-    @field_validator("verify_token", mode="before")
-    @classmethod
-    def _generate_when_empty(cls, value: object) -> object:
-        """Generate a verify token when the admin leaves the field empty."""
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        return new_verify_token() if value is None or str(value).strip() == "" else value
-
     @field_validator("api_version")
     @classmethod
     def _version_shape(cls, value: str) -> str:
@@ -94,14 +71,3 @@ class WhatsAppConfig(BaseModel):
         if not _API_VERSION.fullmatch(value):
             raise ValueError("must look like v23.0")
         return value
-
-    @field_validator("api_base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        """Accept an absolute http(s) URL and drop a trailing slash."""
-        try:
-            _HTTP_URL.validate_python(value)
-        except ValidationError:
-            msg = "must be an http:// or https:// URL, e.g. https://graph.facebook.com"
-            raise ValueError(msg) from None
-        return value.rstrip("/")

@@ -1,0 +1,595 @@
+"""Benchmark the inbox views over HTTP on a large seeded database.
+
+Creates a fresh database (SQLite file or PostgreSQL database), migrates it, seeds
+conversations, messages, agents and teams in bulk, starts ``hub serve`` in a subprocess
+and measures, one request at a time after a warm-up, the first page of every view and
+the sidebar counts, as three kinds of user see them. Prints p50 / p95 / p99 per view.
+
+    .venv/bin/python bench/inbox_views.py --db sqlite
+    .venv/bin/python bench/inbox_views.py --db postgresql --requests 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.auth.api_tokens import create_token
+from hub.store import migrate
+from hub.store.crypto import ConfigCipher
+from hub.store.engine import create_engine, create_sessionmaker
+from hub.store.models import Base, CustomInbox, User
+
+SECRET = "bench-secret-" + "x" * 40
+BATCH = 50_000
+NOW = datetime.now(UTC).replace(microsecond=0)
+VOCABULARY = (
+    "order invoice refund delivery parcel tracking address payment card account password "
+    "login subscription cancel upgrade price discount coupon warranty repair replace broken "
+    "size colour return label courier delay tomorrow today monday friday thanks please hello "
+    "question problem help support urgent waiting still again when where why how can could "
+    "would the a an and or not is are was my your our this that it with for from to in on at"
+)
+WORDS = VOCABULARY.split()
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How much to seed."""
+
+    conversations: int
+    messages: int
+    agents: int
+    teams: int
+    seed: int
+
+
+# --- rows ----------------------------------------------------------------------------
+
+
+def _columns(name: str) -> list[str]:
+    return [c.name for c in Base.metadata.tables[name].columns]
+
+
+def _sentence(rnd: random.Random) -> str:
+    return " ".join(rnd.choices(WORDS, k=rnd.randint(4, 24))).capitalize() + "."
+
+
+def _people(shape: Shape) -> dict[str, list[dict[str, Any]]]:
+    """Teams, agents (1: a manager, 2: restricted to team, 3: to assigned) and channels."""
+    users = []
+    for i in range(1, shape.agents + 1):
+        role, visibility = {
+            1: ("manager", "all"),
+            2: ("agent", "team"),
+            3: ("agent", "assigned"),
+        }.get(i, ("agent", "all"))
+        users.append(
+            {"id": i, "email": f"agent{i}@bench.test", "name": f"Agent {i}", "role": role}
+            | {"visibility": visibility, "is_active": True, "available": True}
+            | {"created_at": NOW, "updated_at": NOW}
+        )
+    teams = [
+        {"id": t, "name": f"Team {t}", "created_at": NOW, "updated_at": NOW}
+        for t in range(1, shape.teams + 1)
+    ]
+    memberships = [
+        {"team_id": _team_of(i, shape), "user_id": i} for i in range(1, shape.agents + 1)
+    ]
+    cipher = ConfigCipher(SECRET)
+    channels = [
+        {"id": c, "type": kind, "name": kind.title(), "config_encrypted": cipher.encrypt({})}
+        | {"enabled": True, "status": "ok", "routing": {}, "settings": {}}
+        | {"created_at": NOW, "updated_at": NOW}
+        for c, kind in enumerate(("whatsapp", "telegram", "email", "custom_channel"), start=1)
+    ]
+    return {"users": users, "teams": teams, "team_memberships": memberships, "channels": channels}
+
+
+def _team_of(agent: int, shape: Shape) -> int:
+    return (agent - 1) % shape.teams + 1
+
+
+def _contacts(shape: Shape) -> Iterator[dict[str, Any]]:
+    for i in range(1, _contact_count(shape) + 1):
+        yield {
+            "id": i,
+            "name": f"Customer {i}",
+            "email": f"customer{i}@example{i % 97}.com",
+            "phone": f"+4915{i:09d}",
+            # One contact in 500 is blocked.
+            "blocked": i % 500 == 0,
+            "fields": {},
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+
+
+def _contact_count(shape: Shape) -> int:
+    return max(1, shape.conversations * 4 // 5)
+
+
+def _conversations(shape: Shape, rnd: random.Random) -> Iterator[dict[str, Any]]:
+    contacts = _contact_count(shape)
+    for i in range(1, shape.conversations + 1):
+        contact = i if i <= contacts else rnd.randint(1, contacts)
+        last = NOW - timedelta(seconds=rnd.randint(0, 90 * 86400))
+        opened = last - timedelta(seconds=rnd.randint(0, 10 * 86400))
+        roll = rnd.random()
+        status = "open" if roll < 0.6 else "closed" if roll < 0.9 else "snoozed"
+        assignee = rnd.randint(1, shape.agents) if rnd.random() < 0.7 else None
+        if assignee is not None:
+            team = _team_of(assignee, shape) if rnd.random() < 0.8 else None
+        else:
+            team = rnd.randint(1, shape.teams) if rnd.random() < 0.4 else None
+        direction = "in" if rnd.random() < 0.35 else "out"
+        unread = rnd.randint(1, 5) if direction == "in" and rnd.random() < 0.5 else 0
+        changed = opened if status == "open" else last + timedelta(minutes=5)
+        yield {
+            "id": i,
+            "contact_id": contact,
+            "channel_id": rnd.randint(1, 4),
+            "status": status,
+            "assignee_id": assignee,
+            "team_id": team,
+            "opened_at": opened,
+            "status_changed_at": changed,
+            "contact_blocked": contact % 500 == 0,
+            "closed_at": changed if status == "closed" else None,
+            "snoozed_until": NOW + timedelta(days=rnd.randint(1, 7))
+            if status == "snoozed"
+            else None,
+            "last_message_at": last,
+            "last_inbound_at": last if direction == "in" else opened,
+            "last_message_direction": direction,
+            "unread_count": unread,
+            "created_at": opened,
+            "updated_at": last,
+        }
+
+
+def _messages(
+    shape: Shape, conversations: Sequence[dict[str, Any]], rnd: random.Random
+) -> Iterator[dict[str, Any]]:
+    """Every conversation has at least one message; the rest are spread at random."""
+    counts = [1] * len(conversations)
+    for _ in range(max(0, shape.messages - len(conversations))):
+        counts[rnd.randrange(len(conversations))] += 1
+    message_id = 0
+    for conv, count in zip(conversations, counts, strict=True):
+        span = (conv["last_message_at"] - conv["opened_at"]) / count
+        for k in range(count):
+            message_id += 1
+            last = k == count - 1
+            direction = conv["last_message_direction"] if last else rnd.choice(("in", "out"))
+            yield {
+                "id": message_id,
+                "conversation_id": conv["id"],
+                "channel_id": conv["channel_id"],
+                "direction": direction,
+                "external_id": f"m{message_id}",
+                "text": _sentence(rnd),
+                "parts": [],
+                "status": "received" if direction == "in" else "delivered",
+                "edit_history": [],
+                "created_at": conv["opened_at"] + span * (k + 1),
+            }
+
+
+# --- seeding -------------------------------------------------------------------------
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _insert(conn: AsyncConnection, name: str, rows: Iterator[dict[str, Any]]) -> None:
+    table: Table = Base.metadata.tables[name]
+    if conn.dialect.name != "postgresql":
+        for batch in _batches(rows):
+            await conn.execute(table.insert(), batch)
+        return
+    # COPY is several times faster than INSERT for large tables.
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    columns = _columns(name)
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    for batch in _batches(rows):
+        records = [
+            tuple(_json(row.get(c)) if c in json_columns else row.get(c) for c in columns)
+            for row in batch
+        ]
+        await driver.copy_records_to_table(name, records=records, columns=columns)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+async def seed(engine: AsyncEngine, shape: Shape) -> None:
+    """Fill the database."""
+    rnd = random.Random(shape.seed)
+    async with engine.begin() as conn:
+        for name, rows in _people(shape).items():
+            await _insert(conn, name, iter(rows))
+        await _insert(conn, "contacts", _contacts(shape))
+        conversations = list(_conversations(shape, rnd))
+        await _insert(conn, "conversations", iter(conversations))
+    async with engine.begin() as conn:
+        await _insert(conn, "messages", _messages(shape, conversations, rnd))
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for name in ("users", "teams", "channels", "contacts", "conversations", "messages"):
+                await conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {_max_id(name)})")
+                )
+    sessions = create_sessionmaker(engine)
+    async with sessions() as db:
+        db.add_all(
+            [
+                CustomInbox(
+                    owner_id=1,
+                    name="Unanswered WhatsApp and email",
+                    filters={"channel_ids": [1, 3], "unanswered": True},
+                ),
+                CustomInbox(
+                    owner_id=1,
+                    name="Example 7 customers",
+                    filters={
+                        "contact": [{"field": "email", "op": "contains", "value": "@example7."}]
+                    },
+                ),
+            ]
+        )
+        await db.commit()
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does soon after bulk inserts: planner statistics, and the
+        # visibility map that lets counts be answered from an index alone.
+        async with engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
+
+
+async def issue_tokens(engine: AsyncEngine) -> dict[str, str]:
+    """An API token for each measured user."""
+    tokens: dict[str, str] = {}
+    async with create_sessionmaker(engine)() as db:
+        for key, user_id in (("manager", 1), ("team agent", 2), ("assigned agent", 3)):
+            user = await db.get(User, user_id)
+            if user is None:
+                raise SystemExit("not a bench database: user 1, 2 or 3 is missing")
+            tokens[key], _ = await create_token(db, user, "bench")
+        await db.commit()
+    return tokens
+
+
+def _max_id(name: str) -> str:
+    return f"(SELECT coalesce(max(id), 1) FROM {name})"
+
+
+async def database_size(engine: AsyncEngine) -> int:
+    """Bytes on disk: the SQLite file with its WAL, or PostgreSQL's database size."""
+    if engine.dialect.name == "sqlite":
+        sqlite_file = Path(engine.url.database or "")
+        async with engine.connect() as conn:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return sum(
+            p.stat().st_size for p in sqlite_file.parent.glob(sqlite_file.name + "*") if p.is_file()
+        )
+    async with engine.connect() as conn:
+        size = await conn.scalar(select(func.pg_database_size(func.current_database())))
+    return int(size or 0)
+
+
+async def engine_version(engine: AsyncEngine) -> str:
+    """The database engine's version, for the record."""
+    sql = "SELECT sqlite_version()" if engine.dialect.name == "sqlite" else "SHOW server_version"
+    async with engine.connect() as conn:
+        return str(await conn.scalar(text(sql)))
+
+
+# --- the server ----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def hub_server(database_url: str, data_dir: Path) -> AsyncIterator[str]:
+    """Run ``hub serve`` in a subprocess, so the load generator has its own event loop."""
+    port = _free_port()
+    env = os.environ | {
+        "HUB_DATABASE_URL": database_url,
+        "HUB_DATA_DIR": str(data_dir),
+        "HUB_PORT": str(port),
+        "HUB_SECRET_KEY": SECRET,
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    hub = Path(sys.executable).parent / "hub"
+    log = (data_dir / "hub.log").open("w")
+    process = await asyncio.create_subprocess_exec(
+        str(hub), "serve", env=env, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as client:
+            for _ in range(600):
+                if process.returncode is not None:
+                    raise RuntimeError(f"hub serve exited; see {data_dir / 'hub.log'}")
+                try:
+                    async with client.get(f"{base}/readyz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("hub serve did not become ready in 60 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        log.close()
+
+
+# --- measuring -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measured request: who asks, what, and a label for the table."""
+
+    label: str
+    user: str
+    path: str
+    params: dict[str, str]
+
+
+def cases(teams: int) -> list[Case]:
+    """Every view the three users have, and each one's counts."""
+    conv, counts = "/api/v1/conversations", "/api/v1/inbox/counts"
+    own_team = _team_of(2, Shape(0, 0, 0, teams, 0))
+    result = [Case("baseline: GET /api/v1/me", "manager", "/api/v1/me", {})]
+    result += [
+        Case(f"manager: {view}", "manager", conv, {"view": view})
+        for view in ["all", "mine", "unassigned", "blocked"]
+        + [f"team:{t}" for t in range(1, min(teams, 3) + 1)]
+        + ["custom:1", "custom:2"]
+    ]
+    result += [
+        Case("manager: all, closed tab", "manager", conv, {"view": "all", "status": "closed"}),
+        Case("manager: all, unanswered", "manager", conv, {"view": "all", "unanswered": "true"}),
+        Case("manager: all, sort=longest", "manager", conv, {"view": "all", "sort": "longest"}),
+        Case("manager: all, All tab", "manager", conv, {"view": "all", "status": "all"}),
+        Case("manager: mine, All tab", "manager", conv, {"view": "mine", "status": "all"}),
+        Case("manager: team:1, All tab", "manager", conv, {"view": "team:1", "status": "all"}),
+        Case("manager: counts", "manager", counts, {}),
+        Case("team agent: mine", "team agent", conv, {"view": "mine"}),
+        Case(f"team agent: team:{own_team}", "team agent", conv, {"view": f"team:{own_team}"}),
+        Case("team agent: counts", "team agent", counts, {}),
+        Case("assigned agent: mine", "assigned agent", conv, {"view": "mine"}),
+        Case("assigned agent: counts", "assigned agent", counts, {}),
+    ]
+    return result
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+@dataclass
+class Result:
+    """One case's timings in ms, or the error that stopped it."""
+
+    case: Case
+    samples: list[float]
+    error: str | None = None
+
+
+async def measure(
+    base: str, tokens: dict[str, str], todo: list[Case], requests: int, warmup: int
+) -> list[Result]:
+    """Time each case's requests, one at a time, over one keep-alive connection.
+
+    A case answered with an error status stops there and is reported as failed.
+    """
+    results = []
+    connector = aiohttp.TCPConnector(limit=1)
+    async with aiohttp.ClientSession(base, connector=connector) as client:
+        for case in todo:
+            headers = {"Authorization": f"Bearer {tokens[case.user]}"}
+            result = Result(case, [])
+            for i in range(warmup + requests):
+                started = time.perf_counter()
+                async with client.get(case.path, params=case.params, headers=headers) as response:
+                    body = await response.read()
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status != 200:
+                    result.error = f"HTTP {response.status}"
+                    print(f"{case.label}: {response.status} {body[:300]!r}", file=sys.stderr)
+                    break
+                if i >= warmup:
+                    result.samples.append(elapsed)
+            results.append(result)
+    return results
+
+
+def report(results: list[Result], target: float) -> str:
+    """The table, in Markdown."""
+    lines = [
+        "| view | requests | p50 ms | p95 ms | p99 ms | p95 ≤ target |",
+        "|---|---:|---:|---:|---:|:-:|",
+    ]
+    for result in results:
+        if result.error or not result.samples:
+            lines.append(f"| {result.case.label} | - | - | - | - | **{result.error}** |")
+            continue
+        p50, p95, p99 = (percentile(result.samples, p) for p in (50, 95, 99))
+        ok = "yes" if p95 <= target else "**no**"
+        lines.append(
+            f"| {result.case.label} | {len(result.samples)} "
+            f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {ok} |"
+        )
+    return "\n".join(lines)
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def fresh_database(
+    kind: str, server_url: str, folder: Path, keep: bool
+) -> AsyncIterator[str]:
+    """A new, empty database URL; the PostgreSQL database is dropped afterwards unless kept."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'hub.db'}"
+        return
+    url = make_url(_async_url(server_url))
+    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"\nkept database {name}")
+        else:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def _async_url(url: str) -> str:
+    """The URL with the driver the hub uses (``postgresql://`` → asyncpg)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+@asynccontextmanager
+async def bench_database(
+    args: argparse.Namespace, shape: Shape, folder: Path
+) -> AsyncIterator[tuple[str, float | None]]:
+    """The database to measure and its seeding time: a fresh one, or ``--reuse``."""
+    if args.reuse:
+        yield _async_url(args.reuse), None
+        return
+    async with fresh_database(args.db, args.database_url, folder, args.keep) as url:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        started = time.perf_counter()
+        await seed(engine, shape)
+        seeding = time.perf_counter() - started
+        await engine.dispose()
+        yield url, seeding
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Create, migrate, seed, serve, measure, print."""
+    shape = Shape(args.conversations, args.messages, args.agents, args.teams, args.seed)
+    if shape.agents < 3 or shape.teams < 1 or shape.conversations < 1:
+        raise SystemExit("need at least 3 agents, 1 team and 1 conversation")
+    folder = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    try:
+        async with bench_database(args, shape, folder) as (url, seeding):
+            engine = create_engine(url)
+            tokens = await issue_tokens(engine)
+            size = await database_size(engine)
+            version = await engine_version(engine)
+            await engine.dispose()
+            if seeding is not None:
+                print(
+                    f"seeded {shape.conversations} conversations, {shape.messages} messages, "
+                    f"{shape.agents} agents, {shape.teams} teams in {seeding:.1f} s",
+                    flush=True,
+                )
+            print(f"database: {engine.dialect.name} {version}, {size / 2**20:.0f} MiB", flush=True)
+            load_before = os.getloadavg()[0]
+            async with hub_server(url, folder) as base:
+                results = await measure(
+                    base, tokens, cases(shape.teams), args.requests, args.warmup
+                )
+            load_after = os.getloadavg()[0]
+        print(
+            f"\n{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"load average {load_before:.1f} before, {load_after:.1f} after; "
+            f"sequential requests after {args.warmup} warm-up requests each; "
+            f"target p95 ≤ {args.target:g} ms\n"
+        )
+        print(report(results, args.target))
+    finally:
+        if args.keep and not args.reuse:
+            print(f"\nkept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server to create the bench database on (--db postgresql)",
+    )
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--teams", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per view")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests per view")
+    parser.add_argument("--target", type=float, default=20.0, help="p95 target in ms")
+    parser.add_argument("--seed", type=int, default=3, help="random seed of the data")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the hub's log")
+    parser.add_argument(
+        "--reuse",
+        metavar="URL",
+        help="measure a database kept by an earlier --keep run instead of seeding a new one "
+        "(--teams must match)",
+    )
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
