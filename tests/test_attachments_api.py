@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,7 +27,8 @@ def form(
 ) -> aiohttp.FormData:
     # Unquoted, as browsers send filenames: UTF-8 inside the quotes.
     body = aiohttp.FormData(quote_fields=False)
-    body.add_field("file", data, filename=filename, content_type=content_type)
+    # A stream, as a client sending a large file should (raw bytes block the loop).
+    body.add_field("file", io.BytesIO(data), filename=filename, content_type=content_type)
     return body
 
 
