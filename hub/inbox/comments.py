@@ -17,11 +17,10 @@ from hub.errors import Invalid
 from hub.inbox import conversations
 from hub.inbox.timeline import (
     Order,
-    after_id,
     attachments_of,
     check_attachments,
     claim_attachments,
-    encode_id_cursor,
+    page_of_conversation,
 )
 from hub.inbox.visibility import ConversationScope, Viewer, can_see
 from hub.inbox.work import Work
@@ -134,15 +133,8 @@ async def list_comments(
     """One page of a visible conversation's comments by id (oldest first unless
     ``order="desc"``) and the next page's cursor; 404 if the conversation is hidden."""
     await conversations.get_visible(work, viewer, conversation_id)
-    query = select(Comment).where(Comment.conversation_id == conversation_id)
-    condition = after_id(Comment.id, cursor, order)
-    if condition is not None:
-        query = query.where(condition)
-    query = query.order_by(Comment.id if order == "asc" else Comment.id.desc())
-    comments = list(await work.db.scalars(query.limit(limit + 1)))
-    next_cursor = None
-    if len(comments) > limit:
-        comments = comments[:limit]
-        next_cursor = encode_id_cursor(comments[-1].id)
+    comments, next_cursor = await page_of_conversation(
+        work, Comment, conversation_id, cursor=cursor, limit=limit, order=order
+    )
     found = await attachments_of(work, comment_ids=[c.id for c in comments])
     return [CommentRow(c, found.get(("comment", c.id), [])) for c in comments], next_cursor

@@ -18,11 +18,10 @@ from hub.errors import HubError, Invalid, NotFound
 from hub.inbox import conversations
 from hub.inbox.timeline import (
     Order,
-    after_id,
     attachments_of,
     check_attachments,
     claim_attachments,
-    encode_id_cursor,
+    page_of_conversation,
 )
 from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
 from hub.inbox.work import Work
@@ -78,16 +77,9 @@ async def list_messages(
     """One page of a visible conversation's messages by id (oldest first unless
     ``order="desc"``) and the next page's cursor; 404 if the conversation is hidden."""
     await conversations.get_visible(work, viewer, conversation_id)
-    query = select(Message).where(Message.conversation_id == conversation_id)
-    condition = after_id(Message.id, cursor, order)
-    if condition is not None:
-        query = query.where(condition)
-    query = query.order_by(Message.id if order == "asc" else Message.id.desc())
-    messages = list(await work.db.scalars(query.limit(limit + 1)))
-    next_cursor = None
-    if len(messages) > limit:
-        messages = messages[:limit]
-        next_cursor = encode_id_cursor(messages[-1].id)
+    messages, next_cursor = await page_of_conversation(
+        work, Message, conversation_id, cursor=cursor, limit=limit, order=order
+    )
     found = await attachments_of(work, message_ids=[m.id for m in messages])
     rows = [MessageRow(m, found.get(("message", m.id), [])) for m in messages]
     return rows, next_cursor

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 
@@ -81,6 +81,31 @@ def after_id(column: Any, cursor: str | None, order: Order) -> ColumnElement[boo
         return None
     last = decode_id_cursor(cursor)
     return cast(ColumnElement[bool], column > last if order == "asc" else column < last)
+
+
+RowT = TypeVar("RowT", Message, Comment)
+
+
+async def page_of_conversation(
+    work: Work,
+    model: type[RowT],
+    conversation_id: int,
+    *,
+    cursor: str | None,
+    limit: int,
+    order: Order,
+) -> tuple[list[RowT], str | None]:
+    """One page of a conversation's messages or comments by id, and the next cursor."""
+    query = select(model).where(model.conversation_id == conversation_id)
+    condition = after_id(model.id, cursor, order)
+    if condition is not None:
+        query = query.where(condition)
+    query = query.order_by(model.id if order == "asc" else model.id.desc())
+    rows = list(await work.db.scalars(query.limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_id_cursor(rows[-1].id)
 
 
 # --- attachments -------------------------------------------------------------------------
