@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
 from sqlalchemy import select
 
@@ -26,6 +29,8 @@ from hub.inbox.work import Work
 from hub.store.models import Contact, Conversation
 
 api = ApiRoutes("conversations")
+# A state change of hub.inbox.conversations: (work, viewer, conversation_id, **details).
+Action = Callable[..., Awaitable[Conversation]]
 ITEM = "/api/v1/conversations/{conversation_id}"
 
 
@@ -71,10 +76,10 @@ async def get(request: web.Request) -> web.Response:
     return json_model(out)
 
 
-async def _act(request: web.Request, action: str, viewer: Viewer, **kwargs: object) -> web.Response:
+async def _act(request: web.Request, action: Action, viewer: Viewer, **kwargs: Any) -> web.Response:
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
-        conversation = await getattr(conversations, action)(w, viewer, conversation_id, **kwargs)
+        conversation = await action(w, viewer, conversation_id, **kwargs)
         out = await _out(w, conversation)
     return json_model(out)
 
@@ -84,13 +89,15 @@ async def assign(request: web.Request) -> web.Response:
     """Assign to a user and/or a team (the user must be in the team when both are given)."""
     viewer = await current_viewer(request)
     body = await read_json(request, AssignBody)
-    return await _act(request, "assign", viewer, user_id=body.user_id, team_id=body.team_id)
+    return await _act(
+        request, conversations.assign, viewer, user_id=body.user_id, team_id=body.team_id
+    )
 
 
 @api.post(f"{ITEM}/unassign", response=ConversationOut)
 async def unassign(request: web.Request) -> web.Response:
     """Remove the assignee and team: the conversation goes to Unassigned."""
-    return await _act(request, "unassign", await current_viewer(request))
+    return await _act(request, conversations.unassign, await current_viewer(request))
 
 
 @api.post(f"{ITEM}/close", body=CloseBody, response=ConversationOut, errors=(409,))
@@ -98,13 +105,13 @@ async def close(request: web.Request) -> web.Response:
     """Close, with a note as the workspace's closing-notes setting asks (422 naming `note`)."""
     viewer = await current_viewer(request)
     body = await read_json(request, CloseBody)
-    return await _act(request, "close", viewer, note=body.note)
+    return await _act(request, conversations.close, viewer, note=body.note)
 
 
 @api.post(f"{ITEM}/reopen", response=ConversationOut, errors=(409,))
 async def reopen(request: web.Request) -> web.Response:
     """Reopen a closed or snoozed conversation."""
-    return await _act(request, "reopen", await current_viewer(request))
+    return await _act(request, conversations.reopen, await current_viewer(request))
 
 
 @api.post(f"{ITEM}/snooze", body=SnoozeBody, response=ConversationOut, errors=(409,))
@@ -112,19 +119,19 @@ async def snooze(request: web.Request) -> web.Response:
     """Snooze until a time; it comes back to Open by itself (not for blocked contacts)."""
     viewer = await current_viewer(request)
     body = await read_json(request, SnoozeBody)
-    return await _act(request, "snooze", viewer, until=body.until)
+    return await _act(request, conversations.snooze, viewer, until=body.until)
 
 
 @api.post(f"{ITEM}/unsnooze", response=ConversationOut, errors=(409,))
 async def unsnooze(request: web.Request) -> web.Response:
     """Bring a snoozed conversation back now."""
-    return await _act(request, "unsnooze", await current_viewer(request))
+    return await _act(request, conversations.unsnooze, await current_viewer(request))
 
 
 @api.post(f"{ITEM}/read", response=ConversationOut)
 async def read(request: web.Request) -> web.Response:
     """Mark as read by the caller (clears the unread count when they are the assignee)."""
-    return await _act(request, "mark_read", await current_viewer(request))
+    return await _act(request, conversations.mark_read, await current_viewer(request))
 
 
 @api.get("/api/v1/inbox/counts", response=CountsOut)
