@@ -280,3 +280,23 @@ async def test_counts_of_users_who_see_everything_are_shared_until_a_change(
             break
         await asyncio.sleep(0.01)
     assert (await all_open(manager))["all"] == 2
+
+
+async def test_counts_of_a_team_restricted_agent_cover_their_own_and_their_teams(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    me, auth = await user_token("me@example.com", visibility="team")
+    other, _ = await user_token("other@example.com")
+    mine_team = await factory.team("A", members=[me, other])
+    other_team = await factory.team("B", members=[other])
+    channel = await factory.channel()
+    await factory.conversation(channel, assignee_id=me.id, unread_count=1)  # mine, no team
+    await factory.conversation(channel, assignee_id=me.id, team_id=other_team.id)  # mine
+    await factory.conversation(channel, team_id=mine_team.id, unread_count=2)  # my team's
+    await factory.conversation(channel, assignee_id=other.id, team_id=mine_team.id)
+    await factory.conversation(channel, assignee_id=other.id, team_id=other_team.id, unread_count=1)
+    await factory.conversation(channel, unread_count=1)  # nobody's: not visible to me
+
+    response = await client.get("/api/v1/inbox/counts", headers=auth)
+    views = {v["view"]: (v["open"], v["unread"]) for v in (await response.json())["views"]}
+    assert views == {"mine": (2, 1), f"team:{mine_team.id}": (2, 1)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Forbidden, HubError, NotFound
@@ -235,29 +235,49 @@ class CountsCache:
         self._rows = None
 
 
+def _reaches(viewer: Viewer, dialect: str) -> list[ColumnElement[bool]]:
+    """Disjoint parts of what the viewer may see, each an index range of its own.
+
+    One query with ``assignee = me OR team IN (…)`` walks every open conversation; on
+    PostgreSQL two queries, one per side of the OR, read only the viewer's own rows
+    (bench: p95 21 → 15 ms). SQLite plans the team side as the same walk plus a sort,
+    so there the single query is faster (19 vs 23 ms). Each part is still ANDed with
+    ``conversation_filter``: this can only narrow, never widen, the rule.
+    """
+    split = dialect == "postgresql" and viewer.visibility == "team" and viewer.team_ids
+    if viewer.sees_everything or not split:
+        return [true()]
+    mine = Conversation.assignee_id == viewer.id
+    not_mine = or_(Conversation.assignee_id.is_(None), Conversation.assignee_id != viewer.id)
+    return [mine, and_(Conversation.team_id.in_(viewer.team_ids), not_mine)]
+
+
 async def _count_groups(
     db: AsyncSession, viewer: Viewer, cache: CountsCache | None
 ) -> list[CountGroup]:
     shared = cache if viewer.sees_everything else None
     if shared is not None and (cached := shared.get()) is not None:
         return cached
-    # Grouping by the raw unread_count (not "unread_count > 0") reads the covering index
-    # ix_conversations_counts in order: no table rows, no sort.
-    result = await db.execute(
-        select(
-            Conversation.assignee_id,
-            Conversation.team_id,
-            Conversation.unread_count,
-            func.count(),
+    rows: list[CountGroup] = []
+    for reach in _reaches(viewer, db.get_bind().dialect.name):
+        # Grouping by the raw unread_count (not "unread_count > 0") reads the covering
+        # index ix_conversations_counts in order: no table rows, no sort.
+        result = await db.execute(
+            select(
+                Conversation.assignee_id,
+                Conversation.team_id,
+                Conversation.unread_count,
+                func.count(),
+            )
+            .where(
+                Conversation.status == "open",
+                Conversation.contact_blocked.is_(False),
+                conversation_filter(viewer),
+                reach,
+            )
+            .group_by(Conversation.assignee_id, Conversation.team_id, Conversation.unread_count)
         )
-        .where(
-            Conversation.status == "open",
-            Conversation.contact_blocked.is_(False),
-            conversation_filter(viewer),
-        )
-        .group_by(Conversation.assignee_id, Conversation.team_id, Conversation.unread_count)
-    )
-    rows: list[CountGroup] = [(a, t, int(u), int(n)) for a, t, u, n in result.all()]
+        rows.extend((a, t, int(u), int(n)) for a, t, u, n in result.all())
     if shared is not None:
         shared.put(rows)
     return rows
