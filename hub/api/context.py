@@ -5,15 +5,12 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from hub import appkeys
 from hub.auth.identity import require_user
-from hub.errors import NotFound
+from hub.errors import Forbidden, NotFound
 from hub.inbox.visibility import Viewer
 from hub.inbox.work import Work, unit_of_work
-from hub.store.models import User
 
 
 async def current_viewer(request: web.Request) -> Viewer:
@@ -25,8 +22,6 @@ async def current_admin(request: web.Request) -> Viewer:
     """The caller if an owner or manager; 403 otherwise."""
     viewer = await current_viewer(request)
     if not viewer.is_admin:
-        from hub.errors import Forbidden
-
         raise Forbidden("this needs the role owner or manager")
     return viewer
 
@@ -42,11 +37,3 @@ def path_id(request: web.Request, name: str, what: str) -> int:
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound(what)
     return int(raw)
-
-
-async def load_user(request: web.Request, user_id: int) -> User | None:
-    """A user with their teams loaded."""
-    async with request.app[appkeys.SESSIONS]() as db:
-        return await db.scalar(
-            select(User).where(User.id == user_id).options(selectinload(User.teams))
-        )

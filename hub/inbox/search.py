@@ -13,8 +13,6 @@ a page, so paging through a mixed result never repeats or skips a row.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -36,9 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import Invalid, NotFound
 from hub.inbox.contacts import contact_filter, search_clause
+from hub.inbox.cursors import bad_cursor, pack, unpack
 from hub.inbox.visibility import Viewer, conversation_filter
 from hub.store.models import Comment, Contact, Conversation, Message
-from hub.store.types import MAX_ID
 
 SearchType = Literal["contact", "message", "comment"]
 TYPE_ORDER: tuple[SearchType, ...] = ("contact", "message", "comment")
@@ -112,19 +110,14 @@ def parse_types(text: str | None, *, in_conversation: bool) -> tuple[SearchType,
 
 def encode_search_cursor(kind: SearchType, row_id: int) -> str:
     """An opaque cursor: the group and id of the last row of a page."""
-    raw = json.dumps([kind, row_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack(kind, row_id)
 
 
 def decode_search_cursor(cursor: str, types: Sequence[SearchType]) -> tuple[SearchType, int]:
     """Where a cursor points; 422 naming ``cursor`` when this search did not make it."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, row_id = json.loads(raw)
-    except (ValueError, TypeError):
-        raise Invalid("cursor", "not a cursor this API gave out") from None
-    if kind not in types or type(row_id) is not int or not 0 < row_id <= MAX_ID:
-        raise Invalid("cursor", "not a cursor of this search")
+    kind, row_id = unpack(cursor, str, int)
+    if kind not in types or row_id == 0:
+        raise bad_cursor("not a cursor of this search")
     return kind, row_id
 
 

@@ -8,17 +8,16 @@ whoever may see that conversation, through ``conversation_filter`` like everythi
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 
-from hub.errors import HubError, Invalid, NotFound
+from hub.errors import Invalid, NotFound
 from hub.inbox.conversations import get_visible
+from hub.inbox.cursors import bad_cursor, pack, unpack
 from hub.inbox.visibility import Viewer, conversation_filter
 from hub.inbox.work import Work
 from hub.store.models import Attachment, Comment, Conversation, ConversationEvent, Message
@@ -32,47 +31,15 @@ KINDS: tuple[Kind, ...] = ("comment", "event", "message")
 # --- cursors ---------------------------------------------------------------------------
 
 
-def _bad_cursor() -> HubError:
-    return HubError(
-        422,
-        "validation_error",
-        "cursor: not a cursor this API gave out",
-        [{"field": "cursor", "message": "invalid cursor"}],
-    )
-
-
-def _encode(value: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> list[Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
-        raise _bad_cursor() from None
-    if not isinstance(value, list):
-        raise _bad_cursor()
-    return value
-
-
-def _valid_id(value: object) -> int:
-    # bool is an int in Python; a cursor never holds one.
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-        raise _bad_cursor()
-    return value
-
-
 def encode_id_cursor(row_id: int) -> str:
     """An opaque cursor for lists paged by id: the id of the last row of a page."""
-    return _encode([row_id])
+    return pack(row_id)
 
 
 def decode_id_cursor(cursor: str) -> int:
     """The id a cursor points after; 422 naming ``cursor`` when it is not one of ours."""
-    value = _decode(cursor)
-    if len(value) != 1:
-        raise _bad_cursor()
-    return _valid_id(value[0])
+    (row_id,) = unpack(cursor, int)
+    return int(row_id)
 
 
 def after_id(column: Any, cursor: str | None, order: Order) -> ColumnElement[bool] | None:
@@ -265,23 +232,15 @@ _MODELS: dict[Kind, type[Message] | type[Comment] | type[ConversationEvent]] = {
 
 def encode_timeline_cursor(entry: TimelineEntry) -> str:
     """The cursor after ``entry``."""
-    return _encode([entry.at.isoformat(), entry.kind, entry.row.id])
+    return pack(entry.at, entry.kind, entry.row.id)
 
 
 def decode_timeline_cursor(cursor: str) -> tuple[datetime, Kind, int]:
     """The position after which a page starts; 422 naming ``cursor`` for a bad one."""
-    value = _decode(cursor)
-    if len(value) != 3 or value[1] not in KINDS or not isinstance(value[0], str):
-        raise _bad_cursor()
-    try:
-        at = datetime.fromisoformat(value[0])
-        # In UTC now, as the database compares it: year 1 at +05:00 has no UTC twin.
-        at = at.astimezone(UTC) if at.tzinfo is not None else at
-    except (ValueError, OverflowError):
-        raise _bad_cursor() from None
-    if at.tzinfo is None:
-        raise _bad_cursor()
-    return at, value[1], _valid_id(value[2])
+    at, kind, row_id = unpack(cursor, datetime, str, int)
+    if kind not in KINDS:
+        raise bad_cursor()
+    return at, kind, row_id
 
 
 def _after(
