@@ -15,26 +15,36 @@ from hub import __version__, appkeys
 from hub.api import (
     attachments,
     auth,
+    channel_types,
+    channels,
     comments,
     contacts,
     conversations,
     custom_inboxes,
     health,
+    inbound_log,
     messages,
     notifications,
+    outbox,
     search,
     snippets,
     teams,
     tokens,
     users,
+    webhooks,
     workspace,
 )
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
+from hub.channels.inbound import inbound_context
+from hub.channels.media_jobs import media_context
+from hub.channels.outbound import outbox_context
+from hub.channels.registry import ChannelInstances, ChannelTypes
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
+from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.realtime import ws
 from hub.realtime.bus import create_bus
@@ -58,6 +68,10 @@ API_MODULES = (
     snippets,
     custom_inboxes,
     search,
+    channel_types,
+    channels,
+    inbound_log,
+    outbox,
 )
 
 
@@ -96,9 +110,14 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.cleanup_ctx.append(_http_client)
     app.cleanup_ctx.append(_plugin_context(plugins))
     app.cleanup_ctx.append(_realtime)
+    app.cleanup_ctx.append(_channels)
     app.cleanup_ctx.append(_workers)
+    app.cleanup_ctx.append(inbound_context)
+    app.cleanup_ctx.append(outbox_context)
+    app.cleanup_ctx.append(media_context)
 
     app.router.add_routes(health.routes)
+    app.router.add_routes(webhooks.routes)
     app.router.add_routes(ws.routes)
     ws.track_websockets(app)
     for module in API_MODULES:
@@ -138,6 +157,17 @@ async def _realtime(app: web.Application) -> AsyncIterator[None]:
     await bus.stop()
 
 
+async def _channels(app: web.Application) -> AsyncIterator[None]:
+    manager = app[appkeys.PLUGINS]
+    app[appkeys.CHANNELS] = ChannelInstances(
+        ChannelTypes(manager.channel_types),
+        app[appkeys.CIPHER],
+        app[appkeys.HTTP],
+        app[appkeys.SETTINGS],
+    )
+    yield
+
+
 async def _workers(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
     stop = asyncio.Event()
@@ -154,6 +184,7 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     for task in [*late, listener]:
         task.cancel()
     await asyncio.gather(*periodic, listener, return_exceptions=True)
+    await app[appkeys.OBSERVERS].drain(grace=settings.shutdown_timeout)
 
 
 def _plugin_context(
@@ -168,6 +199,7 @@ def _plugin_context(
             trace=settings.plugin_trace,
         )
         app[appkeys.PLUGINS] = manager
+        app[appkeys.OBSERVERS] = Observers(manager.pm)
         broken = [p.name for p in manager.plugins.values() if p.status == "broken"]
         log.info(
             "plugins: %d channel types, %d CRM types%s",

@@ -7,8 +7,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.auth.throttle import LoginThrottle
+from hub.channels.registry import ChannelInstances
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
+from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager
 from hub.realtime.bus import EventBus
 from hub.settings import Settings
@@ -25,3 +27,5 @@ METRICS = web.AppKey("metrics", Metrics)
 THROTTLE = web.AppKey("throttle", LoginThrottle)
 BUS = web.AppKey("bus", EventBus)
 COUNTS_CACHE = web.AppKey("counts_cache", CountsCache)
+OBSERVERS = web.AppKey("observers", Observers)
+CHANNELS = web.AppKey("channels", ChannelInstances)

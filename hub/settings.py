@@ -91,6 +91,44 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds to let requests finish on SIGTERM."
     )
+    inbound_batch_max: int = Field(
+        200,
+        ge=1,
+        le=10_000,
+        description="Most webhook requests committed together in one transaction (group "
+        "commit); each is still answered only after its commit.",
+    )
+    outbox_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long an outbox worker holds a delivery; a row whose worker died is "
+        "taken again after this.",
+    )
+    outbox_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle outbox worker looks for due deliveries."
+    )
+    outbox_max_attempts: int = Field(
+        10, ge=1, description="Delivery attempts before a message is dead-lettered."
+    )
+    outbox_backoff_seconds: float = Field(
+        2.0, gt=0, description="First retry delay; it doubles each attempt, with jitter."
+    )
+    outbox_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="Longest delay between two delivery attempts."
+    )
+    outbox_concurrency: int = Field(
+        16, ge=1, description="Deliveries in flight at once in one hub process, all channels."
+    )
+    channel_concurrency: int = Field(
+        4,
+        ge=1,
+        description="Deliveries in flight at once per channel, unless the channel sets its own.",
+    )
+    channel_rate_per_second: float = Field(
+        20.0,
+        gt=0,
+        description="Deliveries started per second per channel, unless the channel sets its own.",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -27,8 +27,10 @@ async def current_admin(request: web.Request) -> Viewer:
 
 
 def work(request: web.Request) -> AbstractAsyncContextManager[Work]:
-    """A unit of work: one transaction; its realtime events go out after commit."""
-    return unit_of_work(request.app[appkeys.SESSIONS], request.app[appkeys.BUS])
+    """A unit of work: one transaction; its realtime events and observer notices go out
+    after commit."""
+    app = request.app
+    return unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS])
 
 
 def path_id(request: web.Request, name: str, what: str) -> int:

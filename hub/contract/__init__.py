@@ -43,6 +43,14 @@ from hub.contract.models import (
     WebhookResponse,
     WebhookResult,
 )
+from hub.contract.notices import (
+    ConversationUpdated,
+    MessageFailed,
+    MessageReceived,
+    MessageSent,
+    MessageStatusChanged,
+    Notice,
+)
 
 __all__ = [
     "ADVANCED",
@@ -53,6 +61,7 @@ __all__ = [
     "ChannelType",
     "ContactCardPart",
     "ContentPart",
+    "ConversationUpdated",
     "CrmChanges",
     "CrmContext",
     "CrmField",
@@ -66,6 +75,11 @@ __all__ = [
     "InboundMessage",
     "LocationPart",
     "MediaPart",
+    "MessageFailed",
+    "MessageReceived",
+    "MessageSent",
+    "MessageStatusChanged",
+    "Notice",
     "OutboundAttachment",
     "OutboundMessage",
     "PermanentFailure",

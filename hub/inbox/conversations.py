@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from hub.contract.notices import ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
 from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
 from hub.inbox.work import Work
@@ -53,6 +54,11 @@ def record(
         )
     )
     work.emit(HubEvent("counts.changed", {}, scope=scope, previous=previous))
+    work.observe(
+        ConversationUpdated(
+            conversation_id=conversation.id, change=kind, actor_id=actor_id, data=data
+        )
+    )
 
 
 def notify(

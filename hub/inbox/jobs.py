@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 async def wake_snoozes(app: web.Application) -> None:
     """Reopen every conversation whose snooze time has passed."""
-    async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
+    async with unit_of_work(
+        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
+    ) as work:
         woken = await wake_due_snoozes(work)
     if woken:
         log.info("snooze ended for conversations %s", woken)

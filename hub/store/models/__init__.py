@@ -1,7 +1,7 @@
 """Every table of the hub; importing this module registers them all on ``Base.metadata``."""
 
 from hub.store.models.base import Base
-from hub.store.models.channels import Channel, InboundLogEntry, OutboxItem
+from hub.store.models.channels import Channel, ChannelDefinition, InboundLogEntry, OutboxItem
 from hub.store.models.contacts import Contact, ContactIdentity
 from hub.store.models.conversations import (
     Attachment,
@@ -37,6 +37,7 @@ __all__ = [
     "Attachment",
     "Base",
     "Channel",
+    "ChannelDefinition",
     "Comment",
     "Contact",
     "ContactIdentity",

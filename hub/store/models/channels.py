@@ -27,6 +27,8 @@ class Channel(Timestamped, Base):
     routing: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     poll_cursor: Mapped[str | None] = mapped_column(Text)
+    # The user the round-robin rule picked last; the next pick starts after them.
+    routing_cursor: Mapped[int | None] = mapped_column(Integer)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -52,6 +54,9 @@ class InboundLogEntry(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The plugin's normalized events (JSON of hub.contract models), kept so a held or
+    # logged request can be replayed without verifying its (by then stale) signature.
+    events: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     replayed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
@@ -74,3 +79,17 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ChannelDefinition(Timestamped, Base):
+    """A declarative channel type: a JSON manifest registered through the API, no Python.
+
+    It appears as its own channel type (name, logo, credential form) and runs on the
+    behaviour of the plugin type its manifest names as ``base``.
+    """
+
+    __tablename__ = "channel_definitions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    manifest: Mapped[dict[str, Any]] = mapped_column(Json)

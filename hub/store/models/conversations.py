@@ -88,6 +88,8 @@ class Message(Base):
     error_code: Mapped[str | None] = mapped_column(String(100))
     edit_history: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     raw: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # Set while inbound media parts wait to be fetched into attachments by the media job.
+    media_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,71 @@
+"""What observer hooks receive: frozen facts about something that has just happened.
+
+Observers run after the change is committed, so a notice describes a fact, never an
+intention; an observer cannot undo it. Ids are the hub's own (usable with the REST API).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from hub.contract.models import Frozen, InboundMessage
+
+
+class MessageReceived(Frozen):
+    """A contact's message was stored in the inbox (not on a duplicate or a held event)."""
+
+    channel_id: int
+    channel_type: str
+    conversation_id: int
+    message_id: int
+    contact_id: int
+    new_conversation: bool
+    message: InboundMessage
+
+
+class MessageSent(Frozen):
+    """The provider accepted an agent's message; ``provider_id`` is its id there."""
+
+    channel_id: int
+    channel_type: str
+    conversation_id: int
+    message_id: int
+    provider_id: str
+
+
+class MessageFailed(Frozen):
+    """An agent's message was marked failed: refused by the provider, or dead-lettered
+    after its last attempt (``dead_lettered``)."""
+
+    channel_id: int
+    channel_type: str
+    conversation_id: int
+    message_id: int
+    reason: str
+    code: str | None = None
+    dead_lettered: bool = False
+
+
+class MessageStatusChanged(Frozen):
+    """A provider reported a delivery status (delivered, read, failed) of an agent's message."""
+
+    channel_id: int
+    conversation_id: int
+    message_id: int
+    status: str
+    reason: str | None = None
+
+
+class ConversationUpdated(Frozen):
+    """A conversation changed: ``change`` is its timeline event kind (created, assigned,
+    unassigned, closed, reopened, snoozed, unsnoozed, …) and ``data`` that event's data."""
+
+    conversation_id: int
+    change: str
+    actor_id: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+Notice = MessageReceived | MessageSent | MessageFailed | MessageStatusChanged | ConversationUpdated
