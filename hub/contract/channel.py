@@ -82,6 +82,10 @@ class ChannelType(Generic[ConfigT]):
     Config: ClassVar[type[BaseModel]]
     """Credentials and options; the admin form is generated from it."""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    extensible: ClassVar[bool] = False
+    """Whether declarative channel definitions (JSON manifests registered through the API)
+    may name this type as their ``base``: they then run on its behaviour under their own
+    name, logo and credential form, their credential fields added to its ``Config``."""
 
     def __init__(self, config: ConfigT, context: ChannelContext) -> None:
         self.config: ConfigT = config
