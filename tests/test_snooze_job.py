@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import appkeys
 from hub.app import create_app
 from hub.inbox.jobs import run_periodically, wake_snoozes
+from hub.observers import Observers
+from hub.plugin_manager import HubPluginManager
 from hub.realtime.bus import MemoryBus, Subscription
 from hub.realtime.events import HubEvent
 from hub.settings import Settings
@@ -35,6 +37,7 @@ def job_app(db: async_sessionmaker[AsyncSession]) -> web.Application:
     app = web.Application()
     app[appkeys.SESSIONS] = db
     app[appkeys.BUS] = MemoryBus()
+    app[appkeys.OBSERVERS] = Observers(HubPluginManager(autoload=False).pm)
     return app
 
 

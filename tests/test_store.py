@@ -17,6 +17,7 @@ from hub.store.models import (
     Attachment,
     Base,
     Channel,
+    ChannelDefinition,
     Comment,
     Contact,
     ContactIdentity,
@@ -153,8 +154,13 @@ BUILDERS: dict[str, Builder] = {
         routing={"team_id": 1, "strategy": "round_robin"},
         settings={"signature": "— the team"},
         poll_cursor="12345",
+        routing_cursor=7,
         last_inbound_at=WHEN,
         deleted_at=WHEN,
+    ),
+    "channel_definitions": lambda p: ChannelDefinition(
+        name="acme_chat",
+        manifest={"title": "ACME chat", "credentials": [{"name": "api_key", "type": "secret"}]},
     ),
     "conversations": lambda p: Conversation(
         contact_id=p.contact.id,
@@ -193,6 +199,7 @@ BUILDERS: dict[str, Builder] = {
         sent_at=WHEN,
         delivered_at=WHEN,
         read_at=WHEN,
+        media_pending=True,
     ),
     "attachments": lambda p: Attachment(
         message_id=p.message.id,
@@ -246,6 +253,7 @@ BUILDERS: dict[str, Builder] = {
         status_code=200,
         reason=None,
         event_count=2,
+        events=[{"kind": "status", "external_id": "wamid.2", "status": "read"}],
         replayed_at=WHEN,
     ),
     "crm_connections": lambda p: CrmConnection(
