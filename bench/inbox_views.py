@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import platform
 import shutil
-import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from bench_support import (  # type: ignore[import-not-found]
+    async_url,
+    fresh_database,
+    hub_server,
+    percentile,
+)
 from seed_inbox import (  # type: ignore[import-not-found]
-    SECRET,
     Shape,
     database_size,
     engine_version,
@@ -37,63 +39,9 @@ from seed_inbox import (  # type: ignore[import-not-found]
     seed,
     team_of,
 )
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from hub.store import migrate
 from hub.store.engine import create_engine
-
-# --- the server ----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def hub_server(database_url: str, data_dir: Path) -> AsyncIterator[str]:
-    """Run ``hub serve`` in a subprocess, so the load generator has its own event loop."""
-    port = _free_port()
-    env = os.environ | {
-        "HUB_DATABASE_URL": database_url,
-        "HUB_DATA_DIR": str(data_dir),
-        "HUB_PORT": str(port),
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_LOG_LEVEL": "WARNING",
-    }
-    hub = Path(sys.executable).parent / "hub"
-    log = (data_dir / "hub.log").open("w")
-    process = await asyncio.create_subprocess_exec(
-        str(hub), "serve", env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as client:
-            for _ in range(600):
-                if process.returncode is not None:
-                    raise RuntimeError(f"hub serve exited; see {data_dir / 'hub.log'}")
-                try:
-                    async with client.get(f"{base}/readyz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("hub serve did not become ready in 60 s")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=20)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-        log.close()
-
 
 # --- measuring -----------------------------------------------------------------------
 
@@ -134,12 +82,6 @@ def cases(teams: int) -> list[Case]:
         Case("assigned agent: counts", "assigned agent", counts, {}),
     ]
     return result
-
-
-def percentile(samples: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 @dataclass
@@ -202,43 +144,12 @@ def report(results: list[Result], target: float) -> str:
 
 
 @asynccontextmanager
-async def fresh_database(
-    kind: str, server_url: str, folder: Path, keep: bool
-) -> AsyncIterator[str]:
-    """A new, empty database URL; the PostgreSQL database is dropped afterwards unless kept."""
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{folder / 'hub.db'}"
-        return
-    url = make_url(_async_url(server_url))
-    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"\nkept database {name}")
-        else:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-def _async_url(url: str) -> str:
-    """The URL with the driver the hub uses (``postgresql://`` → asyncpg)."""
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    return url
-
-
-@asynccontextmanager
 async def bench_database(
     args: argparse.Namespace, shape: Shape, folder: Path
 ) -> AsyncIterator[tuple[str, float | None]]:
     """The database to measure and its seeding time: a fresh one, or ``--reuse``."""
     if args.reuse:
-        yield _async_url(args.reuse), None
+        yield async_url(args.reuse), None
         return
     async with fresh_database(args.db, args.database_url, folder, args.keep) as url:
         engine = create_engine(url)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_support import SECRET  # type: ignore[import-not-found]
 from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -21,7 +22,6 @@ from hub.store.crypto import ConfigCipher
 from hub.store.engine import create_sessionmaker
 from hub.store.models import Base, CustomInbox, User
 
-SECRET = "bench-secret-" + "x" * 40
 BATCH = 50_000
 NOW = datetime.now(UTC).replace(microsecond=0)
 VOCABULARY = (

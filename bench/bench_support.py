@@ -1,0 +1,113 @@
+"""What the benchmarks share: a fresh database, the hub in a subprocess, percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from hub.store.engine import create_engine
+
+SECRET = "bench-secret-" + "x" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def hub_server(
+    database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[str]:
+    """Run ``hub serve`` in a subprocess, so the load generator has its own event loop."""
+    port = free_port()
+    env = (
+        os.environ
+        | {
+            "HUB_DATABASE_URL": database_url,
+            "HUB_DATA_DIR": str(data_dir),
+            "HUB_PORT": str(port),
+            "HUB_SECRET_KEY": SECRET,
+            "HUB_LOG_LEVEL": "WARNING",
+        }
+        | (extra_env or {})
+    )
+    hub = Path(sys.executable).parent / "hub"
+    log = (data_dir / "hub.log").open("w")
+    process = await asyncio.create_subprocess_exec(
+        str(hub), "serve", env=env, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as client:
+            for _ in range(600):
+                if process.returncode is not None:
+                    raise RuntimeError(f"hub serve exited; see {data_dir / 'hub.log'}")
+                try:
+                    async with client.get(f"{base}/readyz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("hub serve did not become ready in 60 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        log.close()
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+@asynccontextmanager
+async def fresh_database(
+    kind: str, server_url: str, folder: Path, keep: bool
+) -> AsyncIterator[str]:
+    """A new, empty database URL; the PostgreSQL database is dropped afterwards unless kept."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{folder / 'hub.db'}"
+        return
+    url = make_url(async_url(server_url))
+    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"\nkept database {name}")
+        else:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def async_url(url: str) -> str:
+    """The URL with the driver the hub uses (``postgresql://`` → asyncpg)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
