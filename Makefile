@@ -23,9 +23,11 @@ lint: $(STAMP)
 
 install: $(STAMP)
 
-# The inbox views benchmark (see bench/README.md), e.g. BENCH_ARGS="--db postgresql".
+# A benchmark (see bench/README.md): BENCH=inbox_views (default) or BENCH=ingest,
+# with options in BENCH_ARGS, e.g. make bench BENCH=ingest BENCH_ARGS="--db postgresql".
+BENCH ?= inbox_views
 bench: $(STAMP)
-	$(BIN)/python bench/inbox_views.py $(BENCH_ARGS)
+	$(BIN)/python bench/$(BENCH).py $(BENCH_ARGS)
 
 # Re-install when any pyproject changes (entry points live in package metadata).
 $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
