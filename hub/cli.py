@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -155,6 +156,35 @@ def plugins_list(as_json: bool) -> None:
     for r in rows:
         if r["error"]:
             click.echo(f"{r['name']}: {r['error']}", err=True)
+
+
+@main.group()
+def plugin() -> None:
+    """Develop plugins: scaffold a new one."""
+
+
+@plugin.command(name="new")
+@click.argument("name")
+@click.option(
+    "--kind", type=click.Choice(["channel", "crm"]), required=True, help="What it provides."
+)
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Folder to create the plugin's folder (hub-NAME) in.",
+)
+def plugin_new(name: str, kind: str, dest: Path) -> None:
+    """Scaffold plugin NAME: a distribution with its entry point, Config and tests."""
+    from hub.scaffold.generate import ScaffoldError, scaffold
+
+    try:
+        root = scaffold(name, "channel" if kind == "channel" else "crm", dest)
+    except ScaffoldError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"created {root}")
+    click.echo(f"next: cd {root} && pip install -e '.[test]' && pytest")
 
 
 @main.group()

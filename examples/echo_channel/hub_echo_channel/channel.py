@@ -1,74 +1,173 @@
-"""The echo channel type and the hook that registers it with the hub."""
+"""The echo channel type and the hook that registers it with the hub.
+
+Inbound: the echo service POSTs one JSON message per request, signed like the hub's
+custom channel (``X-Hub-Timestamp`` and ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of
+"<timestamp>.<body>">``). Outbound: replies, prefixed with ``reply_prefix``, are POSTed
+to ``<api_base_url>/messages``. This is what ``hub plugin new echo --kind channel``
+generates, with the prefix added.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
+import httpx
 from hub.contract import (
+    BadCredentials,
     ChannelType,
     InboundMessage,
     OutboundMessage,
+    PermanentFailure,
+    RetryLater,
+    SenderProfile,
     TextPart,
+    UnsupportedPart,
     WebhookRejected,
     WebhookRequest,
     WebhookResult,
     hookimpl,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from hub_echo_channel.config import EchoConfig
 
+REPLAY_WINDOW_SECONDS = 300
 
-class EchoPayload(BaseModel):
-    """The JSON body the echo service posts to the hub's webhook."""
+
+class Sender(BaseModel):
+    """Who wrote the message, as Echo describes them."""
 
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1)
-    sender: str = Field(min_length=1)
-    text: str = Field(min_length=1)
+    name: str | None = None
+
+
+class Payload(BaseModel):
+    """The JSON body Echo posts to the hub's webhook."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1)
+    sender: Sender
+    type: str = "text"
+    text: str | None = None
+    timestamp: AwareDatetime | None = None
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value of ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"sha256={digest.hexdigest()}"
 
 
 class EchoChannel(ChannelType[EchoConfig]):
-    """A channel that takes plain JSON messages and pretends to deliver replies."""
+    """Messages from Echo in the shared inbox, and agent replies back to it."""
 
     name = "echo"
     title = "Echo"
-    description = "An example channel: post JSON messages to its webhook; replies go nowhere."
+    description = "An example channel: a service posts signed JSON messages to its webhook; replies are posted back."
     logo = files("hub_echo_channel").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = EchoConfig
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        """Turn one posted {"id", "sender", "text"} object into one inbound message."""
+        """Verify the signature, then turn the body into one inbound message."""
+        self._verify(request)
         try:
             body = json.loads(request.body)
-        except ValueError:
-            raise WebhookRejected(400, "the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise WebhookRejected(400, "the body must be a JSON object")
-        try:
-            payload = EchoPayload.model_validate(body)
-        except ValidationError as err:
-            fields = ", ".join(sorted({str(error["loc"][0]) for error in err.errors()}))
+            payload = Payload.model_validate(body)
+        except ValueError as err:  # ValidationError is a ValueError too
+            fields = (
+                ", ".join(sorted({str(e["loc"][0]) for e in err.errors() if e["loc"]}))
+                if isinstance(err, ValidationError)
+                else ""
+            )
+            if not fields:
+                raise WebhookRejected(400, "the body is not valid JSON") from None
             raise WebhookRejected(400, f"missing or invalid fields: {fields}") from None
+        if payload.type == "text" and payload.text:
+            part: TextPart | UnsupportedPart = TextPart(text=payload.text)
+        else:
+            # Kept and shown as unsupported, never dropped: the agent sees something came.
+            part = UnsupportedPart(raw_type=payload.type, description=f"a {payload.type} message")
         message = InboundMessage(
             external_id=payload.id,
-            sender_id=payload.sender,
-            timestamp=datetime.now(UTC),
-            parts=(TextPart(text=payload.text),),
+            sender_id=payload.sender.id,
+            sender=SenderProfile(name=payload.sender.name),
+            timestamp=payload.timestamp or datetime.now(UTC),
+            parts=(part,),
             raw=body,
         )
         return WebhookResult(events=(message,))
 
+    def _verify(self, request: WebhookRequest) -> None:
+        stamp = _header(request, "X-Hub-Timestamp")
+        given = _header(request, "X-Hub-Signature-256")
+        if not stamp or not given:
+            raise WebhookRejected(401, "missing X-Hub-Timestamp or X-Hub-Signature-256")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > REPLAY_WINDOW_SECONDS:
+            raise WebhookRejected(403, "stale or invalid timestamp: check the sender's clock")
+        expected = signature(self.config.webhook_secret.get_secret_value(), stamp, request.body)
+        if not hmac.compare_digest(expected.encode(), given.encode()):
+            raise WebhookRejected(403, "the signature does not match the body")
+
     async def send(self, message: OutboundMessage) -> str:
-        """Pretend to deliver the reply; the id is stable, so a retry gets the same one."""
-        return f"echo-{message.message_id}"
+        """POST the reply to Echo; return its message id, or raise a typed error."""
+        try:
+            response = await self.context.http.post(
+                f"{self.config.api_base_url}/messages",
+                json={
+                    "to": message.recipient_id,
+                    "text": f"{self.config.reply_prefix}{message.text or ''}",
+                },
+                headers={"Idempotency-Key": message.idempotency_key},
+            )
+        except httpx.HTTPError as err:
+            raise RetryLater(f"Echo unreachable: {type(err).__name__}") from err
+        return _provider_id(response)
+
+
+def _header(request: WebhookRequest, name: str) -> str | None:
+    """A request header by name; HTTP header names are case-insensitive."""
+    wanted = name.lower()
+    return next((v for k, v in request.headers.items() if k.lower() == wanted), None)
+
+
+def _provider_id(response: httpx.Response) -> str:
+    """Translate Echo's answer: its message id, or the typed error it means."""
+    status = response.status_code
+    if status == 429 or status >= 500:
+        after = response.headers.get("Retry-After", "")
+        seconds = float(after) if after.isdigit() else None
+        raise RetryLater(f"Echo answered {status}", after=seconds)
+    if status in (401, 403):
+        raise BadCredentials(f"Echo refused the hub ({status})")
+    if status >= 400:
+        raise PermanentFailure(f"http_{status}", _reason(response))
+    try:
+        provider_id = response.json()["id"]
+    except (ValueError, KeyError, TypeError):
+        raise PermanentFailure("no_id", "Echo accepted the message but gave no id") from None
+    return str(provider_id)
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return response.text[:300] or f"HTTP {response.status_code}"
+    if isinstance(body, dict) and body.get("error"):
+        return str(body["error"])[:300]
+    return f"HTTP {response.status_code}"
 
 
 @hookimpl
 def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
-    """Register the echo channel type."""
+    """Register the Echo channel type."""
     return [EchoChannel]

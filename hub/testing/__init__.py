@@ -1,0 +1,60 @@
+"""The plugin developers' kit: run a plugin through a real hub in its own tests.
+
+``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
+installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base;
+``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back.
+
+Names are imported on first use, so loading the pytest plugin stays free.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.testing.contract import ChannelContract, SendErrorCase
+    from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
+    from hub.testing.webhooks import (
+        WebhookSample,
+        hub_signature,
+        post_webhook,
+        signed_headers,
+        signed_json,
+    )
+
+_HOMES = {
+    "ChannelContract": "hub.testing.contract",
+    "SendErrorCase": "hub.testing.contract",
+    "CreatedChannel": "hub.testing.harness",
+    "HubAdmin": "hub.testing.harness",
+    "HubApi": "hub.testing.harness",
+    "HubApiError": "hub.testing.harness",
+    "WebhookSample": "hub.testing.webhooks",
+    "hub_signature": "hub.testing.webhooks",
+    "post_webhook": "hub.testing.webhooks",
+    "signed_headers": "hub.testing.webhooks",
+    "signed_json": "hub.testing.webhooks",
+}
+
+__all__ = [
+    "ChannelContract",
+    "CreatedChannel",
+    "HubAdmin",
+    "HubApi",
+    "HubApiError",
+    "SendErrorCase",
+    "WebhookSample",
+    "hub_signature",
+    "post_webhook",
+    "signed_headers",
+    "signed_json",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'hub.testing' has no attribute {name!r}")
+    return getattr(import_module(home), name)

@@ -1,0 +1,171 @@
+"""Drive a hub under test as its admin would: the REST API, the webhook pipe, the outbox.
+
+Everything goes through the real app (HTTP handlers, pipes, database); only delivering
+the outbox and waiting for observers are called directly, so a test need not wait for
+the background workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hub.testing.webhooks import WebhookSample, post_webhook
+
+if TYPE_CHECKING:
+    from aiohttp import ClientResponse, web
+    from aiohttp.test_utils import TestClient
+
+
+class HubApiError(AssertionError):
+    """A call the harness expected to succeed answered an error status."""
+
+
+@dataclass(frozen=True)
+class HubAdmin:
+    """The owner user of a hub under test and the headers that authenticate as it."""
+
+    user_id: int
+    email: str
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class CreatedChannel:
+    """A channel just created through ``POST /api/v1/channels``.
+
+    ``config`` is the config as that one response reveals it, generated secrets
+    included: sign sample webhooks with it.
+    """
+
+    id: int
+    type: str
+    webhook_url: str
+    config: dict[str, Any]
+    body: dict[str, Any]
+
+
+class HubApi:
+    """The hub under test, seen through its HTTP API as the admin."""
+
+    def __init__(self, client: TestClient[Any, Any], admin: HubAdmin) -> None:
+        self.client = client
+        self.admin = admin
+
+    @property
+    def app(self) -> web.Application:
+        """The running application (for ``appkeys`` lookups in assertions)."""
+        return self.client.app  # type: ignore[no-any-return]
+
+    async def call(
+        self, method: str, path: str, *, json: Any = None, expect: int = 200, **kwargs: Any
+    ) -> Any:
+        """Call the API as the admin; return the JSON answer, or fail unless ``expect``."""
+        response = await self.client.request(
+            method, path, json=json, headers=dict(self.admin.headers), **kwargs
+        )
+        text = await response.text()
+        if response.status != expect:
+            raise HubApiError(f"{method} {path} answered {response.status}, not {expect}: {text}")
+        return await response.json() if text else None
+
+    async def create_channel(
+        self,
+        channel_type: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        **fields: Any,
+    ) -> CreatedChannel:
+        """Create a channel of ``channel_type`` with ``config``; fail unless 201."""
+        body = {
+            "type": channel_type,
+            "name": name or f"{channel_type} under test",
+            "config": dict(config or {}),
+            **fields,
+        }
+        created = await self.call("POST", "/api/v1/channels", json=body, expect=201)
+        return CreatedChannel(
+            id=int(created["id"]),
+            type=str(created["type"]),
+            webhook_url=str(created["webhook_url"]),
+            config=dict(created["config"]),
+            body=created,
+        )
+
+    async def post_webhook(self, channel_id: int, sample: WebhookSample) -> ClientResponse:
+        """Post ``sample`` to the channel's webhook; the caller checks the answer."""
+        return await post_webhook(self.client, channel_id, sample)
+
+    async def conversations(self, *, status: str = "all") -> list[dict[str, Any]]:
+        """Every conversation the admin sees, newest first, all pages."""
+        return await self._all_pages("/api/v1/conversations", {"status": status, "limit": "100"})
+
+    async def messages(self, conversation_id: int) -> list[dict[str, Any]]:
+        """Every message of one conversation, oldest first, all pages."""
+        return await self._all_pages(
+            f"/api/v1/conversations/{conversation_id}/messages", {"limit": "100"}
+        )
+
+    async def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
+        """Every message in the conversations of one channel."""
+        found: list[dict[str, Any]] = []
+        for conversation in await self.conversations():
+            if conversation["channel_id"] == channel_id:
+                found.extend(await self.messages(int(conversation["id"])))
+        return found
+
+    async def message(self, message_id: int) -> dict[str, Any]:
+        """One message as the API shows it."""
+        found: dict[str, Any] = await self.call("GET", f"/api/v1/messages/{message_id}")
+        return found
+
+    async def reply(self, conversation_id: int, text: str) -> dict[str, Any]:
+        """Queue an agent reply in a conversation (stored pending, with an outbox row)."""
+        sent: dict[str, Any] = await self.call(
+            "POST",
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": text},
+            expect=201,
+        )
+        return sent
+
+    async def deliver_outbox(self, *, limit: int | None = None) -> int:
+        """Run one pass of the outbox now; return how many deliveries it attempted."""
+        from hub.channels.outbound import deliver_due
+
+        return await deliver_due(self.app, limit=limit)
+
+    async def delivered(self, message_id: int, *, passes: int = 250) -> dict[str, Any]:
+        """Deliver the outbox until message ``message_id`` is no longer pending; return it.
+
+        The app's own outbox worker runs too and may take the row first (then a pass
+        here finds nothing due while its send is in flight), so this checks the
+        message's state between passes instead of trusting one pass to have sent it.
+        """
+        for _ in range(passes):
+            await self.deliver_outbox()
+            message = await self.message(message_id)
+            if message["status"] != "pending":
+                return message
+            await asyncio.sleep(0.02)
+        raise HubApiError(f"message {message_id} is still pending after {passes} outbox passes")
+
+    async def drain_observers(self) -> None:
+        """Wait until every observer hook scheduled so far has run."""
+        from hub import appkeys
+
+        await self.app[appkeys.OBSERVERS].drain()
+
+    async def _all_pages(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            query = {**params, **({"cursor": cursor} if cursor else {})}
+            page = await self.call("GET", path, params=query)
+            items.extend(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                return items
