@@ -1,12 +1,310 @@
-"""(stub: the inbound pipe, filled in by the inbound-pipe work)."""
+"""The inbound pipe: a webhook request → the channel's plugin → the inbound log and the
+inbox, acknowledged only after the commit.
+
+The plugin verifies and normalizes; the pipe owns everything else: the raw request and
+its events in the inbound log (for audit and replay), holding events of a disabled
+channel, the intake into the inbox (``hub.inbox.intake``), and answering the provider.
+Every write goes through the group committer, so requests arriving together share one
+transaction while each is answered only after its own commit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+
+from hub import appkeys
+from hub.channels.group_commit import CommitterStopped, GroupCommitter
+from hub.channels.registry import ChannelInstances, ChannelUnavailable
+from hub.contract.errors import WebhookRejected
+from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
+from hub.errors import HubError, NotFound
+from hub.inbox.intake import Intake, scrub, take_events
+from hub.inbox.timeline import after_id, encode_id_cursor
+from hub.inbox.work import Work
+from hub.store.models import Channel, InboundLogEntry
+from hub.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+EVENTS = TypeAdapter(list[InboundEvent])
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    413: "too_large",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the provider is told: a JSON body, or the plugin's own response."""
+
+    status: int
+    body: dict[str, Any] | None = None
+    response: WebhookResponse | None = None
+
+    @classmethod
+    def error(cls, status: int, code: str, message: str) -> Answer:
+        """An error in the hub's one error shape."""
+        return cls(status, {"error": {"code": code, "message": message, "details": None}})
+
+
+@dataclass
+class ReplayCounts:
+    """What a replay did: entries replayed, and what became of their events."""
+
+    entries: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    unknown: int = 0
+    failed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, intakes: Sequence[Intake]) -> None:
+        """Count one replayed entry's events."""
+        self.entries += 1
+        for intake in intakes:
+            if intake.outcome == "stored":
+                self.stored += 1
+            elif intake.outcome == "duplicate":
+                self.duplicates += 1
+            else:
+                self.unknown += 1
+
+
+def summarize(intakes: Sequence[Intake]) -> tuple[str, str | None]:
+    """The log ``result`` and ``reason`` of a processed request."""
+    unknown = sum(1 for i in intakes if i.outcome == "unknown")
+    reason = f"unknown message ({unknown} status update(s) for no message of ours)"
+    if intakes and all(i.outcome == "duplicate" for i in intakes):
+        return "duplicate", None
+    return "stored", reason if unknown else None
+
+
+def _entry(
+    channel_id: int | None,
+    request: WebhookRequest,
+    result: str,
+    status: int,
+    reason: str | None = None,
+    events: Sequence[Any] | None = None,
+) -> InboundLogEntry:
+    return InboundLogEntry(
+        channel_id=channel_id,
+        method=request.method,
+        path=scrub(request.url)[:2000],
+        headers=scrub(dict(request.headers)),
+        query=scrub(dict(request.query)),
+        body=request.body,
+        result=result,
+        status_code=status,
+        reason=reason,
+        event_count=len(events or ()),
+        events=None if events is None else [scrub(e.model_dump(mode="json")) for e in events],
+    )
+
+
+class InboundPipe:
+    """Receives webhook requests and replays logged ones."""
+
+    def __init__(self, committer: GroupCommitter, channels: ChannelInstances) -> None:
+        self.committer = committer
+        self._channels = channels
+
+    # --- receiving -------------------------------------------------------------------
+
+    async def _log(self, entry: InboundLogEntry) -> None:
+        async def write(work: Work) -> None:
+            work.db.add(entry)
+
+        try:
+            await self.committer.submit(write)
+        except Exception:  # the answer still goes out; the access log has the request
+            log.exception("could not log an inbound request of channel %s", entry.channel_id)
+
+    async def reject(
+        self, channel: Channel, request: WebhookRequest, status: int, reason: str
+    ) -> Answer:
+        """Log a refused request (``rejected``) and answer it; the inbox is untouched."""
+        await self._log(_entry(channel.id, request, "rejected", status, reason))
+        return Answer.error(status, ERROR_CODES.get(status, "rejected"), reason)
+
+    async def receive(self, channel: Channel, request: WebhookRequest) -> Answer:
+        """Verify and normalize through the plugin, then log and take the events."""
+        if channel.deleted_at is not None:
+            return await self.reject(channel, request, 404, "channel not found")
+        try:
+            plugin = self._channels.for_channel(channel)
+        except ChannelUnavailable as err:
+            log.warning("webhook of unavailable channel %s: %s", channel.id, err.reason)
+            await self._log(_entry(channel.id, request, "error", 503, err.reason))
+            return Answer.error(503, "channel_unavailable", "the channel cannot receive now")
+        try:
+            result = await plugin.handle_webhook(request)
+            if not isinstance(result, WebhookResult):
+                raise TypeError(f"handle_webhook returned {type(result).__name__}")
+        except WebhookRejected as err:
+            status = err.status if 400 <= err.status < 500 else 400
+            return await self.reject(channel, request, status, err.reason)
+        except Exception as err:
+            log.exception("plugin of channel %s (%s) failed on a webhook", channel.id, channel.type)
+            reason = f"plugin error: {type(err).__name__}: {err}"[:2000]
+            await self._log(_entry(channel.id, request, "error", 503, reason))
+            return Answer.error(503, "plugin_error", "the channel's plugin failed; retry later")
+        return await self._take(channel.id, request, result)
+
+    async def _take(
+        self, channel_id: int, request: WebhookRequest, result: WebhookResult
+    ) -> Answer:
+        events = list(result.events)
+
+        async def job(work: Work) -> str:
+            # The row as of this transaction: disabled or deleted since the request came.
+            channel = await work.db.get(Channel, channel_id)
+            if channel is None or channel.deleted_at is not None:
+                raise NotFound("channel")
+            if not channel.enabled:
+                work.db.add(_entry(channel_id, request, "held", 200, "channel disabled", events))
+                return "held"
+            outcome, reason = summarize(await take_events(work, channel, events))
+            work.db.add(_entry(channel_id, request, outcome, 200, reason, events))
+            return outcome
+
+        try:
+            outcome = await self.committer.submit(job)
+        except CommitterStopped:
+            return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
+        except NotFound:
+            await self._log(_entry(channel_id, request, "rejected", 404, "channel not found"))
+            return Answer.error(404, "not_found", "channel not found")
+        except Exception as err:
+            log.exception("storing the events of a webhook of channel %s failed", channel_id)
+            reason = f"processing failed: {type(err).__name__}: {err}"[:2000]
+            await self._log(_entry(channel_id, request, "error", 503, reason, events))
+            return Answer.error(503, "processing_error", "the events could not be stored; retry")
+        if result.response is not None:
+            return Answer(result.response.status, response=result.response)
+        return Answer(200, {"ok": True, "result": outcome, "events": len(events)})
+
+    # --- replay ----------------------------------------------------------------------
+
+    def _replay_job(self, entry_id: int, channel_id: int | None) -> Any:
+        async def job(work: Work) -> list[Intake]:
+            entry = await work.db.get(InboundLogEntry, entry_id)
+            if entry is None or (channel_id is not None and entry.channel_id != channel_id):
+                raise NotFound("inbound log entry")
+            if entry.events is None:
+                raise HubError(409, "nothing_to_replay", "nothing verified to replay")
+            channel = await work.db.get(Channel, entry.channel_id) if entry.channel_id else None
+            if channel is None or channel.deleted_at is not None:
+                raise HubError(409, "channel_deleted", "the entry's channel has been deleted")
+            if not channel.enabled:
+                raise HubError(409, "channel_disabled", "enable the channel before replaying")
+            try:
+                events = EVENTS.validate_python(entry.events)
+            except ValidationError as err:
+                raise HubError(409, "events_unreadable", f"stored events invalid: {err}") from None
+            intakes = await take_events(work, channel, events)
+            entry.result, entry.reason = summarize(intakes)
+            entry.replayed_at = utcnow()
+            return intakes
+
+        return job
+
+    async def replay(self, entry_id: int) -> list[Intake]:
+        """Take one logged entry's events again; known ones are duplicates (idempotent)."""
+        try:
+            intakes: list[Intake] = await self.committer.submit(self._replay_job(entry_id, None))
+        except CommitterStopped:
+            raise HubError(503, "shutting_down", "the hub is restarting; retry later") from None
+        return intakes
+
+    async def replay_held(self, channel_id: int) -> ReplayCounts:
+        """Replay every held entry of an enabled channel, oldest first."""
+
+        async def held(work: Work) -> list[int]:
+            channel = await work.db.get(Channel, channel_id)
+            if channel is None or channel.deleted_at is not None:
+                raise NotFound("channel")
+            if not channel.enabled:
+                raise HubError(409, "channel_disabled", "enable the channel before replaying")
+            ids = await work.db.scalars(
+                select(InboundLogEntry.id)
+                .where(InboundLogEntry.channel_id == channel_id, InboundLogEntry.result == "held")
+                .order_by(InboundLogEntry.id)
+            )
+            return list(ids)
+
+        counts = ReplayCounts()
+        for entry_id in await self.committer.submit(held):
+            try:
+                counts.add(await self.committer.submit(self._replay_job(entry_id, channel_id)))
+            except HubError as err:
+                counts.failed += 1
+                counts.failures.append({"entry_id": entry_id, "message": err.message})
+        return counts
+
+
+# --- reading the log -------------------------------------------------------------------
+
+
+async def list_entries(
+    work: Work,
+    *,
+    channel_id: int | None = None,
+    result: str | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> tuple[list[InboundLogEntry], str | None]:
+    """One page of the inbound log, newest first, and the next page's cursor."""
+    query = select(InboundLogEntry)
+    if channel_id is not None:
+        query = query.where(InboundLogEntry.channel_id == channel_id)
+    if result is not None:
+        query = query.where(InboundLogEntry.result == result)
+    condition = after_id(InboundLogEntry.id, cursor, "desc")
+    if condition is not None:
+        query = query.where(condition)
+    rows = list(await work.db.scalars(query.order_by(InboundLogEntry.id.desc()).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_id_cursor(rows[-1].id)
+    return rows, next_cursor
+
+
+async def get_entry(work: Work, entry_id: int) -> InboundLogEntry:
+    """One log entry; 404 when there is none."""
+    entry = await work.db.get(InboundLogEntry, entry_id)
+    if entry is None:
+        raise NotFound("inbound log entry")
+    return entry
+
+
+INBOUND = web.AppKey("inbound", InboundPipe)
 
 
 async def inbound_context(app: web.Application) -> AsyncIterator[None]:
-    """Start and stop what the inbound pipe runs in the background (the group committer)."""
+    """Start and stop what the inbound pipe runs in the background (the group committer).
+
+    Stopping drains the queue: every request already accepted is committed and answered.
+    """
+    settings = app[appkeys.SETTINGS]
+    committer = GroupCommitter(
+        app[appkeys.SESSIONS],
+        app[appkeys.BUS],
+        app[appkeys.OBSERVERS],
+        batch_max=settings.inbound_batch_max,
+    )
+    committer.start()
+    app[INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])
     yield
+    await committer.stop()

@@ -48,6 +48,11 @@ class MessageOut(BaseModel):
     sender_user_id: int | None
     reply_to: int | None
     attachments: list[AttachmentRef]
+    parts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="content parts as the channel normalized them: text, media, location, "
+        "contact_card, sticker, reaction, unsupported (with its raw_type)",
+    )
     failure_reason: str | None
     created_at: datetime
     sent_at: datetime | None
@@ -73,6 +78,7 @@ class MessageOut(BaseModel):
             sender_user_id=m.sender_user_id,
             reply_to=m.reply_to_id,
             attachments=[AttachmentRef.of(a) for a in attachments],
+            parts=list(m.parts or []),
             failure_reason=m.failure_reason,
             created_at=m.created_at,
             sent_at=m.sent_at,

@@ -1,0 +1,403 @@
+"""Taking normalized inbound events into the inbox: identity, threading, the message,
+and delivery statuses of our own messages.
+
+Everything here runs inside the caller's unit of work (the inbound pipe's batch
+savepoint): a request's events land together or not at all, and their realtime events
+and observer notices go out only after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from hub.channels.admin import ChannelSettings
+from hub.contract.models import InboundMessage, SenderProfile, StatusUpdate
+from hub.contract.notices import MessageReceived, MessageStatusChanged
+from hub.errors import Invalid
+from hub.inbox import conversations
+from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
+from hub.inbox.messages import message_payload
+from hub.inbox.routing import route_new_conversation
+from hub.inbox.timeline import attachments_of
+from hub.inbox.visibility import ConversationScope
+from hub.inbox.work import Work
+from hub.realtime.events import HubEvent
+from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message
+from hub.store.types import utcnow
+
+Outcome = Literal["stored", "duplicate", "unknown"]
+MEDIA_KINDS = ("media", "sticker")
+KEY_LENGTH = 300  # the width of external_id and thread_key columns
+# Delivery progress of an outbound message; a status never moves back down this order.
+PROGRESS = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What became of one event: ``stored`` (new or changed), ``duplicate`` (already
+    known, nothing changed) or ``unknown`` (a status of a message we do not have)."""
+
+    outcome: Outcome
+    message_id: int | None = None
+    conversation_id: int | None = None
+
+
+async def take_events(
+    work: Work, channel: Channel, events: Sequence[InboundMessage | StatusUpdate]
+) -> list[Intake]:
+    """Take every event of one request, in order."""
+    results = []
+    for event in events:
+        if isinstance(event, InboundMessage):
+            results.append(await take_message(work, channel, event))
+        else:
+            results.append(await take_status(work, channel, event))
+    return results
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string in it: PostgreSQL text and
+    JSONB cannot hold them, and a provider's stray NUL must not make a message unstorable
+    (the provider would retry it forever)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
+
+
+def key(value: str) -> str:
+    """A provider id as stored (columns of 300 characters): scrubbed, and a longer one
+    shortened to a prefix plus its sha256, so distinct long ids stay distinct."""
+    value = scrub(value)
+    if len(value) <= KEY_LENGTH:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    return f"{value[: KEY_LENGTH - 65]}~{digest}"
+
+
+def _parts(event: InboundMessage) -> list[dict[str, Any]]:
+    return [scrub(part.model_dump(mode="json")) for part in event.parts]
+
+
+# --- contact identity ----------------------------------------------------------------
+
+
+def _clean(normalize: Any, value: str | None) -> str | None:
+    # A provider's malformed email or phone is dropped, not a reason to lose the message.
+    if not value:
+        return None
+    try:
+        result: str = normalize(value)
+    except Invalid:
+        return None
+    return result
+
+
+async def identify(work: Work, channel: Channel, sender_id: str, profile: SenderProfile) -> Contact:
+    """The contact behind ``sender_id`` on this channel; created on first contact.
+
+    A later profile name the provider reports replaces the contact's name only while
+    that name is still the provider's earlier one: a name an agent typed stays.
+    """
+    sender_id = key(sender_id)
+    identity = await work.db.scalar(
+        select(ContactIdentity).where(
+            ContactIdentity.channel_id == channel.id, ContactIdentity.external_id == sender_id
+        )
+    )
+    email = _clean(normalize_email, profile.email)
+    phone = _clean(normalize_phone, profile.phone)
+    seen = scrub(profile.model_dump(mode="json", exclude_none=True))
+    if identity is None:
+        contact = Contact(
+            name=(seen.get("name") or email or phone or sender_id)[:NAME_LENGTH],
+            email=email,
+            phone=phone,
+            avatar_url=profile.avatar_url,
+            fields={},
+            blocked=False,
+        )
+        work.db.add(contact)
+        await work.db.flush()
+        work.db.add(
+            ContactIdentity(
+                contact_id=contact.id, channel_id=channel.id, external_id=sender_id, profile=seen
+            )
+        )
+        await work.db.flush()
+        return contact
+    contact = await _current(work, identity.contact_id)
+    old_name = identity.profile.get("name")
+    new_name = seen.get("name")
+    if new_name and new_name != old_name and contact.name == (old_name or contact.name):
+        contact.name = new_name[:NAME_LENGTH]
+    contact.email = contact.email or email
+    contact.phone = contact.phone or phone
+    if seen != identity.profile:
+        identity.profile = {**identity.profile, **seen}
+    return contact
+
+
+async def _current(work: Work, contact_id: int) -> Contact:
+    """The contact, following merges to the one that absorbed it."""
+    contact = await work.db.get_one(Contact, contact_id)
+    for _ in range(10):  # merges form short chains; the bound guards a corrupt cycle
+        if contact.merged_into_id is None:
+            break
+        contact = await work.db.get_one(Contact, contact.merged_into_id)
+    return contact
+
+
+# --- threading -----------------------------------------------------------------------
+
+
+def _reopen(work: Work, conversation: Conversation, now: datetime) -> None:
+    conversation.status = "open"
+    conversation.status_changed_at = now
+    conversation.opened_at = now
+    conversation.closed_at = None
+    conversation.snoozed_until = None
+    conversations.record(work, conversation, "reopened", None, by="message")
+
+
+def _wake(work: Work, conversation: Conversation, now: datetime) -> None:
+    conversation.status = "open"
+    conversation.status_changed_at = now
+    conversation.snoozed_until = None
+    conversations.record(work, conversation, "unsnoozed", None, by="message")
+
+
+async def thread(
+    work: Work, channel: Channel, contact: Contact, event: InboundMessage
+) -> tuple[Conversation, bool]:
+    """The conversation the message belongs to, and whether it was just created.
+
+    With a thread key: the channel's conversation of that key; without: the contact's
+    open (or snoozed: woken) conversation on the channel. A closed one is reopened or
+    left closed for a new one, per the channel's ``closed_conversation`` setting.
+    """
+    now = utcnow()
+    query = select(Conversation).where(Conversation.channel_id == channel.id)
+    if event.thread_key is not None:
+        query = query.where(Conversation.thread_key == key(event.thread_key))
+    else:
+        query = query.where(Conversation.contact_id == contact.id)
+    latest = await work.db.scalar(query.order_by(Conversation.id.desc()).limit(1))
+    live = latest
+    if latest is not None and latest.status == "closed" and event.thread_key is None:
+        # Per contact, an older open conversation (e.g. started by an agent) still wins.
+        live = await work.db.scalar(
+            query.where(Conversation.status.in_(("open", "snoozed")))
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    if live is not None and live.status == "snoozed":
+        _wake(work, live, now)
+    if live is not None and live.status == "open":
+        return live, False
+    if latest is not None and ChannelSettings.of(channel).closed_conversation == "reopen":
+        _reopen(work, latest, now)
+        return latest, False
+    conversation = Conversation(
+        contact_id=contact.id,
+        channel_id=channel.id,
+        status="open",
+        thread_key=None if event.thread_key is None else key(event.thread_key),
+        subject=_subject(event),
+        contact_blocked=contact.blocked,
+        opened_at=now,
+        status_changed_at=now,
+        last_message_at=now,
+        unread_count=0,
+    )
+    work.db.add(conversation)
+    await work.db.flush()
+    conversations.record(
+        work, conversation, "created", None, contact_id=contact.id, channel_id=channel.id
+    )
+    return conversation, True
+
+
+# --- messages ------------------------------------------------------------------------
+
+
+def _subject(event: InboundMessage) -> str | None:
+    return scrub(event.subject)[:1000] if event.subject else None
+
+
+def _text_of(event: InboundMessage) -> str | None:
+    # Captions count as text: a photo with a caption reads as that caption in lists.
+    pieces = [getattr(part, "text", None) or getattr(part, "caption", None) for part in event.parts]
+    text = scrub("\n".join(p for p in pieces if p))
+    return text or None
+
+
+async def _message_id(work: Work, channel: Channel, external_id: str | None) -> int | None:
+    if external_id is None:
+        return None
+    return await work.db.scalar(
+        select(Message.id).where(
+            Message.channel_id == channel.id, Message.external_id == key(external_id)
+        )
+    )
+
+
+def _emit_message(work: Work, kind: str, message: Message, conversation: Conversation) -> None:
+    payload = {**message_payload(message, []), "parts": message.parts}
+    work.emit(HubEvent(kind, payload, scope=ConversationScope.of(conversation)))
+
+
+async def _edit(work: Work, message: Message, event: InboundMessage) -> Intake:
+    text = _text_of(event)
+    parts = _parts(event)
+    if text == message.text and parts == message.parts:
+        return Intake("duplicate", message.id, message.conversation_id)  # a re-delivered edit
+    replaced = {"text": message.text, "parts": message.parts, "replaced_at": utcnow().isoformat()}
+    # A new list, so the JSON column is seen as changed.
+    message.edit_history = [*(message.edit_history or []), replaced]
+    message.text, message.parts = text, parts
+    conversation = await work.db.get_one(Conversation, message.conversation_id)
+    await work.db.flush()
+    _emit_message(work, "message.updated", message, conversation)
+    return Intake("stored", message.id, conversation.id)
+
+
+async def take_message(work: Work, channel: Channel, event: InboundMessage) -> Intake:
+    """Store one contact message (or apply an edit); a re-delivery is a ``duplicate``."""
+    existing = await work.db.scalar(
+        select(Message).where(
+            Message.channel_id == channel.id, Message.external_id == key(event.external_id)
+        )
+    )
+    if existing is not None:
+        if event.edited and existing.direction == "in":
+            return await _edit(work, existing, event)
+        return Intake("duplicate", existing.id, existing.conversation_id)
+    contact = await identify(work, channel, event.sender_id, event.sender)
+    conversation, created = await thread(work, channel, contact, event)
+    if created and not contact.blocked:
+        await route_new_conversation(work, channel, conversation)
+    # Events recorded so far get their times before the message: the timeline reads in order.
+    await work.db.flush()
+    now = utcnow()
+    reply_to = event.reply_to_external_id or next(
+        (p.target_external_id for p in event.parts if p.kind == "reaction"), None
+    )
+    message = Message(
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        direction="in",
+        external_id=key(event.external_id),
+        text=_text_of(event),
+        subject=_subject(event),
+        parts=_parts(event),
+        raw=scrub(event.raw),
+        reply_to_id=await _message_id(work, channel, reply_to),
+        status="received",
+        # The provider's time (a late delivery shows when it was written), never in the
+        # future: a sender's skewed clock must not pin a message to the top.
+        created_at=min(event.timestamp, now),
+        media_pending=any(part.kind in MEDIA_KINDS for part in event.parts),
+        edit_history=[],
+    )
+    work.db.add(message)
+    await work.db.flush()
+    conversation.last_message_at = max(conversation.last_message_at, message.created_at)
+    conversation.last_inbound_at = now
+    conversation.last_message_direction = "in"
+    scope = ConversationScope.of(conversation)
+    if not contact.blocked:
+        conversation.unread_count = (conversation.unread_count or 0) + 1
+    channel.last_inbound_at = now
+    _emit_message(work, "message.created", message, conversation)
+    work.emit(
+        HubEvent(
+            "conversation.updated",
+            {"conversation_id": conversation.id, "event": "message", "actor_id": None},
+            scope=scope,
+        )
+    )
+    work.emit(HubEvent("counts.changed", {}, scope=scope))
+    work.observe(
+        MessageReceived(
+            channel_id=channel.id,
+            channel_type=channel.type,
+            conversation_id=conversation.id,
+            message_id=message.id,
+            contact_id=contact.id,
+            new_conversation=created,
+            message=event,
+        )
+    )
+    return Intake("stored", message.id, conversation.id)
+
+
+# --- statuses ------------------------------------------------------------------------
+
+
+def moves_forward(current: str, new: str) -> bool:
+    """Whether ``new`` may replace ``current``: progress only goes up (a late
+    "delivered" after "read" is ignored); "failed" may follow pending or sent; a
+    "delivered" or "read" after "failed" proves it arrived after all."""
+    if new == "failed":
+        return current in ("pending", "sent")
+    if current == "failed":
+        return new in ("delivered", "read")
+    return PROGRESS.get(new, -1) > PROGRESS.get(current, -1)
+
+
+async def take_status(work: Work, channel: Channel, event: StatusUpdate) -> Intake:
+    """Apply a delivery status to our outbound message with that provider id."""
+    message = await work.db.scalar(
+        select(Message).where(
+            Message.channel_id == channel.id,
+            Message.external_id == key(event.external_id),
+            Message.direction == "out",
+        )
+    )
+    if message is None:
+        return Intake("unknown")
+    if not moves_forward(message.status, event.status):
+        return Intake("duplicate", message.id, message.conversation_id)
+    at = min(event.timestamp or utcnow(), utcnow())
+    message.status = event.status
+    if event.status == "failed":
+        message.failure_reason = scrub(event.reason) or "the provider reported a failure"
+        message.error_code = scrub(event.error_code or "")[:100] or None
+    else:
+        message.failure_reason, message.error_code = None, None
+        # Each later stage implies the earlier ones happened (by then at the latest).
+        message.sent_at = message.sent_at or at
+        if event.status in ("delivered", "read"):
+            message.delivered_at = message.delivered_at or at
+        if event.status == "read":
+            message.read_at = message.read_at or at
+    conversation = await work.db.get_one(Conversation, message.conversation_id)
+    await work.db.flush()
+    found = await attachments_of(work, message_ids=[message.id])
+    payload = {
+        **message_payload(message, found.get(("message", message.id), [])),
+        "parts": message.parts,
+        "failure_reason": message.failure_reason,
+        "error_code": message.error_code,
+    }
+    work.emit(HubEvent("message.updated", payload, scope=ConversationScope.of(conversation)))
+    work.observe(
+        MessageStatusChanged(
+            channel_id=channel.id,
+            conversation_id=conversation.id,
+            message_id=message.id,
+            status=event.status,
+            reason=message.failure_reason,
+        )
+    )
+    return Intake("stored", message.id, conversation.id)

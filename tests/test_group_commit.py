@@ -1,0 +1,162 @@
+"""The group committer: jobs waiting together share one transaction, each in its own
+savepoint; nobody hears of success before the commit; a poison job fails alone; stopping
+drains the queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.channels.group_commit import CommitterStopped, GroupCommitter
+from hub.inbox.work import Work
+from hub.realtime.bus import create_bus
+from hub.realtime.events import HubEvent
+from hub.store.models import Team
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def committer(db: Sessions) -> Any:
+    bus = create_bus("memory://")
+    await bus.start()
+    committer = GroupCommitter(db, bus, None, batch_max=50)
+    committer.start()
+    yield committer
+    await committer.stop()
+    await bus.stop()
+
+
+def add_team(name: str) -> Callable[[Work], Any]:
+    async def job(work: Work) -> str:
+        work.db.add(Team(name=name))
+        await work.db.flush()
+        work.emit(HubEvent("team.added", {"name": name}))
+        return name
+
+    return job
+
+
+async def teams(db: Sessions) -> list[str]:
+    async with db() as session:
+        return sorted(await session.scalars(select(Team.name)))
+
+
+async def test_jobs_submitted_together_commit_in_one_transaction(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    results = await asyncio.gather(*(committer.submit(add_team(f"t{i}")) for i in range(10)))
+
+    assert results == [f"t{i}" for i in range(10)]
+    assert committer.stats.batches == 1 and committer.stats.largest == 10
+    assert await teams(db) == sorted(f"t{i}" for i in range(10))
+
+
+async def test_the_batch_is_capped_at_batch_max(db: Sessions) -> None:
+    bus = create_bus("memory://")
+    committer = GroupCommitter(db, bus, None, batch_max=3)
+    committer.start()
+
+    await asyncio.gather(*(committer.submit(add_team(f"t{i}")) for i in range(7)))
+    await committer.stop()
+
+    assert committer.stats.sizes == [3, 3, 1]
+
+
+async def test_a_job_hears_of_success_only_after_its_commit(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    seen_before_answer: list[list[str]] = []
+
+    async def job(work: Work) -> None:
+        work.db.add(Team(name="late"))
+        await work.db.flush()
+        # Another connection must not see the row while the batch is still open.
+        seen_before_answer.append(await teams(db))
+
+    await committer.submit(job)
+
+    assert seen_before_answer == [[]]
+    assert await teams(db) == ["late"]
+
+
+async def test_a_failing_job_rolls_back_alone(committer: GroupCommitter, db: Sessions) -> None:
+    async def poison(work: Work) -> None:
+        work.db.add(Team(name="poison"))
+        await work.db.flush()
+        raise ValueError("bad request")
+
+    results = await asyncio.gather(
+        committer.submit(add_team("a")),
+        committer.submit(poison),
+        committer.submit(add_team("b")),
+        return_exceptions=True,
+    )
+
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], ValueError)
+    assert await teams(db) == ["a", "b"]
+    assert committer.stats.batches == 1
+
+
+async def test_a_job_that_breaks_the_commit_does_not_fail_its_neighbours(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    def refuse(session: Any) -> None:
+        if not session.in_nested_transaction():  # the batch's commit, not a savepoint's
+            raise RuntimeError("commit refused")
+
+    async def poison(work: Work) -> None:
+        # Fails its batch at commit time, not inside its savepoint: the hardest case.
+        event.listen(work.db.sync_session, "before_commit", refuse)
+
+    results = await asyncio.gather(
+        committer.submit(add_team("a")),
+        committer.submit(poison),
+        committer.submit(add_team("b")),
+        return_exceptions=True,
+    )
+
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], RuntimeError)
+    assert await teams(db) == ["a", "b"]
+    assert committer.stats.retried_alone == 3
+
+
+async def test_events_of_a_failed_job_are_never_published(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    bus = committer._bus
+    subscription = bus.subscribe()
+
+    async def poison(work: Work) -> None:
+        work.emit(HubEvent("never", {}))
+        raise ValueError("no")
+
+    await asyncio.gather(
+        committer.submit(add_team("a")), committer.submit(poison), return_exceptions=True
+    )
+    subscription.close()
+
+    assert [e.type async for e in subscription] == ["team.added"]
+
+
+async def test_stopping_drains_the_queue_and_then_refuses(db: Sessions) -> None:
+    bus = create_bus("memory://")
+    committer = GroupCommitter(db, bus, None, batch_max=2)
+    committer.start()
+    pending = [asyncio.ensure_future(committer.submit(add_team(f"t{i}"))) for i in range(5)]
+    await asyncio.sleep(0)  # the jobs are queued
+
+    await committer.stop()
+
+    assert [p.result() for p in pending] == [f"t{i}" for i in range(5)]
+    with pytest.raises(CommitterStopped):
+        await committer.submit(add_team("late"))
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(Team)) == 5
