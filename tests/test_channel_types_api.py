@@ -7,6 +7,7 @@ masked and connected like any other.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -15,8 +16,10 @@ import respx
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import appkeys
 from hub.app import create_app
 from hub.channels.definitions import DEFAULT_LOGO, LOGO_MAX_BYTES
+from hub.channels.type_sync import types_changed
 from hub.settings import Settings
 from hub.store.models import ChannelDefinition, User
 from tests.test_channels_api import MASK, PROVIDER, probe_plugins
@@ -324,3 +327,22 @@ async def test_stored_definitions_are_served_when_the_hub_starts(
     _, auth = await user_token("owner@example.com", role="owner")
     listed = await (await client.get("/api/v1/channel-types", headers=auth)).json()
     assert [item["name"] for item in listed["items"]] == ["plain", "probe", "acme_chat"]
+
+
+async def test_a_definition_stored_by_another_process_is_served_once_announced(
+    client: Client, db: async_sessionmaker[AsyncSession], user_token: UserToken
+) -> None:
+    _, auth = await user_token("owner@example.com", role="owner")
+    # Another hub process stores a definition and announces it on the shared bus.
+    async with db() as session:
+        session.add(ChannelDefinition(name="acme_chat", manifest=acme_manifest()))
+        await session.commit()
+    assert (await client.get("/api/v1/channel-types/acme_chat", headers=auth)).status == 404
+    await client.app[appkeys.BUS].publish(types_changed())
+    for _ in range(100):
+        response = await client.get("/api/v1/channel-types/acme_chat", headers=auth)
+        if response.status == 200:
+            break
+        await asyncio.sleep(0.02)
+    assert response.status == 200
+    assert (await response.json())["title"] == "Acme Chat"

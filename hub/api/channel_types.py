@@ -13,6 +13,7 @@ from hub.api.schemas.channels import ChannelTypeOut, ChannelTypePatchBody
 from hub.channels import definitions
 from hub.channels.definitions import ChannelManifest
 from hub.channels.registry import ChannelTypes
+from hub.channels.type_sync import types_changed
 from hub.errors import NotFound
 
 api = ApiRoutes("channel_types")
@@ -24,8 +25,9 @@ def _types(request: web.Request) -> ChannelTypes:
 
 
 async def _reload(request: web.Request) -> None:
-    """Make the running hub serve the definitions as just committed."""
+    """Make this process serve the definitions as just committed, and tell the others."""
     await definitions.load_declared(request.app[appkeys.SESSIONS], _types(request))
+    await request.app[appkeys.BUS].publish(types_changed())
 
 
 @api.get("/api/v1/channel-types", response=Page[ChannelTypeOut])

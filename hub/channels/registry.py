@@ -101,7 +101,7 @@ class ChannelInstances:
         self._cipher = cipher
         self._http = http
         self._settings = settings
-        self._cache: dict[int, tuple[datetime, str, ChannelType[Any]]] = {}
+        self._cache: dict[int, tuple[datetime, ChannelType[Any]]] = {}
 
     def config_of(self, channel: Channel) -> BaseModel:
         """The channel's stored config, decrypted and validated by its type's Config."""
@@ -121,17 +121,22 @@ class ChannelInstances:
 
     def for_channel(self, channel: Channel) -> ChannelType[Any]:
         """The plugin object serving ``channel``; raises ``ChannelUnavailable``."""
-        cached = self._cache.get(channel.id)
-        if cached is not None and cached[0] == channel.updated_at and cached[1] == channel.type:
-            return cached[2]
         channel_type = self._type_of(channel)
+        cached = self._cache.get(channel.id)
+        # A declared type rebuilt from a changed definition is a new class: rebuild too.
+        if (
+            cached is not None
+            and cached[0] == channel.updated_at
+            and type(cached[1]) is channel_type
+        ):
+            return cached[1]
         context = ChannelContext(
             channel_id=channel.id,
             webhook_url=webhook_url(self._settings, channel.id),
             http=self._http,
         )
         instance = channel_type(self.config_of(channel), context)
-        self._cache[channel.id] = (channel.updated_at, channel.type, instance)
+        self._cache[channel.id] = (channel.updated_at, instance)
         return instance
 
     def forget(self, channel_id: int) -> None:
