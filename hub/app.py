@@ -23,6 +23,7 @@ from hub.api import (
     custom_inboxes,
     health,
     inbound_log,
+    media,
     messages,
     notifications,
     outbox,
@@ -37,10 +38,12 @@ from hub.api import (
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
+from hub.channels.definitions import load_declared_at_start
 from hub.channels.inbound import inbound_context
 from hub.channels.media_jobs import media_context
 from hub.channels.outbound import outbox_context
 from hub.channels.registry import ChannelInstances, ChannelTypes
+from hub.channels.type_sync import follow_type_changes
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
@@ -118,6 +121,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
 
     app.router.add_routes(health.routes)
     app.router.add_routes(webhooks.routes)
+    app.router.add_routes(media.routes)
     app.router.add_routes(ws.routes)
     ws.track_websockets(app)
     for module in API_MODULES:
@@ -165,7 +169,14 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.HTTP],
         app[appkeys.SETTINGS],
     )
+    types = app[appkeys.CHANNELS].types
+    await load_declared_at_start(app[appkeys.SESSIONS], types)
+    follower = asyncio.create_task(
+        follow_type_changes(app[appkeys.BUS], app[appkeys.SESSIONS], types)
+    )
     yield
+    follower.cancel()
+    await asyncio.gather(follower, return_exceptions=True)
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -13,7 +12,13 @@ from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.messages import AttachmentOut
-from hub.channels.media import FileMediaStore, MediaLimits, MediaStore, safe_filename
+from hub.channels.media import (
+    MediaLimits,
+    MediaStore,
+    content_disposition,
+    media_store_of,
+    safe_filename,
+)
 from hub.errors import HubError, Invalid, NotFound
 from hub.inbox.timeline import get_visible_attachment, record_upload
 
@@ -23,8 +28,8 @@ CHUNK = 64 * 1024
 
 
 def media_store(request: web.Request) -> MediaStore:
-    """The hub's media store: a folder in its data folder (a cheap object to make)."""
-    return FileMediaStore.in_data_dir(request.app[appkeys.SETTINGS].data_dir)
+    """The hub's media store (``MEDIA_STORE``; by default a folder in its data folder)."""
+    return media_store_of(request.app, request.app[appkeys.SETTINGS])
 
 
 async def _read_part(part: BodyPartReader, limits: MediaLimits) -> bytes:
@@ -88,14 +93,6 @@ async def upload(request: web.Request) -> web.Response:
     return json_model(AttachmentOut.of(attachment), status=201)
 
 
-def _disposition(filename: str) -> str:
-    # An ASCII fallback for old clients, and the exact name per RFC 6266 / 5987.
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @api.get("/api/v1/attachments/{attachment_id}")
 async def download(request: web.Request) -> web.Response:
     """The file's bytes, as a download.
@@ -118,7 +115,7 @@ async def download(request: web.Request) -> web.Response:
         body=data,
         content_type=attachment.content_type,
         headers={
-            "Content-Disposition": _disposition(attachment.filename),
+            "Content-Disposition": content_disposition(attachment.filename),
             "X-Content-Type-Options": "nosniff",
             # Access can be lost later: shared caches must not keep a copy.
             "Cache-Control": "private, no-cache",

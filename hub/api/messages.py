@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
+from hub import appkeys
 from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
@@ -40,7 +41,13 @@ async def list_(request: web.Request) -> web.Response:
     return json_items([MessageOut.of(row) for row in rows], next_cursor)
 
 
-@api.post(f"{ITEM}/messages", body=SendMessageBody, response=MessageOut, status=201, errors=(409,))
+@api.post(
+    f"{ITEM}/messages",
+    body=SendMessageBody,
+    response=MessageOut,
+    status=201,
+    errors=(409, 413, 415),
+)
 async def send(request: web.Request) -> web.Response:
     """Send a message: stored as ``pending`` and queued for delivery in one transaction.
 
@@ -51,7 +58,9 @@ async def send(request: web.Request) -> web.Response:
     conversation_id = path_id(request, "conversation_id", "conversation")
     body = await read_json(request, SendMessageBody)
     async with work(request) as w:
-        row = await messages.send_message(w, viewer, conversation_id, body.outgoing())
+        row = await messages.send_message(
+            w, viewer, conversation_id, body.outgoing(), channels=request.app[appkeys.CHANNELS]
+        )
     return json_model(MessageOut.of(row), status=201)
 
 
@@ -70,7 +79,7 @@ async def get(request: web.Request) -> web.Response:
     body=StartConversationBody,
     response=StartedConversationOut,
     status=201,
-    errors=(404, 409),
+    errors=(404, 409, 413, 415),
 )
 async def start(request: web.Request) -> web.Response:
     """Start a conversation with a contact on a channel, assigned to the caller.
@@ -82,7 +91,12 @@ async def start(request: web.Request) -> web.Response:
     body = await read_json(request, StartConversationBody)
     async with work(request) as w:
         conversation, row = await messages.start_conversation(
-            w, viewer, body.contact_id, body.channel_id, body.outgoing()
+            w,
+            viewer,
+            body.contact_id,
+            body.channel_id,
+            body.outgoing(),
+            channels=request.app[appkeys.CHANNELS],
         )
         name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
     out = StartedConversationOut(

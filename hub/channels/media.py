@@ -1,9 +1,10 @@
 """The media store: attachment bytes kept by their sha256, and the workspace's file limits.
 
 The store is pluggable: anything with ``put`` / ``read`` / ``exists`` (the ``MediaStore``
-protocol) will do, e.g. an object store. The default keeps files in the data folder,
-named by their sha256 and fanned out over two directory levels, so one folder never
-holds millions of entries. Equal bytes are stored once.
+protocol) will do, e.g. an object store; put it under ``MEDIA_STORE`` in the app before
+it starts. The default keeps files in the data folder, named by their sha256 and fanned
+out over two directory levels, so one folder never holds millions of entries. Equal
+bytes are stored once.
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
+
+from aiohttp import web
 
 from hub.errors import HubError, Invalid
+from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from hub.contract.channel import Capabilities
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -55,6 +63,53 @@ CONTENT_TYPES: dict[str, str] = {
     "log": "text/plain",
     "xml": "application/xml",
 }
+# What contacts send beyond the workspace's upload list: WhatsApp voice notes are
+# OGG/Opus, stickers WebP, phones record M4A/AMR/3GP. Accepted inbound, never served
+# as anything that could run (see ``content_disposition``).
+INBOUND_EXTRA_TYPES: dict[str, str] = {
+    "webp": "image/webp",
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "opus": "audio/opus",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "amr": "audio/amr",
+    "3gp": "video/3gpp",
+    "webm": "video/webm",
+}
+# Types a browser may show in place: passive media only. SVG is an image that can run
+# script, so it is never among them.
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/bmp",
+        "image/webp",
+        "audio/mpeg",
+        "audio/wav",
+        "audio/ogg",
+        "audio/opus",
+        "audio/mp4",
+        "audio/aac",
+        "video/mp4",
+        "video/quicktime",
+        "video/mpeg",
+        "video/webm",
+        "video/3gpp",
+    }
+)
+# Magic numbers of the common media types, for parts whose provider named no type.
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "image/jpeg"),
+    (0, b"\x89PNG\r\n\x1a\n", "image/png"),
+    (0, b"GIF87a", "image/gif"),
+    (0, b"GIF89a", "image/gif"),
+    (0, b"%PDF-", "application/pdf"),
+    (0, b"OggS", "audio/ogg"),
+    (0, b"ID3", "audio/mpeg"),
+    (4, b"ftyp", "video/mp4"),
+)
 
 
 class MediaStore(Protocol):
@@ -71,6 +126,9 @@ class MediaStore(Protocol):
     async def exists(self, sha256: str) -> bool:
         """Whether bytes are stored under ``sha256``."""
         ...
+
+
+MEDIA_STORE: web.AppKey[MediaStore] = web.AppKey("media_store")
 
 
 class FileMediaStore:
@@ -181,3 +239,140 @@ def safe_filename(raw: str | None) -> str:
         keep_extension = dot and len(extension) <= 10
         name = stem[: 199 - len(extension)] + dot + extension if keep_extension else name[:200]
     return name
+
+
+def default_media_store(settings: Settings) -> FileMediaStore:
+    """The store a hub uses unless another is put under ``MEDIA_STORE``."""
+    return FileMediaStore.in_data_dir(settings.data_dir)
+
+
+def media_store_of(app: web.Application, settings: Settings) -> MediaStore:
+    """The app's media store: the one under ``MEDIA_STORE``, else the data folder's."""
+    store = app.get(MEDIA_STORE)
+    return store if store is not None else default_media_store(settings)
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes for people: ``20 MB``, ``100 KB``, ``512 bytes`` (1 MB = 1024 KB)."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A ``Content-Disposition`` value: an ASCII fallback name for old clients and the
+    exact name per RFC 6266 / 5987."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def shown_inline(content_type: str) -> bool:
+    """Whether a browser may show this type in place (passive image, audio, video)."""
+    return content_type in INLINE_TYPES
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """The type the first bytes reveal, for the common media types; None otherwise."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    for offset, magic, content_type in _MAGIC:
+        if data[offset : offset + len(magic)] == magic:
+            return content_type
+    return None
+
+
+def inbound_types(limits: MediaLimits) -> dict[str, str]:
+    """Every type accepted from a contact, by extension: the workspace's and the extras."""
+    return {**dict(limits.content_types), **INBOUND_EXTRA_TYPES}
+
+
+def inbound_content_type(
+    limits: MediaLimits, declared: str | None, filename: str | None, data: bytes
+) -> str | None:
+    """The type to store an inbound file as, or None when it is not accepted.
+
+    The provider's declared type wins when accepted; then what the bytes reveal; then
+    the filename's extension. A declared type outside the list (e.g. ``text/html``) is
+    refused even if the name looks harmless, since the provider knows better.
+    """
+    accepted = inbound_types(limits)
+    if declared:
+        declared = declared.split(";", 1)[0].strip().lower()
+        return declared if declared in set(accepted.values()) else None
+    sniffed = sniff_content_type(data)
+    if sniffed is not None and sniffed in set(accepted.values()):
+        return sniffed
+    _, dot, extension = (filename or "").rpartition(".")
+    return accepted.get(extension.lower()) if dot else None
+
+
+def extension_for(limits: MediaLimits, content_type: str) -> str:
+    """A usual extension for ``content_type`` (``bin`` when none is known)."""
+    for extension, known in inbound_types(limits).items():
+        if known == content_type:
+            return extension
+    return "bin"
+
+
+def media_kind_of(content_type: str) -> str:
+    """The capability kind a file is sent as: image, audio, video, else document."""
+    major = content_type.split("/", 1)[0]
+    return major if major in ("image", "audio", "video") else "document"
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file about to be sent: what the channel's limits are checked against."""
+
+    filename: str
+    content_type: str
+    size: int
+
+
+def check_channel_accepts(
+    capabilities: Capabilities, channel_label: str, files: list[OutgoingFile]
+) -> None:
+    """Refuse files the channel cannot send, naming the limit and the channel.
+
+    422 ``attachments`` when the channel sends no files at all; 415 when it cannot send
+    a file's kind; 413 when a file is larger than the channel's limit for its kind. A
+    kind the channel lacks goes as a document where it sends documents, as Telegram and
+    WhatsApp send any file as one.
+    """
+    if not files:
+        return
+    media = capabilities.media
+    if not media:
+        raise Invalid("attachments", f"this channel cannot send files ({channel_label})")
+    for file in files:
+        kind = media_kind_of(file.content_type)
+        if kind not in media and "document" in media:
+            kind = "document"
+        if kind not in media:
+            sends = ", ".join(sorted(media))
+            message = f"{channel_label} cannot send {kind} files like {file.filename!r}; it sends: {sends}"
+            raise HubError(
+                415,
+                "unsupported_media_type",
+                f"attachments: {message}",
+                [{"field": "attachments", "message": message}],
+            )
+        if file.size > media[kind]:
+            limit = human_size(media[kind])
+            message = (
+                f"{file.filename!r} is {human_size(file.size)}; {channel_label} accepts "
+                f"{kind} files up to {limit}"
+            )
+            raise HubError(
+                413,
+                "too_large",
+                f"attachments: {message}",
+                [{"field": "attachments", "message": message}],
+            )

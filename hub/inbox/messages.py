@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.channels.media import MediaLimits
+from hub.channels.media import MediaLimits, OutgoingFile, check_channel_accepts
+from hub.channels.registry import ChannelInstances, ChannelUnavailable
 from hub.errors import HubError, Invalid, NotFound
 from hub.inbox import conversations
 from hub.inbox.timeline import (
@@ -128,7 +129,12 @@ def message_payload(message: Message, attachments: list[Attachment]) -> dict[str
 
 
 async def _check_outgoing(
-    work: Work, viewer: Viewer, outgoing: Outgoing, conversation_id: int | None
+    work: Work,
+    viewer: Viewer,
+    outgoing: Outgoing,
+    conversation_id: int | None,
+    channel: Channel,
+    channels: ChannelInstances | None,
 ) -> None:
     MediaLimits().check_count(len(outgoing.attachments))
     if outgoing.clean_text is None and not outgoing.attachments:
@@ -142,6 +148,27 @@ async def _check_outgoing(
         if replied is None:
             raise Invalid("reply_to", "no message with this id in this conversation")
     await check_attachments(work, viewer, outgoing.attachments)
+    await _check_channel_limits(work, outgoing, channel, channels)
+
+
+async def _check_channel_limits(
+    work: Work, outgoing: Outgoing, channel: Channel, channels: ChannelInstances | None
+) -> None:
+    """The files against what the channel can carry: its plugin object's
+    ``capabilities`` (a type's, unless a plugin sets them per channel from its config).
+    A channel whose plugin cannot be built is not checked here: the outbox reports it."""
+    if channels is None or not outgoing.attachments:
+        return
+    try:
+        plugin = channels.for_channel(channel)
+    except ChannelUnavailable:
+        return
+    rows = await work.db.scalars(
+        select(Attachment).where(Attachment.id.in_(outgoing.attachments)).order_by(Attachment.id)
+    )
+    files = [OutgoingFile(a.filename, a.content_type, a.size) for a in rows]
+    label = f"the channel {channel.name!r} ({plugin.title})"
+    check_channel_accepts(plugin.capabilities, label, files)
 
 
 async def _store_outgoing(
@@ -182,19 +209,27 @@ async def _store_outgoing(
 
 
 async def send_message(
-    work: Work, viewer: Viewer, conversation_id: int, outgoing: Outgoing
+    work: Work,
+    viewer: Viewer,
+    conversation_id: int,
+    outgoing: Outgoing,
+    *,
+    channels: ChannelInstances | None = None,
 ) -> MessageRow:
     """Send a reply in a visible conversation (404 otherwise): stored ``pending`` with its
     outbox row. A closed conversation is reopened first (a "reopened" event); a snoozed
     one stays snoozed. A blocked contact (409) or a deleted channel (409) refuses it; a
-    disabled channel accepts it, and the outbox holds it until the channel is enabled."""
+    disabled channel accepts it, and the outbox holds it until the channel is enabled.
+
+    With ``channels``, attachments are also checked against the channel's
+    capabilities (422 no files at all, 415 a kind it cannot send, 413 too large)."""
     conversation = await conversations.get_visible(work, viewer, conversation_id)
     if conversation.contact_blocked:
         raise HubError(409, "contact_blocked", "the contact is blocked; unblock them to reply")
     channel = await work.db.get(Channel, conversation.channel_id)
     if channel is None or channel.deleted_at is not None:
         raise HubError(409, "channel_deleted", "the conversation's channel has been deleted")
-    await _check_outgoing(work, viewer, outgoing, conversation.id)
+    await _check_outgoing(work, viewer, outgoing, conversation.id, channel, channels)
     if conversation.status == "closed":
         await conversations.reopen(work, viewer, conversation.id)
         # The event gets its time now, so it sorts before the message in the timeline.
@@ -219,7 +254,13 @@ async def _visible_contact(work: Work, viewer: Viewer, contact_id: int) -> Conta
 
 
 async def start_conversation(
-    work: Work, viewer: Viewer, contact_id: int, channel_id: int, outgoing: Outgoing
+    work: Work,
+    viewer: Viewer,
+    contact_id: int,
+    channel_id: int,
+    outgoing: Outgoing,
+    *,
+    channels: ChannelInstances | None = None,
 ) -> tuple[Conversation, MessageRow]:
     """Open a new conversation with a visible contact on an enabled channel, assigned
     to the caller, with its first message queued — all in this one transaction.
@@ -228,6 +269,7 @@ async def start_conversation(
     channel (422 ``contact_id``); a missing, deleted or disabled channel (422
     ``channel_id``); an open or snoozed conversation with the contact on the channel
     already, unless a subject starts a new thread (409 ``conversation_exists``).
+    Attachments are checked against the channel as in ``send_message``.
     """
     contact = await _visible_contact(work, viewer, contact_id)
     channel = await work.db.get(Channel, channel_id)
@@ -246,7 +288,7 @@ async def start_conversation(
         raise Invalid("contact_id", "the contact has no identity on this channel")
     if outgoing.reply_to is not None:
         raise Invalid("reply_to", "a new conversation has no message to reply to")
-    await _check_outgoing(work, viewer, outgoing, None)
+    await _check_outgoing(work, viewer, outgoing, None, channel, channels)
     if outgoing.subject is None:
         await _refuse_second_thread(work, viewer, contact_id, channel_id)
 
