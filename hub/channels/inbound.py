@@ -26,6 +26,7 @@ from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
 from hub.inbox.intake import Intake, scrub, take_events
+from hub.inbox.intake_batch import prefetch
 from hub.inbox.timeline import after_id, encode_id_cursor
 from hub.inbox.work import Work
 from hub.store.models import Channel, InboundLogEntry
@@ -179,7 +180,7 @@ class InboundPipe:
             return outcome
 
         try:
-            outcome = await self.committer.submit(job)
+            outcome = await self.committer.submit(job, hint=(channel_id, events))
         except CommitterStopped:
             return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
         except NotFound:
@@ -303,6 +304,7 @@ async def inbound_context(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.BUS],
         app[appkeys.OBSERVERS],
         batch_max=settings.inbound_batch_max,
+        prepare=prefetch,
     )
     committer.start()
     app[INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])

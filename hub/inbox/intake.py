@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.channels.admin import ChannelSettings
 from hub.contract.models import InboundMessage, SenderProfile, StatusUpdate
@@ -22,6 +23,7 @@ from hub.contract.notices import MessageReceived, MessageStatusChanged
 from hub.errors import Invalid
 from hub.inbox import conversations
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
+from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.messages import message_payload
 from hub.inbox.routing import route_new_conversation
 from hub.inbox.timeline import attachments_of
@@ -34,6 +36,9 @@ from hub.store.types import utcnow
 Outcome = Literal["stored", "duplicate", "unknown"]
 MEDIA_KINDS = ("media", "sticker")
 KEY_LENGTH = 300  # the width of external_id and thread_key columns
+# A channel's last_inbound_at is written at most this often: under load, one row update
+# a second rather than one per message.
+INBOUND_MARK_EVERY = timedelta(seconds=1)
 # Delivery progress of an outbound message; a status never moves back down this order.
 PROGRESS = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 
@@ -109,11 +114,14 @@ async def identify(work: Work, channel: Channel, sender_id: str, profile: Sender
     that name is still the provider's earlier one: a name an agent typed stays.
     """
     sender_id = key(sender_id)
-    identity = await work.db.scalar(
-        select(ContactIdentity).where(
-            ContactIdentity.channel_id == channel.id, ContactIdentity.external_id == sender_id
+    index = BatchIndex.of(work.db)
+    known, identity = index.identity((channel.id, sender_id)) if index else (False, None)
+    if not known:
+        identity = await work.db.scalar(
+            select(ContactIdentity).where(
+                ContactIdentity.channel_id == channel.id, ContactIdentity.external_id == sender_id
+            )
         )
-    )
     email = _clean(normalize_email, profile.email)
     phone = _clean(normalize_phone, profile.phone)
     seen = scrub(profile.model_dump(mode="json", exclude_none=True))
@@ -128,6 +136,9 @@ async def identify(work: Work, channel: Channel, sender_id: str, profile: Sender
         )
         work.db.add(contact)
         await work.db.flush()
+        if index is not None:
+            index.forget_identity((channel.id, sender_id))
+            index.new_contact(channel.id, contact.id)
         work.db.add(
             ContactIdentity(
                 contact_id=contact.id, channel_id=channel.id, external_id=sender_id, profile=seen
@@ -186,20 +197,14 @@ async def thread(
     left closed for a new one, per the channel's ``closed_conversation`` setting.
     """
     now = utcnow()
-    query = select(Conversation).where(Conversation.channel_id == channel.id)
-    if event.thread_key is not None:
-        query = query.where(Conversation.thread_key == key(event.thread_key))
-    else:
-        query = query.where(Conversation.contact_id == contact.id)
-    latest = await work.db.scalar(query.order_by(Conversation.id.desc()).limit(1))
-    live = latest
-    if latest is not None and latest.status == "closed" and event.thread_key is None:
-        # Per contact, an older open conversation (e.g. started by an agent) still wins.
-        live = await work.db.scalar(
-            query.where(Conversation.status.in_(("open", "snoozed")))
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
+    index = BatchIndex.of(work.db)
+    known, latest, live = (
+        index.live_and_latest(channel.id, contact.id)
+        if index is not None and event.thread_key is None
+        else (False, None, None)
+    )
+    if not known:
+        latest, live = await _latest_and_live(work, channel, contact, event)
     if live is not None and live.status == "snoozed":
         _wake(work, live, now)
     if live is not None and live.status == "open":
@@ -221,10 +226,33 @@ async def thread(
     )
     work.db.add(conversation)
     await work.db.flush()
+    if index is not None:
+        index.forget_conversations(channel.id, contact.id)
     conversations.record(
         work, conversation, "created", None, contact_id=contact.id, channel_id=channel.id
     )
     return conversation, True
+
+
+async def _latest_and_live(
+    work: Work, channel: Channel, contact: Contact, event: InboundMessage
+) -> tuple[Conversation | None, Conversation | None]:
+    """The thread's latest conversation, and the one a message joins (open or snoozed)."""
+    query = select(Conversation).where(Conversation.channel_id == channel.id)
+    if event.thread_key is not None:
+        query = query.where(Conversation.thread_key == key(event.thread_key))
+    else:
+        query = query.where(Conversation.contact_id == contact.id)
+    latest = await work.db.scalar(query.order_by(Conversation.id.desc()).limit(1))
+    live = latest
+    if latest is not None and latest.status == "closed" and event.thread_key is None:
+        # Per contact, an older open conversation (e.g. started by an agent) still wins.
+        live = await work.db.scalar(
+            query.where(Conversation.status.in_(("open", "snoozed")))
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    return latest, live
 
 
 # --- messages ------------------------------------------------------------------------
@@ -271,13 +299,35 @@ async def _edit(work: Work, message: Message, event: InboundMessage) -> Intake:
     return Intake("stored", message.id, conversation.id)
 
 
+async def _mark_inbound(work: Work, channel: Channel, now: datetime) -> None:
+    """Note when the channel last received, leaving its ``updated_at`` alone: that is
+    when an admin last edited it, and it keys the cached plugin object
+    (``ChannelInstances``), which a bump per message would rebuild per request."""
+    last = channel.last_inbound_at
+    if last is not None and now - last < INBOUND_MARK_EVERY:
+        return
+    await work.db.execute(
+        update(Channel)
+        .where(Channel.id == channel.id)
+        .values(last_inbound_at=now, updated_at=Channel.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(channel, "last_inbound_at", now)
+
+
 async def take_message(work: Work, channel: Channel, event: InboundMessage) -> Intake:
     """Store one contact message (or apply an edit); a re-delivery is a ``duplicate``."""
-    existing = await work.db.scalar(
-        select(Message).where(
-            Message.channel_id == channel.id, Message.external_id == key(event.external_id)
+    external_id = key(event.external_id)
+    index = BatchIndex.of(work.db)
+    known, known_id = index.message((channel.id, external_id)) if index else (False, None)
+    if not known:
+        existing = await work.db.scalar(
+            select(Message).where(
+                Message.channel_id == channel.id, Message.external_id == external_id
+            )
         )
-    )
+    else:
+        existing = None if known_id is None else await work.db.get_one(Message, known_id)
     if existing is not None:
         if event.edited and existing.direction == "in":
             return await _edit(work, existing, event)
@@ -296,7 +346,7 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
         conversation_id=conversation.id,
         channel_id=channel.id,
         direction="in",
-        external_id=key(event.external_id),
+        external_id=external_id,
         text=_text_of(event),
         subject=_subject(event),
         parts=_parts(event),
@@ -311,13 +361,15 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
     )
     work.db.add(message)
     await work.db.flush()
+    if index is not None:
+        index.forget_message((channel.id, external_id))
     conversation.last_message_at = max(conversation.last_message_at, message.created_at)
     conversation.last_inbound_at = now
     conversation.last_message_direction = "in"
     scope = ConversationScope.of(conversation)
     if not contact.blocked:
         conversation.unread_count = (conversation.unread_count or 0) + 1
-    channel.last_inbound_at = now
+    await _mark_inbound(work, channel, now)
     _emit_message(work, "message.created", message, conversation)
     work.emit(
         HubEvent(
