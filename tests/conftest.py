@@ -156,9 +156,13 @@ async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSessio
 
 @pytest.fixture
 async def client(
-    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]], settings: Settings
+    settings: Settings, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
 ) -> TestClient[Any, Any]:
-    """A test client of the real app on the test database."""
+    """A test client of the real app on the test database.
+
+    ``settings`` (and so the database) comes first: fixtures are torn down in reverse,
+    so the app and its background workers stop before the database is emptied.
+    """
     return await aiohttp_client(create_app(settings))
 
 

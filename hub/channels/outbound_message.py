@@ -1,0 +1,134 @@
+"""The rows one delivery needs, and the ``OutboundMessage`` a plugin's ``send`` receives.
+
+Loaded just before each attempt, so the attempt sees the latest state: a contact blocked,
+a channel disabled or deleted since the message was queued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.channels.media import FileMediaStore
+from hub.channels.media_links import signed_media_url
+from hub.contract.models import OutboundAttachment, OutboundMessage
+from hub.settings import Settings
+from hub.store.models import (
+    Attachment,
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    OutboxItem,
+)
+
+
+def idempotency_key(message_id: int) -> str:
+    """The key a provider may use to drop a repeated send of one message: the same on
+    every attempt, so a retry after a timeout (sent, but the answer lost) is not doubled."""
+    return f"hub-msg-{message_id}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Everything one delivery attempt reads from the store."""
+
+    item: OutboxItem
+    message: Message
+    conversation: Conversation
+    channel: Channel
+    contact: Contact
+    recipient_id: str | None
+    reply_to_external_id: str | None
+    attachments: list[Attachment]
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the contact was blocked after the message was queued."""
+        return self.contact.blocked or self.conversation.contact_blocked
+
+
+async def load_delivery(db: AsyncSession, item: OutboxItem) -> Delivery | None:
+    """The rows behind ``item``; None when its message or conversation is gone."""
+    message = await db.get(Message, item.message_id)
+    if message is None:
+        return None
+    conversation = await db.get(Conversation, message.conversation_id)
+    channel = await db.get(Channel, item.channel_id)
+    if conversation is None or channel is None:
+        return None
+    contact = await db.get(Contact, conversation.contact_id)
+    if contact is None:
+        return None
+    # A contact may hold several identities on one channel (after a merge); the oldest
+    # is the one the conversation most likely began with.
+    recipient_id = await db.scalar(
+        select(ContactIdentity.external_id)
+        .where(
+            ContactIdentity.contact_id == contact.id,
+            ContactIdentity.channel_id == channel.id,
+        )
+        .order_by(ContactIdentity.id)
+        .limit(1)
+    )
+    reply_to_external_id = None
+    if message.reply_to_id is not None:
+        reply_to_external_id = await db.scalar(
+            select(Message.external_id).where(Message.id == message.reply_to_id)
+        )
+    attachments = list(
+        await db.scalars(
+            select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
+        )
+    )
+    return Delivery(
+        item=item,
+        message=message,
+        conversation=conversation,
+        channel=channel,
+        contact=contact,
+        recipient_id=recipient_id,
+        reply_to_external_id=reply_to_external_id,
+        attachments=attachments,
+    )
+
+
+def build_outbound(
+    delivery: Delivery,
+    recipient_id: str,
+    *,
+    settings: Settings,
+    secret_key: str,
+    media_store: FileMediaStore | None,
+) -> OutboundMessage:
+    """The normalized message handed to the plugin's ``send``.
+
+    Each attachment carries a signed link the provider can fetch without a login, and,
+    when the media store is a folder on this machine, the file's path, for plugins that
+    upload the bytes themselves (email, Telegram).
+    """
+    message = delivery.message
+    attachments = tuple(
+        OutboundAttachment(
+            filename=a.filename,
+            content_type=a.content_type,
+            size=a.size,
+            url=signed_media_url(settings, secret_key, a.id, a.filename),
+            path=str(media_store.path_of(a.sha256)) if media_store is not None else None,
+        )
+        for a in delivery.attachments
+    )
+    return OutboundMessage(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        recipient_id=recipient_id,
+        idempotency_key=idempotency_key(message.id),
+        text=message.text,
+        subject=message.subject or delivery.conversation.subject,
+        thread_key=delivery.conversation.thread_key,
+        reply_to_external_id=delivery.reply_to_external_id,
+        attachments=attachments,
+    )
