@@ -155,14 +155,23 @@ async def db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSessio
 
 
 @pytest.fixture
-async def client(
+def aiohttp_client(
     settings: Settings, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
-) -> TestClient[Any, Any]:
-    """A test client of the real app on the test database.
+) -> Callable[..., Awaitable[TestClient[Any, Any]]]:
+    """pytest-aiohttp's ``aiohttp_client``, set up after the test database.
 
-    ``settings`` (and so the database) comes first: fixtures are torn down in reverse,
-    so the app and its background workers stop before the database is emptied.
+    Fixtures are torn down in reverse order, so every app a test starts, and its
+    background workers, stop before the database is emptied, whatever order the test
+    asks for its fixtures in (an app still running would block the truncation).
     """
+    return aiohttp_client
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]], settings: Settings
+) -> TestClient[Any, Any]:
+    """A test client of the real app on the test database."""
     return await aiohttp_client(create_app(settings))
 
 
