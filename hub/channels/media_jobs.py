@@ -296,9 +296,7 @@ def _retry(fetch: _Fetch, part: dict[str, Any], reason: str, after: float | None
 
 async def _download(fetch: _Fetch, parsed: MediaPart | StickerPart) -> bytes:
     assert fetch.plugin is not None
-    # The contract types the parameter as MediaPart; stickers are fetched the same way
-    # (both carry provider_media_id), so plugins receive either.
-    data: bytes = await fetch.plugin.fetch_media(parsed)  # type: ignore[arg-type]
+    data: bytes = await fetch.plugin.fetch_media(parsed)
     return data
 
 

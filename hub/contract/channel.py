@@ -12,6 +12,7 @@ from hub.contract.models import (
     InboundEvent,
     MediaPart,
     OutboundMessage,
+    StickerPart,
     WebhookRequest,
     WebhookResult,
 )
@@ -115,8 +116,12 @@ class ChannelType(Generic[ConfigT]):
         """Fetch new events for channels that pull (IMAP, Telegram long polling)."""
         raise NotImplementedError(f"{self.name} does not poll")
 
-    async def fetch_media(self, part: MediaPart) -> bytes:
-        """Download the bytes of an inbound media part."""
+    async def fetch_media(self, part: MediaPart | StickerPart) -> bytes:
+        """Download the bytes of an inbound media or sticker part.
+
+        Raise ``PermanentFailure`` when the file cannot be had (gone, refused, too large)
+        and ``RetryLater`` for a transient failure; the core retries with backoff.
+        """
         raise NotImplementedError(f"{self.name} cannot fetch media")
 
     async def send_typing(self, recipient_id: str) -> None:

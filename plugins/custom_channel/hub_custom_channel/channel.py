@@ -17,6 +17,7 @@ from hub.contract import (
     OutboundMessage,
     PermanentFailure,
     RetryLater,
+    StickerPart,
     WebhookRejected,
     WebhookRequest,
     WebhookResult,
@@ -191,8 +192,11 @@ class CustomChannel(ChannelType[CustomChannelConfig]):
             else None,
         )
 
-    async def fetch_media(self, part: MediaPart) -> bytes:
+    async def fetch_media(self, part: MediaPart | StickerPart) -> bytes:
         """The bytes of an inbound file: decoded from a data: URL, or downloaded."""
+        if isinstance(part, StickerPart):
+            # The wire format has no stickers; a part like this never came from here.
+            raise PermanentFailure("media_unreachable", "the custom channel sends no stickers")
         limit = self.capabilities.media.get(part.media_kind, _ATTACHMENT_LIMIT)
         url = part.url or ""
         if url.startswith("data:"):
