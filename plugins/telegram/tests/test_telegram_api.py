@@ -1,0 +1,155 @@
+"""The Telegram plugin object against a mocked Bot API: auth, connect, poll, send, media."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from hub.contract import (
+    BadCredentials,
+    ChannelContext,
+    MediaPart,
+    OutboundAttachment,
+    OutboundMessage,
+    PermanentFailure,
+    WebhookRejected,
+)
+from telegram_helpers import API, BOT_TOKEN, SECRET, fixture, request_of, update_sample
+
+from hub_telegram.channel import TelegramChannel
+from hub_telegram.config import TelegramConfig
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[TelegramChannel]:
+    """A webhook-mode bot with the test secret."""
+    async with httpx.AsyncClient() as http:
+        context = ChannelContext(7, "https://hub.example.test/webhooks/7", http)
+        yield TelegramChannel(TelegramConfig(bot_token=BOT_TOKEN, secret_token=SECRET), context)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, 403)],
+)
+async def test_webhook_secret_is_required_and_must_match(
+    bot: TelegramChannel, headers: dict[str, str], status: int
+) -> None:
+    sample = update_sample("text")
+    request = request_of(sample).model_copy(update={"headers": headers})
+    with pytest.raises(WebhookRejected) as caught:
+        await bot.handle_webhook(request)
+    assert caught.value.status == status
+
+
+async def test_a_button_press_is_answered_in_the_webhook_response(bot: TelegramChannel) -> None:
+    result = await bot.handle_webhook(request_of(update_sample("callback_query")))
+    assert result.response is not None
+    assert json.loads(result.response.body) == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": "4382bfdwdsb323b2d9",
+    }
+    assert result.events[0].reply_to_external_id == "111222333:55"
+
+
+async def test_connect_shows_telegrams_refusal_of_the_token(bot: TelegramChannel) -> None:
+    with respx.mock() as router:
+        router.post(f"{API}/getMe").respond(
+            401, json={"ok": False, "error_code": 401, "description": "Unauthorized"}
+        )
+        with pytest.raises(BadCredentials, match="Unauthorized"):
+            await bot.connect()
+
+
+async def test_connect_sets_the_webhook_with_secret_and_allowed_updates(
+    bot: TelegramChannel,
+) -> None:
+    with respx.mock() as router:
+        router.post(f"{API}/getMe").respond(200, json=fixture("get_me"))
+        hook = router.post(f"{API}/setWebhook").respond(200, json={"ok": True, "result": True})
+        await bot.connect()
+    sent = json.loads(hook.calls.last.request.content)
+    assert sent == {
+        "url": "https://hub.example.test/webhooks/7",
+        "secret_token": SECRET,
+        "allowed_updates": ["message", "edited_message", "callback_query"],
+    }
+
+
+async def test_poll_merges_an_album_and_returns_the_next_offset(bot: TelegramChannel) -> None:
+    updates = [fixture("update_album_1"), fixture("update_album_2"), fixture("update_text")]
+    with respx.mock() as router:
+        route = router.post(f"{API}/getUpdates").respond(200, json={"ok": True, "result": updates})
+        result = await bot.poll("900017")
+    assert json.loads(route.calls.last.request.content)["offset"] == 900017
+    assert result.cursor == "900019"  # the highest update_id seen + 1, whatever the order
+    album = result.events[0]
+    assert [p.provider_media_id for p in album.parts] == ["AgAD-album1", "AgAD-album2"]
+    assert len(result.events) == 2
+
+
+async def test_poll_without_updates_keeps_the_cursor(bot: TelegramChannel) -> None:
+    with respx.mock() as router:
+        router.post(f"{API}/getUpdates").respond(200, json={"ok": True, "result": []})
+        result = await bot.poll("42")
+    assert (result.events, result.cursor) == ([], "42")
+
+
+async def test_a_reply_quotes_with_reply_parameters_and_uploads_a_photo(
+    bot: TelegramChannel, tmp_path: Path
+) -> None:
+    image = tmp_path / "a.jpg"
+    image.write_bytes(b"\xff\xd8jpeg")
+    message = OutboundMessage(
+        message_id=1,
+        conversation_id=1,
+        recipient_id="111222333",
+        idempotency_key="k",
+        text="Here *it* is <b>",
+        reply_to_external_id="111222333:112",
+        attachments=(
+            OutboundAttachment(
+                filename="a.jpg", content_type="image/jpeg", size=6, path=str(image)
+            ),
+        ),
+    )
+    with respx.mock() as router:
+        route = router.post(f"{API}/sendPhoto").respond(200, json=fixture("sent_message"))
+        provider_id = await bot.send(message)
+    assert provider_id == "111222333:201"
+    body = route.calls.last.request.content
+    assert b"\xff\xd8jpeg" in body and b"Here *it* is <b>" in body
+    assert b'{"message_id": 112, "allow_sending_without_reply": true}' in body
+    assert b"parse_mode" not in body
+
+
+async def test_typing_sends_a_chat_action(bot: TelegramChannel) -> None:
+    with respx.mock() as router:
+        route = router.post(f"{API}/sendChatAction").respond(200, json={"ok": True, "result": True})
+        await bot.send_typing("111222333")
+    assert json.loads(route.calls.last.request.content) == {
+        "chat_id": 111222333,
+        "action": "typing",
+    }
+
+
+async def test_a_file_over_20_mb_is_refused_before_any_download(bot: TelegramChannel) -> None:
+    part = MediaPart(media_kind="document", provider_media_id="BQAD", size=25_000_000)
+    with respx.mock() as router, pytest.raises(PermanentFailure) as caught:
+        await bot.fetch_media(part)
+    assert caught.value.code == "media_too_large" and not router.calls
+
+
+async def test_a_too_big_answer_of_get_file_is_a_permanent_failure(bot: TelegramChannel) -> None:
+    with respx.mock() as router:
+        router.post(f"{API}/getFile").respond(
+            400,
+            json={"ok": False, "error_code": 400, "description": "Bad Request: file is too big"},
+        )
+        with pytest.raises(PermanentFailure) as caught:
+            await bot.fetch_media(MediaPart(media_kind="video", provider_media_id="BAAD"))
+    assert caught.value.code == "media_too_large"
