@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
+from datetime import datetime
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-from hub.contract import Capabilities, ChannelType, hookimpl
+from hub.contract import (
+    BadCredentials,
+    Capabilities,
+    ChannelContext,
+    ChannelType,
+    MediaPart,
+    OutboundMessage,
+    PermanentFailure,
+    RetryLater,
+    StickerPart,
+    WebhookRejected,
+    WebhookRequest,
+    WebhookResult,
+    hookimpl,
+)
 
+from hub_whatsapp.client import GraphClient, GraphError, GraphUnavailable, MediaTooLarge
 from hub_whatsapp.config import WhatsAppConfig
+from hub_whatsapp.errors import connect_error, send_error
+from hub_whatsapp.normalize import parse_events
+from hub_whatsapp.outbound import (
+    MediaItem,
+    envelope,
+    media_body,
+    plan_media,
+    template_body,
+    text_body,
+)
+from hub_whatsapp.signing import handshake, verify_signature
+from hub_whatsapp.window import window_open
+
+logger = logging.getLogger(__name__)
 
 # Meta says "MB"; the decimal reading is the conservative one.
 _MB = 1_000_000
+STATIC_STICKER_LIMIT = 100_000
+"""Static stickers may be 100 KB; animated ones 500 KB (the type-wide sticker limit)."""
+_RECENT_SENDERS = 10_000
 
 
 class WhatsAppChannel(ChannelType[WhatsAppConfig]):
@@ -32,8 +69,8 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
             "voice": 16 * _MB,
             "video": 16 * _MB,
             "document": 100 * _MB,
-            # Static stickers: animated ones may reach 500 KB, static ones only 100 KB.
-            "sticker": 100_000,
+            # Animated stickers may reach 500 KB; fetch_media holds static ones to 100 KB.
+            "sticker": 500_000,
         },
         reply_to=True,
         typing=True,
@@ -41,6 +78,211 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         window_hours=24,
         max_text_length=4096,
     )
+
+    def __init__(self, config: WhatsAppConfig, context: ChannelContext) -> None:
+        super().__init__(config, context)
+        # The newest inbound message id per sender, for the typing indicator, which
+        # WhatsApp ties to a message (see ``send_typing``).
+        self._last_inbound: OrderedDict[str, str] = OrderedDict()
+
+    @property
+    def _graph(self) -> GraphClient:
+        return GraphClient(
+            self.context.http,
+            self.config.api_base_url,
+            self.config.api_version,
+            self.config.access_token.get_secret_value(),
+        )
+
+    async def connect(self) -> None:
+        """Check that the token sees the business account and that the number is in it."""
+        number, account = self.config.phone_number_id, self.config.business_account_id
+        try:
+            numbers = await self._graph.phone_numbers(account)
+        except (GraphError, GraphUnavailable) as err:
+            raise connect_error(err, number) from None
+        if not any(str(item.get("id")) == number for item in numbers):
+            listed = ", ".join(
+                f"{item.get('id')} ({item.get('display_phone_number', '?')})" for item in numbers
+            )
+            raise BadCredentials(
+                f"the phone number ID {number} is not one of business account {account}'s "
+                f"numbers ({listed or 'it has none'})"
+            )
+
+    async def disconnect(self) -> None:
+        """Nothing to undo: the webhook subscription belongs to the Meta app, not to the hub."""
+
+    async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        """Answer the verify-token handshake (GET) or verify and translate a delivery (POST)."""
+        method = request.method.upper()
+        if method == "GET":
+            return WebhookResult(
+                response=handshake(self.config.verify_token.get_secret_value(), request.query)
+            )
+        if method != "POST":
+            raise WebhookRejected(405, "WhatsApp webhooks are GET (verification) or POST")
+        verify_signature(self.config.app_secret.get_secret_value(), request.headers, request.body)
+        events = parse_events(request.body, self.config.phone_number_id)
+        for event in events:
+            if event.kind == "message":
+                self._remember(event.sender_id, event.external_id)
+        return WebhookResult(events=tuple(events))
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send a template, or the text and attachments; the wamid of the first message."""
+        to, reply_to = self._recipient(message.recipient_id), message.reply_to_external_id
+        if message.template is not None:
+            return await self._post(
+                envelope(to, reply_to, "template", template_body(message.template))
+            )
+        text, media = plan_media(message)
+        if text is None and not media:
+            raise PermanentFailure("empty_message", "there is nothing to send")
+        ids: list[str] = []
+        if text is not None:
+            ids.append(await self._post(envelope(to, reply_to, "text", text_body(text))))
+        for item in media:
+            media_id = await self._upload(item)
+            body = media_body(item, media_id=media_id)
+            ids.append(await self._post(envelope(to, None if ids else reply_to, item.type, body)))
+        return ids[0]
+
+    async def mark_read(self, external_id: str, *, typing: bool = False) -> None:
+        """Mark an inbound message read (blue ticks), with the typing indicator if asked.
+
+        Called by the core once it supports read receipts; the indicator shows for up to
+        25 seconds or until the next reply.
+        """
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": external_id,
+        }
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        try:
+            await self._graph.send_message(self.config.phone_number_id, body)
+        except (GraphError, GraphUnavailable) as err:
+            raise send_error(err) from None
+
+    async def send_typing(self, recipient_id: str) -> None:
+        """Show the typing indicator; WhatsApp ties it to the contact's latest message.
+
+        This uses the newest message id this channel object saw from the contact; with
+        none seen (e.g. after a restart) there is nothing to tie it to, so nothing is sent.
+        """
+        external_id = self._last_inbound.get(recipient_id)
+        if external_id is None:
+            logger.debug("no recent message from %s to show typing against", recipient_id)
+            return
+        await self.mark_read(external_id, typing=True)
+
+    async def list_templates(self) -> list[dict[str, Any]]:
+        """The business account's approved templates, for the composer.
+
+        Each is ``{name, language, category, components}`` as Meta lists it. Called by
+        the core once it offers templates in the composer.
+        """
+        try:
+            found = await self._graph.templates(self.config.business_account_id)
+        except (GraphError, GraphUnavailable) as err:
+            raise send_error(err) from None
+        keys = ("name", "language", "category", "components")
+        return [
+            {key: item.get(key) for key in keys}
+            for item in found
+            if str(item.get("status", "")).upper() == "APPROVED"
+        ]
+
+    @staticmethod
+    def can_send_free_form(last_inbound_at: datetime | None, now: datetime) -> bool:
+        """Whether the 24-hour window allows a non-template reply; for the core's pre-check."""
+        return window_open(last_inbound_at, now)
+
+    async def fetch_media(self, part: MediaPart | StickerPart) -> bytes:
+        """Media id → short-lived URL → authenticated download, within Meta's size limits."""
+        media_id = part.provider_media_id
+        if not media_id:
+            raise PermanentFailure("media_unreachable", "the message names no media id")
+        kind = part.media_kind if isinstance(part, MediaPart) else "sticker"
+        limit = self.capabilities.media.get(kind, 100 * _MB)
+        if isinstance(part, StickerPart) and not part.animated:
+            limit = STATIC_STICKER_LIMIT
+        try:
+            info = await self._graph.media_info(media_id, self.config.phone_number_id)
+            if info.file_size is not None and info.file_size > limit:
+                raise MediaTooLarge(f"the file is {info.file_size} bytes; the limit is {limit}")
+            return await self._graph.download(info.url, limit=limit)
+        except MediaTooLarge as err:
+            raise PermanentFailure("media_too_large", str(err)) from None
+        except GraphUnavailable as err:
+            raise RetryLater(err.reason) from None
+        except GraphError as err:
+            mapped = send_error(err)
+            if isinstance(mapped, RetryLater):
+                raise mapped from None
+            if err.status == 401 or err.code in (190, 102):
+                # A token fixed by the admin makes the next attempt work.
+                raise RetryLater(f"WhatsApp refused the access token: {err}") from None
+            raise PermanentFailure(
+                "media_unreachable", f"WhatsApp refused the media: {err}"
+            ) from None
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _remember(self, sender_id: str, external_id: str) -> None:
+        self._last_inbound[sender_id] = external_id
+        self._last_inbound.move_to_end(sender_id)
+        while len(self._last_inbound) > _RECENT_SENDERS:
+            self._last_inbound.popitem(last=False)
+
+    @staticmethod
+    def _recipient(recipient_id: str) -> str:
+        if not recipient_id.lstrip("+").isdigit():
+            # A business-scoped user id (a username user without a visible number):
+            # Meta's send field for those is not in the v23 API this plugin targets.
+            raise PermanentFailure(
+                "recipient_unsupported",
+                f"{recipient_id} has no phone number on WhatsApp; the hub cannot message "
+                "username-only contacts yet",
+            )
+        return recipient_id
+
+    async def _post(self, body: dict[str, Any]) -> str:
+        try:
+            answer = await self._graph.send_message(self.config.phone_number_id, body)
+        except (GraphError, GraphUnavailable) as err:
+            raise send_error(err) from None
+        messages = answer.get("messages")
+        first = messages[0] if isinstance(messages, list) and messages else None
+        wamid = first.get("id") if isinstance(first, dict) else None
+        if not isinstance(wamid, str) or not wamid:
+            raise PermanentFailure("no_provider_id", "WhatsApp accepted the message without an id")
+        return wamid
+
+    async def _upload(self, item: MediaItem) -> str | None:
+        """Upload a local file (Meta prefers ids over links); ``None`` to send the link."""
+        attachment = item.attachment
+        limit = self.capabilities.media.get(item.type, 100 * _MB)
+        if attachment.size > limit:
+            raise PermanentFailure(
+                "media_too_large",
+                f"{attachment.filename} is {attachment.size} bytes; WhatsApp takes {item.type} "
+                f"files up to {limit} bytes",
+            )
+        if attachment.path is None:
+            return None
+        try:
+            content = await asyncio.to_thread(Path(attachment.path).read_bytes)
+        except OSError:
+            return None  # not on this machine after all: the signed link still works
+        try:
+            return await self._graph.upload_media(
+                self.config.phone_number_id, attachment.filename, attachment.content_type, content
+            )
+        except (GraphError, GraphUnavailable) as err:
+            raise send_error(err) from None
 
 
 @hookimpl

@@ -1,0 +1,128 @@
+"""Hub replies → ``POST /{phone-number-id}/messages`` bodies: text, media, templates, replies.
+
+WhatsApp carries one media item per message, so a reply with several attachments becomes
+several messages; the text rides as the caption of a single image, video or document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.contract import OutboundAttachment, OutboundMessage, PermanentFailure
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_CAPTIONED = ("image", "video", "document")
+# The formats Meta's media table lists per message type; anything else goes as a document.
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+_AUDIO_TYPES = frozenset(
+    {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg", "audio/x-m4a"}
+)
+_VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp"})
+_STICKER_TYPES = frozenset({"image/webp"})
+
+
+def media_type(content_type: str) -> str:
+    """The WhatsApp message type for a file: image, audio, video, sticker or document."""
+    base = content_type.split(";")[0].strip().lower()
+    if base in _IMAGE_TYPES:
+        return "image"
+    if base in _AUDIO_TYPES:
+        return "audio"
+    if base in _VIDEO_TYPES:
+        return "video"
+    if base in _STICKER_TYPES:
+        return "sticker"
+    return "document"
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One attachment to send, with the WhatsApp type and the caption it carries."""
+
+    attachment: OutboundAttachment
+    type: str
+    caption: str | None
+
+
+def envelope(
+    recipient: str, reply_to: str | None, kind: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A message body for ``recipient``, quoting ``reply_to`` when given."""
+    message: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient,
+        "type": kind,
+        kind: body,
+    }
+    if reply_to:
+        message["context"] = {"message_id": reply_to}
+    return message
+
+
+def text_body(text: str) -> dict[str, Any]:
+    """``text``; link previews off, since agents paste links that need no card."""
+    if len(text) > TEXT_LIMIT:
+        raise PermanentFailure(
+            "text_too_long", f"WhatsApp takes at most {TEXT_LIMIT} characters; this has {len(text)}"
+        )
+    return {"body": text, "preview_url": False}
+
+
+def plan_media(message: OutboundMessage) -> tuple[str | None, list[MediaItem]]:
+    """The text to send on its own (if any) and the media messages, in order."""
+    items = [MediaItem(a, media_type(a.content_type), None) for a in message.attachments]
+    text = message.text.strip() if message.text and message.text.strip() else None
+    if (
+        text is not None
+        and len(items) == 1
+        and items[0].type in _CAPTIONED
+        and len(text) <= CAPTION_LIMIT
+    ):
+        return None, [MediaItem(items[0].attachment, items[0].type, text)]
+    return text, items
+
+
+def media_body(item: MediaItem, *, media_id: str | None) -> dict[str, Any]:
+    """``{id | link, caption?, filename?}`` for one attachment."""
+    if media_id is not None:
+        body: dict[str, Any] = {"id": media_id}
+    elif item.attachment.url:
+        body = {"link": item.attachment.url}
+    else:
+        raise PermanentFailure(
+            "attachment_unreachable", f"{item.attachment.filename} has neither a file nor a link"
+        )
+    if item.caption:
+        body["caption"] = item.caption
+    if item.type == "document":
+        body["filename"] = item.attachment.filename
+    return body
+
+
+def template_body(template: dict[str, Any]) -> dict[str, Any]:
+    """A ``template`` object from the hub's template choice.
+
+    Accepts ``{"name", "language", "components"}`` in Meta's shape, or the composer's
+    shorthand ``{"name", "language", "parameters": ["text", …]}`` for the body's
+    ``{{1}}``, ``{{2}}``… placeholders.
+    """
+    name, language = template.get("name"), template.get("language")
+    if not isinstance(name, str) or not name.strip():
+        raise PermanentFailure("bad_template", "the template has no name")
+    if isinstance(language, dict):
+        language = language.get("code")
+    if not isinstance(language, str) or not language.strip():
+        raise PermanentFailure("bad_template", f"the template {name} has no language code")
+    body: dict[str, Any] = {"name": name.strip(), "language": {"code": language.strip()}}
+    components = template.get("components")
+    parameters = template.get("parameters")
+    if isinstance(components, list) and components:
+        body["components"] = components
+    elif isinstance(parameters, list) and parameters:
+        body["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in parameters]}
+        ]
+    return body
