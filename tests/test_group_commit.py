@@ -160,3 +160,51 @@ async def test_stopping_drains_the_queue_and_then_refuses(db: Sessions) -> None:
         await committer.submit(add_team("late"))
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(Team)) == 5
+
+
+async def test_a_fast_hook_takes_the_jobs_it_claims_and_the_others_run_one_by_one(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    subscription = committer._bus.subscribe()
+    claimed: list[list[Any]] = []
+
+    async def fast(session: AsyncSession, hints: list[Any]) -> dict[int, tuple[Work, Any]]:
+        claimed.append(hints)
+        taken: dict[int, tuple[Work, Any]] = {}
+        for position, hint in enumerate(hints):
+            if hint is not None and hint.startswith("fast"):
+                work = Work(session)
+                session.add(Team(name=hint))
+                work.emit(HubEvent("team.added", {"name": hint}))
+                taken[position] = (work, f"{hint} (set-based)")
+        return taken
+
+    committer.fast = fast
+    names = ["fast0", "slow0", "fast1", "slow1"]
+    results = await asyncio.gather(
+        *(committer.submit(add_team(n), hint=n if n.startswith("fast") else None) for n in names)
+    )
+
+    assert results == ["fast0 (set-based)", "slow0", "fast1 (set-based)", "slow1"]
+    assert claimed == [["fast0", None, "fast1", None]]
+    assert committer.stats.fast == 2 and committer.stats.batches == 1
+    assert await teams(db) == sorted(names)
+    subscription.close()
+    announced = sorted(e.data["name"] for e in [e async for e in subscription])
+    assert announced == sorted(names)
+
+
+async def test_a_failing_fast_hook_leaves_the_batch_to_the_careful_way(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    async def fast(session: AsyncSession, hints: list[Any]) -> dict[int, tuple[Work, Any]]:
+        session.add(Team(name="half-done"))
+        await session.flush()
+        raise RuntimeError("a unique constraint, say")
+
+    committer.fast = fast
+    results = await asyncio.gather(*(committer.submit(add_team(f"t{i}"), hint=i) for i in range(3)))
+
+    assert results == ["t0", "t1", "t2"]
+    assert committer.stats.retried_careful == 1 and committer.stats.fast == 0
+    assert await teams(db) == ["t0", "t1", "t2"]  # nothing of the failed attempt

@@ -14,7 +14,6 @@ from hub.api.context import path_id
 from hub.channels.inbound import INBOUND, Answer
 from hub.contract.models import WebhookRequest
 from hub.errors import NotFound
-from hub.store.models import Channel
 
 routes = web.RouteTableDef()
 
@@ -44,8 +43,11 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
 async def webhook(request: web.Request) -> web.Response:
     """Receive one webhook request of a channel; answered after its events are stored."""
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
-        channel = await db.get(Channel, channel_id)
+    # Cached for a moment and dropped on every change; the request's own transaction
+    # checks again that the channel is still enabled and not deleted.
+    channel = await request.app[appkeys.CHANNELS].channel_row(
+        request.app[appkeys.SESSIONS], channel_id
+    )
     if channel is None:
         # Unknown ids are not logged: anyone can post to any id, and the log is for
         # channels that exist (the access log still records the request).

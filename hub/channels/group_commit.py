@@ -12,6 +12,9 @@ Rules kept here, in this order of importance:
   so one poison job cannot fail its neighbours;
 - stopping drains the queue: a job accepted is a job answered.
 
+A ``fast`` hook may take the common jobs of an optimistic batch together in a few
+set-based statements (``hub.inbox.intake_fast``); the careful way never uses it.
+
 A batch is first tried optimistically, every job straight in the one transaction with
 no savepoints: a SAVEPOINT and its RELEASE are two statements, and each forces a flush,
 so per job they cost more than a typical job's own writes. Jobs almost never fail; when
@@ -28,7 +31,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,6 +45,10 @@ Job = Callable[[Work], Awaitable[T]]
 # Called once per optimistic batch, before its jobs, with the hints they were submitted
 # with: loads what they will look up, in a few statements instead of a few per job.
 Prepare = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+# Called once per optimistic batch, after ``prepare``, with every job's hint (None where
+# it has none): runs the jobs it can handle together, set-based, and returns their Work
+# and value by position in the batch; the other jobs then run one by one as usual.
+Fast = Callable[[AsyncSession, list[Any]], Awaitable[dict[int, tuple[Work, Any]]]]
 
 
 class CommitterStopped(Exception):
@@ -69,6 +75,8 @@ class BatchStats:
     retried_alone: int = 0
     # Batches whose optimistic attempt failed and were run again with savepoints.
     retried_careful: int = 0
+    # Committed jobs that the set-based ``fast`` hook took.
+    fast: int = 0
     sizes: list[int] = field(default_factory=list)
 
     def record(self, size: int) -> None:
@@ -97,12 +105,15 @@ class GroupCommitter:
         *,
         batch_max: int,
         prepare: Prepare | None = None,
+        fast: Fast | None = None,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
         self._observers = observers
         self._batch_max = batch_max
-        self._prepare = prepare
+        # Public so a test can wrap or turn off either hook (None: not used).
+        self.prepare = prepare
+        self.fast = fast
         # None is the stop mark: every job queued before it is still run.
         self._queue: asyncio.Queue[_Pending[Any] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -122,6 +133,11 @@ class GroupCommitter:
         self._queue.put_nowait(None)
         await self._task
         self._task = None
+
+    @property
+    def backlog(self) -> int:
+        """How many submitted jobs wait for a batch (for tests and metrics)."""
+        return self._queue.qsize()
 
     async def submit(self, run: Job[T], hint: Any = None) -> T:
         """Run ``run`` in the next batch; its value once committed, or its exception.
@@ -184,13 +200,19 @@ class GroupCommitter:
         """The optimistic attempt: every job in one transaction, no savepoints. True once
         committed; False, with everything rolled back, if any job or the commit failed."""
         done: list[tuple[Work, Any]] = []
+        handled: dict[int, tuple[Work, Any]] = {}
         try:
             async with self._sessions() as db:
                 await _begin(db)
-                hints = [p.hint for p in batch if p.hint is not None]
-                if self._prepare is not None and hints:
-                    await self._prepare(db, hints)
-                for pending in batch:
+                hints = [p.hint for p in batch]
+                given = [hint for hint in hints if hint is not None]
+                if self.prepare is not None and given:
+                    await self.prepare(db, given)
+                handled = await self.fast(db, hints) if self.fast is not None and given else {}
+                for position, pending in enumerate(batch):
+                    if position in handled:
+                        done.append(handled[position])
+                        continue
                     work = Work(db)
                     done.append((work, await pending.run(work)))
                 await db.commit()
@@ -201,6 +223,7 @@ class GroupCommitter:
                 type(err).__name__,
             )
             return False
+        self.stats.fast += len(handled)
         for pending, (work, value) in zip(batch, done, strict=True):
             pending.work, pending.value, pending.error = work, value, None
         return True
@@ -242,7 +265,8 @@ async def _begin(db: AsyncSession) -> None:
     write lock up front (waiting busy_timeout) instead of failing on upgrade."""
     connection = await db.connection()
     if connection.dialect.name == "sqlite":
-        await db.execute(text("BEGIN IMMEDIATE"))
+        # Straight to the driver: no ORM execution machinery for a fixed statement.
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def _run_in_savepoint(db: AsyncSession, pending: _Pending[Any]) -> None:

@@ -10,6 +10,8 @@ transaction while each is answered only after its own commit.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -21,12 +23,14 @@ from sqlalchemy import select
 
 from hub import appkeys
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
-from hub.channels.registry import ChannelInstances, ChannelUnavailable
+from hub.channels.inbound_log import log_row
+from hub.channels.registry import ChannelInstances, ChannelUnavailable, follow_channel_changes
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
-from hub.inbox.intake import Intake, scrub, take_events
-from hub.inbox.intake_batch import prefetch
+from hub.inbox.intake import Intake, take_events
+from hub.inbox.intake_batch import Delivery, prefetch
+from hub.inbox.intake_fast import take_fast
 from hub.inbox.timeline import after_id, encode_id_cursor
 from hub.inbox.work import Work
 from hub.store.models import Channel, InboundLogEntry
@@ -98,19 +102,7 @@ def _entry(
     reason: str | None = None,
     events: Sequence[Any] | None = None,
 ) -> InboundLogEntry:
-    return InboundLogEntry(
-        channel_id=channel_id,
-        method=request.method,
-        path=scrub(request.url)[:2000],
-        headers=scrub(dict(request.headers)),
-        query=scrub(dict(request.query)),
-        body=request.body,
-        result=result,
-        status_code=status,
-        reason=reason,
-        event_count=len(events or ()),
-        events=None if events is None else [scrub(e.model_dump(mode="json")) for e in events],
-    )
+    return InboundLogEntry(**log_row(channel_id, request, result, status, reason, events))
 
 
 class InboundPipe:
@@ -180,7 +172,7 @@ class InboundPipe:
             return outcome
 
         try:
-            outcome = await self.committer.submit(job, hint=(channel_id, events))
+            outcome = await self.committer.submit(job, hint=Delivery(channel_id, events, request))
         except CommitterStopped:
             return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
         except NotFound:
@@ -305,8 +297,14 @@ async def inbound_context(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.OBSERVERS],
         batch_max=settings.inbound_batch_max,
         prepare=prefetch,
+        fast=take_fast,
     )
     committer.start()
     app[INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])
+    # Other processes' channel changes reach this one's cached channel rows.
+    follower = asyncio.create_task(follow_channel_changes(app[appkeys.BUS], app[appkeys.CHANNELS]))
     yield
+    follower.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await follower
     await committer.stop()

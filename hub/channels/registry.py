@@ -4,11 +4,14 @@ Types come from plugins (entry points) and from declarative definitions stored i
 database (``ChannelDefinition``); ``ChannelTypes`` holds both. ``ChannelInstances``
 builds a channel's plugin object from its decrypted, validated config, and keeps it
 until the channel row changes (``updated_at``), so a webhook does not decrypt and
-validate the credentials on every request.
+validate the credentials on every request. It also keeps each channel's row for the
+webhook handler (``channel_row``) for a moment, dropped on every change.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -16,11 +19,17 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.channel import ChannelContext, ChannelType
+from hub.realtime.bus import EventBus
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import Channel
+
+# How long a cached channel row may serve webhooks without a change being heard of: the
+# safety net should a ``channel.updated`` announcement from another process be lost.
+ROW_TTL_SECONDS = 2.0
 
 
 class ChannelUnavailable(Exception):
@@ -88,7 +97,7 @@ def _reveal(value: Any) -> Any:
 
 
 class ChannelInstances:
-    """Builds and caches the plugin object of each channel."""
+    """Builds and caches the plugin object of each channel, and its row for webhooks."""
 
     def __init__(
         self,
@@ -102,6 +111,32 @@ class ChannelInstances:
         self._http = http
         self._settings = settings
         self._cache: dict[int, tuple[datetime, ChannelType[Any]]] = {}
+        self._rows: dict[int, tuple[float, Channel]] = {}
+        # Bumped by every ``forget``: a row read that began before a change must not
+        # be cached after it (it may hold the old config).
+        self._generation = 0
+        self.row_ttl = ROW_TTL_SECONDS
+
+    async def channel_row(
+        self, sessions: async_sessionmaker[AsyncSession], channel_id: int
+    ) -> Channel | None:
+        """The channel's row (detached), read at most every ``row_ttl`` seconds; None
+        when there is no such channel. For the webhook handler, which would otherwise
+        spend a session and a query per request; the committed state is checked again
+        in the request's transaction (disabled, deleted), and every change made through
+        the hub drops the row at once (``forget``, and ``follow_channel_changes`` in
+        the other processes)."""
+        now = time.monotonic()
+        cached = self._rows.get(channel_id)
+        if cached is not None and now - cached[0] < self.row_ttl:
+            return cached[1]
+        generation = self._generation
+        async with sessions() as db:
+            channel = await db.get(Channel, channel_id)
+        # Unknown ids are not cached: anyone can post to any id.
+        if channel is not None and generation == self._generation:
+            self._rows[channel_id] = (now, channel)
+        return channel
 
     def config_of(self, channel: Channel) -> BaseModel:
         """The channel's stored config, decrypted and validated by its type's Config."""
@@ -140,8 +175,15 @@ class ChannelInstances:
         return instance
 
     def forget(self, channel_id: int) -> None:
-        """Drop the cached object, e.g. after the channel was edited or deleted."""
+        """Drop the cached object and row, e.g. after the channel was edited or deleted."""
+        self._generation += 1
         self._cache.pop(channel_id, None)
+        self._rows.pop(channel_id, None)
+
+    def forget_rows(self) -> None:
+        """Drop every cached row (e.g. when the bus may have missed announcements)."""
+        self._generation += 1
+        self._rows.clear()
 
     def _type_of(self, channel: Channel) -> type[ChannelType[Any]]:
         channel_type = self.types.get(channel.type)
@@ -152,3 +194,29 @@ class ChannelInstances:
                 "that provides it, or delete the channel",
             )
         return channel_type
+
+
+async def follow_channel_changes(bus: EventBus, instances: ChannelInstances) -> None:
+    """Drop a channel's cached row and object whenever any process announces a change
+    to it (``channel.updated``, sent on create, update and delete), and every row when
+    the bus asks for a resync or this listener fell behind; runs until cancelled."""
+    while True:
+        subscription = bus.subscribe()
+        try:
+            async for event in subscription:
+                if event.type == "channel.updated":
+                    channel_id = event.data.get("id")
+                    if isinstance(channel_id, int):
+                        instances.forget(channel_id)
+                    else:
+                        instances.forget_rows()
+                elif event.type == "resync":
+                    instances.forget_rows()
+        finally:
+            subscription.close()
+        # Cut off for falling behind: announcements may be lost, so trust no row, and
+        # listen again. Any other end is the bus stopping.
+        instances.forget_rows()
+        if not subscription.overflowed:
+            return
+        logging.getLogger(__name__).warning("channel change listener fell behind; resubscribed")

@@ -1,5 +1,5 @@
 """Taking normalized inbound events into the inbox: identity, threading, the message,
-and delivery statuses of our own messages.
+and delivery statuses of our own messages (``hub.inbox.intake_status``).
 
 Everything here runs inside the caller's unit of work (the inbound pipe's batch
 savepoint): a request's events land together or not at all, and their realtime events
@@ -19,14 +19,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.channels.admin import ChannelSettings
 from hub.contract.models import InboundMessage, SenderProfile, StatusUpdate
-from hub.contract.notices import MessageReceived, MessageStatusChanged
+from hub.contract.notices import MessageReceived
 from hub.errors import Invalid
 from hub.inbox import conversations
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
 from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.messages import message_payload
 from hub.inbox.routing import route_new_conversation
-from hub.inbox.timeline import attachments_of
 from hub.inbox.visibility import ConversationScope
 from hub.inbox.work import Work
 from hub.realtime.events import HubEvent
@@ -39,8 +38,6 @@ KEY_LENGTH = 300  # the width of external_id and thread_key columns
 # A channel's last_inbound_at is written at most this often: under load, one row update
 # a second rather than one per message.
 INBOUND_MARK_EVERY = timedelta(seconds=1)
-# Delivery progress of an outbound message; a status never moves back down this order.
-PROGRESS = {"pending": 0, "sent": 1, "delivered": 2, "read": 3}
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,9 @@ async def take_events(
     work: Work, channel: Channel, events: Sequence[InboundMessage | StatusUpdate]
 ) -> list[Intake]:
     """Take every event of one request, in order."""
+    # Imported here: the statuses module uses this one's helpers.
+    from hub.inbox.intake_status import take_status
+
     results = []
     for event in events:
         if isinstance(event, InboundMessage):
@@ -156,6 +156,17 @@ async def identify(work: Work, channel: Channel, sender_id: str, profile: Sender
     if seen != identity.profile:
         identity.profile = {**identity.profile, **seen}
     return contact
+
+
+def sender_unchanged(identity: ContactIdentity, contact: Contact, profile: SenderProfile) -> bool:
+    """Whether ``identify`` would leave this known sender's identity and contact as they
+    are: the profile brings nothing new and fills no empty email or phone."""
+    seen = scrub(profile.model_dump(mode="json", exclude_none=True))
+    if any(identity.profile.get(name) != value for name, value in seen.items()):
+        return False
+    if not contact.email and _clean(normalize_email, profile.email):
+        return False
+    return bool(contact.phone or not _clean(normalize_phone, profile.phone))
 
 
 async def _current(work: Work, contact_id: int) -> Contact:
@@ -299,7 +310,7 @@ async def _edit(work: Work, message: Message, event: InboundMessage) -> Intake:
     return Intake("stored", message.id, conversation.id)
 
 
-async def _mark_inbound(work: Work, channel: Channel, now: datetime) -> None:
+async def mark_inbound(work: Work, channel: Channel, now: datetime) -> None:
     """Note when the channel last received, leaving its ``updated_at`` alone: that is
     when an admin last edited it, and it keys the cached plugin object
     (``ChannelInstances``), which a bump per message would rebuild per request."""
@@ -313,6 +324,70 @@ async def _mark_inbound(work: Work, channel: Channel, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     set_committed_value(channel, "last_inbound_at", now)
+
+
+def reply_target(event: InboundMessage) -> str | None:
+    """The provider id of the message this one answers or reacts to, if any."""
+    return event.reply_to_external_id or next(
+        (p.target_external_id for p in event.parts if p.kind == "reaction"), None
+    )
+
+
+def message_row(
+    channel: Channel, conversation: Conversation, event: InboundMessage, now: datetime
+) -> dict[str, Any]:
+    """The columns of a new inbound message (all but ``reply_to_id``), shared by the
+    per-message path and the set-based one (``hub.inbox.intake_fast``)."""
+    return {
+        "conversation_id": conversation.id,
+        "channel_id": channel.id,
+        "direction": "in",
+        "sender_user_id": None,
+        "external_id": key(event.external_id),
+        "text": _text_of(event),
+        "subject": _subject(event),
+        "parts": _parts(event),
+        "raw": scrub(event.raw),
+        "status": "received",
+        # The provider's time (a late delivery shows when it was written), never in the
+        # future: a sender's skewed clock must not pin a message to the top.
+        "created_at": min(event.timestamp, now),
+        "media_pending": any(part.kind in MEDIA_KINDS for part in event.parts),
+        "edit_history": [],
+    }
+
+
+def announce_message(
+    work: Work,
+    channel: Channel,
+    message: Message,
+    conversation: Conversation,
+    contact_id: int,
+    created: bool,
+    event: InboundMessage,
+) -> None:
+    """The realtime events and observer notice of a stored inbound message."""
+    scope = ConversationScope.of(conversation)
+    _emit_message(work, "message.created", message, conversation)
+    work.emit(
+        HubEvent(
+            "conversation.updated",
+            {"conversation_id": conversation.id, "event": "message", "actor_id": None},
+            scope=scope,
+        )
+    )
+    work.emit(HubEvent("counts.changed", {}, scope=scope))
+    work.observe(
+        MessageReceived(
+            channel_id=channel.id,
+            channel_type=channel.type,
+            conversation_id=conversation.id,
+            message_id=message.id,
+            contact_id=contact_id,
+            new_conversation=created,
+            message=event,
+        )
+    )
 
 
 async def take_message(work: Work, channel: Channel, event: InboundMessage) -> Intake:
@@ -339,25 +414,9 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
     # Events recorded so far get their times before the message: the timeline reads in order.
     await work.db.flush()
     now = utcnow()
-    reply_to = event.reply_to_external_id or next(
-        (p.target_external_id for p in event.parts if p.kind == "reaction"), None
-    )
     message = Message(
-        conversation_id=conversation.id,
-        channel_id=channel.id,
-        direction="in",
-        external_id=external_id,
-        text=_text_of(event),
-        subject=_subject(event),
-        parts=_parts(event),
-        raw=scrub(event.raw),
-        reply_to_id=await _message_id(work, channel, reply_to),
-        status="received",
-        # The provider's time (a late delivery shows when it was written), never in the
-        # future: a sender's skewed clock must not pin a message to the top.
-        created_at=min(event.timestamp, now),
-        media_pending=any(part.kind in MEDIA_KINDS for part in event.parts),
-        edit_history=[],
+        **message_row(channel, conversation, event, now),
+        reply_to_id=await _message_id(work, channel, reply_target(event)),
     )
     work.db.add(message)
     await work.db.flush()
@@ -366,90 +425,8 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
     conversation.last_message_at = max(conversation.last_message_at, message.created_at)
     conversation.last_inbound_at = now
     conversation.last_message_direction = "in"
-    scope = ConversationScope.of(conversation)
     if not contact.blocked:
         conversation.unread_count = (conversation.unread_count or 0) + 1
-    await _mark_inbound(work, channel, now)
-    _emit_message(work, "message.created", message, conversation)
-    work.emit(
-        HubEvent(
-            "conversation.updated",
-            {"conversation_id": conversation.id, "event": "message", "actor_id": None},
-            scope=scope,
-        )
-    )
-    work.emit(HubEvent("counts.changed", {}, scope=scope))
-    work.observe(
-        MessageReceived(
-            channel_id=channel.id,
-            channel_type=channel.type,
-            conversation_id=conversation.id,
-            message_id=message.id,
-            contact_id=contact.id,
-            new_conversation=created,
-            message=event,
-        )
-    )
-    return Intake("stored", message.id, conversation.id)
-
-
-# --- statuses ------------------------------------------------------------------------
-
-
-def moves_forward(current: str, new: str) -> bool:
-    """Whether ``new`` may replace ``current``: progress only goes up (a late
-    "delivered" after "read" is ignored); "failed" may follow pending or sent; a
-    "delivered" or "read" after "failed" proves it arrived after all."""
-    if new == "failed":
-        return current in ("pending", "sent")
-    if current == "failed":
-        return new in ("delivered", "read")
-    return PROGRESS.get(new, -1) > PROGRESS.get(current, -1)
-
-
-async def take_status(work: Work, channel: Channel, event: StatusUpdate) -> Intake:
-    """Apply a delivery status to our outbound message with that provider id."""
-    message = await work.db.scalar(
-        select(Message).where(
-            Message.channel_id == channel.id,
-            Message.external_id == key(event.external_id),
-            Message.direction == "out",
-        )
-    )
-    if message is None:
-        return Intake("unknown")
-    if not moves_forward(message.status, event.status):
-        return Intake("duplicate", message.id, message.conversation_id)
-    at = min(event.timestamp or utcnow(), utcnow())
-    message.status = event.status
-    if event.status == "failed":
-        message.failure_reason = scrub(event.reason) or "the provider reported a failure"
-        message.error_code = scrub(event.error_code or "")[:100] or None
-    else:
-        message.failure_reason, message.error_code = None, None
-        # Each later stage implies the earlier ones happened (by then at the latest).
-        message.sent_at = message.sent_at or at
-        if event.status in ("delivered", "read"):
-            message.delivered_at = message.delivered_at or at
-        if event.status == "read":
-            message.read_at = message.read_at or at
-    conversation = await work.db.get_one(Conversation, message.conversation_id)
-    await work.db.flush()
-    found = await attachments_of(work, message_ids=[message.id])
-    payload = {
-        **message_payload(message, found.get(("message", message.id), [])),
-        "parts": message.parts,
-        "failure_reason": message.failure_reason,
-        "error_code": message.error_code,
-    }
-    work.emit(HubEvent("message.updated", payload, scope=ConversationScope.of(conversation)))
-    work.observe(
-        MessageStatusChanged(
-            channel_id=channel.id,
-            conversation_id=conversation.id,
-            message_id=message.id,
-            status=event.status,
-            reason=message.failure_reason,
-        )
-    )
+    await mark_inbound(work, channel, now)
+    announce_message(work, channel, message, conversation, contact.id, created, event)
     return Intake("stored", message.id, conversation.id)

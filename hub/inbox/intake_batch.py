@@ -16,14 +16,14 @@ holds unmodified objects only weakly and would otherwise load them again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.contract.models import InboundEvent, InboundMessage
+from hub.contract.models import InboundEvent, InboundMessage, WebhookRequest
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message
 
 INFO_KEY = "intake_batch"
@@ -31,6 +31,16 @@ INFO_KEY = "intake_batch"
 LIVE = ("open", "snoozed")
 
 Key = tuple[int, str]  # (channel id, provider id as stored)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One verified webhook request as the group committer's hint: its channel, its
+    normalized events and the raw request (for the set-based intake's log row)."""
+
+    channel_id: int
+    events: Sequence[InboundEvent]
+    request: WebhookRequest
 
 
 @dataclass
@@ -41,6 +51,9 @@ class BatchIndex:
     identities: dict[Key, ContactIdentity | None] = field(default_factory=dict)
     # (channel id, contact id) → the contact's latest and live conversations there.
     conversations: dict[tuple[int, int], list[Conversation]] = field(default_factory=dict)
+    # The batch's channels and the known senders' contacts, as loaded, by id.
+    channels: dict[int, Channel] = field(default_factory=dict)
+    contacts: dict[int, Contact] = field(default_factory=dict)
     rows: list[Any] = field(default_factory=list)
 
     @staticmethod
@@ -91,12 +104,8 @@ class BatchIndex:
         self.conversations.pop((channel_id, contact_id), None)
 
 
-def _messages(hints: Iterable[tuple[int, Sequence[InboundEvent]]]) -> list[InboundMessage]:
-    return [e for _, events in hints for e in events if isinstance(e, InboundMessage)]
-
-
-async def prefetch(db: AsyncSession, hints: Sequence[tuple[int, Sequence[InboundEvent]]]) -> None:
-    """Load what the batch's messages will look up; ``hints`` are (channel id, events).
+async def prefetch(db: AsyncSession, hints: Sequence[Delivery]) -> None:
+    """Load what the batch's messages will look up; ``hints`` are the batch's requests.
 
     Costs a handful of statements for the whole batch, however large.
     """
@@ -105,17 +114,19 @@ async def prefetch(db: AsyncSession, hints: Sequence[tuple[int, Sequence[Inbound
 
     index = BatchIndex()
     db.info[INFO_KEY] = index
-    channel_ids = sorted({channel_id for channel_id, _ in hints})
+    channel_ids = sorted({hint.channel_id for hint in hints})
     if not channel_ids:
         return
-    index.rows.extend(await db.scalars(select(Channel).where(Channel.id.in_(channel_ids))))
+    channels = list(await db.scalars(select(Channel).where(Channel.id.in_(channel_ids))))
+    index.channels = {channel.id: channel for channel in channels}
+    index.rows.extend(channels)
     message_keys: set[Key] = set()
     sender_keys: set[Key] = set()
-    for channel_id, events in hints:
-        for event in events:
+    for hint in hints:
+        for event in hint.events:
             if isinstance(event, InboundMessage):
-                message_keys.add((channel_id, key(event.external_id)))
-                sender_keys.add((channel_id, key(event.sender_id)))
+                message_keys.add((hint.channel_id, key(event.external_id)))
+                sender_keys.add((hint.channel_id, key(event.sender_id)))
     if not message_keys:
         return
     index.message_ids = dict.fromkeys(message_keys)
@@ -128,22 +139,26 @@ async def prefetch(db: AsyncSession, hints: Sequence[tuple[int, Sequence[Inbound
         if external_id is not None:  # always, as it matched; narrows the type
             index.message_ids[(channel_id, external_id)] = message_id
     index.identities = dict.fromkeys(sender_keys)
-    identities = list(
-        await db.scalars(
-            select(ContactIdentity).where(
+    # Each identity with its contact, in one statement.
+    pairs = (
+        await db.execute(
+            select(ContactIdentity, Contact)
+            .join(Contact, Contact.id == ContactIdentity.contact_id)
+            .where(
                 tuple_(ContactIdentity.channel_id, ContactIdentity.external_id).in_(
                     sorted(sender_keys)
                 )
             )
         )
-    )
+    ).all()
+    identities = [identity for identity, _ in pairs]
     for identity in identities:
         index.identities[(identity.channel_id, identity.external_id)] = identity
     index.rows.extend(identities)
-    contact_ids = sorted({i.contact_id for i in identities})
-    if not contact_ids:
+    contacts = list({contact.id: contact for _, contact in pairs}.values())
+    if not contacts:
         return
-    contacts = list(await db.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
+    index.contacts = {contact.id: contact for contact in contacts}
     index.rows.extend(contacts)
     # Merged contacts' conversations hang off the contact that absorbed them: those
     # messages take the ordinary path.
