@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from hub.contract.models import (
     InboundEvent,
     MediaPart,
+    MessageTemplate,
     OutboundMessage,
     StickerPart,
     WebhookRequest,
@@ -124,8 +125,27 @@ class ChannelType(Generic[ConfigT]):
         """
         raise NotImplementedError(f"{self.name} cannot fetch media")
 
-    async def send_typing(self, recipient_id: str) -> None:
-        """Show the contact a typing indicator, where the channel supports it."""
+    def polls(self) -> bool:
+        """Whether the core should call ``poll`` for this channel rather than wait for
+        webhooks. By default whenever the type implements ``poll``; a type that can do
+        both (Telegram) answers from its config."""
+        return self.supports("poll")
+
+    async def send_typing(
+        self, recipient_id: str, *, last_inbound_external_id: str | None = None
+    ) -> None:
+        """Show the contact a typing indicator while an agent types, where the channel
+        supports it. ``last_inbound_external_id`` is the contact's latest message, for
+        providers that tie the indicator to one (WhatsApp)."""
+
+    async def mark_read(self, external_id: str) -> None:
+        """Tell the provider that an agent has read the contact's message ``external_id``
+        (and those before it): read receipts, where the channel has them."""
+
+    async def list_templates(self) -> list[MessageTemplate]:
+        """The message templates the provider has approved for this channel, for the
+        composer (WhatsApp: required outside the customer-service window)."""
+        raise NotImplementedError(f"{self.name} has no message templates")
 
     @classmethod
     def supports(cls, method: str) -> bool:

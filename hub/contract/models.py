@@ -206,6 +206,22 @@ class OutboundMessage(Frozen):
     template: dict[str, Any] | None = None
 
 
+class MessageTemplate(Frozen):
+    """A message template approved by the provider, as the composer lists it.
+
+    ``parameters`` is how many ``{{n}}`` placeholders its body takes; ``body`` its text
+    with the placeholders, for the agent to read; ``raw`` the provider's own description.
+    """
+
+    name: str
+    language: str
+    category: str | None = None
+    status: str | None = None
+    body: str | None = None
+    parameters: int = 0
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
 # --- CRM -----------------------------------------------------------------------------
 
 

@@ -175,6 +175,10 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookRejected(403, "the X-Telegram-Bot-Api-Secret-Token does not match")
 
+    def polls(self) -> bool:
+        """Only a channel in polling mode is polled; a webhook channel waits for Telegram."""
+        return self.config.mode == "polling"
+
     async def poll(self, cursor: str | None) -> PollResult:
         """Fetch updates after ``cursor`` (the next ``update_id``) by long polling.
 
@@ -242,7 +246,9 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         assert first is not None  # plan() never returns no calls
         return first
 
-    async def send_typing(self, recipient_id: str) -> None:
+    async def send_typing(
+        self, recipient_id: str, *, last_inbound_external_id: str | None = None
+    ) -> None:
         """Show "typing…" for about 5 s (or until the next message), via sendChatAction."""
         try:
             await self.api.call(

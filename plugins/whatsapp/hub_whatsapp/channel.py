@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import OrderedDict
 from datetime import datetime
 from importlib.resources import files
@@ -16,6 +17,7 @@ from hub.contract import (
     ChannelContext,
     ChannelType,
     MediaPart,
+    MessageTemplate,
     OutboundMessage,
     PermanentFailure,
     RetryLater,
@@ -166,33 +168,28 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         except (GraphError, GraphUnavailable) as err:
             raise send_error(err) from None
 
-    async def send_typing(self, recipient_id: str) -> None:
+    async def send_typing(
+        self, recipient_id: str, *, last_inbound_external_id: str | None = None
+    ) -> None:
         """Show the typing indicator; WhatsApp ties it to the contact's latest message.
 
-        This uses the newest message id this channel object saw from the contact; with
-        none seen (e.g. after a restart) there is nothing to tie it to, so nothing is sent.
+        The core passes that message's id; without it, the newest id this channel object
+        saw from the contact is used, and with none seen nothing is sent.
         """
-        external_id = self._last_inbound.get(recipient_id)
+        external_id = last_inbound_external_id or self._last_inbound.get(recipient_id)
         if external_id is None:
             logger.debug("no recent message from %s to show typing against", recipient_id)
             return
         await self.mark_read(external_id, typing=True)
 
-    async def list_templates(self) -> list[dict[str, Any]]:
-        """The business account's approved templates, for the composer.
-
-        Each is ``{name, language, category, components}`` as Meta lists it. Called by
-        the core once it offers templates in the composer.
-        """
+    async def list_templates(self) -> list[MessageTemplate]:
+        """The business account's approved templates, for the composer."""
         try:
             found = await self._graph.templates(self.config.business_account_id)
         except (GraphError, GraphUnavailable) as err:
             raise send_error(err) from None
-        keys = ("name", "language", "category", "components")
         return [
-            {key: item.get(key) for key in keys}
-            for item in found
-            if str(item.get("status", "")).upper() == "APPROVED"
+            template_of(item) for item in found if str(item.get("status", "")).upper() == "APPROVED"
         ]
 
     @staticmethod
@@ -289,3 +286,25 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
 def hub_register_channel_types() -> list[type[ChannelType[Any]]]:
     """Register the WhatsApp channel type."""
     return [WhatsAppChannel]
+
+
+def template_of(item: dict[str, Any]) -> MessageTemplate:
+    """A Graph API template (``{name, language, status, category, components}``) for the
+    composer: its body text and how many ``{{n}}`` parameters the body takes."""
+    body = next(
+        (
+            str(component.get("text") or "")
+            for component in item.get("components") or []
+            if isinstance(component, dict) and component.get("type") == "BODY"
+        ),
+        None,
+    )
+    return MessageTemplate(
+        name=str(item.get("name", "")),
+        language=str(item.get("language", "")),
+        category=item.get("category"),
+        status=item.get("status"),
+        body=body,
+        parameters=len(set(re.findall(r"\{\{\s*(\w+)\s*\}\}", body or ""))),
+        raw=item,
+    )

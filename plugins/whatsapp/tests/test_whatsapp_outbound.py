@@ -433,11 +433,13 @@ async def test_templates_are_listed_from_the_business_account_approved_only() ->
         side_effect=[httpx.Response(200, json=first), httpx.Response(200, json=second)]
     )
     templates = await make_channel().list_templates()
-    assert [(t["name"], t["language"]) for t in templates] == [
-        ("order_update", "de"),
-        ("welcome", "en_US"),
+    assert [(t.name, t.language, t.category) for t in templates] == [
+        ("order_update", "de", "UTILITY"),
+        ("welcome", "en_US", "MARKETING"),
     ]
-    assert templates[0]["components"][0]["text"].startswith("Hallo")
+    assert templates[0].body == "Hallo {{1}}, Bestellung {{2}}"
+    assert [t.parameters for t in templates] == [2, 0]
+    assert templates[0].raw["id"] == "1"
     assert route.calls[1].request.url.params["after"] == "MjQZD"
 
 
