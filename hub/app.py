@@ -42,6 +42,7 @@ from hub.channels.definitions import load_declared_at_start
 from hub.channels.inbound import inbound_context
 from hub.channels.media_jobs import media_context
 from hub.channels.outbound import outbox_context
+from hub.channels.polling import polling_context
 from hub.channels.registry import ChannelInstances, ChannelTypes
 from hub.channels.type_sync import follow_type_changes
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
@@ -116,6 +117,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.cleanup_ctx.append(_channels)
     app.cleanup_ctx.append(_workers)
     app.cleanup_ctx.append(inbound_context)
+    app.cleanup_ctx.append(polling_context)
     app.cleanup_ctx.append(outbox_context)
     app.cleanup_ctx.append(media_context)
 

@@ -129,6 +129,24 @@ class Settings(BaseSettings):
         gt=0,
         description="Deliveries started per second per channel, unless the channel sets its own.",
     )
+    polling_enabled: bool = Field(
+        True, description="Run the poll loops of polling channels in this hub process."
+    )
+    poll_rescan_seconds: float = Field(
+        5.0, gt=0, description="How often the poll runner looks for channels to start or stop."
+    )
+    poll_idle_seconds: float = Field(
+        1.0, ge=0, description="Pause after a poll that brought nothing, before the next one."
+    )
+    poll_backoff_seconds: float = Field(
+        2.0, gt=0, description="First wait after a failed poll; it doubles, with jitter."
+    )
+    poll_backoff_max_seconds: float = Field(
+        300.0, gt=0, description="Longest wait after failed polls (a provider's own wait wins)."
+    )
+    poll_credentials_backoff_seconds: float = Field(
+        600.0, gt=0, description="Wait after the provider refused a polling channel's credentials."
+    )
 
     @field_validator("public_url")
     @classmethod
