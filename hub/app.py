@@ -38,6 +38,7 @@ from hub.api import (
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.auth.throttle import LoginThrottle
+from hub.channels.agent_signals import SIGNALS, ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.inbound import inbound_context
 from hub.channels.media_jobs import media_context
@@ -171,6 +172,7 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.HTTP],
         app[appkeys.SETTINGS],
     )
+    app[SIGNALS] = ProviderSignals(app[appkeys.SESSIONS], app[appkeys.CHANNELS])
     types = app[appkeys.CHANNELS].types
     await load_declared_at_start(app[appkeys.SESSIONS], types)
     follower = asyncio.create_task(
@@ -179,6 +181,7 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
     yield
     follower.cancel()
     await asyncio.gather(follower, return_exceptions=True)
+    await app[SIGNALS].drain()
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:

@@ -11,8 +11,15 @@ from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
-from hub.api.schemas.channels import ChannelCreateBody, ChannelOut, ChannelPatchBody, ChannelQuery
+from hub.api.schemas.channels import (
+    ChannelCreateBody,
+    ChannelOut,
+    ChannelPatchBody,
+    ChannelQuery,
+    TemplatesOut,
+)
 from hub.channels.admin import ChannelAdmin, list_channels, live_channel
+from hub.channels.agent_signals import list_templates
 from hub.channels.registry import webhook_url
 from hub.inbox.visibility import Viewer
 from hub.store.models import Channel
@@ -111,3 +118,16 @@ async def delete(request: web.Request) -> web.Response:
     channel_id = path_id(request, "channel_id", "channel")
     await _admin(request).delete(viewer, channel_id)
     return web.Response(status=204)
+
+
+@api.get(f"{ITEM}/templates", response=TemplatesOut, errors=(409, 502))
+async def templates(request: web.Request) -> web.Response:
+    """The message templates the provider approved for this channel, for the composer
+    (WhatsApp: the only messages allowed outside the 24-hour window). 409
+    `not_supported` when the channel's type has none; the provider's refusal answers
+    422 `bad_credentials`, its absence 502 `provider_unavailable`."""
+    await current_viewer(request)
+    channel_id = path_id(request, "channel_id", "channel")
+    async with work(request) as w:
+        found = await list_templates(w.db, request.app[appkeys.CHANNELS], channel_id)
+    return json_model(TemplatesOut(items=found))

@@ -22,6 +22,7 @@ from hub.api.schemas.conversations import (
     SnoozeBody,
     ViewCountOut,
 )
+from hub.channels.agent_signals import signals_of
 from hub.inbox import conversations
 from hub.inbox.views import View, inbox_counts, list_conversations
 from hub.inbox.visibility import Viewer
@@ -130,8 +131,12 @@ async def unsnooze(request: web.Request) -> web.Response:
 
 @api.post(f"{ITEM}/read", response=ConversationOut)
 async def read(request: web.Request) -> web.Response:
-    """Mark as read by the caller (clears the unread count when they are the assignee)."""
-    return await _act(request, conversations.mark_read, await current_viewer(request))
+    """Mark as read by the caller (clears the unread count when they are the assignee).
+    On channels with read receipts the contact's latest message is then marked read
+    with the provider too (in the background)."""
+    response = await _act(request, conversations.mark_read, await current_viewer(request))
+    signals_of(request.app).read(path_id(request, "conversation_id", "conversation"))
+    return response
 
 
 @api.get("/api/v1/inbox/counts", response=CountsOut)

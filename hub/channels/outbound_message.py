@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.channels.media import FileMediaStore
 from hub.channels.media_links import signed_media_url
 from hub.contract.models import OutboundAttachment, OutboundMessage
+from hub.inbox.outgoing_rules import template_of_parts
 from hub.settings import Settings
 from hub.store.models import (
     Attachment,
@@ -108,7 +109,8 @@ def build_outbound(
 
     Each attachment carries a signed link the provider can fetch without a login, and,
     when the media store is a folder on this machine, the file's path, for plugins that
-    upload the bytes themselves (email, Telegram).
+    upload the bytes themselves (email, Telegram). A template message carries its
+    template as ``{name, language, parameters}``.
     """
     message = delivery.message
     attachments = tuple(
@@ -131,4 +133,6 @@ def build_outbound(
         thread_key=delivery.conversation.thread_key,
         reply_to_external_id=delivery.reply_to_external_id,
         attachments=attachments,
+        # A template message's text is only the inbox's rendering of it.
+        template=template_of_parts(message.parts),
     )

@@ -17,6 +17,12 @@ from hub.channels.media import MediaLimits, OutgoingFile, check_channel_accepts
 from hub.channels.registry import ChannelInstances, ChannelUnavailable
 from hub.errors import HubError, Invalid, NotFound
 from hub.inbox import conversations
+from hub.inbox.outgoing_rules import (
+    TemplateChoice,
+    check_template,
+    check_window,
+    last_inbound_at,
+)
 from hub.inbox.timeline import (
     Order,
     attachments_of,
@@ -42,12 +48,14 @@ from hub.store.types import utcnow
 @dataclass(frozen=True)
 class Outgoing:
     """What an agent sends: text and/or uploaded attachments, optionally a reply to one
-    of the conversation's messages and a subject (for channels that thread by it)."""
+    of the conversation's messages and a subject (for channels that thread by it); or a
+    provider-approved template (alone)."""
 
     text: str | None = None
     attachments: list[int] = field(default_factory=list)
     reply_to: int | None = None
     subject: str | None = None
+    template: TemplateChoice | None = None
 
     @property
     def clean_text(self) -> str | None:
@@ -135,9 +143,13 @@ async def _check_outgoing(
     conversation_id: int | None,
     channel: Channel,
     channels: ChannelInstances | None,
+    contact_id: int,
 ) -> None:
     MediaLimits().check_count(len(outgoing.attachments))
-    if outgoing.clean_text is None and not outgoing.attachments:
+    if outgoing.template is not None:
+        if outgoing.clean_text is not None or outgoing.attachments:
+            raise Invalid("template", "a template is sent alone: no text or attachments")
+    elif outgoing.clean_text is None and not outgoing.attachments:
         raise Invalid("text", "a message needs text or at least one attachment")
     if outgoing.reply_to is not None:
         replied = await work.db.scalar(
@@ -148,26 +160,38 @@ async def _check_outgoing(
         if replied is None:
             raise Invalid("reply_to", "no message with this id in this conversation")
     await check_attachments(work, viewer, outgoing.attachments)
-    await _check_channel_limits(work, outgoing, channel, channels)
+    await _check_channel_limits(work, outgoing, channel, channels, contact_id)
 
 
 async def _check_channel_limits(
-    work: Work, outgoing: Outgoing, channel: Channel, channels: ChannelInstances | None
+    work: Work,
+    outgoing: Outgoing,
+    channel: Channel,
+    channels: ChannelInstances | None,
+    contact_id: int,
 ) -> None:
-    """The files against what the channel can carry: its plugin object's
-    ``capabilities`` (a type's, unless a plugin sets them per channel from its config).
-    A channel whose plugin cannot be built is not checked here: the outbox reports it."""
-    if channels is None or not outgoing.attachments:
+    """The message against what the channel can carry: its plugin object's
+    ``capabilities`` (a type's, unless a plugin sets them per channel from its config):
+    templates (422), the customer-service window (409 ``window_closed`` for anything
+    but a template), the files. A channel whose plugin cannot be built is not checked
+    here: the outbox reports it."""
+    if channels is None:
         return
     try:
         plugin = channels.for_channel(channel)
     except ChannelUnavailable:
         return
+    label = f"the channel {channel.name!r} ({plugin.title})"
+    if outgoing.template is not None:
+        check_template(plugin.capabilities, label)
+    elif plugin.capabilities.window_hours is not None:
+        check_window(plugin.capabilities, await last_inbound_at(work, contact_id, channel.id))
+    if not outgoing.attachments:
+        return
     rows = await work.db.scalars(
         select(Attachment).where(Attachment.id.in_(outgoing.attachments)).order_by(Attachment.id)
     )
     files = [OutgoingFile(a.filename, a.content_type, a.size) for a in rows]
-    label = f"the channel {channel.name!r} ({plugin.title})"
     check_channel_accepts(plugin.capabilities, label, files)
 
 
@@ -180,11 +204,11 @@ async def _store_outgoing(
         channel_id=conversation.channel_id,
         direction="out",
         sender_user_id=viewer.id,
-        text=outgoing.clean_text,
+        text=outgoing.template.rendering() if outgoing.template else outgoing.clean_text,
         subject=outgoing.subject,
         reply_to_id=outgoing.reply_to,
         status="pending",
-        parts=[],
+        parts=[outgoing.template.part()] if outgoing.template else [],
     )
     work.db.add(message)
     await work.db.flush()
@@ -222,14 +246,18 @@ async def send_message(
     disabled channel accepts it, and the outbox holds it until the channel is enabled.
 
     With ``channels``, attachments are also checked against the channel's
-    capabilities (422 no files at all, 415 a kind it cannot send, 413 too large)."""
+    capabilities (422 no files at all, 415 a kind it cannot send, 413 too large; 422 a
+    template where it has none) and its customer-service window (409 ``window_closed``
+    for anything but a template once the contact's last message is older)."""
     conversation = await conversations.get_visible(work, viewer, conversation_id)
     if conversation.contact_blocked:
         raise HubError(409, "contact_blocked", "the contact is blocked; unblock them to reply")
     channel = await work.db.get(Channel, conversation.channel_id)
     if channel is None or channel.deleted_at is not None:
         raise HubError(409, "channel_deleted", "the conversation's channel has been deleted")
-    await _check_outgoing(work, viewer, outgoing, conversation.id, channel, channels)
+    await _check_outgoing(
+        work, viewer, outgoing, conversation.id, channel, channels, conversation.contact_id
+    )
     if conversation.status == "closed":
         await conversations.reopen(work, viewer, conversation.id)
         # The event gets its time now, so it sorts before the message in the timeline.
@@ -288,7 +316,7 @@ async def start_conversation(
         raise Invalid("contact_id", "the contact has no identity on this channel")
     if outgoing.reply_to is not None:
         raise Invalid("reply_to", "a new conversation has no message to reply to")
-    await _check_outgoing(work, viewer, outgoing, None, channel, channels)
+    await _check_outgoing(work, viewer, outgoing, None, channel, channels, contact_id)
     if outgoing.subject is None:
         await _refuse_second_thread(work, viewer, contact_id, channel_id)
 

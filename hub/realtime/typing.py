@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -74,8 +75,12 @@ class TypingIndicators:
         bus: EventBus,
         user_id: int,
         user_name: str,
+        relay: Callable[[int], object] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Told of every conversation the user types in, to show the contact a typing
+        # indicator (``ProviderSignals.typing``: throttled, in the background).
+        self._relay = relay
         self._bus = bus
         self._user_id = user_id
         self._user_name = user_name
@@ -103,6 +108,8 @@ class TypingIndicators:
         scope = ConversationScope.of(conversation)
         if message.typing:
             self._active[conversation.id] = (scope, now)
+            if self._relay is not None:
+                self._relay(conversation.id)
         else:
             self._active.pop(conversation.id, None)
         await self._publish(scope, message.typing)

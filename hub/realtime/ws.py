@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub import appkeys
 from hub.auth.identity import Identity, identify
 from hub.auth.tokens import hash_secret
+from hub.channels.agent_signals import signals_of
 from hub.errors import HubError
 from hub.inbox.visibility import Viewer
 from hub.realtime.bus import Subscription
@@ -166,7 +167,11 @@ class Connection:
         self.viewer = Viewer.of(identity.user)
         self._viewer_loaded_at = self._loop.time()
         self.typing = TypingIndicators(
-            self.app[appkeys.SESSIONS], self.app[appkeys.BUS], identity.user.id, identity.user.name
+            self.app[appkeys.SESSIONS],
+            self.app[appkeys.BUS],
+            identity.user.id,
+            identity.user.name,
+            relay=signals_of(self.app).typing,
         )
 
     async def run(self) -> None:

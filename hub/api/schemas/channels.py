@@ -12,6 +12,7 @@ from hub.api.schemas.people import NamePageQuery, PatchBody
 from hub.channels.admin import ChannelChanges, ChannelRouting, ChannelSettings, NewChannel
 from hub.channels.definitions import ChannelManifest, ManifestChanges, base_name, manifest_of
 from hub.contract.channel import Capabilities, ChannelType
+from hub.contract.models import MessageTemplate
 from hub.store.models import Channel
 
 log = logging.getLogger(__name__)
@@ -164,3 +165,10 @@ class ChannelPatchBody(PatchBody):
             routing=self.routing,
             settings=settings,
         )
+
+
+class TemplatesOut(BaseModel):
+    """``GET /api/v1/channels/{channel_id}/templates``: the approved templates;
+    ``parameters`` is how many ``{{n}}`` values a template's body takes."""
+
+    items: list[MessageTemplate]

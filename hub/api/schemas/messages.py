@@ -11,6 +11,7 @@ from hub.api.schemas.comments import AttachmentRef, CommentOut, SafeText
 from hub.api.schemas.conversations import ConversationOut
 from hub.inbox.comments import CommentRow
 from hub.inbox.messages import MessageRow, Outgoing
+from hub.inbox.outgoing_rules import TemplateChoice
 from hub.inbox.timeline import TimelineEntry
 from hub.store.models import Attachment, Comment, ConversationEvent, Message
 from hub.store.types import DbId
@@ -51,7 +52,8 @@ class MessageOut(BaseModel):
     parts: list[dict[str, Any]] = Field(
         default_factory=list,
         description="content parts as the channel normalized them: text, media, location, "
-        "contact_card, sticker, reaction, unsupported (with its raw_type)",
+        "contact_card, sticker, reaction, unsupported (with its raw_type); template (an "
+        "agent's template message: name, language, parameters)",
     )
     failure_reason: str | None
     created_at: datetime
@@ -87,8 +89,34 @@ class MessageOut(BaseModel):
         )
 
 
+class TemplateBody(BaseModel):
+    """A provider-approved message template (``GET /api/v1/channels/{id}/templates``)
+    and the values of its body's ``{{1}}``, ``{{2}}``… placeholders, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: SafeText = Field(min_length=1, max_length=512, pattern=r"\S")
+    language: SafeText = Field(min_length=1, max_length=20, pattern=r"\S")
+    parameters: list[Annotated[SafeText, Field(max_length=1024)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    def choice(self) -> TemplateChoice:
+        """The template as the inbox stores it."""
+        return TemplateChoice(self.name.strip(), self.language.strip(), list(self.parameters))
+
+
 class _Outgoing(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    template: TemplateBody | None = Field(
+        None,
+        description="send a template instead of text and attachments (channels whose "
+        "capabilities have `templates`; required outside a customer-service window)",
+    )
+
+    def _template(self) -> TemplateChoice | None:
+        return self.template.choice() if self.template is not None else None
 
     text: SafeText | None = Field(None, max_length=TEXT_LIMIT)
     attachments: list[DbId] = Field(
@@ -104,7 +132,9 @@ class SendMessageBody(_Outgoing):
 
     def outgoing(self) -> Outgoing:
         """The message this body describes."""
-        return Outgoing(self.text, list(self.attachments), self.reply_to, self.subject)
+        return Outgoing(
+            self.text, list(self.attachments), self.reply_to, self.subject, self._template()
+        )
 
 
 class StartConversationBody(_Outgoing):
@@ -115,7 +145,7 @@ class StartConversationBody(_Outgoing):
 
     def outgoing(self) -> Outgoing:
         """The first message this body describes."""
-        return Outgoing(self.text, list(self.attachments), None, self.subject)
+        return Outgoing(self.text, list(self.attachments), None, self.subject, self._template())
 
 
 class StartedConversationOut(ConversationOut):
