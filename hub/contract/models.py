@@ -128,6 +128,10 @@ class InboundMessage(Frozen):
     subject: str | None = None
     parts: tuple[ContentPart, ...] = Field(min_length=1)
     edited: bool = False
+    group_key: str | None = None
+    """Messages of one channel with the same ``group_key`` are shown as one message: the
+    first is stored, later ones add their parts to it (Telegram albums). Each keeps its
+    own ``external_id`` for dedupe."""
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
