@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub import appkeys
 from hub.channels.media import (
@@ -216,6 +217,8 @@ async def _settle_message(
             if part_is_pending(part) and _part_is_due(part, now):
                 parts[index] = await _settle_part(fetch, part, index)
                 settled_any = settled_any or not part_is_pending(parts[index])
+        if app[appkeys.SETTINGS].is_sqlite:
+            parts = await _with_added_parts(work, message.id, list(message.parts or []), parts)
         message.parts = parts  # a new list: JSON columns track assignment, not mutation
         if not any(part_is_pending(p) for p in parts):
             message.media_pending = False
@@ -223,6 +226,28 @@ async def _settle_message(
         if settled_any or not message.media_pending:
             await _announce(work, message)
     return 1
+
+
+async def _with_added_parts(
+    work: Work, message_id: int, before: list[dict[str, Any]], settled: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The settled parts onto the row's parts as they are now: without a row lock
+    (SQLite), an album item may have added parts during the download
+    (``hub.inbox.intake_groups``). A no-op write takes the database's write lock first,
+    so nothing changes the row between this read and the write."""
+    await work.db.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(media_pending=Message.media_pending)
+        .execution_options(synchronize_session=False)
+    )
+    current = await work.db.scalar(select(Message.parts).where(Message.id == message_id))
+    done = {_identity(old): new for old, new in zip(before, settled, strict=True)}
+    return [done.get(_identity(part), part) for part in current or []]
+
+
+def _identity(part: dict[str, Any]) -> str:
+    return json.dumps(_clean(part), sort_keys=True, default=str)
 
 
 async def _fetch_context(
@@ -308,7 +333,10 @@ def _size_limit(fetch: _Fetch, kind: str) -> int:
 
 async def _settle_part(fetch: _Fetch, part: dict[str, Any], index: int) -> dict[str, Any]:
     try:
-        parsed = _PART.validate_python(_clean(part))
+        # source_external_id: the album item the part came from (hub.inbox.intake_groups).
+        parsed = _PART.validate_python(
+            {k: v for k, v in _clean(part).items() if k != "source_external_id"}
+        )
     except ValidationError:
         return _failed(part, "the media part is malformed")
     if fetch.permanent is not None:

@@ -90,7 +90,21 @@ def key(value: str) -> str:
 
 
 def _parts(event: InboundMessage) -> list[dict[str, Any]]:
-    return [scrub(part.model_dump(mode="json")) for part in event.parts]
+    parts = [scrub(part.model_dump(mode="json")) for part in event.parts]
+    if event.group_key is not None:
+        # An album's parts name the item they came from: a re-delivered item is known by it.
+        source = key(event.external_id)
+        parts = [{**part, "source_external_id": source} for part in parts]
+    return parts
+
+
+def stored_external_id(event: InboundMessage) -> str:
+    """The external id the event's message is stored under: its own, or for an item of a
+    group (an album) the group's, so the unique (channel, external id) keeps one message
+    per group, also when items race."""
+    if event.group_key is not None:
+        return key("group:" + event.group_key)
+    return key(event.external_id)
 
 
 # --- contact identity ----------------------------------------------------------------
@@ -343,7 +357,7 @@ def message_row(
         "channel_id": channel.id,
         "direction": "in",
         "sender_user_id": None,
-        "external_id": key(event.external_id),
+        "external_id": stored_external_id(event),
         "text": _text_of(event),
         "subject": _subject(event),
         "parts": _parts(event),
@@ -391,11 +405,20 @@ def announce_message(
 
 
 async def take_message(work: Work, channel: Channel, event: InboundMessage) -> Intake:
-    """Store one contact message (or apply an edit); a re-delivery is a ``duplicate``."""
-    external_id = key(event.external_id)
+    """Store one contact message (or apply an edit); a re-delivery is a ``duplicate``.
+    A later item of a group joins the group's message (``hub.inbox.intake_groups``)."""
+    # Imported here: the groups module uses this one's helpers.
+    from hub.inbox.intake_groups import add_to_group, load_group
+
+    external_id = stored_external_id(event)
     index = BatchIndex.of(work.db)
     known, known_id = index.message((channel.id, external_id)) if index else (False, None)
-    if not known:
+    if event.group_key is not None:
+        # The batch index knows items' own ids, not groups': always ask, and lock.
+        existing = await load_group(work, channel, external_id)
+        if existing is not None:
+            return await add_to_group(work, existing, event)
+    elif not known:
         existing = await work.db.scalar(
             select(Message).where(
                 Message.channel_id == channel.id, Message.external_id == external_id

@@ -84,6 +84,8 @@ def _item(index: BatchIndex, channel: Channel, event: Any) -> _Item | None:
     """The event as a fast item, or None when it needs the per-message path."""
     if not isinstance(event, InboundMessage) or event.edited or event.thread_key is not None:
         return None
+    if event.group_key is not None:
+        return None  # an album item may join a stored message: hub.inbox.intake_groups
     if reply_target(event) is not None:
         return None
     known, existing = index.message((channel.id, key(event.external_id)))

@@ -36,7 +36,7 @@ from hub_telegram.client import (
     FileTooLarge,
 )
 from hub_telegram.config import TelegramConfig
-from hub_telegram.normalize import merge_albums, message_key, normalize_update
+from hub_telegram.normalize import message_key, normalize_update
 from hub_telegram.payloads import File
 from hub_telegram.sending import chat_id, plan, upload_of
 
@@ -215,7 +215,7 @@ class TelegramChannel(ChannelType[TelegramConfig]):
             if message is not None:
                 messages.append(message)
                 await self._answer_callback(raw)
-        events: list[InboundEvent] = list(merge_albums(messages))
+        events: list[InboundEvent] = list(messages)
         return PollResult(events=events, cursor=cursor if highest is None else str(highest + 1))
 
     async def _answer_callback(self, raw: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ to ``chat.id``, which for a private chat is the user's id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,37 +60,6 @@ def normalize_update(raw: dict[str, Any], *, channel_posts: bool) -> InboundMess
     return None
 
 
-def merge_albums(messages: Iterable[InboundMessage]) -> list[InboundMessage]:
-    """Join the items of each media group (album) into its first item's message.
-
-    Telegram sends an album as one update per item sharing ``media_group_id``, usually
-    with the caption on one item only; the contact meant one message.
-    """
-    merged: list[InboundMessage] = []
-    albums: dict[tuple[str, str], int] = {}
-    for message in messages:
-        group = _media_group(message)
-        if group is None or message.edited:
-            merged.append(message)
-            continue
-        key = (message.sender_id, group)
-        if key not in albums:
-            albums[key] = len(merged)
-            merged.append(message)
-            continue
-        first = merged[albums[key]]
-        merged[albums[key]] = first.model_copy(update={"parts": (*first.parts, *message.parts)})
-    return merged
-
-
-def _media_group(message: InboundMessage) -> str | None:
-    for source in ("message", "channel_post"):
-        body = message.raw.get(source)
-        if isinstance(body, dict) and isinstance(body.get("media_group_id"), str):
-            return str(body["media_group_id"])
-    return None
-
-
 def _message(
     message: Message, raw: dict[str, Any], *, edited: bool, body: dict[str, Any]
 ) -> InboundMessage:
@@ -104,6 +72,8 @@ def _message(
         reply_to_external_id=message_key(message.chat.id, reply.message_id) if reply else None,
         parts=_parts(message, body),
         edited=edited,
+        # An album comes as one update per item; the core shows the items as one message.
+        group_key=f"{message.chat.id}:{message.media_group_id}" if message.media_group_id else None,
         raw=raw,
     )
 

@@ -12,6 +12,7 @@ import respx
 from hub.contract import (
     BadCredentials,
     ChannelContext,
+    InboundMessage,
     MediaPart,
     OutboundAttachment,
     OutboundMessage,
@@ -80,16 +81,26 @@ async def test_connect_sets_the_webhook_with_secret_and_allowed_updates(
     }
 
 
-async def test_poll_merges_an_album_and_returns_the_next_offset(bot: TelegramChannel) -> None:
+async def test_poll_keys_album_items_into_one_group_and_returns_the_next_offset(
+    bot: TelegramChannel,
+) -> None:
     updates = [fixture("update_album_1"), fixture("update_album_2"), fixture("update_text")]
     with respx.mock() as router:
         route = router.post(f"{API}/getUpdates").respond(200, json={"ok": True, "result": updates})
         result = await bot.poll("900017")
     assert json.loads(route.calls.last.request.content)["offset"] == 900017
     assert result.cursor == "900019"  # the highest update_id seen + 1, whatever the order
-    album = result.events[0]
-    assert [p.provider_media_id for p in album.parts] == ["AgAD-album1", "AgAD-album2"]
-    assert len(result.events) == 2
+    # Each item stays its own event; the core joins those of one group into one message.
+    first, second, text = result.events
+    assert isinstance(first, InboundMessage) and isinstance(second, InboundMessage)
+    assert [p.provider_media_id for p in (*first.parts, *second.parts)] == [
+        "AgAD-album1",
+        "AgAD-album2",
+    ]
+    chat_id = fixture("update_album_1")["message"]["chat"]["id"]
+    assert first.group_key == second.group_key == f"{chat_id}:13598765432101234"
+    assert first.external_id != second.external_id
+    assert isinstance(text, InboundMessage) and text.group_key is None
 
 
 async def test_poll_without_updates_keeps_the_cursor(bot: TelegramChannel) -> None:
