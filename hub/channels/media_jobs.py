@@ -45,10 +45,8 @@ from hub.contract.channel import ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
 from hub.contract.models import MediaPart, StickerPart
 from hub.errors import HubError
-from hub.inbox.messages import message_payload
-from hub.inbox.visibility import ConversationScope
+from hub.inbox.messages import announce_update
 from hub.inbox.work import Work, unit_of_work
-from hub.realtime.events import HubEvent
 from hub.store.models import Attachment, Channel, Conversation, Message
 from hub.store.types import utcnow
 
@@ -397,19 +395,8 @@ async def _store(
 
 async def _announce(work: Work, message: Message) -> None:
     conversation = await work.db.get(Conversation, message.conversation_id)
-    if conversation is None:
-        return
-    attachments = list(
-        await work.db.scalars(
-            select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
-        )
-    )
-    payload = {
-        **message_payload(message, attachments),
-        "parts": message.parts,
-        "media_pending": message.media_pending,
-    }
-    work.emit(HubEvent("message.updated", payload, scope=ConversationScope.of(conversation)))
+    if conversation is not None:
+        await announce_update(work, message, conversation)
 
 
 # --- the background job --------------------------------------------------------------------

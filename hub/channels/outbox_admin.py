@@ -7,12 +7,11 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from hub.channels.outbox_outcomes import hold, message_updated
+from hub.channels.outbox_outcomes import hold
 from hub.errors import HubError, NotFound
+from hub.inbox.messages import announce_update
 from hub.inbox.timeline import after_id, encode_id_cursor
-from hub.inbox.visibility import ConversationScope
 from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import Conversation, Message, OutboxItem
 from hub.store.types import utcnow
 
@@ -79,11 +78,5 @@ async def retry_delivery(work: Work, item_id: int) -> tuple[OutboxItem, int]:
     message.error_code = None
     await work.db.flush()
     # Also wakes the outbox worker of every hub process sharing the bus.
-    work.emit(
-        HubEvent(
-            "message.updated",
-            message_updated(message),
-            scope=ConversationScope.of(conversation),
-        )
-    )
+    await announce_update(work, message, conversation)
     return item, conversation.id

@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, select, update
 from hub.channels.backoff import retry_delay
 from hub.channels.outbound_message import Delivery
 from hub.contract.notices import MessageFailed, MessageSent
+from hub.inbox.messages import message_payload
 from hub.inbox.visibility import ConversationScope
 from hub.inbox.work import Work
 from hub.realtime.events import HubEvent
@@ -88,20 +89,6 @@ def hold(item: OutboxItem) -> None:
     item.lease_expires_at = None
 
 
-def message_updated(message: Message) -> dict[str, Any]:
-    """What a realtime ``message.updated`` event carries about an outbound message."""
-    return {
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "direction": message.direction,
-        "status": message.status,
-        "external_id": message.external_id,
-        "failure_reason": message.failure_reason,
-        "error_code": message.error_code,
-        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
-    }
-
-
 async def record_outcome(
     work: Work, settings: Settings, delivery: Delivery, outcome: Outcome
 ) -> None:
@@ -142,7 +129,9 @@ async def _sent(work: Work, delivery: Delivery, outcome: Sent) -> None:
         channel.status = "ok"
         channel.status_reason = None
     scope = ConversationScope.of(delivery.conversation)
-    work.emit(HubEvent("message.updated", message_updated(message), scope=scope))
+    work.emit(
+        HubEvent("message.updated", message_payload(message, delivery.attachments), scope=scope)
+    )
     work.observe(
         MessageSent(
             channel_id=channel.id,
@@ -189,7 +178,9 @@ def fail_message(
     message.failure_reason = reason[:ERROR_MAX]
     message.error_code = code[:100]
     scope = ConversationScope.of(delivery.conversation)
-    work.emit(HubEvent("message.updated", message_updated(message), scope=scope))
+    work.emit(
+        HubEvent("message.updated", message_payload(message, delivery.attachments), scope=scope)
+    )
     work.observe(
         MessageFailed(
             channel_id=channel.id,

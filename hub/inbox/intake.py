@@ -24,7 +24,7 @@ from hub.errors import Invalid
 from hub.inbox import conversations
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
 from hub.inbox.intake_batch import BatchIndex
-from hub.inbox.messages import message_payload
+from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
 from hub.inbox.visibility import ConversationScope
 from hub.inbox.work import Work
@@ -304,9 +304,9 @@ async def _message_id(work: Work, channel: Channel, external_id: str | None) -> 
     )
 
 
-def _emit_message(work: Work, kind: str, message: Message, conversation: Conversation) -> None:
-    payload = {**message_payload(message, []), "parts": message.parts}
-    work.emit(HubEvent(kind, payload, scope=ConversationScope.of(conversation)))
+def _emit_created(work: Work, message: Message, conversation: Conversation) -> None:
+    payload = message_payload(message, [])  # a new message has no attachments yet
+    work.emit(HubEvent("message.created", payload, scope=ConversationScope.of(conversation)))
 
 
 async def _edit(work: Work, message: Message, event: InboundMessage) -> Intake:
@@ -320,7 +320,7 @@ async def _edit(work: Work, message: Message, event: InboundMessage) -> Intake:
     message.text, message.parts = text, parts
     conversation = await work.db.get_one(Conversation, message.conversation_id)
     await work.db.flush()
-    _emit_message(work, "message.updated", message, conversation)
+    await announce_update(work, message, conversation)
     return Intake("stored", message.id, conversation.id)
 
 
@@ -382,7 +382,7 @@ def announce_message(
 ) -> None:
     """The realtime events and observer notice of a stored inbound message."""
     scope = ConversationScope.of(conversation)
-    _emit_message(work, "message.created", message, conversation)
+    _emit_created(work, message, conversation)
     work.emit(
         HubEvent(
             "conversation.updated",

@@ -20,11 +20,9 @@ from sqlalchemy import select
 from hub.channels.media_jobs import BOOKKEEPING, part_is_pending
 from hub.contract.models import InboundMessage
 from hub.inbox.intake import Intake, _parts, key, scrub
-from hub.inbox.messages import message_payload
-from hub.inbox.visibility import ConversationScope
+from hub.inbox.messages import announce_update
 from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
-from hub.store.models import Attachment, Channel, Conversation, Message
+from hub.store.models import Channel, Conversation, Message
 from hub.store.types import utcnow
 
 SOURCE = "source_external_id"
@@ -110,16 +108,5 @@ def _replace(
 
 
 async def _announce(work: Work, message: Message) -> None:
-    # The payload of the media fetcher's message.updated: clients handle one shape.
     conversation = await work.db.get_one(Conversation, message.conversation_id)
-    attachments = list(
-        await work.db.scalars(
-            select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
-        )
-    )
-    payload = {
-        **message_payload(message, attachments),
-        "parts": message.parts,
-        "media_pending": message.media_pending,
-    }
-    work.emit(HubEvent("message.updated", payload, scope=ConversationScope.of(conversation)))
+    await announce_update(work, message, conversation)

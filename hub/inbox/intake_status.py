@@ -11,11 +11,8 @@ from sqlalchemy import select
 from hub.contract.models import StatusUpdate
 from hub.contract.notices import MessageStatusChanged
 from hub.inbox.intake import Intake, key, scrub
-from hub.inbox.messages import message_payload
-from hub.inbox.timeline import attachments_of
-from hub.inbox.visibility import ConversationScope
+from hub.inbox.messages import announce_update
 from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import Channel, Conversation, Message
 from hub.store.types import utcnow
 
@@ -62,14 +59,7 @@ async def take_status(work: Work, channel: Channel, event: StatusUpdate) -> Inta
             message.read_at = message.read_at or at
     conversation = await work.db.get_one(Conversation, message.conversation_id)
     await work.db.flush()
-    found = await attachments_of(work, message_ids=[message.id])
-    payload = {
-        **message_payload(message, found.get(("message", message.id), [])),
-        "parts": message.parts,
-        "failure_reason": message.failure_reason,
-        "error_code": message.error_code,
-    }
-    work.emit(HubEvent("message.updated", payload, scope=ConversationScope.of(conversation)))
+    await announce_update(work, message, conversation)
     work.observe(
         MessageStatusChanged(
             channel_id=channel.id,

@@ -9,6 +9,7 @@ nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -118,7 +119,12 @@ def enqueue_delivery(work: Work, message: Message) -> OutboxItem:
 
 
 def message_payload(message: Message, attachments: list[Attachment]) -> dict[str, Any]:
-    """What a realtime ``message.created`` event carries."""
+    """What realtime ``message.created`` and ``message.updated`` events carry: one shape,
+    so a client handles every change of a message the same way."""
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -126,14 +132,29 @@ def message_payload(message: Message, attachments: list[Attachment]) -> dict[str
         "status": message.status,
         "text": message.text,
         "subject": message.subject,
+        "parts": message.parts,
+        "media_pending": message.media_pending,
+        "external_id": message.external_id,
+        "failure_reason": message.failure_reason,
+        "error_code": message.error_code,
         "sender_user_id": message.sender_user_id,
         "reply_to": message.reply_to_id,
         "created_at": message.created_at.isoformat(),
+        "sent_at": iso(message.sent_at),
+        "delivered_at": iso(message.delivered_at),
+        "read_at": iso(message.read_at),
         "attachments": [
             {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
             for a in attachments
         ],
     }
+
+
+async def announce_update(work: Work, message: Message, conversation: Conversation) -> None:
+    """Emit ``message.updated`` with the message as it now is, attachments included."""
+    found = await attachments_of(work, message_ids=[message.id])
+    payload = message_payload(message, found.get(("message", message.id), []))
+    work.emit(HubEvent("message.updated", payload, scope=ConversationScope.of(conversation)))
 
 
 async def _check_outgoing(
