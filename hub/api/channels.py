@@ -128,6 +128,7 @@ async def templates(request: web.Request) -> web.Response:
     422 `bad_credentials`, its absence 502 `provider_unavailable`."""
     await current_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    async with work(request) as w:
-        found = await list_templates(w.db, request.app[appkeys.CHANNELS], channel_id)
+    found = await list_templates(
+        request.app[appkeys.SESSIONS], request.app[appkeys.CHANNELS], channel_id
+    )
     return json_model(TemplatesOut(items=found))

@@ -162,17 +162,21 @@ def signals_of(app: web.Application) -> ProviderSignals:
 
 
 async def list_templates(
-    db: AsyncSession, channels: ChannelInstances, channel_id: int
+    sessions: async_sessionmaker[AsyncSession], channels: ChannelInstances, channel_id: int
 ) -> list[MessageTemplate]:
     """The provider's approved templates for a live channel (404 otherwise); 409
-    ``not_supported`` when its type has none, the provider's errors as 422/502."""
-    channel = await db.get(Channel, channel_id)
-    if channel is None or channel.deleted_at is not None:
-        raise NotFound("channel")
-    try:
-        plugin = channels.for_channel(channel)
-    except ChannelUnavailable as err:
-        raise HubError(409, "channel_unavailable", err.reason) from None
+    ``not_supported`` when its type has none, the provider's errors as 422/502.
+
+    The provider is asked after the session is closed: no connection waits on it."""
+    async with sessions() as db:
+        channel = await db.get(Channel, channel_id)
+        if channel is None or channel.deleted_at is not None:
+            raise NotFound("channel")
+        try:
+            plugin = channels.for_channel(channel)
+        except ChannelUnavailable as err:
+            raise HubError(409, "channel_unavailable", err.reason) from None
+        channel_type = channel.type
     if not plugin.supports("list_templates"):
         raise HubError(409, "not_supported", f"{plugin.title} channels have no message templates")
     try:
@@ -188,5 +192,5 @@ async def list_templates(
     except Exception as err:  # a plugin bug is the plugin's failure, never a 500
         log.exception("channel %s: list_templates raised", channel_id)
         raise HubError(
-            502, "plugin_error", f"the {channel.type} plugin failed: {type(err).__name__}"
+            502, "plugin_error", f"the {channel_type} plugin failed: {type(err).__name__}"
         ) from None
