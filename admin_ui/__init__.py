@@ -8,6 +8,8 @@ from pathlib import Path, PurePosixPath
 from aiohttp import web
 
 from admin_ui import pages
+from admin_ui.admin import add_admin_routes
+from admin_ui.errors import html_errors
 from admin_ui.rendering import TEMPLATES, create_environment
 from hub.errors import NotFound
 
@@ -15,9 +17,12 @@ STATIC = Path(__file__).parent / "static"
 
 
 def setup_ui(app: web.Application) -> None:
-    """Add the UI's pages and static files to the hub's app."""
+    """Add the UI's pages, its error pages and static files to the hub's app."""
     app[TEMPLATES] = create_environment()
+    # Innermost, inside the JSON error middleware: page requests get HTML error pages.
+    app.middlewares.append(html_errors)
     app.router.add_routes(pages.routes)
+    add_admin_routes(app.router)
     app.router.add_get("/static/{path:.+}", static_file, name="static")
 
 

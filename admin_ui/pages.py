@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
+from admin_ui.access import ADMIN_ROLES, page_identity, safe_next
 from admin_ui.forms import check_form_token, form_token, remember_form_token
 from admin_ui.rendering import render
 from hub import appkeys
@@ -30,26 +31,20 @@ async def _form_page(
 
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The signed-in user's start page."""
-    identity = await identify(request)
-    if identity is None:
-        raise web.HTTPSeeOther("/login")
-    return await render(
-        request,
-        "home.html",
-        {
-            "user": identity.user,
-            "csrf_token": identity.session.csrf_token if identity.session else "",
-        },
-    )
+    """The signed-in user's start page: the admin section for owners and managers."""
+    identity = await page_identity(request)
+    if identity.user.role in ADMIN_ROLES:
+        raise web.HTTPSeeOther("/admin")
+    return await render(request, "home.html", {})
 
 
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form."""
+    target = safe_next(request.query.get("next"))
     if await identify(request) is not None:
-        raise web.HTTPSeeOther("/")
-    return await _form_page(request, "login.html", {"email": ""})
+        raise web.HTTPSeeOther(target)
+    return await _form_page(request, "login.html", {"email": "", "next": target})
 
 
 @routes.post("/login")
@@ -58,13 +53,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     check_form_token(request, form.get("form_token"))
     email = str(form.get("email", ""))
+    target = safe_next(str(form.get("next", "")))
     try:
         user = await check_login(request, email, str(form.get("password", "")))
     except HubError as err:
-        return await _form_page(
-            request, "login.html", {"email": email, "error": err.message}, err.status
-        )
-    response = web.HTTPSeeOther("/")
+        context: dict[str, object] = {"email": email, "next": target, "error": err.message}
+        return await _form_page(request, "login.html", context, err.status)
+    response = web.HTTPSeeOther(target)
     await open_session(request, user, response)
     raise response
 

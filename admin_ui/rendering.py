@@ -1,4 +1,8 @@
-"""The Jinja environment: user and plugin templates override the core ones."""
+"""The Jinja environment and the helpers every page handler uses to answer.
+
+User and plugin templates override the core ones; ``default:page.html`` always names the
+core template, so an overriding template can extend the one it replaces.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,60 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
+from hub.auth.identity import IDENTITY
+
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 
 
 def create_environment() -> jinja2.Environment:
-    """Autoescaping environment; ``default:page.html`` always names the core template,
-    so an overriding template can extend the one it replaces."""
+    """An autoescaping environment: everything rendered is text unless a template says not."""
     core = jinja2.PackageLoader("admin_ui", "templates")
     loader = jinja2.ChoiceLoader([core, jinja2.PrefixLoader({"default": core})])
-    return jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
+    env = jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
+    env.filters["when"] = _when
+    return env
+
+
+def _when(value: Any) -> str:
+    """A timestamp as the UI shows it: ``2026-11-21 14:05 UTC`` (empty for none)."""
+    if value is None:
+        return ""
+    return str(value.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 async def render(
     request: web.Request, name: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:
-    """Render a page to an HTML response."""
+    """Render a page to an HTML response.
+
+    Every page gets ``user`` and ``csrf_token`` (of the logged-in user, if any) and the
+    flash messages waiting for it, which are then cleared.
+    """
+    identity = request.get(IDENTITY)
+    session = identity.session if identity is not None else None
+    flashes = pending_flashes(request)
+    common = {
+        "user": identity.user if identity is not None else None,
+        "csrf_token": session.csrf_token if session is not None else "",
+        "flashes": flashes,
+    }
     template = request.app[TEMPLATES].get_template(name)
-    html = await template.render_async(request=request, **context)
-    return web.Response(text=html, status=status, content_type="text/html")
+    html = await template.render_async(request=request, **{**common, **context})
+    response = web.Response(text=html, status=status, content_type="text/html")
+    if flashes:
+        clear_flashes(request, response)
+    # Pages hold CSRF tokens and personal data: never cached, never framed elsewhere.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def redirect(
+    request: web.Request, location: str, flash: tuple[Level, str] | None = None
+) -> web.Response:
+    """A 303 to ``location`` (the answer to a successful form), optionally with a notice."""
+    response = web.Response(status=303, headers={"Location": location})
+    if flash is not None:
+        add_flash(request, response, *flash)
+    return response

@@ -39,10 +39,11 @@ async def test_the_setup_link_creates_the_owner_and_logs_them_in(
     }
     done = await client.post("/setup", data=form, allow_redirects=False)
     assert done.status == 303 and done.headers["Location"] == "/"
-    home = await client.get("/")
-    text = await home.text()
-    assert "Welcome, Olive &lt;b&gt;Owner&lt;/b&gt;" in text  # escaped, never markup
-    assert "owner" in text
+    home = await client.get("/", allow_redirects=False)
+    assert home.status == 303 and home.headers["Location"] == "/admin"  # owners start there
+    page = await client.get("/admin/channels", headers={"Accept": "text/html"})
+    text = await page.text()
+    assert "Olive &lt;b&gt;Owner&lt;/b&gt; · owner" in text  # escaped, never markup
     # Once used, the link shows that the hub is set up already.
     again = await client.get(f"/setup?token={token}")
     assert "set up already" in await again.text()

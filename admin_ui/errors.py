@@ -1,0 +1,68 @@
+"""Errors on UI pages are pages too: a 403 or 404 a person can read, never JSON.
+
+API clients keep getting the JSON errors of ``hub.api.middleware.json_errors``, which
+wraps this middleware: only requests for HTML outside the API are answered here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from admin_ui.access import login_url
+from admin_ui.rendering import render
+from hub.auth.identity import identify
+from hub.errors import HubError
+from hub.logs import request_id
+
+log = logging.getLogger(__name__)
+NOT_PAGES = ("/api/", "/webhooks/", "/media/", "/static/", "/ws")
+TITLES = {
+    400: "That request was not understood",
+    403: "You cannot open this page",
+    404: "Page not found",
+    405: "That action is not possible here",
+    409: "That conflicts with the current state",
+    413: "That is too large",
+    422: "Some input needs fixing",
+    429: "Too many attempts",
+}
+
+
+def wants_page(request: web.Request) -> bool:
+    """A browser asking for a page (not the API, a webhook or a file)."""
+    if request.path.startswith(NOT_PAGES):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+@web.middleware
+async def html_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render errors of page requests as the error page; leave the rest to the JSON one."""
+    if not wants_page(request):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except HubError as err:
+        if err.status == 401:
+            return web.Response(status=303, headers={"Location": login_url(request)})
+        return await _error_page(request, err.status, err.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return await _error_page(request, exc.status, exc.reason)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        message = f"Something went wrong on our side. Quote request id {request_id.get()}."
+        return await _error_page(request, 500, message)
+
+
+async def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    # The page's header shows who is logged in; a bad bearer token shows it as anonymous.
+    with contextlib.suppress(HubError):
+        await identify(request)
+    title = TITLES.get(status, "Something went wrong")
+    return await render(request, "error.html", {"title": title, "message": message}, status)
