@@ -7,14 +7,16 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*)
 STAMP := $(VENV)/.installed
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright.
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test install lint bench clean
 
 run: $(STAMP)
 	$(BIN)/hub serve
 
-test: $(STAMP)
-	$(BIN)/pytest
+test: $(STAMP) $(CHROMIUM)
+	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +37,16 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet -p $(BIN)/python -e '.[test]' $(addprefix -e ,$(PLUGINS))
 	touch $@
+
+# Installed when missing, as root on Debian; elsewhere the message says what to do.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+	  echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'," >&2; \
+	  echo "or point CHROMIUM=/path/to/chromium at another build." >&2; exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from admin_ui.access import admin_viewer
 from admin_ui.admin import (
     channel_connect,
     channel_routing,
@@ -41,4 +42,5 @@ def add_admin_routes(router: web.UrlDispatcher) -> None:
 
 
 async def _start(request: web.Request) -> web.StreamResponse:
+    await admin_viewer(request)
     raise web.HTTPSeeOther("/admin/channels")
