@@ -6,6 +6,7 @@ core template, so an overriding template can extend the one it replaces.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import jinja2
@@ -15,6 +16,7 @@ from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
 from hub.auth.identity import IDENTITY
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+_CSRF_TOKEN: ContextVar[str] = ContextVar("csrf_token", default="")
 
 
 def create_environment() -> jinja2.Environment:
@@ -23,6 +25,9 @@ def create_environment() -> jinja2.Environment:
     loader = jinja2.ChoiceLoader([core, jinja2.PrefixLoader({"default": core})])
     env = jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
     env.filters["when"] = _when
+    # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
+    # reach the token of the request being rendered.
+    env.globals["current_csrf_token"] = _CSRF_TOKEN.get
     return env
 
 
@@ -50,7 +55,11 @@ async def render(
         "flashes": flashes,
     }
     template = request.app[TEMPLATES].get_template(name)
-    html = await template.render_async(request=request, **{**common, **context})
+    token = _CSRF_TOKEN.set(common["csrf_token"])
+    try:
+        html = await template.render_async(request=request, **{**common, **context})
+    finally:
+        _CSRF_TOKEN.reset(token)
     response = web.Response(text=html, status=status, content_type="text/html")
     if flashes:
         clear_flashes(request, response)

@@ -35,10 +35,14 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests and run them last, after every asyncio test: while
+    Playwright's sync API runs, the main thread has an event loop of its own."""
     here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.browser)
+    browser_tests = [item for item in items if here in item.path.parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.browser)
+    others = [item for item in items if here not in item.path.parents]
+    items[:] = others + browser_tests
 
 
 @pytest.fixture(scope="session")
@@ -58,13 +62,14 @@ def background_loop() -> Iterator[BackgroundLoop]:
     loop.close()
 
 
-@pytest.fixture(scope="session")
+# Per module, so the main thread is free of Playwright's loop between browser modules.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's Chromium, headless (``.ci/run`` installs the ``chromium`` package)."""
     if not Path(CHROMIUM).exists():
