@@ -2,6 +2,273 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
 from aiohttp import web
 
+from admin_ui.access import admin_viewer
+from admin_ui.flash import Level
+from admin_ui.rendering import redirect, render
+from hub import appkeys
+from hub.api.bodies import validate
+from hub.api.context import path_id
+from hub.api.schemas.channels import ChannelQuery
+from hub.channels.admin import (
+    ChannelAdmin,
+    ChannelChanges,
+    ChannelRouting,
+    ChannelSettings,
+    list_channels,
+    live_channel,
+)
+from hub.channels.channel_stats import failed_deliveries, held_requests
+from hub.channels.inbound import INBOUND
+from hub.channels.registry import webhook_url
+from hub.errors import HubError
+from hub.store.models import Channel
+
 routes = web.RouteTableDef()
+ITEM = "/admin/channels/{channel_id}"
+LIST_PARAMS = ("sort", "type", "enabled", "cursor", "limit")
+
+
+def channel_admin(request: web.Request) -> ChannelAdmin:
+    """The channel service the REST API uses too, on this app's state."""
+    app = request.app
+    return ChannelAdmin(
+        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
+    )
+
+
+def type_title(request: web.Request, type_name: str) -> str:
+    """A channel type's title; its bare name when the type is not installed."""
+    found = request.app[appkeys.CHANNELS].types.get(type_name)
+    return found.title if found is not None else type_name
+
+
+def state_of(request: web.Request, channel: Channel) -> tuple[str, str | None]:
+    """What the status column shows: enabled, disabled, connecting or error, with why."""
+    if channel.status == "error":
+        return "error", channel.status_reason or "the channel reported an error"
+    if request.app[appkeys.CHANNELS].types.get(channel.type) is None:
+        return "error", f"its type {channel.type!r} is not installed: install the plugin again"
+    if not channel.enabled:
+        return "disabled", None
+    if channel.status == "connecting":
+        return "connecting", None
+    return "enabled", None
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    """One channel as the list and its page show it."""
+
+    channel: Channel
+    type_title: str
+    state: str
+    reason: str | None
+    failed: int
+    held: int
+
+    @property
+    def last_inbound_at(self) -> datetime | None:
+        """When the channel last received anything."""
+        return self.channel.last_inbound_at
+
+
+def _row(request: web.Request, channel: Channel, failed: int, held: int) -> ChannelRow:
+    state, reason = state_of(request, channel)
+    return ChannelRow(channel, type_title(request, channel.type), state, reason, failed, held)
+
+
+async def _channel_id(request: web.Request) -> tuple[int, Channel]:
+    channel_id = path_id(request, "channel_id", "channel")
+    async with request.app[appkeys.SESSIONS]() as db:
+        channel = await live_channel(db, channel_id)
+    return channel_id, channel
+
+
+@routes.get("/admin/channels")
+async def channel_list(request: web.Request) -> web.StreamResponse:
+    """The channels, a page at a time, with their status and delivery figures."""
+    await admin_viewer(request)
+    given = {key: request.query[key] for key in LIST_PARAMS if request.query.get(key)}
+    query = validate(ChannelQuery, {"limit": 25, **given})
+    async with request.app[appkeys.SESSIONS]() as db:
+        channels, next_cursor = await list_channels(
+            db,
+            sort=query.sort,
+            type_=query.type,
+            enabled=query.enabled,
+            include_deleted=False,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+        ids = [c.id for c in channels]
+        failed = await failed_deliveries(db, ids)
+        held = await held_requests(db, ids)
+    rows = [_row(request, c, failed.get(c.id, 0), held.get(c.id, 0)) for c in channels]
+    base = {k: v for k, v in given.items() if k != "cursor"}
+
+    def url(**changes: str | None) -> str:
+        params = {k: v for k, v in {**base, **changes}.items() if v}
+        return "/admin/channels" + (f"?{urlencode(params)}" if params else "")
+
+    types = request.app[appkeys.CHANNELS].types.all()
+    context = {
+        "section": "channels",
+        "rows": rows,
+        "filtered": bool(query.type or query.enabled is not None),
+        "sort": query.sort,
+        "filters": {"type": given.get("type", ""), "enabled": given.get("enabled", "")},
+        "type_options": [("", "All types")] + [(n, t.title) for n, t in types.items()],
+        "sort_urls": {"name": url(sort=None), "created": url(sort="created")},
+        "clear_url": url(type=None, enabled=None),
+        "next_url": url(cursor=next_cursor) if next_cursor else None,
+        "first_url": url() if query.cursor else None,
+    }
+    return await render(request, "admin/channels/list.html", context)
+
+
+@routes.get(ITEM)
+async def channel_page(request: web.Request) -> web.StreamResponse:
+    """One channel: its facts and what can be done with it."""
+    await admin_viewer(request)
+    channel_id = path_id(request, "channel_id", "channel")
+    async with request.app[appkeys.SESSIONS]() as db:
+        channel = await live_channel(db, channel_id)
+        failed = (await failed_deliveries(db, [channel_id])).get(channel_id, 0)
+        held = (await held_requests(db, [channel_id])).get(channel_id, 0)
+    row = _row(request, channel, failed, held)
+    context = {
+        "section": "channels",
+        "row": row,
+        "channel": channel,
+        "routing": ChannelRouting.of(channel),
+        "settings": ChannelSettings.of(channel),
+        "webhook_url": webhook_url(request.app[appkeys.SETTINGS], channel_id),
+    }
+    return await render(request, "admin/channels/show.html", context)
+
+
+@routes.get(f"{ITEM}/disable")
+async def disable_confirm(request: web.Request) -> web.StreamResponse:
+    """Ask before disabling, saying what happens to messages arriving meanwhile."""
+    await admin_viewer(request)
+    channel_id, channel = await _channel_id(request)
+    page = f"/admin/channels/{channel_id}"
+    if not channel.enabled:
+        return redirect(request, page, ("info", f"{channel.name} is disabled already."))
+    context = {
+        "section": "channels",
+        "heading": f"Disable {channel.name}?",
+        "message": f"{channel.name} stops working until you enable it again.",
+        "details": [
+            "Nothing is sent through it: replies agents write wait until it is enabled.",
+            "Messages the provider delivers meanwhile are held in the inbound log; the "
+            "provider is told they arrived (2xx), so it does not retry or give up.",
+            "After enabling it you can replay what was held, and those messages reach "
+            "the inbox then, each once.",
+        ],
+        "action": f"{page}/disable",
+        "confirm_label": "Disable channel",
+        "cancel_url": page,
+    }
+    return await render(request, "admin/confirm.html", context)
+
+
+@routes.post(f"{ITEM}/disable")
+async def disable(request: web.Request) -> web.StreamResponse:
+    """Disable the channel: it keeps receiving webhooks and holds them."""
+    viewer = await admin_viewer(request)
+    channel_id = path_id(request, "channel_id", "channel")
+    saved = await channel_admin(request).update(viewer, channel_id, ChannelChanges(enabled=False))
+    text = (
+        f"{saved.channel.name} is disabled. Messages arriving now are held; "
+        "enable it to replay them."
+    )
+    return redirect(request, f"/admin/channels/{channel_id}", ("success", text))
+
+
+@routes.post(f"{ITEM}/enable")
+async def enable(request: web.Request) -> web.StreamResponse:
+    """Enable the channel again and say how many held requests wait for a replay."""
+    viewer = await admin_viewer(request)
+    channel_id = path_id(request, "channel_id", "channel")
+    saved = await channel_admin(request).update(viewer, channel_id, ChannelChanges(enabled=True))
+    async with request.app[appkeys.SESSIONS]() as db:
+        held = (await held_requests(db, [channel_id])).get(channel_id, 0)
+    text = f"{saved.channel.name} is enabled."
+    if held:
+        text += (
+            f" {held} request{'s' if held != 1 else ''} arrived while it was disabled and "
+            "are held: use “Replay held” to bring them into the inbox."
+        )
+    else:
+        text += " Nothing arrived while it was disabled."
+    return redirect(request, f"/admin/channels/{channel_id}", ("success", text))
+
+
+@routes.post(f"{ITEM}/replay-held")
+async def replay_held(request: web.Request) -> web.StreamResponse:
+    """Replay what the channel held while disabled; say what became of it."""
+    await admin_viewer(request)
+    channel_id = path_id(request, "channel_id", "channel")
+    page = f"/admin/channels/{channel_id}"
+    try:
+        counts = await request.app[INBOUND].replay_held(channel_id)
+    except HubError as err:
+        if err.status != 409:
+            raise
+        return redirect(request, page, ("error", f"Nothing was replayed: {err.message}."))
+    if not counts.entries and not counts.failed:
+        return redirect(request, page, ("info", "Nothing was held: there is nothing to replay."))
+    text = (
+        f"Replayed {counts.entries} held request{'s' if counts.entries != 1 else ''}: "
+        f"{counts.stored} new event{'s' if counts.stored != 1 else ''} stored, "
+        f"{counts.duplicates} already in the inbox."
+    )
+    if counts.unknown:
+        text += f" {counts.unknown} status update(s) were for no message of ours."
+    level: Level = "success"
+    if counts.failed:
+        level = "warning"
+        reasons = "; ".join(str(f["message"]) for f in counts.failures[:3])
+        text += f" {counts.failed} could not be replayed: {reasons}."
+    return redirect(request, page, (level, text))
+
+
+@routes.get(f"{ITEM}/delete")
+async def delete_confirm(request: web.Request) -> web.StreamResponse:
+    """Ask before deleting, naming the channel and saying what deleting does."""
+    await admin_viewer(request)
+    channel_id, channel = await _channel_id(request)
+    page = f"/admin/channels/{channel_id}"
+    context = {
+        "section": "channels",
+        "heading": f"Delete {channel.name}?",
+        "message": f"Delete the channel {channel.name} ({type_title(request, channel.type)}).",
+        "details": [
+            "Its conversations and messages stay in the inbox, readable as before.",
+            "It stops sending and receiving: replies can no longer go out through it.",
+            "The provider's webhook calls to it are refused from now on (404); remove the "
+            "webhook at the provider too.",
+            "This cannot be undone: to use the account again, connect a new channel.",
+        ],
+        "action": f"{page}/delete",
+        "confirm_label": "Delete channel",
+        "cancel_url": page,
+    }
+    return await render(request, "admin/confirm.html", context)
+
+
+@routes.post(f"{ITEM}/delete")
+async def delete(request: web.Request) -> web.StreamResponse:
+    """Delete the channel and go back to the list."""
+    viewer = await admin_viewer(request)
+    channel_id, channel = await _channel_id(request)
+    await channel_admin(request).delete(viewer, channel_id)
+    text = f"{channel.name} is deleted. Its conversations stay readable in the inbox."
+    return redirect(request, "/admin/channels", ("success", text))
