@@ -48,14 +48,15 @@ async def render(
     """
     identity = request.get(IDENTITY)
     session = identity.session if identity is not None else None
+    csrf_token = session.csrf_token if session is not None else ""
     flashes = pending_flashes(request)
     common = {
         "user": identity.user if identity is not None else None,
-        "csrf_token": session.csrf_token if session is not None else "",
+        "csrf_token": csrf_token,
         "flashes": flashes,
     }
     template = request.app[TEMPLATES].get_template(name)
-    token = _CSRF_TOKEN.set(common["csrf_token"])
+    token = _CSRF_TOKEN.set(csrf_token)
     try:
         html = await template.render_async(request=request, **{**common, **context})
     finally:

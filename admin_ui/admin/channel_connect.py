@@ -1,7 +1,325 @@
-"""Connecting a channel: type cards, the credentials form, the done page; editing credentials."""
+"""Connecting a channel: type cards, the credentials form, the done page; editing credentials.
+
+The flow is ``/admin/channels/new`` (cards) → ``/admin/channels/new/{type}`` (the form
+generated from the type's Config) → the routing step (``/admin/channels/{id}/routing``,
+in ``channel_routing``) → ``/admin/channels/{id}/connected``. Creating and editing go
+through ``ChannelAdmin``, the service the REST API uses, so the plugin's ``connect`` checks
+the credentials before anything is kept.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from admin_ui.access import admin_viewer, page_identity
+from admin_ui.admin import config_form, reveal
+from admin_ui.admin.config_form import ConfigField, Mode
+from admin_ui.rendering import redirect, render
+from hub import appkeys
+from hub.api.bodies import validate, validation_details
+from hub.api.context import path_id
+from hub.api.schemas.channels import ChannelCreateBody, ChannelPatchBody, ChannelTypeOut
+from hub.channels.admin import ChannelAdmin, live_channel
+from hub.channels.definitions import DEFAULT_LOGO
+from hub.channels.registry import ChannelUnavailable, stored_config
+from hub.contract.channel import ChannelType
+from hub.errors import HubError, NotFound
+from hub.store.models import Channel
 
 routes = web.RouteTableDef()
+CHANNEL = r"/admin/channels/{channel_id:\d+}"
+LOGO_HEADERS = {
+    # An SVG opened on its own could run script: sandboxed, it cannot.
+    "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, max-age=300",
+}
+# What to say above the form when the provider (through the plugin) says no.
+PROBLEMS = {
+    "bad_credentials": (
+        "The provider refused these credentials",
+        "Nothing was saved. Correct the credentials below and connect again.",
+    ),
+    "connect_failed": (
+        "The provider refused the setup",
+        "Nothing was saved. Correct the settings below and connect again.",
+    ),
+    "provider_unavailable": (
+        "The provider could not be reached",
+        "Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
+        "can reach the provider (and the API address under Advanced settings, if any).",
+    ),
+    "plugin_error": (
+        "The channel's plugin failed",
+        "Nothing was saved. The hub's log has the details; updating the plugin may help.",
+    ),
+    "edit_conflict": (
+        "Someone else changed this channel meanwhile",
+        "Reload the page and try again.",
+    ),
+}
+
+
+def _admin(request: web.Request) -> ChannelAdmin:
+    app = request.app
+    return ChannelAdmin(
+        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
+    )
+
+
+def _channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
+    found = request.app[appkeys.CHANNELS].types.get(name)
+    if found is None:
+        raise NotFound("channel type")
+    return found
+
+
+def _fields(request: web.Request, channel_type: type[ChannelType[Any]]) -> list[ConfigField]:
+    """The form of ``channel_type``: from the very schema the channel-types API serves."""
+    declared = request.app[appkeys.CHANNELS].types.is_declared(channel_type.name)
+    return config_form.form_fields(ChannelTypeOut.of(channel_type, declared).config_schema)
+
+
+def _problem(err: HubError, general: list[str]) -> dict[str, str] | None:
+    """The notice above the form for an error that belongs to no single field."""
+    if err.code in PROBLEMS:
+        title, hint = PROBLEMS[err.code]
+        return {"title": title, "message": err.message, "hint": hint}
+    if general or not err.details:
+        message = "; ".join(general) or err.message
+        return {"title": "The settings were not accepted", "message": message, "hint": ""}
+    return None
+
+
+async def _channel(request: web.Request) -> Channel:
+    channel_id = path_id(request, "channel_id", "channel")
+    async with request.app[appkeys.SESSIONS]() as db:
+        return await live_channel(db, channel_id)
+
+
+@routes.get("/admin/channels/new")
+async def types_page(request: web.Request) -> web.Response:
+    """A card for every channel type: the plugins' and the declared ones."""
+    await admin_viewer(request)
+    types = request.app[appkeys.CHANNELS].types
+    cards = [
+        {
+            "name": name,
+            "title": kind.title,
+            "description": kind.description,
+            "declared": types.is_declared(name),
+        }
+        for name, kind in types.all().items()
+    ]
+    return await render(request, "admin/channels/new.html", {"cards": cards})
+
+
+async def _configure_page(
+    request: web.Request,
+    channel_type: type[ChannelType[Any]],
+    form: Mapping[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The form, blank with defaults, or as ``form`` submitted it (never its secrets)."""
+    fields = _fields(request, channel_type)
+    values = (
+        config_form.initial_values(fields, None)
+        if form is None
+        else config_form.typed_values(fields, form)
+    )
+    retype = config_form.typed_secrets(fields, form) if form is not None else set()
+    mode: Mode = "new" if form is None else "retry"
+    context = {
+        "channel_type": channel_type,
+        "name": str(form.get("name", "")) if form is not None else "",
+        "fields": config_form.views(fields, values, errors or {}, mode, retype),
+        "errors": errors or {},
+        "problem": problem,
+    }
+    return await render(request, "admin/channels/configure.html", context, status=status)
+
+
+@routes.get("/admin/channels/new/{type_name}")
+async def configure_page(request: web.Request) -> web.Response:
+    """The credentials form of one type, defaults filled in."""
+    await admin_viewer(request)
+    return await _configure_page(request, _channel_type(request, request.match_info["type_name"]))
+
+
+@routes.post("/admin/channels/new/{type_name}")
+async def create(request: web.Request) -> web.Response:
+    """Create the channel (the plugin's ``connect`` runs first) and go on to routing."""
+    viewer = await admin_viewer(request)
+    channel_type = _channel_type(request, request.match_info["type_name"])
+    fields = _fields(request, channel_type)
+    form = await request.post()
+    config, errors = config_form.parse_new(fields, form)
+    body: ChannelCreateBody | None = None
+    try:
+        data = {"type": channel_type.name, "name": form.get("name", ""), "config": config}
+        body = validate(ChannelCreateBody, data)
+    except HubError as err:
+        errors = {**_body_errors(err), **errors}
+    if body is None or errors:
+        # The Config's own errors too, so every field says what is wrong in one go.
+        errors = {**_config_errors(channel_type, config), **errors}
+        return await _configure_page(request, channel_type, form, errors, status=422)
+    try:
+        saved = await _admin(request).create(viewer, body.new())
+    except HubError as err:
+        by_input, problem = _service_errors(err)
+        return await _configure_page(request, channel_type, form, by_input, problem, err.status)
+    channel = saved.channel
+    response = redirect(
+        request,
+        f"/admin/channels/{channel.id}/routing?setup=1",
+        flash=("success", f"{channel.name} is connected. Now choose who gets its conversations."),
+    )
+    # Secrets the hub generated (fields left empty) are news to the admin: carry them on.
+    revealed = saved.config or {}
+    generated = [
+        reveal.RevealedSecret(field.key, field.label, str(revealed[field.key]))
+        for field in fields
+        if field.secret and field.key not in config and revealed.get(field.key)
+    ]
+    reveal.remember(request, response, channel.id, viewer.id, generated)
+    return response
+
+
+def _body_errors(err: HubError) -> dict[str, str]:
+    """A form body's errors by input (``validate`` also refuses NUL characters, which
+    PostgreSQL cannot store); one naming no input is shown beside the name."""
+    by_input, general = config_form.field_errors(err.details or [{"message": err.message}])
+    if general:
+        by_input.setdefault("name", "; ".join(general))
+    return by_input
+
+
+def _service_errors(err: HubError) -> tuple[dict[str, str], dict[str, str] | None]:
+    """A refusal of the channel service: errors by input, and the notice above the form.
+    Errors that are not about the form (403, 404) are pages of their own."""
+    if err.status not in (409, 422, 502):
+        raise err
+    by_input, general = config_form.field_errors(err.details or [])
+    return by_input, _problem(err, general)
+
+
+def _config_errors(channel_type: type[ChannelType[Any]], config: dict[str, Any]) -> dict[str, str]:
+    """The Config's own errors, to show beside the name's in one go."""
+    try:
+        channel_type.Config.model_validate(config)
+    except ValidationError as err:
+        details = [{**d, "field": f"config.{d['field']}"} for d in validation_details(err)]
+        return config_form.field_errors(details)[0]
+    return {}
+
+
+# The done page lives beside the cookie that carries its secrets.
+routes.get(CHANNEL + "/connected")(reveal.connected_page)
+
+
+async def _edit_page(
+    request: web.Request,
+    channel: Channel,
+    channel_type: type[ChannelType[Any]],
+    form: Mapping[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The stored values (secrets empty), or the ones ``form`` submitted."""
+    fields = _fields(request, channel_type)
+    config = _admin(request).visible_config(channel)
+    values = (
+        config_form.initial_values(fields, config)
+        if form is None
+        else config_form.typed_values(fields, form)
+    )
+    context = {
+        "channel": channel,
+        "channel_type": channel_type,
+        "name": channel.name if form is None else str(form.get("name", "")),
+        "fields": config_form.views(fields, values, errors or {}, "edit"),
+        "errors": errors or {},
+        "problem": problem,
+        "unreadable": config is None,
+    }
+    return await render(request, "admin/channels/edit.html", context, status=status)
+
+
+def _installed_type(request: web.Request, channel: Channel) -> type[ChannelType[Any]]:
+    found = request.app[appkeys.CHANNELS].types.get(channel.type)
+    if found is None:
+        raise HubError(
+            409,
+            "type_not_installed",
+            f"This channel's type {channel.type!r} is not installed, so its settings cannot "
+            "be edited: install the plugin that provides it, or delete the channel.",
+        )
+    return found
+
+
+@routes.get(CHANNEL + "/edit")
+async def edit_page(request: web.Request) -> web.Response:
+    """The channel's name and credentials; secrets as empty inputs."""
+    await admin_viewer(request)
+    channel = await _channel(request)
+    return await _edit_page(request, channel, _installed_type(request, channel))
+
+
+@routes.post(CHANNEL + "/edit")
+async def edit(request: web.Request) -> web.Response:
+    """Save the name and the credentials typed; a changed config is connected again."""
+    viewer = await admin_viewer(request)
+    channel = await _channel(request)
+    channel_type = _installed_type(request, channel)
+    form = await request.post()
+    patch, errors = config_form.parse_edit(_fields(request, channel_type), form)
+    changes: dict[str, Any] = {"name": form.get("name", "")}
+    if not _unchanged(request, channel, channel_type, patch):
+        changes["config"] = patch
+    body: ChannelPatchBody | None = None
+    try:
+        body = validate(ChannelPatchBody, changes)
+    except HubError as err:
+        errors = {**_body_errors(err), **errors}
+    if body is None or errors:
+        return await _edit_page(request, channel, channel_type, form, errors, status=422)
+    try:
+        saved = await _admin(request).update(viewer, channel.id, body.changes())
+    except HubError as err:
+        by_input, problem = _service_errors(err)
+        return await _edit_page(request, channel, channel_type, form, by_input, problem, err.status)
+    flash = f"Saved the changes to {saved.channel.name}."
+    return redirect(request, f"/admin/channels/{channel.id}", flash=("success", flash))
+
+
+def _unchanged(
+    request: web.Request,
+    channel: Channel,
+    channel_type: type[ChannelType[Any]],
+    patch: dict[str, Any],
+) -> bool:
+    """Whether ``patch`` leaves the stored config as it is: then it is not sent, so
+    renaming a channel does not ask the provider to check its credentials again."""
+    try:
+        stored = stored_config(request.app[appkeys.CHANNELS].config_of(channel))
+        merged: BaseModel = channel_type.Config.model_validate({**stored, **patch})
+    except (ChannelUnavailable, ValidationError):
+        return False
+    return stored_config(merged) == stored
+
+
+@routes.get("/admin/channel-types/{type_name}/logo.svg")
+async def logo(request: web.Request) -> web.Response:
+    """A type's logo for ``<img>`` (a generic one for a type without one, or unknown)."""
+    await page_identity(request)
+    found = request.app[appkeys.CHANNELS].types.get(request.match_info["type_name"])
+    svg = (found.logo if found is not None else "") or DEFAULT_LOGO
+    return web.Response(text=svg, content_type="image/svg+xml", headers=LOGO_HEADERS)

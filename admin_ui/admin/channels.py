@@ -30,7 +30,7 @@ from hub.errors import HubError
 from hub.store.models import Channel
 
 routes = web.RouteTableDef()
-ITEM = "/admin/channels/{channel_id}"
+ITEM = r"/admin/channels/{channel_id:\d+}"
 LIST_PARAMS = ("sort", "type", "enabled", "cursor", "limit")
 
 
