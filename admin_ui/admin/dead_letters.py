@@ -2,6 +2,169 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 
+from admin_ui.access import admin_viewer
+from admin_ui.admin.logs_filters import (
+    Filters,
+    back_to,
+    channel_label,
+    channel_names,
+    channel_options,
+    read_filters,
+)
+from admin_ui.rendering import redirect, render
+from hub.api.context import path_id, work
+from hub.api.schemas.outbox import OutboxQuery
+from hub.channels.outbox_admin import (
+    RETRYABLE,
+    OutboxStatus,
+    count_retryable,
+    delivery_contexts,
+    list_outbox,
+    retry_all,
+    retry_delivery,
+)
+from hub.errors import HubError
+
 routes = web.RouteTableDef()
+LIST = "/admin/dead-letters"
+FILTERS = ("channel_id", "status", "cursor")
+STATUS_OPTIONS = [
+    ("", "Dead and failed"),
+    ("dead", "Dead: gave up after every retry"),
+    ("failed", "Failed: refused, or not sendable"),
+]
+
+
+def _filters(values: Mapping[str, Any]) -> Filters:
+    """The page's filters, validated by the REST API's outbox query; only the two
+    retryable states are dead letters."""
+    filters = read_filters(values, OutboxQuery, FILTERS)
+    if filters.query is not None and filters.query.status not in (None, *RETRYABLE):
+        filters.errors["status"] = "choose dead or failed"
+        filters.query = None
+    return filters
+
+
+def _statuses(filters: Filters) -> tuple[OutboxStatus, ...]:
+    return RETRYABLE if filters.query.status is None else (filters.query.status,)
+
+
+def _count(n: int) -> str:
+    return f"{n} {'delivery' if n == 1 else 'deliveries'}"
+
+
+@routes.get(LIST)
+async def letters(request: web.Request) -> web.StreamResponse:
+    """Dead and failed deliveries, newest first, with who they were for and why they
+    failed; filtered by channel and state; paged."""
+    await admin_viewer(request)
+    filters = _filters(request.query)
+    rows: list[Any] = []
+    next_cursor = None
+    async with work(request) as w:
+        channels = await channel_names(w)
+        if filters.query is not None:
+            items, next_cursor = await list_outbox(
+                w,
+                statuses=_statuses(filters),
+                channel_id=filters.query.channel_id,
+                cursor=filters.query.cursor,
+                limit=25,
+            )
+            contexts = await delivery_contexts(w, [item.message_id for item, _ in items])
+            rows = [
+                {
+                    "item": item,
+                    "conversation_id": conversation_id,
+                    "context": contexts.get(item.message_id),
+                    "channel": channel_label(channels.get(item.channel_id), item.channel_id),
+                }
+                for item, conversation_id in items
+            ]
+    here = filters.url(LIST)
+    context = {
+        "filters": filters,
+        "rows": rows,
+        "channel_options": channel_options(channels),
+        "status_options": STATUS_OPTIONS,
+        "here": here,
+        "retry_all_url": filters.url(LIST + "/retry-all", cursor=None),
+        "next_url": filters.url(LIST, cursor=next_cursor) if next_cursor else None,
+        "first_url": filters.url(LIST, cursor=None) if filters.values["cursor"] else None,
+    }
+    status = 422 if filters.errors else 200
+    return await render(request, "admin/dead_letters/list.html", context, status)
+
+
+@routes.post(LIST + "/{item_id}/retry")
+async def retry_one(request: web.Request) -> web.StreamResponse:
+    """Queue one dead or failed delivery again; one in another state is a notice."""
+    await admin_viewer(request)
+    item_id = path_id(request, "item_id", "outbox item")
+    back = back_to((await request.post()).get("back"), LIST)
+    try:
+        async with work(request) as w:
+            await retry_delivery(w, item_id)
+    except HubError as err:
+        if err.status != 409:
+            raise
+        return redirect(
+            request, back, ("error", f"Delivery #{item_id} was not retried: {err.message}.")
+        )
+    text = f"Delivery #{item_id} is queued again; it is tried at once."
+    return redirect(request, back, ("success", text))
+
+
+@routes.get(LIST + "/retry-all")
+async def retry_all_confirm(request: web.Request) -> web.StreamResponse:
+    """Ask first, saying how many deliveries "Retry all" would queue again."""
+    await admin_viewer(request)
+    filters = _filters(request.query)
+    back = filters.url(LIST, cursor=None)
+    if filters.query is None:
+        return redirect(request, back, ("error", "Fix the filters first."))
+    async with work(request) as w:
+        channels = await channel_names(w)
+        count = await count_retryable(
+            w, channel_id=filters.query.channel_id, statuses=_statuses(filters)
+        )
+    if count == 0:
+        return redirect(request, back, ("info", "There is nothing to retry."))
+    channel_id = filters.query.channel_id
+    details = [
+        "Each is tried again at once, its attempts counted from zero.",
+        "Its message shows as pending to agents until it is sent, or fails again.",
+    ]
+    if channel_id is not None:
+        details.append(f"Only deliveries of {channel_label(channels.get(channel_id), channel_id)}.")
+    context = {
+        "heading": "Retry all dead letters?",
+        "message": f"{_count(count)} will be queued again.",
+        "details": details,
+        "action": LIST + "/retry-all",
+        "confirm_label": f"Queue {_count(count)} again",
+        "cancel_url": back,
+        "fields": {k: v for k, v in filters.values.items() if v and k != "cursor"},
+        "danger": False,
+    }
+    return await render(request, "admin/confirm.html", context)
+
+
+@routes.post(LIST + "/retry-all")
+async def retry_all_now(request: web.Request) -> web.StreamResponse:
+    """Queue every dead letter matching the filters again; say how many."""
+    await admin_viewer(request)
+    filters = _filters(await request.post())
+    back = filters.url(LIST, cursor=None)
+    if filters.query is None:
+        return redirect(request, back, ("error", "Fix the filters first."))
+    async with work(request) as w:
+        count = await retry_all(w, channel_id=filters.query.channel_id, statuses=_statuses(filters))
+    if count == 0:
+        return redirect(request, back, ("info", "There was nothing to retry."))
+    return redirect(request, back, ("success", f"{_count(count)} queued again."))

@@ -2,6 +2,119 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
+from admin_ui.access import admin_viewer
+from admin_ui.admin.logs_filters import (
+    back_to,
+    channel_label,
+    channel_names,
+    channel_options,
+    read_filters,
+)
+from admin_ui.admin.logs_redact import entry_view
+from admin_ui.admin.logs_replay import many_flash, one_flash, replay_entries, selected_ids
+from admin_ui.rendering import redirect, render
+from hub.api.context import path_id, work
+from hub.api.schemas.inbound_log import InboundLogQuery
+from hub.channels.inbound_log import get_entry, list_entries
+from hub.store.models import InboundLogEntry
+
 routes = web.RouteTableDef()
+LIST = "/admin/inbound-log"
+FILTERS = ("channel_id", "result", "since", "until", "cursor")
+# Every value of hub.api.schemas.inbound_log.Result, with what it means.
+RESULTS = {
+    "stored": "Stored: something new reached the inbox",
+    "duplicate": "Duplicate: all of it was known",
+    "held": "Held: the channel was disabled",
+    "rejected": "Rejected: refused (4xx)",
+    "error": "Error: the plugin or the hub failed",
+}
+
+
+@routes.get(LIST)
+async def log_list(request: web.Request) -> web.StreamResponse:
+    """Requests newest first, filtered by channel, result and time received; paged."""
+    await admin_viewer(request)
+    filters = read_filters(request.query, InboundLogQuery, FILTERS)
+    entries: list[InboundLogEntry] = []
+    next_cursor: str | None = None
+    async with work(request) as w:
+        channels = await channel_names(w)
+        if filters.query is not None:
+            query: InboundLogQuery = filters.query
+            entries, next_cursor = await list_entries(
+                w,
+                channel_id=query.channel_id,
+                result=query.result,
+                since=query.since,
+                until=query.until,
+                cursor=query.cursor,
+                limit=query.limit,
+            )
+    here = filters.url(LIST)
+    context = {
+        "filters": filters,
+        "entries": entries,
+        "labels": {
+            e.id: channel_label(channels.get(e.channel_id or 0), e.channel_id) for e in entries
+        },
+        "channel_options": channel_options(channels),
+        "result_options": [("", "All results"), *((k, k.title()) for k in RESULTS)],
+        "result_help": RESULTS,
+        "here": here,
+        "next_url": filters.url(LIST, cursor=next_cursor) if next_cursor else None,
+        "first_url": filters.url(LIST, cursor=None) if filters.values["cursor"] else None,
+    }
+    return await render(
+        request, "admin/inbound_log/list.html", context, 422 if filters.errors else 200
+    )
+
+
+@routes.get(LIST + "/{entry_id}")
+async def entry_page(request: web.Request) -> web.StreamResponse:
+    """One request: what was sent (secrets redacted), its events, the outcome; replay."""
+    await admin_viewer(request)
+    entry_id = path_id(request, "entry_id", "inbound log entry")
+    async with work(request) as w:
+        view = entry_view(await get_entry(w, entry_id))
+        channels = await channel_names(w)
+    channel_id = view.entry.channel_id
+    context = {
+        "view": view,
+        "entry": view.entry,
+        "channel": channels.get(channel_id or 0),
+        "channel_label": channel_label(channels.get(channel_id or 0), channel_id),
+        "back": back_to(request.query.get("back"), LIST),
+    }
+    return await render(request, "admin/inbound_log/entry.html", context)
+
+
+@routes.post(LIST + "/{entry_id}/replay")
+async def replay_one(request: web.Request) -> web.StreamResponse:
+    """Replay one entry; a refusal (channel disabled, nothing to replay) is a notice."""
+    await admin_viewer(request)
+    entry_id = path_id(request, "entry_id", "inbound log entry")
+    form = await request.post()
+    back = back_to(form.get("back"), LIST)
+    counts = await replay_entries(request.app, [entry_id])
+    page = f"{LIST}/{entry_id}"
+    if back != LIST:
+        page = f"{page}?{urlencode({'back': back})}"
+    return redirect(request, page, one_flash(entry_id, counts))
+
+
+@routes.post(LIST + "/replay")
+async def replay_many(request: web.Request) -> web.StreamResponse:
+    """Replay the entries ticked on the list, then show the list again with its filters."""
+    await admin_viewer(request)
+    form = await request.post()
+    back = back_to(form.get("back"), LIST)
+    ids = selected_ids([str(v) for v in form.getall("entry_id", [])])
+    if not ids:
+        return redirect(request, back, ("warning", "Tick the entries to replay first."))
+    counts = await replay_entries(request.app, ids)
+    return redirect(request, back, many_flash(counts))

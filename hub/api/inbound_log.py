@@ -17,8 +17,8 @@ from hub.api.schemas.inbound_log import (
     ReplayHeldOut,
     ReplayOut,
 )
-from hub.channels import inbound
 from hub.channels.inbound import INBOUND
+from hub.channels.inbound_log import get_entry, list_entries
 
 api = ApiRoutes("inbound_log")
 ITEM = "/api/v1/inbound-log/{entry_id}"
@@ -28,14 +28,17 @@ ITEM = "/api/v1/inbound-log/{entry_id}"
     "/api/v1/inbound-log", query=InboundLogQuery, response=Page[InboundLogEntryOut], errors=(403,)
 )
 async def list_(request: web.Request) -> web.Response:
-    """List inbound requests, newest first; filter by `channel_id` and `result`."""
+    """List inbound requests, newest first; filter by `channel_id`, `result` and the time
+    received (`since`, inclusive; `until`, exclusive)."""
     await current_admin(request)
     query = read_query(request, InboundLogQuery)
     async with work(request) as w:
-        rows, next_cursor = await inbound.list_entries(
+        rows, next_cursor = await list_entries(
             w,
             channel_id=query.channel_id,
             result=query.result,
+            since=query.since,
+            until=query.until,
             cursor=query.cursor,
             limit=query.limit,
         )
@@ -49,7 +52,7 @@ async def get(request: web.Request) -> web.Response:
     await current_admin(request)
     entry_id = path_id(request, "entry_id", "inbound log entry")
     async with work(request) as w:
-        out = InboundLogEntryOut.of(await inbound.get_entry(w, entry_id))
+        out = InboundLogEntryOut.of(await get_entry(w, entry_id))
     return json_model(out)
 
 

@@ -1,16 +1,25 @@
-"""The columns of an inbound log entry: one raw webhook request and what became of it.
+"""The inbound log: the columns of an entry (one raw webhook request and what became of
+it), and reading the log back.
 
-Shared by the inbound pipe (one ORM row per request) and the set-based intake
-(``hub.inbox.intake_fast``, one multi-row INSERT per batch), so both write the same.
+``log_row`` is shared by the inbound pipe (one ORM row per request) and the set-based
+intake (``hub.inbox.intake_fast``, one multi-row INSERT per batch), so both write the
+same; ``list_entries`` and ``get_entry`` serve the REST API and the admin pages alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from hub.contract.models import WebhookRequest
+from hub.errors import NotFound
 from hub.inbox.intake import scrub
+from hub.inbox.timeline import after_id, encode_id_cursor
+from hub.inbox.work import Work
+from hub.store.models import InboundLogEntry
 
 
 def log_row(
@@ -35,3 +44,46 @@ def log_row(
         "event_count": len(events or ()),
         "events": None if events is None else [scrub(e.model_dump(mode="json")) for e in events],
     }
+
+
+async def list_entries(
+    work: Work,
+    *,
+    channel_id: int | None = None,
+    result: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> tuple[list[InboundLogEntry], str | None]:
+    """One page of the inbound log, newest first, and the next page's cursor.
+
+    ``since`` keeps entries received at or after it, ``until`` those received before it
+    (both timezone-aware).
+    """
+    query = select(InboundLogEntry)
+    if channel_id is not None:
+        query = query.where(InboundLogEntry.channel_id == channel_id)
+    if result is not None:
+        query = query.where(InboundLogEntry.result == result)
+    if since is not None:
+        query = query.where(InboundLogEntry.received_at >= since)
+    if until is not None:
+        query = query.where(InboundLogEntry.received_at < until)
+    condition = after_id(InboundLogEntry.id, cursor, "desc")
+    if condition is not None:
+        query = query.where(condition)
+    rows = list(await work.db.scalars(query.order_by(InboundLogEntry.id.desc()).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_id_cursor(rows[-1].id)
+    return rows, next_cursor
+
+
+async def get_entry(work: Work, entry_id: int) -> InboundLogEntry:
+    """One log entry; 404 when there is none."""
+    entry = await work.db.get(InboundLogEntry, entry_id)
+    if entry is None:
+        raise NotFound("inbound log entry")
+    return entry
