@@ -1,7 +1,151 @@
-"""Snippets: the team's canned replies."""
+"""Snippets: the team's canned replies (shared; owners and managers manage them)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from admin_ui.access import admin_viewer
+from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, page_urls, text
+from admin_ui.rendering import redirect, render
+from hub.api.bodies import validate
+from hub.api.context import path_id, work
+from hub.api.schemas.snippets import SnippetCreateBody, SnippetPatchBody, SnippetQuery
+from hub.errors import HubError
+from hub.inbox import snippets
+
 routes = web.RouteTableDef()
+SNIPPET = r"/admin/snippets/{snippet_id:\d+}"
+FIELDS = ("name", "shortcut", "body")
+PREVIEW_CHARS = 120
+
+
+def preview(body: str) -> str:
+    """The start of a snippet's body on one line, for the list."""
+    line = " ".join(body.split())
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1].rstrip() + "…"
+
+
+@routes.get("/admin/snippets")
+async def list_snippets(request: web.Request) -> web.StreamResponse:
+    """Snippets by name, searchable by name or shortcut, paged."""
+    await admin_viewer(request)
+    q = request.query.get("q", "").strip()
+    cursor = request.query.get("cursor") or None
+    query = validate(SnippetQuery, {"q": q or None, "cursor": cursor})
+    async with work(request) as w:
+        rows, next_cursor = await snippets.list_snippets(
+            w.db, q=query.q, cursor=query.cursor, limit=PAGE_SIZE
+        )
+    context: dict[str, Any] = {
+        "snippets": [(row, preview(row.body)) for row in rows],
+        "q": q,
+        **page_urls("/admin/snippets", {"q": q}, next_cursor, cursor),
+    }
+    return await render(request, "admin/snippets/list.html", context)
+
+
+async def _form_page(
+    request: web.Request, snippet_id: int | None, state: FormState | None = None, status: int = 200
+) -> web.Response:
+    snippet = None
+    if snippet_id is not None:
+        async with work(request) as w:
+            snippet = await snippets.get_snippet(w.db, snippet_id)
+    if state is None:
+        values = {name: getattr(snippet, name) for name in FIELDS} if snippet else {}
+        state = FormState(values)
+    context: dict[str, Any] = {
+        "snippet": snippet,
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
+        "variables": [(f"${name}", meaning) for name, meaning in snippets.VARIABLES.items()],
+    }
+    return await render(request, "admin/snippets/form.html", context, status)
+
+
+def _posted(form: Any) -> dict[str, object]:
+    return {name: text(form, name) for name in FIELDS}
+
+
+@routes.get("/admin/snippets/new")
+async def new_form(request: web.Request) -> web.StreamResponse:
+    """The form to create a snippet."""
+    await admin_viewer(request)
+    return await _form_page(request, None)
+
+
+@routes.post("/admin/snippets/new")
+async def create(request: web.Request) -> web.StreamResponse:
+    """Create the snippet; an unknown variable or a taken shortcut is shown beside it."""
+    viewer = await admin_viewer(request)
+    values = _posted(await request.post())
+    try:
+        body = validate(SnippetCreateBody, values)
+        async with work(request) as w:
+            snippet = await snippets.create_snippet(
+                w.db, viewer, name=body.name, shortcut=body.shortcut, body=body.body
+            )
+            shortcut = snippet.shortcut
+    except HubError as err:
+        return await _form_page(request, None, failed(err, values, FIELDS), err.status)
+    return redirect(request, "/admin/snippets", ("success", f"Created snippet /{shortcut}."))
+
+
+@routes.get(SNIPPET)
+async def edit_form(request: web.Request) -> web.StreamResponse:
+    """The form to change a snippet."""
+    await admin_viewer(request)
+    return await _form_page(request, path_id(request, "snippet_id", "snippet"))
+
+
+@routes.post(SNIPPET)
+async def update(request: web.Request) -> web.StreamResponse:
+    """Save a snippet's name, shortcut and body."""
+    viewer = await admin_viewer(request)
+    snippet_id = path_id(request, "snippet_id", "snippet")
+    values = _posted(await request.post())
+    try:
+        body = validate(SnippetPatchBody, values)
+        async with work(request) as w:
+            snippet = await snippets.update_snippet(w.db, viewer, snippet_id, body.changes())
+            shortcut = snippet.shortcut
+    except HubError as err:
+        if err.status == 404:
+            raise
+        return await _form_page(request, snippet_id, failed(err, values, FIELDS), err.status)
+    return redirect(request, "/admin/snippets", ("success", f"Saved snippet /{shortcut}."))
+
+
+@routes.get(SNIPPET + "/delete")
+async def delete_confirm(request: web.Request) -> web.StreamResponse:
+    """Ask before deleting a snippet, naming it."""
+    await admin_viewer(request)
+    snippet_id = path_id(request, "snippet_id", "snippet")
+    async with work(request) as w:
+        snippet = await snippets.get_snippet(w.db, snippet_id)
+    context = {
+        "heading": f"Delete the snippet /{snippet.shortcut}?",
+        "message": f"“{snippet.name}” (/{snippet.shortcut}) will be deleted for everyone.",
+        "details": [
+            "Agents can no longer insert it; replies already sent with it are unchanged.",
+        ],
+        "action": f"/admin/snippets/{snippet_id}/delete",
+        "confirm_label": "Delete snippet",
+        "cancel_url": "/admin/snippets",
+        "section": "snippets",
+    }
+    return await render(request, "admin/confirm.html", context)
+
+
+@routes.post(SNIPPET + "/delete")
+async def delete(request: web.Request) -> web.StreamResponse:
+    """Delete the snippet (after the confirmation page)."""
+    viewer = await admin_viewer(request)
+    snippet_id = path_id(request, "snippet_id", "snippet")
+    async with work(request) as w:
+        shortcut = (await snippets.get_snippet(w.db, snippet_id)).shortcut
+        await snippets.delete_snippet(w.db, viewer, snippet_id)
+    return redirect(request, "/admin/snippets", ("success", f"Deleted snippet /{shortcut}."))

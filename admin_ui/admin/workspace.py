@@ -2,6 +2,70 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from admin_ui.access import admin_viewer
+from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.rendering import redirect, render
+from hub.api.bodies import validate
+from hub.api.context import work
+from hub.api.schemas.workspace import WorkspaceSettingsPatch
+from hub.errors import HubError
+from hub.inbox.workspace import WorkspaceSettings, load_workspace_settings, save_workspace_settings
+from hub.realtime.events import HubEvent
+
 routes = web.RouteTableDef()
+FIELDS = tuple(WorkspaceSettings.model_fields)
+
+CLOSING_NOTES: list[tuple[str, str, str]] = [
+    ("off", "Off", "Agents close conversations without a note; the note box is not shown."),
+    (
+        "optional",
+        "Optional",
+        "Agents may add a note when closing a conversation (the default).",
+    ),
+    (
+        "mandatory",
+        "Mandatory",
+        "Agents must write a note to close a conversation: closing without one is refused.",
+    ),
+]
+
+
+async def _page(request: web.Request, state: FormState, status: int = 200) -> web.Response:
+    context: dict[str, Any] = {
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
+        "closing_notes_options": CLOSING_NOTES,
+    }
+    return await render(request, "admin/settings.html", context, status)
+
+
+@routes.get("/admin/settings")
+async def settings_form(request: web.Request) -> web.StreamResponse:
+    """The workspace settings form, showing the current values."""
+    await admin_viewer(request)
+    async with work(request) as w:
+        current = await load_workspace_settings(w.db)
+    return await _page(request, FormState(current.model_dump(mode="json")))
+
+
+@routes.post("/admin/settings")
+async def save(request: web.Request) -> web.StreamResponse:
+    """Save the settings; the agents' open pages hear of the change."""
+    await admin_viewer(request)
+    form = await request.post()
+    values: dict[str, object] = {name: text(form, name) for name in FIELDS}
+    try:
+        body = validate(WorkspaceSettingsPatch, values)
+        changes = body.model_dump(include=body.model_fields_set, mode="json")
+        async with work(request) as w:
+            saved = await save_workspace_settings(w.db, changes)
+            # As the API does: clients show e.g. the closing-note box from these.
+            w.emit(HubEvent("settings.updated", saved.model_dump(mode="json")))
+    except HubError as err:
+        return await _page(request, failed(err, values, FIELDS), err.status)
+    return redirect(request, "/admin/settings", ("success", "Workspace settings saved."))

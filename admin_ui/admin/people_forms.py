@@ -1,0 +1,147 @@
+"""Form plumbing shared by the users, teams, snippets and settings pages.
+
+A form post is read into plain values, validated with the REST API's pydantic body and
+handed to the same service the API calls; a ``HubError`` becomes messages beside the
+fields (``errors``) or one message above the form (``message``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.errors import HubError
+from hub.inbox import people
+from hub.store.models import Team, User
+
+# How many rows a picker (teams on the user form, users on the team form) shows at most;
+# a workspace with more teams than this needs a searchable picker, not a checkbox list.
+PICKER_LIMIT = 500
+PAGE_SIZE = 25
+
+ROLE_OPTIONS: list[tuple[str, str, str]] = [
+    ("agent", "Agent", "Works conversations in the inbox; cannot open the admin pages."),
+    (
+        "manager",
+        "Manager",
+        "Everything an agent does, plus the admin pages: channels, users, teams, "
+        "snippets and settings. Cannot create or change owners.",
+    ),
+    (
+        "owner",
+        "Owner",
+        "Everything a manager does, and may create and change owners. "
+        "Only an owner can make someone an owner.",
+    ),
+]
+
+VISIBILITY_OPTIONS: list[tuple[str, str, str]] = [
+    ("all", "All conversations", "Sees every conversation in the workspace."),
+    (
+        "team",
+        "Their teams' conversations",
+        "Sees conversations of the teams they belong to, and those assigned to them.",
+    ),
+    (
+        "assigned",
+        "Only assigned to them",
+        "Sees only the conversations assigned to them.",
+    ),
+]
+VISIBILITY_NOTE = (
+    "Applies to agents: owners and managers always see every conversation. Restricted "
+    "agents never see conversations of blocked contacts."
+)
+
+
+@dataclass
+class FormState:
+    """What a form page needs to show after a failed post: the typed values and why."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+
+
+def text(form: MultiDictProxy[str | bytes | bytearray | web.FileField], name: str) -> str:
+    """A text field of a posted form ("" when missing; a file upload is not text)."""
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def id_list(
+    form: MultiDictProxy[str | bytes | bytearray | web.FileField], name: str
+) -> list[int | str]:
+    """Every value of a repeated field (checkboxes): numbers as ids, anything else kept as
+    posted so that validation names it (the API's ids are strict integers)."""
+    values = [value for value in form.getall(name, []) if isinstance(value, str)]
+    return [int(value) if value.isdigit() and len(value) < 19 else value for value in values]
+
+
+def field_name(path: str) -> str:
+    """The form field an error path points at: ``team_ids.0`` is the ``team_ids`` field."""
+    return path.split(".", 1)[0]
+
+
+def failed(
+    err: HubError,
+    values: dict[str, object],
+    fields: Iterable[str],
+    by_code: dict[str, str] | None = None,
+) -> FormState:
+    """The form state for a service or validation error.
+
+    Errors naming one of ``fields`` go beside it; so does an error whose code
+    ``by_code`` maps to a field (``email_taken`` → ``email``); the rest go above the
+    form. A conflict (409, e.g. a taken name) keeps its full message, which says what
+    clashed.
+    """
+    known = set(fields)
+    errors: dict[str, str] = {}
+    if by_code and err.code in by_code:
+        errors[by_code[err.code]] = err.message
+    for detail in err.details if isinstance(err.details, list) else []:
+        name = field_name(str(detail.get("field", "")))
+        if name in known and name not in errors:
+            errors[name] = err.message if err.status == 409 else str(detail.get("message", ""))
+    message = None if errors else err.message
+    return FormState(values, errors, message)
+
+
+def page_urls(
+    path: str, params: dict[str, str], next_cursor: str | None, cursor: str | None
+) -> dict[str, str | None]:
+    """The paging links of a list: the next page's, and the first page's when not on it."""
+    kept = {key: value for key, value in params.items() if value}
+    next_url = f"{path}?{urlencode({**kept, 'cursor': next_cursor})}" if next_cursor else None
+    first_url = (f"{path}?{urlencode(kept)}" if kept else path) if cursor else None
+    return {"next_url": next_url, "first_url": first_url}
+
+
+async def all_teams(db: AsyncSession) -> list[Team]:
+    """Every team by name (up to ``PICKER_LIMIT``), for a checkbox list."""
+    teams: list[Team] = []
+    cursor: str | None = None
+    while len(teams) < PICKER_LIMIT:
+        page, cursor = await people.list_teams(db, cursor=cursor, limit=100)
+        teams.extend(page)
+        if cursor is None:
+            break
+    return teams
+
+
+async def active_users(db: AsyncSession) -> list[User]:
+    """Every active user by name (up to ``PICKER_LIMIT``), for a checkbox list."""
+    users: list[User] = []
+    cursor: str | None = None
+    while len(users) < PICKER_LIMIT:
+        page, cursor = await people.list_users(db, q=None, active=True, cursor=cursor, limit=100)
+        users.extend(page)
+        if cursor is None:
+            break
+    return users

@@ -1,0 +1,112 @@
+"""Creating a user, and the page that shows their generated password once.
+
+There are no email invitations yet: the admin either types a password or leaves it empty
+to have a strong one generated, which the next page shows once with a copy button.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from admin_ui.access import admin_viewer
+from admin_ui.admin.people_forms import (
+    ROLE_OPTIONS,
+    VISIBILITY_NOTE,
+    VISIBILITY_OPTIONS,
+    FormState,
+    all_teams,
+    failed,
+    id_list,
+    text,
+)
+from admin_ui.admin.people_password import carry_password, forget_password, read_password, shown_at
+from admin_ui.rendering import redirect, render
+from hub import appkeys
+from hub.api.bodies import validate
+from hub.api.context import path_id, work
+from hub.api.schemas.people import UserCreateBody
+from hub.auth.passwords import MIN_LENGTH
+from hub.errors import HubError
+from hub.inbox import people
+
+NEW_FIELDS = ("name", "email", "role", "visibility", "password", "team_ids")
+# Errors the service raises without naming a field, and the field they are about.
+BY_CODE = {"email_taken": "email", "forbidden": "role"}
+
+
+async def _new_page(
+    request: web.Request, state: FormState | None = None, status: int = 200
+) -> web.Response:
+    async with work(request) as w:
+        teams = await all_teams(w.db)
+    state = state or FormState({"role": "agent", "visibility": "all", "team_ids": []})
+    context: dict[str, Any] = {
+        "team_options": [(team.id, team.name, None) for team in teams],
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
+        "role_options": ROLE_OPTIONS,
+        "visibility_options": VISIBILITY_OPTIONS,
+        "visibility_note": VISIBILITY_NOTE,
+        "min_length": MIN_LENGTH,
+    }
+    return await render(request, "admin/users/new.html", context, status)
+
+
+async def new_form(request: web.Request) -> web.StreamResponse:
+    """The form to create a user."""
+    await admin_viewer(request)
+    return await _new_page(request)
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    """Create the user; a generated password goes, encrypted, to the page that shows it."""
+    viewer = await admin_viewer(request)
+    form = await request.post()
+    values: dict[str, object] = {
+        "name": text(form, "name"),
+        "email": text(form, "email"),
+        "role": text(form, "role"),
+        "visibility": text(form, "visibility"),
+        "team_ids": id_list(form, "team_ids"),
+    }
+    password = text(form, "password")
+    try:
+        # An empty password field means "generate one" (the API's null).
+        body = validate(UserCreateBody, {**values, "password": password or None})
+        async with work(request) as w:
+            user, generated = await people.create_account(
+                w,
+                viewer,
+                email=body.email,
+                name=body.name,
+                role=body.role,
+                visibility=body.visibility,
+                password=body.password,
+                team_ids=body.team_ids,
+            )
+            user_id, name = user.id, user.name
+    except HubError as err:
+        # The typed password is never sent back into the page.
+        return await _new_page(request, failed(err, values, NEW_FIELDS, BY_CODE), err.status)
+    if generated is None:
+        return redirect(request, f"/admin/users/{user_id}", ("success", f"Created {name}."))
+    response = redirect(request, shown_at(user_id), ("success", f"Created {name}."))
+    carry_password(request, response, user_id, generated)
+    return response
+
+
+async def created(request: web.Request) -> web.StreamResponse:
+    """The new user's generated password, shown this once (a reload no longer shows it)."""
+    await admin_viewer(request)
+    user_id = path_id(request, "user_id", "user")
+    async with work(request) as w:
+        user = await people.get_user(w.db, user_id)
+    password = read_password(request, user_id)
+    base = request.app[appkeys.SETTINGS].public_url or str(request.url.origin())
+    context = {"subject": user, "password": password, "login_url": f"{base.rstrip('/')}/login"}
+    page = await render(request, "admin/users/created.html", context)
+    forget_password(request, page, user_id)
+    return page
