@@ -44,7 +44,7 @@ def test_first_run_owner_setup_then_login(
 def test_an_admin_page_sends_a_visitor_to_log_in_and_back(page: Page, hub: LiveHub) -> None:
     hub.add_user("owner@example.com", role="owner")
     page.goto("/admin/users")
-    expect(page).to_have_url(f"{hub.url}/login?next=%2Fadmin%2Fusers")
+    expect(page).to_have_url(f"{hub.url}/login?next=/admin/users")
     log_in(page, "owner@example.com")
     expect(page).to_have_url(f"{hub.url}/admin/users")
 

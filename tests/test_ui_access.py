@@ -1,0 +1,187 @@
+"""Every admin page, found from the app's routes, refuses who it must.
+
+The routes are enumerated, not listed, so a page added later is checked too: an agent
+gets a 403 page for every GET and POST, an anonymous visitor is sent to log in, and a
+logged-in admin's POST without the form's CSRF token is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.auth.api_tokens import create_token
+from hub.store.models import User
+from tests.conftest import PASSWORD
+from tests.factories import Factory
+from tests.test_ui_pages import hidden
+
+Client = TestClient[Any, Any]
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+PARAM = re.compile(r"\{(\w+)")
+ASSET = re.compile(r"\.(svg|png|ico)$")
+POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
+
+
+async def log_in_page(client: Client, email: str, password: str = PASSWORD) -> str:
+    """Log in through the login form; return the session's CSRF token (read from a page)."""
+    html = await (await client.get("/login")).text()
+    done = await client.post(
+        "/login",
+        data={"form_token": hidden(html, "form_token"), "email": email, "password": password},
+        allow_redirects=False,
+    )
+    assert done.status == 303, await done.text()
+    # Every page of a logged-in user carries the token in its log-out form (error pages too).
+    page = await client.get("/", headers=HTML)
+    return hidden(await page.text(), "csrf_token")
+
+
+def _fill(name: str) -> str:
+    """A value for a path parameter: the first row's id, or an installed type's name."""
+    return "1" if name == "id" or name.endswith("_id") else "custom_channel"
+
+
+def admin_routes(app: web.Application) -> list[tuple[str, str]]:
+    """(method, path) of every GET and POST route under /admin, parameters filled in."""
+    found = set()
+    for route in app.router.routes():
+        resource = route.resource
+        if route.method not in ("GET", "POST") or resource is None:
+            continue
+        template = resource.canonical
+        if template != "/admin" and not template.startswith("/admin/"):
+            continue
+        params = {name: _fill(name) for name in PARAM.findall(template)}
+        path = str(resource.url_for(**params)) if params else template
+        found.add((route.method, path))
+    return sorted(found)
+
+
+async def _arrange(
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """One of each thing, so an id of 1 names a row that exists (the owner's token too)."""
+    await make_user("agent@example.com", role="agent")
+    owner = await make_user("owner@example.com", role="owner", name="Olive Owner")
+    await factory.team("Support")
+    await factory.channel(name="Shop chat")
+    async with db() as session:
+        await create_token(session, owner, "Backups")
+        await session.commit()
+
+
+def _pages_found(routes: list[tuple[str, str]]) -> None:
+    paths = {path for _, path in routes}
+    # A sanity floor: if enumeration broke, the checks below would pass vacuously.
+    assert {"/admin/plugins", "/admin/tokens"} <= paths, routes
+
+
+async def test_an_agent_gets_a_403_page_on_every_admin_get_and_post(
+    client: Client,
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    await _arrange(factory, make_user, db)
+    routes = admin_routes(client.app)
+    _pages_found(routes)
+    csrf = await log_in_page(client, "agent@example.com")
+    wrong = []
+    for method, path in routes:
+        # With a valid CSRF token, so the refusal proven is the role's, not the token's.
+        data = {"csrf_token": csrf} if method == "POST" else None
+        response = await client.request(method, path, data=data, headers=HTML)
+        text = await response.text()
+        if method == "GET" and ASSET.search(path):
+            # Not a page: an image the inbox shows agents too (a channel type's logo).
+            if response.status != 200 or not response.content_type.startswith("image/"):
+                wrong.append(f"GET {path}: {response.status} {response.content_type}")
+        elif response.status != 403 or response.content_type != "text/html":
+            wrong.append(f"{method} {path}: {response.status} {response.content_type}")
+        elif "You cannot open this page" not in text:
+            wrong.append(f"{method} {path}: 403 without the error page")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_an_anonymous_visitor_is_sent_to_log_in_from_every_admin_page(
+    client: Client,
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    await _arrange(factory, make_user, db)
+    routes = admin_routes(client.app)
+    _pages_found(routes)
+    wrong = []
+    for method, path in routes:
+        if method != "GET":
+            continue
+        response = await client.get(path, headers=HTML, allow_redirects=False)
+        location = response.headers.get("Location", "")
+        # /admin itself forwards to its first page, which then asks to log in.
+        while response.status in (302, 303) and location.startswith("/admin"):
+            response = await client.get(location, headers=HTML, allow_redirects=False)
+            location = response.headers.get("Location", "")
+        target = parse_qs(location.partition("?")[2]).get("next", [""])[0]
+        if response.status != 303 or not location.startswith("/login?next="):
+            wrong.append(f"GET {path}: {response.status} → {location!r}")
+        elif not target.startswith("/admin"):
+            wrong.append(f"GET {path}: returns to {target!r} after logging in")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_an_admin_post_without_the_csrf_token_is_refused_everywhere(
+    client: Client,
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    await _arrange(factory, make_user, db)
+    routes = admin_routes(client.app)
+    _pages_found(routes)
+    good = await log_in_page(client, "owner@example.com")
+    wrong = []
+    for method, path in routes:
+        if method != "POST":
+            continue
+        for data in ({"name": "x"}, {"name": "x", "csrf_token": "forged-" + good[:4]}):
+            response = await client.post(path, data=data, headers=HTML, allow_redirects=False)
+            if response.status != 403 or response.content_type != "text/html":
+                wrong.append(f"POST {path} {sorted(data)}: {response.status}")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_every_form_on_every_admin_page_carries_the_csrf_token(
+    client: Client,
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    await _arrange(factory, make_user, db)
+    routes = admin_routes(client.app)
+    _pages_found(routes)
+    csrf = await log_in_page(client, "owner@example.com")
+    field = f'<input type="hidden" name="csrf_token" value="{csrf}">'
+    wrong, checked = [], 0
+    for method, path in routes:
+        if method != "GET":
+            continue
+        response = await client.get(path, headers=HTML)
+        if response.status != 200:
+            continue  # a page that needs other state; the browser tests visit it
+        forms = POST_FORM.findall(await response.text())
+        checked += len(forms)
+        wrong += [
+            f"GET {path}: form {n} has no CSRF token" for n, f in enumerate(forms) if field not in f
+        ]
+    assert checked, "no form was checked"
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,156 @@
+"""API tokens pages: create (the plaintext shown once), list, revoke after confirming."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.auth.api_tokens import create_token
+from hub.store.models import User
+from tests.test_ui_access import HTML, log_in_page
+
+Client = TestClient[Any, Any]
+MakeUser = Callable[..., Awaitable[User]]
+
+
+async def _owner(client: Client, make_user: MakeUser) -> str:
+    await make_user("owner@example.com", role="owner")
+    return await log_in_page(client, "owner@example.com")
+
+
+def _shown_token(html: str) -> str:
+    """The plaintext in the created page's read-only field."""
+    match = re.search(r'<input id="token" type="text" value="([^"]+)" readonly>', html)
+    assert match, "the token is shown in a read-only field"
+    return match.group(1)
+
+
+async def test_a_created_token_is_shown_once_and_works_on_the_api(
+    client: Client, make_user: MakeUser
+) -> None:
+    csrf = await _owner(client, make_user)
+    created = await client.post(
+        "/admin/tokens", data={"csrf_token": csrf, "name": "CRM <b>export</b>"}, headers=HTML
+    )
+    html = await created.text()
+    assert created.status == 201
+    token = _shown_token(html)
+    assert token.startswith("hub_")
+    assert 'data-copy="token"' in html and "only time it is shown" in html
+    assert "CRM &lt;b&gt;export&lt;/b&gt;" in html and "<b>export" not in html
+
+    api = await client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
+    assert api.status == 200
+
+    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    assert token not in listing  # never shown again
+    assert f"<code>{token[:10]}…</code>" in listing
+    assert "CRM &lt;b&gt;export&lt;/b&gt;" in listing and "badge-active" in listing
+    assert "Never" not in listing  # the API call above is its last use
+
+
+async def test_the_create_form_carries_the_sessions_csrf_token(
+    client: Client, make_user: MakeUser
+) -> None:
+    csrf = await _owner(client, make_user)
+    html = await (await client.get("/admin/tokens", headers=HTML)).text()
+    form = html.split('action="/admin/tokens"', 1)[1].split("</form>", 1)[0]
+    assert f'name="csrf_token" value="{csrf}"' in form
+
+
+async def test_a_bad_name_is_explained_beside_the_field_keeping_the_input(
+    client: Client, make_user: MakeUser
+) -> None:
+    csrf = await _owner(client, make_user)
+    empty = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "  "})
+    html = await empty.text()
+    assert empty.status == 422
+    assert 'id="name-error"' in html and "Enter a name" in html
+    assert 'aria-invalid="true"' in html
+
+    long_name = "<i>" + "n" * 200
+    too_long = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": long_name})
+    html = await too_long.text()
+    assert too_long.status == 422 and "at most 200 characters" in html
+    assert f'value="&lt;i&gt;{"n" * 200}"' in html
+    assert "You have no API tokens yet" in html  # nothing was created
+
+
+async def test_the_create_form_needs_the_csrf_token(client: Client, make_user: MakeUser) -> None:
+    await _owner(client, make_user)
+    refused = await client.post("/admin/tokens", data={"name": "x"}, headers=HTML)
+    assert refused.status == 403
+    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    assert "You have no API tokens yet" in listing
+
+
+async def test_revoking_asks_first_then_the_token_stops_working(
+    client: Client, make_user: MakeUser
+) -> None:
+    csrf = await _owner(client, make_user)
+    created = await (
+        await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "Zapier"})
+    ).text()
+    bearer = {"Authorization": f"Bearer {_shown_token(created)}"}
+    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    link = re.search(r'href="(/admin/tokens/(\d+)/revoke)"', listing)
+    assert link
+
+    confirm = await client.get(link.group(1), headers=HTML)
+    page = await confirm.text()
+    assert confirm.status == 200 and "Revoke the token “Zapier”?" in page
+    assert f'action="{link.group(1)}"' in page and 'href="/admin/tokens"' in page
+    form = page.split(f'action="{link.group(1)}"', 1)[1].split("</form>", 1)[0]
+    assert f'name="csrf_token" value="{csrf}"' in form  # the form can be submitted
+    assert (await client.get("/api/v1/users", headers=bearer)).status == 200  # not yet
+
+    done = await client.post(link.group(1), data={"csrf_token": csrf}, allow_redirects=False)
+    assert done.status == 303 and done.headers["Location"] == "/admin/tokens"
+    after = await (await client.get("/admin/tokens", headers=HTML)).text()
+    assert "The token “Zapier” is revoked." in after and "badge-revoked" in after
+    assert link.group(1) not in after
+    assert (await client.get("/api/v1/users", headers=bearer)).status == 401
+    again = await client.get(link.group(1), headers=HTML, allow_redirects=False)
+    assert again.status == 303  # already revoked: back to the list with a notice
+
+
+async def test_nobody_sees_or_revokes_another_persons_token(
+    client: Client, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    other = await make_user("manager@example.com", role="manager", name="Max <Manager>")
+    async with db() as session:
+        _, row = await create_token(session, other, "Max's secret script")
+        await session.commit()
+    csrf = await _owner(client, make_user)
+    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    assert "Max&#39;s secret script" not in listing
+    assert (await client.get(f"/admin/tokens/{row.id}/revoke", headers=HTML)).status == 404
+    post = await client.post(
+        f"/admin/tokens/{row.id}/revoke", data={"csrf_token": csrf}, headers=HTML
+    )
+    assert post.status == 404 and "token not found" in await post.text()
+    assert (await client.get("/admin/tokens/abc/revoke", headers=HTML)).status == 404
+
+
+async def test_many_tokens_are_paged_newest_first(
+    client: Client, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    await _owner(client, make_user)
+    async with db() as session:
+        owner = await session.scalar(select(User).where(User.email == "owner@example.com"))
+        assert owner is not None
+        for number in range(1, 53):
+            await create_token(session, owner, f"Token {number:02d}")
+        await session.commit()
+    first = await (await client.get("/admin/tokens", headers=HTML)).text()
+    assert "Token 52" in first and "Token 03" in first and "Token 02" not in first
+    next_url = re.search(r'href="([^"]+)" rel="next"', first)
+    assert next_url
+    second = await (await client.get(next_url.group(1).replace("&amp;", "&"), headers=HTML)).text()
+    assert "Token 02" in second and "Token 01" in second and "Token 03" not in second
+    assert 'rel="next"' not in second and "First page" in second
