@@ -18,29 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.api_tokens import create_token
 from hub.store.models import User
-from tests.conftest import PASSWORD
 from tests.factories import Factory
-from tests.test_ui_pages import hidden
+from tests.ui_helpers import HTML, log_in_page
 
 Client = TestClient[Any, Any]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 PARAM = re.compile(r"\{(\w+)")
 ASSET = re.compile(r"\.(svg|png|ico)$")
 POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
-
-
-async def log_in_page(client: Client, email: str, password: str = PASSWORD) -> str:
-    """Log in through the login form; return the session's CSRF token (read from a page)."""
-    html = await (await client.get("/login")).text()
-    done = await client.post(
-        "/login",
-        data={"form_token": hidden(html, "form_token"), "email": email, "password": password},
-        allow_redirects=False,
-    )
-    assert done.status == 303, await done.text()
-    # Every page of a logged-in user carries the token in its log-out form (error pages too).
-    page = await client.get("/", headers=HTML)
-    return hidden(await page.text(), "csrf_token")
 
 
 def _fill(name: str) -> str:

@@ -14,10 +14,9 @@ from admin_ui.flash import COOKIE, add_flash, pending_flashes
 from hub import appkeys
 from hub.store.models import User
 from tests.conftest import PASSWORD
-from tests.test_ui_pages import hidden
+from tests.ui_helpers import HTML, hidden
 
 Client = TestClient[Any, Any]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 async def test_browsers_get_an_html_error_page_and_api_clients_json(client: Client) -> None:
@@ -97,3 +96,11 @@ async def test_flash_messages_are_signed_so_nobody_else_can_plant_one(client: Cl
     assert pending_flashes(_request(app, forged)) == []
     assert pending_flashes(_request(app, "garbage")) == []
     assert app[appkeys.SECRET_KEY]  # signed with the hub's own key
+
+
+async def test_pages_forbid_inline_scripts_and_framing(client: Client) -> None:
+    page = await client.get("/login")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert page.headers["X-Frame-Options"] == "DENY"

@@ -18,19 +18,13 @@ from hub import appkeys
 from hub.store.crypto import ConfigCipher
 from hub.store.models import Channel, User
 from tests.conftest import PASSWORD
+from tests.ui_helpers import HTML, hidden
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
-HTML = {"Accept": "text/html"}
 TELEGRAM = "https://api.telegram.org"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 SERVICE = "https://chat.acme.example/hub/replies"
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
 
 
 def form_csrf(html: str, action: str) -> str:

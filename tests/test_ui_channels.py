@@ -16,27 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.store.models import Channel, Conversation, InboundLogEntry, Message, OutboxItem, User
 from hub.testing.webhooks import signed_headers
-from tests.conftest import PASSWORD
 from tests.factories import Factory
-from tests.test_ui_pages import hidden
+from tests.ui_helpers import HTML, hidden, log_in_page
 
 Client = TestClient[Any, Any]
 MakeUser = Callable[..., Awaitable[User]]
-HTML = {"Accept": "text/html"}
 EVIL = "<script>alert(1)</script>"
-
-
-async def log_in_page(client: Client, email: str, password: str = PASSWORD) -> str:
-    """Log in through the login form; return the session's CSRF token."""
-    html = await (await client.get("/login")).text()
-    done = await client.post(
-        "/login",
-        data={"form_token": hidden(html, "form_token"), "email": email, "password": password},
-        allow_redirects=False,
-    )
-    assert done.status == 303, await done.text()
-    page = await client.get("/admin/channels", headers=HTML)
-    return hidden(await page.text(), "csrf_token")
 
 
 async def owner(client: Client, make_user: MakeUser) -> str:

@@ -18,28 +18,13 @@ from hub.app import create_app
 from hub.settings import Settings
 from hub.store.models import Channel, InboundLogEntry, Message, User
 from tests.channel_doubles import TOKEN, manager, message, post
-from tests.conftest import PASSWORD
 from tests.factories import Factory
-from tests.test_ui_pages import hidden
+from tests.ui_helpers import HTML, hidden, log_in_page
 
 Client = TestClient[Any, Any]
 Sessions = async_sessionmaker[AsyncSession]
 MakeUser = Callable[..., Awaitable[User]]
-HTML = {"Accept": "text/html"}
 SIGNATURE = "sha256=" + "5e" * 32
-
-
-async def log_in_page(client: Client, email: str, password: str = PASSWORD) -> str:
-    """Log in through the login form; return the session's CSRF token (read from a page)."""
-    html = await (await client.get("/login")).text()
-    done = await client.post(
-        "/login",
-        data={"form_token": hidden(html, "form_token"), "email": email, "password": password},
-        allow_redirects=False,
-    )
-    assert done.status == 303, await done.text()
-    page = await client.get("/", headers=HTML)
-    return hidden(await page.text(), "csrf_token")
 
 
 def flash(html: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,14 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.auth.setup import issue_setup_token
 from hub.store.models import User
 from tests.conftest import PASSWORD
+from tests.ui_helpers import hidden
 
 Client = TestClient[Any, Any]
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
 
 
 async def test_the_setup_link_creates_the_owner_and_logs_them_in(

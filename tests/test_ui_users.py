@@ -14,21 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.store.models import LoginSession, User
 from tests.conftest import PASSWORD
 from tests.factories import Factory
-from tests.test_ui_pages import hidden
+from tests.ui_helpers import HTML, hidden, log_in_page
 
 Client = TestClient[Any, Any]
 MakeUser = Callable[..., Awaitable[User]]
-HTML = {"Accept": "text/html"}
-
-
-async def log_in_page(client: Client, email: str, password: str = PASSWORD) -> str:
-    """Log in through the login form; return the session's CSRF token for admin forms."""
-    token = hidden(await (await client.get("/login")).text(), "form_token")
-    form = {"form_token": token, "email": email, "password": password}
-    response = await client.post("/login", data=form, allow_redirects=False)
-    assert response.status == 303, await response.text()
-    home = await (await client.get("/admin/users", headers=HTML)).text()
-    return hidden(home, "csrf_token")
 
 
 async def as_owner(client: Client, make_user: MakeUser) -> tuple[User, str]:

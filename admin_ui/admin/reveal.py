@@ -2,26 +2,23 @@
 
 Creating a channel reveals its secrets once. The page that creates it redirects to the
 routing step first, so the secrets the hub generated (a signing secret, a verify token)
-travel in a cookie: encrypted with the hub's credentials cipher, HttpOnly, scoped to the
-one done page's path, alive for 15 minutes and deleted by the first page that reads it.
-Nothing is written to the database, a URL or a log in plain form.
+travel in a show-once cookie (``admin_ui.show_once``) alive for 15 minutes.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import web
 
+from admin_ui import show_once
 from admin_ui.access import admin_viewer
 from admin_ui.rendering import render
 from hub import appkeys
 from hub.api.context import path_id
 from hub.channels.admin import live_channel
 from hub.channels.registry import ChannelUnavailable, webhook_url
-from hub.store.crypto import CredentialsUnreadable
 
 COOKIE: Final = "hub_connected"
 MAX_AGE_SECONDS: Final = 15 * 60
@@ -52,54 +49,33 @@ def remember(
     """Set the cookie carrying ``secrets`` to the channel's done page (none: no cookie)."""
     if not secrets:
         return
-    payload: dict[str, Any] = {
-        # The purpose keeps any other ciphertext of the same key (a stored config) from
-        # passing for this cookie.
-        "purpose": PURPOSE,
-        "channel_id": channel_id,
-        "user_id": user_id,
-        "expires": int(time.time()) + MAX_AGE_SECONDS,
-        "secrets": [[s.key, s.label, s.value] for s in secrets],
-    }
-    response.set_cookie(
-        COOKIE,
-        request.app[appkeys.CIPHER].encrypt(payload),
+    show_once.carry(
+        request,
+        response,
+        cookie=COOKIE,
         path=done_path(channel_id),
+        bound_to=_bound_to(channel_id, user_id),
+        value=[[s.key, s.label, s.value] for s in secrets],
         max_age=MAX_AGE_SECONDS,
-        httponly=True,
-        secure=request.app[appkeys.SETTINGS].secure_cookies,
-        samesite="Strict",
     )
 
 
 def take(request: web.Request, channel_id: int, user_id: int) -> list[RevealedSecret]:
     """The secrets carried to this done page for this user (none when absent, expired,
     forged or someone else's); call ``forget`` on the response so they are shown once."""
-    token = request.cookies.get(COOKIE)
-    if not token:
+    carried = show_once.take(request, cookie=COOKIE, bound_to=_bound_to(channel_id, user_id))
+    if not isinstance(carried, list):
         return []
-    try:
-        payload = request.app[appkeys.CIPHER].decrypt(token)
-    except (CredentialsUnreadable, ValueError):
-        return []
-    if (
-        payload.get("purpose") != PURPOSE
-        or payload.get("channel_id") != channel_id
-        or payload.get("user_id") != user_id
-        or not isinstance(payload.get("expires"), int)
-        or payload["expires"] < time.time()
-    ):
-        return []
-    return [
-        RevealedSecret(str(key), str(label), str(value))
-        for key, label, value in payload.get("secrets", [])
-    ]
+    return [RevealedSecret(str(key), str(label), str(value)) for key, label, value in carried]
 
 
 def forget(request: web.Request, response: web.StreamResponse, channel_id: int) -> None:
     """Delete the cookie, whatever it held."""
-    if COOKIE in request.cookies:
-        response.del_cookie(COOKIE, path=done_path(channel_id))
+    show_once.forget(request, response, cookie=COOKIE, path=done_path(channel_id))
+
+
+def _bound_to(channel_id: int, user_id: int) -> dict[str, Any]:
+    return {"purpose": PURPOSE, "channel_id": channel_id, "user_id": user_id}
 
 
 async def connected_page(request: web.Request) -> web.Response:

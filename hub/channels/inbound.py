@@ -31,7 +31,6 @@ from hub.errors import HubError, NotFound
 from hub.inbox.intake import Intake, take_events
 from hub.inbox.intake_batch import Delivery, prefetch
 from hub.inbox.intake_fast import take_fast
-from hub.inbox.timeline import after_id, encode_id_cursor
 from hub.inbox.work import Work
 from hub.store.models import Channel, InboundLogEntry
 from hub.store.types import utcnow
@@ -244,42 +243,6 @@ class InboundPipe:
                 counts.failed += 1
                 counts.failures.append({"entry_id": entry_id, "message": err.message})
         return counts
-
-
-# --- reading the log -------------------------------------------------------------------
-
-
-async def list_entries(
-    work: Work,
-    *,
-    channel_id: int | None = None,
-    result: str | None = None,
-    cursor: str | None = None,
-    limit: int = 25,
-) -> tuple[list[InboundLogEntry], str | None]:
-    """One page of the inbound log, newest first, and the next page's cursor."""
-    query = select(InboundLogEntry)
-    if channel_id is not None:
-        query = query.where(InboundLogEntry.channel_id == channel_id)
-    if result is not None:
-        query = query.where(InboundLogEntry.result == result)
-    condition = after_id(InboundLogEntry.id, cursor, "desc")
-    if condition is not None:
-        query = query.where(condition)
-    rows = list(await work.db.scalars(query.order_by(InboundLogEntry.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_id_cursor(rows[-1].id)
-    return rows, next_cursor
-
-
-async def get_entry(work: Work, entry_id: int) -> InboundLogEntry:
-    """One log entry; 404 when there is none."""
-    entry = await work.db.get(InboundLogEntry, entry_id)
-    if entry is None:
-        raise NotFound("inbound log entry")
-    return entry
 
 
 INBOUND = web.AppKey("inbound", InboundPipe)
