@@ -64,13 +64,6 @@ PROBLEMS = {
 }
 
 
-def _admin(request: web.Request) -> ChannelAdmin:
-    app = request.app
-    return ChannelAdmin(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-    )
-
-
 def _channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
     found = request.app[appkeys.CHANNELS].types.get(name)
     if found is None:
@@ -171,7 +164,7 @@ async def create(request: web.Request) -> web.Response:
         errors = {**_config_errors(channel_type, config), **errors}
         return await _configure_page(request, channel_type, form, errors, status=422)
     try:
-        saved = await _admin(request).create(viewer, body.new())
+        saved = await ChannelAdmin.of(request.app).create(viewer, body.new())
     except HubError as err:
         by_input, problem = _service_errors(err)
         return await _configure_page(request, channel_type, form, by_input, problem, err.status)
@@ -235,7 +228,7 @@ async def _edit_page(
 ) -> web.Response:
     """The stored values (secrets empty), or the ones ``form`` submitted."""
     fields = _fields(request, channel_type)
-    config = _admin(request).visible_config(channel)
+    config = ChannelAdmin.of(request.app).visible_config(channel)
     values = (
         config_form.initial_values(fields, config)
         if form is None
@@ -292,7 +285,7 @@ async def edit(request: web.Request) -> web.Response:
     if body is None or errors:
         return await _edit_page(request, channel, channel_type, form, errors, status=422)
     try:
-        saved = await _admin(request).update(viewer, channel.id, body.changes())
+        saved = await ChannelAdmin.of(request.app).update(viewer, channel.id, body.changes())
     except HubError as err:
         by_input, problem = _service_errors(err)
         return await _edit_page(request, channel, channel_type, form, by_input, problem, err.status)

@@ -10,12 +10,17 @@ from multidict import MultiMapping
 from pydantic import ValidationError
 
 from admin_ui.access import admin_viewer
-from admin_ui.admin.channels import channel_admin
 from admin_ui.rendering import redirect, render
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.context import path_id
-from hub.channels.admin import ChannelChanges, ChannelRouting, ChannelSettings, live_channel
+from hub.channels.admin import (
+    ChannelAdmin,
+    ChannelChanges,
+    ChannelRouting,
+    ChannelSettings,
+    live_channel,
+)
 from hub.errors import HubError
 from hub.inbox.people import list_teams, list_users
 from hub.store.models import Channel
@@ -177,7 +182,7 @@ async def save_routing(request: web.Request) -> web.StreamResponse:
     routing, settings = valid
     changes = ChannelChanges(routing=routing, settings=settings.model_dump())
     try:
-        saved = await channel_admin(request).update(viewer, channel_id, changes)
+        saved = await ChannelAdmin.of(request.app).update(viewer, channel_id, changes)
     except HubError as err:
         if err.status != 422:
             raise

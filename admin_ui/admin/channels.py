@@ -34,14 +34,6 @@ ITEM = r"/admin/channels/{channel_id:\d+}"
 LIST_PARAMS = ("sort", "type", "enabled", "cursor", "limit")
 
 
-def channel_admin(request: web.Request) -> ChannelAdmin:
-    """The channel service the REST API uses too, on this app's state."""
-    app = request.app
-    return ChannelAdmin(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-    )
-
-
 def type_title(request: web.Request, type_name: str) -> str:
     """A channel type's title; its bare name when the type is not installed."""
     found = request.app[appkeys.CHANNELS].types.get(type_name)
@@ -184,7 +176,9 @@ async def disable(request: web.Request) -> web.StreamResponse:
     """Disable the channel: it keeps receiving webhooks and holds them."""
     viewer = await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    saved = await channel_admin(request).update(viewer, channel_id, ChannelChanges(enabled=False))
+    saved = await ChannelAdmin.of(request.app).update(
+        viewer, channel_id, ChannelChanges(enabled=False)
+    )
     text = (
         f"{saved.channel.name} is disabled. Messages arriving now are held; "
         "enable it to replay them."
@@ -197,7 +191,9 @@ async def enable(request: web.Request) -> web.StreamResponse:
     """Enable the channel again and say how many held requests wait for a replay."""
     viewer = await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    saved = await channel_admin(request).update(viewer, channel_id, ChannelChanges(enabled=True))
+    saved = await ChannelAdmin.of(request.app).update(
+        viewer, channel_id, ChannelChanges(enabled=True)
+    )
     async with request.app[appkeys.SESSIONS]() as db:
         held = (await held_requests(db, [channel_id])).get(channel_id, 0)
     text = f"{saved.channel.name} is enabled."
@@ -269,6 +265,6 @@ async def delete(request: web.Request) -> web.StreamResponse:
     """Delete the channel and go back to the list."""
     viewer = await admin_viewer(request)
     channel_id, channel = await _channel_id(request)
-    await channel_admin(request).delete(viewer, channel_id)
+    await ChannelAdmin.of(request.app).delete(viewer, channel_id)
     text = f"{channel.name} is deleted. Its conversations stay readable in the inbox."
     return redirect(request, "/admin/channels", ("success", text))

@@ -28,20 +28,13 @@ api = ApiRoutes("channels")
 ITEM = "/api/v1/channels/{channel_id}"
 
 
-def _admin(request: web.Request) -> ChannelAdmin:
-    app = request.app
-    return ChannelAdmin(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-    )
-
-
 def _out(request: web.Request, channel: Channel, config: dict[str, Any] | None) -> ChannelOut:
     return ChannelOut.of(channel, webhook_url(request.app[appkeys.SETTINGS], channel.id), config)
 
 
 def _read_out(request: web.Request, viewer: Viewer, channel: Channel) -> ChannelOut:
     # Agents need channels' names to start conversations, never their credentials.
-    config = _admin(request).visible_config(channel) if viewer.is_admin else None
+    config = ChannelAdmin.of(request.app).visible_config(channel) if viewer.is_admin else None
     return _out(request, channel, config)
 
 
@@ -80,7 +73,7 @@ async def create(request: web.Request) -> web.Response:
     """
     viewer = await current_viewer(request)
     body = await read_json(request, ChannelCreateBody)
-    saved = await _admin(request).create(viewer, body.new())
+    saved = await ChannelAdmin.of(request.app).create(viewer, body.new())
     return json_model(_out(request, saved.channel, saved.config), 201)
 
 
@@ -106,7 +99,7 @@ async def update(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, ChannelPatchBody)
     channel_id = path_id(request, "channel_id", "channel")
-    saved = await _admin(request).update(viewer, channel_id, body.changes())
+    saved = await ChannelAdmin.of(request.app).update(viewer, channel_id, body.changes())
     return json_model(_out(request, saved.channel, saved.config))
 
 
@@ -116,7 +109,7 @@ async def delete(request: web.Request) -> web.Response:
     sending and receiving, and it answers 404 from then on."""
     viewer = await current_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    await _admin(request).delete(viewer, channel_id)
+    await ChannelAdmin.of(request.app).delete(viewer, channel_id)
     return web.Response(status=204)
 
 

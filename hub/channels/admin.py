@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import appkeys
 from hub.channels.channel_config import (
     config_error,
     masked,
@@ -237,6 +239,13 @@ class ChannelAdmin:
         self._bus = bus
         self._instances = instances
         self._cipher = cipher
+
+    @classmethod
+    def of(cls, app: web.Application) -> ChannelAdmin:
+        """The channel admin of a running hub app."""
+        return cls(
+            app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
+        )
 
     def _work(self) -> AbstractAsyncContextManager[Work]:
         return unit_of_work(self._sessions, self._bus)

@@ -78,9 +78,7 @@ def arrange(hub: LiveHub) -> None:
     app = hub.app
 
     async def make() -> None:
-        channels = ChannelAdmin(
-            app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-        )
+        channels = ChannelAdmin.of(app)
         await channels.create(
             viewer,
             NewChannel(

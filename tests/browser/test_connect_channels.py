@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import appkeys
 from hub.channels.admin import ChannelAdmin, NewChannel
 from hub.inbox.visibility import Viewer
 from hub.store.crypto import ConfigCipher
@@ -189,9 +188,7 @@ def test_edit_a_channels_credentials(
     fake, api_url = fake_telegram
     owner = hub.users["owner@example.com"]
     app = hub.app
-    admin = ChannelAdmin(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-    )
+    admin = ChannelAdmin.of(app)
     new = NewChannel(
         type="telegram", name="Shop bot", config={"bot_token": TOKEN, "api_base_url": api_url}
     )

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub
+from tests.conftest import PASSWORD
 
 
 def test_first_run_owner_setup_then_login(
@@ -45,7 +46,9 @@ def test_an_admin_page_sends_a_visitor_to_log_in_and_back(page: Page, hub: LiveH
     hub.add_user("owner@example.com", role="owner")
     page.goto("/admin/users")
     expect(page).to_have_url(f"{hub.url}/login?next=/admin/users")
-    log_in(page, "owner@example.com")
+    page.get_by_label("Email").fill("owner@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{hub.url}/admin/users")
 
 

@@ -40,9 +40,7 @@ def owner_viewer(hub: LiveHub) -> Viewer:
 
 def channel_admin(hub: LiveHub) -> ChannelAdmin:
     app = hub.app
-    return ChannelAdmin(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-    )
+    return ChannelAdmin.of(app)
 
 
 def custom_channel(hub: LiveHub, outbound_url: str, *, enabled: bool = True) -> tuple[int, str]:

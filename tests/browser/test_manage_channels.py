@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import appkeys
 from hub.channels.admin import ChannelAdmin, NewChannel
 from hub.inbox.visibility import Viewer
 from hub.store.models import Conversation, Message, Team, TeamMembership
@@ -23,9 +22,7 @@ from tests.browser.harness import LiveHub
 def make_channel(hub: LiveHub, name: str) -> tuple[int, str]:
     """A custom channel connected through the channel service; its id and signing secret."""
     app = hub.app
-    admin = ChannelAdmin(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]
-    )
+    admin = ChannelAdmin.of(app)
     owner = Viewer(hub.users["owner@example.com"].id, "owner", "all", frozenset())
     new = NewChannel(
         type="custom_channel",
