@@ -10,6 +10,7 @@ from multidict import MultiMapping
 from pydantic import ValidationError
 
 from admin_ui.access import admin_viewer
+from admin_ui.admin.people_forms import active_users, all_teams
 from admin_ui.rendering import redirect, render
 from hub import appkeys
 from hub.api.bodies import validation_details
@@ -22,13 +23,10 @@ from hub.channels.admin import (
     live_channel,
 )
 from hub.errors import HubError
-from hub.inbox.people import list_teams, list_users
 from hub.store.models import Channel
 
 routes = web.RouteTableDef()
 PATH = "/admin/channels/{channel_id}/routing"
-# The most users and teams a routing may name (ChannelRouting's own limit).
-MAX_CHOICES = 500
 NOBODY_CHOSEN = (
     "Choose at least one user or team to take turns, or pick another way to assign "
     "new conversations."
@@ -143,8 +141,7 @@ async def _page(
 ) -> web.Response:
     setup = request.query.get("setup") == "1"
     async with request.app[appkeys.SESSIONS]() as db:
-        users, _ = await list_users(db, q=None, active=True, cursor=None, limit=MAX_CHOICES)
-        teams, _ = await list_teams(db, cursor=None, limit=MAX_CHOICES)
+        users, teams = await active_users(db), await all_teams(db)
     context = {
         "section": "channels",
         "channel": channel,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from admin_ui.access import admin_viewer
 from admin_ui.flash import Level
+from admin_ui.paging import list_url, page_links
 from admin_ui.rendering import redirect, render
 from hub import appkeys
 from hub.api.bodies import validate
@@ -105,8 +105,7 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
     base = {k: v for k, v in given.items() if k != "cursor"}
 
     def url(**changes: str | None) -> str:
-        params = {k: v for k, v in {**base, **changes}.items() if v}
-        return "/admin/channels" + (f"?{urlencode(params)}" if params else "")
+        return list_url("/admin/channels", {**base, **changes})
 
     types = request.app[appkeys.CHANNELS].types.all()
     context = {
@@ -118,8 +117,7 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
         "type_options": [("", "All types")] + [(n, t.title) for n, t in types.items()],
         "sort_urls": {"name": url(sort=None), "created": url(sort="created")},
         "clear_url": url(type=None, enabled=None),
-        "next_url": url(cursor=next_cursor) if next_cursor else None,
-        "first_url": url() if query.cursor else None,
+        **page_links("/admin/channels", base, next_cursor, query.cursor),
     }
     return await render(request, "admin/channels/list.html", context)
 

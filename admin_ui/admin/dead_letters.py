@@ -16,6 +16,7 @@ from admin_ui.admin.logs_filters import (
     channel_options,
     read_filters,
 )
+from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from hub.api.context import path_id, work
 from hub.api.schemas.outbox import OutboxQuery
@@ -94,8 +95,7 @@ async def letters(request: web.Request) -> web.StreamResponse:
         "status_options": STATUS_OPTIONS,
         "here": here,
         "retry_all_url": filters.url(LIST + "/retry-all", cursor=None),
-        "next_url": filters.url(LIST, cursor=next_cursor) if next_cursor else None,
-        "first_url": filters.url(LIST, cursor=None) if filters.values["cursor"] else None,
+        **page_links(LIST, filters.values, next_cursor, filters.values["cursor"]),
     }
     status = 422 if filters.errors else 200
     return await render(request, "admin/dead_letters/list.html", context, status)

@@ -16,11 +16,12 @@ from admin_ui.admin.logs_filters import (
 )
 from admin_ui.admin.logs_redact import entry_view
 from admin_ui.admin.logs_replay import many_flash, one_flash, replay_entries, selected_ids
+from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from hub.api.context import path_id, work
 from hub.api.schemas.inbound_log import InboundLogQuery
 from hub.channels.inbound_log import get_entry, list_entries
-from hub.store.models import InboundLogEntry
+from hub.store.models import Channel, InboundLogEntry
 
 routes = web.RouteTableDef()
 LIST = "/admin/inbound-log"
@@ -66,8 +67,7 @@ async def log_list(request: web.Request) -> web.StreamResponse:
         "result_options": [("", "All results"), *((k, k.title()) for k in RESULTS)],
         "result_help": RESULTS,
         "here": here,
-        "next_url": filters.url(LIST, cursor=next_cursor) if next_cursor else None,
-        "first_url": filters.url(LIST, cursor=None) if filters.values["cursor"] else None,
+        **page_links(LIST, filters.values, next_cursor, filters.values["cursor"]),
     }
     return await render(
         request, "admin/inbound_log/list.html", context, 422 if filters.errors else 200
@@ -81,13 +81,13 @@ async def entry_page(request: web.Request) -> web.StreamResponse:
     entry_id = path_id(request, "entry_id", "inbound log entry")
     async with work(request) as w:
         view = entry_view(await get_entry(w, entry_id))
-        channels = await channel_names(w)
-    channel_id = view.entry.channel_id
+        channel_id = view.entry.channel_id
+        channel = await w.db.get(Channel, channel_id) if channel_id is not None else None
     context = {
         "view": view,
         "entry": view.entry,
-        "channel": channels.get(channel_id or 0),
-        "channel_label": channel_label(channels.get(channel_id or 0), channel_id),
+        "channel": channel,
+        "channel_label": channel_label(channel, channel_id),
         "back": back_to(request.query.get("back"), LIST),
     }
     return await render(request, "admin/inbound_log/entry.html", context)

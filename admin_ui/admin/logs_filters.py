@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from pydantic import BaseModel, ValidationError
 
 from admin_ui.access import safe_next
+from admin_ui.paging import list_url
 from hub.api.bodies import validation_details
 from hub.channels.admin import list_channels
 from hub.inbox.work import Work
@@ -32,8 +32,7 @@ class Filters:
 
     def url(self, path: str, **extra: str | None) -> str:
         """``path`` with these filters (and ``extra`` parameters) in the query string."""
-        params = {k: v for k, v in {**self.values, **extra}.items() if v}
-        return f"{path}?{urlencode(params)}" if params else path
+        return list_url(path, {**self.values, **extra})
 
 
 def read_filters(source: Mapping[str, Any], model: type[M], names: tuple[str, ...]) -> Filters:

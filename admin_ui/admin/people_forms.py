@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -113,35 +112,13 @@ def failed(
     return FormState(values, errors, message)
 
 
-def page_urls(
-    path: str, params: dict[str, str], next_cursor: str | None, cursor: str | None
-) -> dict[str, str | None]:
-    """The paging links of a list: the next page's, and the first page's when not on it."""
-    kept = {key: value for key, value in params.items() if value}
-    next_url = f"{path}?{urlencode({**kept, 'cursor': next_cursor})}" if next_cursor else None
-    first_url = (f"{path}?{urlencode(kept)}" if kept else path) if cursor else None
-    return {"next_url": next_url, "first_url": first_url}
-
-
 async def all_teams(db: AsyncSession) -> list[Team]:
     """Every team by name (up to ``PICKER_LIMIT``), for a checkbox list."""
-    teams: list[Team] = []
-    cursor: str | None = None
-    while len(teams) < PICKER_LIMIT:
-        page, cursor = await people.list_teams(db, cursor=cursor, limit=100)
-        teams.extend(page)
-        if cursor is None:
-            break
+    teams, _ = await people.list_teams(db, cursor=None, limit=PICKER_LIMIT)
     return teams
 
 
 async def active_users(db: AsyncSession) -> list[User]:
     """Every active user by name (up to ``PICKER_LIMIT``), for a checkbox list."""
-    users: list[User] = []
-    cursor: str | None = None
-    while len(users) < PICKER_LIMIT:
-        page, cursor = await people.list_users(db, q=None, active=True, cursor=cursor, limit=100)
-        users.extend(page)
-        if cursor is None:
-            break
+    users, _ = await people.list_users(db, q=None, active=True, cursor=None, limit=PICKER_LIMIT)
     return users

@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.access import admin_viewer
-from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, page_urls, text
+from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
+from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
@@ -41,7 +42,7 @@ async def list_snippets(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {
         "snippets": [(row, preview(row.body)) for row in rows],
         "q": q,
-        **page_urls("/admin/snippets", {"q": q}, next_cursor, cursor),
+        **page_links("/admin/snippets", {"q": q}, next_cursor, cursor),
     }
     return await render(request, "admin/snippets/list.html", context)
 

@@ -13,9 +13,9 @@ from admin_ui.admin.people_forms import (
     active_users,
     failed,
     id_list,
-    page_urls,
     text,
 )
+from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
@@ -37,7 +37,7 @@ async def list_teams(request: web.Request) -> web.StreamResponse:
     query = validate(NamePageQuery, {"cursor": cursor})
     async with work(request) as w:
         teams, next_cursor = await people.list_teams(w.db, cursor=query.cursor, limit=PAGE_SIZE)
-    context = {"teams": teams, **page_urls("/admin/teams", {}, next_cursor, cursor)}
+    context = {"teams": teams, **page_links("/admin/teams", {}, next_cursor, cursor)}
     return await render(request, "admin/teams/list.html", context)
 
 

@@ -21,9 +21,9 @@ from admin_ui.admin.people_forms import (
     all_teams,
     failed,
     id_list,
-    page_urls,
     text,
 )
+from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
@@ -64,7 +64,7 @@ async def list_users(request: web.Request) -> web.StreamResponse:
         "q": q,
         "status": status,
         "visibility_labels": {value: label for value, label, _ in VISIBILITY_OPTIONS},
-        **page_urls("/admin/users", {"q": q, "status": status}, next_cursor, cursor),
+        **page_links("/admin/users", {"q": q, "status": status}, next_cursor, cursor),
     }
     return await render(request, "admin/users/list.html", context)
 
