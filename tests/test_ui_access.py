@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,12 +49,15 @@ def admin_routes(app: web.Application) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-async def _arrange(
+@pytest.fixture
+async def routes(
+    client: Client,
     factory: Factory,
     make_user: Callable[..., Awaitable[User]],
     db: async_sessionmaker[AsyncSession],
-) -> None:
-    """One of each thing, so an id of 1 names a row that exists (the owner's token too)."""
+) -> list[tuple[str, str]]:
+    """Every admin route, with one of each thing arranged so that an id of 1 names a row
+    that exists (the owner's token too)."""
     await make_user("agent@example.com", role="agent")
     owner = await make_user("owner@example.com", role="owner", name="Olive Owner")
     await factory.team("Support")
@@ -61,23 +65,16 @@ async def _arrange(
     async with db() as session:
         await create_token(session, owner, "Backups")
         await session.commit()
-
-
-def _pages_found(routes: list[tuple[str, str]]) -> None:
-    paths = {path for _, path in routes}
+    assert client.app is not None
+    found = admin_routes(client.app)
     # A sanity floor: if enumeration broke, the checks below would pass vacuously.
-    assert {"/admin/plugins", "/admin/tokens"} <= paths, routes
+    assert {"/admin/plugins", "/admin/tokens"} <= {path for _, path in found}, found
+    return found
 
 
 async def test_an_agent_gets_a_403_page_on_every_admin_get_and_post(
-    client: Client,
-    factory: Factory,
-    make_user: Callable[..., Awaitable[User]],
-    db: async_sessionmaker[AsyncSession],
+    client: Client, routes: list[tuple[str, str]]
 ) -> None:
-    await _arrange(factory, make_user, db)
-    routes = admin_routes(client.app)
-    _pages_found(routes)
     csrf = await log_in_page(client, "agent@example.com")
     wrong = []
     for method, path in routes:
@@ -97,14 +94,8 @@ async def test_an_agent_gets_a_403_page_on_every_admin_get_and_post(
 
 
 async def test_an_anonymous_visitor_is_sent_to_log_in_from_every_admin_page(
-    client: Client,
-    factory: Factory,
-    make_user: Callable[..., Awaitable[User]],
-    db: async_sessionmaker[AsyncSession],
+    client: Client, routes: list[tuple[str, str]]
 ) -> None:
-    await _arrange(factory, make_user, db)
-    routes = admin_routes(client.app)
-    _pages_found(routes)
     wrong = []
     for method, path in routes:
         if method != "GET":
@@ -124,14 +115,8 @@ async def test_an_anonymous_visitor_is_sent_to_log_in_from_every_admin_page(
 
 
 async def test_an_admin_post_without_the_csrf_token_is_refused_everywhere(
-    client: Client,
-    factory: Factory,
-    make_user: Callable[..., Awaitable[User]],
-    db: async_sessionmaker[AsyncSession],
+    client: Client, routes: list[tuple[str, str]]
 ) -> None:
-    await _arrange(factory, make_user, db)
-    routes = admin_routes(client.app)
-    _pages_found(routes)
     good = await log_in_page(client, "owner@example.com")
     wrong = []
     for method, path in routes:
@@ -145,14 +130,8 @@ async def test_an_admin_post_without_the_csrf_token_is_refused_everywhere(
 
 
 async def test_every_form_on_every_admin_page_carries_the_csrf_token(
-    client: Client,
-    factory: Factory,
-    make_user: Callable[..., Awaitable[User]],
-    db: async_sessionmaker[AsyncSession],
+    client: Client, routes: list[tuple[str, str]]
 ) -> None:
-    await _arrange(factory, make_user, db)
-    routes = admin_routes(client.app)
-    _pages_found(routes)
     csrf = await log_in_page(client, "owner@example.com")
     field = f'<input type="hidden" name="csrf_token" value="{csrf}">'
     wrong, checked = [], 0

@@ -8,21 +8,27 @@ with ``run``.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import httpx
 from aiohttp import web
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
 from hub.auth.accounts import NewUser, create_user
 from hub.auth.setup import issue_setup_token
+from hub.channels.admin import ChannelAdmin, NewChannel, SavedChannel
+from hub.inbox.visibility import Viewer
 from hub.settings import Settings
 from hub.store.models import User
+from hub.testing.webhooks import signed_headers
 from tests.conftest import PASSWORD
 
 T = TypeVar("T")
@@ -146,6 +152,40 @@ class LiveHub:
         user = self.query(add)
         self.users[email] = user
         return user
+
+    def add_channel(
+        self,
+        type_: str,
+        name: str,
+        config: dict[str, Any],
+        *,
+        enabled: bool = True,
+        by: str = "owner@example.com",
+    ) -> SavedChannel:
+        """Connect a channel through the channel service, as the user ``by`` (added with
+        ``add_user``); its ``config`` shows the generated secrets."""
+        new = NewChannel(type_, name, config, enabled)
+        return self.run(ChannelAdmin.of(self.app).create(self.viewer(by), new))
+
+    def viewer(self, email: str = "owner@example.com") -> Viewer:
+        """A user added with ``add_user``, as the services see them (without teams)."""
+        user = self.users[email]
+        return Viewer(user.id, user.role, user.visibility, frozenset())
+
+    def post_event(self, channel_id: int, secret: str, event: dict[str, Any]) -> httpx.Response:
+        """A custom-channel event posted to the channel's webhook, signed as a service does."""
+        body = json.dumps(event).encode()
+        headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
+        return httpx.post(f"{self.url}/webhooks/{channel_id}", content=body, headers=headers)
+
+    def count(self, model: Any, *conditions: Any) -> int:
+        """How many rows of ``model`` match ``conditions``."""
+
+        async def count(db: AsyncSession) -> int:
+            query = select(func.count()).select_from(model).where(*conditions)
+            return int(await db.scalar(query) or 0)
+
+        return self.query(count)
 
 
 def start_hub(loop: BackgroundLoop, database_url: str, data_dir: Any, **overrides: Any) -> LiveHub:

@@ -13,10 +13,8 @@ from playwright.sync_api import Page, expect
 
 from hub import appkeys
 from hub.auth.api_tokens import create_token
-from hub.channels.admin import ChannelAdmin, NewChannel
 from hub.inbox import people
 from hub.inbox.snippets import create_snippet
-from hub.inbox.visibility import Viewer
 from hub.inbox.work import unit_of_work
 from tests.browser.harness import LiveHub
 
@@ -74,19 +72,11 @@ def arrange(hub: LiveHub) -> None:
     """One of each thing the admin lists, named with markup that must stay inert."""
     owner = hub.users["owner@example.com"]
     hub.add_user("agent@example.com", role="agent", name=XSS)
-    viewer = Viewer(owner.id, "owner", "all", frozenset())
+    hub.add_channel("custom_channel", XSS, {"outbound_url": "https://chat.example.com/hub/replies"})
+    viewer = hub.viewer()
     app = hub.app
 
     async def make() -> None:
-        channels = ChannelAdmin.of(app)
-        await channels.create(
-            viewer,
-            NewChannel(
-                type="custom_channel",
-                name=XSS,
-                config={"outbound_url": "https://chat.example.com/hub/replies"},
-            ),
-        )
         async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
             await people.create_team(work, viewer, "Support <b>team</b>", [])
         async with app[appkeys.SESSIONS]() as db:

@@ -14,8 +14,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.channels.admin import ChannelAdmin, NewChannel
-from hub.inbox.visibility import Viewer
 from hub.store.crypto import ConfigCipher
 from hub.store.models import Channel, Message
 from hub.testing.webhooks import signed_headers
@@ -186,15 +184,8 @@ def test_edit_a_channels_credentials(
     snap: Callable[[str], None],
 ) -> None:
     fake, api_url = fake_telegram
-    owner = hub.users["owner@example.com"]
-    app = hub.app
-    admin = ChannelAdmin.of(app)
-    new = NewChannel(
-        type="telegram", name="Shop bot", config={"bot_token": TOKEN, "api_base_url": api_url}
-    )
-    channel_id = hub.run(
-        admin.create(Viewer(owner.id, "owner", "all", frozenset()), new)
-    ).channel.id
+    config = {"bot_token": TOKEN, "api_base_url": api_url}
+    channel_id = hub.add_channel("telegram", "Shop bot", config).channel.id
     before = stored_config(hub, channel_id)
     fake.calls.clear()
 

@@ -3,22 +3,19 @@ retrying a dead letter once the service is back."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from hub_custom_channel.signing import signed_headers
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import appkeys
-from hub.channels.admin import ChannelAdmin, ChannelChanges, NewChannel
+from hub.channels.admin import ChannelAdmin, ChannelChanges
 from hub.inbox.messages import Outgoing, send_message
-from hub.inbox.visibility import Viewer
 from hub.inbox.work import unit_of_work
 from hub.store.models import Conversation, Message, OutboxItem
 from tests.browser.fake_service import FakeService
@@ -33,20 +30,11 @@ def hub_overrides() -> dict[str, Any]:
     return {"outbox_max_attempts": 1}
 
 
-def owner_viewer(hub: LiveHub) -> Viewer:
-    owner = hub.users["owner@example.com"]
-    return Viewer(owner.id, owner.role, owner.visibility, frozenset())
-
-
-def channel_admin(hub: LiveHub) -> ChannelAdmin:
-    app = hub.app
-    return ChannelAdmin.of(app)
-
-
 def custom_channel(hub: LiveHub, outbound_url: str, *, enabled: bool = True) -> tuple[int, str]:
     """A custom channel made through the channel service: its id and signing secret."""
-    new = NewChannel("custom_channel", "Acme app chat", {"outbound_url": outbound_url}, enabled)
-    saved = hub.run(channel_admin(hub).create(owner_viewer(hub), new))
+    saved = hub.add_channel(
+        "custom_channel", "Acme app chat", {"outbound_url": outbound_url}, enabled=enabled
+    )
     assert saved.config is not None
     return saved.channel.id, str(saved.config["signing_secret"])
 
@@ -63,18 +51,8 @@ def post_signed(
         "sender": {"id": "u-42", "name": "Ada Lovelace"},
         "text": "Where is my order?",
     }
-    body = json.dumps(event).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
-    response = httpx.post(f"{hub.url}/webhooks/{channel_id}", content=body, headers=headers)
-    return response, headers[SIGNATURE_HEADER]
-
-
-def count_of(hub: LiveHub, model: Any, *conditions: Any) -> int:
-    async def count(db: AsyncSession) -> int:
-        query = select(func.count()).select_from(model).where(*conditions)
-        return int(await db.scalar(query) or 0)
-
-    return hub.query(count)
+    response = hub.post_event(channel_id, secret, event)
+    return response, response.request.headers[SIGNATURE_HEADER]
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 10) -> None:
@@ -95,7 +73,7 @@ def test_replaying_a_held_request_from_the_inbound_log(
     unsigned = httpx.post(f"{hub.url}/webhooks/{channel_id}", content=b"{}")
     assert unsigned.status_code == 401
     changes = ChannelChanges(enabled=True)
-    hub.run(channel_admin(hub).update(owner_viewer(hub), channel_id, changes))
+    hub.run(ChannelAdmin.of(hub.app).update(hub.viewer(), channel_id, changes))
 
     page.goto("/admin/inbound-log")
     expect(page.get_by_role("link", name="Entry #2")).to_be_visible()  # the rejected one
@@ -116,7 +94,7 @@ def test_replaying_a_held_request_from_the_inbound_log(
     expect(page.get_by_role("status")).to_contain_text("Entry #1 replayed: 1 event stored.")
     page.get_by_role("button", name="Replay").click()
     expect(page.get_by_role("status")).to_contain_text("1 already in the inbox")
-    assert count_of(hub, Message, Message.channel_id == channel_id) == 1
+    assert hub.count(Message, Message.channel_id == channel_id) == 1
 
 
 def test_retrying_a_dead_letter_once_the_service_is_back(
@@ -138,7 +116,7 @@ def test_retrying_a_dead_letter_once_the_service_is_back(
             async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
                 row = await send_message(
                     work,
-                    owner_viewer(hub),
+                    hub.viewer(),
                     conversation_id,
                     Outgoing(text="It ships today"),
                     channels=app[appkeys.CHANNELS],

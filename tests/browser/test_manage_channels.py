@@ -3,33 +3,21 @@ arrive and replaying them after enabling it, and deleting it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.channels.admin import ChannelAdmin, NewChannel
-from hub.inbox.visibility import Viewer
 from hub.store.models import Conversation, Message, Team, TeamMembership
-from hub.testing.webhooks import signed_headers
 from tests.browser.harness import LiveHub
 
 
 def make_channel(hub: LiveHub, name: str) -> tuple[int, str]:
     """A custom channel connected through the channel service; its id and signing secret."""
-    app = hub.app
-    admin = ChannelAdmin.of(app)
-    owner = Viewer(hub.users["owner@example.com"].id, "owner", "all", frozenset())
-    new = NewChannel(
-        type="custom_channel",
-        name=name,
-        config={"outbound_url": "http://127.0.0.1:9/replies"},  # never called here
-    )
-    saved = hub.run(admin.create(owner, new))
+    # The outbound URL is never called here.
+    saved = hub.add_channel("custom_channel", name, {"outbound_url": "http://127.0.0.1:9/replies"})
     assert saved.config is not None
     return saved.channel.id, str(saved.config["signing_secret"])
 
@@ -43,17 +31,7 @@ def post_message(hub: LiveHub, channel_id: int, secret: str, sender: str, text: 
         "sender": {"id": sender, "name": sender.title()},
         "text": text,
     }
-    body = json.dumps(event).encode()
-    return httpx.post(
-        f"{hub.url}/webhooks/{channel_id}", content=body, headers=signed_headers(secret, body)
-    )
-
-
-def count(hub: LiveHub, model: Any) -> int:
-    async def run(db: AsyncSession) -> int:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
-
-    return hub.query(run)
+    return hub.post_event(channel_id, secret, event)
 
 
 def test_routing_a_channel_round_robin_to_a_team(
@@ -122,7 +100,7 @@ def test_disable_hold_enable_and_replay(
 
     answer = post_message(hub, channel_id, secret, "ada", "are you there?")
     assert answer.status_code == 200 and answer.json()["result"] == "held"
-    assert count(hub, Message) == 0  # nothing reaches the inbox while disabled
+    assert hub.count(Message) == 0  # nothing reaches the inbox while disabled
 
     page.reload()
     expect(page.get_by_text("1 received while disabled")).to_be_visible()
