@@ -17,7 +17,7 @@ from admin_ui.rendering import redirect, render
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.schemas import TokenBody
-from hub.auth.api_tokens import create_token, list_tokens, revoke_token
+from hub.auth.api_tokens import create_token, list_tokens, own_token, revoke_token
 from hub.auth.identity import identify
 from hub.errors import NotFound
 from hub.store.models import ApiToken, User
@@ -53,9 +53,10 @@ async def _list_page(
     """The list with the create form; ``before`` (a token id) pages back through older ones."""
     before = request.query.get("before", "")
     async with request.app[appkeys.SESSIONS]() as db:
-        rows = await list_tokens(db, user)  # newest first, revoked ones included
-    if before.isdigit():
-        rows = [row for row in rows if row.id < int(before)]
+        # One more than a page, to know whether there is a next one.
+        rows = await list_tokens(
+            db, user, before=int(before) if before.isdigit() else None, limit=PAGE_SIZE + 1
+        )
     shown = rows[:PAGE_SIZE]
     next_url = f"{LIST_URL}?before={shown[-1].id}" if len(rows) > PAGE_SIZE else None
     context: dict[str, Any] = {
@@ -111,10 +112,7 @@ def _message(pydantic_message: str) -> str:
 async def _own_token(request: web.Request, user: User) -> ApiToken:
     token_id = _token_id(request)
     async with request.app[appkeys.SESSIONS]() as db:
-        found = [row for row in await list_tokens(db, user) if row.id == token_id]
-    if not found:
-        raise NotFound("token")
-    return found[0]
+        return await own_token(db, user, token_id)
 
 
 @routes.get("/admin/tokens/{token_id}/revoke")

@@ -46,18 +46,28 @@ async def resolve_token(db: AsyncSession, plaintext: str) -> User | None:
     return user
 
 
-async def list_tokens(db: AsyncSession, user: User) -> list[ApiToken]:
-    """The user's tokens, newest first, revoked ones included."""
-    result = await db.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
-    )
+async def list_tokens(
+    db: AsyncSession, user: User, *, before: int | None = None, limit: int | None = None
+) -> list[ApiToken]:
+    """The user's tokens, newest first, revoked ones included; ``before`` (a token id)
+    and ``limit`` page through them."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id)
+    if before is not None:
+        query = query.where(ApiToken.id < before)
+    result = await db.scalars(query.order_by(ApiToken.id.desc()).limit(limit))
     return list(result)
+
+
+async def own_token(db: AsyncSession, user: User, token_id: int) -> ApiToken:
+    """One of the user's tokens; 404 when it is not theirs."""
+    row = await db.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("token")
+    return row
 
 
 async def revoke_token(db: AsyncSession, user: User, token_id: int) -> None:
     """Revoke one of the user's tokens; 404 when it is not theirs."""
-    row = await db.get(ApiToken, token_id)
-    if row is None or row.user_id != user.id:
-        raise NotFound("token")
+    row = await own_token(db, user, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
