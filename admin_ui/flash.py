@@ -23,7 +23,7 @@ Flash = tuple[Level, str]
 
 
 def _signature(request: web.Request, payload: str) -> str:
-    key = request.app[appkeys.SECRET_KEY].encode()
+    key = request.config_dict[appkeys.SECRET_KEY].encode()
     digest = hmac.new(key, b"flash:" + payload.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
@@ -48,7 +48,7 @@ def pending_flashes(request: web.Request) -> list[Flash]:
 def add_flash(request: web.Request, response: web.StreamResponse, level: Level, text: str) -> None:
     """Queue a notice for the next page this browser shows."""
     flashes = [*pending_flashes(request), (level, text)]
-    secure = request.app[appkeys.SETTINGS].secure_cookies
+    secure = request.config_dict[appkeys.SETTINGS].secure_cookies
     response.set_cookie(
         COOKIE, _encode(request, flashes), path="/", httponly=True, secure=secure, samesite="Lax"
     )

@@ -25,7 +25,7 @@ async def _form_page(
 ) -> web.Response:
     token = form_token(request)
     response = await render(request, name, {**context, "form_token": token}, status)
-    remember_form_token(response, token, request.app[appkeys.SETTINGS].secure_cookies)
+    remember_form_token(response, token, request.config_dict[appkeys.SETTINGS].secure_cookies)
     return response
 
 
@@ -77,7 +77,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @routes.get("/setup")
 async def setup_form(request: web.Request) -> web.StreamResponse:
     """The one-time owner setup form, reached through the link ``hub serve`` prints."""
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         done = await count_users(db) > 0
     context = {"done": done, "token": request.query.get("token", ""), "values": {}, "errors": {}}
     return await _form_page(request, "setup.html", context)
@@ -96,7 +96,7 @@ async def setup(request: web.Request) -> web.StreamResponse:
         errors = {d["field"]: d["message"] for d in validation_details(err)}
         return await _form_page(request, "setup.html", {**context, "errors": errors}, 422)
     try:
-        async with request.app[appkeys.SESSIONS]() as db:
+        async with request.config_dict[appkeys.SESSIONS]() as db:
             owner = await complete_setup(db, body.token, body.owner())
             await db.commit()
     except HubError as err:

@@ -61,7 +61,7 @@ async def render(
         "csrf_token": csrf_token,
         "flashes": flashes,
     }
-    template = request.app[TEMPLATES].get_template(name)
+    template = request.config_dict[TEMPLATES].get_template(name)
     token = _CSRF_TOKEN.set(csrf_token)
     try:
         html = await template.render_async(request=request, **{**common, **context})

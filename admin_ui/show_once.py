@@ -33,11 +33,11 @@ def carry(
     payload = {"bound_to": bound_to, "until": time.time() + max_age, "value": value}
     response.set_cookie(
         cookie,
-        request.app[appkeys.CIPHER].encrypt(payload),
+        request.config_dict[appkeys.CIPHER].encrypt(payload),
         path=path,
         max_age=max_age,
         httponly=True,
-        secure=request.app[appkeys.SETTINGS].secure_cookies,
+        secure=request.config_dict[appkeys.SETTINGS].secure_cookies,
         samesite="Strict",
     )
 
@@ -49,7 +49,7 @@ def take(request: web.Request, *, cookie: str, bound_to: dict[str, Any]) -> Any 
     if not token:
         return None
     try:
-        payload = request.app[appkeys.CIPHER].decrypt(token)
+        payload = request.config_dict[appkeys.CIPHER].decrypt(token)
     except (CredentialsUnreadable, ValueError):
         return None
     until = payload.get("until")

@@ -65,7 +65,7 @@ PROBLEMS = {
 
 
 def _channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
-    found = request.app[appkeys.CHANNELS].types.get(name)
+    found = request.config_dict[appkeys.CHANNELS].types.get(name)
     if found is None:
         raise NotFound("channel type")
     return found
@@ -73,7 +73,7 @@ def _channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
 
 def _fields(request: web.Request, channel_type: type[ChannelType[Any]]) -> list[ConfigField]:
     """The form of ``channel_type``: from the very schema the channel-types API serves."""
-    declared = request.app[appkeys.CHANNELS].types.is_declared(channel_type.name)
+    declared = request.config_dict[appkeys.CHANNELS].types.is_declared(channel_type.name)
     return config_form.form_fields(ChannelTypeOut.of(channel_type, declared).config_schema)
 
 
@@ -90,7 +90,7 @@ def _problem(err: HubError, general: list[str]) -> dict[str, str] | None:
 
 async def _channel(request: web.Request) -> Channel:
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         return await live_channel(db, channel_id)
 
 
@@ -98,7 +98,7 @@ async def _channel(request: web.Request) -> Channel:
 async def types_page(request: web.Request) -> web.Response:
     """A card for every channel type: the plugins' and the declared ones."""
     await admin_viewer(request)
-    types = request.app[appkeys.CHANNELS].types
+    types = request.config_dict[appkeys.CHANNELS].types
     cards = [
         {
             "name": name,
@@ -164,7 +164,7 @@ async def create(request: web.Request) -> web.Response:
         errors = {**_config_errors(channel_type, config), **errors}
         return await _configure_page(request, channel_type, form, errors, status=422)
     try:
-        saved = await ChannelAdmin.of(request.app).create(viewer, body.new())
+        saved = await ChannelAdmin.of(request.config_dict).create(viewer, body.new())
     except HubError as err:
         by_input, problem = _service_errors(err)
         return await _configure_page(request, channel_type, form, by_input, problem, err.status)
@@ -228,7 +228,7 @@ async def _edit_page(
 ) -> web.Response:
     """The stored values (secrets empty), or the ones ``form`` submitted."""
     fields = _fields(request, channel_type)
-    config = ChannelAdmin.of(request.app).visible_config(channel)
+    config = ChannelAdmin.of(request.config_dict).visible_config(channel)
     values = (
         config_form.initial_values(fields, config)
         if form is None
@@ -247,7 +247,7 @@ async def _edit_page(
 
 
 def _installed_type(request: web.Request, channel: Channel) -> type[ChannelType[Any]]:
-    found = request.app[appkeys.CHANNELS].types.get(channel.type)
+    found = request.config_dict[appkeys.CHANNELS].types.get(channel.type)
     if found is None:
         raise HubError(
             409,
@@ -285,7 +285,9 @@ async def edit(request: web.Request) -> web.Response:
     if body is None or errors:
         return await _edit_page(request, channel, channel_type, form, errors, status=422)
     try:
-        saved = await ChannelAdmin.of(request.app).update(viewer, channel.id, body.changes())
+        saved = await ChannelAdmin.of(request.config_dict).update(
+            viewer, channel.id, body.changes()
+        )
     except HubError as err:
         by_input, problem = _service_errors(err)
         return await _edit_page(request, channel, channel_type, form, by_input, problem, err.status)
@@ -302,7 +304,7 @@ def _unchanged(
     """Whether ``patch`` leaves the stored config as it is: then it is not sent, so
     renaming a channel does not ask the provider to check its credentials again."""
     try:
-        stored = stored_config(request.app[appkeys.CHANNELS].config_of(channel))
+        stored = stored_config(request.config_dict[appkeys.CHANNELS].config_of(channel))
         merged: BaseModel = channel_type.Config.model_validate({**stored, **patch})
     except (ChannelUnavailable, ValidationError):
         return False
@@ -313,6 +315,6 @@ def _unchanged(
 async def logo(request: web.Request) -> web.Response:
     """A type's logo for ``<img>`` (a generic one for a type without one, or unknown)."""
     await page_identity(request)
-    found = request.app[appkeys.CHANNELS].types.get(request.match_info["type_name"])
+    found = request.config_dict[appkeys.CHANNELS].types.get(request.match_info["type_name"])
     svg = (found.logo if found is not None else "") or DEFAULT_LOGO
     return web.Response(text=svg, content_type="image/svg+xml", headers=LOGO_HEADERS)

@@ -140,7 +140,7 @@ async def _page(
     request: web.Request, channel: Channel, form: RoutingForm, status: int = 200
 ) -> web.Response:
     setup = request.query.get("setup") == "1"
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         users, teams = await active_users(db), await all_teams(db)
     context = {
         "section": "channels",
@@ -160,7 +160,7 @@ async def routing_form(request: web.Request) -> web.StreamResponse:
     """The routing form, filled with the channel's current routing and settings."""
     await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
     return await _page(request, channel, RoutingForm.of(channel))
 
@@ -170,7 +170,7 @@ async def save_routing(request: web.Request) -> web.StreamResponse:
     """Validate and save the routing; show the form again with what to fix otherwise."""
     viewer = await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
     form = RoutingForm.posted(await request.post())
     valid = form.validated()
@@ -179,7 +179,7 @@ async def save_routing(request: web.Request) -> web.StreamResponse:
     routing, settings = valid
     changes = ChannelChanges(routing=routing, settings=settings.model_dump())
     try:
-        saved = await ChannelAdmin.of(request.app).update(viewer, channel_id, changes)
+        saved = await ChannelAdmin.of(request.config_dict).update(viewer, channel_id, changes)
     except HubError as err:
         if err.status != 422:
             raise

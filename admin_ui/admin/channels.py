@@ -36,7 +36,7 @@ LIST_PARAMS = ("sort", "type", "enabled", "cursor", "limit")
 
 def type_title(request: web.Request, type_name: str) -> str:
     """A channel type's title; its bare name when the type is not installed."""
-    found = request.app[appkeys.CHANNELS].types.get(type_name)
+    found = request.config_dict[appkeys.CHANNELS].types.get(type_name)
     return found.title if found is not None else type_name
 
 
@@ -44,7 +44,7 @@ def state_of(request: web.Request, channel: Channel) -> tuple[str, str | None]:
     """What the status column shows: enabled, disabled, connecting or error, with why."""
     if channel.status == "error":
         return "error", channel.status_reason or "the channel reported an error"
-    if request.app[appkeys.CHANNELS].types.get(channel.type) is None:
+    if request.config_dict[appkeys.CHANNELS].types.get(channel.type) is None:
         return "error", f"its type {channel.type!r} is not installed: install the plugin again"
     if not channel.enabled:
         return "disabled", None
@@ -77,7 +77,7 @@ def _row(request: web.Request, channel: Channel, failed: int, held: int) -> Chan
 
 async def _channel_id(request: web.Request) -> tuple[int, Channel]:
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
     return channel_id, channel
 
@@ -88,7 +88,7 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
     await admin_viewer(request)
     given = {key: request.query[key] for key in LIST_PARAMS if request.query.get(key)}
     query = validate(ChannelQuery, {"limit": 25, **given})
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         channels, next_cursor = await list_channels(
             db,
             sort=query.sort,
@@ -107,7 +107,7 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
     def url(**changes: str | None) -> str:
         return list_url("/admin/channels", {**base, **changes})
 
-    types = request.app[appkeys.CHANNELS].types.all()
+    types = request.config_dict[appkeys.CHANNELS].types.all()
     context = {
         "section": "channels",
         "rows": rows,
@@ -127,7 +127,7 @@ async def channel_page(request: web.Request) -> web.StreamResponse:
     """One channel: its facts and what can be done with it."""
     await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
         failed = (await failed_deliveries(db, [channel_id])).get(channel_id, 0)
         held = (await held_requests(db, [channel_id])).get(channel_id, 0)
@@ -138,7 +138,7 @@ async def channel_page(request: web.Request) -> web.StreamResponse:
         "channel": channel,
         "routing": ChannelRouting.of(channel),
         "settings": ChannelSettings.of(channel),
-        "webhook_url": webhook_url(request.app[appkeys.SETTINGS], channel_id),
+        "webhook_url": webhook_url(request.config_dict[appkeys.SETTINGS], channel_id),
     }
     return await render(request, "admin/channels/show.html", context)
 
@@ -174,7 +174,7 @@ async def disable(request: web.Request) -> web.StreamResponse:
     """Disable the channel: it keeps receiving webhooks and holds them."""
     viewer = await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    saved = await ChannelAdmin.of(request.app).update(
+    saved = await ChannelAdmin.of(request.config_dict).update(
         viewer, channel_id, ChannelChanges(enabled=False)
     )
     text = (
@@ -189,10 +189,10 @@ async def enable(request: web.Request) -> web.StreamResponse:
     """Enable the channel again and say how many held requests wait for a replay."""
     viewer = await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    saved = await ChannelAdmin.of(request.app).update(
+    saved = await ChannelAdmin.of(request.config_dict).update(
         viewer, channel_id, ChannelChanges(enabled=True)
     )
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         held = (await held_requests(db, [channel_id])).get(channel_id, 0)
     text = f"{saved.channel.name} is enabled."
     if held:
@@ -212,7 +212,7 @@ async def replay_held(request: web.Request) -> web.StreamResponse:
     channel_id = path_id(request, "channel_id", "channel")
     page = f"/admin/channels/{channel_id}"
     try:
-        counts = await request.app[INBOUND].replay_held(channel_id)
+        counts = await request.config_dict[INBOUND].replay_held(channel_id)
     except HubError as err:
         if err.status != 409:
             raise
@@ -263,6 +263,6 @@ async def delete(request: web.Request) -> web.StreamResponse:
     """Delete the channel and go back to the list."""
     viewer = await admin_viewer(request)
     channel_id, channel = await _channel_id(request)
-    await ChannelAdmin.of(request.app).delete(viewer, channel_id)
+    await ChannelAdmin.of(request.config_dict).delete(viewer, channel_id)
     text = f"{channel.name} is deleted. Its conversations stay readable in the inbox."
     return redirect(request, "/admin/channels", ("success", text))

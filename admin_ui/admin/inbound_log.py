@@ -100,7 +100,7 @@ async def replay_one(request: web.Request) -> web.StreamResponse:
     entry_id = path_id(request, "entry_id", "inbound log entry")
     form = await request.post()
     back = back_to(form.get("back"), LIST)
-    counts = await replay_entries(request.app, [entry_id])
+    counts = await replay_entries(request.config_dict, [entry_id])
     page = f"{LIST}/{entry_id}"
     if back != LIST:
         page = f"{page}?{urlencode({'back': back})}"
@@ -116,5 +116,5 @@ async def replay_many(request: web.Request) -> web.StreamResponse:
     ids = selected_ids([str(v) for v in form.getall("entry_id", [])])
     if not ids:
         return redirect(request, back, ("warning", "Tick the entries to replay first."))
-    counts = await replay_entries(request.app, ids)
+    counts = await replay_entries(request.config_dict, ids)
     return redirect(request, back, many_flash(counts))

@@ -3,7 +3,7 @@ happened: how many events were stored, already in the inbox, or refused and why.
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import ChainMapProxy, web
 
 from admin_ui.flash import Flash
 from hub.channels.inbound import INBOUND, ReplayCounts
@@ -45,7 +45,9 @@ def outcome(counts: ReplayCounts) -> str:
     return ", ".join(parts) if parts else "no events in it"
 
 
-async def replay_entries(app: web.Application, entry_ids: list[int]) -> ReplayCounts:
+async def replay_entries(
+    app: web.Application | ChainMapProxy, entry_ids: list[int]
+) -> ReplayCounts:
     """Replay each entry in turn; a refused one is counted with its reason, the rest go on."""
     counts = ReplayCounts()
     for entry_id in entry_ids:

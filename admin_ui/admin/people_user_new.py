@@ -105,7 +105,7 @@ async def created(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         user = await people.get_user(w.db, user_id)
     password = read_password(request, user_id)
-    base = request.app[appkeys.SETTINGS].public_url or str(request.url.origin())
+    base = request.config_dict[appkeys.SETTINGS].public_url or str(request.url.origin())
     context = {"subject": user, "password": password, "login_url": f"{base.rstrip('/')}/login"}
     page = await render(request, "admin/users/created.html", context)
     forget_password(request, page, user_id)

@@ -67,7 +67,7 @@ def _title(kind: object, fallback: str) -> str:
 async def plugins_page(request: web.Request) -> web.Response:
     """The plugins page: what is installed, whether it works, and how to add more."""
     await admin_viewer(request)
-    rows = plugin_rows(request.app[appkeys.PLUGINS])
+    rows = plugin_rows(request.config_dict[appkeys.PLUGINS])
     counts = {status: sum(row.info.status == status for row in rows) for status in STATUS_ORDER}
     return await render(
         request,

@@ -82,10 +82,10 @@ async def connected_page(request: web.Request) -> web.Response:
     """The done page: the webhook URL, and the generated secrets this once."""
     viewer = await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
     secrets = take(request, channel.id, viewer.id)
-    instances = request.app[appkeys.CHANNELS]
+    instances = request.config_dict[appkeys.CHANNELS]
     channel_type = instances.types.get(channel.type)
     try:
         polls = instances.for_channel(channel).polls()
@@ -94,7 +94,7 @@ async def connected_page(request: web.Request) -> web.Response:
     context = {
         "channel": channel,
         "type_title": channel_type.title if channel_type else channel.type,
-        "webhook_url": webhook_url(request.app[appkeys.SETTINGS], channel.id),
+        "webhook_url": webhook_url(request.config_dict[appkeys.SETTINGS], channel.id),
         "secrets": secrets,
         "polls": polls,
     }

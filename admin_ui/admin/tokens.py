@@ -52,7 +52,7 @@ async def _list_page(
 ) -> web.Response:
     """The list with the create form; ``before`` (a token id) pages back through older ones."""
     before = request.query.get("before", "")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         # One more than a page, to know whether there is a next one.
         rows = await list_tokens(
             db, user, before=int(before) if before.isdigit() else None, limit=PAGE_SIZE + 1
@@ -88,7 +88,7 @@ async def create(request: web.Request) -> web.Response:
     except ValidationError as err:
         errors = {d["field"]: _message(d["message"]) for d in validation_details(err)}
         return await _list_page(request, user, name=name, errors=errors, status=422)
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         plaintext, row = await create_token(db, user, body.name)
         await db.commit()
     # Rendered, not redirected: the plaintext must never sit in a URL, a flash or a log.
@@ -111,7 +111,7 @@ def _message(pydantic_message: str) -> str:
 
 async def _own_token(request: web.Request, user: User) -> ApiToken:
     token_id = _token_id(request)
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         return await own_token(db, user, token_id)
 
 
@@ -147,7 +147,7 @@ async def revoke(request: web.Request) -> web.Response:
     """Revoke one of your tokens (asked first on the confirmation page)."""
     user = await _current_user(request)
     token = await _own_token(request, user)
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         await revoke_token(db, user, token.id)
         await db.commit()
     return redirect(request, LIST_URL, ("success", f"The token “{token.name}” is revoked."))

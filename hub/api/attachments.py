@@ -29,7 +29,7 @@ CHUNK = 64 * 1024
 
 def media_store(request: web.Request) -> MediaStore:
     """The hub's media store (``MEDIA_STORE``; by default a folder in its data folder)."""
-    return media_store_of(request.app, request.app[appkeys.SETTINGS])
+    return media_store_of(request.config_dict, request.config_dict[appkeys.SETTINGS])
 
 
 async def _read_part(part: BodyPartReader, limits: MediaLimits) -> bytes:

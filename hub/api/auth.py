@@ -59,7 +59,7 @@ async def me(request: web.Request) -> web.Response:
 async def setup(request: web.Request) -> web.Response:
     """Create the owner account with the one-time link's token, and log them in."""
     body = await read_json(request, SetupBody)
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         owner = await complete_setup(db, body.token, body.owner())
         await db.commit()
         await db.refresh(owner, ["teams"])

@@ -21,13 +21,13 @@ ITEM = "/api/v1/channel-types/{name}"
 
 
 def _types(request: web.Request) -> ChannelTypes:
-    return request.app[appkeys.CHANNELS].types
+    return request.config_dict[appkeys.CHANNELS].types
 
 
 async def _reload(request: web.Request) -> None:
     """Make this process serve the definitions as just committed, and tell the others."""
-    await definitions.load_declared(request.app[appkeys.SESSIONS], _types(request))
-    await request.app[appkeys.BUS].publish(types_changed())
+    await definitions.load_declared(request.config_dict[appkeys.SESSIONS], _types(request))
+    await request.config_dict[appkeys.BUS].publish(types_changed())
 
 
 @api.get("/api/v1/channel-types", response=Page[ChannelTypeOut])
@@ -85,11 +85,11 @@ async def update(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     async with work(request) as w:
         built, channel_ids = await definitions.update_definition(
-            w.db, viewer, _types(request), request.app[appkeys.CIPHER], name, changes
+            w.db, viewer, _types(request), request.config_dict[appkeys.CIPHER], name, changes
         )
     await _reload(request)
     for channel_id in channel_ids:
-        request.app[appkeys.CHANNELS].forget(channel_id)
+        request.config_dict[appkeys.CHANNELS].forget(channel_id)
     return json_model(ChannelTypeOut.of(built, True))
 
 

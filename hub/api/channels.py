@@ -29,12 +29,16 @@ ITEM = "/api/v1/channels/{channel_id}"
 
 
 def _out(request: web.Request, channel: Channel, config: dict[str, Any] | None) -> ChannelOut:
-    return ChannelOut.of(channel, webhook_url(request.app[appkeys.SETTINGS], channel.id), config)
+    return ChannelOut.of(
+        channel, webhook_url(request.config_dict[appkeys.SETTINGS], channel.id), config
+    )
 
 
 def _read_out(request: web.Request, viewer: Viewer, channel: Channel) -> ChannelOut:
     # Agents need channels' names to start conversations, never their credentials.
-    config = ChannelAdmin.of(request.app).visible_config(channel) if viewer.is_admin else None
+    config = (
+        ChannelAdmin.of(request.config_dict).visible_config(channel) if viewer.is_admin else None
+    )
     return _out(request, channel, config)
 
 
@@ -73,7 +77,7 @@ async def create(request: web.Request) -> web.Response:
     """
     viewer = await current_viewer(request)
     body = await read_json(request, ChannelCreateBody)
-    saved = await ChannelAdmin.of(request.app).create(viewer, body.new())
+    saved = await ChannelAdmin.of(request.config_dict).create(viewer, body.new())
     return json_model(_out(request, saved.channel, saved.config), 201)
 
 
@@ -99,7 +103,7 @@ async def update(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, ChannelPatchBody)
     channel_id = path_id(request, "channel_id", "channel")
-    saved = await ChannelAdmin.of(request.app).update(viewer, channel_id, body.changes())
+    saved = await ChannelAdmin.of(request.config_dict).update(viewer, channel_id, body.changes())
     return json_model(_out(request, saved.channel, saved.config))
 
 
@@ -109,7 +113,7 @@ async def delete(request: web.Request) -> web.Response:
     sending and receiving, and it answers 404 from then on."""
     viewer = await current_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    await ChannelAdmin.of(request.app).delete(viewer, channel_id)
+    await ChannelAdmin.of(request.config_dict).delete(viewer, channel_id)
     return web.Response(status=204)
 
 
@@ -122,6 +126,6 @@ async def templates(request: web.Request) -> web.Response:
     await current_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
     found = await list_templates(
-        request.app[appkeys.SESSIONS], request.app[appkeys.CHANNELS], channel_id
+        request.config_dict[appkeys.SESSIONS], request.config_dict[appkeys.CHANNELS], channel_id
     )
     return json_model(TemplatesOut(items=found))

@@ -29,7 +29,7 @@ async def current_admin(request: web.Request) -> Viewer:
 def work(request: web.Request) -> AbstractAsyncContextManager[Work]:
     """A unit of work: one transaction; its realtime events and observer notices go out
     after commit."""
-    app = request.app
+    app = request.config_dict
     return unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS])
 
 

@@ -135,7 +135,7 @@ async def read(request: web.Request) -> web.Response:
     On channels with read receipts the contact's latest message is then marked read
     with the provider too (in the background)."""
     response = await _act(request, conversations.mark_read, await current_viewer(request))
-    signals_of(request.app).read(path_id(request, "conversation_id", "conversation"))
+    signals_of(request.config_dict).read(path_id(request, "conversation_id", "conversation"))
     return response
 
 
@@ -144,5 +144,5 @@ async def counts(request: web.Request) -> web.Response:
     """Open counts and new-message dots of every standard and team inbox the caller has."""
     viewer = await current_viewer(request)
     async with work(request) as w:
-        views = await inbox_counts(w.db, viewer, request.app[appkeys.COUNTS_CACHE])
+        views = await inbox_counts(w.db, viewer, request.config_dict[appkeys.COUNTS_CACHE])
     return json_model(CountsOut(views=[ViewCountOut.of(v) for v in views]))

@@ -25,7 +25,7 @@ async def healthz(request: web.Request) -> web.Response:
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     """Ready for traffic: the database answers and has every migration this hub ships."""
-    engine = request.app[appkeys.ENGINE]
+    engine = request.config_dict[appkeys.ENGINE]
     checks: dict[str, str] = {}
     try:
         async with engine.connect() as conn:
@@ -51,5 +51,5 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition of the hub's metrics."""
-    body = request.app[appkeys.METRICS].render()
+    body = request.config_dict[appkeys.METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -65,7 +65,7 @@ async def replay(request: web.Request) -> web.Response:
     """
     await current_admin(request)
     entry_id = path_id(request, "entry_id", "inbound log entry")
-    intakes = await request.app[INBOUND].replay(entry_id)
+    intakes = await request.config_dict[INBOUND].replay(entry_id)
     return json_model(ReplayOut.of(entry_id, intakes))
 
 
@@ -74,5 +74,5 @@ async def replay_held(request: web.Request) -> web.Response:
     """Replay every entry a channel held while disabled, oldest first (409 while disabled)."""
     await current_admin(request)
     channel_id = path_id(request, "channel_id", "channel")
-    counts = await request.app[INBOUND].replay_held(channel_id)
+    counts = await request.config_dict[INBOUND].replay_held(channel_id)
     return json_model(ReplayHeldOut.of(counts))

@@ -41,20 +41,20 @@ async def signed_media(request: web.Request) -> web.Response:
     attachment_id = _number(request.match_info["attachment_id"])
     expires = _number(request.match_info["expires"])
     signature = request.match_info["signature"]
-    secret = request.app[appkeys.SECRET_KEY]
+    secret = request.config_dict[appkeys.SECRET_KEY]
     # The signature is checked as if at the expiry time first: only a link the hub made
     # learns that it expired (so its holder asks for a new one); a forged one learns nothing.
     if not link_is_valid(secret, attachment_id, expires, signature, now=expires):
         raise _bad_link()
     if not link_is_valid(secret, attachment_id, expires, signature):
         raise HubError(410, "link_expired", "this media link has expired")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         attachment = await db.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("attachment")
-    settings = request.app[appkeys.SETTINGS]
+    settings = request.config_dict[appkeys.SETTINGS]
     try:
-        data = await media_store_of(request.app, settings).read(attachment.sha256)
+        data = await media_store_of(request.config_dict, settings).read(attachment.sha256)
     except FileNotFoundError:
         log.error(
             "attachment %s: file %s missing from the media store", attachment.id, attachment.sha256

@@ -59,7 +59,11 @@ async def send(request: web.Request) -> web.Response:
     body = await read_json(request, SendMessageBody)
     async with work(request) as w:
         row = await messages.send_message(
-            w, viewer, conversation_id, body.outgoing(), channels=request.app[appkeys.CHANNELS]
+            w,
+            viewer,
+            conversation_id,
+            body.outgoing(),
+            channels=request.config_dict[appkeys.CHANNELS],
         )
     return json_model(MessageOut.of(row), status=201)
 
@@ -96,7 +100,7 @@ async def start(request: web.Request) -> web.Response:
             body.contact_id,
             body.channel_id,
             body.outgoing(),
-            channels=request.app[appkeys.CHANNELS],
+            channels=request.config_dict[appkeys.CHANNELS],
         )
         name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
     out = StartedConversationOut(

@@ -74,7 +74,7 @@ async def record_response(request: web.Request, response: web.StreamResponse) ->
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "unmatched"
     status = response.status
-    request.app[appkeys.METRICS].observe_request(request.method, route, status, elapsed)
+    request.config_dict[appkeys.METRICS].observe_request(request.method, route, status, elapsed)
     access_log.info(
         "%s %s %s %.1fms",
         request.method,

@@ -20,7 +20,7 @@ api = ApiRoutes("tokens")
 async def list_(request: web.Request) -> web.Response:
     """The caller's tokens, newest first."""
     user = await require_user(request)
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         rows = await list_tokens(db, user)
     return json_items([TokenOut.of(row) for row in rows])
 
@@ -30,7 +30,7 @@ async def create(request: web.Request) -> web.Response:
     """Create a token; its plaintext is in this response only."""
     user = await require_user(request)
     body = await read_json(request, TokenBody)
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         plaintext, row = await create_token(db, user, body.name)
         await db.commit()
     return json_model(CreatedTokenOut(**TokenOut.of(row).model_dump(), token=plaintext), 201)
@@ -43,7 +43,7 @@ async def revoke(request: web.Request) -> web.Response:
     token_id = request.match_info["token_id"]
     if not token_id.isdigit():
         raise NotFound("token")
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         await revoke_token(db, user, int(token_id))
         await db.commit()
     return web.Response(status=204)

@@ -45,15 +45,15 @@ async def webhook(request: web.Request) -> web.Response:
     channel_id = path_id(request, "channel_id", "channel")
     # Cached for a moment and dropped on every change; the request's own transaction
     # checks again that the channel is still enabled and not deleted.
-    channel = await request.app[appkeys.CHANNELS].channel_row(
-        request.app[appkeys.SESSIONS], channel_id
+    channel = await request.config_dict[appkeys.CHANNELS].channel_row(
+        request.config_dict[appkeys.SESSIONS], channel_id
     )
     if channel is None:
         # Unknown ids are not logged: anyone can post to any id, and the log is for
         # channels that exist (the access log still records the request).
         raise NotFound("channel")
-    pipe = request.app[INBOUND]
-    limit = request.app[appkeys.SETTINGS].max_body_bytes
+    pipe = request.config_dict[INBOUND]
+    limit = request.config_dict[appkeys.SETTINGS].max_body_bytes
     body = await _read_body(request, limit)
     raw = WebhookRequest(
         method=request.method,

@@ -71,7 +71,7 @@ async def require_role(request: web.Request, *roles: str) -> User:
 
 async def _resolve(request: web.Request) -> Identity | None:
     authorization = request.headers.get("Authorization")
-    sessions = request.app[appkeys.SESSIONS]
+    sessions = request.config_dict[appkeys.SESSIONS]
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

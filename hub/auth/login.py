@@ -16,7 +16,7 @@ async def check_login(request: web.Request, email: str, password: str) -> User:
 
     Failures count against both the email and the client address.
     """
-    throttle = request.app[appkeys.THROTTLE]
+    throttle = request.config_dict[appkeys.THROTTLE]
     keys = (f"email:{normalize_email(email)}", f"ip:{request.remote}")
     wait = throttle.retry_after(*keys)
     if wait > 0:
@@ -27,7 +27,7 @@ async def check_login(request: web.Request, email: str, password: str) -> User:
             f"too many failed logins; try again in {seconds} seconds",
             headers={"Retry-After": seconds},
         )
-    async with request.app[appkeys.SESSIONS]() as db:
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         user = await authenticate(db, email, password)
         await db.commit()
     if user is None:
@@ -45,8 +45,8 @@ async def open_session(request: web.Request, user: User, response: web.StreamRes
     The cookie is HttpOnly (no script reads it), SameSite=Lax (not sent on cross-site
     writes) and Secure unless the hub is served over plain http (see ``cookie_secure``).
     """
-    settings = request.app[appkeys.SETTINGS]
-    async with request.app[appkeys.SESSIONS]() as db:
+    settings = request.config_dict[appkeys.SETTINGS]
+    async with request.config_dict[appkeys.SESSIONS]() as db:
         cookie, session = await start_session(
             db,
             user,
@@ -72,7 +72,7 @@ async def close_session(
 ) -> None:
     """End a session (if any) and clear its cookie."""
     if session is not None:
-        async with request.app[appkeys.SESSIONS]() as db:
+        async with request.config_dict[appkeys.SESSIONS]() as db:
             await end_session(db, session.id)
             await db.commit()
     response.del_cookie(COOKIE_NAME, path="/")

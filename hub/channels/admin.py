@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from aiohttp import web
+from aiohttp import ChainMapProxy, web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -241,7 +241,7 @@ class ChannelAdmin:
         self._cipher = cipher
 
     @classmethod
-    def of(cls, app: web.Application) -> ChannelAdmin:
+    def of(cls, app: web.Application | ChainMapProxy) -> ChannelAdmin:
         """The channel admin of a running hub app."""
         return cls(
             app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.CHANNELS], app[appkeys.CIPHER]

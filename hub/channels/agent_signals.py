@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import httpx
-from aiohttp import web
+from aiohttp import ChainMapProxy, web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -156,7 +156,7 @@ class ProviderSignals:
 SIGNALS = web.AppKey("provider_signals", ProviderSignals)
 
 
-def signals_of(app: web.Application) -> ProviderSignals:
+def signals_of(app: web.Application | ChainMapProxy) -> ProviderSignals:
     """The app's relay (set up with the app's channels, drained when it stops)."""
     return app[SIGNALS]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import ChainMapProxy, web
 
 from hub.errors import HubError, Invalid
 from hub.settings import Settings
@@ -246,7 +246,7 @@ def default_media_store(settings: Settings) -> FileMediaStore:
     return FileMediaStore.in_data_dir(settings.data_dir)
 
 
-def media_store_of(app: web.Application, settings: Settings) -> MediaStore:
+def media_store_of(app: web.Application | ChainMapProxy, settings: Settings) -> MediaStore:
     """The app's media store: the one under ``MEDIA_STORE``, else the data folder's."""
     store = app.get(MEDIA_STORE)
     return store if store is not None else default_media_store(settings)

@@ -94,8 +94,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         )
     # Subscribe before the handshake completes: once the client is connected, no event
     # can slip by unseen.
-    subscription = request.app[appkeys.BUS].subscribe()
-    open_sockets = request.app.get(OPEN_SOCKETS, set())
+    subscription = request.config_dict[appkeys.BUS].subscribe()
+    open_sockets = request.config_dict.get(OPEN_SOCKETS, set())
     try:
         await socket.prepare(request)
         open_sockets.add(socket)
@@ -138,7 +138,7 @@ def _origin_allowed(request: web.Request) -> bool:
     sent = urlsplit(origin.lower())
     if not sent.scheme or not sent.netloc:
         return False  # "null" (sandboxed frames, file: pages) or garbage
-    hub = urlsplit(request.app[appkeys.SETTINGS].base_url.lower())
+    hub = urlsplit(request.config_dict[appkeys.SETTINGS].base_url.lower())
     if (sent.scheme, sent.netloc) == (hub.scheme, hub.netloc):
         return True
     # The page came from the host this request was sent to: the hub itself, reached
@@ -156,7 +156,7 @@ class Connection:
         subscription: Subscription,
         identity: Identity,
     ) -> None:
-        self.app = request.app
+        self.app = request.config_dict
         self.socket = socket
         self.subscription = subscription
         self.credential = Credential.of(request, identity)
