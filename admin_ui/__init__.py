@@ -1,4 +1,8 @@
-"""The bundled web UI: server-rendered Jinja pages (admin section and agents' inbox)."""
+"""The bundled web UI: server-rendered Jinja pages (admin section and agents' inbox).
+
+``setup_pages`` puts the public pages, static files and the page URLs on the hub's root
+app; ``admin_app`` is the admin section, a sub-app the hub mounts at ``/admin``.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,31 @@ from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
-from admin_ui import pages
-from admin_ui.admin import add_admin_routes
-from admin_ui.errors import html_errors
+from admin_ui import logos, pages
+from admin_ui.admin import admin_app
+from admin_ui.errors import browser_errors
 from admin_ui.rendering import TEMPLATES, create_environment
+from admin_ui.urls import URLS, PageUrls
 from hub.errors import NotFound
 
+__all__ = ["admin_app", "setup_pages"]
 STATIC = Path(__file__).parent / "static"
 
 
-def setup_ui(app: web.Application) -> None:
-    """Add the UI's pages, its error pages and static files to the hub's app."""
-    app[TEMPLATES] = create_environment()
-    # Innermost, inside the JSON error middleware: page requests get HTML error pages.
-    app.middlewares.append(html_errors)
+def setup_pages(app: web.Application) -> None:
+    """Add the root's pages, error pages and static files to the hub's root ``app``."""
+    urls = PageUrls(app)
+    app[URLS] = urls
+    app[TEMPLATES] = create_environment(urls)
+    # Innermost, inside the root's JSON error middleware: browsers get error pages.
+    app.middlewares.append(browser_errors)
     app.router.add_routes(pages.routes)
-    add_admin_routes(app.router)
+    app.router.add_routes(logos.routes)
     app.router.add_get("/static/{path:.+}", static_file, name="static")
 
 
 async def static_file(request: web.Request) -> web.FileResponse:
-    """A file of the UI's static folder; a JSON 404 for anything else."""
+    """A file of the UI's static folder; a 404 for anything else."""
     parts = PurePosixPath(request.match_info["path"]).parts
     # No way out of the folder, and no hidden files.
     if not parts or any(part in ("..", "/") or part.startswith(".") for part in parts):

@@ -2,26 +2,29 @@
 
 A visitor who is not logged in is sent to the login page (and back afterwards); an agent
 who reaches an admin page gets a 403 page. Writes are checked for the session's CSRF token
-by ``require_user`` (the ``csrf_token`` field of every form).
+by ``require_user`` (the ``csrf_token`` field of every form). The admin sub-app checks all
+of this once, in ``admin_guard``, before any of its handlers runs; a handler reads the
+admin it let in with ``viewer_of``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from admin_ui.urls import page_url
 from hub.auth.identity import Identity, identify, require_user
 from hub.errors import Forbidden
 from hub.inbox.visibility import Viewer
 
 ADMIN_ROLES = ("owner", "manager")
+VIEWER = web.RequestKey("viewer", Viewer)
 
 
 def login_url(request: web.Request) -> str:
     """The login page, returning to this page (a GET's URL) afterwards."""
     back = request.path_qs if request.method == "GET" else request.path
-    return "/login" if back == "/" else f"/login?next={quote(back, safe='')}"
+    return page_url(request, "login", None if back == "/" else {"next": back})
 
 
 async def page_identity(request: web.Request) -> Identity:
@@ -33,12 +36,21 @@ async def page_identity(request: web.Request) -> Identity:
     return identity
 
 
-async def admin_viewer(request: web.Request) -> Viewer:
-    """The logged-in owner or manager; a 403 page for agents."""
+@web.middleware
+async def admin_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Let only a logged-in owner or manager through (with the CSRF token on writes); a
+    visitor is sent to log in, an agent gets a 403 page. Unknown admin paths too: they
+    say nothing about which admin pages exist."""
     identity = await page_identity(request)
     if identity.user.role not in ADMIN_ROLES:
         raise Forbidden("this page is for owners and managers")
-    return Viewer.of(identity.user)
+    request[VIEWER] = Viewer.of(identity.user)
+    return await handler(request)
+
+
+def viewer_of(request: web.Request) -> Viewer:
+    """The owner or manager ``admin_guard`` let in to this admin page."""
+    return request[VIEWER]
 
 
 def safe_next(target: str | None) -> str:

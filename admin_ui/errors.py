@@ -1,7 +1,10 @@
 """Errors on UI pages are pages too: a 403 or 404 a person can read, never JSON.
 
-API clients keep getting the JSON errors of ``hub.api.middleware.json_errors``, which
-wraps this middleware: only requests for HTML outside the API are answered here.
+The admin sub-app answers every error with ``page_errors``. The root app's routes (the
+public pages, but also ``/ws`` and static files) and unknown paths get ``browser_errors``:
+a page when a browser asks for one, else the JSON error of the root's ``json_errors``,
+which wraps it. The API, webhooks and media sub-apps never come here: they answer their
+own errors as JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from hub.errors import HubError
 from hub.logs import request_id
 
 log = logging.getLogger(__name__)
-NOT_PAGES = ("/api/", "/webhooks/", "/media/", "/static/", "/ws")
 TITLES = {
     400: "That request was not understood",
     403: "You cannot open this page",
@@ -33,17 +35,21 @@ TITLES = {
 
 
 def wants_page(request: web.Request) -> bool:
-    """A browser asking for a page (not the API, a webhook or a file)."""
-    if request.path.startswith(NOT_PAGES):
-        return False
+    """A browser asking for a page (not a script, a file or a websocket)."""
     return "text/html" in request.headers.get("Accept", "")
 
 
 @web.middleware
-async def html_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Render errors of page requests as the error page; leave the rest to the JSON one."""
+async def browser_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The root app's errors: the error page for a browser; the rest to the JSON one."""
     if not wants_page(request):
         return await handler(request)
+    return await page_errors(request, handler)
+
+
+@web.middleware
+async def page_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render every error as the error page (redirects pass through)."""
     try:
         return await handler(request)
     except HubError as err:

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from admin_ui.access import ADMIN_ROLES, page_identity, safe_next
 from admin_ui.forms import check_form_token, form_token, remember_form_token
 from admin_ui.rendering import render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.schemas import SetupBody
@@ -29,16 +30,16 @@ async def _form_page(
     return response
 
 
-@routes.get("/")
+@routes.get("/", name="home")
 async def home(request: web.Request) -> web.StreamResponse:
     """The signed-in user's start page: the admin section for owners and managers."""
     identity = await page_identity(request)
     if identity.user.role in ADMIN_ROLES:
-        raise web.HTTPSeeOther("/admin")
+        raise web.HTTPSeeOther(page_url(request, "admin"))
     return await render(request, "home.html", {})
 
 
-@routes.get("/login")
+@routes.get("/login", name="login")
 async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form."""
     target = safe_next(request.query.get("next"))
@@ -64,17 +65,17 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@routes.post("/logout")
+@routes.post("/logout", name="logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the session (the form carries the CSRF token) and go to the login page."""
     await require_user(request)
     identity = await identify(request)
-    response = web.HTTPSeeOther("/login")
+    response = web.HTTPSeeOther(page_url(request, "login"))
     await close_session(request, identity.session if identity else None, response)
     raise response
 
 
-@routes.get("/setup")
+@routes.get("/setup", name="setup")
 async def setup_form(request: web.Request) -> web.StreamResponse:
     """The one-time owner setup form, reached through the link ``hub serve`` prints."""
     async with request.config_dict[appkeys.SESSIONS]() as db:
@@ -103,6 +104,6 @@ async def setup(request: web.Request) -> web.StreamResponse:
         return await _form_page(
             request, "setup.html", {**context, "errors": {}, "error": err.message}, err.status
         )
-    response = web.HTTPSeeOther("/")
+    response = web.HTTPSeeOther(page_url(request, "home"))
     await open_session(request, owner, response)
     raise response

@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 
 from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
+from admin_ui.urls import PageUrls
 from hub.auth.identity import IDENTITY
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
@@ -25,12 +26,16 @@ PAGE_CSP = (
 _CSRF_TOKEN: ContextVar[str] = ContextVar("csrf_token", default="")
 
 
-def create_environment() -> jinja2.Environment:
-    """An autoescaping environment: everything rendered is text unless a template says not."""
+def create_environment(urls: PageUrls) -> jinja2.Environment:
+    """An autoescaping environment: everything rendered is text unless a template says not.
+
+    Templates link pages with ``url(name, query, **parts)`` (``urls``), never a spelled-out
+    path."""
     core = jinja2.PackageLoader("admin_ui", "templates")
     loader = jinja2.ChoiceLoader([core, jinja2.PrefixLoader({"default": core})])
     env = jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
     env.filters["when"] = _when
+    env.globals["url"] = urls
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
     # reach the token of the request being rendered.
     env.globals["current_csrf_token"] = _CSRF_TOKEN.get

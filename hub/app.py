@@ -1,4 +1,19 @@
-"""The application factory: wires settings, storage, plugins, HTTP client, API and UI."""
+"""The application factory: wires settings, storage, plugins, HTTP client, API and UI.
+
+The app is composed here, of a root app and sub-apps that each answer errors their way:
+
+- root: the shared state and start-up/shutdown (``cleanup_ctx``), the request id, metrics
+  and access log of every request, and the routes that belong to no section: the public
+  pages (``/``, ``/login``, ``/setup``), static files, ``/ws``, ``/healthz``, ``/readyz``,
+  ``/metrics``. Its errors are pages for browsers, JSON for everything else.
+- ``/api``: the REST API (``/api/v1``) and ``/api/openapi.json``; JSON errors.
+- ``/webhooks`` and ``/media``: for providers and bridges, no session ever looked up;
+  JSON errors.
+- ``/admin``: the admin pages; error pages, and the owner-or-manager guard.
+
+A sub-app's request has ``request.app`` set to the sub-app: handlers read shared state with
+``request.config_dict[KEY]``, which also looks in the root.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +26,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from admin_ui import admin_app, setup_pages
 from hub import __version__, appkeys
 from hub.api import (
     attachments,
@@ -37,6 +53,7 @@ from hub.api import (
 )
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
+from hub.api.routing import mount_routes, under
 from hub.auth.throttle import LoginThrottle
 from hub.channels.agent_signals import SIGNALS, ProviderSignals
 from hub.channels.definitions import load_declared_at_start
@@ -58,6 +75,7 @@ from hub.store.crypto import ConfigCipher
 from hub.store.engine import create_engine, create_sessionmaker
 
 log = logging.getLogger(__name__)
+API = "/api"
 API_MODULES = (
     auth,
     tokens,
@@ -123,17 +141,31 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.cleanup_ctx.append(media_context)
 
     app.router.add_routes(health.routes)
-    app.router.add_routes(webhooks.routes)
-    app.router.add_routes(media.routes)
     app.router.add_routes(ws.routes)
     ws.track_websockets(app)
+    app.add_subapp(API, _api_app())
+    app.add_subapp("/webhooks", _machine_app("/webhooks", webhooks.routes))
+    app.add_subapp("/media", _machine_app("/media", media.routes))
+    app.add_subapp("/admin", admin_app())
+    # Last: the root's pages, and the error pages for browsers on the root's routes.
+    setup_pages(app)
+    return app
+
+
+def _api_app() -> web.Application:
+    """``/api``: every API module's endpoints and the OpenAPI document; errors as JSON."""
+    api = web.Application(middlewares=[json_errors])
     for module in API_MODULES:
-        module.api.add_to(app.router)
-    app.router.add_get("/api/openapi.json", openapi_document)
+        module.api.add_to(api.router, API)
+    api.router.add_get(under(API, "/api/openapi.json"), openapi_document)
+    return api
 
-    from admin_ui import setup_ui  # the UI is a separate package of the same distribution
 
-    setup_ui(app)
+def _machine_app(prefix: str, routes: web.RouteTableDef) -> web.Application:
+    """A sub-app that machines call (webhooks, signed media links): JSON errors and no
+    more, so no session is looked up and no page rendered for an unauthenticated caller."""
+    app = web.Application(middlewares=[json_errors])
+    mount_routes(app.router, prefix, routes)
     return app
 
 

@@ -99,7 +99,7 @@ async def test_the_cards_list_every_installed_type_with_its_logo(
     assert {"custom_channel", "telegram", "whatsapp", "email"} <= set(types)
     for name, kind in types.items():
         assert f'href="/admin/channels/new/{name}"' in html
-        assert f'<img class="logo" src="/admin/channel-types/{name}/logo.svg" alt="">' in html
+        assert f'<img class="logo" src="/channel-types/{name}/logo.svg" alt="">' in html
         assert kind.title in html
     assert html.count("<h1") == 1
 
@@ -211,7 +211,7 @@ async def test_agents_get_403_but_may_see_logos(
     ):
         response = await client.get(url, headers=HTML)
         assert response.status == 403, url
-    logo = await client.get("/admin/channel-types/telegram/logo.svg")
+    logo = await client.get("/channel-types/telegram/logo.svg")
     assert logo.status == 200
 
 
@@ -346,7 +346,7 @@ async def test_renaming_does_not_check_the_credentials_again_but_changing_them_d
 
 
 async def test_logos_are_sandboxed_svg_with_a_default(client: Client, owner: str) -> None:
-    response = await client.get("/admin/channel-types/telegram/logo.svg")
+    response = await client.get("/channel-types/telegram/logo.svg")
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("image/svg+xml")
     assert response.headers["Content-Security-Policy"] == (
@@ -354,14 +354,14 @@ async def test_logos_are_sandboxed_svg_with_a_default(client: Client, owner: str
     )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert (await response.text()).lstrip().startswith("<svg")
-    unknown = await client.get("/admin/channel-types/fax/logo.svg")
+    unknown = await client.get("/channel-types/fax/logo.svg")
     assert unknown.status == 200 and "<svg" in await unknown.text()
 
 
 async def test_an_anonymous_visitor_is_sent_to_log_in(client: Client) -> None:
     response = await client.get("/admin/channels/new", headers=HTML, allow_redirects=False)
     assert response.status == 303 and response.headers["Location"].startswith("/login")
-    logo = await client.get("/admin/channel-types/telegram/logo.svg", allow_redirects=False)
+    logo = await client.get("/channel-types/telegram/logo.svg", allow_redirects=False)
     assert logo.status == 303
 
 

@@ -42,7 +42,7 @@ async def test_an_owner_sees_every_bundled_plugin_with_its_facts(
         assert f"inbox-hub-{name.replace('_', '-')}" in row
     telegram = _row(html, "telegram")
     assert ">Channel<" in telegram
-    assert '<img class="logo small" src="/admin/channel-types/telegram/logo.svg" alt=""' in telegram
+    assert '<img class="logo small" src="/channel-types/telegram/logo.svg" alt=""' in telegram
     hubspot = _row(html, "hubspot")
     assert ">CRM<" in hubspot and "CRM type <code>hubspot</code>" in hubspot
     assert "<img" not in hubspot  # CRM logos are not served by the admin

@@ -1,10 +1,14 @@
-"""The admin section: pages for owners and managers (``/admin/...``), one module per area."""
+"""The admin section: pages for owners and managers (``/admin/...``), one module per area.
+
+It is a sub-app of its own: every error is a page, and ``admin_guard`` lets only owners
+and managers in, once for every page (handlers read the admin with ``viewer_of``).
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import admin_guard
 from admin_ui.admin import (
     channel_connect,
     channel_routing,
@@ -18,7 +22,12 @@ from admin_ui.admin import (
     users,
     workspace,
 )
+from admin_ui.errors import page_errors
+from admin_ui.urls import page_url
+from hub.api.routing import mount_routes
 
+PREFIX = "/admin"
+routes = web.RouteTableDef()
 AREAS = (
     channels,
     channel_connect,
@@ -34,13 +43,15 @@ AREAS = (
 )
 
 
-def add_admin_routes(router: web.UrlDispatcher) -> None:
-    """Add every admin page; ``/admin`` itself opens the channels."""
-    router.add_get("/admin", _start)
-    for area in AREAS:
-        router.add_routes(area.routes)
+def admin_app() -> web.Application:
+    """The admin sub-app, to mount at ``/admin``; ``/admin`` itself opens the channels."""
+    app = web.Application(middlewares=[page_errors, admin_guard])
+    for area_routes in (routes, *(area.routes for area in AREAS)):
+        mount_routes(app.router, PREFIX, area_routes)
+    return app
 
 
-async def _start(request: web.Request) -> web.StreamResponse:
-    await admin_viewer(request)
-    raise web.HTTPSeeOther("/admin/channels")
+@routes.get(PREFIX, name="admin")
+async def start(request: web.Request) -> web.StreamResponse:
+    """The admin section's first page."""
+    raise web.HTTPSeeOther(page_url(request, "admin.channels"))

@@ -15,16 +15,16 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from admin_ui.access import admin_viewer, page_identity
+from admin_ui.access import viewer_of
 from admin_ui.admin import config_form, reveal
 from admin_ui.admin.config_form import ConfigField, Mode
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.bodies import validate, validation_details
 from hub.api.context import path_id
 from hub.api.schemas.channels import ChannelCreateBody, ChannelPatchBody, ChannelTypeOut
 from hub.channels.admin import ChannelAdmin, live_channel
-from hub.channels.definitions import DEFAULT_LOGO
 from hub.channels.registry import ChannelUnavailable, stored_config
 from hub.contract.channel import ChannelType
 from hub.errors import HubError, NotFound
@@ -32,12 +32,6 @@ from hub.store.models import Channel
 
 routes = web.RouteTableDef()
 CHANNEL = r"/admin/channels/{channel_id:\d+}"
-LOGO_HEADERS = {
-    # An SVG opened on its own could run script: sandboxed, it cannot.
-    "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "private, max-age=300",
-}
 # What to say above the form when the provider (through the plugin) says no.
 PROBLEMS = {
     "bad_credentials": (
@@ -94,10 +88,9 @@ async def _channel(request: web.Request) -> Channel:
         return await live_channel(db, channel_id)
 
 
-@routes.get("/admin/channels/new")
+@routes.get("/admin/channels/new", name="admin.channels.new")
 async def types_page(request: web.Request) -> web.Response:
     """A card for every channel type: the plugins' and the declared ones."""
-    await admin_viewer(request)
     types = request.config_dict[appkeys.CHANNELS].types
     cards = [
         {
@@ -138,17 +131,16 @@ async def _configure_page(
     return await render(request, "admin/channels/configure.html", context, status=status)
 
 
-@routes.get("/admin/channels/new/{type_name}")
+@routes.get("/admin/channels/new/{type_name}", name="admin.channels.new.type")
 async def configure_page(request: web.Request) -> web.Response:
     """The credentials form of one type, defaults filled in."""
-    await admin_viewer(request)
     return await _configure_page(request, _channel_type(request, request.match_info["type_name"]))
 
 
 @routes.post("/admin/channels/new/{type_name}")
 async def create(request: web.Request) -> web.Response:
     """Create the channel (the plugin's ``connect`` runs first) and go on to routing."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel_type = _channel_type(request, request.match_info["type_name"])
     fields = _fields(request, channel_type)
     form = await request.post()
@@ -171,7 +163,7 @@ async def create(request: web.Request) -> web.Response:
     channel = saved.channel
     response = redirect(
         request,
-        f"/admin/channels/{channel.id}/routing?setup=1",
+        page_url(request, "admin.channel.routing", {"setup": "1"}, channel_id=channel.id),
         flash=("success", f"{channel.name} is connected. Now choose who gets its conversations."),
     )
     # Secrets the hub generated (fields left empty) are news to the admin: carry them on.
@@ -214,7 +206,7 @@ def _config_errors(channel_type: type[ChannelType[Any]], config: dict[str, Any])
 
 
 # The done page lives beside the cookie that carries its secrets.
-routes.get(CHANNEL + "/connected")(reveal.connected_page)
+routes.get(CHANNEL + "/connected", name="admin.channel.connected")(reveal.connected_page)
 
 
 async def _edit_page(
@@ -258,10 +250,9 @@ def _installed_type(request: web.Request, channel: Channel) -> type[ChannelType[
     return found
 
 
-@routes.get(CHANNEL + "/edit")
+@routes.get(CHANNEL + "/edit", name="admin.channel.edit")
 async def edit_page(request: web.Request) -> web.Response:
     """The channel's name and credentials; secrets as empty inputs."""
-    await admin_viewer(request)
     channel = await _channel(request)
     return await _edit_page(request, channel, _installed_type(request, channel))
 
@@ -269,7 +260,7 @@ async def edit_page(request: web.Request) -> web.Response:
 @routes.post(CHANNEL + "/edit")
 async def edit(request: web.Request) -> web.Response:
     """Save the name and the credentials typed; a changed config is connected again."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel = await _channel(request)
     channel_type = _installed_type(request, channel)
     form = await request.post()
@@ -292,7 +283,9 @@ async def edit(request: web.Request) -> web.Response:
         by_input, problem = _service_errors(err)
         return await _edit_page(request, channel, channel_type, form, by_input, problem, err.status)
     flash = f"Saved the changes to {saved.channel.name}."
-    return redirect(request, f"/admin/channels/{channel.id}", flash=("success", flash))
+    return redirect(
+        request, page_url(request, "admin.channel", channel_id=channel.id), ("success", flash)
+    )
 
 
 def _unchanged(
@@ -309,12 +302,3 @@ def _unchanged(
     except (ChannelUnavailable, ValidationError):
         return False
     return stored_config(merged) == stored
-
-
-@routes.get("/admin/channel-types/{type_name}/logo.svg")
-async def logo(request: web.Request) -> web.Response:
-    """A type's logo for ``<img>`` (a generic one for a type without one, or unknown)."""
-    await page_identity(request)
-    found = request.config_dict[appkeys.CHANNELS].types.get(request.match_info["type_name"])
-    svg = (found.logo if found is not None else "") or DEFAULT_LOGO
-    return web.Response(text=svg, content_type="image/svg+xml", headers=LOGO_HEADERS)

@@ -9,9 +9,10 @@ from aiohttp import web
 from multidict import MultiMapping
 from pydantic import ValidationError
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import active_users, all_teams
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.context import path_id
@@ -150,15 +151,19 @@ async def _page(
         "users": users,
         "teams": teams,
         "setup": setup,
-        "action": f"/admin/channels/{channel.id}/routing" + ("?setup=1" if setup else ""),
+        "action": page_url(
+            request,
+            "admin.channel.routing",
+            {"setup": "1" if setup else None},
+            channel_id=channel.id,
+        ),
     }
     return await render(request, "admin/channels/routing.html", context, status)
 
 
-@routes.get(PATH)
+@routes.get(PATH, name="admin.channel.routing")
 async def routing_form(request: web.Request) -> web.StreamResponse:
     """The routing form, filled with the channel's current routing and settings."""
-    await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
     async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
@@ -168,7 +173,7 @@ async def routing_form(request: web.Request) -> web.StreamResponse:
 @routes.post(PATH)
 async def save_routing(request: web.Request) -> web.StreamResponse:
     """Validate and save the routing; show the form again with what to fix otherwise."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel_id = path_id(request, "channel_id", "channel")
     async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
@@ -186,6 +191,10 @@ async def save_routing(request: web.Request) -> web.StreamResponse:
         form.add_service_error(err)
         return await _page(request, channel, form, 422)
     if request.query.get("setup") == "1":
-        return redirect(request, f"/admin/channels/{channel_id}/connected")
+        return redirect(
+            request, page_url(request, "admin.channel.connected", channel_id=channel_id)
+        )
     text = f"Routing of {saved.channel.name} saved."
-    return redirect(request, f"/admin/channels/{channel_id}", ("success", text))
+    return redirect(
+        request, page_url(request, "admin.channel", channel_id=channel_id), ("success", text)
+    )

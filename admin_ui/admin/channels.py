@@ -7,10 +7,11 @@ from datetime import datetime
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.flash import Level
 from admin_ui.paging import list_url, page_links
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.bodies import validate
 from hub.api.context import path_id
@@ -82,10 +83,9 @@ async def _channel_id(request: web.Request) -> tuple[int, Channel]:
     return channel_id, channel
 
 
-@routes.get("/admin/channels")
+@routes.get("/admin/channels", name="admin.channels")
 async def channel_list(request: web.Request) -> web.StreamResponse:
     """The channels, a page at a time, with their status and delivery figures."""
-    await admin_viewer(request)
     given = {key: request.query[key] for key in LIST_PARAMS if request.query.get(key)}
     query = validate(ChannelQuery, {"limit": 25, **given})
     async with request.config_dict[appkeys.SESSIONS]() as db:
@@ -105,7 +105,7 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
     base = {k: v for k, v in given.items() if k != "cursor"}
 
     def url(**changes: str | None) -> str:
-        return list_url("/admin/channels", {**base, **changes})
+        return list_url(page_url(request, "admin.channels"), {**base, **changes})
 
     types = request.config_dict[appkeys.CHANNELS].types.all()
     context = {
@@ -117,15 +117,14 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
         "type_options": [("", "All types")] + [(n, t.title) for n, t in types.items()],
         "sort_urls": {"name": url(sort=None), "created": url(sort="created")},
         "clear_url": url(type=None, enabled=None),
-        **page_links("/admin/channels", base, next_cursor, query.cursor),
+        **page_links(page_url(request, "admin.channels"), base, next_cursor, query.cursor),
     }
     return await render(request, "admin/channels/list.html", context)
 
 
-@routes.get(ITEM)
+@routes.get(ITEM, name="admin.channel")
 async def channel_page(request: web.Request) -> web.StreamResponse:
     """One channel: its facts and what can be done with it."""
-    await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
     async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)
@@ -143,12 +142,11 @@ async def channel_page(request: web.Request) -> web.StreamResponse:
     return await render(request, "admin/channels/show.html", context)
 
 
-@routes.get(f"{ITEM}/disable")
+@routes.get(f"{ITEM}/disable", name="admin.channel.disable")
 async def disable_confirm(request: web.Request) -> web.StreamResponse:
     """Ask before disabling, saying what happens to messages arriving meanwhile."""
-    await admin_viewer(request)
     channel_id, channel = await _channel_id(request)
-    page = f"/admin/channels/{channel_id}"
+    page = page_url(request, "admin.channel", channel_id=channel_id)
     if not channel.enabled:
         return redirect(request, page, ("info", f"{channel.name} is disabled already."))
     context = {
@@ -162,7 +160,7 @@ async def disable_confirm(request: web.Request) -> web.StreamResponse:
             "After enabling it you can replay what was held, and those messages reach "
             "the inbox then, each once.",
         ],
-        "action": f"{page}/disable",
+        "action": page_url(request, "admin.channel.disable", channel_id=channel_id),
         "confirm_label": "Disable channel",
         "cancel_url": page,
     }
@@ -172,7 +170,7 @@ async def disable_confirm(request: web.Request) -> web.StreamResponse:
 @routes.post(f"{ITEM}/disable")
 async def disable(request: web.Request) -> web.StreamResponse:
     """Disable the channel: it keeps receiving webhooks and holds them."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel_id = path_id(request, "channel_id", "channel")
     saved = await ChannelAdmin.of(request.config_dict).update(
         viewer, channel_id, ChannelChanges(enabled=False)
@@ -181,13 +179,15 @@ async def disable(request: web.Request) -> web.StreamResponse:
         f"{saved.channel.name} is disabled. Messages arriving now are held; "
         "enable it to replay them."
     )
-    return redirect(request, f"/admin/channels/{channel_id}", ("success", text))
+    return redirect(
+        request, page_url(request, "admin.channel", channel_id=channel_id), ("success", text)
+    )
 
 
-@routes.post(f"{ITEM}/enable")
+@routes.post(f"{ITEM}/enable", name="admin.channel.enable")
 async def enable(request: web.Request) -> web.StreamResponse:
     """Enable the channel again and say how many held requests wait for a replay."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel_id = path_id(request, "channel_id", "channel")
     saved = await ChannelAdmin.of(request.config_dict).update(
         viewer, channel_id, ChannelChanges(enabled=True)
@@ -202,15 +202,16 @@ async def enable(request: web.Request) -> web.StreamResponse:
         )
     else:
         text += " Nothing arrived while it was disabled."
-    return redirect(request, f"/admin/channels/{channel_id}", ("success", text))
+    return redirect(
+        request, page_url(request, "admin.channel", channel_id=channel_id), ("success", text)
+    )
 
 
-@routes.post(f"{ITEM}/replay-held")
+@routes.post(f"{ITEM}/replay-held", name="admin.channel.replay_held")
 async def replay_held(request: web.Request) -> web.StreamResponse:
     """Replay what the channel held while disabled; say what became of it."""
-    await admin_viewer(request)
     channel_id = path_id(request, "channel_id", "channel")
-    page = f"/admin/channels/{channel_id}"
+    page = page_url(request, "admin.channel", channel_id=channel_id)
     try:
         counts = await request.config_dict[INBOUND].replay_held(channel_id)
     except HubError as err:
@@ -234,12 +235,11 @@ async def replay_held(request: web.Request) -> web.StreamResponse:
     return redirect(request, page, (level, text))
 
 
-@routes.get(f"{ITEM}/delete")
+@routes.get(f"{ITEM}/delete", name="admin.channel.delete")
 async def delete_confirm(request: web.Request) -> web.StreamResponse:
     """Ask before deleting, naming the channel and saying what deleting does."""
-    await admin_viewer(request)
     channel_id, channel = await _channel_id(request)
-    page = f"/admin/channels/{channel_id}"
+    page = page_url(request, "admin.channel", channel_id=channel_id)
     context = {
         "section": "channels",
         "heading": f"Delete {channel.name}?",
@@ -251,7 +251,7 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
             "webhook at the provider too.",
             "This cannot be undone: to use the account again, connect a new channel.",
         ],
-        "action": f"{page}/delete",
+        "action": page_url(request, "admin.channel.delete", channel_id=channel_id),
         "confirm_label": "Delete channel",
         "cancel_url": page,
     }
@@ -261,8 +261,8 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
 @routes.post(f"{ITEM}/delete")
 async def delete(request: web.Request) -> web.StreamResponse:
     """Delete the channel and go back to the list."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel_id, channel = await _channel_id(request)
     await ChannelAdmin.of(request.config_dict).delete(viewer, channel_id)
     text = f"{channel.name} is deleted. Its conversations stay readable in the inbox."
-    return redirect(request, "/admin/channels", ("success", text))
+    return redirect(request, page_url(request, "admin.channels"), ("success", text))

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
 from admin_ui.admin.logs_filters import (
     Filters,
     back_to,
@@ -18,6 +17,7 @@ from admin_ui.admin.logs_filters import (
 )
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub.api.context import path_id, work
 from hub.api.schemas.outbox import OutboxQuery
 from hub.channels.outbox_admin import (
@@ -59,11 +59,10 @@ def _count(n: int) -> str:
     return f"{n} {'delivery' if n == 1 else 'deliveries'}"
 
 
-@routes.get(LIST)
+@routes.get(LIST, name="admin.dead_letters")
 async def letters(request: web.Request) -> web.StreamResponse:
     """Dead and failed deliveries, newest first, with who they were for and why they
     failed; filtered by channel and state; paged."""
-    await admin_viewer(request)
     filters = _filters(request.query)
     rows: list[Any] = []
     next_cursor = None
@@ -87,26 +86,28 @@ async def letters(request: web.Request) -> web.StreamResponse:
                 }
                 for item, conversation_id in items
             ]
-    here = filters.url(LIST)
+    listed = page_url(request, "admin.dead_letters")
+    here = filters.url(listed)
     context = {
         "filters": filters,
         "rows": rows,
         "channel_options": channel_options(channels),
         "status_options": STATUS_OPTIONS,
         "here": here,
-        "retry_all_url": filters.url(LIST + "/retry-all", cursor=None),
-        **page_links(LIST, filters.values, next_cursor, filters.values["cursor"]),
+        "retry_all_url": filters.url(
+            page_url(request, "admin.dead_letters.retry_all"), cursor=None
+        ),
+        **page_links(listed, filters.values, next_cursor, filters.values["cursor"]),
     }
     status = 422 if filters.errors else 200
     return await render(request, "admin/dead_letters/list.html", context, status)
 
 
-@routes.post(LIST + "/{item_id}/retry")
+@routes.post(LIST + "/{item_id}/retry", name="admin.dead_letter.retry")
 async def retry_one(request: web.Request) -> web.StreamResponse:
     """Queue one dead or failed delivery again; one in another state is a notice."""
-    await admin_viewer(request)
     item_id = path_id(request, "item_id", "outbox item")
-    back = back_to((await request.post()).get("back"), LIST)
+    back = back_to((await request.post()).get("back"), page_url(request, "admin.dead_letters"))
     try:
         async with work(request) as w:
             await retry_delivery(w, item_id)
@@ -120,12 +121,11 @@ async def retry_one(request: web.Request) -> web.StreamResponse:
     return redirect(request, back, ("success", text))
 
 
-@routes.get(LIST + "/retry-all")
+@routes.get(LIST + "/retry-all", name="admin.dead_letters.retry_all")
 async def retry_all_confirm(request: web.Request) -> web.StreamResponse:
     """Ask first, saying how many deliveries "Retry all" would queue again."""
-    await admin_viewer(request)
     filters = _filters(request.query)
-    back = filters.url(LIST, cursor=None)
+    back = filters.url(page_url(request, "admin.dead_letters"), cursor=None)
     if filters.query is None:
         return redirect(request, back, ("error", "Fix the filters first."))
     async with work(request) as w:
@@ -146,7 +146,7 @@ async def retry_all_confirm(request: web.Request) -> web.StreamResponse:
         "heading": "Retry all dead letters?",
         "message": f"{_count(count)} will be queued again.",
         "details": details,
-        "action": LIST + "/retry-all",
+        "action": page_url(request, "admin.dead_letters.retry_all"),
         "confirm_label": f"Queue {_count(count)} again",
         "cancel_url": back,
         "fields": {k: v for k, v in filters.values.items() if v and k != "cursor"},
@@ -158,9 +158,8 @@ async def retry_all_confirm(request: web.Request) -> web.StreamResponse:
 @routes.post(LIST + "/retry-all")
 async def retry_all_now(request: web.Request) -> web.StreamResponse:
     """Queue every dead letter matching the filters again; say how many."""
-    await admin_viewer(request)
     filters = _filters(await request.post())
-    back = filters.url(LIST, cursor=None)
+    back = filters.url(page_url(request, "admin.dead_letters"), cursor=None)
     if filters.query is None:
         return redirect(request, back, ("error", "Fix the filters first."))
     async with work(request) as w:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
 from admin_ui.admin.logs_filters import (
     back_to,
     channel_label,
@@ -18,6 +15,7 @@ from admin_ui.admin.logs_redact import entry_view
 from admin_ui.admin.logs_replay import many_flash, one_flash, replay_entries, selected_ids
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub.api.context import path_id, work
 from hub.api.schemas.inbound_log import InboundLogQuery
 from hub.channels.inbound_log import get_entry, list_entries
@@ -36,10 +34,9 @@ RESULTS = {
 }
 
 
-@routes.get(LIST)
+@routes.get(LIST, name="admin.inbound_log")
 async def log_list(request: web.Request) -> web.StreamResponse:
     """Requests newest first, filtered by channel, result and time received; paged."""
-    await admin_viewer(request)
     filters = read_filters(request.query, InboundLogQuery, FILTERS)
     entries: list[InboundLogEntry] = []
     next_cursor: str | None = None
@@ -56,7 +53,8 @@ async def log_list(request: web.Request) -> web.StreamResponse:
                 cursor=query.cursor,
                 limit=query.limit,
             )
-    here = filters.url(LIST)
+    listed = page_url(request, "admin.inbound_log")
+    here = filters.url(listed)
     context = {
         "filters": filters,
         "entries": entries,
@@ -67,17 +65,16 @@ async def log_list(request: web.Request) -> web.StreamResponse:
         "result_options": [("", "All results"), *((k, k.title()) for k in RESULTS)],
         "result_help": RESULTS,
         "here": here,
-        **page_links(LIST, filters.values, next_cursor, filters.values["cursor"]),
+        **page_links(listed, filters.values, next_cursor, filters.values["cursor"]),
     }
     return await render(
         request, "admin/inbound_log/list.html", context, 422 if filters.errors else 200
     )
 
 
-@routes.get(LIST + "/{entry_id}")
+@routes.get(LIST + "/{entry_id}", name="admin.inbound_log.entry")
 async def entry_page(request: web.Request) -> web.StreamResponse:
     """One request: what was sent (secrets redacted), its events, the outcome; replay."""
-    await admin_viewer(request)
     entry_id = path_id(request, "entry_id", "inbound log entry")
     async with work(request) as w:
         view = entry_view(await get_entry(w, entry_id))
@@ -88,31 +85,29 @@ async def entry_page(request: web.Request) -> web.StreamResponse:
         "entry": view.entry,
         "channel": channel,
         "channel_label": channel_label(channel, channel_id),
-        "back": back_to(request.query.get("back"), LIST),
+        "back": back_to(request.query.get("back"), page_url(request, "admin.inbound_log")),
     }
     return await render(request, "admin/inbound_log/entry.html", context)
 
 
-@routes.post(LIST + "/{entry_id}/replay")
+@routes.post(LIST + "/{entry_id}/replay", name="admin.inbound_log.entry.replay")
 async def replay_one(request: web.Request) -> web.StreamResponse:
     """Replay one entry; a refusal (channel disabled, nothing to replay) is a notice."""
-    await admin_viewer(request)
     entry_id = path_id(request, "entry_id", "inbound log entry")
     form = await request.post()
-    back = back_to(form.get("back"), LIST)
+    listed = page_url(request, "admin.inbound_log")
+    back = back_to(form.get("back"), listed)
     counts = await replay_entries(request.config_dict, [entry_id])
-    page = f"{LIST}/{entry_id}"
-    if back != LIST:
-        page = f"{page}?{urlencode({'back': back})}"
+    query = {"back": back} if back != listed else None
+    page = page_url(request, "admin.inbound_log.entry", query, entry_id=entry_id)
     return redirect(request, page, one_flash(entry_id, counts))
 
 
-@routes.post(LIST + "/replay")
+@routes.post(LIST + "/replay", name="admin.inbound_log.replay")
 async def replay_many(request: web.Request) -> web.StreamResponse:
     """Replay the entries ticked on the list, then show the list again with its filters."""
-    await admin_viewer(request)
     form = await request.post()
-    back = back_to(form.get("back"), LIST)
+    back = back_to(form.get("back"), page_url(request, "admin.inbound_log"))
     ids = selected_ids([str(v) for v in form.getall("entry_id", [])])
     if not ids:
         return redirect(request, back, ("warning", "Tick the entries to replay first."))

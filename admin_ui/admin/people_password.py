@@ -6,14 +6,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from admin_ui import show_once
+from admin_ui.urls import page_url
 
 COOKIE = "hub_new_password"
 LIFETIME_SECONDS = 300
 
 
-def shown_at(user_id: int) -> str:
+def shown_at(request: web.Request, user_id: int) -> str:
     """The page that shows a new user's generated password."""
-    return f"/admin/users/{user_id}/created"
+    return page_url(request, "admin.user.created", user_id=user_id)
 
 
 def carry_password(
@@ -24,7 +25,7 @@ def carry_password(
         request,
         response,
         cookie=COOKIE,
-        path=shown_at(user_id),
+        path=shown_at(request, user_id),
         bound_to={"user_id": user_id},
         value=password,
         max_age=LIFETIME_SECONDS,
@@ -39,4 +40,4 @@ def read_password(request: web.Request, user_id: int) -> str | None:
 
 def forget_password(request: web.Request, response: web.StreamResponse, user_id: int) -> None:
     """Clear the cookie once its page has shown the password."""
-    show_once.forget(request, response, cookie=COOKIE, path=shown_at(user_id))
+    show_once.forget(request, response, cookie=COOKIE, path=shown_at(request, user_id))

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import (
     ROLE_OPTIONS,
     VISIBILITY_NOTE,
@@ -23,6 +23,7 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.admin.people_password import carry_password, forget_password, read_password, shown_at
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
@@ -57,13 +58,12 @@ async def _new_page(
 
 async def new_form(request: web.Request) -> web.StreamResponse:
     """The form to create a user."""
-    await admin_viewer(request)
     return await _new_page(request)
 
 
 async def create(request: web.Request) -> web.StreamResponse:
     """Create the user; a generated password goes, encrypted, to the page that shows it."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     form = await request.post()
     values: dict[str, object] = {
         "name": text(form, "name"),
@@ -92,15 +92,18 @@ async def create(request: web.Request) -> web.StreamResponse:
         # The typed password is never sent back into the page.
         return await _new_page(request, failed(err, values, NEW_FIELDS, BY_CODE), err.status)
     if generated is None:
-        return redirect(request, f"/admin/users/{user_id}", ("success", f"Created {name}."))
-    response = redirect(request, shown_at(user_id), ("success", f"Created {name}."))
+        return redirect(
+            request,
+            page_url(request, "admin.user", user_id=user_id),
+            ("success", f"Created {name}."),
+        )
+    response = redirect(request, shown_at(request, user_id), ("success", f"Created {name}."))
     carry_password(request, response, user_id, generated)
     return response
 
 
 async def created(request: web.Request) -> web.StreamResponse:
     """The new user's generated password, shown this once (a reload no longer shows it)."""
-    await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
     async with work(request) as w:
         user = await people.get_user(w.db, user_id)

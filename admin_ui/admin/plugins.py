@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
 from admin_ui.rendering import render
 from hub import appkeys
 from hub.plugin_manager import HubPluginManager, PluginInfo
@@ -24,7 +22,6 @@ class ProvidedType:
 
     name: str
     title: str
-    logo_url: str | None
 
 
 @dataclass(frozen=True)
@@ -36,22 +33,16 @@ class PluginRow:
     crm_types: list[ProvidedType]
 
 
-def logo_url(type_name: str) -> str:
-    """Where the admin serves a channel type's logo."""
-    return f"/admin/channel-types/{quote(type_name, safe='')}/logo.svg"
-
-
 def plugin_rows(manager: HubPluginManager) -> list[PluginRow]:
     """Every installed plugin, broken ones first, then blocked, then working, each by name."""
     rows = []
     for info in manager.plugins.values():
         channels = [
-            ProvidedType(name, _title(manager.channel_types.get(name), name), logo_url(name))
+            ProvidedType(name, _title(manager.channel_types.get(name), name))
             for name in info.channel_types
         ]
         crms = [
-            ProvidedType(name, _title(manager.crm_types.get(name), name), None)
-            for name in info.crm_types
+            ProvidedType(name, _title(manager.crm_types.get(name), name)) for name in info.crm_types
         ]
         rows.append(PluginRow(info, channels, crms))
     rows.sort(key=lambda row: (STATUS_ORDER.get(row.info.status, 3), row.info.name))
@@ -63,10 +54,9 @@ def _title(kind: object, fallback: str) -> str:
     return title if isinstance(title, str) and title else fallback
 
 
-@routes.get("/admin/plugins")
+@routes.get("/admin/plugins", name="admin.plugins")
 async def plugins_page(request: web.Request) -> web.Response:
     """The plugins page: what is installed, whether it works, and how to add more."""
-    await admin_viewer(request)
     rows = plugin_rows(request.config_dict[appkeys.PLUGINS])
     counts = {status: sum(row.info.status == status for row in rows) for status in STATUS_ORDER}
     return await render(

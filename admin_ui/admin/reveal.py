@@ -13,8 +13,9 @@ from typing import Any, Final
 from aiohttp import web
 
 from admin_ui import show_once
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.rendering import render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.context import path_id
 from hub.channels.admin import live_channel
@@ -34,9 +35,9 @@ class RevealedSecret:
     value: str
 
 
-def done_path(channel_id: int) -> str:
+def done_path(request: web.Request, channel_id: int) -> str:
     """The done page of a channel, also the cookie's path."""
-    return f"/admin/channels/{channel_id}/connected"
+    return page_url(request, "admin.channel.connected", channel_id=channel_id)
 
 
 def remember(
@@ -53,7 +54,7 @@ def remember(
         request,
         response,
         cookie=COOKIE,
-        path=done_path(channel_id),
+        path=done_path(request, channel_id),
         bound_to=_bound_to(channel_id, user_id),
         value=[[s.key, s.label, s.value] for s in secrets],
         max_age=MAX_AGE_SECONDS,
@@ -71,7 +72,7 @@ def take(request: web.Request, channel_id: int, user_id: int) -> list[RevealedSe
 
 def forget(request: web.Request, response: web.StreamResponse, channel_id: int) -> None:
     """Delete the cookie, whatever it held."""
-    show_once.forget(request, response, cookie=COOKIE, path=done_path(channel_id))
+    show_once.forget(request, response, cookie=COOKIE, path=done_path(request, channel_id))
 
 
 def _bound_to(channel_id: int, user_id: int) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def _bound_to(channel_id: int, user_id: int) -> dict[str, Any]:
 
 async def connected_page(request: web.Request) -> web.Response:
     """The done page: the webhook URL, and the generated secrets this once."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     channel_id = path_id(request, "channel_id", "channel")
     async with request.config_dict[appkeys.SESSIONS]() as db:
         channel = await live_channel(db, channel_id)

@@ -6,10 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.snippets import SnippetCreateBody, SnippetPatchBody, SnippetQuery
@@ -28,10 +29,9 @@ def preview(body: str) -> str:
     return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1].rstrip() + "…"
 
 
-@routes.get("/admin/snippets")
+@routes.get("/admin/snippets", name="admin.snippets")
 async def list_snippets(request: web.Request) -> web.StreamResponse:
     """Snippets by name, searchable by name or shortcut, paged."""
-    await admin_viewer(request)
     q = request.query.get("q", "").strip()
     cursor = request.query.get("cursor") or None
     query = validate(SnippetQuery, {"q": q or None, "cursor": cursor})
@@ -42,7 +42,7 @@ async def list_snippets(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {
         "snippets": [(row, preview(row.body)) for row in rows],
         "q": q,
-        **page_links("/admin/snippets", {"q": q}, next_cursor, cursor),
+        **page_links(page_url(request, "admin.snippets"), {"q": q}, next_cursor, cursor),
     }
     return await render(request, "admin/snippets/list.html", context)
 
@@ -71,17 +71,16 @@ def _posted(form: Any) -> dict[str, object]:
     return {name: text(form, name) for name in FIELDS}
 
 
-@routes.get("/admin/snippets/new")
+@routes.get("/admin/snippets/new", name="admin.snippets.new")
 async def new_form(request: web.Request) -> web.StreamResponse:
     """The form to create a snippet."""
-    await admin_viewer(request)
     return await _form_page(request, None)
 
 
 @routes.post("/admin/snippets/new")
 async def create(request: web.Request) -> web.StreamResponse:
     """Create the snippet; an unknown variable or a taken shortcut is shown beside it."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     values = _posted(await request.post())
     try:
         body = validate(SnippetCreateBody, values)
@@ -92,20 +91,21 @@ async def create(request: web.Request) -> web.StreamResponse:
             shortcut = snippet.shortcut
     except HubError as err:
         return await _form_page(request, None, failed(err, values, FIELDS), err.status)
-    return redirect(request, "/admin/snippets", ("success", f"Created snippet /{shortcut}."))
+    return redirect(
+        request, page_url(request, "admin.snippets"), ("success", f"Created snippet /{shortcut}.")
+    )
 
 
-@routes.get(SNIPPET)
+@routes.get(SNIPPET, name="admin.snippet")
 async def edit_form(request: web.Request) -> web.StreamResponse:
     """The form to change a snippet."""
-    await admin_viewer(request)
     return await _form_page(request, path_id(request, "snippet_id", "snippet"))
 
 
 @routes.post(SNIPPET)
 async def update(request: web.Request) -> web.StreamResponse:
     """Save a snippet's name, shortcut and body."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     snippet_id = path_id(request, "snippet_id", "snippet")
     values = _posted(await request.post())
     try:
@@ -117,13 +117,14 @@ async def update(request: web.Request) -> web.StreamResponse:
         if err.status == 404:
             raise
         return await _form_page(request, snippet_id, failed(err, values, FIELDS), err.status)
-    return redirect(request, "/admin/snippets", ("success", f"Saved snippet /{shortcut}."))
+    return redirect(
+        request, page_url(request, "admin.snippets"), ("success", f"Saved snippet /{shortcut}.")
+    )
 
 
-@routes.get(SNIPPET + "/delete")
+@routes.get(SNIPPET + "/delete", name="admin.snippet.delete")
 async def delete_confirm(request: web.Request) -> web.StreamResponse:
     """Ask before deleting a snippet, naming it."""
-    await admin_viewer(request)
     snippet_id = path_id(request, "snippet_id", "snippet")
     async with work(request) as w:
         snippet = await snippets.get_snippet(w.db, snippet_id)
@@ -133,9 +134,9 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
         "details": [
             "Agents can no longer insert it; replies already sent with it are unchanged.",
         ],
-        "action": f"/admin/snippets/{snippet_id}/delete",
+        "action": page_url(request, "admin.snippet.delete", snippet_id=snippet_id),
         "confirm_label": "Delete snippet",
-        "cancel_url": "/admin/snippets",
+        "cancel_url": page_url(request, "admin.snippets"),
         "section": "snippets",
     }
     return await render(request, "admin/confirm.html", context)
@@ -144,9 +145,11 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
 @routes.post(SNIPPET + "/delete")
 async def delete(request: web.Request) -> web.StreamResponse:
     """Delete the snippet (after the confirmation page)."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     snippet_id = path_id(request, "snippet_id", "snippet")
     async with work(request) as w:
         shortcut = (await snippets.get_snippet(w.db, snippet_id)).shortcut
         await snippets.delete_snippet(w.db, viewer, snippet_id)
-    return redirect(request, "/admin/snippets", ("success", f"Deleted snippet /{shortcut}."))
+    return redirect(
+        request, page_url(request, "admin.snippets"), ("success", f"Deleted snippet /{shortcut}.")
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import (
     PAGE_SIZE,
     FormState,
@@ -17,6 +17,7 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.people import MembersBody, NamePageQuery, TeamCreateBody, TeamPatchBody
@@ -29,15 +30,17 @@ TEAM = r"/admin/teams/{team_id:\d+}"
 FIELDS = ("name", "user_ids")
 
 
-@routes.get("/admin/teams")
+@routes.get("/admin/teams", name="admin.teams")
 async def list_teams(request: web.Request) -> web.StreamResponse:
     """Teams by name with their member counts, paged."""
-    await admin_viewer(request)
     cursor = request.query.get("cursor") or None
     query = validate(NamePageQuery, {"cursor": cursor})
     async with work(request) as w:
         teams, next_cursor = await people.list_teams(w.db, cursor=query.cursor, limit=PAGE_SIZE)
-    context = {"teams": teams, **page_links("/admin/teams", {}, next_cursor, cursor)}
+    context = {
+        "teams": teams,
+        **page_links(page_url(request, "admin.teams"), {}, next_cursor, cursor),
+    }
     return await render(request, "admin/teams/list.html", context)
 
 
@@ -78,17 +81,16 @@ def _posted(form: Any) -> dict[str, object]:
     return {"name": text(form, "name"), "user_ids": id_list(form, "user_ids")}
 
 
-@routes.get("/admin/teams/new")
+@routes.get("/admin/teams/new", name="admin.teams.new")
 async def new_form(request: web.Request) -> web.StreamResponse:
     """The form to create a team."""
-    await admin_viewer(request)
     return await _team_page(request, None)
 
 
 @routes.post("/admin/teams/new")
 async def create(request: web.Request) -> web.StreamResponse:
     """Create the team with its members."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     values = _posted(await request.post())
     try:
         body = validate(TeamCreateBody, values)
@@ -97,20 +99,23 @@ async def create(request: web.Request) -> web.StreamResponse:
             team_id, name = team.id, team.name
     except HubError as err:
         return await _team_page(request, None, failed(err, values, FIELDS), err.status)
-    return redirect(request, f"/admin/teams/{team_id}", ("success", f"Created team {name}."))
+    return redirect(
+        request,
+        page_url(request, "admin.team", team_id=team_id),
+        ("success", f"Created team {name}."),
+    )
 
 
-@routes.get(TEAM)
+@routes.get(TEAM, name="admin.team")
 async def edit_form(request: web.Request) -> web.StreamResponse:
     """A team's page: rename it and choose its members."""
-    await admin_viewer(request)
     return await _team_page(request, path_id(request, "team_id", "team"))
 
 
 @routes.post(TEAM)
 async def update(request: web.Request) -> web.StreamResponse:
     """Save the name and the member list together (one transaction)."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     team_id = path_id(request, "team_id", "team")
     values = _posted(await request.post())
     try:
@@ -124,13 +129,16 @@ async def update(request: web.Request) -> web.StreamResponse:
         if err.status == 404:
             raise
         return await _team_page(request, team_id, failed(err, values, FIELDS), err.status)
-    return redirect(request, f"/admin/teams/{team_id}", ("success", f"Saved team {name}."))
+    return redirect(
+        request,
+        page_url(request, "admin.team", team_id=team_id),
+        ("success", f"Saved team {name}."),
+    )
 
 
-@routes.get(TEAM + "/delete")
+@routes.get(TEAM + "/delete", name="admin.team.delete")
 async def delete_confirm(request: web.Request) -> web.StreamResponse:
     """Ask before deleting a team, naming it and saying what happens."""
-    await admin_viewer(request)
     team_id = path_id(request, "team_id", "team")
     async with work(request) as w:
         team = await people.get_team(w.db, team_id)
@@ -147,9 +155,9 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
             "channel that routes only to this team leaves new conversations unassigned.",
             "Custom inboxes shared with the team are no longer shared with it.",
         ],
-        "action": f"/admin/teams/{team_id}/delete",
+        "action": page_url(request, "admin.team.delete", team_id=team_id),
         "confirm_label": "Delete team",
-        "cancel_url": f"/admin/teams/{team_id}",
+        "cancel_url": page_url(request, "admin.team", team_id=team_id),
         "section": "teams",
     }
     return await render(request, "admin/confirm.html", context)
@@ -158,9 +166,9 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
 @routes.post(TEAM + "/delete")
 async def delete(request: web.Request) -> web.StreamResponse:
     """Delete the team (after the confirmation page)."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     team_id = path_id(request, "team_id", "team")
     async with work(request) as w:
         name = (await people.get_team(w.db, team_id)).name
         await people.delete_team(w, viewer, team_id)
-    return redirect(request, "/admin/teams", ("success", f"Deleted team {name}."))
+    return redirect(request, page_url(request, "admin.teams"), ("success", f"Deleted team {name}."))

@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from admin_ui.access import admin_viewer
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.schemas import TokenBody
@@ -24,14 +24,12 @@ from hub.store.models import ApiToken, User
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
-LIST_URL = "/admin/tokens"
 
 
 async def _current_user(request: web.Request) -> User:
-    """The logged-in owner or manager (``admin_viewer`` checks role and CSRF first)."""
-    await admin_viewer(request)
+    """The logged-in owner or manager (the admin guard checked role and CSRF first)."""
     identity = await identify(request)
-    assert identity is not None  # admin_viewer has redirected anonymous visitors
+    assert identity is not None  # the admin guard has redirected anonymous visitors
     return identity.user
 
 
@@ -58,11 +56,16 @@ async def _list_page(
             db, user, before=int(before) if before.isdigit() else None, limit=PAGE_SIZE + 1
         )
     shown = rows[:PAGE_SIZE]
-    next_url = f"{LIST_URL}?before={shown[-1].id}" if len(rows) > PAGE_SIZE else None
+    listed = page_url(request, "admin.tokens")
+    next_url = (
+        page_url(request, "admin.tokens", {"before": shown[-1].id})
+        if len(rows) > PAGE_SIZE
+        else None
+    )
     context: dict[str, Any] = {
         "tokens": shown,
         "next_url": next_url,
-        "first_url": LIST_URL if before else None,
+        "first_url": listed if before else None,
         "name": name,
         "errors": errors or {},
         "section": "tokens",
@@ -70,7 +73,7 @@ async def _list_page(
     return await render(request, "admin/tokens/list.html", context, status=status)
 
 
-@routes.get("/admin/tokens")
+@routes.get("/admin/tokens", name="admin.tokens")
 async def tokens_page(request: web.Request) -> web.Response:
     """Your API tokens and the form to create one."""
     user = await _current_user(request)
@@ -115,14 +118,16 @@ async def _own_token(request: web.Request, user: User) -> ApiToken:
         return await own_token(db, user, token_id)
 
 
-@routes.get("/admin/tokens/{token_id}/revoke")
+@routes.get("/admin/tokens/{token_id}/revoke", name="admin.token.revoke")
 async def confirm_revoke(request: web.Request) -> web.Response:
     """Ask before revoking: programs using the token stop working at once."""
     user = await _current_user(request)
     token = await _own_token(request, user)
     if token.revoked_at is not None:
         return redirect(
-            request, LIST_URL, ("info", f"The token “{token.name}” is revoked already.")
+            request,
+            page_url(request, "admin.tokens"),
+            ("info", f"The token “{token.name}” is revoked already."),
         )
     return await render(
         request,
@@ -135,9 +140,9 @@ async def confirm_revoke(request: web.Request) -> web.Response:
                 f"Token: {token.name} ({token.prefix}…)",
                 "This cannot be undone: to give access again, create a new token.",
             ],
-            "action": f"/admin/tokens/{token.id}/revoke",
+            "action": page_url(request, "admin.token.revoke", token_id=token.id),
             "confirm_label": "Revoke token",
-            "cancel_url": LIST_URL,
+            "cancel_url": page_url(request, "admin.tokens"),
         },
     )
 
@@ -150,4 +155,8 @@ async def revoke(request: web.Request) -> web.Response:
     async with request.config_dict[appkeys.SESSIONS]() as db:
         await revoke_token(db, user, token.id)
         await db.commit()
-    return redirect(request, LIST_URL, ("success", f"The token “{token.name}” is revoked."))
+    return redirect(
+        request,
+        page_url(request, "admin.tokens"),
+        ("success", f"The token “{token.name}” is revoked."),
+    )

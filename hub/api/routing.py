@@ -103,7 +103,28 @@ class ApiRoutes:
         """Declare a DELETE operation."""
         return self.route("DELETE", path, **kwargs)
 
-    def add_to(self, router: web.UrlDispatcher) -> None:
-        """Serve every declared endpoint."""
+    def add_to(self, router: web.UrlDispatcher, prefix: str = "") -> None:
+        """Serve every declared endpoint from the router of a sub-app mounted at ``prefix``."""
         for endpoint in self.endpoints:
-            router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+            router.add_route(endpoint.method, under(prefix, endpoint.path), endpoint.handler)
+
+
+def mount_routes(router: web.UrlDispatcher, prefix: str, routes: web.RouteTableDef) -> None:
+    """Add ``routes``, declared with their whole paths, to a sub-app mounted at ``prefix``.
+
+    A handler's decorator keeps the URL a reader looks for (``/admin/users``); the
+    sub-app's router gets the rest (``/users``), and ``add_subapp(prefix, …)`` puts the
+    prefix back in front of it.
+    """
+    for route in routes:
+        if not isinstance(route, web.RouteDef):
+            raise TypeError(f"only routes can be mounted, not {route!r}")
+        router.add_route(route.method, under(prefix, route.path), route.handler, **route.kwargs)
+
+
+def under(prefix: str, path: str) -> str:
+    """``path`` relative to ``prefix`` (``""`` for the prefix itself); a ValueError when
+    ``path`` is not below it, so a route cannot land under the wrong sub-app."""
+    if path != prefix and not path.startswith(prefix + "/"):
+        raise ValueError(f"the route {path} is not under {prefix}")
+    return path[len(prefix) :]

@@ -22,7 +22,7 @@ def test_the_plugins_page_lists_the_bundled_plugins(owner_page: Page) -> None:
         expect(row.get_by_text("ok", exact=True)).to_be_visible()
     telegram = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="telegram"))
     expect(telegram.locator("img.logo")).to_have_attribute(
-        "src", "/admin/channel-types/telegram/logo.svg"
+        "src", "/channel-types/telegram/logo.svg"
     )
     expect(page.get_by_role("heading", name="Adding plugins")).to_be_visible()
 
