@@ -15,11 +15,12 @@ from admin_ui import logos, pages
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
 from admin_ui.rendering import TEMPLATES, create_environment
-from admin_ui.urls import URLS, PageUrls
+from admin_ui.urls import URLS, PageUrls, page_url
 from hub.errors import NotFound
 
 __all__ = ["admin_app", "setup_pages"]
 STATIC = Path(__file__).parent / "static"
+FAVICON = "favicon.svg"
 
 
 def setup_pages(app: web.Application) -> None:
@@ -32,6 +33,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages.routes)
     app.router.add_routes(logos.routes)
     app.router.add_get("/static/{path:.+}", static_file, name="static")
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
 
 
 async def static_file(request: web.Request) -> web.FileResponse:
@@ -44,3 +46,8 @@ async def static_file(request: web.Request) -> web.FileResponse:
     if not await asyncio.to_thread(path.is_file):
         raise NotFound("file")
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """Where browsers look for an icon unasked: the one the pages link (``rel=icon``)."""
+    raise web.HTTPFound(page_url(request, "static", path=FAVICON))

@@ -1,5 +1,5 @@
 """How the pages are put together: named routes instead of spelled-out paths, each
-sub-app answering its errors its own way, and the admin guard in one place."""
+sub-app answering its errors its own way, the admin guard in one place, and the icon."""
 
 from __future__ import annotations
 
@@ -118,3 +118,17 @@ async def test_every_role_sees_channel_type_logos(
     await log_in_page(client, "agent@example.com")
     logo = await client.get("/channel-types/custom_channel/logo.svg")
     assert logo.status == 200 and logo.content_type == "image/svg+xml"
+
+
+async def test_the_icon_is_linked_from_every_page_and_answers_at_favicon_ico(
+    client: Client,
+) -> None:
+    login = await (await client.get("/login", headers=HTML)).text()
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', login)
+    assert link, "the page links no icon"
+    icon = await client.get(link.group(1))
+    assert icon.status == 200 and icon.content_type == "image/svg+xml"
+    svg = await icon.read()
+    assert svg.startswith(b"<svg")
+    unasked = await client.get("/favicon.ico")
+    assert unasked.status == 200 and await unasked.read() == svg
