@@ -46,13 +46,13 @@ from hub.channels.outbound import outbox_context
 from hub.channels.polling import polling_context
 from hub.channels.registry import ChannelInstances, ChannelTypes
 from hub.channels.type_sync import follow_type_changes
+from hub.events.factory import create_bus
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.realtime import ws
-from hub.realtime.bus import create_bus
 from hub.settings import Settings, ensure_secret_key
 from hub.store.crypto import ConfigCipher
 from hub.store.engine import create_engine, create_sessionmaker

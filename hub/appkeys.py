@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.auth.throttle import LoginThrottle
 from hub.channels.registry import ChannelInstances
+from hub.events.bus import EventBus
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager
-from hub.realtime.bus import EventBus
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher
 

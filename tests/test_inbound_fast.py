@@ -21,9 +21,9 @@ from hub import appkeys
 from hub.app import create_app
 from hub.channels.group_commit import GroupCommitter
 from hub.channels.inbound import INBOUND
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.intake_batch import BatchIndex, prefetch
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import (
     Channel,

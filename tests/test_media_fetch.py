@@ -30,8 +30,8 @@ from hub.contract import hookimpl
 from hub.contract.channel import Capabilities, ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
 from hub.contract.models import MediaPart, StickerPart, TextPart
+from hub.events.event import HubEvent
 from hub.plugin_manager import HubPluginManager, PluginInfo
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import Attachment, Conversation, Message, User
 from hub.store.types import utcnow

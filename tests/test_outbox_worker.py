@@ -27,7 +27,7 @@ from hub.channels.limits import DeliveryLimits, TokenBucket
 from hub.channels.outbound import OUTBOX, deliver_due
 from hub.contract import BadCredentials, PermanentFailure, RetryLater, WindowClosed
 from hub.contract.models import OutboundMessage
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.models import (
     Attachment,

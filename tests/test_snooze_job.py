@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.events.bus import MemoryBus, Subscription
+from hub.events.event import HubEvent
 from hub.inbox.jobs import run_periodically, wake_snoozes
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager
-from hub.realtime.bus import MemoryBus, Subscription
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import Conversation, ConversationEvent, Notification, User
 from hub.store.types import utcnow

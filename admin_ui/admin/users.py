@@ -28,9 +28,9 @@ from admin_ui.rendering import redirect, render
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.people import UserPatchBody, UserQuery
+from hub.auth.visibility import Viewer
 from hub.errors import HubError
 from hub.inbox import people
-from hub.inbox.visibility import Viewer
 from hub.store.models import User
 
 routes = web.RouteTableDef()

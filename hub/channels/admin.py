@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
+from hub.auth.visibility import Viewer
 from hub.channels.channel_config import (
     config_error,
     masked,
@@ -34,12 +35,11 @@ from hub.channels.registry import (
 from hub.contract.channel import ChannelType
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.events.bus import EventBus
+from hub.events.event import HubEvent
+from hub.events.work import Work, unit_of_work
 from hub.inbox.cursors import pack, unpack
 from hub.inbox.people import name_key, name_page
-from hub.inbox.visibility import Viewer
-from hub.inbox.work import Work, unit_of_work
-from hub.realtime.bus import EventBus
-from hub.realtime.events import HubEvent
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import Channel, Conversation, Team, User
 from hub.store.types import DbId, utcnow

@@ -28,10 +28,10 @@ from hub.channels.registry import ChannelInstances, ChannelUnavailable, follow_c
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
+from hub.events.work import Work
 from hub.inbox.intake import Intake, take_events
 from hub.inbox.intake_batch import Delivery, prefetch
 from hub.inbox.intake_fast import take_fast
-from hub.inbox.work import Work
 from hub.store.models import Channel, InboundLogEntry
 from hub.store.types import utcnow
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from hub.contract.models import WebhookRequest
 from hub.errors import NotFound
+from hub.events.work import Work
 from hub.inbox.intake import scrub
 from hub.inbox.timeline import after_id, encode_id_cursor
-from hub.inbox.work import Work
 from hub.store.models import InboundLogEntry
 
 

@@ -45,8 +45,8 @@ from hub.contract.channel import ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
 from hub.contract.models import MediaPart, StickerPart
 from hub.errors import HubError
+from hub.events.work import Work, unit_of_work
 from hub.inbox.messages import announce_update
-from hub.inbox.work import Work, unit_of_work
 from hub.store.models import Attachment, Channel, Conversation, Message
 from hub.store.types import utcnow
 

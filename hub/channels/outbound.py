@@ -55,8 +55,8 @@ from hub.channels.registry import ChannelUnavailable
 from hub.contract.channel import ChannelType
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.contract.models import OutboundMessage
-from hub.inbox.work import Work, unit_of_work
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
+from hub.events.work import Work, unit_of_work
 from hub.store.models import Channel, OutboxItem
 from hub.store.types import utcnow
 

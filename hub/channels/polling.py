@@ -39,8 +39,8 @@ from hub.channels.registry import ChannelUnavailable
 from hub.contract.errors import BadCredentials, RetryLater
 from hub.contract.models import InboundEvent, WebhookRequest
 from hub.errors import NotFound
+from hub.events.work import Work
 from hub.inbox.intake import take_events
-from hub.inbox.work import Work
 from hub.store.engine import create_engine
 from hub.store.models import Channel, InboundLogEntry
 

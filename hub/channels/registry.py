@@ -22,7 +22,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.channel import ChannelContext, ChannelType
-from hub.realtime.bus import EventBus
+from hub.events.bus import EventBus
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import Channel

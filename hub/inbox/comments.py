@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hub.auth.visibility import ConversationScope, Viewer, can_see
 from hub.channels.media import MediaLimits
 from hub.errors import Invalid
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.timeline import (
     Order,
@@ -22,9 +25,6 @@ from hub.inbox.timeline import (
     claim_attachments,
     page_of_conversation,
 )
-from hub.inbox.visibility import ConversationScope, Viewer, can_see
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import Attachment, Comment, Conversation, User
 
 

@@ -17,18 +17,18 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from hub.auth.visibility import ConversationScope
 from hub.channels.admin import ChannelSettings
 from hub.contract.models import InboundMessage, SenderProfile, StatusUpdate
 from hub.contract.notices import MessageReceived
 from hub.errors import Invalid
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
 from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
-from hub.inbox.visibility import ConversationScope
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message
 from hub.store.types import utcnow
 

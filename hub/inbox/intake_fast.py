@@ -34,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.channels.inbound_log import log_row
 from hub.contract.models import InboundMessage
+from hub.events.work import Work
 from hub.inbox.intake import (
     announce_message,
     key,
@@ -43,7 +44,6 @@ from hub.inbox.intake import (
     sender_unchanged,
 )
 from hub.inbox.intake_batch import BatchIndex, Delivery, Key
-from hub.inbox.work import Work
 from hub.store.models import Channel, Contact, Conversation, InboundLogEntry, Message
 from hub.store.types import utcnow
 

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from hub.channels.media_jobs import BOOKKEEPING, part_is_pending
 from hub.contract.models import InboundMessage
+from hub.events.work import Work
 from hub.inbox.intake import Intake, _parts, key, scrub
 from hub.inbox.messages import announce_update
-from hub.inbox.work import Work
 from hub.store.models import Channel, Conversation, Message
 from hub.store.types import utcnow
 

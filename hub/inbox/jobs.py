@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hub import appkeys
+from hub.events.work import unit_of_work
 from hub.inbox.conversations import wake_due_snoozes
-from hub.inbox.work import unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.channels.media import MediaLimits, OutgoingFile, check_channel_accepts
 from hub.channels.registry import ChannelInstances, ChannelUnavailable
 from hub.errors import HubError, Invalid, NotFound
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.outgoing_rules import (
     TemplateChoice,
@@ -31,9 +34,6 @@ from hub.inbox.timeline import (
     claim_attachments,
     page_of_conversation,
 )
-from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import (
     Attachment,
     Channel,

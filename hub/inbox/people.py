@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.accounts import NewUser, Role, Visibility, create_user
 from hub.auth.passwords import generate_password
+from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.cursors import pack, unpack
-from hub.inbox.visibility import Viewer
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import LoginSession, Team, User
 
 Row = TypeVar("Row")

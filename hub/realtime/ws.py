@@ -23,12 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub import appkeys
 from hub.auth.identity import Identity, identify
 from hub.auth.tokens import hash_secret
+from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
 from hub.errors import HubError
-from hub.inbox.visibility import Viewer
-from hub.realtime.bus import Subscription
-from hub.realtime.events import HubEvent
-from hub.realtime.redis_bus import RESYNC
+from hub.events.bus import Subscription
+from hub.events.event import HubEvent
+from hub.events.redis_bus import RESYNC
 from hub.realtime.typing import BadMessage, TypingIndicators, TypingMessage, parse_client_message
 from hub.store.models import ApiToken, LoginSession, User
 from hub.store.types import utcnow

@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 
 from hub import appkeys
 from hub.auth.api_tokens import create_token
+from hub.events.work import unit_of_work
 from hub.inbox import people
 from hub.inbox.snippets import create_snippet
-from hub.inbox.work import unit_of_work
 from tests.browser.harness import LiveHub
 
 XSS = '<img src=x onerror="window.__xss=1">'
