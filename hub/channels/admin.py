@@ -38,10 +38,9 @@ from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
-from hub.inbox.cursors import pack, unpack
-from hub.inbox.people import name_key, name_page
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import Channel, Conversation, Team, User
+from hub.store.paging import name_key, name_page, pack, unpack
 from hub.store.types import DbId, utcnow
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ from hub.inbox.contact_fields import (
     normalize_phone,
 )
 from hub.inbox.conversations import record, set_contact_blocked
-from hub.inbox.cursors import bad_cursor, pack, unpack
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation
+from hub.store.paging import bad_cursor, pack, unpack
 from hub.store.types import utcnow
 
 ContactSort = Literal["name", "newest"]

@@ -19,8 +19,8 @@ from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Invalid, NotFound
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible
-from hub.inbox.cursors import bad_cursor, pack, unpack
 from hub.store.models import Attachment, Comment, Conversation, ConversationEvent, Message
+from hub.store.paging import bad_cursor, pack, unpack
 
 Order = Literal["asc", "desc"]
 Kind = Literal["comment", "event", "message"]
