@@ -18,11 +18,12 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.channels.registry import ChannelInstances, ChannelUnavailable
+from hub.channels.registry import ChannelInstances
 from hub.contract import BadCredentials, PermanentFailure, RetryLater
 from hub.contract.channel import ChannelType
 from hub.contract.models import MessageTemplate
 from hub.errors import HubError, NotFound
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.store.models import Channel, ContactIdentity, Conversation, Message
 
 log = logging.getLogger(__name__)

@@ -23,15 +23,17 @@ from sqlalchemy import select
 
 from hub import appkeys
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
-from hub.channels.inbound_log import log_row
-from hub.channels.registry import ChannelInstances, ChannelUnavailable, follow_channel_changes
+from hub.channels.registry import ChannelInstances, follow_channel_changes
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
 from hub.events.work import Work
-from hub.inbox.intake import Intake, take_events
+from hub.inbox.channel_plugins import ChannelUnavailable
+from hub.inbox.intake import take_events
 from hub.inbox.intake_batch import Delivery, prefetch
 from hub.inbox.intake_fast import take_fast
+from hub.inbox.intake_result import Intake
+from hub.inbox.storable import log_row
 from hub.store.models import Channel, InboundLogEntry
 from hub.store.types import utcnow
 

@@ -31,7 +31,15 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select, update
 
 from hub import appkeys
-from hub.channels.media import (
+from hub.contract.channel import ChannelType
+from hub.contract.errors import PermanentFailure, RetryLater
+from hub.contract.models import MediaPart, StickerPart
+from hub.errors import HubError
+from hub.events.work import Work, unit_of_work
+from hub.inbox.channel_plugins import ChannelUnavailable
+from hub.inbox.messages import announce_update
+from hub.media.parts import BOOKKEEPING, part_is_pending
+from hub.media.store import (
     MediaLimits,
     MediaStore,
     extension_for,
@@ -40,27 +48,11 @@ from hub.channels.media import (
     media_store_of,
     safe_filename,
 )
-from hub.channels.registry import ChannelUnavailable
-from hub.contract.channel import ChannelType
-from hub.contract.errors import PermanentFailure, RetryLater
-from hub.contract.models import MediaPart, StickerPart
-from hub.errors import HubError
-from hub.events.work import Work, unit_of_work
-from hub.inbox.messages import announce_update
 from hub.store.models import Attachment, Channel, Conversation, Message
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-MEDIA_PART_KINDS = ("media", "sticker")
-# Keys this job adds to a part's JSON; stripped before the part is validated again.
-BOOKKEEPING = (
-    "attachment_id",
-    "fetch_error",
-    "fetch_attempts",
-    "fetch_retry_at",
-    "fetch_last_error",
-)
 CANNOT_FETCH = "this channel cannot download media"
 _PART: TypeAdapter[MediaPart | StickerPart] = TypeAdapter(MediaPart | StickerPart)
 
@@ -90,15 +82,6 @@ class _FetcherState:
 
 
 _STATE = web.AppKey("media_fetcher_state", _FetcherState)
-
-
-def part_is_pending(part: dict[str, Any]) -> bool:
-    """Whether a part's JSON is media still waiting for its bytes."""
-    return (
-        part.get("kind") in MEDIA_PART_KINDS
-        and "attachment_id" not in part
-        and "fetch_error" not in part
-    )
 
 
 def _part_is_due(part: dict[str, Any], now: datetime) -> bool:

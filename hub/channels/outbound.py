@@ -38,9 +38,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import appkeys
-from hub.channels.admin import ChannelSettings
 from hub.channels.limits import DeliveryLimits
-from hub.channels.media import FileMediaStore
 from hub.channels.outbound_message import build_outbound, load_delivery
 from hub.channels.outbox_outcomes import (
     Failed,
@@ -51,12 +49,14 @@ from hub.channels.outbox_outcomes import (
     record_outcome,
     renew_lease,
 )
-from hub.channels.registry import ChannelUnavailable
 from hub.contract.channel import ChannelType
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.contract.models import OutboundMessage
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
+from hub.inbox.channel_plugins import ChannelUnavailable
+from hub.inbox.channel_settings import ChannelSettings
+from hub.media.store import FileMediaStore
 from hub.store.models import Channel, OutboxItem
 from hub.store.types import utcnow
 

@@ -34,13 +34,13 @@ from hub.channels.admin import channel_event
 from hub.channels.backoff import retry_delay
 from hub.channels.group_commit import CommitterStopped
 from hub.channels.inbound import INBOUND, summarize
-from hub.channels.inbound_log import log_row
-from hub.channels.registry import ChannelUnavailable
 from hub.contract.errors import BadCredentials, RetryLater
 from hub.contract.models import InboundEvent, WebhookRequest
 from hub.errors import NotFound
 from hub.events.work import Work
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.intake import take_events
+from hub.inbox.storable import log_row
 from hub.store.engine import create_engine
 from hub.store.models import Channel, InboundLogEntry
 

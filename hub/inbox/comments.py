@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hub.auth.visibility import ConversationScope, Viewer, can_see
-from hub.channels.media import MediaLimits
 from hub.errors import Invalid
 from hub.events.event import HubEvent
 from hub.events.work import Work
@@ -25,6 +24,7 @@ from hub.inbox.timeline import (
     claim_attachments,
     page_of_conversation,
 )
+from hub.media.store import MediaLimits
 from hub.store.models import Attachment, Comment, Conversation, User
 
 
