@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.appkeys import INBOUND
 from hub.channels.group_commit import GroupCommitter
-from hub.channels.inbound import INBOUND
 from hub.events.factory import create_bus
 from hub.events.work import Work
 from hub.settings import Settings

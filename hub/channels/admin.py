@@ -27,17 +27,14 @@ from hub.channels.channel_config import (
     secret_fields,
     validate_config,
 )
-from hub.channels.registry import (
-    ChannelInstances,
-    ChannelUnavailable,
-    stored_config,
-)
+from hub.channels.registry import ChannelInstances, stored_config
 from hub.contract.channel import ChannelType
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.channel_settings import (
     ChannelRouting,
     ChannelSettings,
