@@ -92,13 +92,18 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     """The inbox's background jobs: waking snoozed conversations, and
     forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
+    sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
+
+    async def wake_snoozes_job() -> None:
+        await wake_snoozes(sessions, bus, observers)
+
     stop = asyncio.Event()
     periodic = [
         asyncio.create_task(
-            run_periodically(wake_snoozes, app, every=settings.snooze_check_seconds, stop=stop)
+            run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
         )
     ]
-    listener = asyncio.create_task(forget_counts_on_change(app))
+    listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))
     yield
     stop.set()
     # Let a run in progress finish its transaction; cancel only if it hangs.

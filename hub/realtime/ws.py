@@ -29,7 +29,7 @@ from hub.errors import HubError
 from hub.events.bus import Subscription
 from hub.events.event import HubEvent
 from hub.events.redis_bus import RESYNC
-from hub.realtime.typing import BadMessage, TypingIndicators, TypingMessage, parse_client_message
+from hub.realtime.presence import BadMessage, TypingIndicators, TypingMessage, parse_client_message
 from hub.store.models import ApiToken, LoginSession, User
 from hub.store.types import utcnow
 
