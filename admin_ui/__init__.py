@@ -14,8 +14,9 @@ from aiohttp import web
 from admin_ui import logos, pages
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
-from admin_ui.rendering import TEMPLATES, create_environment
-from admin_ui.urls import URLS, PageUrls, page_url
+from admin_ui.rendering import create_environment
+from admin_ui.urls import PageUrls, page_url
+from hub import appkeys
 from hub.errors import NotFound
 
 __all__ = ["admin_app", "setup_pages"]
@@ -26,8 +27,8 @@ FAVICON = "favicon.svg"
 def setup_pages(app: web.Application) -> None:
     """Add the root's pages, error pages and static files to the hub's root ``app``."""
     urls = PageUrls(app)
-    app[URLS] = urls
-    app[TEMPLATES] = create_environment(urls)
+    app[appkeys.URLS] = urls
+    app[appkeys.TEMPLATES] = create_environment(urls)
     # Innermost, inside the root's JSON error middleware: browsers get error pages.
     app.middlewares.append(browser_errors)
     app.router.add_routes(pages.routes)

@@ -14,8 +14,8 @@ from aiohttp.typedefs import Handler
 
 from admin_ui.urls import page_url
 from hub.auth.identity import Identity, identify, require_user
+from hub.auth.visibility import Viewer
 from hub.errors import Forbidden
-from hub.inbox.visibility import Viewer
 
 ADMIN_ROLES = ("owner", "manager")
 VIEWER = web.RequestKey("viewer", Viewer)

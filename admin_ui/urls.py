@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractResource
 
+from hub import appkeys
+
 Query = Mapping[str, str | int | None]
 
 
@@ -39,14 +41,11 @@ class PageUrls:
         return str(url.with_query(kept) if kept else url)
 
 
-URLS = web.AppKey("page_urls", PageUrls)
-
-
 def page_url(
     request: web.Request, name: str, query: Query | None = None, **parts: str | int
 ) -> str:
     """The URL of the route ``name`` (see ``PageUrls``), for a handler's redirect."""
-    return request.config_dict[URLS](name, query, **parts)
+    return request.config_dict[appkeys.URLS](name, query, **parts)
 
 
 def _index(app: web.Application) -> dict[str, AbstractResource]:
