@@ -41,6 +41,7 @@ from hub.auth.throttle import LoginThrottle
 from hub.channels.agent_signals import SIGNALS, ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.inbound import inbound_context
+from hub.channels.media import media_store_of
 from hub.channels.media_jobs import media_context
 from hub.channels.outbound import outbox_context
 from hub.channels.polling import polling_context
@@ -171,6 +172,7 @@ async def _channels(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.CIPHER],
         app[appkeys.HTTP],
         app[appkeys.SETTINGS],
+        files=media_store_of(app, app[appkeys.SETTINGS]),
     )
     app[SIGNALS] = ProviderSignals(app[appkeys.SESSIONS], app[appkeys.CHANNELS])
     types = app[appkeys.CHANNELS].types

@@ -40,7 +40,6 @@ from sqlalchemy.exc import IntegrityError
 from hub import appkeys
 from hub.channels.admin import ChannelSettings
 from hub.channels.limits import DeliveryLimits
-from hub.channels.media import FileMediaStore
 from hub.channels.outbound_message import build_outbound, load_delivery
 from hub.channels.outbox_outcomes import (
     Failed,
@@ -97,7 +96,6 @@ class Outbox:
             channel_concurrency=settings.channel_concurrency,
             channel_rate=settings.channel_rate_per_second,
         )
-        self.media_store = FileMediaStore.in_data_dir(settings.data_dir)
         self.wake = asyncio.Event()
 
     def _work(self) -> contextlib.AbstractAsyncContextManager[Work]:
@@ -265,7 +263,6 @@ class Outbox:
                 delivery.recipient_id,
                 settings=self.settings,
                 secret_key=self.app[appkeys.SECRET_KEY],
-                media_store=self.media_store,
             )
         return Ready(plugin, message)
 

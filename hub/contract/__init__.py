@@ -3,7 +3,7 @@
 A plugin imports only from here; everything else in ``hub`` may change between releases.
 """
 
-from hub.contract.channel import Capabilities, ChannelContext, ChannelType, PollResult
+from hub.contract.channel import Capabilities, ChannelContext, ChannelType, FileReader, PollResult
 from hub.contract.config import (
     ADVANCED,
     PLUGIN_CONFIG,
@@ -27,9 +27,13 @@ from hub.contract.models import (
     ContactCardPart,
     ContentPart,
     CrmRecord,
+    DeliveryStatus,
+    FileKind,
+    Headers,
     InboundEvent,
     InboundMessage,
     LocationPart,
+    MediaKind,
     MediaPart,
     MessageTemplate,
     OutboundAttachment,
@@ -38,6 +42,7 @@ from hub.contract.models import (
     SenderProfile,
     StatusUpdate,
     StickerPart,
+    TemplateRef,
     TextPart,
     UnsupportedPart,
     WebhookRequest,
@@ -45,6 +50,7 @@ from hub.contract.models import (
     WebhookResult,
 )
 from hub.contract.notices import (
+    ConversationChange,
     ConversationUpdated,
     MessageFailed,
     MessageReceived,
@@ -62,19 +68,25 @@ __all__ = [
     "ChannelType",
     "ContactCardPart",
     "ContentPart",
+    "ConversationChange",
     "ConversationUpdated",
     "CrmChanges",
     "CrmContext",
     "CrmField",
     "CrmRecord",
     "CrmType",
+    "DeliveryStatus",
     "EmptyIsDefault",
+    "FileKind",
+    "FileReader",
     "GeneratedSecret",
+    "Headers",
     "HttpUrlCheck",
     "HttpUrlText",
     "InboundEvent",
     "InboundMessage",
     "LocationPart",
+    "MediaKind",
     "MediaPart",
     "MessageFailed",
     "MessageReceived",
@@ -92,6 +104,7 @@ __all__ = [
     "SenderProfile",
     "StatusUpdate",
     "StickerPart",
+    "TemplateRef",
     "TextPart",
     "UnsupportedPart",
     "WebhookRejected",

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from hub.contract.notices import ConversationUpdated
+from hub.contract.notices import ConversationChange, ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
 from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
 from hub.inbox.work import Work
@@ -34,7 +34,7 @@ async def get_visible(work: Work, viewer: Viewer, conversation_id: int) -> Conve
 def record(
     work: Work,
     conversation: Conversation,
-    kind: str,
+    kind: ConversationChange,
     actor_id: int | None,
     previous: ConversationScope | None = None,
     **data: Any,

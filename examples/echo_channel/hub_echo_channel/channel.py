@@ -107,8 +107,8 @@ class EchoChannel(ChannelType[EchoConfig]):
         return WebhookResult(events=(message,))
 
     def _verify(self, request: WebhookRequest) -> None:
-        stamp = _header(request, "X-Hub-Timestamp")
-        given = _header(request, "X-Hub-Signature-256")
+        stamp = request.header("X-Hub-Timestamp")
+        given = request.header("X-Hub-Signature-256")
         if not stamp or not given:
             raise WebhookRejected(401, "missing X-Hub-Timestamp or X-Hub-Signature-256")
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > REPLAY_WINDOW_SECONDS:
@@ -131,12 +131,6 @@ class EchoChannel(ChannelType[EchoConfig]):
         except httpx.HTTPError as err:
             raise RetryLater(f"Echo unreachable: {type(err).__name__}") from err
         return _provider_id(response)
-
-
-def _header(request: WebhookRequest, name: str) -> str | None:
-    """A request header by name; HTTP header names are case-insensitive."""
-    wanted = name.lower()
-    return next((v for k, v in request.headers.items() if k.lower() == wanted), None)
 
 
 def _provider_id(response: httpx.Response) -> str:
