@@ -48,6 +48,7 @@ from hub.channels.polling import polling_context
 from hub.channels.registry import ChannelInstances, ChannelTypes
 from hub.channels.type_sync import follow_type_changes
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.observers import Observers
@@ -216,6 +217,8 @@ def _plugin_context(
             blocked=settings.plugins_blocked,
             trace=settings.plugin_trace,
         )
+        # Built-ins are plugins: the core's defaults are trylast hookimpls a plugin overrides.
+        manager.register_builtin(DEFAULT_ROUTING, BUILTIN_NAME)
         app[appkeys.PLUGINS] = manager
         app[appkeys.OBSERVERS] = Observers(manager.pm)
         broken = [p.name for p in manager.plugins.values() if p.status == "broken"]

@@ -131,6 +131,15 @@ class HubPluginManager:
         info.channel_types = sorted(new_channels)
         info.crm_types = sorted(new_crms)
 
+    def register_builtin(self, plugin: object, name: str) -> None:
+        """Register one of the core's own hook implementations (once; idempotent).
+
+        Built-ins go through the same hooks as plugins, marked ``trylast`` where they are
+        a default a plugin may override; they are not listed among the plugins.
+        """
+        if self.pm.get_plugin(name) is None:
+            self.pm.register(plugin, name=name)
+
     # --- validation --------------------------------------------------------------------
 
     def _unknown_hooks(self, plugin: object) -> list[str]:

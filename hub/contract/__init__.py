@@ -58,10 +58,12 @@ from hub.contract.notices import (
     MessageStatusChanged,
     Notice,
 )
+from hub.contract.routing import Assignee, NewConversation, RoutingMode
 
 __all__ = [
     "ADVANCED",
     "PLUGIN_CONFIG",
+    "Assignee",
     "BadCredentials",
     "Capabilities",
     "ChannelContext",
@@ -93,6 +95,7 @@ __all__ = [
     "MessageSent",
     "MessageStatusChanged",
     "MessageTemplate",
+    "NewConversation",
     "Notice",
     "OutboundAttachment",
     "OutboundMessage",
@@ -101,6 +104,7 @@ __all__ = [
     "PollResult",
     "ReactionPart",
     "RetryLater",
+    "RoutingMode",
     "SenderProfile",
     "StatusUpdate",
     "StickerPart",

@@ -33,6 +33,7 @@ from hub.contract import (
     WebhookResult,
     hookimpl,
 )
+from hub.contract.http import retry_after, truncate
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from hub_echo_channel.config import EchoConfig
@@ -137,9 +138,7 @@ def _provider_id(response: httpx.Response) -> str:
     """Translate Echo's answer: its message id, or the typed error it means."""
     status = response.status_code
     if status == 429 or status >= 500:
-        after = response.headers.get("Retry-After", "")
-        seconds = float(after) if after.isdigit() else None
-        raise RetryLater(f"Echo answered {status}", after=seconds)
+        raise RetryLater(f"Echo answered {status}", after=retry_after(response))
     if status in (401, 403):
         raise BadCredentials(f"Echo refused the hub ({status})")
     if status >= 400:
@@ -155,9 +154,9 @@ def _reason(response: httpx.Response) -> str:
     try:
         body: Any = response.json()
     except ValueError:
-        return response.text[:300] or f"HTTP {response.status_code}"
+        return truncate(response.text) or f"HTTP {response.status_code}"
     if isinstance(body, dict) and body.get("error"):
-        return str(body["error"])[:300]
+        return truncate(str(body["error"]))
     return f"HTTP {response.status_code}"
 
 
