@@ -90,8 +90,8 @@ class EchoChannel(ChannelType[EchoConfig]):
                 else ""
             )
             if not fields:
-                raise WebhookRejected(400, "the body is not valid JSON") from None
-            raise WebhookRejected(400, f"missing or invalid fields: {fields}") from None
+                raise WebhookRejected(400, "the body is not valid JSON") from err
+            raise WebhookRejected(400, f"missing or invalid fields: {fields}") from err
         if payload.type == "text" and payload.text:
             part: TextPart | UnsupportedPart = TextPart(text=payload.text)
         else:

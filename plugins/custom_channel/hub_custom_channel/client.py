@@ -74,6 +74,7 @@ class ServiceClient:
         }
         try:
             response = await self._http.post(self._url, content=body, headers=request_headers)
+        # ``from None``: the service URL an admin gives may carry a token in its query.
         except httpx.TimeoutException:
             raise ServiceUnavailable(f"no answer from {_host(self._url)} in time") from None
         except httpx.HTTPError as err:

@@ -142,7 +142,7 @@ class TelegramChannel(ChannelType[TelegramConfig]):
             message = normalize_update(raw, channel_posts=self.config.channel_posts)
         except ValidationError as err:
             where = ".".join(str(p) for p in err.errors()[0]["loc"])
-            raise WebhookRejected(400, f"not a valid Telegram Update: {where}") from None
+            raise WebhookRejected(400, f"not a valid Telegram Update: {where}") from err
         if message is None:
             return WebhookResult()
         callback = raw.get("callback_query")

@@ -105,7 +105,7 @@ class BotApiClient:
             _result("download", err.response)
             raise  # _result raised for a refusal; this is never reached
         except TooLarge as err:
-            raise FileTooLarge(str(err)) from None
+            raise FileTooLarge(str(err)) from err
         # ``from None`` below: the httpx error's text and context hold the URL, and the
         # URL holds the bot token.
         except httpx.TimeoutException:

@@ -91,6 +91,8 @@ class GraphClient:
                 data=data,
                 headers=self._auth,
             )
+        # ``from None``: the httpx error holds the request, whose Authorization header is
+        # the access token; its text is kept in the reason.
         except httpx.TimeoutException:
             raise GraphUnavailable("the Graph API did not answer in time") from None
         except httpx.HTTPError as err:
@@ -156,6 +158,7 @@ class GraphClient:
             return await download(self._http, url, limit=limit, headers=self._auth)
         except DownloadRefused as err:
             raise graph_error(err.response, _json(err.response)) from err
+        # ``from None``: the request holds the access token (see ``call``).
         except httpx.TimeoutException:
             raise GraphUnavailable("the media download timed out") from None
         except httpx.HTTPError as err:
