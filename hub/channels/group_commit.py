@@ -35,9 +35,9 @@ import pluggy
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.inbox.work import Work
+from hub.events.bus import EventBus
+from hub.events.work import Work
 from hub.observers import Observers
-from hub.realtime.bus import EventBus
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import or_, select
 
-from hub.channels.admin import ChannelRouting
+from hub.auth.visibility import ConversationScope
 from hub.contract.hookspecs import hookimpl
 from hub.contract.routing import Assignee, NewConversation
+from hub.events.work import Work
 from hub.inbox import conversations
-from hub.inbox.visibility import ConversationScope
-from hub.inbox.work import Work
+from hub.inbox.channel_settings import ChannelRouting
 from hub.store.models import Channel, Conversation, Team, TeamMembership, User
 
 log = logging.getLogger(__name__)
