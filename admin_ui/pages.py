@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from admin_ui.access import ADMIN_ROLES, page_identity, safe_next
 from admin_ui.forms import check_form_token, form_token, remember_form_token
 from admin_ui.rendering import render
+from admin_ui.wording import human
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.schemas import SetupBody
@@ -93,7 +94,7 @@ async def setup(request: web.Request) -> web.StreamResponse:
     try:
         body = SetupBody.model_validate(values)
     except ValidationError as err:
-        errors = {d["field"]: d["message"] for d in validation_details(err)}
+        errors = {d["field"]: d["message"] for d in validation_details(err, human)}
         return await _form_page(request, "setup.html", {**context, "errors": errors}, 422)
     try:
         async with request.app[appkeys.SESSIONS]() as db:

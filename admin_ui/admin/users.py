@@ -25,7 +25,7 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
-from hub.api.bodies import validate
+from admin_ui.wording import validate_form
 from hub.api.context import path_id, work
 from hub.api.schemas.people import UserPatchBody, UserQuery
 from hub.errors import HubError
@@ -51,7 +51,7 @@ async def list_users(request: web.Request) -> web.StreamResponse:
     q = request.query.get("q", "").strip()
     status = request.query.get("status", "")
     cursor = request.query.get("cursor") or None
-    query = validate(
+    query = validate_form(
         UserQuery, {"q": q or None, "active": STATUS_FILTERS.get(status), "cursor": cursor}
     )
     async with work(request) as w:
@@ -120,7 +120,7 @@ async def update(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         before_role = (await people.get_user(w.db, user_id)).role
     try:
-        body = validate(UserPatchBody, values)
+        body = validate_form(UserPatchBody, values)
         async with work(request) as w:
             user = await people.update_account(w, viewer, user_id, body.changes())
             name = user.name
@@ -168,7 +168,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     back = f"/admin/users/{user_id}"
     try:
         async with work(request) as w:
-            changes = validate(UserPatchBody, {"is_active": active}).changes()
+            changes = validate_form(UserPatchBody, {"is_active": active}).changes()
             user = await people.update_account(w, viewer, user_id, changes)
             name = user.name
     except HubError as err:
