@@ -32,11 +32,10 @@ async def _form_page(
 
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The signed-in user's start page: the admin section for owners and managers."""
+    """The signed-in user's start page: the admin section for owners and managers, their
+    personal pages for agents (until the agents' inbox exists)."""
     identity = await page_identity(request)
-    if identity.user.role in ADMIN_ROLES:
-        raise web.HTTPSeeOther("/admin")
-    return await render(request, "home.html", {})
+    raise web.HTTPSeeOther("/admin" if identity.user.role in ADMIN_ROLES else "/me")
 
 
 @routes.get("/login")
