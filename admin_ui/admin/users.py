@@ -1,7 +1,8 @@
 """Users: the list, editing role, visibility and teams, deactivating and reactivating.
 
-Creating a user (and showing a generated password once) is in ``people_user_new``; its
-pages are registered on this module's routes.
+Creating a user (and showing a generated password once) is in ``people_user_new``, setting
+a user's new password in ``people_password_set``; their pages are registered on this
+module's routes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.access import admin_viewer
-from admin_ui.admin import people_user_new
+from admin_ui.admin import people_password_set, people_user_new
 from admin_ui.admin.people_forms import (
     PAGE_SIZE,
     ROLE_OPTIONS,
@@ -42,6 +43,9 @@ STATUS_FILTERS = {"active": True, "deactivated": False}
 routes.get("/admin/users/new")(people_user_new.new_form)
 routes.post("/admin/users/new")(people_user_new.create)
 routes.get(USER + "/created")(people_user_new.created)
+routes.get(USER + "/password", name="admin.users.password")(people_password_set.password_form)
+routes.post(USER + "/password", name="admin.users.password")(people_password_set.set_password)
+routes.get(USER + "/password/new")(people_password_set.password_shown)
 
 
 @routes.get("/admin/users")
@@ -138,9 +142,12 @@ async def update(request: web.Request) -> web.StreamResponse:
 
 @routes.get(USER + "/deactivate")
 async def deactivate_confirm(request: web.Request) -> web.StreamResponse:
-    """Ask before deactivating, saying what it does."""
-    await admin_viewer(request)
+    """Ask before deactivating, saying what it does (never for one's own account)."""
+    viewer = await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
+    if user_id == viewer.id:
+        refusal = "You cannot deactivate your own account: ask another owner or manager."
+        return redirect(request, f"/admin/users/{user_id}", ("error", refusal))
     async with work(request) as w:
         user = await people.get_user(w.db, user_id)
     context = {
