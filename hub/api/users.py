@@ -113,7 +113,7 @@ async def set_password(request: web.Request) -> web.Response:
     return json_model(out)
 
 
-@api.post("/api/v1/me/password", body=PasswordChangeBody, status=204, errors=(429,))
+@api.post("/api/v1/me/password", body=PasswordChangeBody, status=204, errors=(403, 429))
 async def change_password(request: web.Request) -> web.Response:
     """Change your own password; `current_password` must be right (422 `wrong_password`).
 
