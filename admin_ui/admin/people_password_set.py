@@ -20,7 +20,7 @@ from hub.api.context import path_id, work
 from hub.api.schemas.people import PasswordSetBody
 from hub.auth.passwords import MIN_LENGTH
 from hub.errors import HubError
-from hub.inbox import people
+from hub.people import directory
 
 
 async def _form_page(
@@ -28,10 +28,10 @@ async def _form_page(
 ) -> web.Response:
     viewer = await admin_viewer(request)
     async with work(request) as w:
-        subject = await people.get_user(w.db, user_id)
+        subject = await directory.get_user(w.db, user_id)
     # Refused before the form is shown: one's own password needs the current one, and a
     # manager cannot touch an owner's account.
-    people.check_may_set_password(viewer, subject)
+    directory.check_may_set_password(viewer, subject)
     state = state or FormState()
     context = {
         "subject": subject,
@@ -58,7 +58,7 @@ async def set_password(request: web.Request) -> web.StreamResponse:
         # An empty field means "generate one" (the API's null).
         body = validate_form(PasswordSetBody, {"password": typed or None})
         async with work(request) as w:
-            user, generated = await people.set_user_password(w, viewer, user_id, body.password)
+            user, generated = await directory.set_user_password(w, viewer, user_id, body.password)
             name = user.name
     except HubError as err:
         if err.status in (403, 404):
@@ -79,7 +79,7 @@ async def password_shown(request: web.Request) -> web.StreamResponse:
     await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
     async with work(request) as w:
-        user = await people.get_user(w.db, user_id)
+        user = await directory.get_user(w.db, user_id)
     page_path = reset_shown_at(user_id)
     password = read_password(request, user_id, page_path)
     base = request.app[appkeys.SETTINGS].public_url or str(request.url.origin())

@@ -10,9 +10,9 @@ from admin_ui.rendering import redirect, render
 from admin_ui.wording import validate_form
 from hub.api.context import work
 from hub.api.schemas.people import UserPatchBody
+from hub.auth.visibility import Viewer
 from hub.errors import HubError
-from hub.inbox import people
-from hub.inbox.visibility import Viewer
+from hub.people import directory
 
 routes = web.RouteTableDef()
 PROFILE_URL = "/me"
@@ -47,7 +47,7 @@ async def save_name(request: web.Request) -> web.StreamResponse:
     try:
         changes = validate_form(UserPatchBody, values).changes()
         async with work(request) as w:
-            await people.update_account(w, Viewer.of(identity.user), identity.user.id, changes)
+            await directory.update_account(w, Viewer.of(identity.user), identity.user.id, changes)
     except HubError as err:
         return await _page(request, failed(err, values, ("name",)), err.status)
     return redirect(request, PROFILE_URL, ("success", "Your name is saved."))
@@ -60,7 +60,7 @@ async def set_availability(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     available = text(form, "available") == "true"
     async with work(request) as w:
-        await people.set_availability(w, identity.user.id, available)
+        await directory.set_availability(w, identity.user.id, available)
     done = (
         "You are available: routing may give you new conversations."
         if available
