@@ -14,6 +14,7 @@ from aiohttp import web
 from admin_ui import logos, pages
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
+from admin_ui.personal import add_personal_routes
 from admin_ui.rendering import create_environment
 from admin_ui.urls import PageUrls, page_url
 from hub import appkeys
@@ -33,6 +34,7 @@ def setup_pages(app: web.Application) -> None:
     app.middlewares.append(browser_errors)
     app.router.add_routes(pages.routes)
     app.router.add_routes(logos.routes)
+    add_personal_routes(app.router)
     app.router.add_get("/static/{path:.+}", static_file, name="static")
     app.router.add_get("/favicon.ico", favicon, name="favicon")
 

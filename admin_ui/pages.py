@@ -9,6 +9,7 @@ from admin_ui.access import ADMIN_ROLES, page_identity, safe_next
 from admin_ui.forms import check_form_token, form_token, remember_form_token
 from admin_ui.rendering import render
 from admin_ui.urls import page_url
+from admin_ui.wording import human
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.schemas import SetupBody
@@ -32,11 +33,12 @@ async def _form_page(
 
 @routes.get("/", name="home")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The signed-in user's start page: the admin section for owners and managers."""
+    """The signed-in user's start page: the admin section for owners and managers, their
+    personal pages for agents (until the agents' inbox exists)."""
     identity = await page_identity(request)
-    if identity.user.role in ADMIN_ROLES:
-        raise web.HTTPSeeOther(page_url(request, "admin"))
-    return await render(request, "home.html", {})
+    raise web.HTTPSeeOther(
+        page_url(request, "admin" if identity.user.role in ADMIN_ROLES else "me")
+    )
 
 
 @routes.get("/login", name="login")
@@ -94,7 +96,7 @@ async def setup(request: web.Request) -> web.StreamResponse:
     try:
         body = SetupBody.model_validate(values)
     except ValidationError as err:
-        errors = {d["field"]: d["message"] for d in validation_details(err)}
+        errors = {d["field"]: d["message"] for d in validation_details(err, human)}
         return await _form_page(request, "setup.html", {**context, "errors": errors}, 422)
     try:
         async with request.config_dict[appkeys.SESSIONS]() as db:

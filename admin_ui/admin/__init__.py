@@ -18,7 +18,6 @@ from admin_ui.admin import (
     plugins,
     snippets,
     teams,
-    tokens,
     users,
     workspace,
 )
@@ -39,7 +38,6 @@ AREAS = (
     inbound_log,
     dead_letters,
     plugins,
-    tokens,
 )
 
 
