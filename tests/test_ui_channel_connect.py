@@ -98,10 +98,30 @@ async def test_the_cards_list_every_installed_type_with_its_logo(
     types = client.app[appkeys.CHANNELS].types.all()
     assert {"custom_channel", "telegram", "whatsapp", "email"} <= set(types)
     for name, kind in types.items():
-        assert f'href="/admin/channels/new/{name}"' in html
         assert f'<img class="logo" src="/admin/channel-types/{name}/logo.svg" alt="">' in html
         assert kind.title in html
+        # A type whose plugin is not built yet is shown greyed, without a way in.
+        assert (f'href="/admin/channels/new/{name}"' in html) is kind.available, name
     assert html.count("<h1") == 1
+    email = html.split('src="/admin/channel-types/email/logo.svg"', 1)[1].split("</li>", 1)[0]
+    assert "Not available yet" in email
+    assert html.count("Not available yet") == 1
+    assert re.search(
+        r'<div class="type-card unavailable" aria-disabled="true">\s*<img[^>]*email', html
+    )
+
+
+async def test_a_type_not_available_yet_cannot_be_connected_from_the_pages(
+    client: Client, owner: str, db: async_sessionmaker[AsyncSession], settings: Any
+) -> None:
+    page = await client.get("/admin/channels/new/email", headers=HTML)
+    assert page.status == 409
+    assert "Email is not available yet" in await page.text()
+    # Posting anyway (a stale tab) is refused the same way, and nothing is kept.
+    form = {"csrf_token": owner, "name": "Mail", "config-imap_host": "127.0.0.1"}
+    posted = await client.post("/admin/channels/new/email", data=form, headers=HTML)
+    assert posted.status == 409
+    assert await stored(db, settings) == []
 
 
 async def test_the_form_is_generated_from_the_config(client: Client, owner: str) -> None:

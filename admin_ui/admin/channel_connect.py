@@ -57,6 +57,10 @@ PROBLEMS = {
         "The channel's plugin failed",
         "Nothing was saved. The hub's log has the details; updating the plugin may help.",
     ),
+    "type_not_available": (
+        "This type is not available yet",
+        "Its plugin is not built yet, so it cannot connect. Nothing was saved.",
+    ),
     "edit_conflict": (
         "Someone else changed this channel meanwhile",
         "Reload the page and try again.",
@@ -68,6 +72,20 @@ def _channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
     found = request.app[appkeys.CHANNELS].types.get(name)
     if found is None:
         raise NotFound("channel type")
+    return found
+
+
+def _new_channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
+    """A type to connect a new channel of: 404 when unknown, 409 when its plugin is not
+    built yet (its card has no link; this answers a typed or stale address)."""
+    found = _channel_type(request, name)
+    if not found.available:
+        raise HubError(
+            409,
+            "type_not_available",
+            f"{found.title} is not available yet: its plugin is not built yet, so a "
+            "channel of this type cannot be connected. Choose another type.",
+        )
     return found
 
 
@@ -105,6 +123,7 @@ async def types_page(request: web.Request) -> web.Response:
             "title": kind.title,
             "description": kind.description,
             "declared": types.is_declared(name),
+            "available": kind.available,
         }
         for name, kind in types.all().items()
     ]
@@ -142,14 +161,16 @@ async def _configure_page(
 async def configure_page(request: web.Request) -> web.Response:
     """The credentials form of one type, defaults filled in."""
     await admin_viewer(request)
-    return await _configure_page(request, _channel_type(request, request.match_info["type_name"]))
+    return await _configure_page(
+        request, _new_channel_type(request, request.match_info["type_name"])
+    )
 
 
 @routes.post("/admin/channels/new/{type_name}")
 async def create(request: web.Request) -> web.Response:
     """Create the channel (the plugin's ``connect`` runs first) and go on to routing."""
     viewer = await admin_viewer(request)
-    channel_type = _channel_type(request, request.match_info["type_name"])
+    channel_type = _new_channel_type(request, request.match_info["type_name"])
     fields = _fields(request, channel_type)
     form = await request.post()
     config, errors = config_form.parse_new(fields, form)

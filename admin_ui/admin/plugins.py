@@ -25,6 +25,8 @@ class ProvidedType:
     name: str
     title: str
     logo_url: str | None
+    available: bool = True
+    """False while its plugin is not built yet (``ChannelType.available``)."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,18 @@ def plugin_rows(manager: HubPluginManager) -> list[PluginRow]:
     """Every installed plugin, broken ones first, then blocked, then working, each by name."""
     rows = []
     for info in manager.plugins.values():
+        missing = set(manager.not_available(info))
         channels = [
-            ProvidedType(name, _title(manager.channel_types.get(name), name), logo_url(name))
+            ProvidedType(
+                name,
+                _title(manager.channel_types.get(name), name),
+                logo_url(name),
+                name not in missing,
+            )
             for name in info.channel_types
         ]
         crms = [
-            ProvidedType(name, _title(manager.crm_types.get(name), name), None)
+            ProvidedType(name, _title(manager.crm_types.get(name), name), None, name not in missing)
             for name in info.crm_types
         ]
         rows.append(PluginRow(info, channels, crms))

@@ -84,6 +84,9 @@ class ChannelType(Generic[ConfigT]):
     Config: ClassVar[type[BaseModel]]
     """Credentials and options; the admin form is generated from it."""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    available: ClassVar[bool] = True
+    """False while the plugin is not built yet: the type is listed, marked "not available
+    yet", and the core refuses to create or connect a channel of it."""
     extensible: ClassVar[bool] = False
     """Whether declarative channel definitions (JSON manifests registered through the API)
     may name this type as their ``base``: they then run on its behaviour under their own
