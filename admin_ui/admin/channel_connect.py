@@ -130,6 +130,24 @@ async def types_page(request: web.Request) -> web.Response:
     return await render(request, "admin/channels/new.html", {"cards": cards})
 
 
+def type_phrase(channel_type: type[ChannelType[Any]]) -> str:
+    """ "a Telegram channel", "a custom channel": the type's title read as a name, or,
+    when it already says "channel", as the words it is (never "Custom channel channel")."""
+    title = " ".join(channel_type.title.split()) or channel_type.name
+    if title.lower() == "channel" or title.lower().endswith(" channel"):
+        # "Custom channel" describes the type rather than naming it: plain words.
+        phrase = title[:1].lower() + title[1:] if title[1:2].islower() else title
+    else:
+        phrase = f"{title} channel"
+    article = "an" if phrase[:1].lower() in "aeiou" else "a"
+    return f"{article} {phrase}"
+
+
+def connect_heading(channel_type: type[ChannelType[Any]]) -> str:
+    """The connect page's heading: "Connect a Telegram channel"."""
+    return f"Connect {type_phrase(channel_type)}"
+
+
 async def _configure_page(
     request: web.Request,
     channel_type: type[ChannelType[Any]],
@@ -149,6 +167,7 @@ async def _configure_page(
     mode: Mode = "new" if form is None else "retry"
     context = {
         "channel_type": channel_type,
+        "heading": connect_heading(channel_type),
         "name": str(form.get("name", "")) if form is not None else "",
         "fields": config_form.views(fields, values, errors or {}, mode, retype),
         "errors": errors or {},
@@ -258,6 +277,7 @@ async def _edit_page(
     context = {
         "channel": channel,
         "channel_type": channel_type,
+        "type_phrase": type_phrase(channel_type),
         "name": channel.name if form is None else str(form.get("name", "")),
         "fields": config_form.views(fields, values, errors or {}, "edit"),
         "errors": errors or {},
