@@ -48,7 +48,7 @@ def _candidates(users: Sequence[User]) -> list[_Candidate]:
     for user in users:
         name = " ".join(user.name.split())
         keys = {name, name.split(" ", 1)[0] if name else "", user.email}
-        found.extend(_Candidate(key.casefold(), user) for key in keys if key)
+        found.extend(_Candidate(key.lower(), user) for key in keys if key)
     return found
 
 
@@ -65,11 +65,12 @@ def _ends_word(text: str, end: int) -> bool:
 
 def _who(text: str, start: int, candidates: Sequence[_Candidate]) -> tuple[int, list[User]]:
     """The longest name that fits ``text`` at ``start``: its length and its users."""
-    folded = text[start:].casefold()
-    best, users = 0, []
+    best = 0
+    users: list[User] = []
     for candidate in candidates:
         size = len(candidate.key)
-        if size < best or not folded.startswith(candidate.key):
+        # Compared slice by slice: folding the whole text could shift the offsets.
+        if size < best or text[start : start + size].lower() != candidate.key:
             continue
         if not _ends_word(text, start + size):
             continue
