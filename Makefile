@@ -18,10 +18,13 @@ run: $(STAMP)
 test: $(STAMP) $(CHROMIUM)
 	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
+# lint-imports: the layer rule and the plugins' imports (pyproject's [tool.importlinter],
+# docs/architecture.md); the example plugin is not installed, so it is put on the path.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=examples/echo_channel $(BIN)/lint-imports
 
 install: $(STAMP)
 
@@ -49,4 +52,4 @@ $(CHROMIUM):
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
