@@ -10,6 +10,7 @@ from aiohttp import web
 from admin_ui import pages
 from admin_ui.admin import add_admin_routes
 from admin_ui.errors import html_errors
+from admin_ui.personal import add_personal_routes
 from admin_ui.rendering import create_environment
 from hub import appkeys
 from hub.errors import NotFound
@@ -23,6 +24,7 @@ def setup_ui(app: web.Application) -> None:
     # Innermost, inside the JSON error middleware: page requests get HTML error pages.
     app.middlewares.append(html_errors)
     app.router.add_routes(pages.routes)
+    add_personal_routes(app.router)
     add_admin_routes(app.router)
     app.router.add_get("/static/{path:.+}", static_file, name="static")
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from admin_ui.access import ADMIN_ROLES, page_identity, safe_next
 from admin_ui.forms import check_form_token, form_token, remember_form_token
 from admin_ui.rendering import render
+from admin_ui.wording import human
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.schemas import SetupBody
@@ -31,11 +32,10 @@ async def _form_page(
 
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The signed-in user's start page: the admin section for owners and managers."""
+    """The signed-in user's start page: the admin section for owners and managers, their
+    personal pages for agents (until the agents' inbox exists)."""
     identity = await page_identity(request)
-    if identity.user.role in ADMIN_ROLES:
-        raise web.HTTPSeeOther("/admin")
-    return await render(request, "home.html", {})
+    raise web.HTTPSeeOther("/admin" if identity.user.role in ADMIN_ROLES else "/me")
 
 
 @routes.get("/login")
@@ -93,7 +93,7 @@ async def setup(request: web.Request) -> web.StreamResponse:
     try:
         body = SetupBody.model_validate(values)
     except ValidationError as err:
-        errors = {d["field"]: d["message"] for d in validation_details(err)}
+        errors = {d["field"]: d["message"] for d in validation_details(err, human)}
         return await _form_page(request, "setup.html", {**context, "errors": errors}, 422)
     try:
         async with request.app[appkeys.SESSIONS]() as db:

@@ -41,6 +41,12 @@ class Observers:
         self._pm = pm
         self._running: set[asyncio.Task[None]] = set()
 
+    @property
+    def hooks(self) -> pluggy.HookRelay:
+        """The plugin manager's hook relay, for the hooks the core calls in a
+        transaction (``Work.hooks``)."""
+        return self._pm.hook
+
     def notify(self, notice: Notice) -> None:
         """Schedule every observer of ``notice``'s hook; returns at once."""
         hook_name = HOOK_OF[type(notice)]

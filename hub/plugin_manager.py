@@ -126,6 +126,15 @@ class HubPluginManager:
             self.pm.unregister(plugin)
             self._mark_broken(info, f"implements unknown hooks: {', '.join(unknown)}")
             return
+        coroutines = self._async_firstresult(plugin)
+        if coroutines:
+            self.pm.unregister(plugin)
+            self._mark_broken(
+                info,
+                f"{', '.join(coroutines)} must not be async def: a coroutine is never None, "
+                "so it would always win; return None to decline, or an awaitable",
+            )
+            return
         try:
             channel_types = self._call_register(plugin, "hub_register_channel_types")
             crm_types = self._call_register(plugin, "hub_register_crm_types")
@@ -140,12 +149,33 @@ class HubPluginManager:
         info.channel_types = sorted(new_channels)
         info.crm_types = sorted(new_crms)
 
+    def register_builtin(self, plugin: object, name: str) -> None:
+        """Register one of the core's own hook implementations (once; idempotent).
+
+        Built-ins go through the same hooks as plugins, marked ``trylast`` where they are
+        a default a plugin may override; they are not listed among the plugins.
+        """
+        if self.pm.get_plugin(name) is None:
+            self.pm.register(plugin, name=name)
+
     # --- validation --------------------------------------------------------------------
 
     def _unknown_hooks(self, plugin: object) -> list[str]:
         # pluggy accepts an impl without a spec (it may be a later hub's hook); we don't.
         callers = self.pm.get_hookcallers(plugin) or []
         return sorted(caller.name for caller in callers if caller.spec is None)
+
+    def _async_firstresult(self, plugin: object) -> list[str]:
+        # A firstresult hook stops at the first non-None answer, and a coroutine object is
+        # one even when it would resolve to None: such an impl would shadow all others.
+        found = []
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.spec is None or not caller.spec.opts.get("firstresult"):
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and inspect.iscoroutinefunction(impl.function):
+                    found.append(caller.name)
+        return sorted(found)
 
     def _call_register(self, plugin: object, hook_name: str) -> list[Any]:
         impl = getattr(plugin, hook_name, None)

@@ -29,6 +29,8 @@ from hub.events.factory import create_bus
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
+from hub.media.store import media_store_of
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.store.engine import create_engine, create_sessionmaker
@@ -75,6 +77,7 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.CIPHER],
         app[appkeys.HTTP],
         app[appkeys.SETTINGS],
+        files=media_store_of(app, app[appkeys.SETTINGS]),
     )
     app[appkeys.SIGNALS] = ProviderSignals(app[appkeys.SESSIONS], app[appkeys.CHANNELS])
     types = app[appkeys.CHANNELS].types
@@ -127,6 +130,8 @@ def plugins_context(
             blocked=settings.plugins_blocked,
             trace=settings.plugin_trace,
         )
+        # Built-ins are plugins: the core's defaults are trylast hookimpls a plugin overrides.
+        manager.register_builtin(DEFAULT_ROUTING, BUILTIN_NAME)
         app[appkeys.PLUGINS] = manager
         app[appkeys.OBSERVERS] = Observers(manager.pm)
         broken = [p.name for p in manager.plugins.values() if p.status == "broken"]

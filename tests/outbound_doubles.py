@@ -32,6 +32,9 @@ class Script:
     def __init__(self, *steps: Step, pause: float = 0.0) -> None:
         self.steps: deque[Step] = deque(steps)
         self.calls: list[OutboundMessage] = []
+        # The bytes of each attachment sent, read through the channel's context (None:
+        # the hub has no copy).
+        self.files: list[bytes | None] = []
         self._ids = count(1)
         self.in_flight = 0
         self.max_in_flight = 0
@@ -89,7 +92,12 @@ class ScriptedChannel(ChannelType[ScriptedConfig]):
     script: Script
 
     async def send(self, message: OutboundMessage) -> str:
-        """Play the script."""
+        """Read the attachments as a plugin that uploads them would, then play the script."""
+        for attachment in message.attachments:
+            try:
+                self.script.files.append(await self.context.read_attachment(attachment))
+            except FileNotFoundError:
+                self.script.files.append(None)
         return await self.script.send(message)
 
 

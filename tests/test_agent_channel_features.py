@@ -30,6 +30,7 @@ from hub.contract import (
     MessageTemplate,
     OutboundMessage,
     RetryLater,
+    TemplateRef,
     hookimpl,
 )
 from hub.plugin_manager import HubPluginManager, PluginInfo
@@ -290,7 +291,9 @@ async def test_a_template_outside_the_window_is_stored_readably_and_sent_as_a_te
     assert body["text"] == "[template order_update (en_US)] A-1042"
     assert body["parts"] == [{"kind": "template", **TEMPLATE}]
     [sent] = hub.record.sent
-    assert sent.template == TEMPLATE
+    assert sent.template == TemplateRef(
+        name="order_update", language="en_US", parameters=("A-1042",)
+    )
     assert sent.recipient_id == "wa-4915"
 
 

@@ -183,6 +183,8 @@ async def test_a_declared_type_gets_its_own_form_and_channels(
         ({"credentials": [{"name": "u", "title": "U", "type": "url", "default": "x"}]}, 422, None),
         ({"credentials": [{"name": "Bad-Name", "title": "B"}]}, 422, None),
         ({"capabilities": {"teleport": True}}, 422, None),
+        # Media limits are keyed by the contract's file kinds only.
+        ({"capabilities": {"media": {"photo": 1000}}}, 422, None),
     ],
 )
 async def test_a_bad_manifest_is_refused(

@@ -35,3 +35,14 @@ async def test_openapi_lists_every_api_route_with_its_models(client: TestClient[
     assert set(page["properties"]) == {"items", "next_cursor"}
     error = doc["components"]["schemas"]["Error"]
     assert error["properties"]["error"]["required"] == ["code", "message", "details"]
+
+
+async def test_the_password_endpoints_are_described(client: TestClient[Any, Any]) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    admin = doc["paths"]["/api/v1/users/{user_id}/password"]["post"]
+    assert {"200", "403", "404", "422"} <= set(admin["responses"])
+    own = doc["paths"]["/api/v1/me/password"]["post"]
+    assert {"204", "401", "422", "429"} <= set(own["responses"])
+    ref = own["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = doc["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert set(body["required"]) == {"current_password", "new_password"}

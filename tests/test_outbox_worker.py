@@ -29,6 +29,7 @@ from hub.channels.outbound import deliver_due
 from hub.contract import BadCredentials, PermanentFailure, RetryLater, WindowClosed
 from hub.contract.models import OutboundMessage
 from hub.events.event import HubEvent
+from hub.media.store import FileMediaStore
 from hub.settings import Settings
 from hub.store.models import (
     Attachment,
@@ -145,13 +146,14 @@ async def test_a_due_message_is_sent_with_its_content_and_the_provider_id_is_sto
     await factory.add(
         ContactIdentity(contact_id=contact.id, channel_id=channel.id, external_id="+15550001")
     )
-    sha = "ab" * 32
+    content = b"%PDF-1.7 invoice"
+    sha = await FileMediaStore.in_data_dir(outbox_settings.data_dir).put(content)
     attachment = Attachment(
         message_id=queued.message.id,
         sha256=sha,
         filename="invoice.pdf",
         content_type="application/pdf",
-        size=1234,
+        size=len(content),
     )
     await factory.add(attachment)
     script.then("wamid.out-1")
@@ -170,10 +172,16 @@ async def test_a_due_message_is_sent_with_its_content_and_the_provider_id_is_sto
     )
     assert sent.reply_to_external_id == "wamid.in-1"
     [file] = sent.attachments
-    assert (file.filename, file.content_type, file.size) == ("invoice.pdf", "application/pdf", 1234)
+    assert (file.filename, file.content_type, file.size, file.sha256) == (
+        "invoice.pdf",
+        "application/pdf",
+        len(content),
+        sha,
+    )
     assert file.url is not None
     assert file.url.startswith(f"https://hub.example.test/media/{attachment.id}/")
-    assert file.path == str(outbox_settings.data_dir / "media" / "ab" / "ab" / sha)
+    # The plugin read the bytes through its context, from the hub's media store.
+    assert script.files == [content]
 
     message, item = await stored(db, queued)
     assert (message.status, message.external_id) == ("sent", "wamid.out-1")

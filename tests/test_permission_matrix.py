@@ -300,3 +300,21 @@ async def test_workspace_administration_is_for_owners_and_managers(
             assert response.status in (200, 201), (caller, path, await response.text())
         else:
             assert response.status == 403, (caller, path)
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_setting_another_users_password_is_for_owners_and_managers(
+    client: Client, world: World, caller: str
+) -> None:
+    # Everyone changes their own with the current one (POST /api/v1/me/password).
+    admin = CALLERS[caller]["role"] in ("owner", "manager")
+    target = world.users["agent_all" if caller != "agent_all" else "agent_team"]
+    response = await client.post(
+        f"/api/v1/users/{target.id}/password", json={}, headers=world.auth[caller]
+    )
+    assert response.status == (200 if admin else 403), (caller, await response.text())
+    own = world.users[caller]
+    mine = await client.post(
+        f"/api/v1/users/{own.id}/password", json={}, headers=world.auth[caller]
+    )
+    assert mine.status == 403, caller

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hub.contract import hookspecs
+from hub.contract import ChannelContext, ChannelType, CrmType, hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = [
@@ -50,3 +50,47 @@ def test_plugin_hooks_have_tests(hook: Callable[..., Any]) -> None:
 @pytest.mark.parametrize("hook", HOOKS, ids=lambda h: h.__name__)
 def test_plugin_hooks_have_docstrings(hook: Callable[..., Any]) -> None:
     assert (hook.__doc__ or "").strip()
+
+
+@pytest.mark.parametrize("hook", HOOKS, ids=lambda h: h.__name__)
+def test_plugin_hooks_document_each_parameter_and_the_return(hook: Callable[..., Any]) -> None:
+    doc = hook.__doc__ or ""
+    for name in inspect.signature(hook).parameters:
+        assert f":param {name}:" in doc, f"{hook.__name__} does not document {name}"
+    assert ":return:" in doc
+
+
+def test_firstresult_hooks_say_so() -> None:
+    # pluggy keeps a spec's options on the function, under the project's name.
+    firstresult = [h for h in HOOKS if getattr(h, "hub_spec", {}).get("firstresult")]
+    assert firstresult, "hub_route_conversation is firstresult"
+    for hook in firstresult:
+        assert "first non-``None``" in (hook.__doc__ or ""), hook.__name__
+
+
+def _public_methods(base: type) -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(base).items()
+        if not name.startswith("_")
+        and callable(getattr(base, name))
+        and not isinstance(value, type)
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "section"),
+    [
+        (ChannelType, "## `ChannelType`"),
+        (CrmType, "## `CrmType`"),
+        (ChannelContext, "## `ChannelType`"),
+    ],
+    ids=["ChannelType", "CrmType", "ChannelContext"],
+)
+def test_every_public_method_of_the_plugin_bases_is_documented(base: type, section: str) -> None:
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    start = docs.index(section)
+    end = docs.find("\n## ", start + len(section))
+    text = docs[start : end if end != -1 else None]
+    missing = [name for name in _public_methods(base) if f"`{name}(" not in text]
+    assert not missing, f"undocumented in {section}: {missing}"

@@ -98,6 +98,10 @@ def test_a_plugin_that_raises_on_import_is_reported_not_fatal(
             "must not be async",
         ),
         (
+            "from hub.contract import hookimpl\n@hookimpl\nasync def hub_route_conversation():\n    return None\n",
+            "hub_route_conversation must not be async def",
+        ),
+        (
             "from hub.contract import hookimpl\n@hookimpl\ndef hub_register_crm_types():\n    raise ValueError('no')\n",
             "hub_register_crm_types() raised ValueError: no",
         ),

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
+from hub.contract import Assignee, NewConversation, hookimpl
 from hub.inbox.routing import Pick, next_pick
 from hub.settings import Settings
 from hub.store.models import Channel, Contact, Conversation, ConversationEvent, Notification, User
@@ -158,3 +159,114 @@ async def test_a_blocked_contacts_new_conversation_is_not_routed(
     await post(hub, channel.id, message("m-2", sender="a"))
 
     assert await assignees(db) == [ann.id, None]
+
+
+# --- the routing hook: the built-in rule is a trylast plugin a plugin overrides -------
+
+
+class Seen:
+    """A routing plugin that records what it was offered and answers ``answer``."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.calls: list[tuple[NewConversation, tuple[Assignee, ...]]] = []
+
+    @hookimpl
+    def hub_route_conversation(
+        self, conversation: NewConversation, candidates: tuple[Assignee, ...]
+    ) -> Any:
+        self.calls.append((conversation, candidates))
+        return self.answer(candidates) if callable(self.answer) else self.answer
+
+
+async def routing_hub(
+    aiohttp_client: Callable[..., Awaitable[Client]], settings: Settings, plugin: object
+) -> Client:
+    return await aiohttp_client(create_app(settings, plugins=manager(plugin)))
+
+
+async def test_hook_hub_route_conversation(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    db: Sessions,
+    make_user: MakeUser,
+) -> None:
+    ann = await make_user("ann@example.com")
+    ben = await make_user("ben@example.com")
+    # Always the last candidate: the built-in round robin would start with ann.
+    plugin = Seen(lambda candidates: candidates[-1])
+    hub = await routing_hub(aiohttp_client, settings, plugin)
+    channel = await routed(factory, mode="round_robin", user_ids=[ann.id, ben.id])
+
+    await post_from(hub, channel, "a", "b")
+
+    assert await assignees(db) == [ben.id, ben.id]
+    [(first, offered), (second, _)] = plugin.calls
+    assert offered == (Assignee(user_id=ann.id), Assignee(user_id=ben.id))
+    assert (first.channel_id, first.channel_type, first.routing_mode) == (
+        channel.id,
+        "double",
+        "round_robin",
+    )
+    assert (first.last_user_id, second.last_user_id) == (None, ben.id)
+
+
+async def test_a_plugin_routes_a_channel_the_core_leaves_unassigned_and_may_await(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    db: Sessions,
+    make_user: MakeUser,
+) -> None:
+    ann = await make_user("ann@example.com")
+
+    async def decided() -> Assignee:
+        return Assignee(user_id=ann.id)
+
+    hub = await routing_hub(aiohttp_client, settings, Seen(lambda _: decided()))
+    channel = await routed(factory, mode="unassigned")
+
+    await post_from(hub, channel, "a")
+
+    assert await assignees(db) == [ann.id]
+
+
+async def test_a_plugin_that_declines_leaves_the_built_in_round_robin(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    db: Sessions,
+    make_user: MakeUser,
+) -> None:
+    ann = await make_user("ann@example.com")
+    ben = await make_user("ben@example.com")
+    hub = await routing_hub(aiohttp_client, settings, Seen(None))
+    channel = await routed(factory, mode="round_robin", user_ids=[ann.id, ben.id])
+
+    await post_from(hub, channel, "a", "b")
+
+    assert await assignees(db) == [ann.id, ben.id]
+
+
+async def test_a_failing_plugin_falls_back_and_a_bad_answer_leaves_it_unassigned(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    db: Sessions,
+    make_user: MakeUser,
+) -> None:
+    ann = await make_user("ann@example.com")
+
+    def broken(_: tuple[Assignee, ...]) -> Assignee:
+        raise RuntimeError("plugin bug")
+
+    answers = iter([broken, lambda _: Assignee(user_id=ann.id + 999), lambda _: "ann"])
+    plugin = Seen(lambda candidates: next(answers)(candidates))
+    hub = await routing_hub(aiohttp_client, settings, plugin)
+    channel = await routed(factory, mode="round_robin", user_ids=[ann.id])
+
+    await post_from(hub, channel, "a", "b", "c")
+
+    # The bug: the built-in rule; an unknown user and a non-Assignee: nobody.
+    assert await assignees(db) == [ann.id, None, None]

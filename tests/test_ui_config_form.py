@@ -268,11 +268,11 @@ def test_error_details_are_placed_beside_their_inputs() -> None:
         ]
     )
     assert by_input == {
-        "config-bot_token": "must have the form x",
+        "config-bot_token": "Must have the form x.",
         "config-mode": REQUIRED_MESSAGE,
-        "name": "String should have at least 1 character",
+        "name": REQUIRED_MESSAGE,  # pydantic's "String should have at least 1 character"
     }
-    assert general == ["config: something about the whole"]
+    assert general == ["config: Something about the whole."]
 
 
 class Colour(Enum):

@@ -169,7 +169,7 @@ async def test_a_bad_time_range_is_shown_beside_the_field_keeping_the_input(
     )
     html = await response.text()
     assert response.status == 422
-    assert 'id="until-error"' in html and "must be later than since" in html
+    assert 'id="until-error"' in html and "Must be later than since." in html
     assert "Some filters need fixing" in html
     assert 'value="2026-03-01T09:00"' in html and 'value="2026-03-01T10:00"' in html
 

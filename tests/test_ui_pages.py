@@ -91,8 +91,11 @@ async def test_login_and_logout_through_the_pages(
         allow_redirects=False,
     )
     assert ok.status == 303
-    home = await (await client.get("/")).text()
-    assert "Welcome, Ann" in home
+    # An agent starts on their personal pages (the agents' inbox does not exist yet).
+    start = await client.get("/", allow_redirects=False)
+    assert start.status == 303 and start.headers["Location"] == "/me"
+    home = await (await client.get("/me")).text()
+    assert "Your profile" in home and 'value="Ann"' in home
 
     csrf = hidden(home, "csrf_token")
     assert (await client.post("/logout", data={"csrf_token": "forged"})).status == 403

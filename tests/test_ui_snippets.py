@@ -53,7 +53,7 @@ async def test_errors_are_shown_beside_the_fields_keeping_the_input(
     response = await client.post("/admin/snippets/new", data=form)
     html = await response.text()
     assert response.status == 422
-    assert "unknown variable $contact.nick" in error_of(html, "body")
+    assert "Unknown variable $contact.nick" in error_of(html, "body")
     assert "Bye $contact.nick</textarea>" in html and 'value="bye"' in html
 
     bad_shortcut = {**form, "shortcut": "Not OK!", "body": "Bye"}
@@ -64,7 +64,7 @@ async def test_errors_are_shown_beside_the_fields_keeping_the_input(
     taken = {**form, "name": "Other", "body": "Other"}
     response = await client.post("/admin/snippets/new", data=taken)
     assert response.status == 409
-    assert "another snippet uses /bye" in error_of(await response.text(), "shortcut")
+    assert "Another snippet uses /bye." in error_of(await response.text(), "shortcut")
     assert len(await stored(db)) == 1
 
 

@@ -86,7 +86,7 @@ async def test_renaming_and_setting_members_keeps_deactivated_members_listed(
     bad = {"csrf_token": csrf, "name": "Sales EMEA", "user_ids": "999999"}
     response = await client.post(f"/admin/teams/{team.id}", data=bad)
     assert response.status == 422
-    assert "no user with id 999999" in error_of(await response.text(), "user_ids")
+    assert "No user with id 999999." in error_of(await response.text(), "user_ids")
     assert await members_of(db, team.id) == sorted([bob.id, gone.id])  # nothing half-saved
 
 

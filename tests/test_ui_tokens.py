@@ -1,4 +1,5 @@
-"""API tokens pages: create (the plaintext shown once), list, revoke after confirming."""
+"""API tokens pages, for every role (an agent here): create (the plaintext shown once),
+list, revoke after confirming; the old /admin/tokens addresses redirect."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ Client = TestClient[Any, Any]
 MakeUser = Callable[..., Awaitable[User]]
 
 
-async def _owner(client: Client, make_user: MakeUser) -> str:
-    await make_user("owner@example.com", role="owner")
-    return await log_in_page(client, "owner@example.com")
+async def _agent(client: Client, make_user: MakeUser) -> str:
+    """An agent, logged in: tokens are personal pages, not admin ones (they were 403)."""
+    await make_user("agent@example.com", role="agent")
+    return await log_in_page(client, "agent@example.com")
 
 
 def _shown_token(html: str) -> str:
@@ -33,9 +35,9 @@ def _shown_token(html: str) -> str:
 async def test_a_created_token_is_shown_once_and_works_on_the_api(
     client: Client, make_user: MakeUser
 ) -> None:
-    csrf = await _owner(client, make_user)
+    csrf = await _agent(client, make_user)
     created = await client.post(
-        "/admin/tokens", data={"csrf_token": csrf, "name": "CRM <b>export</b>"}, headers=HTML
+        "/me/tokens", data={"csrf_token": csrf, "name": "CRM <b>export</b>"}, headers=HTML
     )
     html = await created.text()
     assert created.status == 201
@@ -47,7 +49,7 @@ async def test_a_created_token_is_shown_once_and_works_on_the_api(
     api = await client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
     assert api.status == 200
 
-    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    listing = await (await client.get("/me/tokens", headers=HTML)).text()
     assert token not in listing  # never shown again
     assert f"<code>{token[:10]}…</code>" in listing
     assert "CRM &lt;b&gt;export&lt;/b&gt;" in listing and "badge-active" in listing
@@ -57,24 +59,24 @@ async def test_a_created_token_is_shown_once_and_works_on_the_api(
 async def test_the_create_form_carries_the_sessions_csrf_token(
     client: Client, make_user: MakeUser
 ) -> None:
-    csrf = await _owner(client, make_user)
-    html = await (await client.get("/admin/tokens", headers=HTML)).text()
-    form = html.split('action="/admin/tokens"', 1)[1].split("</form>", 1)[0]
+    csrf = await _agent(client, make_user)
+    html = await (await client.get("/me/tokens", headers=HTML)).text()
+    form = html.split('action="/me/tokens"', 1)[1].split("</form>", 1)[0]
     assert f'name="csrf_token" value="{csrf}"' in form
 
 
 async def test_a_bad_name_is_explained_beside_the_field_keeping_the_input(
     client: Client, make_user: MakeUser
 ) -> None:
-    csrf = await _owner(client, make_user)
-    empty = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "  "})
+    csrf = await _agent(client, make_user)
+    empty = await client.post("/me/tokens", data={"csrf_token": csrf, "name": "  "})
     html = await empty.text()
     assert empty.status == 422
     assert 'id="name-error"' in html and "Enter a name" in html
     assert 'aria-invalid="true"' in html
 
     long_name = "<i>" + "n" * 200
-    too_long = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": long_name})
+    too_long = await client.post("/me/tokens", data={"csrf_token": csrf, "name": long_name})
     html = await too_long.text()
     assert too_long.status == 422 and "at most 200 characters" in html
     assert f'value="&lt;i&gt;{"n" * 200}"' in html
@@ -82,36 +84,36 @@ async def test_a_bad_name_is_explained_beside_the_field_keeping_the_input(
 
 
 async def test_the_create_form_needs_the_csrf_token(client: Client, make_user: MakeUser) -> None:
-    await _owner(client, make_user)
-    refused = await client.post("/admin/tokens", data={"name": "x"}, headers=HTML)
+    await _agent(client, make_user)
+    refused = await client.post("/me/tokens", data={"name": "x"}, headers=HTML)
     assert refused.status == 403
-    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    listing = await (await client.get("/me/tokens", headers=HTML)).text()
     assert "You have no API tokens yet" in listing
 
 
 async def test_revoking_asks_first_then_the_token_stops_working(
     client: Client, make_user: MakeUser
 ) -> None:
-    csrf = await _owner(client, make_user)
+    csrf = await _agent(client, make_user)
     created = await (
-        await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "Zapier"})
+        await client.post("/me/tokens", data={"csrf_token": csrf, "name": "Zapier"})
     ).text()
     bearer = {"Authorization": f"Bearer {_shown_token(created)}"}
-    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
-    link = re.search(r'href="(/admin/tokens/(\d+)/revoke)"', listing)
+    listing = await (await client.get("/me/tokens", headers=HTML)).text()
+    link = re.search(r'href="(/me/tokens/(\d+)/revoke)"', listing)
     assert link
 
     confirm = await client.get(link.group(1), headers=HTML)
     page = await confirm.text()
     assert confirm.status == 200 and "Revoke the token “Zapier”?" in page
-    assert f'action="{link.group(1)}"' in page and 'href="/admin/tokens"' in page
+    assert f'action="{link.group(1)}"' in page and 'href="/me/tokens"' in page
     form = page.split(f'action="{link.group(1)}"', 1)[1].split("</form>", 1)[0]
     assert f'name="csrf_token" value="{csrf}"' in form  # the form can be submitted
     assert (await client.get("/api/v1/users", headers=bearer)).status == 200  # not yet
 
     done = await client.post(link.group(1), data={"csrf_token": csrf}, allow_redirects=False)
-    assert done.status == 303 and done.headers["Location"] == "/admin/tokens"
-    after = await (await client.get("/admin/tokens", headers=HTML)).text()
+    assert done.status == 303 and done.headers["Location"] == "/me/tokens"
+    after = await (await client.get("/me/tokens", headers=HTML)).text()
     assert "The token “Zapier” is revoked." in after and "badge-revoked" in after
     assert link.group(1) not in after
     assert (await client.get("/api/v1/users", headers=bearer)).status == 401
@@ -126,31 +128,48 @@ async def test_nobody_sees_or_revokes_another_persons_token(
     async with db() as session:
         _, row = await create_token(session, other, "Max's secret script")
         await session.commit()
-    csrf = await _owner(client, make_user)
-    listing = await (await client.get("/admin/tokens", headers=HTML)).text()
+    csrf = await _agent(client, make_user)
+    listing = await (await client.get("/me/tokens", headers=HTML)).text()
     assert "Max&#39;s secret script" not in listing
-    assert (await client.get(f"/admin/tokens/{row.id}/revoke", headers=HTML)).status == 404
-    post = await client.post(
-        f"/admin/tokens/{row.id}/revoke", data={"csrf_token": csrf}, headers=HTML
-    )
+    assert (await client.get(f"/me/tokens/{row.id}/revoke", headers=HTML)).status == 404
+    post = await client.post(f"/me/tokens/{row.id}/revoke", data={"csrf_token": csrf}, headers=HTML)
     assert post.status == 404 and "token not found" in await post.text()
-    assert (await client.get("/admin/tokens/abc/revoke", headers=HTML)).status == 404
+    assert (await client.get("/me/tokens/abc/revoke", headers=HTML)).status == 404
 
 
 async def test_many_tokens_are_paged_newest_first(
     client: Client, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _owner(client, make_user)
+    await _agent(client, make_user)
     async with db() as session:
-        owner = await session.scalar(select(User).where(User.email == "owner@example.com"))
+        owner = await session.scalar(select(User).where(User.email == "agent@example.com"))
         assert owner is not None
         for number in range(1, 53):
             await create_token(session, owner, f"Token {number:02d}")
         await session.commit()
-    first = await (await client.get("/admin/tokens", headers=HTML)).text()
+    first = await (await client.get("/me/tokens", headers=HTML)).text()
     assert "Token 52" in first and "Token 03" in first and "Token 02" not in first
     next_url = re.search(r'href="([^"]+)" rel="next"', first)
     assert next_url
     second = await (await client.get(next_url.group(1).replace("&amp;", "&"), headers=HTML)).text()
     assert "Token 02" in second and "Token 01" in second and "Token 03" not in second
     assert 'rel="next"' not in second and "First page" in second
+
+
+async def test_the_old_admin_addresses_redirect_to_the_personal_pages(
+    client: Client, make_user: MakeUser
+) -> None:
+    visitor = await client.get("/admin/tokens?before=9", headers=HTML, allow_redirects=False)
+    assert visitor.status == 301 and visitor.headers["Location"] == "/me/tokens?before=9"
+    csrf = await _agent(client, make_user)
+    page = await client.get("/admin/tokens", headers=HTML)
+    assert page.status == 200 and str(page.url).endswith("/me/tokens")
+    old_revoke = await client.get("/admin/tokens/7/revoke", allow_redirects=False)
+    assert old_revoke.headers["Location"] == "/me/tokens/7/revoke"
+    # A form posted to an old address (a page open from before) is posted again, as is.
+    posted = await client.post(
+        "/admin/tokens", data={"csrf_token": csrf, "name": "Old form"}, allow_redirects=False
+    )
+    assert posted.status == 308 and posted.headers["Location"] == "/me/tokens"
+    created = await client.post("/admin/tokens", data={"csrf_token": csrf, "name": "Old form"})
+    assert created.status == 201 and "Token “Old form” created" in await created.text()

@@ -147,8 +147,10 @@ async def test_create_errors_are_shown_beside_the_fields_keeping_the_input(
     response = await client.post("/admin/users/new", data=form)
     html = await response.text()
     assert response.status == 422
-    assert error_of(html, "name") and "email" in error_of(html, "email")
-    assert "10 characters" in error_of(html, "password")
+    # People's words, not pydantic's ("String should have at least 10 characters").
+    assert error_of(html, "name") == "This field is required."
+    assert error_of(html, "email").startswith("Enter an email address like name@example.com.")
+    assert error_of(html, "password") == "Use at least 10 characters."
     assert 'value="not-an-email &lt;b&gt;"' in html
     assert re.search(r'value="manager" checked', html)
     assert re.search(r'value="assigned" checked', html)
@@ -174,7 +176,7 @@ async def test_a_manager_cannot_create_an_owner(client: Client, make_user: MakeU
     response = await client.post("/admin/users/new", data=form)
     html = await response.text()
     assert response.status == 403
-    assert error_of(html, "role") == "only an owner can make someone an owner"
+    assert error_of(html, "role") == "Only an owner can make someone an owner."
     assert 'value="Wannabe"' in html
 
 
@@ -296,3 +298,111 @@ async def test_an_unknown_user_is_a_404_page(client: Client, make_user: MakeUser
     await as_owner(client, make_user)
     response = await client.get("/admin/users/999999", headers=HTML)
     assert response.status == 404 and "Page not found" in await response.text()
+
+
+# --- passwords and one's own account ----------------------------------------------------
+
+
+async def _sessions_of(db: async_sessionmaker[AsyncSession], user: User) -> int:
+    async with db() as session:
+        query = select(func.count()).select_from(LoginSession)
+        return int(await session.scalar(query.where(LoginSession.user_id == user.id)) or 0)
+
+
+async def _can_log_in(client: Client, email: str, password: str) -> bool:
+    """Whether the API login takes these; on success the client is logged in as them."""
+    credentials = {"email": email, "password": password}
+    return (await client.post("/api/v1/auth/login", json=credentials)).status == 200
+
+
+async def test_an_admin_sets_a_typed_password_and_the_users_sessions_end(
+    client: Client, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    alex = await make_user("alex@example.com", name="Alex Agent")
+    async with db() as session:
+        expires = datetime.now(UTC) + timedelta(days=1)
+        session.add(
+            LoginSession(
+                user_id=alex.id, token_hash="x" * 64, csrf_token="y" * 32, expires_at=expires
+            )
+        )
+        await session.commit()
+    _, csrf = await as_owner(client, make_user)
+    user_page = await (await client.get(f"/admin/users/{alex.id}", headers=HTML)).text()
+    assert f'href="/admin/users/{alex.id}/password"' in user_page
+    form = await (await client.get(f"/admin/users/{alex.id}/password", headers=HTML)).text()
+    assert "New password for Alex Agent" in form and "sessions they have open end" in form
+
+    url = f"/admin/users/{alex.id}/password"
+    short = await client.post(url, data={"csrf_token": csrf, "password": "short"}, headers=HTML)
+    html = await short.text()
+    assert short.status == 422 and error_of(html, "password") == "Use at least 10 characters."
+    assert 'value="short"' not in html
+
+    done = await client.post(
+        url, data={"csrf_token": csrf, "password": "a typed new password"}, allow_redirects=False
+    )
+    assert done.status == 303 and done.headers["Location"] == f"/admin/users/{alex.id}"
+    page = await (await client.get(done.headers["Location"], headers=HTML)).text()
+    assert "Alex Agent has a new password; their sessions have ended." in page
+    assert "a typed new password" not in page
+    assert await _sessions_of(db, alex) == 0
+    assert await _can_log_in(client, "alex@example.com", "a typed new password")
+    assert not await _can_log_in(client, "alex@example.com", PASSWORD)
+
+
+async def test_a_generated_password_is_shown_once(client: Client, make_user: MakeUser) -> None:
+    alex = await make_user("alex@example.com", name="Alex Agent")
+    _, csrf = await as_owner(client, make_user)
+    done = await client.post(
+        f"/admin/users/{alex.id}/password",
+        data={"csrf_token": csrf, "password": ""},
+        allow_redirects=False,
+    )
+    shown_at = f"/admin/users/{alex.id}/password/new"
+    assert done.status == 303 and done.headers["Location"] == shown_at
+    assert "Alex" not in done.cookies["hub_new_password"].value  # encrypted
+    page = await (await client.get(shown_at, headers=HTML)).text()
+    match = re.search(r'id="generated-password" type="text" value="([^"]+)"', page)
+    assert match and "shown only this once" in page
+    again = await (await client.get(shown_at, headers=HTML)).text()
+    assert match.group(1) not in again and "no longer shown" in again
+    # A new user's page does not show it either: the cookie is bound to its page.
+    created = await (await client.get(f"/admin/users/{alex.id}/created", headers=HTML)).text()
+    assert match.group(1) not in created
+    assert await _can_log_in(client, "alex@example.com", match.group(1))
+
+
+async def test_a_manager_cannot_set_an_owners_password(client: Client, make_user: MakeUser) -> None:
+    boss = await make_user("boss@example.com", name="Boss", role="owner")
+    await make_user("max@example.com", name="Max", role="manager")
+    csrf = await log_in_page(client, "max@example.com")
+    page = await (await client.get(f"/admin/users/{boss.id}", headers=HTML)).text()
+    assert "Only an owner can set an owner's password." in page
+    assert f'href="/admin/users/{boss.id}/password"' not in page
+    url = f"/admin/users/{boss.id}/password"
+    assert (await client.get(url, headers=HTML)).status == 403
+    refused = await client.post(url, data={"csrf_token": csrf, "password": "x" * 12}, headers=HTML)
+    assert refused.status == 403 and "only an owner" in await refused.text()
+    assert await _can_log_in(client, "boss@example.com", PASSWORD)
+
+
+async def test_your_own_page_offers_neither_deactivate_nor_a_password_reset(
+    client: Client, make_user: MakeUser
+) -> None:
+    owner, csrf = await as_owner(client, make_user)
+    page = await (await client.get(f"/admin/users/{owner.id}", headers=HTML)).text()
+    assert f'href="/admin/users/{owner.id}/deactivate"' not in page
+    assert f'href="/admin/users/{owner.id}/password"' not in page
+    assert 'href="/me/password"' in page  # where one's own password is changed
+    confirm = await client.get(
+        f"/admin/users/{owner.id}/deactivate", headers=HTML, allow_redirects=False
+    )
+    assert confirm.status == 303 and confirm.headers["Location"] == f"/admin/users/{owner.id}"
+    back = await (await client.get(confirm.headers["Location"], headers=HTML)).text()
+    assert "You cannot deactivate your own account" in back
+    assert (await client.get(f"/admin/users/{owner.id}/password", headers=HTML)).status == 403
+    refused = await client.post(
+        f"/admin/users/{owner.id}/password", data={"csrf_token": csrf, "password": "x" * 12}
+    )
+    assert refused.status == 403

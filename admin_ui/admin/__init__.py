@@ -14,7 +14,6 @@ from admin_ui.admin import (
     plugins,
     snippets,
     teams,
-    tokens,
     users,
     workspace,
 )
@@ -30,7 +29,6 @@ AREAS = (
     inbound_log,
     dead_letters,
     plugins,
-    tokens,
 )
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from admin_ui.access import admin_viewer
 from admin_ui.admin.people_forms import active_users, all_teams
 from admin_ui.rendering import redirect, render
+from admin_ui.wording import human_text
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.context import path_id
@@ -128,7 +129,7 @@ def _friendly(name: str, message: str) -> str:
         return f"Enter a whole number from 1 to 100, or leave it empty ({message.lower()})."
     if name == "rate_per_second":
         return f"Enter a number above 0, up to 10000, or leave it empty ({message.lower()})."
-    return message
+    return human_text(message)
 
 
 async def _page(

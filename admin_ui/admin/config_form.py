@@ -18,12 +18,14 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from admin_ui.wording import REQUIRED, human_text
+
 PREFIX = "config-"
 Kind = Literal[
     "text", "url", "email", "number", "decimal", "password", "checkbox", "select", "json"
 ]
 Mode = Literal["new", "retry", "edit"]
-REQUIRED_MESSAGE = "This field is required."
+REQUIRED_MESSAGE = REQUIRED
 _NULL = {"type": "null"}
 _GENERATED_NOTE = re.compile(r"\s*Leave it empty to have one generated[^.]*\.", re.IGNORECASE)
 
@@ -273,10 +275,8 @@ def parse_edit(
 
 
 def friendly(message: str) -> str:
-    """A pydantic message as a person reads it."""
-    if message == "Field required":
-        return REQUIRED_MESSAGE
-    return message.removeprefix("Value error, ")
+    """A pydantic message as a person reads it (see ``admin_ui.wording``)."""
+    return human_text(message)
 
 
 def field_errors(details: Iterable[Mapping[str, Any]]) -> tuple[dict[str, str], list[str]]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from admin_ui.access import safe_next
 from admin_ui.paging import list_url
+from admin_ui.wording import human
 from hub.api.bodies import validation_details
 from hub.channels.admin import list_channels
 from hub.events.work import Work
@@ -48,7 +49,7 @@ def read_filters(source: Mapping[str, Any], model: type[M], names: tuple[str, ..
         query = model.model_validate(given)
     except ValidationError as err:
         errors: dict[str, str] = {}
-        for detail in validation_details(err):
+        for detail in validation_details(err, human):
             errors.setdefault(detail["field"].split(".")[0], detail["message"])
         return Filters(values, None, errors)
     return Filters(values, query)

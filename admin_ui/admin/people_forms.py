@@ -14,6 +14,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_ui.wording import human_text, sentence
 from hub.errors import HubError
 from hub.people import directory
 from hub.store.models import Team, User
@@ -98,17 +99,18 @@ def failed(
     Errors naming one of ``fields`` go beside it; so does an error whose code
     ``by_code`` maps to a field (``email_taken`` → ``email``); the rest go above the
     form. A conflict (409, e.g. a taken name) keeps its full message, which says what
-    clashed.
+    clashed. Every message reads as a sentence (``admin_ui.wording``).
     """
     known = set(fields)
     errors: dict[str, str] = {}
     if by_code and err.code in by_code:
-        errors[by_code[err.code]] = err.message
+        errors[by_code[err.code]] = sentence(err.message)
     for detail in err.details if isinstance(err.details, list) else []:
         name = field_name(str(detail.get("field", "")))
         if name in known and name not in errors:
-            errors[name] = err.message if err.status == 409 else str(detail.get("message", ""))
-    message = None if errors else err.message
+            text = err.message if err.status == 409 else str(detail.get("message", ""))
+            errors[name] = human_text(text)
+    message = None if errors else sentence(err.message)
     return FormState(values, errors, message)
 
 

@@ -1,6 +1,6 @@
 """Creating a user, and the page that shows their generated password once.
 
-There are no email invitations yet: the admin either types a password or leaves it empty
+The hub sends no email: the admin either types a password or leaves it empty
 to have a strong one generated, which the next page shows once with a copy button.
 """
 
@@ -23,8 +23,8 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.admin.people_password import carry_password, forget_password, read_password, shown_at
 from admin_ui.rendering import redirect, render
+from admin_ui.wording import validate_form
 from hub import appkeys
-from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.people import UserCreateBody
 from hub.auth.passwords import MIN_LENGTH
@@ -75,7 +75,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     password = text(form, "password")
     try:
         # An empty password field means "generate one" (the API's null).
-        body = validate(UserCreateBody, {**values, "password": password or None})
+        body = validate_form(UserCreateBody, {**values, "password": password or None})
         async with work(request) as w:
             user, generated = await directory.create_account(
                 w,

@@ -10,7 +10,7 @@ from admin_ui.access import admin_viewer
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
-from hub.api.bodies import validate
+from admin_ui.wording import validate_form
 from hub.api.context import path_id, work
 from hub.api.schemas.snippets import SnippetCreateBody, SnippetPatchBody, SnippetQuery
 from hub.errors import HubError
@@ -34,7 +34,7 @@ async def list_snippets(request: web.Request) -> web.StreamResponse:
     await admin_viewer(request)
     q = request.query.get("q", "").strip()
     cursor = request.query.get("cursor") or None
-    query = validate(SnippetQuery, {"q": q or None, "cursor": cursor})
+    query = validate_form(SnippetQuery, {"q": q or None, "cursor": cursor})
     async with work(request) as w:
         rows, next_cursor = await snippets.list_snippets(
             w.db, q=query.q, cursor=query.cursor, limit=PAGE_SIZE
@@ -84,7 +84,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     viewer = await admin_viewer(request)
     values = _posted(await request.post())
     try:
-        body = validate(SnippetCreateBody, values)
+        body = validate_form(SnippetCreateBody, values)
         async with work(request) as w:
             snippet = await snippets.create_snippet(
                 w.db, viewer, name=body.name, shortcut=body.shortcut, body=body.body
@@ -109,7 +109,7 @@ async def update(request: web.Request) -> web.StreamResponse:
     snippet_id = path_id(request, "snippet_id", "snippet")
     values = _posted(await request.post())
     try:
-        body = validate(SnippetPatchBody, values)
+        body = validate_form(SnippetPatchBody, values)
         async with work(request) as w:
             snippet = await snippets.update_snippet(w.db, viewer, snippet_id, body.changes())
             shortcut = snippet.shortcut

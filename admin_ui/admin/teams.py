@@ -17,7 +17,7 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
-from hub.api.bodies import validate
+from admin_ui.wording import validate_form
 from hub.api.context import path_id, work
 from hub.api.schemas.people import MembersBody, NamePageQuery, TeamCreateBody, TeamPatchBody
 from hub.errors import HubError
@@ -34,7 +34,7 @@ async def list_teams(request: web.Request) -> web.StreamResponse:
     """Teams by name with their member counts, paged."""
     await admin_viewer(request)
     cursor = request.query.get("cursor") or None
-    query = validate(NamePageQuery, {"cursor": cursor})
+    query = validate_form(NamePageQuery, {"cursor": cursor})
     async with work(request) as w:
         teams, next_cursor = await directory.list_teams(w.db, cursor=query.cursor, limit=PAGE_SIZE)
     context = {"teams": teams, **page_links("/admin/teams", {}, next_cursor, cursor)}
@@ -91,7 +91,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     viewer = await admin_viewer(request)
     values = _posted(await request.post())
     try:
-        body = validate(TeamCreateBody, values)
+        body = validate_form(TeamCreateBody, values)
         async with work(request) as w:
             team = await directory.create_team(w, viewer, body.name, body.user_ids)
             team_id, name = team.id, team.name
@@ -114,8 +114,8 @@ async def update(request: web.Request) -> web.StreamResponse:
     team_id = path_id(request, "team_id", "team")
     values = _posted(await request.post())
     try:
-        renamed = validate(TeamPatchBody, {"name": values["name"]})
-        members = validate(MembersBody, {"user_ids": values["user_ids"]})
+        renamed = validate_form(TeamPatchBody, {"name": values["name"]})
+        members = validate_form(MembersBody, {"user_ids": values["user_ids"]})
         async with work(request) as w:
             await directory.update_team(w, viewer, team_id, renamed.name)
             team = await directory.set_team_members(w, viewer, team_id, members.user_ids)

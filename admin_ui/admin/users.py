@@ -1,7 +1,8 @@
 """Users: the list, editing role, visibility and teams, deactivating and reactivating.
 
-Creating a user (and showing a generated password once) is in ``people_user_new``; its
-pages are registered on this module's routes.
+Creating a user (and showing a generated password once) is in ``people_user_new``, setting
+a user's new password in ``people_password_set``; their pages are registered on this
+module's routes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.access import admin_viewer
-from admin_ui.admin import people_user_new
+from admin_ui.admin import people_password_set, people_user_new
 from admin_ui.admin.people_forms import (
     PAGE_SIZE,
     ROLE_OPTIONS,
@@ -25,7 +26,7 @@ from admin_ui.admin.people_forms import (
 )
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
-from hub.api.bodies import validate
+from admin_ui.wording import validate_form
 from hub.api.context import path_id, work
 from hub.api.schemas.people import UserPatchBody, UserQuery
 from hub.auth.visibility import Viewer
@@ -42,6 +43,9 @@ STATUS_FILTERS = {"active": True, "deactivated": False}
 routes.get("/admin/users/new")(people_user_new.new_form)
 routes.post("/admin/users/new")(people_user_new.create)
 routes.get(USER + "/created")(people_user_new.created)
+routes.get(USER + "/password", name="admin.users.password")(people_password_set.password_form)
+routes.post(USER + "/password", name="admin.users.password")(people_password_set.set_password)
+routes.get(USER + "/password/new")(people_password_set.password_shown)
 
 
 @routes.get("/admin/users")
@@ -51,7 +55,7 @@ async def list_users(request: web.Request) -> web.StreamResponse:
     q = request.query.get("q", "").strip()
     status = request.query.get("status", "")
     cursor = request.query.get("cursor") or None
-    query = validate(
+    query = validate_form(
         UserQuery, {"q": q or None, "active": STATUS_FILTERS.get(status), "cursor": cursor}
     )
     async with work(request) as w:
@@ -120,7 +124,7 @@ async def update(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         before_role = (await directory.get_user(w.db, user_id)).role
     try:
-        body = validate(UserPatchBody, values)
+        body = validate_form(UserPatchBody, values)
         async with work(request) as w:
             user = await directory.update_account(w, viewer, user_id, body.changes())
             name = user.name
@@ -138,9 +142,12 @@ async def update(request: web.Request) -> web.StreamResponse:
 
 @routes.get(USER + "/deactivate")
 async def deactivate_confirm(request: web.Request) -> web.StreamResponse:
-    """Ask before deactivating, saying what it does."""
-    await admin_viewer(request)
+    """Ask before deactivating, saying what it does (never for one's own account)."""
+    viewer = await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
+    if user_id == viewer.id:
+        refusal = "You cannot deactivate your own account: ask another owner or manager."
+        return redirect(request, f"/admin/users/{user_id}", ("error", refusal))
     async with work(request) as w:
         user = await directory.get_user(w.db, user_id)
     context = {
@@ -168,7 +175,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     back = f"/admin/users/{user_id}"
     try:
         async with work(request) as w:
-            changes = validate(UserPatchBody, {"is_active": active}).changes()
+            changes = validate_form(UserPatchBody, {"is_active": active}).changes()
             user = await directory.update_account(w, viewer, user_id, changes)
             name = user.name
     except HubError as err:

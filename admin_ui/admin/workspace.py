@@ -9,7 +9,7 @@ from aiohttp import web
 from admin_ui.access import admin_viewer
 from admin_ui.admin.people_forms import FormState, failed, text
 from admin_ui.rendering import redirect, render
-from hub.api.bodies import validate
+from admin_ui.wording import validate_form
 from hub.api.context import work
 from hub.api.schemas.workspace import WorkspaceSettingsPatch
 from hub.errors import HubError
@@ -60,7 +60,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values: dict[str, object] = {name: text(form, name) for name in FIELDS}
     try:
-        body = validate(WorkspaceSettingsPatch, values)
+        body = validate_form(WorkspaceSettingsPatch, values)
         changes = body.model_dump(include=body.model_fields_set, mode="json")
         async with work(request) as w:
             saved = await save_workspace_settings(w.db, changes)

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from hub.errors import HubError
 
 M = TypeVar("M", bound=BaseModel)
+# How an error is put into words: pydantic's own message for the API, a person's words
+# for the pages (``admin_ui.wording``).
+Wording = Callable[[ErrorDetails], str]
 
 
-def validation_details(err: ValidationError) -> list[dict[str, str]]:
+def _pydantic_wording(error: ErrorDetails) -> str:
+    return error["msg"]
+
+
+def validation_details(
+    err: ValidationError, wording: Wording = _pydantic_wording
+) -> list[dict[str, str]]:
     """Pydantic errors as ``[{"field": "a.b", "message": …}]``."""
     return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": wording(e)}
         for e in err.errors()
     ]
 
@@ -38,8 +49,9 @@ def _nul_path(value: Any, path: str = "") -> str | None:
     return None
 
 
-def validate(model: type[M], data: Any) -> M:
-    """Validate ``data`` as ``model``; 422 naming every bad field (NUL characters too)."""
+def validate(model: type[M], data: Any, wording: Wording = _pydantic_wording) -> M:
+    """Validate ``data`` as ``model``; 422 naming every bad field (NUL characters too),
+    each message put into words by ``wording``."""
     bad = _nul_path(data)
     if bad is not None:
         message = "must not contain NUL characters"
@@ -49,7 +61,7 @@ def validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        details = validation_details(err)
+        details = validation_details(err, wording)
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         raise HubError(422, "validation_error", summary, details) from None
 

@@ -1,4 +1,5 @@
-"""Users: list and read (everyone), create and edit (owners and managers), availability."""
+"""Users: list and read (everyone), create and edit (owners and managers), passwords,
+availability."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from hub.api.schemas.auth import UserOut
 from hub.api.schemas.people import (
     AvailabilityBody,
     CreatedUserOut,
+    PasswordChangeBody,
+    PasswordSetBody,
+    PasswordSetOut,
     UserCreateBody,
     UserPatchBody,
     UserQuery,
 )
+from hub.auth.identity import identify
+from hub.auth.login import change_own_password
 from hub.people import directory
 
 api = ApiRoutes("users")
@@ -88,6 +94,40 @@ async def update(request: web.Request) -> web.Response:
         user = await directory.update_account(w, viewer, user_id, body.changes())
         out = UserOut.of(user)
     return json_model(out)
+
+
+@api.post(ITEM + "/password", body=PasswordSetBody, response=PasswordSetOut, errors=(403,))
+async def set_password(request: web.Request) -> web.Response:
+    """Set a new password for another user (owners and managers; only an owner for an owner).
+
+    Without a `password` the hub generates one and answers it in `password`, once. The
+    user's browser sessions end; their API tokens keep working. Your own password is
+    changed with `POST /api/v1/me/password` (403 here).
+    """
+    viewer = await current_viewer(request)
+    user_id = path_id(request, "user_id", "user")
+    body = await read_json(request, PasswordSetBody)
+    async with work(request) as w:
+        user, generated = await directory.set_user_password(w, viewer, user_id, body.password)
+        out = PasswordSetOut(**UserOut.of(user).model_dump(), password=generated)
+    return json_model(out)
+
+
+@api.post("/api/v1/me/password", body=PasswordChangeBody, status=204, errors=(403, 429))
+async def change_password(request: web.Request) -> web.Response:
+    """Change your own password; `current_password` must be right (422 `wrong_password`).
+
+    Your other browser sessions end; the session making the request (if any) stays.
+    Wrong current passwords count as failed logins (429 `throttled` after too many).
+    """
+    await current_viewer(request)  # 401 without a caller; CSRF for a cookie session
+    identity = await identify(request)
+    assert identity is not None  # current_viewer refused anonymous callers
+    body = await read_json(request, PasswordChangeBody)
+    await change_own_password(
+        request, identity.user, identity.session, body.current_password, body.new_password
+    )
+    return web.Response(status=204)
 
 
 @api.put("/api/v1/me/availability", body=AvailabilityBody, response=UserOut)

@@ -1,16 +1,16 @@
-"""Creating users and checking their passwords."""
+"""Creating users, checking their passwords and changing them."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.passwords import MIN_LENGTH, hash_password, verify_password
-from hub.errors import HubError
-from hub.store.models import User
+from hub.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from hub.errors import HubError, Invalid
+from hub.store.models import LoginSession, User
 from hub.store.types import utcnow
 
 Role = Literal["owner", "manager", "agent"]
@@ -26,7 +26,7 @@ class NewUser(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     role: Role = "agent"
     visibility: Visibility = "all"
-    password: str = Field(min_length=MIN_LENGTH, max_length=1000)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
     @field_validator("email")
     @classmethod
@@ -73,3 +73,51 @@ async def authenticate(db: AsyncSession, email: str, password: str) -> User | No
 async def count_users(db: AsyncSession) -> int:
     """How many users exist."""
     return await db.scalar(select(func.count()).select_from(User)) or 0
+
+
+async def set_password(
+    db: AsyncSession, user: User, password: str, *, keep_session_id: int | None = None
+) -> None:
+    """Give ``user`` a new password (argon2id-hashed) and end their browser sessions,
+    except ``keep_session_id`` (the session of a user changing their own). The caller
+    commits.
+
+    Sessions end because a password change is how someone locks out whoever learned the
+    old one; API tokens stay: they are revoked one by one, or by deactivating the user.
+    """
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise Invalid("password", f"use {MIN_LENGTH} to {MAX_LENGTH} characters")
+    user.password_hash = await hash_password(password)
+    ended = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_session_id is not None:
+        ended = ended.where(LoginSession.id != keep_session_id)
+    await db.execute(ended)
+    await db.flush()
+
+
+def wrong_password() -> HubError:
+    """The refusal of a password change whose current password does not match."""
+    message = "this is not your current password"
+    return HubError(
+        422,
+        "wrong_password",
+        f"current_password: {message}",
+        [{"field": "current_password", "message": message}],
+    )
+
+
+async def change_password(
+    db: AsyncSession,
+    user: User,
+    current: str,
+    new: str,
+    *,
+    keep_session_id: int | None = None,
+) -> None:
+    """A user's change of their own password: ``current`` must match (422
+    ``wrong_password`` otherwise); the user's other sessions end. The caller commits."""
+    if not await verify_password(user.password_hash, current):
+        raise wrong_password()
+    if new == current:
+        raise Invalid("new_password", "choose a password other than your current one")
+    await set_password(db, user, new, keep_session_id=keep_session_id)

@@ -1,14 +1,31 @@
-"""The login steps shared by the API and the UI: throttled check, then the session cookie."""
+"""The login steps shared by the API and the UI: throttled check, then the session cookie;
+and the throttled change of one's own password, which checks the current one the same way."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from hub import appkeys
-from hub.auth.accounts import authenticate, normalize_email
+from hub.auth.accounts import authenticate, change_password, normalize_email
 from hub.auth.sessions import COOKIE_NAME, end_session, start_session
 from hub.errors import HubError
 from hub.store.models import LoginSession, User
+
+
+def _keys(request: web.Request, email: str) -> tuple[str, str]:
+    return f"email:{normalize_email(email)}", f"ip:{request.remote}"
+
+
+def _refuse_if_throttled(request: web.Request, keys: tuple[str, str], doing: str) -> None:
+    wait = request.app[appkeys.THROTTLE].retry_after(*keys)
+    if wait > 0:
+        seconds = str(int(wait) + 1)
+        raise HubError(
+            429,
+            "throttled",
+            f"too many failed {doing}; try again in {seconds} seconds",
+            headers={"Retry-After": seconds},
+        )
 
 
 async def check_login(request: web.Request, email: str, password: str) -> User:
@@ -17,16 +34,8 @@ async def check_login(request: web.Request, email: str, password: str) -> User:
     Failures count against both the email and the client address.
     """
     throttle = request.app[appkeys.THROTTLE]
-    keys = (f"email:{normalize_email(email)}", f"ip:{request.remote}")
-    wait = throttle.retry_after(*keys)
-    if wait > 0:
-        seconds = str(int(wait) + 1)
-        raise HubError(
-            429,
-            "throttled",
-            f"too many failed logins; try again in {seconds} seconds",
-            headers={"Retry-After": seconds},
-        )
+    keys = _keys(request, email)
+    _refuse_if_throttled(request, keys, "logins")
     async with request.app[appkeys.SESSIONS]() as db:
         user = await authenticate(db, email, password)
         await db.commit()
@@ -76,3 +85,29 @@ async def close_session(
             await end_session(db, session.id)
             await db.commit()
     response.del_cookie(COOKIE_NAME, path="/")
+
+
+async def change_own_password(
+    request: web.Request, user: User, session: LoginSession | None, current: str, new: str
+) -> None:
+    """Change the caller's password after checking ``current``; their other sessions end,
+    ``session`` (the one asking, if any) stays.
+
+    A wrong current password counts as a failed login (same throttle, same 429), so a
+    borrowed session cannot be used to guess the password.
+    """
+    keys = _keys(request, user.email)
+    _refuse_if_throttled(request, keys, "password checks")
+    async with request.app[appkeys.SESSIONS]() as db:
+        stored = await db.get(User, user.id)
+        if stored is None:  # deleted meanwhile; users are only ever deactivated
+            raise HubError(401, "unauthenticated", "log in again")
+        try:
+            await change_password(
+                db, stored, current, new, keep_session_id=session.id if session else None
+            )
+        except HubError as err:
+            if err.code == "wrong_password":
+                request.app[appkeys.THROTTLE].record_failure(*keys)
+            raise
+        await db.commit()

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()  # stateless and thread-safe; its parameters are argon2's defaults
 
 MIN_LENGTH = 10
+MAX_LENGTH = 1000
 
 
 def generate_password() -> str:

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import pluggy
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -110,6 +111,7 @@ class GroupCommitter:
         self._sessions = sessions
         self._bus = bus
         self._observers = observers
+        self._hooks = observers.hooks if observers is not None else None
         self._batch_max = batch_max
         # Public so a test can wrap or turn off either hook (None: not used).
         self.prepare = prepare
@@ -181,7 +183,7 @@ class GroupCommitter:
             async with self._sessions() as db:
                 await _begin(db)
                 for pending in batch:
-                    await _run_in_savepoint(db, pending)
+                    await _run_in_savepoint(db, pending, self._hooks)
                 await db.commit()
         except Exception:
             if len(batch) == 1:
@@ -213,7 +215,7 @@ class GroupCommitter:
                     if position in handled:
                         done.append(handled[position])
                         continue
-                    work = Work(db)
+                    work = Work(db, hooks=self._hooks)
                     done.append((work, await pending.run(work)))
                 await db.commit()
         except Exception as err:  # any failure means: run the batch the careful way
@@ -240,7 +242,7 @@ class GroupCommitter:
         try:
             async with self._sessions() as db:
                 await _begin(db)
-                await _run_in_savepoint(db, pending)
+                await _run_in_savepoint(db, pending, self._hooks)
                 await db.commit()
         except Exception as err:
             pending.error = err
@@ -269,11 +271,13 @@ async def _begin(db: AsyncSession) -> None:
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-async def _run_in_savepoint(db: AsyncSession, pending: _Pending[Any]) -> None:
+async def _run_in_savepoint(
+    db: AsyncSession, pending: _Pending[Any], hooks: pluggy.HookRelay | None
+) -> None:
     """Run one job in its savepoint. A unique-constraint race with another process
     (PostgreSQL) is retried once: the retry's checks then see the other's row."""
     for attempt in (1, 2):
-        work = Work(db)
+        work = Work(db, hooks=hooks)
         try:
             async with db.begin_nested():
                 value = await pending.run(work)

@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 from hub import appkeys
 from hub.contract.channel import ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
-from hub.contract.models import MediaPart, StickerPart
+from hub.contract.models import FileKind, MediaPart, StickerPart
 from hub.errors import HubError
 from hub.events.work import Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelUnavailable
@@ -300,7 +300,7 @@ async def _download(fetch: _Fetch, parsed: MediaPart | StickerPart) -> bytes:
     return data
 
 
-def _size_limit(fetch: _Fetch, kind: str) -> int:
+def _size_limit(fetch: _Fetch, kind: FileKind) -> int:
     workspace = fetch.limits.max_file_bytes
     channel = fetch.channel_type.capabilities.media.get(kind) if fetch.channel_type else None
     return min(workspace, channel) if channel else workspace
@@ -318,7 +318,7 @@ async def _settle_part(fetch: _Fetch, part: dict[str, Any], index: int) -> dict[
         return _failed(part, fetch.permanent)
     if fetch.transient is not None or fetch.plugin is None:
         return _retry(fetch, part, fetch.transient or "the channel is unavailable", None)
-    kind = parsed.media_kind if isinstance(parsed, MediaPart) else "sticker"
+    kind: FileKind = parsed.media_kind if isinstance(parsed, MediaPart) else "sticker"
     limit = _size_limit(fetch, kind)
     too_large = f"larger than the limit of {human_size(limit)} for {kind} files"
     if isinstance(parsed, MediaPart) and parsed.size is not None and parsed.size > limit:

@@ -55,7 +55,6 @@ from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.channel_settings import ChannelSettings
-from hub.media.store import FileMediaStore
 from hub.store.models import Channel, OutboxItem
 from hub.store.types import utcnow
 
@@ -96,7 +95,6 @@ class Outbox:
             channel_concurrency=settings.channel_concurrency,
             channel_rate=settings.channel_rate_per_second,
         )
-        self.media_store = FileMediaStore.in_data_dir(settings.data_dir)
         self.wake = asyncio.Event()
 
     def _work(self) -> contextlib.AbstractAsyncContextManager[Work]:
@@ -266,7 +264,6 @@ class Outbox:
                 delivery.recipient_id,
                 settings=self.settings,
                 secret_key=self.app[appkeys.SECRET_KEY],
-                media_store=self.media_store,
             )
         return Ready(plugin, message)
 

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.contract.models import OutboundAttachment, OutboundMessage
 from hub.inbox.outgoing_rules import template_of_parts
 from hub.media.links import signed_media_url
-from hub.media.store import FileMediaStore
 from hub.settings import Settings
 from hub.store.models import (
     Attachment,
@@ -103,14 +102,13 @@ def build_outbound(
     *,
     settings: Settings,
     secret_key: str,
-    media_store: FileMediaStore | None,
 ) -> OutboundMessage:
     """The normalized message handed to the plugin's ``send``.
 
-    Each attachment carries a signed link the provider can fetch without a login, and,
-    when the media store is a folder on this machine, the file's path, for plugins that
-    upload the bytes themselves (email, Telegram). A template message carries its
-    template as ``{name, language, parameters}``.
+    Each attachment carries a signed link the provider can fetch without a login, and
+    its sha256, by which plugins that upload the bytes themselves (email, Telegram)
+    read it through ``ChannelContext.read_attachment``. A template message carries its
+    ``TemplateRef``.
     """
     message = delivery.message
     attachments = tuple(
@@ -118,8 +116,8 @@ def build_outbound(
             filename=a.filename,
             content_type=a.content_type,
             size=a.size,
+            sha256=a.sha256,
             url=signed_media_url(settings, secret_key, a.id, a.filename),
-            path=str(media_store.path_of(a.sha256)) if media_store is not None else None,
         )
         for a in delivery.attachments
     )

@@ -21,7 +21,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.contract.channel import ChannelContext, ChannelType
+from hub.contract.channel import ChannelContext, ChannelType, FileReader
 from hub.events.bus import EventBus
 from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.settings import Settings
@@ -96,11 +96,14 @@ class ChannelInstances:
         cipher: ConfigCipher,
         http: httpx.AsyncClient,
         settings: Settings,
+        files: FileReader | None = None,
     ) -> None:
         self.types = types
         self._cipher = cipher
         self._http = http
         self._settings = settings
+        # The media store, handed to each plugin's context for ``read_attachment``.
+        self._files = files
         self._cache: dict[int, tuple[datetime, ChannelType[Any]]] = {}
         self._rows: dict[int, tuple[float, Channel]] = {}
         # Bumped by every ``forget``: a row read that began before a change must not
@@ -160,6 +163,7 @@ class ChannelInstances:
             channel_id=channel.id,
             webhook_url=webhook_url(self._settings, channel.id),
             http=self._http,
+            files=self._files,
         )
         instance = channel_type(self.config_of(channel), context)
         self._cache[channel.id] = (channel.updated_at, instance)

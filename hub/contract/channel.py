@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from hub.contract.models import (
+    FileKind,
     InboundEvent,
     MediaPart,
     MessageTemplate,
+    OutboundAttachment,
     OutboundMessage,
     StickerPart,
     WebhookRequest,
@@ -24,14 +26,14 @@ ConfigT = TypeVar("ConfigT", bound=BaseModel)
 class Capabilities(BaseModel):
     """What a channel can carry; the core and UI check these before sending.
 
-    ``media`` maps a media kind (image, audio, voice, video, document, sticker) to its
-    size limit in bytes. ``window_hours`` is the provider's customer-service window
+    ``media`` maps a file kind (a ``MediaPart.media_kind``, or ``sticker``) to its size
+    limit in bytes; a kind left out is one the channel cannot carry. ``window_hours`` is the provider's customer-service window
     (WhatsApp: 24), ``None`` when free-form messages are always allowed.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    media: dict[str, int] = {}
+    media: dict[FileKind, int] = {}
     reply_to: bool = False
     typing: bool = False
     subject: bool = False
@@ -41,17 +43,38 @@ class Capabilities(BaseModel):
     max_text_length: int | None = None
 
 
+class FileReader(Protocol):
+    """Where the core keeps the files of outbound messages (its media store)."""
+
+    async def read(self, sha256: str) -> bytes:
+        """The bytes stored under ``sha256``; ``FileNotFoundError`` when there are none."""
+        ...
+
+
 @dataclass(frozen=True)
 class ChannelContext:
     """What the core hands a channel instance: who it is and how to reach the world.
 
     ``http`` is the hub's shared outbound HTTP client; plugins use it rather than
-    opening their own, so tests can mock it at the transport layer.
+    opening their own, so tests can mock it at the transport layer. ``files`` is the
+    core's file store, read through ``read_attachment``; ``None`` where the core keeps
+    no files (then only an attachment's ``url`` is there).
     """
 
     channel_id: int
     webhook_url: str
     http: httpx.AsyncClient
+    files: FileReader | None = None
+
+    async def read_attachment(self, attachment: OutboundAttachment) -> bytes:
+        """The bytes of an outbound attachment, for plugins that upload files themselves.
+
+        Raises ``FileNotFoundError`` when the core has no copy of it (no file store, or
+        the file is gone); a plugin then sends ``attachment.url`` or fails the message.
+        """
+        if self.files is None:
+            raise FileNotFoundError(f"no file store holds {attachment.filename}")
+        return await self.files.read(attachment.sha256)
 
 
 @dataclass(frozen=True)
@@ -106,7 +129,11 @@ class ChannelType(Generic[ConfigT]):
         """
 
     async def disconnect(self) -> None:
-        """Undo ``connect`` (e.g. remove the webhook) when disabled or deleted."""
+        """Undo ``connect`` (e.g. remove the webhook) after the channel was deleted; an
+        exception is logged, as the channel is gone either way.
+
+        Not called when a channel is disabled: a disabled channel keeps its webhook so the
+        core can acknowledge and hold what arrives, for replay once it is enabled again."""
 
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         """Verify one webhook request and translate it into normalized events.

@@ -6,10 +6,12 @@ sees a provider payload except as the ``raw`` value kept beside the normalized o
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 
 class Frozen(BaseModel):
@@ -19,6 +21,12 @@ class Frozen(BaseModel):
 
 
 # --- content parts -------------------------------------------------------------------
+
+MediaKind = Literal["image", "audio", "voice", "video", "document", "animation"]
+"""What a ``MediaPart`` holds."""
+FileKind = MediaKind | Literal["sticker"]
+"""A kind of file a channel carries: a media kind, or a sticker (``StickerPart``); the
+keys of ``Capabilities.media``."""
 
 
 class TextPart(Frozen):
@@ -32,7 +40,7 @@ class MediaPart(Frozen):
     """An image, audio, video, voice note or document, fetched later via ``fetch_media``."""
 
     kind: Literal["media"] = "media"
-    media_kind: Literal["image", "audio", "voice", "video", "document", "animation"]
+    media_kind: MediaKind
     provider_media_id: str | None = None
     url: str | None = None
     mime_type: str | None = None
@@ -135,12 +143,16 @@ class InboundMessage(Frozen):
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
+DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
+"""How far an outbound message got, as providers report it."""
+
+
 class StatusUpdate(Frozen):
     """A delivery status of one of our outbound messages, by its provider id."""
 
     kind: Literal["status"] = "status"
     external_id: str = Field(min_length=1)
-    status: Literal["sent", "delivered", "read", "failed"]
+    status: DeliveryStatus
     timestamp: AwareDatetime | None = None
     reason: str | None = None
     error_code: str | None = None
@@ -150,14 +162,75 @@ class StatusUpdate(Frozen):
 InboundEvent = Annotated[InboundMessage | StatusUpdate, Field(discriminator="kind")]
 
 
+class Headers(Mapping[str, str]):
+    """HTTP headers: looked up case-insensitively, read-only, kept as they were sent.
+
+    Header names are case-insensitive and proxies change their case (HTTP/2 sends them in
+    lower case), so ``headers["x-hub-signature-256"]`` and ``headers["X-Hub-Signature-256"]``
+    find the same value. Iterating gives the names as received, so the inbound log shows
+    the request as it came and a replay rebuilds the same request.
+    """
+
+    __slots__ = ("_folded", "_items")
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items: dict[str, str] = dict(items or {})
+        # Lower-cased name → value; a name sent twice in different cases keeps the last.
+        self._folded = {name.lower(): value for name, value in self._items.items()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._folded[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._folded
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return self._items == other._items
+        return isinstance(other, Mapping) and self._items == dict(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validated from any str → str mapping; serialized as a plain dict."""
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.dict_schema(core_schema.str_schema(), core_schema.str_schema()),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                dict, when_used="always"
+            ),
+        )
+
+
 class WebhookRequest(Frozen):
-    """An HTTP request to ``/webhooks/{channel_id}`` as the plugin sees it: raw bytes."""
+    """An HTTP request to ``/webhooks/{channel_id}`` as the plugin sees it: raw bytes.
+
+    ``headers`` looks names up case-insensitively (``Headers``); ``header(name)`` is the
+    short way to read one that may be missing.
+    """
 
     method: str
     url: str
-    headers: dict[str, str]
+    headers: Headers
     query: dict[str, str]
     body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The value of header ``name`` in any letter case, or ``None`` when not sent."""
+        return self.headers.get(name)
 
 
 class WebhookResponse(Frozen):
@@ -182,13 +255,27 @@ class WebhookResult(Frozen):
 
 
 class OutboundAttachment(Frozen):
-    """A file to send, readable by the plugin at ``url`` or from ``path``."""
+    """A file to send: a signed ``url`` the provider can fetch without a login, and the
+    bytes through ``ChannelContext.read_attachment`` for plugins that upload them.
+
+    ``sha256`` names the stored bytes; the plugin needs it only to pass the attachment
+    back to the context (or to skip uploading the same file twice).
+    """
 
     filename: str
     content_type: str
     size: int
+    sha256: str
     url: str | None = None
-    path: str | None = None
+
+
+class TemplateRef(Frozen):
+    """A provider-approved message template to send, and the values of its body's
+    ``{{1}}``, ``{{2}}``… placeholders, in order (``MessageTemplate`` lists them)."""
+
+    name: str = Field(min_length=1)
+    language: str = Field(min_length=1)
+    parameters: tuple[str, ...] = ()
 
 
 class OutboundMessage(Frozen):
@@ -207,7 +294,9 @@ class OutboundMessage(Frozen):
     thread_key: str | None = None
     reply_to_external_id: str | None = None
     attachments: tuple[OutboundAttachment, ...] = ()
-    template: dict[str, Any] | None = None
+    template: TemplateRef | None = None
+    """Set for a template message, which then has no attachments; ``text`` is only the
+    inbox's rendering of it."""
 
 
 class MessageTemplate(Frozen):

@@ -6,11 +6,25 @@ intention; an observer cannot undo it. Ids are the hub's own (usable with the RE
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from hub.contract.models import Frozen, InboundMessage
+from hub.contract.models import DeliveryStatus, Frozen, InboundMessage
+
+ConversationChange = Literal[
+    "created",
+    "assigned",
+    "unassigned",
+    "closed",
+    "reopened",
+    "snoozed",
+    "unsnoozed",
+    "blocked",
+    "unblocked",
+    "merged",
+]
+"""The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 
 
 class MessageReceived(Frozen):
@@ -49,21 +63,22 @@ class MessageFailed(Frozen):
 
 
 class MessageStatusChanged(Frozen):
-    """A provider reported a delivery status (delivered, read, failed) of an agent's message."""
+    """A provider reported a delivery status (sent, delivered, read, failed) of an agent's
+    message; only a status that moves the message forward is reported."""
 
     channel_id: int
     conversation_id: int
     message_id: int
-    status: str
+    status: DeliveryStatus
     reason: str | None = None
 
 
 class ConversationUpdated(Frozen):
-    """A conversation changed: ``change`` is its timeline event kind (created, assigned,
-    unassigned, closed, reopened, snoozed, unsnoozed, …) and ``data`` that event's data."""
+    """A conversation changed: ``change`` is its timeline event kind (see
+    ``ConversationChange``) and ``data`` that event's data."""
 
     conversation_id: int
-    change: str
+    change: ConversationChange
     actor_id: int | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import pluggy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.notices import Notice
@@ -17,9 +18,15 @@ from hub.observers import Observers
 
 @dataclass
 class Work:
-    """The session of a unit of work, and what to announce once it commits."""
+    """The session of a unit of work, and what to announce once it commits.
+
+    ``hooks`` are the plugins' hooks (pluggy's hook relay) for the decisions plugins
+    take inside the transaction (routing); ``None`` outside the app, where the core's
+    built-in rules decide.
+    """
 
     db: AsyncSession
+    hooks: pluggy.HookRelay | None = None
     events: list[HubEvent] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
@@ -49,7 +56,7 @@ async def unit_of_work(
     """Run a block in one transaction; commit, then publish its events and notices.
     On error, none of them."""
     async with sessions() as db:
-        work = Work(db)
+        work = Work(db, hooks=observers.hooks if observers is not None else None)
         yield work
         await db.commit()
     await work.announce(bus, observers)

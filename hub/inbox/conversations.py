@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
-from hub.contract.notices import ConversationUpdated
+from hub.contract.notices import ConversationChange, ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
@@ -34,7 +34,7 @@ async def get_visible(work: Work, viewer: Viewer, conversation_id: int) -> Conve
 def record(
     work: Work,
     conversation: Conversation,
-    kind: str,
+    kind: ConversationChange,
     actor_id: int | None,
     previous: ConversationScope | None = None,
     **data: Any,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hub.contract.channel import Capabilities
+from hub.contract.models import TemplateRef
 from hub.errors import HubError, Invalid
 from hub.events.work import Work
 from hub.store.models import Conversation
@@ -45,16 +46,16 @@ class TemplateChoice:
         return f"{shown} {' | '.join(self.parameters)}" if self.parameters else shown
 
 
-def template_of_parts(parts: list[dict[str, Any]] | None) -> dict[str, Any] | None:
-    """The ``OutboundMessage.template`` of a stored message: ``{name, language,
-    parameters}``, or None when it is no template message."""
+def template_of_parts(parts: list[dict[str, Any]] | None) -> TemplateRef | None:
+    """The ``OutboundMessage.template`` of a stored message, or None when it is no
+    template message."""
     for part in parts or []:
         if part.get("kind") == TEMPLATE_PART:
-            return {
-                "name": part.get("name"),
-                "language": part.get("language"),
-                "parameters": list(part.get("parameters") or []),
-            }
+            return TemplateRef(
+                name=str(part.get("name") or ""),
+                language=str(part.get("language") or ""),
+                parameters=tuple(str(p) for p in part.get("parameters") or ()),
+            )
     return None
 
 

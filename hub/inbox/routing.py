@@ -7,19 +7,31 @@
   processes on PostgreSQL never hand out the same turn.
 - ``crm_owner``: the contact's owner in the linked CRM; CRMs are not connected yet, so
   it falls back to unassigned.
+
+The rule itself is a built-in plugin (``DefaultRouting``): its ``hub_route_conversation``
+is marked ``trylast``, so a plugin's implementation decides first. This module gathers
+what the hook needs (the candidates, the locked cursor) and applies the answer.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import or_, select
 
 from hub.auth.visibility import ConversationScope
+from hub.contract.hookspecs import hookimpl
+from hub.contract.routing import Assignee, NewConversation
 from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_settings import ChannelRouting
-from hub.store.models import Channel, Conversation, TeamMembership, User
+from hub.store.models import Channel, Conversation, Team, TeamMembership, User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,14 @@ class Pick:
 
     user_id: int
     team_id: int | None
+
+
+class _Candidate(Protocol):
+    @property
+    def user_id(self) -> int: ...
+
+
+C = TypeVar("C", bound=_Candidate)
 
 
 async def candidates(work: Work, routing: ChannelRouting) -> list[Pick]:
@@ -60,7 +80,7 @@ async def candidates(work: Work, routing: ChannelRouting) -> list[Pick]:
     return list(picks.values())
 
 
-def next_pick(picks: list[Pick], cursor: int | None) -> Pick | None:
+def next_pick(picks: Sequence[C], cursor: int | None) -> C | None:
     """The first pick after the user picked last (by id), wrapping around."""
     if not picks:
         return None
@@ -79,21 +99,86 @@ async def _locked_cursor(work: Work, channel: Channel) -> int | None:
     )
 
 
+class DefaultRouting:
+    """The core's routing rule as a built-in plugin: a round robin where the channel
+    asks for one, else nobody. ``trylast``, so any plugin's answer comes first."""
+
+    @hookimpl(trylast=True)
+    def hub_route_conversation(
+        self, conversation: NewConversation, candidates: tuple[Assignee, ...]
+    ) -> Assignee | None:
+        """The next candidate after the one picked last, for a ``round_robin`` channel."""
+        if conversation.routing_mode != "round_robin":
+            # unassigned, and crm_owner until CRMs exist: it waits in Unassigned.
+            return None
+        return next_pick(candidates, conversation.last_user_id)
+
+
+DEFAULT_ROUTING = DefaultRouting()
+BUILTIN_NAME = "hub.routing"
+"""The name the built-in routing plugin is registered under."""
+
+
+async def choose(
+    work: Work, conversation: NewConversation, candidates: tuple[Assignee, ...]
+) -> Assignee | None:
+    """Ask the plugins' ``hub_route_conversation`` (the built-in rule last); without
+    hooks (a unit of work outside the app), or when a plugin fails, the built-in rule."""
+    fallback = DEFAULT_ROUTING.hub_route_conversation(conversation, candidates)
+    if work.hooks is None:
+        return fallback
+    try:
+        answer: Any = work.hooks.hub_route_conversation(
+            conversation=conversation, candidates=candidates
+        )
+        if inspect.isawaitable(answer):
+            answer = await answer
+    except Exception:  # a plugin's bug must not lose the contact's message
+        log.exception("hub_route_conversation failed; the channel's own rule decides")
+        return fallback
+    if answer is not None and not isinstance(answer, Assignee):
+        log.error("hub_route_conversation answered %r, not an Assignee: ignored", answer)
+        return None
+    return answer
+
+
+async def _assignable(work: Work, pick: Assignee) -> bool:
+    # A plugin may name anyone: only an active user (and an existing team) is taken.
+    user = await work.db.get(User, pick.user_id)
+    if user is None or not user.is_active:
+        log.warning("routing named user %s, who is not an active user: ignored", pick.user_id)
+        return False
+    if pick.team_id is not None and await work.db.get(Team, pick.team_id) is None:
+        log.warning("routing named team %s, which does not exist: ignored", pick.team_id)
+        return False
+    return True
+
+
 async def route_new_conversation(
     work: Work, channel: Channel, conversation: Conversation
-) -> Pick | None:
-    """Apply the channel's rule to a conversation just created; return who got it.
+) -> Assignee | None:
+    """Ask the routing hook who gets a conversation just created; assign it; return who.
 
     Records an ``assigned`` timeline event and notifies the assignee, as a manual
     assignment does (the actor is the hub: ``actor_id`` None).
     """
     routing = ChannelRouting.of(channel)
-    if routing.mode != "round_robin":
-        # unassigned, and crm_owner until CRMs exist: it waits in Unassigned.
-        return None
-    cursor = await _locked_cursor(work, channel)
-    pick = next_pick(await candidates(work, routing), cursor)
-    if pick is None:
+    if routing.mode == "round_robin":
+        cursor = await _locked_cursor(work, channel)
+        picks = await candidates(work, routing)
+    else:
+        cursor, picks = channel.routing_cursor, []
+    new = NewConversation(
+        conversation_id=conversation.id,
+        channel_id=channel.id,
+        channel_type=channel.type,
+        contact_id=conversation.contact_id,
+        routing_mode=routing.mode,
+        last_user_id=cursor,
+    )
+    offered = tuple(Assignee(user_id=p.user_id, team_id=p.team_id) for p in picks)
+    pick = await choose(work, new, offered)
+    if pick is None or not await _assignable(work, pick):
         return None
     channel.routing_cursor = pick.user_id
     previous = ConversationScope.of(conversation)

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from hub import appkeys
+from hub.contract.models import FileKind
 from hub.errors import HubError, Invalid
 from hub.settings import Settings
 
@@ -319,10 +320,16 @@ def extension_for(limits: MediaLimits, content_type: str) -> str:
     return "bin"
 
 
-def media_kind_of(content_type: str) -> str:
+def media_kind_of(content_type: str) -> FileKind:
     """The capability kind a file is sent as: image, audio, video, else document."""
     major = content_type.split("/", 1)[0]
-    return major if major in ("image", "audio", "video") else "document"
+    if major == "image":
+        return "image"
+    if major == "audio":
+        return "audio"
+    if major == "video":
+        return "video"
+    return "document"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ Who may change what:
 - owners and managers create and edit users and teams; a manager can neither create an
   owner, promote anyone to owner, nor edit an owner's account;
 - a user may change their own name and availability;
+- owners and managers set a new password for other users, with the same limits as
+  editing them; one's own password is changed with the current one (``hub.auth.login``);
 - nobody may demote or deactivate the last active owner (409), nor deactivate themselves.
 """
 
@@ -17,7 +19,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.accounts import NewUser, Role, Visibility, create_user
+from hub.auth.accounts import NewUser, Role, Visibility, create_user, set_password
 from hub.auth.passwords import generate_password
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
@@ -182,6 +184,28 @@ async def update_account(work: Work, actor: Viewer, user_id: int, changes: UserC
     await work.db.flush()
     _announce_user(work, user)
     return user
+
+
+def check_may_set_password(actor: Viewer, user: User) -> None:
+    """Refuse (403) unless ``actor`` may set ``user``'s password: owners and managers, for
+    someone else, and only an owner for an owner."""
+    _require_admin(actor)
+    if user.id == actor.id:
+        raise Forbidden("change your own password with your current one, on your account page")
+    if user.role == "owner" and actor.role != "owner":
+        raise Forbidden("only an owner can change an owner's account")
+
+
+async def set_user_password(
+    work: Work, actor: Viewer, user_id: int, password: str | None
+) -> tuple[User, str | None]:
+    """Give a user a new password (the one given, or a generated one, returned to be
+    shown once); their browser sessions end."""
+    user = await get_user(work.db, user_id)
+    check_may_set_password(actor, user)
+    generated = None if password else generate_password()
+    await set_password(work.db, user, password or generated or "")
+    return user, generated
 
 
 async def set_availability(work: Work, user_id: int, available: bool) -> User:

@@ -2,7 +2,8 @@
 
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
 installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base;
-``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back.
+``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
+``MemoryFiles`` stands in for the core's file store in unit tests of ``send``.
 
 Names are imported on first use, so loading the pytest plugin stays free.
 """
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.testing.contract import ChannelContract, SendErrorCase
+    from hub.testing.files import MemoryFiles
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
     from hub.testing.webhooks import (
         WebhookSample,
@@ -30,6 +32,7 @@ _HOMES = {
     "HubAdmin": "hub.testing.harness",
     "HubApi": "hub.testing.harness",
     "HubApiError": "hub.testing.harness",
+    "MemoryFiles": "hub.testing.files",
     "WebhookSample": "hub.testing.webhooks",
     "hub_signature": "hub.testing.webhooks",
     "post_webhook": "hub.testing.webhooks",
@@ -43,6 +46,7 @@ __all__ = [
     "HubAdmin",
     "HubApi",
     "HubApiError",
+    "MemoryFiles",
     "SendErrorCase",
     "WebhookSample",
     "hub_signature",

@@ -1,8 +1,9 @@
 """Drive a hub under test as its admin would: the REST API, the webhook pipe, the outbox.
 
 Everything goes through the real app (HTTP handlers, pipes, database); only delivering
-the outbox and waiting for observers are called directly, so a test need not wait for
-the background workers.
+the outbox, fetching inbound media and waiting for observers and relayed signals are
+called directly, so a test need not wait for the background workers. A plugin's tests
+use these helpers instead of importing the hub's internals.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.testing.webhooks import WebhookSample, post_webhook
@@ -158,6 +160,47 @@ class HubApi:
         from hub import appkeys
 
         await self.app[appkeys.OBSERVERS].drain()
+
+    async def fetch_media(self) -> int:
+        """Run the inbound-media job now: call the plugins' ``fetch_media`` for every
+        message whose files are due; return how many messages it worked on."""
+        from hub.channels.media_jobs import fetch_pending_media
+
+        return await fetch_pending_media(self.app)
+
+    async def drain_signals(self) -> None:
+        """Wait until every typing indicator and read receipt relayed to the plugins so
+        far (``send_typing``, ``mark_read``) has been sent."""
+        from hub.channels.agent_signals import signals_of
+
+        await signals_of(self.app).drain()
+
+    async def edit_history(self, message_id: int) -> list[dict[str, Any]]:
+        """The earlier versions of an edited inbound message, oldest first (the API does
+        not show them yet)."""
+        from hub import appkeys
+        from hub.store.models import Message
+
+        async with self.app[appkeys.SESSIONS]() as db:
+            row = await db.get_one(Message, message_id)
+        return list(row.edit_history or [])
+
+    async def backdate_last_inbound(self, conversation_id: int, *, hours: float) -> None:
+        """Make the contact's last message in a conversation ``hours`` old, e.g. to close
+        a customer-service window (``capabilities.window_hours``)."""
+        from sqlalchemy import update
+
+        from hub import appkeys
+        from hub.store.models import Conversation
+
+        at = datetime.now(UTC) - timedelta(hours=hours)
+        async with self.app[appkeys.SESSIONS]() as db:
+            await db.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(last_inbound_at=at)
+            )
+            await db.commit()
 
     async def _all_pages(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -1,4 +1,5 @@
-"""Every admin page, found from the admin menu, meets the accessibility floor at phone width.
+"""Every admin and personal page, found from the admin and "Your account" menus, meets the
+accessibility floor at phone width.
 
 Pages are discovered, not listed: the menu's links, the links of each list's first row and
 the link buttons of every page reached ("New user", "Edit", "Delete"), so a page added
@@ -88,11 +89,11 @@ def arrange(hub: LiveHub) -> None:
 
 
 def admin_links(page: Page, selector: str) -> list[str]:
-    """The /admin links matched by ``selector`` on the current page, in order."""
+    """The /admin and /me links matched by ``selector`` on the current page, in order."""
     hrefs: list[str] = page.locator(selector).evaluate_all(
         "els => els.map(a => a.getAttribute('href'))"
     )
-    return [href for href in hrefs if href and href.startswith("/admin")]
+    return [href for href in hrefs if href and href.startswith(("/admin", "/me"))]
 
 
 def check_page(page: Page, path: str) -> tuple[bool, list[str]]:
@@ -124,7 +125,11 @@ def test_every_admin_page_has_labels_one_h1_unique_ids_and_fits_a_phone(
     page.set_viewport_size(PHONE)
     page.goto("/admin")
     menu = admin_links(page, 'nav[aria-label="Admin"] a')
-    assert len(menu) >= 9, menu
+    assert len(menu) >= 8, menu
+    page.goto("/me")
+    personal = admin_links(page, 'nav[aria-label="Your account"] a')
+    assert {"/me", "/me/password", "/me/tokens"} <= set(personal), personal
+    menu += personal
     queue, seen, problems = list(menu), set(), {}
     while queue:
         path = queue.pop(0)

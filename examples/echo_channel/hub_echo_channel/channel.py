@@ -33,6 +33,7 @@ from hub.contract import (
     WebhookResult,
     hookimpl,
 )
+from hub.contract.http import retry_after, truncate
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from hub_echo_channel.config import EchoConfig
@@ -89,8 +90,8 @@ class EchoChannel(ChannelType[EchoConfig]):
                 else ""
             )
             if not fields:
-                raise WebhookRejected(400, "the body is not valid JSON") from None
-            raise WebhookRejected(400, f"missing or invalid fields: {fields}") from None
+                raise WebhookRejected(400, "the body is not valid JSON") from err
+            raise WebhookRejected(400, f"missing or invalid fields: {fields}") from err
         if payload.type == "text" and payload.text:
             part: TextPart | UnsupportedPart = TextPart(text=payload.text)
         else:
@@ -107,8 +108,8 @@ class EchoChannel(ChannelType[EchoConfig]):
         return WebhookResult(events=(message,))
 
     def _verify(self, request: WebhookRequest) -> None:
-        stamp = _header(request, "X-Hub-Timestamp")
-        given = _header(request, "X-Hub-Signature-256")
+        stamp = request.header("X-Hub-Timestamp")
+        given = request.header("X-Hub-Signature-256")
         if not stamp or not given:
             raise WebhookRejected(401, "missing X-Hub-Timestamp or X-Hub-Signature-256")
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > REPLAY_WINDOW_SECONDS:
@@ -133,19 +134,11 @@ class EchoChannel(ChannelType[EchoConfig]):
         return _provider_id(response)
 
 
-def _header(request: WebhookRequest, name: str) -> str | None:
-    """A request header by name; HTTP header names are case-insensitive."""
-    wanted = name.lower()
-    return next((v for k, v in request.headers.items() if k.lower() == wanted), None)
-
-
 def _provider_id(response: httpx.Response) -> str:
     """Translate Echo's answer: its message id, or the typed error it means."""
     status = response.status_code
     if status == 429 or status >= 500:
-        after = response.headers.get("Retry-After", "")
-        seconds = float(after) if after.isdigit() else None
-        raise RetryLater(f"Echo answered {status}", after=seconds)
+        raise RetryLater(f"Echo answered {status}", after=retry_after(response))
     if status in (401, 403):
         raise BadCredentials(f"Echo refused the hub ({status})")
     if status >= 400:
@@ -161,9 +154,9 @@ def _reason(response: httpx.Response) -> str:
     try:
         body: Any = response.json()
     except ValueError:
-        return response.text[:300] or f"HTTP {response.status_code}"
+        return truncate(response.text) or f"HTTP {response.status_code}"
     if isinstance(body, dict) and body.get("error"):
-        return str(body["error"])[:300]
+        return truncate(str(body["error"]))
     return f"HTTP {response.status_code}"
 
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_v
 
 from hub.api.schemas.auth import UserOut
 from hub.auth.accounts import Role, Visibility
-from hub.auth.passwords import MIN_LENGTH
+from hub.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from hub.people.directory import UserChanges
 from hub.store.models import Team
 from hub.store.types import DbId
@@ -84,6 +84,30 @@ class AvailabilityBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     available: StrictBool
+
+
+class PasswordSetBody(BaseModel):
+    """``POST /api/v1/users/{user_id}/password``: without a password, one is generated and
+    answered once. Kept exactly as typed (no whitespace is stripped from a password)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(None, min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+
+class PasswordSetOut(UserOut):
+    """The user whose password was set; ``password`` only when the hub generated it."""
+
+    password: str | None = None
+
+
+class PasswordChangeBody(BaseModel):
+    """``POST /api/v1/me/password``: the caller's current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    new_password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
 
 
 class TeamOut(BaseModel):

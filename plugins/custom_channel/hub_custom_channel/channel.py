@@ -112,9 +112,9 @@ class CustomChannel(ChannelType[CustomChannelConfig]):
         try:
             await self._client.post(payload)
         except ServiceUnavailable as err:
-            raise RetryLater(err.reason, after=err.retry_after) from None
+            raise RetryLater(err.reason, after=err.retry_after) from err
         except ServiceRefused as err:
-            raise BadCredentials(f"the service refused the credentials: {err.reason}") from None
+            raise BadCredentials(f"the service refused the credentials: {err.reason}") from err
 
     async def disconnect(self) -> None:
         """Tell a declarative type's service the channel is gone; best effort, never raises."""
@@ -145,9 +145,9 @@ class CustomChannel(ChannelType[CustomChannelConfig]):
                 headers={"Idempotency-Key": message.idempotency_key},
             )
         except ServiceUnavailable as err:
-            raise RetryLater(err.reason, after=err.retry_after) from None
+            raise RetryLater(err.reason, after=err.retry_after) from err
         except ServiceRefused as err:
-            raise PermanentFailure(f"http_{err.status}", err.reason) from None
+            raise PermanentFailure(f"http_{err.status}", err.reason) from err
         provider_id = reply.json.get("id") if isinstance(reply.json, dict) else None
         if isinstance(provider_id, int) and not isinstance(provider_id, bool):
             provider_id = str(provider_id)
@@ -209,11 +209,11 @@ class CustomChannel(ChannelType[CustomChannelConfig]):
         try:
             return await self._client.download(url, limit=limit)
         except MediaTooLarge as err:
-            raise PermanentFailure("media_too_large", err.reason) from None
+            raise PermanentFailure("media_too_large", err.reason) from err
         except ServiceRefused as err:
-            raise PermanentFailure(f"http_{err.status}", err.reason) from None
+            raise PermanentFailure(f"http_{err.status}", err.reason) from err
         except ServiceUnavailable as err:
-            raise RetryLater(err.reason, after=err.retry_after) from None
+            raise RetryLater(err.reason, after=err.retry_after) from err
 
 
 def _decode_data_url(url: str, limit: int) -> bytes:
@@ -226,8 +226,8 @@ def _decode_data_url(url: str, limit: int) -> bytes:
             if header.endswith(";base64")
             else unquote_to_bytes(data)
         )
-    except (binascii.Error, ValueError):
-        raise PermanentFailure("media_unreadable", "the data: URL is not valid base64") from None
+    except (binascii.Error, ValueError) as err:
+        raise PermanentFailure("media_unreadable", "the data: URL is not valid base64") from err
     if len(content) > limit:
         raise PermanentFailure(
             "media_too_large", f"the file is {len(content)} bytes; the limit is {limit}"

@@ -7,18 +7,15 @@ means bad credentials on connect).
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from hub.contract.http import DownloadRefused, TooLarge, download, retry_after, truncate
 
 from hub_custom_channel.payloads import body_bytes
 from hub_custom_channel.signing import signed_headers
-
-REASON_MAX_CHARS = 300
 
 
 class ServiceError(Exception):
@@ -77,6 +74,7 @@ class ServiceClient:
         }
         try:
             response = await self._http.post(self._url, content=body, headers=request_headers)
+        # ``from None``: the service URL an admin gives may carry a token in its query.
         except httpx.TimeoutException:
             raise ServiceUnavailable(f"no answer from {_host(self._url)} in time") from None
         except httpx.HTTPError as err:
@@ -87,25 +85,17 @@ class ServiceClient:
     async def download(self, url: str, *, limit: int) -> bytes:
         """GET a file, streaming it and stopping as soon as it passes ``limit`` bytes."""
         try:
-            async with self._http.stream("GET", url) as response:
-                if not response.is_success:
-                    await response.aread()
-                    _raise_for_status(response)
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise MediaTooLarge(f"the file is {int(declared)} bytes; the limit is {limit}")
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if received > limit:
-                        raise MediaTooLarge(f"the file is larger than the limit of {limit} bytes")
-                    chunks.append(chunk)
+            return await download(self._http, url, limit=limit)
+        except DownloadRefused as err:
+            _raise_for_status(err.response)
+            raise  # _raise_for_status raised for a non-2xx; this is never reached
+        except TooLarge as err:
+            raise MediaTooLarge(str(err)) from err
+        # ``from None``: a signed download URL may carry a token in its query.
         except httpx.TimeoutException:
             raise ServiceUnavailable(f"no answer from {_host(url)} in time") from None
         except httpx.HTTPError as err:
             raise ServiceUnavailable(f"cannot reach {_host(url)}: {_describe(err)}") from None
-        return b"".join(chunks)
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -134,23 +124,9 @@ def answer_reason(response: httpx.Response) -> str:
             if isinstance(value, dict):  # {"error": {"message": ...}} is common too
                 value = value.get("message") or value.get("reason")
             if isinstance(value, str) and value.strip():
-                return _truncate(value.strip())
+                return truncate(value.strip())
     text = response.text.strip() if response.content else ""
-    return _truncate(text or response.reason_phrase or f"HTTP {response.status_code}")
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or an HTTP date), when given."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
+    return truncate(text or response.reason_phrase or f"HTTP {response.status_code}")
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -158,11 +134,6 @@ def _json_or_none(response: httpx.Response) -> Any:
         return json.loads(response.content)
     except (ValueError, RecursionError):
         return None
-
-
-def _truncate(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= REASON_MAX_CHARS else text[: REASON_MAX_CHARS - 1] + "…"
 
 
 def _host(url: str) -> str:

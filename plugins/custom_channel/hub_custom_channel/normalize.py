@@ -71,7 +71,7 @@ def _load_json(body: bytes) -> Any:
     except (ValueError, RecursionError) as err:
         # ValueError covers bad UTF-8, bad JSON and NaN; RecursionError absurd nesting.
         detail = err.args[0] if isinstance(err, ValueError) and err.args else "too deeply nested"
-        raise WebhookRejected(400, f"body is not valid JSON: {detail}") from None
+        raise WebhookRejected(400, f"body is not valid JSON: {detail}") from err
     _check_text(document, "body")
     return document
 
@@ -104,7 +104,7 @@ def _validate(model: type[BaseModel], item: dict[str, Any], where: str) -> Any:
     try:
         return model.model_validate(item)
     except ValidationError as err:
-        raise WebhookRejected(400, describe_errors(err, where)) from None
+        raise WebhookRejected(400, describe_errors(err, where)) from err
 
 
 def describe_errors(err: ValidationError, where: str = "") -> str:

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Mapping
 
-from hub.contract import WebhookRejected
+from hub.contract import Headers, WebhookRejected
 
 TIMESTAMP_HEADER = "X-Hub-Timestamp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -41,15 +41,6 @@ def signed_headers(secret: str, body: bytes, *, now: float | None = None) -> dic
     }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # HTTP header names are case-insensitive, and proxies change their case.
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value.strip()
-    return None
-
-
 def verify(
     secret: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None
 ) -> None:
@@ -59,8 +50,9 @@ def verify(
     signed), 403 when the signature does not match or the timestamp is outside the
     replay window (the request is signed, but not acceptably).
     """
-    timestamp_text = _header(headers, TIMESTAMP_HEADER)
-    signature_text = _header(headers, SIGNATURE_HEADER)
+    found = Headers(headers)  # case-insensitive: proxies change the names' case
+    timestamp_text = _strip(found.get(TIMESTAMP_HEADER))
+    signature_text = _strip(found.get(SIGNATURE_HEADER))
     missing = [
         name
         for name, value in ((TIMESTAMP_HEADER, timestamp_text), (SIGNATURE_HEADER, signature_text))
@@ -96,3 +88,7 @@ def verify(
             f"hub's clock, outside the {REPLAY_WINDOW_SECONDS // 60}-minute replay window; "
             "sign each request when you send it and keep your server's clock in sync (NTP)",
         )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value is not None else None

@@ -83,6 +83,7 @@ ATTACHMENT = OutboundAttachment(
     filename="plan.pdf",
     content_type="application/pdf",
     size=1234,
+    sha256="ab" * 32,
     url="https://hub.example.com/media/9/1780000000/abc/plan.pdf",
 )
 

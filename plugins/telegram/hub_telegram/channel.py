@@ -28,23 +28,18 @@ from hub.contract import (
 )
 from pydantic import ValidationError
 
-from hub_telegram.client import (
-    BotApiClient,
-    BotApiError,
-    BotApiRefused,
-    BotApiUnavailable,
-    FileTooLarge,
-)
+from hub_telegram.client import BotApiClient, BotApiError
 from hub_telegram.config import TelegramConfig
+from hub_telegram.errors import connect_error, translated
 from hub_telegram.normalize import message_key, normalize_update
+from hub_telegram.outbound import chat_id, plan, upload_of
 from hub_telegram.payloads import File
-from hub_telegram.sending import chat_id, plan, upload_of
 
 logger = logging.getLogger(__name__)
 
 # Telegram says "MB"; the decimal reading is the conservative one.
 _MB = 1_000_000
-SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 CLOUD_API = "https://api.telegram.org"
 # The cloud Bot API serves files up to 20 MB; a self-hosted server lifts the limit.
 CLOUD_DOWNLOAD_LIMIT = 20 * _MB
@@ -114,16 +109,8 @@ class TelegramChannel(ChannelType[TelegramConfig]):
                 )
             else:
                 await self.api.call("deleteWebhook", {"drop_pending_updates": False})
-        except BotApiUnavailable as err:
-            raise RetryLater(err.description, after=err.retry_after) from None
-        except BotApiRefused as err:
-            if err.code in (401, 404):
-                # The cloud API answers 404 for a token it does not know.
-                raise BadCredentials(
-                    f"Telegram refused the bot token ({err.code} {err.description}): "
-                    "copy it again from @BotFather"
-                ) from None
-            raise BadCredentials(f"Telegram refused the setup: {err.description}") from None
+        except BotApiError as err:
+            raise connect_error(err) from err
 
     async def disconnect(self) -> None:
         """Remove the webhook; best effort, as disabling must not hinge on Telegram."""
@@ -144,7 +131,7 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         """
         if request.method.upper() != "POST":
             raise WebhookRejected(405, "Telegram webhooks are POST requests")
-        self._check_secret(request.headers)
+        self._check_secret(request)
         try:
             raw = json.loads(request.body)
         except (ValueError, RecursionError):
@@ -155,7 +142,7 @@ class TelegramChannel(ChannelType[TelegramConfig]):
             message = normalize_update(raw, channel_posts=self.config.channel_posts)
         except ValidationError as err:
             where = ".".join(str(p) for p in err.errors()[0]["loc"])
-            raise WebhookRejected(400, f"not a valid Telegram Update: {where}") from None
+            raise WebhookRejected(400, f"not a valid Telegram Update: {where}") from err
         if message is None:
             return WebhookResult()
         callback = raw.get("callback_query")
@@ -167,8 +154,8 @@ class TelegramChannel(ChannelType[TelegramConfig]):
             )
         return WebhookResult(events=(message,))
 
-    def _check_secret(self, headers: dict[str, str]) -> None:
-        given = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER), None)
+    def _check_secret(self, request: WebhookRequest) -> None:
+        given = request.header(SECRET_HEADER)
         if given is None:
             raise WebhookRejected(401, "the X-Telegram-Bot-Api-Secret-Token header is missing")
         expected = self.config.secret_token.get_secret_value()
@@ -193,12 +180,9 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         }
         if cursor is not None and cursor.strip().lstrip("-").isdigit():
             params["offset"] = int(cursor)
-        try:
-            updates = await self.api.call("getUpdates", params, http_seconds=POLL_SECONDS + 10)
-        except BotApiUnavailable as err:
-            raise RetryLater(err.description, after=err.retry_after) from None
-        except BotApiRefused as err:
-            raise self._refusal(err) from None
+        updates = await translated(
+            self.api.call("getUpdates", params, http_seconds=POLL_SECONDS + 10)
+        )
         if not isinstance(updates, list):
             raise RetryLater("getUpdates answered something other than a list")
         messages: list[InboundMessage] = []
@@ -234,13 +218,8 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         """Send the text and files; return the first sent message's ``<chat>:<id>``."""
         first: str | None = None
         for call in plan(message):
-            upload = await upload_of(call)
-            try:
-                sent = await self.api.call(call.method, call.params, upload=upload)
-            except BotApiUnavailable as err:
-                raise RetryLater(err.description, after=err.retry_after) from None
-            except BotApiRefused as err:
-                raise self._refusal(err) from None
+            upload = await upload_of(call, self.context.read_attachment)
+            sent = await translated(self.api.call(call.method, call.params, upload=upload))
             if first is None:
                 first = _sent_key(sent, call.method)
         assert first is not None  # plan() never returns no calls
@@ -250,14 +229,9 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         self, recipient_id: str, *, last_inbound_external_id: str | None = None
     ) -> None:
         """Show "typing…" for about 5 s (or until the next message), via sendChatAction."""
-        try:
-            await self.api.call(
-                "sendChatAction", {"chat_id": chat_id(recipient_id), "action": "typing"}
-            )
-        except BotApiUnavailable as err:
-            raise RetryLater(err.description, after=err.retry_after) from None
-        except BotApiRefused as err:
-            raise self._refusal(err) from None
+        await translated(
+            self.api.call("sendChatAction", {"chat_id": chat_id(recipient_id), "action": "typing"})
+        )
 
     async def fetch_media(self, part: MediaPart | StickerPart) -> bytes:
         """``getFile`` then download, within the cloud API's 20 MB download limit."""
@@ -267,38 +241,16 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         size = part.size if isinstance(part, MediaPart) else None
         if limit is not None and size is not None and size > limit:
             raise _too_large(size, limit)
+        answer = await translated(self.api.call("getFile", {"file_id": part.provider_media_id}))
         try:
-            found = File.model_validate(
-                await self.api.call("getFile", {"file_id": part.provider_media_id})
-            )
-            if not found.file_path:
-                raise PermanentFailure("media_unreachable", "Telegram has no path for the file")
-            if limit is not None and found.file_size is not None and found.file_size > limit:
-                raise _too_large(found.file_size, limit)
-            return await self.api.download(found.file_path, limit=limit)
-        except ValidationError:
-            raise PermanentFailure("media_unreachable", "getFile answered no File") from None
-        except FileTooLarge as err:
-            raise PermanentFailure("media_too_large", err.description) from None
-        except BotApiUnavailable as err:
-            raise RetryLater(err.description, after=err.retry_after) from None
-        except BotApiRefused as err:
-            if "too big" in err.description:
-                raise PermanentFailure("media_too_large", err.description) from None
-            raise self._refusal(err) from None
-
-    @staticmethod
-    def _refusal(err: BotApiRefused) -> BadCredentials | PermanentFailure | RetryLater:
-        """The typed error of a refused call (Telegram's words kept for the agent)."""
-        if err.code == 401:
-            return BadCredentials(f"Telegram refused the bot token: {err.description}")
-        if err.code == 409:
-            # A webhook is set or another poller runs: it may clear once connect reruns.
-            return RetryLater(f"Telegram: {err.description}")
-        if err.code == 403:
-            code = "blocked" if "blocked" in err.description else "forbidden"
-            return PermanentFailure(code, err.description)
-        return PermanentFailure(f"telegram_{err.code}", err.description)
+            found = File.model_validate(answer)
+        except ValidationError as err:
+            raise PermanentFailure("media_unreachable", "getFile answered no File") from err
+        if not found.file_path:
+            raise PermanentFailure("media_unreachable", "Telegram has no path for the file")
+        if limit is not None and found.file_size is not None and found.file_size > limit:
+            raise _too_large(found.file_size, limit)
+        return await translated(self.api.download(found.file_path, limit=limit))
 
 
 def _sent_key(sent: Any, method: str) -> str:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-
-REASON_MAX_CHARS = 300
+from hub.contract.http import DownloadRefused, TooLarge, download, retry_after, truncate
 
 
 class BotApiError(Exception):
@@ -88,6 +87,7 @@ class BotApiClient:
                 response = await self._http.post(
                     url, data=form, files=files, timeout=request_timeout
                 )
+        # ``from None``: the httpx error's context holds the URL, and the URL the token.
         except httpx.TimeoutException:
             raise BotApiUnavailable(f"{method}: no answer from the Bot API in time") from None
         except httpx.HTTPError as err:
@@ -99,25 +99,21 @@ class BotApiClient:
     async def download(self, file_path: str, *, limit: int | None) -> bytes:
         """GET ``/file/bot<token>/<file_path>``, stopping once it passes ``limit`` bytes."""
         url = f"{self._base}/file/bot{self._token}/{file_path.lstrip('/')}"
-        chunks: list[bytes] = []
         try:
-            async with self._http.stream("GET", url) as response:
-                if not response.is_success:
-                    await response.aread()
-                    _result("download", response)
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if limit is not None and received > limit:
-                        raise FileTooLarge(f"the file is larger than the limit of {limit} bytes")
-                    chunks.append(chunk)
+            return await download(self._http, url, limit=limit)
+        except DownloadRefused as err:
+            _result("download", err.response)
+            raise  # _result raised for a refusal; this is never reached
+        except TooLarge as err:
+            raise FileTooLarge(str(err)) from err
+        # ``from None`` below: the httpx error's text and context hold the URL, and the
+        # URL holds the bot token.
         except httpx.TimeoutException:
             raise BotApiUnavailable("download: no answer from the Bot API in time") from None
         except httpx.HTTPError as err:
             raise BotApiUnavailable(
                 f"download: cannot reach the Bot API: {_describe(err)}"
             ) from None
-        return b"".join(chunks)
 
 
 def _result(method: str, response: httpx.Response) -> Any:
@@ -130,7 +126,7 @@ def _result(method: str, response: httpx.Response) -> Any:
     status = response.status_code
     code = status
     description = response.reason_phrase or f"HTTP {status}"
-    retry_after: float | None = None
+    after: float | None = None
     if isinstance(body, dict):
         if isinstance(body.get("error_code"), int):
             code = body["error_code"]
@@ -138,20 +134,14 @@ def _result(method: str, response: httpx.Response) -> Any:
             description = body["description"]
         parameters = body.get("parameters")
         if isinstance(parameters, dict) and isinstance(parameters.get("retry_after"), int | float):
-            retry_after = float(parameters["retry_after"])
-    if retry_after is None and response.headers.get("Retry-After", "").isdigit():
-        retry_after = float(response.headers["Retry-After"])
-    description = _truncate(description)
+            after = float(parameters["retry_after"])
+    wait = after if after is not None else retry_after(response)
+    description = truncate(description)
     if code == 429 or status == 429:
-        raise BotApiUnavailable(f"{method}: {description}", retry_after=retry_after)
+        raise BotApiUnavailable(f"{method}: {description}", retry_after=wait)
     if status >= 500 or code >= 500 or code < 400:
         raise BotApiUnavailable(f"{method}: server error ({status}): {description}")
     raise BotApiRefused(code, description)
-
-
-def _truncate(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= REASON_MAX_CHARS else text[: REASON_MAX_CHARS - 1] + "…"
 
 
 def _describe(err: httpx.HTTPError) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from hub.contract import (
     PermanentFailure,
     WebhookRejected,
 )
+from hub.testing import MemoryFiles
 from telegram_helpers import API, BOT_TOKEN, SECRET, fixture, request_of, update_sample
 
 from hub_telegram.channel import TelegramChannel
@@ -26,10 +26,16 @@ from hub_telegram.config import TelegramConfig
 
 
 @pytest.fixture
-async def bot() -> AsyncIterator[TelegramChannel]:
+def files() -> MemoryFiles:
+    """The hub's file store the bot reads outbound files from."""
+    return MemoryFiles()
+
+
+@pytest.fixture
+async def bot(files: MemoryFiles) -> AsyncIterator[TelegramChannel]:
     """A webhook-mode bot with the test secret."""
     async with httpx.AsyncClient() as http:
-        context = ChannelContext(7, "https://hub.example.test/webhooks/7", http)
+        context = ChannelContext(7, "https://hub.example.test/webhooks/7", http, files=files)
         yield TelegramChannel(TelegramConfig(bot_token=BOT_TOKEN, secret_token=SECRET), context)
 
 
@@ -111,10 +117,8 @@ async def test_poll_without_updates_keeps_the_cursor(bot: TelegramChannel) -> No
 
 
 async def test_a_reply_quotes_with_reply_parameters_and_uploads_a_photo(
-    bot: TelegramChannel, tmp_path: Path
+    bot: TelegramChannel, files: MemoryFiles
 ) -> None:
-    image = tmp_path / "a.jpg"
-    image.write_bytes(b"\xff\xd8jpeg")
     message = OutboundMessage(
         message_id=1,
         conversation_id=1,
@@ -123,9 +127,7 @@ async def test_a_reply_quotes_with_reply_parameters_and_uploads_a_photo(
         text="Here *it* is <b>",
         reply_to_external_id="111222333:112",
         attachments=(
-            OutboundAttachment(
-                filename="a.jpg", content_type="image/jpeg", size=6, path=str(image)
-            ),
+            files.attachment(b"\xff\xd8jpeg", filename="a.jpg", content_type="image/jpeg"),
         ),
     )
     with respx.mock() as router:
@@ -136,6 +138,35 @@ async def test_a_reply_quotes_with_reply_parameters_and_uploads_a_photo(
     assert b"\xff\xd8jpeg" in body and b"Here *it* is <b>" in body
     assert b'{"message_id": 112, "allow_sending_without_reply": true}' in body
     assert b"parse_mode" not in body
+
+
+async def test_a_file_the_hub_does_not_keep_goes_by_its_link_or_fails(
+    bot: TelegramChannel,
+) -> None:
+    elsewhere = OutboundAttachment(
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=6,
+        sha256="0" * 64,
+        url="https://hub.example.test/m/a.pdf",
+    )
+    message = OutboundMessage(
+        message_id=1,
+        conversation_id=1,
+        recipient_id="111222333",
+        idempotency_key="k",
+        attachments=(elsewhere,),
+    )
+    with respx.mock() as router:
+        route = router.post(f"{API}/sendDocument").respond(200, json=fixture("sent_message"))
+        await bot.send(message)
+    assert json.loads(route.calls.last.request.content)["document"] == elsewhere.url
+    unlinked = message.model_copy(
+        update={"attachments": (elsewhere.model_copy(update={"url": None}),)}
+    )
+    with respx.mock() as router, pytest.raises(PermanentFailure) as caught:
+        await bot.send(unlinked)
+    assert caught.value.code == "attachment_unreachable" and not router.calls
 
 
 async def test_typing_sends_a_chat_action(bot: TelegramChannel) -> None:

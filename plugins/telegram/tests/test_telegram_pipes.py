@@ -7,9 +7,6 @@ from typing import Any
 
 import pytest
 import respx
-from hub import appkeys
-from hub.channels.media_jobs import fetch_pending_media
-from hub.store.models import Message
 from hub.testing.harness import HubApi
 from telegram_helpers import API, BOT_TOKEN, fixture, update_sample
 
@@ -106,7 +103,7 @@ async def test_media_is_downloaded_with_get_file_into_attachments(hub_api: HubAp
         for name in ("photo", "document", "voice"):
             await _post(hub_api, channel_id, secret, name)
         for _ in range(50):
-            await fetch_pending_media(hub_api.app)
+            await hub_api.fetch_media()
             stored = {m["external_id"]: m for m in await hub_api.channel_messages(channel_id)}
             if all(m["attachments"] for m in stored.values()):
                 break
@@ -130,10 +127,7 @@ async def test_an_edit_updates_the_stored_message_and_keeps_the_earlier_text(
     await _post(hub_api, channel_id, secret, "edited")  # Telegram's retry: no second edit
     [message] = await hub_api.channel_messages(channel_id)
     assert message["text"] == "Hi, corrected"
-    # The REST API does not show the history yet; it is read from the store.
-    async with hub_api.app[appkeys.SESSIONS]() as db:
-        row = await db.get_one(Message, int(message["id"]))
-    history = row.edit_history or []
+    history = await hub_api.edit_history(int(message["id"]))
     assert [h["text"] for h in history] == ["Hi 👋 see docs (https://example.com/docs) please"]
 
 

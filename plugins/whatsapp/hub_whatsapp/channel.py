@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections import OrderedDict
-from datetime import datetime
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 from hub.contract import (
@@ -27,8 +24,9 @@ from hub.contract import (
     WebhookResult,
     hookimpl,
 )
+from hub.contract.http import TooLarge
 
-from hub_whatsapp.client import GraphClient, GraphError, GraphUnavailable, MediaTooLarge
+from hub_whatsapp.client import GraphClient, GraphError, GraphUnavailable
 from hub_whatsapp.config import WhatsAppConfig
 from hub_whatsapp.errors import connect_error, send_error
 from hub_whatsapp.normalize import parse_events
@@ -41,7 +39,6 @@ from hub_whatsapp.outbound import (
     text_body,
 )
 from hub_whatsapp.signing import handshake, verify_signature
-from hub_whatsapp.window import window_open
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +99,7 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         try:
             numbers = await self._graph.phone_numbers(account)
         except (GraphError, GraphUnavailable) as err:
-            raise connect_error(err, number) from None
+            raise connect_error(err, number) from err
         if not any(str(item.get("id")) == number for item in numbers):
             listed = ", ".join(
                 f"{item.get('id')} ({item.get('display_phone_number', '?')})" for item in numbers
@@ -166,7 +163,7 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         try:
             await self._graph.send_message(self.config.phone_number_id, body)
         except (GraphError, GraphUnavailable) as err:
-            raise send_error(err) from None
+            raise send_error(err) from err
 
     async def send_typing(
         self, recipient_id: str, *, last_inbound_external_id: str | None = None
@@ -187,15 +184,10 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         try:
             found = await self._graph.templates(self.config.business_account_id)
         except (GraphError, GraphUnavailable) as err:
-            raise send_error(err) from None
+            raise send_error(err) from err
         return [
             template_of(item) for item in found if str(item.get("status", "")).upper() == "APPROVED"
         ]
-
-    @staticmethod
-    def can_send_free_form(last_inbound_at: datetime | None, now: datetime) -> bool:
-        """Whether the 24-hour window allows a non-template reply; for the core's pre-check."""
-        return window_open(last_inbound_at, now)
 
     async def fetch_media(self, part: MediaPart | StickerPart) -> bytes:
         """Media id → short-lived URL → authenticated download, within Meta's size limits."""
@@ -209,22 +201,22 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         try:
             info = await self._graph.media_info(media_id, self.config.phone_number_id)
             if info.file_size is not None and info.file_size > limit:
-                raise MediaTooLarge(f"the file is {info.file_size} bytes; the limit is {limit}")
+                raise TooLarge(f"the file is {info.file_size} bytes; the limit is {limit}")
             return await self._graph.download(info.url, limit=limit)
-        except MediaTooLarge as err:
-            raise PermanentFailure("media_too_large", str(err)) from None
+        except TooLarge as err:
+            raise PermanentFailure("media_too_large", str(err)) from err
         except GraphUnavailable as err:
-            raise RetryLater(err.reason) from None
+            raise RetryLater(err.reason) from err
         except GraphError as err:
             mapped = send_error(err)
             if isinstance(mapped, RetryLater):
-                raise mapped from None
+                raise mapped from err
             if err.status == 401 or err.code in (190, 102):
                 # A token fixed by the admin makes the next attempt work.
-                raise RetryLater(f"WhatsApp refused the access token: {err}") from None
+                raise RetryLater(f"WhatsApp refused the access token: {err}") from err
             raise PermanentFailure(
                 "media_unreachable", f"WhatsApp refused the media: {err}"
-            ) from None
+            ) from err
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -250,7 +242,7 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         try:
             answer = await self._graph.send_message(self.config.phone_number_id, body)
         except (GraphError, GraphUnavailable) as err:
-            raise send_error(err) from None
+            raise send_error(err) from err
         messages = answer.get("messages")
         first = messages[0] if isinstance(messages, list) and messages else None
         wamid = first.get("id") if isinstance(first, dict) else None
@@ -268,18 +260,16 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
                 f"{attachment.filename} is {attachment.size} bytes; WhatsApp takes {item.type} "
                 f"files up to {limit} bytes",
             )
-        if attachment.path is None:
-            return None
         try:
-            content = await asyncio.to_thread(Path(attachment.path).read_bytes)
-        except OSError:
-            return None  # not on this machine after all: the signed link still works
+            content = await self.context.read_attachment(attachment)
+        except FileNotFoundError:
+            return None  # the hub keeps no copy: the signed link may still work
         try:
             return await self._graph.upload_media(
                 self.config.phone_number_id, attachment.filename, attachment.content_type, content
             )
         except (GraphError, GraphUnavailable) as err:
-            raise send_error(err) from None
+            raise send_error(err) from err
 
 
 @hookimpl

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from hub.contract.http import DownloadRefused, download, truncate
 
-REASON_MAX_CHARS = 300
 _TEMPLATE_PAGES = 20
 
 
@@ -62,10 +62,6 @@ class MediaInfo:
     file_size: int | None
 
 
-class MediaTooLarge(Exception):
-    """A download passed its size limit."""
-
-
 class GraphClient:
     """The Graph API for one access token, at ``{base_url}/{version}``."""
 
@@ -95,6 +91,8 @@ class GraphClient:
                 data=data,
                 headers=self._auth,
             )
+        # ``from None``: the httpx error holds the request, whose Authorization header is
+        # the access token; its text is kept in the reason.
         except httpx.TimeoutException:
             raise GraphUnavailable("the Graph API did not answer in time") from None
         except httpx.HTTPError as err:
@@ -152,29 +150,21 @@ class GraphClient:
         )
 
     async def download(self, url: str, *, limit: int) -> bytes:
-        """GET a media URL with the same Bearer token, stopping past ``limit`` bytes."""
+        """GET a media URL with the same Bearer token, stopping past ``limit`` bytes.
+
+        Raises ``TooLarge`` (of ``hub.contract.http``) past the limit.
+        """
         try:
-            async with self._http.stream("GET", url, headers=self._auth) as response:
-                if not response.is_success:
-                    await response.aread()
-                    raise graph_error(response, _json(response))
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise MediaTooLarge(f"the file is {declared} bytes; the limit is {limit}")
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if received > limit:
-                        raise MediaTooLarge(f"the file is larger than the limit of {limit} bytes")
-                    chunks.append(chunk)
+            return await download(self._http, url, limit=limit, headers=self._auth)
+        except DownloadRefused as err:
+            raise graph_error(err.response, _json(err.response)) from err
+        # ``from None``: the request holds the access token (see ``call``).
         except httpx.TimeoutException:
             raise GraphUnavailable("the media download timed out") from None
         except httpx.HTTPError as err:
             raise GraphUnavailable(
                 f"the media download failed: {err or type(err).__name__}"
             ) from None
-        return b"".join(chunks)
 
     async def templates(self, business_account_id: str) -> list[dict[str, Any]]:
         """Every message template of the account, following the ``after`` cursor."""
@@ -199,7 +189,7 @@ def graph_error(response: httpx.Response, body: Any) -> GraphError:
     error = body.get("error") if isinstance(body, dict) else None
     retry = _regain_after(response)
     if not isinstance(error, dict):
-        text = response.text.strip()[:REASON_MAX_CHARS] if response.content else ""
+        text = truncate(response.text) if response.content else ""
         return GraphError(
             response.status_code,
             None,
@@ -214,8 +204,8 @@ def graph_error(response: httpx.Response, body: Any) -> GraphError:
         status=response.status_code,
         code=code if isinstance(code, int) else None,
         subcode=subcode if isinstance(subcode, int) else None,
-        message=_trim(str(message)),
-        details=_trim(details) if isinstance(details, str) and details.strip() else None,
+        message=truncate(str(message)),
+        details=truncate(details) if isinstance(details, str) and details.strip() else None,
         transient=error.get("is_transient") is True,
         retry_after=retry,
     )
@@ -253,8 +243,3 @@ def _json(response: httpx.Response) -> Any:
         return json.loads(response.content)
     except (ValueError, RecursionError):
         return None
-
-
-def _trim(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= REASON_MAX_CHARS else text[: REASON_MAX_CHARS - 1] + "…"

@@ -64,7 +64,7 @@ def parse_envelope(body: bytes) -> Envelope:
     try:
         envelope = Envelope.model_validate(data)
     except ValidationError as err:
-        raise WebhookRejected(400, f"not a WhatsApp webhook: {_first_error(err)}") from None
+        raise WebhookRejected(400, f"not a WhatsApp webhook: {_first_error(err)}") from err
     if envelope.object != OBJECT:
         raise WebhookRejected(400, f"object must be {OBJECT!r}, not {envelope.object[:60]!r}")
     return envelope
@@ -80,7 +80,7 @@ def parse_events(body: bytes, phone_number_id: str) -> list[InboundEvent]:
             try:
                 value = ChangeValue.model_validate(change.value)
             except ValidationError as err:
-                raise WebhookRejected(400, f"bad change value: {_first_error(err)}") from None
+                raise WebhookRejected(400, f"bad change value: {_first_error(err)}") from err
             number = value.metadata.phone_number_id if value.metadata else None
             if number is not None and number != phone_number_id:
                 # One Meta app may serve several numbers through one callback URL.

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hub.contract import OutboundAttachment, OutboundMessage, PermanentFailure
+from hub.contract import (
+    FileKind,
+    OutboundAttachment,
+    OutboundMessage,
+    PermanentFailure,
+    TemplateRef,
+)
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -23,7 +29,7 @@ _VIDEO_TYPES = frozenset({"video/mp4", "video/3gpp"})
 _STICKER_TYPES = frozenset({"image/webp"})
 
 
-def media_type(content_type: str) -> str:
+def media_type(content_type: str) -> FileKind:
     """The WhatsApp message type for a file: image, audio, video, sticker or document."""
     base = content_type.split(";")[0].strip().lower()
     if base in _IMAGE_TYPES:
@@ -42,7 +48,7 @@ class MediaItem:
     """One attachment to send, with the WhatsApp type and the caption it carries."""
 
     attachment: OutboundAttachment
-    type: str
+    type: FileKind
     caption: str | None
 
 
@@ -102,27 +108,15 @@ def media_body(item: MediaItem, *, media_id: str | None) -> dict[str, Any]:
     return body
 
 
-def template_body(template: dict[str, Any]) -> dict[str, Any]:
-    """A ``template`` object from the hub's template choice.
-
-    Accepts ``{"name", "language", "components"}`` in Meta's shape, or the composer's
-    shorthand ``{"name", "language", "parameters": ["text", …]}`` for the body's
-    ``{{1}}``, ``{{2}}``… placeholders.
-    """
-    name, language = template.get("name"), template.get("language")
-    if not isinstance(name, str) or not name.strip():
-        raise PermanentFailure("bad_template", "the template has no name")
-    if isinstance(language, dict):
-        language = language.get("code")
-    if not isinstance(language, str) or not language.strip():
-        raise PermanentFailure("bad_template", f"the template {name} has no language code")
-    body: dict[str, Any] = {"name": name.strip(), "language": {"code": language.strip()}}
-    components = template.get("components")
-    parameters = template.get("parameters")
-    if isinstance(components, list) and components:
-        body["components"] = components
-    elif isinstance(parameters, list) and parameters:
+def template_body(template: TemplateRef) -> dict[str, Any]:
+    """A ``template`` object: name, language code, and the body's ``{{1}}``, ``{{2}}``…
+    values as text parameters of its ``body`` component."""
+    body: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+    if template.parameters:
         body["components"] = [
-            {"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in parameters]}
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": p} for p in template.parameters],
+            }
         ]
     return body

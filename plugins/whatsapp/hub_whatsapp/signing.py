@@ -12,7 +12,7 @@ import hmac
 import re
 from collections.abc import Mapping
 
-from hub.contract import WebhookRejected, WebhookResponse
+from hub.contract import Headers, WebhookRejected, WebhookResponse
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
@@ -24,18 +24,13 @@ def signature(app_secret: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
 def verify_signature(app_secret: str, headers: Mapping[str, str], body: bytes) -> None:
     """Raise ``WebhookRejected`` unless ``body`` carries the app secret's signature.
 
     401 when the header is missing (the legacy sha1 ``X-Hub-Signature`` alone does not
     count), 403 when it is malformed or wrong. Compared in constant time.
     """
-    value = _header(headers, SIGNATURE_HEADER)
+    value = Headers(headers).get(SIGNATURE_HEADER)
     if value is None or not value.strip():
         raise WebhookRejected(401, f"the {SIGNATURE_HEADER} header is missing")
     match = _SIGNATURE.fullmatch(value.strip())

@@ -4,16 +4,10 @@ checked before queueing, templates listed and sent, read receipts."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 import respx
-from hub import appkeys
-from hub.channels.agent_signals import signals_of
-from hub.store.models import Conversation
-from hub.store.types import utcnow
 from hub.testing.harness import HubApi, HubApiError
-from sqlalchemy import update
 from whatsapp_helpers import CONFIG, GRAPH, PHONE_NUMBER_ID, SENDER, TEXT_ID, WABA_ID, signed_sample
 
 from hub_whatsapp.channel import WhatsAppChannel
@@ -40,21 +34,11 @@ async def _conversation(hub_api: HubApi) -> tuple[int, int]:
     return created.id, int(conversation["id"])
 
 
-async def _age_window(hub_api: HubApi, conversation_id: int, hours: int) -> None:
-    async with hub_api.app[appkeys.SESSIONS]() as db:
-        await db.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(last_inbound_at=utcnow() - timedelta(hours=hours))
-        )
-        await db.commit()
-
-
 async def test_outside_the_window_text_is_refused_and_a_template_is_sent(
     hub_api: HubApi,
 ) -> None:
     _, conversation_id = await _conversation(hub_api)
-    await _age_window(hub_api, conversation_id, 25)
+    await hub_api.backdate_last_inbound(conversation_id, hours=25)
     path = f"/api/v1/conversations/{conversation_id}/messages"
 
     with pytest.raises(HubApiError, match="window_closed"):
@@ -125,7 +109,7 @@ async def test_marking_read_sends_blue_ticks_for_the_contacts_message(hub_api: H
             200, json={"success": True}
         )
         await hub_api.call("POST", f"/api/v1/conversations/{conversation_id}/read")
-        await signals_of(hub_api.app).drain()
+        await hub_api.drain_signals()
 
     body = json.loads(read.calls.last.request.content)
     assert body == {"messaging_product": "whatsapp", "status": "read", "message_id": TEXT_ID}

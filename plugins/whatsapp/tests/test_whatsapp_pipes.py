@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import respx
-from hub.channels.media_jobs import fetch_pending_media
 from hub.testing.harness import HubApi
 from hub.testing.webhooks import WebhookSample
 from whatsapp_helpers import (
@@ -103,7 +102,7 @@ async def test_every_fixture_becomes_the_right_contact_conversation_message_and_
             await _post(hub_api, channel_id, signed_sample(name, secret))
             await _post(hub_api, channel_id, signed_sample(name, secret))  # Meta's retry
         for _ in range(100):
-            await fetch_pending_media(hub_api.app)
+            await hub_api.fetch_media()
             pending = [
                 m
                 for m in await hub_api.channel_messages(channel_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from hub.contract import ChannelContext, WebhookRequest
+from hub.testing import MemoryFiles
 from hub.testing.webhooks import WebhookSample
 
 from hub_whatsapp.channel import WhatsAppChannel
@@ -95,12 +96,16 @@ def signed_request(name_or_body: str | bytes) -> WebhookRequest:
     return request(sample.body, headers=dict(sample.headers))
 
 
-def make_channel(http: httpx.AsyncClient | None = None, **overrides: Any) -> WhatsAppChannel:
-    """A WhatsApp channel with the test config (fields replaced by ``overrides``)."""
+def make_channel(
+    http: httpx.AsyncClient | None = None, *, files: MemoryFiles | None = None, **overrides: Any
+) -> WhatsAppChannel:
+    """A WhatsApp channel with the test config (fields replaced by ``overrides``),
+    reading outbound files from ``files``."""
     config = WhatsAppConfig(**{**CONFIG, **overrides})
     context = ChannelContext(
         channel_id=7,
         webhook_url="https://hub.example.test/webhooks/7",
         http=http or httpx.AsyncClient(),
+        files=files,
     )
     return WhatsAppChannel(config, context)

@@ -1,8 +1,9 @@
-"""API tokens of the logged-in admin: list, create (the plaintext shown once), revoke.
+"""Your API tokens, for every role: list, create (the plaintext shown once), revoke.
 
 The token service (``hub.auth.api_tokens``) only ever handles the caller's own tokens, as
 the REST API does: nobody, not even an owner, sees or revokes another person's tokens
-here; deactivating a user is what cuts off their tokens.
+here; deactivating a user is what cuts off their tokens. The pages lived under
+``/admin/tokens`` while only admins could reach them; those addresses redirect here.
 """
 
 from __future__ import annotations
@@ -10,34 +11,30 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from admin_ui.access import admin_viewer
+from admin_ui.access import page_identity
 from admin_ui.rendering import redirect, render
+from admin_ui.wording import REQUIRED, validate_form
 from hub import appkeys
-from hub.api.bodies import validation_details
 from hub.api.schemas import TokenBody
 from hub.auth.api_tokens import create_token, list_tokens, own_token, revoke_token
-from hub.auth.identity import identify
-from hub.errors import NotFound
+from hub.errors import HubError, NotFound
 from hub.store.models import ApiToken, User
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
-LIST_URL = "/admin/tokens"
+LIST_URL = "/me/tokens"
+NAME_NEEDED = "Enter a name, e.g. the program or person that will use the token."
 
 
 async def _current_user(request: web.Request) -> User:
-    """The logged-in owner or manager (``admin_viewer`` checks role and CSRF first)."""
-    await admin_viewer(request)
-    identity = await identify(request)
-    assert identity is not None  # admin_viewer has redirected anonymous visitors
-    return identity.user
+    """The logged-in user, whatever their role (``page_identity`` checks CSRF of writes)."""
+    return (await page_identity(request)).user
 
 
 def _token_id(request: web.Request) -> int:
     raw = request.match_info["token_id"]
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 18:
         raise NotFound("token")
     return int(raw)
 
@@ -52,11 +49,10 @@ async def _list_page(
 ) -> web.Response:
     """The list with the create form; ``before`` (a token id) pages back through older ones."""
     before = request.query.get("before", "")
+    older_than = int(before) if before.isdigit() and len(before) <= 18 else None
     async with request.app[appkeys.SESSIONS]() as db:
         # One more than a page, to know whether there is a next one.
-        rows = await list_tokens(
-            db, user, before=int(before) if before.isdigit() else None, limit=PAGE_SIZE + 1
-        )
+        rows = await list_tokens(db, user, before=older_than, limit=PAGE_SIZE + 1)
     shown = rows[:PAGE_SIZE]
     next_url = f"{LIST_URL}?before={shown[-1].id}" if len(rows) > PAGE_SIZE else None
     context: dict[str, Any] = {
@@ -67,26 +63,28 @@ async def _list_page(
         "errors": errors or {},
         "section": "tokens",
     }
-    return await render(request, "admin/tokens/list.html", context, status=status)
+    return await render(request, "personal/tokens/list.html", context, status=status)
 
 
-@routes.get("/admin/tokens")
+@routes.get(LIST_URL, name="me.tokens")
 async def tokens_page(request: web.Request) -> web.Response:
     """Your API tokens and the form to create one."""
     user = await _current_user(request)
     return await _list_page(request, user)
 
 
-@routes.post("/admin/tokens")
+@routes.post(LIST_URL, name="me.tokens")
 async def create(request: web.Request) -> web.Response:
     """Create a token and show its plaintext on this response only (it is stored hashed)."""
     user = await _current_user(request)
     form = await request.post()
     name = str(form.get("name", ""))
     try:
-        body = TokenBody.model_validate({"name": name})
-    except ValidationError as err:
-        errors = {d["field"]: _message(d["message"]) for d in validation_details(err)}
+        body = validate_form(TokenBody, {"name": name})
+    except HubError as err:
+        errors = {str(d["field"]): str(d["message"]) for d in err.details}
+        if errors.get("name") == REQUIRED:
+            errors["name"] = NAME_NEEDED
         return await _list_page(request, user, name=name, errors=errors, status=422)
     async with request.app[appkeys.SESSIONS]() as db:
         plaintext, row = await create_token(db, user, body.name)
@@ -94,19 +92,10 @@ async def create(request: web.Request) -> web.Response:
     # Rendered, not redirected: the plaintext must never sit in a URL, a flash or a log.
     return await render(
         request,
-        "admin/tokens/created.html",
+        "personal/tokens/created.html",
         {"token": row, "plaintext": plaintext, "section": "tokens"},
         status=201,
     )
-
-
-def _message(pydantic_message: str) -> str:
-    """A field error a person can act on, instead of pydantic's wording."""
-    if "at least 1 character" in pydantic_message:
-        return "Enter a name, e.g. the program or person that will use the token."
-    if "at most" in pydantic_message:
-        return "Use a name of at most 200 characters."
-    return pydantic_message
 
 
 async def _own_token(request: web.Request, user: User) -> ApiToken:
@@ -115,7 +104,7 @@ async def _own_token(request: web.Request, user: User) -> ApiToken:
         return await own_token(db, user, token_id)
 
 
-@routes.get("/admin/tokens/{token_id}/revoke")
+@routes.get(LIST_URL + r"/{token_id}/revoke", name="me.tokens.revoke")
 async def confirm_revoke(request: web.Request) -> web.Response:
     """Ask before revoking: programs using the token stop working at once."""
     user = await _current_user(request)
@@ -128,6 +117,7 @@ async def confirm_revoke(request: web.Request) -> web.Response:
         request,
         "admin/confirm.html",
         {
+            "layout": "personal/layout.html",
             "section": "tokens",
             "heading": f"Revoke the token “{token.name}”?",
             "message": "Anything that uses this token to call the API is refused (401) from now on.",
@@ -135,14 +125,14 @@ async def confirm_revoke(request: web.Request) -> web.Response:
                 f"Token: {token.name} ({token.prefix}…)",
                 "This cannot be undone: to give access again, create a new token.",
             ],
-            "action": f"/admin/tokens/{token.id}/revoke",
+            "action": f"{LIST_URL}/{token.id}/revoke",
             "confirm_label": "Revoke token",
             "cancel_url": LIST_URL,
         },
     )
 
 
-@routes.post("/admin/tokens/{token_id}/revoke")
+@routes.post(LIST_URL + r"/{token_id}/revoke", name="me.tokens.revoke")
 async def revoke(request: web.Request) -> web.Response:
     """Revoke one of your tokens (asked first on the confirmation page)."""
     user = await _current_user(request)
@@ -151,3 +141,23 @@ async def revoke(request: web.Request) -> web.Response:
         await revoke_token(db, user, token.id)
         await db.commit()
     return redirect(request, LIST_URL, ("success", f"The token “{token.name}” is revoked."))
+
+
+# The old addresses, from bookmarks and older docs. They answer before any login check, so
+# an agent lands on the login page or their tokens, never on a 403. 308 keeps a POST a
+# POST (its form, CSRF token included, goes to the new address).
+OLD_PATHS = ("/admin/tokens", r"/admin/tokens/{token_id}/revoke")
+
+
+async def moved(request: web.Request) -> web.StreamResponse:
+    """Send an old ``/admin/tokens…`` address to the same page under ``/me/tokens``."""
+    path = LIST_URL + request.path.removeprefix("/admin/tokens")
+    target = f"{path}?{request.query_string}" if request.query_string else path
+    if request.method == "POST":
+        raise web.HTTPPermanentRedirect(target)
+    raise web.HTTPMovedPermanently(target)
+
+
+for old_path in OLD_PATHS:
+    routes.get(old_path)(moved)
+    routes.post(old_path)(moved)

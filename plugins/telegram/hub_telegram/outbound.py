@@ -6,9 +6,8 @@ stray ``*`` or ``<`` can never fail with "can't parse entities".
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from hub.contract import OutboundAttachment, OutboundMessage, PermanentFailure
@@ -100,21 +99,22 @@ def _method_for(attachment: OutboundAttachment) -> tuple[str, str, int]:
     return "sendDocument", "document", UPLOAD_LIMIT
 
 
-async def upload_of(call: BotCall) -> Upload | None:
-    """The multipart upload of a call's file read from the media store, or None when
-    only a URL is known (then the URL goes as the parameter and Telegram fetches it)."""
+async def upload_of(
+    call: BotCall, read: Callable[[OutboundAttachment], Awaitable[bytes]]
+) -> Upload | None:
+    """The multipart upload of a call's file, read through the hub (``read`` is
+    ``ChannelContext.read_attachment``); None when the hub has no copy but a URL, which
+    then goes as the parameter for Telegram to fetch."""
     attachment = call.attachment
     if attachment is None:
         return None
-    if attachment.path is not None:
-        try:
-            content = await asyncio.to_thread(Path(attachment.path).read_bytes)
-        except OSError:
+    try:
+        content = await read(attachment)
+    except FileNotFoundError:
+        if attachment.url is None:
             raise PermanentFailure(
-                "attachment_unreadable", f"{attachment.filename} cannot be read from the store"
+                "attachment_unreachable", f"{attachment.filename} has neither a file nor a link"
             ) from None
-        return Upload(call.field, attachment.filename, attachment.content_type, content)
-    if attachment.url is None:
-        raise PermanentFailure("attachment_unreachable", f"{attachment.filename} has no file")
-    call.params[call.field] = attachment.url
-    return None
+        call.params[call.field] = attachment.url
+        return None
+    return Upload(call.field, attachment.filename, attachment.content_type, content)

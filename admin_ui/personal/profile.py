@@ -1,0 +1,69 @@
+"""Your profile, for every role: your name, your email, your availability."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from admin_ui.access import page_identity
+from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.rendering import redirect, render
+from admin_ui.wording import validate_form
+from hub.api.context import work
+from hub.api.schemas.people import UserPatchBody
+from hub.auth.visibility import Viewer
+from hub.errors import HubError
+from hub.people import directory
+
+routes = web.RouteTableDef()
+PROFILE_URL = "/me"
+
+
+async def _page(
+    request: web.Request, state: FormState | None = None, status: int = 200
+) -> web.Response:
+    identity = await page_identity(request)
+    state = state or FormState({"name": identity.user.name})
+    context = {
+        "section": "profile",
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
+    }
+    return await render(request, "personal/profile.html", context, status)
+
+
+@routes.get(PROFILE_URL, name="me")
+async def profile(request: web.Request) -> web.StreamResponse:
+    """Your name and email, your availability, and links to your password and tokens."""
+    return await _page(request)
+
+
+@routes.post(PROFILE_URL, name="me")
+async def save_name(request: web.Request) -> web.StreamResponse:
+    """Change your name (the one thing on your account every role may change)."""
+    identity = await page_identity(request)
+    form = await request.post()
+    values: dict[str, object] = {"name": text(form, "name")}
+    try:
+        changes = validate_form(UserPatchBody, values).changes()
+        async with work(request) as w:
+            await directory.update_account(w, Viewer.of(identity.user), identity.user.id, changes)
+    except HubError as err:
+        return await _page(request, failed(err, values, ("name",)), err.status)
+    return redirect(request, PROFILE_URL, ("success", "Your name is saved."))
+
+
+@routes.post(PROFILE_URL + "/availability", name="me.availability")
+async def set_availability(request: web.Request) -> web.StreamResponse:
+    """Mark yourself available for new conversations, or not (routing reads it)."""
+    identity = await page_identity(request)
+    form = await request.post()
+    available = text(form, "available") == "true"
+    async with work(request) as w:
+        await directory.set_availability(w, identity.user.id, available)
+    done = (
+        "You are available: routing may give you new conversations."
+        if available
+        else "You are unavailable: routing gives you no new conversations."
+    )
+    return redirect(request, PROFILE_URL, ("success", done))
