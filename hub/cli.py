@@ -135,6 +135,7 @@ def plugins_list(as_json: bool) -> None:
             "distribution": p.distribution,
             "status": p.status,
             "types": p.channel_types + p.crm_types,
+            "not_available": manager.not_available(p),
             "error": p.error,
         }
         for p in manager.plugins.values()
@@ -142,9 +143,9 @@ def plugins_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    header = ("NAME", "KIND", "VERSION", "DISTRIBUTION", "STATUS")
+    header = ("NAME", "KIND", "VERSION", "DISTRIBUTION", "STATUS", "NOTE")
     table = [header] + [
-        (r["name"], r["kind"], r["version"], r["distribution"], r["status"]) for r in rows
+        (r["name"], r["kind"], r["version"], r["distribution"], r["status"], _note(r)) for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
@@ -156,6 +157,16 @@ def plugins_list(as_json: bool) -> None:
     for r in rows:
         if r["error"]:
             click.echo(f"{r['name']}: {r['error']}", err=True)
+
+
+def _note(row: dict[str, Any]) -> str:
+    """What the table says of a plugin whose types are not built yet: all, or which."""
+    missing, provided = row["not_available"], row["types"]
+    if not missing:
+        return ""
+    if missing == provided:
+        return "not available yet"
+    return "not available yet: " + ", ".join(missing)
 
 
 @main.group()

@@ -74,6 +74,15 @@ class HubPluginManager:
             self.pm.trace.root.setwriter(lambda message: log.info("hook: %s", message.rstrip()))
             self.pm.enable_tracing()
 
+    def not_available(self, info: PluginInfo) -> list[str]:
+        """The channel and CRM types of ``info`` whose plugin is not built yet
+        (``available = False``): listed, but never connected."""
+        kinds: list[tuple[str, object]] = [
+            (name, self.channel_types.get(name)) for name in info.channel_types
+        ]
+        kinds += [(name, self.crm_types.get(name)) for name in info.crm_types]
+        return [name for name, kind in kinds if getattr(kind, "available", True) is False]
+
     # --- loading -----------------------------------------------------------------------
 
     def load_entry_points(self) -> None:

@@ -96,6 +96,20 @@ class _ProbePlugin:
         return [ProbeChannel, PlainChannel]
 
 
+class UnbuiltChannel(ProbeChannel):
+    """A type whose plugin is not built yet: its ``connect`` would even succeed."""
+
+    name = "unbuilt"
+    title = "Unbuilt"
+    available = False
+
+
+class _UnbuiltPlugin:
+    @hookimpl
+    def hub_register_channel_types(self) -> list[type[ChannelType[Any]]]:
+        return [UnbuiltChannel]
+
+
 def probe_plugins() -> HubPluginManager:
     """A plugin manager holding only the test types."""
     manager = HubPluginManager(autoload=False)
@@ -189,6 +203,53 @@ async def test_refused_credentials_answer_422_and_store_nothing(
     assert error["code"] == "bad_credentials"
     assert "unknown key" in error["message"]
     assert await _count_channels(db) == 0
+
+
+async def test_a_type_not_available_yet_is_neither_created_nor_connected(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    user_token: UserToken,
+    provider: respx.MockRouter,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    plugins = probe_plugins()
+    plugins.register(_UnbuiltPlugin(), PluginInfo(name="unbuilt", distribution="t", version="1"))
+    client = await aiohttp_client(create_app(settings, plugins=plugins))
+    _, auth = await user_token("owner@example.com", role="owner")
+
+    types = await (await client.get("/api/v1/channel-types", headers=auth)).json()
+    assert {item["name"]: item["available"] for item in types["items"]} == {
+        "plain": True,
+        "probe": True,
+        "unbuilt": False,
+    }
+    response = await client.post(
+        "/api/v1/channels",
+        json={"type": "unbuilt", "name": "Support", "config": {"api_key": "key-1"}},
+        headers=auth,
+    )
+    assert response.status == 422
+    error = (await response.json())["error"]
+    assert error["code"] == "type_not_available"
+    assert (
+        error["message"]
+        == "the Unbuilt channel type is not available yet: its plugin is not built yet"
+    )
+    assert _fields(await response.json()) == {"type"}
+    assert await _count_channels(db) == 0
+    assert provider["check"].call_count == 0  # never asked to connect
+
+    # One stored before (by an older hub) cannot be connected with new settings either.
+    old = await factory.channel("unbuilt", "Old")
+    patched = await client.patch(
+        f"/api/v1/channels/{old.id}", json={"config": {"api_key": "key-2"}}, headers=auth
+    )
+    assert patched.status == 422
+    assert (await patched.json())["error"]["code"] == "type_not_available"
+    assert provider["check"].call_count == 0
+    renamed = await client.patch(f"/api/v1/channels/{old.id}", json={"name": "Older"}, headers=auth)
+    assert renamed.status == 200  # nothing to connect: an admin may still tidy it up
 
 
 @pytest.mark.parametrize(

@@ -51,10 +51,12 @@ def test_plugins_list_prints_the_six_bundled_plugins() -> None:
     result = hub("plugins", "list")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "VERSION", "DISTRIBUTION", "STATUS"]
+    assert lines[0].split() == ["NAME", "KIND", "VERSION", "DISTRIBUTION", "STATUS", "NOTE"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert rows["whatsapp"] == ["whatsapp", "channel", "0.1.0", "inbox-hub-whatsapp", "ok"]
-    assert rows["hubspot"][1:] == ["crm", "0.1.0", "inbox-hub-hubspot", "ok"]
+    not_yet = ["ok", "not", "available", "yet"]
+    assert rows["hubspot"][1:] == ["crm", "0.1.0", "inbox-hub-hubspot", *not_yet]
+    assert rows["email"][4:] == rows["salesforce"][4:] == not_yet
     assert {"whatsapp", "telegram", "email", "custom_channel", "hubspot", "salesforce"} <= set(rows)
 
 
@@ -102,6 +104,7 @@ def test_the_example_plugin_is_built_installed_and_discovered(tmp_path: Path) ->
         "ok",
         ["echo"],
     )
+    assert echo["not_available"] == [] and plugins["email"]["not_available"] == ["email"]
     # The example's own test suite passes against the installed copy.
     own_tests = subprocess.run(
         [

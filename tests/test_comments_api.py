@@ -63,9 +63,9 @@ async def test_mentions_notify_only_the_mentioned(
     client: Client, factory: Factory, user_token: UserToken, db: async_sessionmaker[AsyncSession]
 ) -> None:
     me, auth = await user_token("me@example.com")
-    bea, _ = await user_token("bea@example.com")
-    cal, _ = await user_token("cal@example.com")
-    bystander, _ = await user_token("dee@example.com")
+    bea, _ = await user_token("bea@example.com", name="Bea Bell")
+    cal, _ = await user_token("cal@example.com", name="Cal Cole")
+    bystander, _ = await user_token("dee@example.com", name="Dee Dunn")
     conversation = await factory.conversation(await factory.channel())
     response = None
 
@@ -127,6 +127,75 @@ async def test_only_active_users_who_see_the_conversation_can_be_mentioned(
     ok = await client.post(url, json={"body": "hi", "mentions": [teammate.id]}, headers=auth)
     assert ok.status == 201
     assert me.id
+
+
+async def test_at_names_in_the_text_mention_users_who_can_see_the_conversation(
+    client: Client, factory: Factory, user_token: UserToken, db: async_sessionmaker[AsyncSession]
+) -> None:
+    me, auth = await user_token("me@example.com", name="Mo Me", role="manager")
+    pope, _ = await user_token("olivia@example.com", name="Olivia Pope")
+    benson, _ = await user_token("benson@example.com", name="Olivia Benson")
+    ann, _ = await user_token("ann@example.com", name="Ann Lee")
+    await user_token("gone@example.com", name="Gus Gone", active=False)
+    await user_token("out@example.com", name="Otto Out", visibility="assigned")
+    conversation = await factory.conversation(await factory.channel())
+    url = f"/api/v1/conversations/{conversation.id}/comments"
+
+    async def mentions(body: str, ids: list[int] | None = None) -> list[int]:
+        sent = {"body": body} if ids is None else {"body": body, "mentions": ids}
+        response = await client.post(url, json=sent, headers=auth)
+        assert response.status == 201, await response.text()
+        return list((await response.json())["mentions"])
+
+    # A full name beats a shared first name; punctuation and case end nothing.
+    assert await mentions("@Olivia Pope, please call. (@ann) @ANN LEE's too") == [pope.id, ann.id]
+    assert await mentions("ask @ann@example.com; @olivia@example.com.") == [ann.id, pope.id]
+    # An @ inside a word, alone or in backticks is no mention.
+    assert await mentions("write to ann@example.com, meet @ 5, `@Zed`, x.example/@Zed") == []
+    # Explicit ids keep working, join the named ones, and settle a shared first name.
+    assert await mentions("@Olivia see above", [benson.id]) == [benson.id]
+    assert await mentions("@Ann and @Mo", [pope.id]) == [pope.id, ann.id, me.id]
+
+    async with db() as session:
+        notes = (await session.scalars(select(Notification).order_by(Notification.id))).all()
+    assert [n.user_id for n in notes] == [
+        pope.id,
+        ann.id,
+        ann.id,
+        pope.id,
+        benson.id,
+        pope.id,
+        ann.id,
+    ]
+    assert {n.kind for n in notes} == {"mention"}
+
+
+async def test_an_unknown_or_ambiguous_at_name_is_refused_naming_it(
+    client: Client, factory: Factory, user_token: UserToken, db: async_sessionmaker[AsyncSession]
+) -> None:
+    _, auth = await user_token("me@example.com", name="Mo Me", role="manager")
+    await user_token("olivia@example.com", name="Olivia Pope")
+    await user_token("benson@example.com", name="Olivia Benson")
+    await user_token("gone@example.com", name="Gus Gone", active=False)
+    await user_token("out@example.com", name="Otto Out", visibility="assigned")
+    conversation = await factory.conversation(await factory.channel())
+    url = f"/api/v1/conversations/{conversation.id}/comments"
+
+    async def refused(body: str) -> str:
+        response = await client.post(url, json={"body": body}, headers=auth)
+        assert await field_of(response) == (422, "body"), body
+        return str((await response.json())["error"]["details"][0]["message"])
+
+    assert await refused("@Olivia can you check?") == (
+        "@Olivia could be Olivia Pope <olivia@example.com>, Olivia Benson "
+        "<benson@example.com>: write the full name or the email"
+    )
+    # Someone who cannot see it, or is gone, is no one here: the answer does not tell.
+    for body, name in [("hi @Zed.", "@Zed"), ("@Otto", "@Otto"), ("@Gus Gone", "@Gus")]:
+        assert await refused(body) == f"{name} is no one who can see this conversation"
+    assert "@Olivia-Jane is no one" in await refused("@Olivia-Jane and @Olivia Pope")
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(Notification)) == 0
 
 
 async def test_bad_comment_bodies_are_422_naming_the_field(

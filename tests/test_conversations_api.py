@@ -183,6 +183,31 @@ async def test_snooze_leaves_the_open_tab_and_comes_back_by_itself(
     assert (await client.post(f"{url}/unsnooze", headers=auth)).status == 409
 
 
+async def test_a_closed_conversation_is_not_snoozed_but_reopened_first(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, auth = await user_token("me@example.com")
+    conversation = await factory.conversation(await factory.channel())
+    url = f"/api/v1/conversations/{conversation.id}"
+    closed = await client.post(f"{url}/close", json={"note": "Sorted"}, headers=auth)
+    assert closed.status == 200, await closed.text()
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+    refused = await client.post(f"{url}/snooze", json={"until": soon}, headers=auth)
+    assert refused.status == 409
+    error = (await refused.json())["error"]
+    assert error["code"] == "conversation_closed"
+    assert "reopen it first" in error["message"]
+    unchanged = await (await client.get(url, headers=auth)).json()
+    assert (unchanged["status"], unchanged["snoozed_until"]) == ("closed", None)
+    assert unchanged["closed_at"] is not None and unchanged["closing_note"] == "Sorted"
+
+    assert (await client.post(f"{url}/reopen", headers=auth)).status == 200
+    snoozed = await client.post(f"{url}/snooze", json={"until": soon}, headers=auth)
+    body = await snoozed.json()
+    assert (snoozed.status, body["status"], body["closed_at"]) == (200, "snoozed", None)
+
+
 async def test_counts_and_dots_follow_the_inbox_priority(
     client: Client, factory: Factory, user_token: UserToken
 ) -> None:

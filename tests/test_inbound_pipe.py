@@ -165,6 +165,82 @@ async def test_a_changed_profile_name_updates_the_providers_name_only(
     assert await count(db, Conversation) == 2
 
 
+async def test_a_new_contacts_sender_name_is_split_into_first_and_last_name(
+    hub: Client, channel: Channel, db: Sessions, user_token: UserToken
+) -> None:
+    senders = {
+        "ada": {"name": "Ada Lovelace"},
+        "king": {"name": "  Ada   King Lovelace "},
+        "cher": {"name": "Cher"},
+        "rocket": {"name": "🚀 Ada - Lovelace"},
+        "number": {"name": "+44 20 7946 0958"},
+        "mail": {"name": "ann@example.com"},
+        "fallback": {"phone": "+12025550123"},
+    }
+    for index, (sender, profile) in enumerate(senders.items()):
+        await post(hub, channel.id, {**message(f"m{index}", sender=sender), "sender": profile})
+    identities = {i.external_id: i.contact_id for i in await rows(db, ContactIdentity)}
+    contacts = {c.id: c for c in await rows(db, Contact)}
+    names = {
+        sender: (contacts[identities[sender]].first_name, contacts[identities[sender]].last_name)
+        for sender in senders
+    }
+    assert names == {
+        "ada": ("Ada", "Lovelace"),
+        "king": ("Ada", "King Lovelace"),
+        "cher": ("Cher", None),
+        "rocket": ("Ada", "Lovelace"),
+        "number": (None, None),
+        "mail": (None, None),
+        "fallback": (None, None),
+    }
+
+    # What an agent meets: the greeting snippet now has a first name to say.
+    _, auth = await user_token("owner@example.com", role="owner")
+    snippet = await hub.post(
+        "/api/v1/snippets",
+        json={"name": "Hi", "shortcut": "hi", "body": "Hi $contact.first_name, thanks!"},
+        headers=auth,
+    )
+    [conversation] = await rows(db, Conversation, Conversation.contact_id == identities["ada"])
+    rendered = await hub.post(
+        f"/api/v1/snippets/{(await snippet.json())['id']}/render",
+        json={"conversation_id": conversation.id},
+        headers=auth,
+    )
+    assert (await rendered.json())["text"] == "Hi Ada, thanks!"
+
+
+async def test_a_changed_profile_name_splits_again_unless_an_agent_set_the_names(
+    hub: Client, channel: Channel, db: Sessions
+) -> None:
+    await post(hub, channel.id, message("m1", sender="a", name="Ada Lovelace"))
+    await post(hub, channel.id, message("m2", sender="b", name="Bob Smith"))
+    await post(hub, channel.id, message("m3", sender="c", name="Cy Young"))
+    async with db() as session:  # an agent corrects Bob's first name: the names are theirs
+        await session.execute(
+            update(Contact).where(Contact.first_name == "Bob").values(first_name="Robert")
+        )
+        # Cy was taken in before names were split: nothing to protect.
+        await session.execute(
+            update(Contact)
+            .where(Contact.first_name == "Cy")
+            .values(first_name=None, last_name=None)
+        )
+        await session.commit()
+
+    await post(hub, channel.id, message("m4", sender="a", name="Ada King"))
+    await post(hub, channel.id, message("m5", sender="b", name="Bobby Smith"))
+    await post(hub, channel.id, message("m6", sender="c", name="Cyrus Young"))
+
+    names = sorted((c.name, c.first_name, c.last_name) for c in await rows(db, Contact))
+    assert names == [
+        ("Ada King", "Ada", "King"),
+        ("Bobby Smith", "Robert", "Smith"),
+        ("Cyrus Young", "Cyrus", "Young"),
+    ]
+
+
 async def test_messages_thread_by_thread_key_else_per_contact(
     hub: Client, channel: Channel, db: Sessions
 ) -> None:

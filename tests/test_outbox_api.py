@@ -192,6 +192,24 @@ async def test_a_refused_message_can_be_retried_too(
     assert (await response.json())["status"] == "pending"
 
 
+async def test_a_refused_message_counts_the_attempt_made_and_an_unsendable_one_none(
+    hub: Client, factory: Factory, db: Sessions, script: Script, user_token: UserToken
+) -> None:
+    _, auth = await user_token("owner@example.com", role="owner")
+    channel = await scripted_channel(factory)
+    refused = await queue_message(factory, channel)
+    unsendable = await queue_message(factory, channel, recipient=None)
+    script.then(PermanentFailure("470", "outside the allowed window"))
+    await deliver_due(hub.app)
+
+    response = await hub.get("/api/v1/outbox", params={"status": "failed"}, headers=auth)
+    assert response.status == 200, await response.text()
+    attempts = {item["id"]: item["attempts"] for item in (await response.json())["items"]}
+    # The provider was asked once and said no; the other never reached a provider.
+    assert attempts == {refused.item.id: 1, unsendable.item.id: 0}
+    assert len(script.calls) == 1
+
+
 @pytest.mark.parametrize("state", ["pending", "done"])
 async def test_only_dead_or_failed_deliveries_can_be_retried(
     hub: Client, factory: Factory, db: Sessions, user_token: UserToken, state: str

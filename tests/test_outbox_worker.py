@@ -419,7 +419,7 @@ async def test_a_permanent_failure_is_readable_on_the_message(
     body = await response.json()
     assert (body["status"], body["failure_reason"]) == ("failed", reason)
     _, item = await stored(db, queued)
-    assert (item.status, item.attempts) == ("failed", 0)
+    assert (item.status, item.attempts) == ("failed", 1)  # the attempt the provider refused
     [updated] = [e for e in events if e.type == "message.updated"]
     assert (updated.data["status"], updated.data["error_code"]) == ("failed", code)
     await make_due(db, queued.item.id)
@@ -488,6 +488,7 @@ async def test_a_deleted_channel_or_a_missing_plugin_fails_the_message_with_a_re
         "channel_deleted",
         "failed",
     )
+    assert item.attempts == 0  # refused before any provider was asked
     message, _ = await stored(db, uninstalled)
     assert message.status == "failed"
     assert message.failure_reason == "the channel's type 'not_installed' is not installed"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.errors import HubError
 from hub.inbox.snippets import VARIABLES, render, variables_in
 from hub.store.models import Snippet, User
 from tests.factories import Factory
@@ -37,11 +38,32 @@ async def make(
 # --- the template language, without HTTP ---------------------------------------------
 
 
-def test_dollar_rules_literal_dollars_and_missing_values() -> None:
-    values = {"contact.first_name": None, "agent.name": "Ana"}
+def test_dollar_rules_literal_dollars_and_fallbacks() -> None:
+    values = {"contact.first_name": None, "contact.last_name": " ", "agent.name": "Ana"}
     assert render("Costs $$5, or $5; $agent.name.", values) == "Costs $5, or $5; Ana."
-    assert render("Hi $contact.first_name!", values) == "Hi !"
-    assert variables_in("$a.b $$c.d $a.b $e") == ["a.b", "e"]
+    assert render("Hi $contact.first_name|there!", values) == "Hi there!"
+    assert render("Hi $contact.last_name|there-you's.", values) == "Hi there-you's."
+    assert render('Dear $contact.first_name|"valued customer",', values) == (
+        "Dear valued customer,"
+    )
+    # A fallback is only used when there is no value; a | not followed by one is text.
+    assert render("$agent.name|there $agent.name | x $agent.name|", values) == "Ana Ana | x Ana|"
+    assert render("$$agent.name|there", values) == "$agent.name|there"
+    assert variables_in("$a.b $$c.d $a.b|x $e") == ["a.b", "e"]
+
+
+def test_a_missing_value_without_a_fallback_is_refused_naming_it() -> None:
+    values = {"contact.first_name": "", "contact.email": None, "agent.name": "Ana"}
+    with pytest.raises(HubError) as caught:
+        render("Hi $contact.first_name, $agent.name here ($contact.email)", values)
+    assert (caught.value.status, caught.value.code) == (422, "missing_value")
+    assert caught.value.details == [
+        {
+            "field": "body",
+            "message": "no value for $contact.first_name, $contact.email in this conversation "
+            "(give a fallback: $contact.first_name|there)",
+        }
+    ]
 
 
 # --- CRUD ----------------------------------------------------------------------------
@@ -234,18 +256,34 @@ async def test_every_variable_renders_for_the_conversation_and_the_caller(
     )
 
 
-async def test_missing_values_render_as_empty_strings(
+async def test_a_missing_value_renders_its_fallback_and_without_one_is_refused(
     client: Client, factory: Factory, user_token: UserToken
 ) -> None:
     _, auth = await user_token("owner@example.com", role="owner")
     conversation = await factory.conversation(await factory.channel(), await factory.contact("Bo"))
-    snippet = await make(client, auth, "hi", "Hi $contact.first_name, mail: [$contact.email]")
+    kind = await make(
+        client, auth, "hi", 'Hi $contact.first_name|there, mail: $contact.email|"none"'
+    )
     response = await client.post(
-        f"/api/v1/snippets/{snippet['id']}/render",
+        f"/api/v1/snippets/{kind['id']}/render",
         json={"conversation_id": conversation.id},
         headers=auth,
     )
-    assert (await response.json())["text"] == "Hi , mail: []"
+    assert (await response.json())["text"] == "Hi there, mail: none"
+
+    # Never "Hi , …": without a fallback the text is refused, naming what is missing.
+    blunt = await make(client, auth, "hey", "Hi $contact.first_name, mail: [$contact.email]")
+    response = await client.post(
+        f"/api/v1/snippets/{blunt['id']}/render",
+        json={"conversation_id": conversation.id},
+        headers=auth,
+    )
+    assert response.status == 422
+    body = await response.json()
+    assert body["error"]["code"] == "missing_value"
+    field, message = error_of(body)
+    assert field == "body"
+    assert "$contact.first_name, $contact.email" in message
 
 
 async def test_rendering_needs_a_conversation_the_caller_may_see(

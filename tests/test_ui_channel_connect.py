@@ -98,10 +98,30 @@ async def test_the_cards_list_every_installed_type_with_its_logo(
     types = client.app[appkeys.CHANNELS].types.all()
     assert {"custom_channel", "telegram", "whatsapp", "email"} <= set(types)
     for name, kind in types.items():
-        assert f'href="/admin/channels/new/{name}"' in html
         assert f'<img class="logo" src="/channel-types/{name}/logo.svg" alt="">' in html
         assert kind.title in html
+        # A type whose plugin is not built yet is shown greyed, without a way in.
+        assert (f'href="/admin/channels/new/{name}"' in html) is kind.available, name
     assert html.count("<h1") == 1
+    email = html.split('src="/channel-types/email/logo.svg"', 1)[1].split("</li>", 1)[0]
+    assert "Not available yet" in email
+    assert html.count("Not available yet") == 1
+    assert re.search(
+        r'<div class="type-card unavailable" aria-disabled="true">\s*<img[^>]*email', html
+    )
+
+
+async def test_a_type_not_available_yet_cannot_be_connected_from_the_pages(
+    client: Client, owner: str, db: async_sessionmaker[AsyncSession], settings: Any
+) -> None:
+    page = await client.get("/admin/channels/new/email", headers=HTML)
+    assert page.status == 409
+    assert "Email is not available yet" in await page.text()
+    # Posting anyway (a stale tab) is refused the same way, and nothing is kept.
+    form = {"csrf_token": owner, "name": "Mail", "config-imap_host": "127.0.0.1"}
+    posted = await client.post("/admin/channels/new/email", data=form, headers=HTML)
+    assert posted.status == 409
+    assert await stored(db, settings) == []
 
 
 async def test_the_form_is_generated_from_the_config(client: Client, owner: str) -> None:
@@ -116,13 +136,53 @@ async def test_the_form_is_generated_from_the_config(client: Client, owner: str)
     assert re.search(r'name="config-signing_secret" type="password"(?![^>]*value=)', html)
     assert "Leave it empty to have one generated." in html
     assert re.search(r'name="config-supports_attachments" type="checkbox" value="on" checked', html)
-    assert '<option value="per_contact" selected>' in html
+    assert '<option value="per_contact" selected>One conversation per contact</option>' in html
+    assert ">per_contact<" not in html and ">per_thread_id<" not in html
     # Telegram's API server is folded away, its default filled in.
     telegram = await (await client.get("/admin/channels/new/telegram", headers=HTML)).text()
     assert "<summary>Advanced settings</summary>" in telegram
     assert 'value="https://api.telegram.org"' in telegram
     missing = await client.get("/admin/channels/new/fax", headers=HTML)
     assert missing.status == 404
+
+
+async def test_headings_and_the_credentials_promise_follow_the_type(
+    client: Client, owner: str
+) -> None:
+    custom = await (await client.get("/admin/channels/new/custom_channel", headers=HTML)).text()
+    assert "<title>Connect a custom channel" in custom
+    assert re.search(r"<h1>.*Connect a custom channel</h1>", custom)
+    assert "Connect Custom channel" not in custom
+    # Nothing is checked for a plain custom channel: the page does not claim it.
+    assert "checks these credentials" not in custom
+    telegram = await (await client.get("/admin/channels/new/telegram", headers=HTML)).text()
+    assert re.search(r"<h1>.*Connect a Telegram channel</h1>", telegram)
+    assert "The hub checks these credentials with the provider before saving anything." in telegram
+    whatsapp = await (await client.get("/admin/channels/new/whatsapp", headers=HTML)).text()
+    assert re.search(r"<h1>.*Connect a WhatsApp channel</h1>", whatsapp)
+
+
+async def test_a_declared_type_promises_a_check_only_when_it_has_credentials(
+    client: Client, owner: str, user_token: UserToken
+) -> None:
+    _, auth = await user_token("manager@example.com", role="manager")
+    for name, credentials in [
+        ("acme_chat", [{"name": "acme_token", "title": "Acme token", "type": "secret"}]),
+        ("plain_chat", []),
+    ]:
+        manifest = {
+            "name": name,
+            "title": name.replace("_", " ").title(),
+            "credentials": credentials,
+        }
+        declared = await client.post("/api/v1/channel-types", json=manifest, headers=auth)
+        assert declared.status == 201, await declared.text()
+    # The custom channel hands a declared type's credentials to the service to accept.
+    acme = await (await client.get("/admin/channels/new/acme_chat", headers=HTML)).text()
+    assert re.search(r"<h1>.*Connect an Acme Chat channel</h1>", acme)
+    assert "checks these credentials" in acme
+    plain = await (await client.get("/admin/channels/new/plain_chat", headers=HTML)).text()
+    assert "checks these credentials" not in plain
 
 
 async def test_validation_errors_sit_beside_their_fields_and_the_input_is_kept(
@@ -265,6 +325,8 @@ async def test_editing_keeps_a_secret_left_empty_and_replaces_a_typed_one(
     assert form_csrf(html, f"/admin/channels/{channel.id}/edit") == owner
     assert f'value="{SERVICE}"' in html and before["signing_secret"] not in html
     assert "********" not in html and "Leave empty to keep the current value." in html
+    assert "This is a custom channel." in html and "channel channel" not in html
+    assert "checked with the\n    provider" not in html  # a custom channel has no check
 
     form = {
         "csrf_token": owner,
@@ -324,6 +386,7 @@ async def test_renaming_does_not_check_the_credentials_again_but_changing_them_d
     url = f"/admin/channels/{channel.id}/edit"
     edit = await (await client.get(url, headers=HTML)).text()
     assert f'value="{TELEGRAM}"' in edit and TOKEN not in edit
+    assert "This is a Telegram channel." in edit and "checked with the\n    provider" in edit
     # The form as the page shows it, only the name changed.
     form = {
         "csrf_token": owner,

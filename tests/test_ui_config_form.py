@@ -69,9 +69,10 @@ def test_the_custom_channel_form_has_its_fields_types_defaults_and_help() -> Non
     assert fields["supports_attachments"].kind == "checkbox"
     threading = fields["threading"]
     assert threading.kind == "select" and threading.default == "per_contact"
+    # The values are sent, their human labels shown (never "per_contact").
     assert threading.options() == [
-        ("per_thread_id", "per_thread_id"),
-        ("per_contact", "per_contact"),
+        ("per_thread_id", "One conversation per thread of your service"),
+        ("per_contact", "One conversation per contact"),
     ]
     values = config_form.initial_values(fields.values(), None)
     assert values == {
@@ -305,3 +306,19 @@ def test_referenced_enums_objects_and_numbers_get_fitting_inputs() -> None:
     assert parsed["ratio"] == 0.25
     _, bad = config_form.parse_new(fields.values(), {"config-tags": "[oops"})
     assert bad["config-tags"].startswith("Enter valid JSON")
+
+
+def test_a_choice_without_a_label_is_shown_in_words() -> None:
+    schema = {
+        "properties": {
+            "mode": {"enum": ["per_contact", "per_thread_id", "ssl"], "default": "ssl"},
+            "tone": {"enum": ["a", "b"], "choice_labels": {"a": "Friendly"}, "default": "a"},
+        }
+    }
+    fields = {f.key: f for f in config_form.form_fields(schema)}
+    assert fields["mode"].options() == [
+        ("per_contact", "Per contact"),
+        ("per_thread_id", "Per thread id"),
+        ("ssl", "Ssl"),
+    ]
+    assert fields["tone"].options() == [("a", "Friendly"), ("b", "B")]

@@ -29,6 +29,7 @@ async def test_creating_and_listing_a_snippet_escaped(
     _, csrf = await as_owner(client, make_user)
     form_page = await (await client.get("/admin/snippets/new", headers=HTML)).text()
     assert "$contact.first_name" in form_page and "The contact&#39;s first name" in form_page
+    assert "<code>Hi $contact.first_name|there</code>" in form_page  # how to avoid a gap
     assert form_csrf(form_page, "/admin/snippets/new") == csrf
 
     body = "Hi $contact.first_name, <img src=x onerror=alert(1)> thanks!\n" + "more " * 40

@@ -52,6 +52,10 @@ PROBLEMS = {
         "The channel's plugin failed",
         "Nothing was saved. The hub's log has the details; updating the plugin may help.",
     ),
+    "type_not_available": (
+        "This type is not available yet",
+        "Its plugin is not built yet, so it cannot connect. Nothing was saved.",
+    ),
     "edit_conflict": (
         "Someone else changed this channel meanwhile",
         "Reload the page and try again.",
@@ -63,6 +67,20 @@ def _channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
     found = request.config_dict[appkeys.CHANNELS].types.get(name)
     if found is None:
         raise NotFound("channel type")
+    return found
+
+
+def _new_channel_type(request: web.Request, name: str) -> type[ChannelType[Any]]:
+    """A type to connect a new channel of: 404 when unknown, 409 when its plugin is not
+    built yet (its card has no link; this answers a typed or stale address)."""
+    found = _channel_type(request, name)
+    if not found.available:
+        raise HubError(
+            409,
+            "type_not_available",
+            f"{found.title} is not available yet: its plugin is not built yet, so a "
+            "channel of this type cannot be connected. Choose another type.",
+        )
     return found
 
 
@@ -99,10 +117,29 @@ async def types_page(request: web.Request) -> web.Response:
             "title": kind.title,
             "description": kind.description,
             "declared": types.is_declared(name),
+            "available": kind.available,
         }
         for name, kind in types.all().items()
     ]
     return await render(request, "admin/channels/new.html", {"cards": cards})
+
+
+def type_phrase(channel_type: type[ChannelType[Any]]) -> str:
+    """ "a Telegram channel", "a custom channel": the type's title read as a name, or,
+    when it already says "channel", as the words it is (never "Custom channel channel")."""
+    title = " ".join(channel_type.title.split()) or channel_type.name
+    if title.lower() == "channel" or title.lower().endswith(" channel"):
+        # "Custom channel" describes the type rather than naming it: plain words.
+        phrase = title[:1].lower() + title[1:] if title[1:2].islower() else title
+    else:
+        phrase = f"{title} channel"
+    article = "an" if phrase[:1].lower() in "aeiou" else "a"
+    return f"{article} {phrase}"
+
+
+def connect_heading(channel_type: type[ChannelType[Any]]) -> str:
+    """The connect page's heading: "Connect a Telegram channel"."""
+    return f"Connect {type_phrase(channel_type)}"
 
 
 async def _configure_page(
@@ -124,6 +161,7 @@ async def _configure_page(
     mode: Mode = "new" if form is None else "retry"
     context = {
         "channel_type": channel_type,
+        "heading": connect_heading(channel_type),
         "name": str(form.get("name", "")) if form is not None else "",
         "fields": config_form.views(fields, values, errors or {}, mode, retype),
         "errors": errors or {},
@@ -135,14 +173,16 @@ async def _configure_page(
 @routes.get("/admin/channels/new/{type_name}", name="admin.channels.new.type")
 async def configure_page(request: web.Request) -> web.Response:
     """The credentials form of one type, defaults filled in."""
-    return await _configure_page(request, _channel_type(request, request.match_info["type_name"]))
+    return await _configure_page(
+        request, _new_channel_type(request, request.match_info["type_name"])
+    )
 
 
 @routes.post("/admin/channels/new/{type_name}")
 async def create(request: web.Request) -> web.Response:
     """Create the channel (the plugin's ``connect`` runs first) and go on to routing."""
     viewer = viewer_of(request)
-    channel_type = _channel_type(request, request.match_info["type_name"])
+    channel_type = _new_channel_type(request, request.match_info["type_name"])
     fields = _fields(request, channel_type)
     form = await request.post()
     config, errors = config_form.parse_new(fields, form)
@@ -230,6 +270,7 @@ async def _edit_page(
     context = {
         "channel": channel,
         "channel_type": channel_type,
+        "type_phrase": type_phrase(channel_type),
         "name": channel.name if form is None else str(form.get("name", "")),
         "fields": config_form.views(fields, values, errors or {}, "edit"),
         "errors": errors or {},

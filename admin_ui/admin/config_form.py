@@ -2,8 +2,8 @@
 
 The schema is the one ``GET /api/v1/channel-types`` serves, so the form shows exactly
 what the API accepts: one input per property (text, url, email, number, checkbox, a
-select for an enum or Literal, a password input for a secret), the title as label, the
-description as help, required marks and defaults. ``parse_new`` / ``parse_edit`` turn
+select for an enum or Literal, its options in words, a password input for a secret),
+the title as label, the description as help, required marks and defaults. ``parse_new`` / ``parse_edit`` turn
 the submitted form back into the config dict the channel service validates.
 
 Inputs are named ``config-<key>`` so a Config field can never clash with the channel's
@@ -44,6 +44,8 @@ class ConfigField:
     nullable: bool
     choices: tuple[Any, ...]
     advanced: bool
+    labels: tuple[str, ...] = ()
+    """What a select shows for each of ``choices``, in their order."""
 
     @property
     def input_name(self) -> str:
@@ -64,7 +66,9 @@ class ConfigField:
         """A select's options, with an empty one when no value may be chosen."""
         blank = [("", "Choose…" if self.required else "Not set")]
         offer_blank = self.nullable or not self.has_default
-        return [*(blank if offer_blank else []), *((str(c), str(c)) for c in self.choices)]
+        labels = self.labels or tuple(choice_label(c) for c in self.choices)
+        shown = [(str(c), label) for c, label in zip(self.choices, labels, strict=True)]
+        return [*(blank if offer_blank else []), *shown]
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,13 @@ class FieldView:
     error: str | None
     help: str
     required: bool
+
+
+def choice_label(choice: Any) -> str:
+    """A choice in words when its Config gives no label: ``per_contact`` → "Per contact"
+    (a raw value such as ``per_thread_id`` means nothing to an admin)."""
+    words = str(choice).replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else str(choice)
 
 
 def _resolve(prop: Mapping[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,6 +137,9 @@ def form_fields(schema: Mapping[str, Any]) -> list[ConfigField]:
     for key, raw in schema.get("properties", {}).items():
         prop = _resolve(raw, defs)
         choices = prop.get("enum") or ([prop["const"]] if "const" in prop else [])
+        # A Config may name its choices: json_schema_extra={"choice_labels": {value: label}}.
+        named = prop.get("choice_labels") or {}
+        labels = tuple(str(named.get(str(c)) or choice_label(c)) for c in choices)
         fields.append(
             ConfigField(
                 key=key,
@@ -138,6 +152,7 @@ def form_fields(schema: Mapping[str, Any]) -> list[ConfigField]:
                 nullable=bool(prop["nullable"]),
                 choices=tuple(choices),
                 advanced=bool(prop.get("advanced")),
+                labels=labels,
             )
         )
     return fields

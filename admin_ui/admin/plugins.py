@@ -22,6 +22,8 @@ class ProvidedType:
 
     name: str
     title: str
+    available: bool = True
+    """False while its plugin is not built yet (``ChannelType.available``)."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,18 @@ def plugin_rows(manager: HubPluginManager) -> list[PluginRow]:
     """Every installed plugin, broken ones first, then blocked, then working, each by name."""
     rows = []
     for info in manager.plugins.values():
+        missing = set(manager.not_available(info))
         channels = [
-            ProvidedType(name, _title(manager.channel_types.get(name), name))
+            ProvidedType(
+                name,
+                _title(manager.channel_types.get(name), name),
+                name not in missing,
+            )
             for name in info.channel_types
         ]
         crms = [
-            ProvidedType(name, _title(manager.crm_types.get(name), name)) for name in info.crm_types
+            ProvidedType(name, _title(manager.crm_types.get(name), name), name not in missing)
+            for name in info.crm_types
         ]
         rows.append(PluginRow(info, channels, crms))
     rows.sort(key=lambda row: (STATUS_ORDER.get(row.info.status, 3), row.info.name))

@@ -34,7 +34,8 @@ async def add(request: web.Request) -> web.Response:
     """Write an internal comment; it never reaches the contact.
 
     Each mentioned user must be active and able to see the conversation (422 naming
-    ``mentions`` otherwise), and is notified.
+    ``mentions`` otherwise), and is notified. `@name` mentions in the body are resolved
+    to such users too; one that names no one, or several people, is 422 naming ``body``.
     """
     viewer = await current_viewer(request)
     conversation_id = path_id(request, "conversation_id", "conversation")

@@ -117,7 +117,8 @@ async def reopen(request: web.Request) -> web.Response:
 
 @api.post(f"{ITEM}/snooze", body=SnoozeBody, response=ConversationOut, errors=(409,))
 async def snooze(request: web.Request) -> web.Response:
-    """Snooze until a time; it comes back to Open by itself (not for blocked contacts)."""
+    """Snooze until a time; it comes back to Open by itself (not when closed: reopen it
+    first; not for blocked contacts)."""
     viewer = await current_viewer(request)
     body = await read_json(request, SnoozeBody)
     return await _act(request, conversations.snooze, viewer, until=body.until)

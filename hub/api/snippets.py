@@ -98,7 +98,8 @@ async def delete(request: web.Request) -> web.Response:
 async def render(request: web.Request) -> web.Response:
     """Render a snippet for a conversation the caller may see, with the caller as agent.
 
-    A variable without a value (a contact with no first name) becomes an empty string.
+    A variable without a value (a contact with no first name) becomes the fallback the
+    snippet gives (`$contact.first_name|there`); without one, 422 `missing_value` names it.
     """
     viewer = await current_viewer(request)
     snippet_id = path_id(request, "snippet_id", "snippet")

@@ -162,6 +162,19 @@ async def list_channels(
     return rows, None
 
 
+def require_available(kind: type[ChannelType[Any]], field: str = "type") -> None:
+    """422 ``type_not_available`` naming ``field`` for a type whose plugin is not built
+    yet (``ChannelType.available``): its ``connect`` must not run, let alone pass."""
+    if not kind.available:
+        message = "not available yet: its plugin is not built yet"
+        raise HubError(
+            422,
+            "type_not_available",
+            f"the {kind.title} channel type is {message}",
+            [{"field": field, "message": message}],
+        )
+
+
 class ChannelAdmin:
     """Creates, changes and deletes channels, talking to their plugins as it does.
 
@@ -200,6 +213,13 @@ class ChannelAdmin:
             raise Invalid(field, f"no channel type {name!r} is installed (installed: {known})")
         return found
 
+    def connectable_type(self, name: str, field: str = "type") -> type[ChannelType[Any]]:
+        """The type called ``name``, if a channel of it may be connected: 422 naming
+        ``field`` when it is not installed, ``type_not_available`` when not built yet."""
+        found = self.channel_type(name, field)
+        require_available(found, field)
+        return found
+
     def visible_config(self, channel: Channel) -> dict[str, Any] | None:
         """The channel's config with secrets masked; ``None`` when it cannot be read
         (type not installed, or stored settings no longer valid: see ``status_reason``)."""
@@ -212,7 +232,7 @@ class ChannelAdmin:
         """Validate, store and connect a channel; its config comes back with every
         secret revealed, this once. When ``connect`` fails nothing is kept."""
         require_admin(actor)
-        config = validate_config(self.channel_type(new.type), new.config)
+        config = validate_config(self.connectable_type(new.type), new.config)
         async with self._work() as w:
             routing = new.routing or ChannelRouting()
             await check_routing(w.db, routing)
@@ -338,6 +358,9 @@ class ChannelAdmin:
 
     async def _connect(self, channel: Channel) -> None:
         """Build the channel's plugin object and call ``connect``, mapping its errors."""
+        kind = self._instances.types.get(channel.type)
+        if kind is not None:
+            require_available(kind, "config")
         try:
             instance = self._instances.for_channel(channel)
             await instance.connect()

@@ -238,6 +238,9 @@ def build_channel_type(
         "capabilities": capabilities,
         # A definition is a leaf: another definition builds on the plugin type instead.
         "extensible": False,
+        # Its own credentials go to the base's connect (the custom channel hands them to
+        # the service to accept); without any, only the base's own check remains.
+        "checks_credentials": base.checks_credentials or bool(manifest.credentials),
         "base_name": base.name,
         "manifest": manifest,
     }

@@ -225,7 +225,9 @@ class Outbox:
             channel = delivery.channel
 
             async def fail(reason: str, code: str) -> bool:
-                await record_outcome(work, self.settings, delivery, Failed(reason, code))
+                # Settled before the provider is asked: no attempt to count.
+                failed = Failed(reason, code, attempted=False)
+                await record_outcome(work, self.settings, delivery, failed)
                 return True
 
             if channel.deleted_at is not None:

@@ -46,10 +46,15 @@ class Retry:
 
 @dataclass(frozen=True)
 class Failed:
-    """Refused for good: the message is marked failed with ``reason`` (for the agent)."""
+    """Refused for good: the message is marked failed with ``reason`` (for the agent).
+
+    ``attempted`` says whether the provider was asked (and refused): that attempt is
+    counted like a failed retry's. A message the hub itself cannot send (channel
+    deleted, contact blocked, no address) fails without one."""
 
     reason: str
     code: str
+    attempted: bool = True
 
 
 Outcome = Sent | Retry | Failed
@@ -98,6 +103,8 @@ async def record_outcome(
     elif isinstance(outcome, Retry):
         _retry(work, settings, delivery, outcome)
     else:
+        if outcome.attempted:
+            delivery.item.attempts += 1
         fail_message(work, delivery, outcome.reason, outcome.code)
 
 

@@ -107,6 +107,12 @@ class ChannelType(Generic[ConfigT]):
     Config: ClassVar[type[BaseModel]]
     """Credentials and options; the admin form is generated from it."""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    available: ClassVar[bool] = True
+    """False while the plugin is not built yet: the type is listed, marked "not available
+    yet", and the core refuses to create or connect a channel of it."""
+    checks_credentials: ClassVar[bool] = True
+    """Whether ``connect`` checks the credentials with the provider; the connect page
+    promises that check only where this is true (the plain custom channel has none)."""
     extensible: ClassVar[bool] = False
     """Whether declarative channel definitions (JSON manifests registered through the API)
     may name this type as their ``base``: they then run on its behaviour under their own

@@ -58,6 +58,9 @@ class CrmType(Generic[ConfigT]):
     """An SVG document (text)."""
     Config: ClassVar[type[BaseModel]]
     """Credentials and options; the admin form is generated from it."""
+    available: ClassVar[bool] = True
+    """False while the plugin is not built yet: the type is listed, marked "not available
+    yet", and the core refuses to connect it."""
 
     def __init__(self, config: ConfigT, context: CrmContext) -> None:
         self.config: ConfigT = config

@@ -1,7 +1,8 @@
 """Internal comments: notes between agents on a conversation, with @mentions and files.
 
 A comment never reaches the contact: it has no outbox row and is not a message. Each
-mentioned user is notified; only users who may see the conversation can be mentioned,
+mentioned user is notified, whether given by id or written as ``@name`` in the text
+(``hub.inbox.mentions``); only users who may see the conversation can be mentioned,
 so a mention never leaks a conversation to someone who could not open it.
 """
 
@@ -17,6 +18,7 @@ from hub.errors import Invalid
 from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox import conversations
+from hub.inbox.mentions import has_mentions, resolve_mentions
 from hub.inbox.timeline import (
     Order,
     attachments_of,
@@ -30,7 +32,8 @@ from hub.store.models import Attachment, Comment, Conversation, User
 
 @dataclass(frozen=True)
 class NewComment:
-    """What an agent writes: a body and/or attachments, and the users they mention."""
+    """What an agent writes: a body and/or attachments, and the users they mention by
+    id (besides those the body mentions by ``@name``)."""
 
     body: str = ""
     mentions: list[int] = field(default_factory=list)
@@ -68,6 +71,27 @@ async def _check_mentions(work: Work, conversation: Conversation, mentions: list
         raise Invalid("mentions", f"not active users who can see this conversation: {bad}")
 
 
+async def _mentioned_in_text(
+    work: Work, conversation: Conversation, body: str, chosen: list[int]
+) -> list[int]:
+    """The users ``body`` mentions by ``@name`` (``hub.inbox.mentions``), among the
+    active users who may see the conversation."""
+    if not has_mentions(body):
+        return []
+    scope = ConversationScope.of(conversation)
+    users = [
+        user
+        for user in await work.db.scalars(
+            select(User)
+            .where(User.is_active.is_(True))
+            .options(selectinload(User.teams))
+            .order_by(User.id)
+        )
+        if can_see(Viewer.of(user), scope)
+    ]
+    return resolve_mentions(body, users, chosen)
+
+
 async def add_comment(
     work: Work, viewer: Viewer, conversation_id: int, new: NewComment
 ) -> CommentRow:
@@ -79,10 +103,12 @@ async def add_comment(
     if not body and not new.attachments:
         raise Invalid("body", "a comment needs a body or at least one attachment")
     await _check_mentions(work, conversation, new.mentions)
+    in_text = await _mentioned_in_text(work, conversation, body, new.mentions)
+    mentions = new.mentions + [i for i in in_text if i not in new.mentions]
     await check_attachments(work, viewer, new.attachments)
 
     comment = Comment(
-        conversation_id=conversation.id, author_id=viewer.id, body=body, mentions=new.mentions
+        conversation_id=conversation.id, author_id=viewer.id, body=body, mentions=mentions
     )
     work.db.add(comment)
     await work.db.flush()
@@ -92,7 +118,7 @@ async def add_comment(
             select(Attachment).where(Attachment.comment_id == comment.id).order_by(Attachment.id)
         )
     )
-    for user_id in new.mentions:
+    for user_id in mentions:
         if user_id != viewer.id:
             conversations.notify(
                 work,
@@ -111,7 +137,7 @@ async def add_comment(
                 "conversation_id": conversation.id,
                 "author_id": viewer.id,
                 "body": body,
-                "mentions": new.mentions,
+                "mentions": mentions,
                 "created_at": comment.created_at.isoformat(),
                 "attachments": [a.id for a in attachments],
             },

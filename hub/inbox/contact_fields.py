@@ -56,6 +56,7 @@ FieldValue = Annotated[
     WithJsonSchema({"type": ["string", "number", "boolean", "null"]}),
 ]
 NAME_LENGTH = 300  # the width of contacts.name
+PART_LENGTH = 200  # the width of contacts.first_name and contacts.last_name
 
 _EMAIL = TypeAdapter(EmailStr)
 PHONE_QUERY = re.compile(r"^\+?[\d\s().\-/]+$")
@@ -75,8 +76,8 @@ class ContactChanges(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Text | None = Field(None, max_length=NAME_LENGTH)
-    first_name: Text | None = Field(None, max_length=200)
-    last_name: Text | None = Field(None, max_length=200)
+    first_name: Text | None = Field(None, max_length=PART_LENGTH)
+    last_name: Text | None = Field(None, max_length=PART_LENGTH)
     email: Text | None = Field(None, max_length=320, description="validated, stored lowercased")
     phone: Text | None = Field(
         None, max_length=64, description="stored in E.164; without a leading + it needs a region"
@@ -135,3 +136,24 @@ def default_name(contact: Contact) -> str:
     """The name a contact shows when none was given: "first last", else email or phone."""
     full = " ".join(p for p in (contact.first_name, contact.last_name) if p)
     return (full or contact.email or contact.phone or "")[:NAME_LENGTH]
+
+
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """A provider's display name as (first name, last name), for greetings.
+
+    The first word is the first name and the rest the last name: "Ada King Lovelace"
+    is Ada / King Lovelace, since a greeting needs the first word and surnames of two
+    words ("García Márquez", "van Beethoven") are common. A single word is a first name.
+    Words without a letter (emoji, dashes, digits) and words with an ``@`` (an email, a
+    handle) are no part of a name, so a phone number or an email shown as the name
+    gives no names at all rather than "Hi +44,".
+    """
+    words = [
+        word
+        for word in (name or "").split()
+        if "@" not in word and any(char.isalpha() for char in word)
+    ]
+    if not words:
+        return None, None
+    last = " ".join(words[1:])[:PART_LENGTH]
+    return words[0][:PART_LENGTH], last or None

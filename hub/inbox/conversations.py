@@ -154,8 +154,18 @@ async def reopen(work: Work, viewer: Viewer, conversation_id: int) -> Conversati
 
 
 async def snooze(work: Work, viewer: Viewer, conversation_id: int, until: datetime) -> Conversation:
-    """Hide from the Open tab until ``until``; it comes back by itself then."""
+    """Hide from the Open tab until ``until``; it comes back by itself then.
+
+    Only an open or snoozed (re-timed) conversation: a closed one is refused (409) rather
+    than left half closed, with its ``closed_at`` and closing note under a snooze.
+    """
     conversation = await get_visible(work, viewer, conversation_id)
+    if conversation.status == "closed":
+        raise HubError(
+            409,
+            "conversation_closed",
+            "a closed conversation cannot be snoozed: reopen it first",
+        )
     if conversation.contact_blocked:
         raise HubError(409, "contact_blocked", "a blocked contact's conversation cannot be snoozed")
     if until <= utcnow():

@@ -23,7 +23,7 @@ from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_settings import ChannelSettings
-from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
+from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone, split_name
 from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.intake_groups import add_to_group, load_group
 from hub.inbox.intake_result import Intake
@@ -79,8 +79,10 @@ def _clean(normalize: Any, value: str | None) -> str | None:
 async def identify(work: Work, channel: Channel, sender_id: str, profile: SenderProfile) -> Contact:
     """The contact behind ``sender_id`` on this channel; created on first contact.
 
-    A later profile name the provider reports replaces the contact's name only while
-    that name is still the provider's earlier one: a name an agent typed stays.
+    A new contact's first and last name are split from the provider's name
+    (``split_name``). A later profile name the provider reports replaces the contact's
+    names only while they are still the provider's earlier ones: a name an agent typed
+    stays.
     """
     sender_id = key(sender_id)
     index = BatchIndex.of(work.db)
@@ -95,8 +97,12 @@ async def identify(work: Work, channel: Channel, sender_id: str, profile: Sender
     phone = _clean(normalize_phone, profile.phone)
     seen = scrub(profile.model_dump(mode="json", exclude_none=True))
     if identity is None:
+        # An email, phone or id stands in for a missing name, but is no first name.
+        first_name, last_name = split_name(seen.get("name"))
         contact = Contact(
             name=(seen.get("name") or email or phone or sender_id)[:NAME_LENGTH],
+            first_name=first_name,
+            last_name=last_name,
             email=email,
             phone=phone,
             avatar_url=profile.avatar_url,
@@ -120,6 +126,10 @@ async def identify(work: Work, channel: Channel, sender_id: str, profile: Sender
     new_name = seen.get("name")
     if new_name and new_name != old_name and contact.name == (old_name or contact.name):
         contact.name = new_name[:NAME_LENGTH]
+        # First and last name follow while they are the split of the provider's earlier
+        # name (or empty: taken in before names were split); an agent's stay.
+        if (contact.first_name, contact.last_name) in {split_name(old_name), (None, None)}:
+            contact.first_name, contact.last_name = split_name(new_name)
     contact.email = contact.email or email
     contact.phone = contact.phone or phone
     if seen != identity.profile:

@@ -3,7 +3,12 @@
 A ``$`` followed by a letter starts a variable: dotted names such as ``$contact.name``;
 an unknown one is refused (422 naming it) when the snippet is saved and when it is
 rendered. ``$$`` is a literal ``$``; a ``$`` before anything else (``$5``) is kept as is.
-A known variable without a value (a contact with no first name) renders as "".
+
+A variable may give a fallback right after a ``|``: a word (``$contact.first_name|there``,
+words joined by ``-`` or ``'`` included) or text in double quotes
+(``$contact.first_name|"valued customer"``). A variable without a value (none, or only
+spaces) renders its fallback; without one, rendering is refused (422 ``missing_value``
+naming every such variable) rather than sending "Hi , …" to a customer.
 """
 
 from __future__ import annotations
@@ -22,7 +27,12 @@ from hub.store.models import Channel, Contact, Conversation, Snippet, User
 from hub.store.paging import like_pattern, name_key, name_page
 
 SHORTCUT = re.compile(r"^[a-z0-9_-]{1,50}$")
-_TOKEN = re.compile(r"\$(\$|[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+# Groups: 1 the variable's name, 2 a quoted fallback, 3 a one-word fallback. ``$$``
+# matches with no name, so it never takes a fallback.
+_TOKEN = re.compile(
+    r"\$(?:\$|([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
+    r"""(?:\|(?:"([^"\n]+)"|(\w+(?:['\u2019-]\w+)*)))?)"""
+)
 
 VARIABLES: dict[str, str] = {
     "contact.name": "The contact's full name",
@@ -42,7 +52,7 @@ def variables_in(body: str) -> list[str]:
     """The variable names a body uses, in order of first use (``$$`` is not one)."""
     seen: dict[str, None] = {}
     for match in _TOKEN.finditer(body):
-        if match.group(1) != "$":
+        if match.group(1) is not None:
             seen.setdefault(match.group(1))
     return list(seen)
 
@@ -56,14 +66,31 @@ def check_variables(body: str, field: str = "body") -> None:
 
 
 def render(body: str, values: Mapping[str, str | None]) -> str:
-    """Replace every variable in ``body`` by its value; a missing value renders as ""."""
+    """Replace every variable in ``body`` by its value, or by its fallback when it has
+    none; 422 ``missing_value`` naming the variables with neither."""
     check_variables(body)
+    missing: dict[str, None] = {}
 
     def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return "$" if name == "$" else values.get(name) or ""
+        name, quoted, word = match.groups()
+        if name is None:
+            return "$"
+        value = values.get(name)
+        if value and value.strip():
+            return value
+        fallback = quoted or word
+        if fallback is None:
+            missing.setdefault(f"${name}")
+            return ""
+        return fallback
 
-    return _TOKEN.sub(substitute, body)
+    text = _TOKEN.sub(substitute, body)
+    if missing:
+        names = ", ".join(missing)
+        example = f"{next(iter(missing))}|there"
+        message = f"no value for {names} in this conversation (give a fallback: {example})"
+        raise HubError(422, "missing_value", message, [{"field": "body", "message": message}])
+    return text
 
 
 def normalize_shortcut(shortcut: str) -> str:
@@ -197,7 +224,8 @@ async def render_snippet(
 ) -> str:
     """A snippet's text for one conversation, with the caller as the agent.
 
-    The conversation must be visible to the caller (404 otherwise, like a missing one).
+    The conversation must be visible to the caller (404 otherwise, like a missing one);
+    a variable with neither a value nor a fallback is refused (422, see ``render``).
     """
     snippet = await get_snippet(db, snippet_id)
     row = (

@@ -66,7 +66,7 @@ def test_connect_a_custom_channel_end_to_end(
     expect(page.get_by_role("heading", name="Connect a channel")).to_be_visible()
     snap("cards")
     page.get_by_role("link", name=re.compile("^Custom channel")).click()
-    expect(page.get_by_role("heading", name="Connect Custom channel")).to_be_visible()
+    expect(page.get_by_role("heading", name="Connect a custom channel")).to_be_visible()
 
     page.get_by_label("Channel name").fill("Acme app chat")
     page.get_by_label("Outbound URL").fill("http://127.0.0.1:9/hub/replies")

@@ -33,6 +33,9 @@ class ChannelTypeOut(BaseModel):
     config_schema: dict[str, Any] = Field(description="the JSON Schema of the type's Config")
     capabilities: Capabilities
     source: Literal["plugin", "definition"]
+    available: bool = Field(
+        description="false while the type's plugin is not built yet: it cannot be connected"
+    )
     extensible: bool = Field(description="whether definitions may use this type as their base")
     base: str | None = Field(description="the type a definition runs on; null for plugins")
     manifest: ChannelManifest | None = Field(description="a definition's manifest")
@@ -48,6 +51,7 @@ class ChannelTypeOut(BaseModel):
             config_schema=_config_schema(channel_type),
             capabilities=channel_type.capabilities,
             source="definition" if declared else "plugin",
+            available=channel_type.available,
             extensible=channel_type.extensible,
             base=base_name(channel_type) if declared else None,
             manifest=manifest_of(channel_type) if declared else None,

@@ -44,7 +44,9 @@ class CommentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: SafeText = Field("", max_length=20_000)
-    mentions: list[DbId] = Field(default_factory=list, description="ids of users to notify")
+    mentions: list[DbId] = Field(
+        default_factory=list, description="ids of users to notify, besides the @names in the body"
+    )
     attachments: list[DbId] = Field(
         default_factory=list, description="ids of the caller's uploads to attach"
     )

@@ -67,6 +67,9 @@ class CustomChannel(ChannelType[CustomChannelConfig]):
         },
     )
     # Declarative channel types run on this behaviour with credential fields of their own.
+    # Nothing to check for a plain custom channel; a declared type with credentials
+    # has them checked by its service (the core sets it so for such a definition).
+    checks_credentials = False
     extensible = True
 
     @property

@@ -42,6 +42,12 @@ class CustomChannelConfig(BaseModel):
     threading: Literal["per_thread_id", "per_contact"] = Field(
         default="per_contact",
         title="Conversation threading",
-        description="per_contact: one conversation per contact. per_thread_id: one "
-        "conversation per thread id your service sends with each message.",
+        description="One conversation per contact, or one per thread: a conversation for "
+        "each thread id your service sends with its messages.",
+        json_schema_extra={
+            "choice_labels": {
+                "per_contact": "One conversation per contact",
+                "per_thread_id": "One conversation per thread of your service",
+            }
+        },
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from hub.contract import Capabilities, ChannelType, hookimpl
 
+from hub_email import probe
 from hub_email.config import EmailConfig
 
 # Common providers cap a whole message at 25 MB, and base64 makes an attachment a third
@@ -25,6 +26,8 @@ class EmailChannel(ChannelType[EmailConfig]):
     )
     logo = files("hub_email").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = EmailConfig
+    # Reading and sending mail are not built yet: the hub lists the type, refuses it.
+    available = False
     capabilities = Capabilities(
         media={
             "image": _ATTACHMENT_LIMIT,
@@ -34,6 +37,18 @@ class EmailChannel(ChannelType[EmailConfig]):
         },
         subject=True,
     )
+
+    async def connect(self) -> None:
+        """Reach the IMAP and the SMTP server and read their greetings (no login yet):
+        ``RetryLater`` when one cannot be reached, ``BadCredentials`` when it answers
+        wrongly (another protocol, no TLS where the settings ask for it)."""
+        config = self.config
+        await probe.check(
+            probe.Server("IMAP", config.imap_host, config.imap_port, config.imap_security)
+        )
+        await probe.check(
+            probe.Server("SMTP", config.smtp_host, config.smtp_port, config.smtp_security)
+        )
 
 
 @hookimpl

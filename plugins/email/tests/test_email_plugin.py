@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+import httpx
 import hub.contract.hookspecs
 import pluggy
 import pytest
-from hub.contract import ChannelType
+from hub.contract import BadCredentials, ChannelContext, ChannelType, RetryLater
 from pydantic import SecretStr, ValidationError
 
 from hub_email import channel
@@ -135,3 +139,87 @@ def test_entry_point_is_declared_in_the_distribution() -> None:
     assert project["name"] == "inbox-hub-email"
     assert project["entry-points"]["hub"] == {"email": "hub_email.channel"}
     assert import_module(project["entry-points"]["hub"]["email"]) is channel
+
+
+# --- connect: what can be checked before the plugin is built ------------------------
+
+
+def test_the_type_is_not_available_yet() -> None:
+    assert EmailChannel.available is False
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def greeter(greeting: bytes) -> AsyncIterator[int]:
+    """A local server that sends ``greeting`` to whoever connects; yields its port."""
+
+    async def greet(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(greeting)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(greet, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
+
+
+@pytest.fixture
+async def imap_port() -> AsyncIterator[int]:
+    async for port in greeter(b"* OK IMAP4rev1 ready\r\n"):
+        yield port
+
+
+@pytest.fixture
+async def smtp_port() -> AsyncIterator[int]:
+    async for port in greeter(b"220 mail.example.com ESMTP ready\r\n"):
+        yield port
+
+
+async def connect(**overrides: Any) -> None:
+    plain = {"imap_host": "127.0.0.1", "smtp_host": "127.0.0.1"}
+    plain |= {"imap_security": "none", "smtp_security": "none"}
+    config = EmailConfig(**good(**{**plain, **overrides}))
+    async with httpx.AsyncClient() as http:
+        context = ChannelContext(channel_id=1, webhook_url="https://hub.example/w/1", http=http)
+        await EmailChannel(config, context).connect()
+
+
+async def test_connect_reaches_both_servers_and_reads_their_greetings(
+    imap_port: int, smtp_port: int
+) -> None:
+    await connect(imap_port=imap_port, smtp_port=smtp_port)
+
+
+async def test_connect_to_a_closed_port_is_retry_later_naming_the_server(smtp_port: int) -> None:
+    port = closed_port()
+    with pytest.raises(RetryLater) as caught:
+        await connect(imap_port=port, smtp_port=smtp_port)
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach the IMAP server 127.0.0.1:{port}:")
+    assert "refused" in message.lower()
+
+
+async def test_connect_to_the_wrong_kind_of_server_names_what_answered(
+    imap_port: int, smtp_port: int
+) -> None:
+    with pytest.raises(BadCredentials) as caught:
+        await connect(imap_port=smtp_port, smtp_port=imap_port)
+    assert str(caught.value) == (
+        f"the IMAP server 127.0.0.1:{smtp_port} did not answer like an IMAP server "
+        "(check the host, port and security)"
+    )
+
+
+async def test_connect_over_tls_to_a_plain_server_is_refused_clearly(smtp_port: int) -> None:
+    async for port in greeter(b"* OK IMAP4rev1 ready\r\n"):
+        with pytest.raises(BadCredentials) as caught:
+            await connect(imap_port=port, imap_security="ssl", smtp_port=smtp_port)
+        assert str(caught.value).startswith(
+            f"the IMAP server 127.0.0.1:{port} did not complete a TLS handshake"
+        )

@@ -50,6 +50,8 @@ class HubSpotCrm(CrmType[HubSpotConfig]):
     )
     logo = files("hub_hubspot").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = HubSpotConfig
+    # Lookup and sync are not built yet: the hub lists the type, refuses to connect it.
+    available = False
 
     async def field_catalog(self) -> list[CrmField]:
         """Return HubSpot's standard contact fields; email and phones are read-only."""

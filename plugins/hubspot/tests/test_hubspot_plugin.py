@@ -131,3 +131,7 @@ def test_entry_point_is_declared_in_the_distribution() -> None:
     assert project["name"] == "inbox-hub-hubspot"
     assert project["entry-points"]["hub"] == {"hubspot": "hub_hubspot.crm"}
     assert import_module(project["entry-points"]["hub"]["hubspot"]) is crm
+
+
+def test_the_type_is_not_available_yet() -> None:
+    assert HubSpotCrm.available is False

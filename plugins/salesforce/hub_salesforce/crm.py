@@ -41,6 +41,8 @@ class SalesforceCrm(CrmType[SalesforceConfig]):
     )
     logo = files("hub_salesforce").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = SalesforceConfig
+    # Lookup and sync are not built yet: the hub lists the type, refuses to connect it.
+    available = False
 
     async def field_catalog(self) -> list[CrmField]:
         """Return Salesforce's standard Contact fields; email and phones are read-only."""

@@ -134,3 +134,7 @@ def test_entry_point_is_declared_in_the_distribution() -> None:
     assert project["name"] == "inbox-hub-salesforce"
     assert project["entry-points"]["hub"] == {"salesforce": "hub_salesforce.crm"}
     assert import_module(project["entry-points"]["hub"]["salesforce"]) is crm
+
+
+def test_the_type_is_not_available_yet() -> None:
+    assert SalesforceCrm.available is False
