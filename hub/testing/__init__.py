@@ -2,7 +2,8 @@
 
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
 installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base;
-``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back.
+``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
+``eventually`` waits for what the hub does in the background.
 
 Names are imported on first use, so loading the pytest plugin stays free.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hub.testing.contract import ChannelContract, SendErrorCase
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
+    from hub.testing.waiting import eventually
     from hub.testing.webhooks import (
         WebhookSample,
         hub_signature,
@@ -35,6 +37,7 @@ _HOMES = {
     "post_webhook": "hub.testing.webhooks",
     "signed_headers": "hub.testing.webhooks",
     "signed_json": "hub.testing.webhooks",
+    "eventually": "hub.testing.waiting",
 }
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "HubApiError",
     "SendErrorCase",
     "WebhookSample",
+    "eventually",
     "hub_signature",
     "post_webhook",
     "signed_headers",
