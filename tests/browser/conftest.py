@@ -39,7 +39,9 @@ CHROMIUM_ARGS = [
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the browser tests and run them last, after every asyncio test: while
     Playwright's sync API runs, the main thread has an event loop of its own. Under
-    pytest-xdist each module stays on one worker, which starts Chromium once for it."""
+    pytest-xdist each module is one group on one worker, which starts Chromium once for
+    it; xdist sends the largest groups first, and the module-scoped ``playwright``
+    fixture frees the main thread before that worker's next module."""
     here = Path(__file__).parent
     browser_tests = [item for item in items if here in item.path.parents]
     for item in browser_tests:
