@@ -1,10 +1,11 @@
-"""What a test must not leave behind: a thread still running, or an asyncio error nobody saw.
+"""What a test must not leave behind: a thread still running, a database connection never
+returned, or an asyncio error nobody saw.
 
-A leaked aiosqlite connection keeps its (non-daemon) worker thread alive after the test's
-event loop is closed; when it later finishes a query it calls into that closed loop and
-fails in a thread no test owns, often during another test. A task that failed with
-nobody awaiting it only says so in a log line when it is collected. Both are caught here,
-at the end of the test that caused them.
+A leaked aiosqlite connection keeps its worker thread alive after the test's event loop
+is closed; when it is finally stopped it calls into that closed loop and fails in a
+thread no test owns, often during another test. A task that failed with nobody awaiting
+it, like a pooled connection nobody returned, only says so in a log line when it is
+collected. All are caught here, at the end of the test that caused them.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from contextlib import contextmanager
 # may take to end before it counts as left running.
 GRACE_SECONDS = 2.0
 
-# The asyncio messages that mean an exception or a pending task escaped its owner.
+# The messages (of asyncio, and of SQLAlchemy's pool) that mean an exception, a pending
+# task or a checked-out connection escaped its owner.
 ESCAPED = (
     "Task exception was never retrieved",
     "Task was destroyed but it is pending",
     "Future exception was never retrieved",
     "unhandled exception during asyncio.run() shutdown",
     "Exception in callback",
+    "The garbage collector is trying to clean up non-checked-in connection",
 )
+WATCHED_LOGGERS = ("asyncio", "sqlalchemy.pool")
 
 
 def _is_aiosqlite_worker(thread: threading.Thread) -> bool:
@@ -61,13 +65,13 @@ def threads_left_running(before: set[threading.Thread]) -> list[threading.Thread
     return suspects()
 
 
-class LoopErrors(logging.Handler):
-    """Collects what asyncio's default exception handler logs about escaped errors.
+class EscapedErrors(logging.Handler):
+    """Collects what asyncio's exception handler and SQLAlchemy's pool log about escapes.
 
     Only the innermost of nested guards collects, so a test of the guard (a guard inside
     the one around every test) answers for what it provokes."""
 
-    watching: list[LoopErrors] = []
+    watching: list[EscapedErrors] = []
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -76,20 +80,22 @@ class LoopErrors(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Keep the record when it reports an escaped exception or pending task."""
         message = record.getMessage()
-        if message.startswith(ESCAPED) and LoopErrors.watching[-1] is self:
+        if message.startswith(ESCAPED) and EscapedErrors.watching[-1] is self:
             detail = f": {record.exc_info[1]!r}" if record.exc_info else ""
             self.messages.append(message.splitlines()[0] + detail)
 
 
 @contextmanager
 def nothing_outlives() -> Iterator[None]:
-    """Fail (``AssertionError``) when the block leaves a thread running or lets an
-    asyncio task's exception, or a task still pending, escape unobserved."""
+    """Fail (``AssertionError``) when the block leaves a thread running, or lets an
+    asyncio task's exception, a task still pending or a checked-out database connection
+    escape unobserved."""
     before = set(threading.enumerate())
-    errors = LoopErrors()
-    asyncio_log = logging.getLogger("asyncio")
-    asyncio_log.addHandler(errors)
-    LoopErrors.watching.append(errors)
+    errors = EscapedErrors()
+    loggers = [logging.getLogger(name) for name in WATCHED_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(errors)
+    EscapedErrors.watching.append(errors)
     try:
         yield
         # A task dropped with its exception reports it when it is collected, and tasks
@@ -99,9 +105,10 @@ def nothing_outlives() -> Iterator[None]:
         # (while a later test runs: late, but never silent).
         gc.collect(1)
     finally:
-        LoopErrors.watching.remove(errors)
-        asyncio_log.removeHandler(errors)
+        EscapedErrors.watching.remove(errors)
+        for logger in loggers:
+            logger.removeHandler(errors)
     left = threads_left_running(before)
     problems = [f"thread left running: {thread.name}" for thread in left]
-    problems += [f"asyncio: {message}" for message in errors.messages]
+    problems += errors.messages
     assert not problems, "the test left work behind:\n  " + "\n  ".join(problems)

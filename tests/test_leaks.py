@@ -8,7 +8,11 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SAWarning
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.store.engine import create_engine
 from tests import leaks
 from tests.leaks import nothing_outlives
 
@@ -65,6 +69,21 @@ def test_an_aiosqlite_connection_closed_in_its_loop_passes(tmp_path: Path) -> No
 
     with nothing_outlives():
         asyncio.run(use())
+
+
+def test_a_pooled_connection_never_returned_fails_the_block(tmp_path: Path) -> None:
+    async def check_out_and_forget() -> AsyncEngine:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
+        connection = await engine.connect()
+        await connection.execute(text("SELECT 1"))
+        return engine  # the connection is dropped, never closed
+
+    with (
+        pytest.warns(SAWarning, match="garbage collector"),
+        pytest.raises(AssertionError, match="clean up non-checked-in connection"),
+        nothing_outlives(),
+    ):
+        asyncio.run(check_out_and_forget())
 
 
 def test_a_task_exception_nobody_retrieved_fails_the_block() -> None:
