@@ -24,10 +24,13 @@ test: $(STAMP) $(CHROMIUM)
 check: $(STAMP)
 	$(BIN)/pytest -m "not slow and not browser" -n auto
 
+# lint-imports: the layer rule and the plugins' imports (pyproject's [tool.importlinter],
+# docs/architecture.md); the example plugin is not installed, so it is put on the path.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=examples/echo_channel $(BIN)/lint-imports
 
 install: $(STAMP)
 
@@ -55,4 +58,4 @@ $(CHROMIUM):
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

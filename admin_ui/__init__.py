@@ -10,7 +10,8 @@ from aiohttp import web
 from admin_ui import pages
 from admin_ui.admin import add_admin_routes
 from admin_ui.errors import html_errors
-from admin_ui.rendering import TEMPLATES, create_environment
+from admin_ui.rendering import create_environment
+from hub import appkeys
 from hub.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
@@ -18,7 +19,7 @@ STATIC = Path(__file__).parent / "static"
 
 def setup_ui(app: web.Application) -> None:
     """Add the UI's pages, its error pages and static files to the hub's app."""
-    app[TEMPLATES] = create_environment()
+    app[appkeys.TEMPLATES] = create_environment()
     # Innermost, inside the JSON error middleware: page requests get HTML error pages.
     app.middlewares.append(html_errors)
     app.router.add_routes(pages.routes)

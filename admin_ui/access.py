@@ -12,8 +12,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from hub.auth.identity import Identity, identify, require_user
+from hub.auth.visibility import Viewer
 from hub.errors import Forbidden
-from hub.inbox.visibility import Viewer
 
 ADMIN_ROLES = ("owner", "manager")
 

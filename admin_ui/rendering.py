@@ -13,9 +13,9 @@ import jinja2
 from aiohttp import web
 
 from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
+from hub import appkeys
 from hub.auth.identity import IDENTITY
 
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
 # Scripts and styles only from the hub's own files: were some text ever rendered unescaped,
 # an injected inline script or event handler would still not run.
 PAGE_CSP = (
@@ -61,7 +61,7 @@ async def render(
         "csrf_token": csrf_token,
         "flashes": flashes,
     }
-    template = request.app[TEMPLATES].get_template(name)
+    template = request.app[appkeys.TEMPLATES].get_template(name)
     token = _CSRF_TOKEN.set(csrf_token)
     try:
         html = await template.render_async(request=request, **{**common, **context})

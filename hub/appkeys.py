@@ -1,31 +1,63 @@
-"""Typed keys for the application's shared state (aiohttp's ``web.AppKey``); no globals."""
+"""Typed keys for the application's shared state (aiohttp's ``web.AppKey``); no globals.
+
+A leaf: the value types are imported for type checking only, so every package may read
+the app's state through these keys without importing the packages that define it.
+"""
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
+
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.auth.throttle import LoginThrottle
-from hub.channels.registry import ChannelInstances
-from hub.inbox.views import CountsCache
-from hub.metrics import Metrics
-from hub.observers import Observers
-from hub.plugin_manager import HubPluginManager
-from hub.realtime.bus import EventBus
-from hub.settings import Settings
-from hub.store.crypto import ConfigCipher
+if TYPE_CHECKING:
+    import httpx
+    import jinja2
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-SETTINGS = web.AppKey("settings", Settings)
-SECRET_KEY = web.AppKey("secret_key", str)
-ENGINE = web.AppKey("engine", AsyncEngine)
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
-PLUGINS = web.AppKey("plugins", HubPluginManager)
-HTTP = web.AppKey("http", httpx.AsyncClient)
-CIPHER = web.AppKey("cipher", ConfigCipher)
-METRICS = web.AppKey("metrics", Metrics)
-THROTTLE = web.AppKey("throttle", LoginThrottle)
-BUS = web.AppKey("bus", EventBus)
-COUNTS_CACHE = web.AppKey("counts_cache", CountsCache)
-OBSERVERS = web.AppKey("observers", Observers)
-CHANNELS = web.AppKey("channels", ChannelInstances)
+    from hub.auth.throttle import LoginThrottle
+    from hub.channels.agent_signals import ProviderSignals
+    from hub.channels.inbound import InboundPipe
+    from hub.channels.media_jobs import FetcherState, MediaFetchOptions
+    from hub.channels.outbound import Outbox
+    from hub.channels.polling import Poller
+    from hub.channels.registry import ChannelInstances
+    from hub.events.bus import EventBus
+    from hub.inbox.views import CountsCache
+    from hub.media.store import MediaStore
+    from hub.metrics import Metrics
+    from hub.observers import Observers
+    from hub.plugin_manager import HubPluginManager
+    from hub.settings import Settings
+    from hub.store.crypto import ConfigCipher
+
+# The core's state, set up by hub.app and hub.wiring.
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+SECRET_KEY: web.AppKey[str] = web.AppKey("secret_key")
+ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
+SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("sessions")
+PLUGINS: web.AppKey[HubPluginManager] = web.AppKey("plugins")
+HTTP: web.AppKey[httpx.AsyncClient] = web.AppKey("http")
+CIPHER: web.AppKey[ConfigCipher] = web.AppKey("cipher")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle")
+BUS: web.AppKey[EventBus] = web.AppKey("bus")
+COUNTS_CACHE: web.AppKey[CountsCache] = web.AppKey("counts_cache")
+OBSERVERS: web.AppKey[Observers] = web.AppKey("observers")
+CHANNELS: web.AppKey[ChannelInstances] = web.AppKey("channels")
+
+# The channel pipes and their workers.
+INBOUND: web.AppKey[InboundPipe] = web.AppKey("inbound")
+OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
+POLLER: web.AppKey[Poller] = web.AppKey("poller")
+SIGNALS: web.AppKey[ProviderSignals] = web.AppKey("provider_signals")
+
+# Media: the store (put another one here before the app starts, e.g. an object store),
+# and the fetcher of inbound media (tests put options here to turn its loop off).
+MEDIA_STORE: web.AppKey[MediaStore] = web.AppKey("media_store")
+MEDIA_FETCH_OPTIONS: web.AppKey[MediaFetchOptions] = web.AppKey("media_fetch_options")
+MEDIA_FETCHER: web.AppKey[FetcherState] = web.AppKey("media_fetcher_state")
+
+# The web: open websockets (closed at shutdown) and the UI's template environment.
+OPEN_SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_websockets")
+TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 from hub.store.models import Message, Notification, OutboxItem, User
 from tests.factories import Factory
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.auth.visibility import Viewer
 from hub.errors import HubError
+from hub.events.work import Work
 from hub.inbox import contact_merge, contacts
 from hub.inbox.contact_fields import ContactChanges, normalize_email, normalize_phone
-from hub.inbox.visibility import Viewer
-from hub.inbox.work import Work
 from hub.store.models import (
     Contact,
     ContactIdentity,

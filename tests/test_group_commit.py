@@ -13,9 +13,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
-from hub.inbox.work import Work
-from hub.realtime.bus import create_bus
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
+from hub.events.factory import create_bus
+from hub.events.work import Work
 from hub.store.models import Team
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.appkeys import INBOUND
 from hub.channels.group_commit import GroupCommitter
-from hub.channels.inbound import INBOUND
-from hub.inbox.work import Work
-from hub.realtime.bus import create_bus
+from hub.events.factory import create_bus
+from hub.events.work import Work
 from hub.settings import Settings
 from hub.store.models import Channel, Contact, Conversation, Message, Team
 from tests.channel_doubles import manager, message, post

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import appkeys
 from hub.app import create_app
 from hub.channels.registry import ChannelInstances
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher
 from hub.store.models import Channel

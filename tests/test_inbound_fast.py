@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.appkeys import INBOUND
 from hub.channels.group_commit import GroupCommitter
-from hub.channels.inbound import INBOUND
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.intake_batch import BatchIndex, prefetch
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import (
     Channel,

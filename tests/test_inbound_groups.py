@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
-from hub.channels.inbound import INBOUND
-from hub.channels.media_jobs import MEDIA_FETCH_OPTIONS, MediaFetchOptions, fetch_pending_media
-from hub.realtime.events import HubEvent
+from hub.appkeys import INBOUND, MEDIA_FETCH_OPTIONS
+from hub.channels.media_jobs import MediaFetchOptions, fetch_pending_media
+from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.models import Channel, Conversation, InboundLogEntry, Message
 from tests.channel_doubles import Recorder, manager, message, post

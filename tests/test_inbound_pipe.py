@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
-from hub.channels.inbound import INBOUND
-from hub.realtime.events import HubEvent
+from hub.appkeys import INBOUND
+from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.models import (
     Channel,

@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.appkeys import MEDIA_FETCH_OPTIONS, MEDIA_STORE
 from hub.channels import media_jobs
-from hub.channels.media import MEDIA_STORE, FileMediaStore
 from hub.channels.media_jobs import (
     CANNOT_FETCH,
-    MEDIA_FETCH_OPTIONS,
     MediaFetchOptions,
     fetch_pending_media,
 )
@@ -31,8 +30,9 @@ from hub.contract import hookimpl
 from hub.contract.channel import Capabilities, ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
 from hub.contract.models import MediaPart, StickerPart, TextPart
+from hub.events.event import HubEvent
+from hub.media.store import FileMediaStore
 from hub.plugin_manager import HubPluginManager, PluginInfo
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import Attachment, Conversation, Message, User
 from hub.store.types import utcnow

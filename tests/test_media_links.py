@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hub import appkeys
-from hub.channels.media import FileMediaStore
-from hub.channels.media_links import signed_media_url
+from hub.media.links import signed_media_url
+from hub.media.store import FileMediaStore
 from hub.settings import Settings
 from hub.store.models import Attachment, Message
 from tests.factories import Factory

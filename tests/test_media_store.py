@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.channels.media import FileMediaStore, MediaLimits, MediaStore, safe_filename
 from hub.errors import HubError
+from hub.media.store import FileMediaStore, MediaLimits, MediaStore, safe_filename
 
 
 def files_in(root: Path, pattern: str = "*") -> list[Path]:
@@ -50,7 +50,7 @@ async def test_a_failed_write_leaves_no_file_under_the_final_name(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("hub.channels.media.os.replace", broken_replace)
+    monkeypatch.setattr("hub.media.store.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         await store.put(b"never whole")
     sha = hashlib.sha256(b"never whole").hexdigest()

@@ -16,9 +16,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import messages
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import (
     Attachment,
     Channel,

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 from hub.store.models import Notification, User
 from tests.factories import BASE_TIME, Factory
 

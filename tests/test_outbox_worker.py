@@ -22,12 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.appkeys import OUTBOX
 from hub.channels.backoff import retry_delay
 from hub.channels.limits import DeliveryLimits, TokenBucket
-from hub.channels.outbound import OUTBOX, deliver_due
+from hub.channels.outbound import deliver_due
 from hub.contract import BadCredentials, PermanentFailure, RetryLater, WindowClosed
 from hub.contract.models import OutboundMessage
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.models import (
     Attachment,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 from hub.store.models import Conversation, LoginSession, User
 from tests.conftest import log_in
 from tests.factories import Factory

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.channels.media import FileMediaStore
+from hub.media.store import FileMediaStore
 from hub.settings import Settings
 from hub.store.models import Attachment, Comment, Contact, ContactIdentity, Conversation, User
 from tests.factories import Factory

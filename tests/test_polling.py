@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
+from hub.appkeys import POLLER
 from hub.channels import polling
-from hub.channels.polling import POLLER, ChannelLock, poll_once
+from hub.channels.polling import ChannelLock, poll_once
 from hub.contract import ChannelType, InboundEvent, hookimpl
 from hub.contract.channel import PollResult
 from hub.contract.errors import BadCredentials, RetryLater

@@ -19,11 +19,12 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hub.app import create_app
-from hub.inbox.visibility import ConversationScope
-from hub.realtime import redis_bus
-from hub.realtime.bus import MemoryBus, Subscription, create_bus
-from hub.realtime.events import HubEvent
-from hub.realtime.redis_bus import RESYNC, RedisBus, RedisTarget
+from hub.auth.visibility import ConversationScope
+from hub.events import redis_bus
+from hub.events.bus import MemoryBus, Subscription
+from hub.events.event import HubEvent
+from hub.events.factory import create_bus
+from hub.events.redis_bus import RESYNC, RedisBus, RedisTarget
 from hub.settings import Settings
 from hub.store.models import User
 from tests.factories import Factory
@@ -196,7 +197,7 @@ async def test_the_bus_reconnects_after_losing_redis_and_tells_clients_to_resync
 
     admin = Redis.from_url(REDIS)
     try:
-        with caplog.at_level(logging.INFO, logger="hub.realtime.redis_bus"):
+        with caplog.at_level(logging.INFO, logger="hub.events.redis_bus"):
             clients = await admin.client_list(_type="pubsub")
             ids = [c["id"] for c in clients if c.get("name") == dropped.client_name]
             assert len(ids) == 1
@@ -219,7 +220,7 @@ async def test_without_redis_events_still_reach_this_process_and_publish_never_r
 ) -> None:
     monkeypatch.setattr(redis_bus, "START_TIMEOUT", 0.05)
     bus = RedisBus("redis://127.0.0.1:1/nowhere", max_backoff=0.05)
-    with caplog.at_level(logging.WARNING, logger="hub.realtime.redis_bus"):
+    with caplog.at_level(logging.WARNING, logger="hub.events.redis_bus"):
         await bus.start()
         try:
             listening = bus.subscribe()

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
-from hub.channels.media import MAX_FILE_BYTES, MAX_FILES_PER_MESSAGE, MediaLimits
 from hub.contract import hookimpl
 from hub.contract.channel import Capabilities, ChannelType
+from hub.media.store import MAX_FILE_BYTES, MAX_FILES_PER_MESSAGE, MediaLimits
 from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
 from hub.store.models import Attachment, ContactIdentity, Message, User

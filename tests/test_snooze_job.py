@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.events.bus import MemoryBus, Subscription
+from hub.events.event import HubEvent
 from hub.inbox.jobs import run_periodically, wake_snoozes
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager
-from hub.realtime.bus import MemoryBus, Subscription
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import Conversation, ConversationEvent, Notification, User
 from hub.store.types import utcnow
@@ -73,7 +73,7 @@ async def test_a_due_snooze_reopens_the_conversation_and_tells_its_assignee(
     assert isinstance(bus, MemoryBus)
     subscription = bus.subscribe()
 
-    await wake_snoozes(job_app)
+    await wake_snoozes(job_app[appkeys.SESSIONS], job_app[appkeys.BUS], job_app[appkeys.OBSERVERS])
 
     async with db() as session:
         rows = {
@@ -132,7 +132,7 @@ async def test_nothing_due_means_nothing_changes_and_nothing_is_published(
     assert isinstance(bus, MemoryBus)
     subscription = bus.subscribe()
 
-    await wake_snoozes(job_app)
+    await wake_snoozes(job_app[appkeys.SESSIONS], job_app[appkeys.BUS], job_app[appkeys.OBSERVERS])
 
     assert await drain(subscription, bus) == []
     async with db() as session:
@@ -145,7 +145,7 @@ async def test_run_periodically_keeps_running_after_a_job_raises(
     calls: list[int] = []
     second_run = asyncio.Event()
 
-    async def flaky(app: web.Application) -> None:
+    async def flaky() -> None:
         calls.append(len(calls))
         if len(calls) == 1:
             raise RuntimeError("one bad row")
@@ -153,7 +153,7 @@ async def test_run_periodically_keeps_running_after_a_job_raises(
 
     stop = asyncio.Event()
     with caplog.at_level(logging.ERROR, logger="hub.inbox.jobs"):
-        task = asyncio.create_task(run_periodically(flaky, web.Application(), every=0, stop=stop))
+        task = asyncio.create_task(run_periodically(flaky, every=0, stop=stop))
         await asyncio.wait_for(second_run.wait(), WAIT)
         stop.set()
         await asyncio.wait_for(task, WAIT)  # stops by itself, without cancelling
@@ -206,13 +206,13 @@ async def test_stopping_lets_a_run_in_progress_finish() -> None:
     started, release = asyncio.Event(), asyncio.Event()
     finished: list[bool] = []
 
-    async def slow(app: web.Application) -> None:
+    async def slow() -> None:
         started.set()
         await release.wait()
         finished.append(True)
 
     stop = asyncio.Event()
-    task = asyncio.create_task(run_periodically(slow, web.Application(), every=60, stop=stop))
+    task = asyncio.create_task(run_periodically(slow, every=60, stop=stop))
     await asyncio.wait_for(started.wait(), WAIT)
     stop.set()
     release.set()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from hub.inbox.visibility import ConversationScope, Viewer, can_see, conversation_filter
+from hub.auth.visibility import ConversationScope, Viewer, can_see, conversation_filter
 from hub.store.models import ROLES, VISIBILITIES, Conversation, TeamMembership, User
 from tests.factories import Factory
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
+from hub.events.event import HubEvent
 from hub.realtime import ws
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import ApiToken, TeamMembership, User
 from hub.store.types import utcnow

@@ -25,9 +25,10 @@ from hub.api.context import path_id
 from hub.api.schemas.channels import ChannelCreateBody, ChannelPatchBody, ChannelTypeOut
 from hub.channels.admin import ChannelAdmin, live_channel
 from hub.channels.definitions import DEFAULT_LOGO
-from hub.channels.registry import ChannelUnavailable, stored_config
+from hub.channels.registry import stored_config
 from hub.contract.channel import ChannelType
 from hub.errors import HubError, NotFound
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.store.models import Channel
 
 routes = web.RouteTableDef()

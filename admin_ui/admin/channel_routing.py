@@ -15,14 +15,9 @@ from admin_ui.rendering import redirect, render
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.context import path_id
-from hub.channels.admin import (
-    ChannelAdmin,
-    ChannelChanges,
-    ChannelRouting,
-    ChannelSettings,
-    live_channel,
-)
+from hub.channels.admin import ChannelAdmin, ChannelChanges, live_channel
 from hub.errors import HubError
+from hub.inbox.channel_settings import ChannelRouting, ChannelSettings
 from hub.store.models import Channel
 
 routes = web.RouteTableDef()

@@ -15,18 +15,11 @@ from hub import appkeys
 from hub.api.bodies import validate
 from hub.api.context import path_id
 from hub.api.schemas.channels import ChannelQuery
-from hub.channels.admin import (
-    ChannelAdmin,
-    ChannelChanges,
-    ChannelRouting,
-    ChannelSettings,
-    list_channels,
-    live_channel,
-)
+from hub.channels.admin import ChannelAdmin, ChannelChanges, list_channels, live_channel
 from hub.channels.channel_stats import failed_deliveries, held_requests
-from hub.channels.inbound import INBOUND
 from hub.channels.registry import webhook_url
 from hub.errors import HubError
+from hub.inbox.channel_settings import ChannelRouting, ChannelSettings
 from hub.store.models import Channel
 
 routes = web.RouteTableDef()
@@ -212,7 +205,7 @@ async def replay_held(request: web.Request) -> web.StreamResponse:
     channel_id = path_id(request, "channel_id", "channel")
     page = f"/admin/channels/{channel_id}"
     try:
-        counts = await request.app[INBOUND].replay_held(channel_id)
+        counts = await request.app[appkeys.INBOUND].replay_held(channel_id)
     except HubError as err:
         if err.status != 409:
             raise

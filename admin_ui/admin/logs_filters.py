@@ -14,7 +14,7 @@ from admin_ui.access import safe_next
 from admin_ui.paging import list_url
 from hub.api.bodies import validation_details
 from hub.channels.admin import list_channels
-from hub.inbox.work import Work
+from hub.events.work import Work
 from hub.store.models import Channel
 
 M = TypeVar("M", bound=BaseModel)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from admin_ui.flash import Flash
-from hub.channels.inbound import INBOUND, ReplayCounts
+from hub import appkeys
+from hub.channels.inbound import ReplayCounts
 from hub.errors import HubError
 
 # The replay service's refusals, as a sentence an admin can act on.
@@ -50,7 +51,7 @@ async def replay_entries(app: web.Application, entry_ids: list[int]) -> ReplayCo
     counts = ReplayCounts()
     for entry_id in entry_ids:
         try:
-            counts.add(await app[INBOUND].replay(entry_id))
+            counts.add(await app[appkeys.INBOUND].replay(entry_id))
         except HubError as err:
             counts.failed += 1
             counts.failures.append({"entry_id": entry_id, "message": why_not(err)})

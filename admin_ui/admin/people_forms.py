@@ -15,7 +15,7 @@ from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.errors import HubError
-from hub.inbox import people
+from hub.people import directory
 from hub.store.models import Team, User
 
 # How many rows a picker (teams on the user form, users on the team form) shows at most;
@@ -114,11 +114,11 @@ def failed(
 
 async def all_teams(db: AsyncSession) -> list[Team]:
     """Every team by name (up to ``PICKER_LIMIT``), for a checkbox list."""
-    teams, _ = await people.list_teams(db, cursor=None, limit=PICKER_LIMIT)
+    teams, _ = await directory.list_teams(db, cursor=None, limit=PICKER_LIMIT)
     return teams
 
 
 async def active_users(db: AsyncSession) -> list[User]:
     """Every active user by name (up to ``PICKER_LIMIT``), for a checkbox list."""
-    users, _ = await people.list_users(db, q=None, active=True, cursor=None, limit=PICKER_LIMIT)
+    users, _ = await directory.list_users(db, q=None, active=True, cursor=None, limit=PICKER_LIMIT)
     return users

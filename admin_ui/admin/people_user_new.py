@@ -29,7 +29,7 @@ from hub.api.context import path_id, work
 from hub.api.schemas.people import UserCreateBody
 from hub.auth.passwords import MIN_LENGTH
 from hub.errors import HubError
-from hub.inbox import people
+from hub.people import directory
 
 NEW_FIELDS = ("name", "email", "role", "visibility", "password", "team_ids")
 # Errors the service raises without naming a field, and the field they are about.
@@ -77,7 +77,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         # An empty password field means "generate one" (the API's null).
         body = validate(UserCreateBody, {**values, "password": password or None})
         async with work(request) as w:
-            user, generated = await people.create_account(
+            user, generated = await directory.create_account(
                 w,
                 viewer,
                 email=body.email,
@@ -103,7 +103,7 @@ async def created(request: web.Request) -> web.StreamResponse:
     await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
     async with work(request) as w:
-        user = await people.get_user(w.db, user_id)
+        user = await directory.get_user(w.db, user_id)
     password = read_password(request, user_id)
     base = request.app[appkeys.SETTINGS].public_url or str(request.url.origin())
     context = {"subject": user, "password": password, "login_url": f"{base.rstrip('/')}/login"}

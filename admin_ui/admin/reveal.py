@@ -18,7 +18,8 @@ from admin_ui.rendering import render
 from hub import appkeys
 from hub.api.context import path_id
 from hub.channels.admin import live_channel
-from hub.channels.registry import ChannelUnavailable, webhook_url
+from hub.channels.registry import webhook_url
+from hub.inbox.channel_plugins import ChannelUnavailable
 
 COOKIE: Final = "hub_connected"
 MAX_AGE_SECONDS: Final = 15 * 60

@@ -21,7 +21,7 @@ from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.people import MembersBody, NamePageQuery, TeamCreateBody, TeamPatchBody
 from hub.errors import HubError
-from hub.inbox import people
+from hub.people import directory
 from hub.store.models import Team, User
 
 routes = web.RouteTableDef()
@@ -36,7 +36,7 @@ async def list_teams(request: web.Request) -> web.StreamResponse:
     cursor = request.query.get("cursor") or None
     query = validate(NamePageQuery, {"cursor": cursor})
     async with work(request) as w:
-        teams, next_cursor = await people.list_teams(w.db, cursor=query.cursor, limit=PAGE_SIZE)
+        teams, next_cursor = await directory.list_teams(w.db, cursor=query.cursor, limit=PAGE_SIZE)
     context = {"teams": teams, **page_links("/admin/teams", {}, next_cursor, cursor)}
     return await render(request, "admin/teams/list.html", context)
 
@@ -58,7 +58,7 @@ async def _team_page(
     request: web.Request, team_id: int | None, state: FormState | None = None, status: int = 200
 ) -> web.Response:
     async with work(request) as w:
-        team = await people.get_team(w.db, team_id) if team_id is not None else None
+        team = await directory.get_team(w.db, team_id) if team_id is not None else None
         users = await active_users(w.db)
         if state is None:
             members = [str(member.id) for member in team.members] if team is not None else []
@@ -93,7 +93,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     try:
         body = validate(TeamCreateBody, values)
         async with work(request) as w:
-            team = await people.create_team(w, viewer, body.name, body.user_ids)
+            team = await directory.create_team(w, viewer, body.name, body.user_ids)
             team_id, name = team.id, team.name
     except HubError as err:
         return await _team_page(request, None, failed(err, values, FIELDS), err.status)
@@ -117,8 +117,8 @@ async def update(request: web.Request) -> web.StreamResponse:
         renamed = validate(TeamPatchBody, {"name": values["name"]})
         members = validate(MembersBody, {"user_ids": values["user_ids"]})
         async with work(request) as w:
-            await people.update_team(w, viewer, team_id, renamed.name)
-            team = await people.set_team_members(w, viewer, team_id, members.user_ids)
+            await directory.update_team(w, viewer, team_id, renamed.name)
+            team = await directory.set_team_members(w, viewer, team_id, members.user_ids)
             name = team.name
     except HubError as err:
         if err.status == 404:
@@ -133,7 +133,7 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     await admin_viewer(request)
     team_id = path_id(request, "team_id", "team")
     async with work(request) as w:
-        team = await people.get_team(w.db, team_id)
+        team = await directory.get_team(w.db, team_id)
         count = len(team.members)
     context = {
         "heading": f"Delete the team {team.name}?",
@@ -161,6 +161,6 @@ async def delete(request: web.Request) -> web.StreamResponse:
     viewer = await admin_viewer(request)
     team_id = path_id(request, "team_id", "team")
     async with work(request) as w:
-        name = (await people.get_team(w.db, team_id)).name
-        await people.delete_team(w, viewer, team_id)
+        name = (await directory.get_team(w.db, team_id)).name
+        await directory.delete_team(w, viewer, team_id)
     return redirect(request, "/admin/teams", ("success", f"Deleted team {name}."))

@@ -28,9 +28,9 @@ from admin_ui.rendering import redirect, render
 from hub.api.bodies import validate
 from hub.api.context import path_id, work
 from hub.api.schemas.people import UserPatchBody, UserQuery
+from hub.auth.visibility import Viewer
 from hub.errors import HubError
-from hub.inbox import people
-from hub.inbox.visibility import Viewer
+from hub.people import directory
 from hub.store.models import User
 
 routes = web.RouteTableDef()
@@ -55,7 +55,7 @@ async def list_users(request: web.Request) -> web.StreamResponse:
         UserQuery, {"q": q or None, "active": STATUS_FILTERS.get(status), "cursor": cursor}
     )
     async with work(request) as w:
-        users, next_cursor = await people.list_users(
+        users, next_cursor = await directory.list_users(
             w.db, q=query.q, active=query.active, cursor=query.cursor, limit=PAGE_SIZE
         )
     status = status if status in STATUS_FILTERS else ""
@@ -82,7 +82,7 @@ async def _edit_page(
     request: web.Request, user_id: int, state: FormState | None = None, status: int = 200
 ) -> web.Response:
     async with work(request) as w:
-        user = await people.get_user(w.db, user_id)
+        user = await directory.get_user(w.db, user_id)
         teams = await all_teams(w.db)
         state = state or FormState(_values_of(user))
     context: dict[str, Any] = {
@@ -118,11 +118,11 @@ async def update(request: web.Request) -> web.StreamResponse:
         "team_ids": id_list(form, "team_ids"),
     }
     async with work(request) as w:
-        before_role = (await people.get_user(w.db, user_id)).role
+        before_role = (await directory.get_user(w.db, user_id)).role
     try:
         body = validate(UserPatchBody, values)
         async with work(request) as w:
-            user = await people.update_account(w, viewer, user_id, body.changes())
+            user = await directory.update_account(w, viewer, user_id, body.changes())
             name = user.name
     except HubError as err:
         by_code = {"last_owner": "role"}
@@ -142,7 +142,7 @@ async def deactivate_confirm(request: web.Request) -> web.StreamResponse:
     await admin_viewer(request)
     user_id = path_id(request, "user_id", "user")
     async with work(request) as w:
-        user = await people.get_user(w.db, user_id)
+        user = await directory.get_user(w.db, user_id)
     context = {
         "heading": f"Deactivate {user.name}?",
         "message": f"{user.name} ({user.email}) will no longer be able to use the hub.",
@@ -169,7 +169,7 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
     try:
         async with work(request) as w:
             changes = validate(UserPatchBody, {"is_active": active}).changes()
-            user = await people.update_account(w, viewer, user_id, changes)
+            user = await directory.update_account(w, viewer, user_id, changes)
             name = user.name
     except HubError as err:
         if err.status == 404:

@@ -13,8 +13,8 @@ from hub.api.bodies import validate
 from hub.api.context import work
 from hub.api.schemas.workspace import WorkspaceSettingsPatch
 from hub.errors import HubError
+from hub.events.event import HubEvent
 from hub.inbox.workspace import WorkspaceSettings, load_workspace_settings, save_workspace_settings
-from hub.realtime.events import HubEvent
 
 routes = web.RouteTableDef()
 FIELDS = tuple(WorkspaceSettings.model_fields)

@@ -12,15 +12,15 @@ from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.messages import AttachmentOut
-from hub.channels.media import (
+from hub.errors import HubError, Invalid, NotFound
+from hub.inbox.timeline import get_visible_attachment, record_upload
+from hub.media.store import (
     MediaLimits,
     MediaStore,
     content_disposition,
     media_store_of,
     safe_filename,
 )
-from hub.errors import HubError, Invalid, NotFound
-from hub.inbox.timeline import get_visible_attachment, record_upload
 
 log = logging.getLogger(__name__)
 api = ApiRoutes("attachments")

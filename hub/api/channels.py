@@ -18,10 +18,10 @@ from hub.api.schemas.channels import (
     ChannelQuery,
     TemplatesOut,
 )
+from hub.auth.visibility import Viewer
 from hub.channels.admin import ChannelAdmin, list_channels, live_channel
 from hub.channels.agent_signals import list_templates
 from hub.channels.registry import webhook_url
-from hub.inbox.visibility import Viewer
 from hub.store.models import Channel
 
 api = ApiRoutes("channels")

@@ -8,9 +8,9 @@ from aiohttp import web
 
 from hub import appkeys
 from hub.auth.identity import require_user
+from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, NotFound
-from hub.inbox.visibility import Viewer
-from hub.inbox.work import Work, unit_of_work
+from hub.events.work import Work, unit_of_work
 
 
 async def current_viewer(request: web.Request) -> Viewer:

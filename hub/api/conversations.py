@@ -22,11 +22,11 @@ from hub.api.schemas.conversations import (
     SnoozeBody,
     ViewCountOut,
 )
+from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
+from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.views import View, inbox_counts, list_conversations
-from hub.inbox.visibility import Viewer
-from hub.inbox.work import Work
 from hub.store.models import Contact, Conversation
 
 api = ApiRoutes("conversations")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub import appkeys
 from hub.api.bodies import read_query
 from hub.api.context import current_admin, path_id, work
 from hub.api.responses import json_items, json_model
@@ -17,7 +18,6 @@ from hub.api.schemas.inbound_log import (
     ReplayHeldOut,
     ReplayOut,
 )
-from hub.channels.inbound import INBOUND
 from hub.channels.inbound_log import get_entry, list_entries
 
 api = ApiRoutes("inbound_log")
@@ -65,7 +65,7 @@ async def replay(request: web.Request) -> web.Response:
     """
     await current_admin(request)
     entry_id = path_id(request, "entry_id", "inbound log entry")
-    intakes = await request.app[INBOUND].replay(entry_id)
+    intakes = await request.app[appkeys.INBOUND].replay(entry_id)
     return json_model(ReplayOut.of(entry_id, intakes))
 
 
@@ -74,5 +74,5 @@ async def replay_held(request: web.Request) -> web.Response:
     """Replay every entry a channel held while disabled, oldest first (409 while disabled)."""
     await current_admin(request)
     channel_id = path_id(request, "channel_id", "channel")
-    counts = await request.app[INBOUND].replay_held(channel_id)
+    counts = await request.app[appkeys.INBOUND].replay_held(channel_id)
     return json_model(ReplayHeldOut.of(counts))

@@ -1,7 +1,7 @@
 """Signed media links: one attachment's bytes, without login, until the link expires.
 
 Providers and bridged services fetch outbound attachments from these URLs (made by
-``hub.channels.media_links.signed_media_url``). The link is the only credential, so the
+``hub.media.links.signed_media_url``). The link is the only credential, so the
 response is built to be harmless whatever the file holds: the stored type, ``nosniff``,
 a sandboxing CSP, and ``inline`` only for passive image, audio and video types.
 """
@@ -13,9 +13,9 @@ import logging
 from aiohttp import web
 
 from hub import appkeys
-from hub.channels.media import content_disposition, media_store_of, shown_inline
-from hub.channels.media_links import link_is_valid
 from hub.errors import HubError, NotFound
+from hub.media.links import link_is_valid
+from hub.media.store import content_disposition, media_store_of, shown_inline
 from hub.store.models import Attachment
 
 log = logging.getLogger(__name__)

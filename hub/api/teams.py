@@ -15,7 +15,7 @@ from hub.api.schemas.people import (
     TeamOut,
     TeamPatchBody,
 )
-from hub.inbox import people
+from hub.people import directory
 
 api = ApiRoutes("teams")
 ITEM = "/api/v1/teams/{team_id}"
@@ -27,7 +27,9 @@ async def list_(request: web.Request) -> web.Response:
     await current_viewer(request)
     query = read_query(request, NamePageQuery)
     async with work(request) as w:
-        teams, next_cursor = await people.list_teams(w.db, cursor=query.cursor, limit=query.limit)
+        teams, next_cursor = await directory.list_teams(
+            w.db, cursor=query.cursor, limit=query.limit
+        )
         items = [TeamOut.of(team) for team in teams]
     return json_items(items, next_cursor)
 
@@ -38,7 +40,7 @@ async def create(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, TeamCreateBody)
     async with work(request) as w:
-        team = await people.create_team(w, viewer, body.name, body.user_ids)
+        team = await directory.create_team(w, viewer, body.name, body.user_ids)
         out = TeamOut.of(team)
     return json_model(out, 201)
 
@@ -49,7 +51,7 @@ async def get(request: web.Request) -> web.Response:
     await current_viewer(request)
     team_id = path_id(request, "team_id", "team")
     async with work(request) as w:
-        out = TeamOut.of(await people.get_team(w.db, team_id))
+        out = TeamOut.of(await directory.get_team(w.db, team_id))
     return json_model(out)
 
 
@@ -60,7 +62,7 @@ async def update(request: web.Request) -> web.Response:
     team_id = path_id(request, "team_id", "team")
     body = await read_json(request, TeamPatchBody)
     async with work(request) as w:
-        out = TeamOut.of(await people.update_team(w, viewer, team_id, body.name))
+        out = TeamOut.of(await directory.update_team(w, viewer, team_id, body.name))
     return json_model(out)
 
 
@@ -70,7 +72,7 @@ async def delete(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     team_id = path_id(request, "team_id", "team")
     async with work(request) as w:
-        await people.delete_team(w, viewer, team_id)
+        await directory.delete_team(w, viewer, team_id)
     return web.Response(status=204)
 
 
@@ -81,5 +83,5 @@ async def set_members(request: web.Request) -> web.Response:
     team_id = path_id(request, "team_id", "team")
     body = await read_json(request, MembersBody)
     async with work(request) as w:
-        out = TeamOut.of(await people.set_team_members(w, viewer, team_id, body.user_ids))
+        out = TeamOut.of(await directory.set_team_members(w, viewer, team_id, body.user_ids))
     return json_model(out)

@@ -16,7 +16,7 @@ from hub.api.schemas.people import (
     UserPatchBody,
     UserQuery,
 )
-from hub.inbox import people
+from hub.people import directory
 
 api = ApiRoutes("users")
 ITEM = "/api/v1/users/{user_id}"
@@ -31,7 +31,7 @@ async def list_(request: web.Request) -> web.Response:
     await current_viewer(request)
     query = read_query(request, UserQuery)
     async with work(request) as w:
-        users, next_cursor = await people.list_users(
+        users, next_cursor = await directory.list_users(
             w.db, q=query.q, active=query.active, cursor=query.cursor, limit=query.limit
         )
         items = [UserOut.of(user) for user in users]
@@ -49,7 +49,7 @@ async def create(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, UserCreateBody)
     async with work(request) as w:
-        user, generated = await people.create_account(
+        user, generated = await directory.create_account(
             w,
             viewer,
             email=body.email,
@@ -69,7 +69,7 @@ async def get(request: web.Request) -> web.Response:
     await current_viewer(request)
     user_id = path_id(request, "user_id", "user")
     async with work(request) as w:
-        out = UserOut.of(await people.get_user(w.db, user_id))
+        out = UserOut.of(await directory.get_user(w.db, user_id))
     return json_model(out)
 
 
@@ -85,7 +85,7 @@ async def update(request: web.Request) -> web.Response:
     user_id = path_id(request, "user_id", "user")
     body = await read_json(request, UserPatchBody)
     async with work(request) as w:
-        user = await people.update_account(w, viewer, user_id, body.changes())
+        user = await directory.update_account(w, viewer, user_id, body.changes())
         out = UserOut.of(user)
     return json_model(out)
 
@@ -96,5 +96,5 @@ async def set_availability(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, AvailabilityBody)
     async with work(request) as w:
-        out = UserOut.of(await people.set_availability(w, viewer.id, body.available))
+        out = UserOut.of(await directory.set_availability(w, viewer.id, body.available))
     return json_model(out)

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from hub import appkeys
 from hub.api.context import path_id
-from hub.channels.inbound import INBOUND, Answer
+from hub.channels.inbound import Answer
 from hub.contract.models import WebhookRequest
 from hub.errors import NotFound
 
@@ -52,7 +52,7 @@ async def webhook(request: web.Request) -> web.Response:
         # Unknown ids are not logged: anyone can post to any id, and the log is for
         # channels that exist (the access log still records the request).
         raise NotFound("channel")
-    pipe = request.app[INBOUND]
+    pipe = request.app[appkeys.INBOUND]
     limit = request.app[appkeys.SETTINGS].max_body_bytes
     body = await _read_body(request, limit)
     raw = WebhookRequest(

@@ -9,8 +9,8 @@ from hub.api.context import current_admin, current_viewer, work
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.workspace import WorkspaceSettingsPatch
+from hub.events.event import HubEvent
 from hub.inbox.workspace import WorkspaceSettings, load_workspace_settings, save_workspace_settings
-from hub.realtime.events import HubEvent
 
 api = ApiRoutes("settings")
 

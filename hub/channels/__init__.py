@@ -1,1 +1,2 @@
-"""The two pipes between the hub and the channels, and the media store they share."""
+"""The two pipes between the hub and the channels (webhooks and polling in, the outbox out),
+the channel registry, and channel administration."""

@@ -18,11 +18,13 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.channels.registry import ChannelInstances, ChannelUnavailable
+from hub import appkeys
+from hub.channels.registry import ChannelInstances
 from hub.contract import BadCredentials, PermanentFailure, RetryLater
 from hub.contract.channel import ChannelType
 from hub.contract.models import MessageTemplate
 from hub.errors import HubError, NotFound
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.store.models import Channel, ContactIdentity, Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -153,12 +155,9 @@ class ProviderSignals:
         return plugin, recipient, last_inbound
 
 
-SIGNALS = web.AppKey("provider_signals", ProviderSignals)
-
-
 def signals_of(app: web.Application) -> ProviderSignals:
     """The app's relay (set up with the app's channels, drained when it stops)."""
-    return app[SIGNALS]
+    return app[appkeys.SIGNALS]
 
 
 async def list_templates(

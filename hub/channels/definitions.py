@@ -32,12 +32,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.auth.visibility import Viewer
 from hub.channels.admin import require_admin
 from hub.channels.registry import ChannelTypes, stored_config
 from hub.contract.channel import Capabilities, ChannelType
 from hub.contract.config import EmptyIsDefault, HttpUrlCheck, HttpUrlText
 from hub.errors import HubError, Invalid, NotFound
-from hub.inbox.visibility import Viewer
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import Channel, ChannelDefinition
 

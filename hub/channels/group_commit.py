@@ -34,9 +34,9 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.inbox.work import Work
+from hub.events.bus import EventBus
+from hub.events.work import Work
 from hub.observers import Observers
-from hub.realtime.bus import EventBus
 
 log = logging.getLogger(__name__)
 

@@ -10,28 +10,25 @@ transaction while each is answered only after its own commit.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
-from hub import appkeys
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
-from hub.channels.inbound_log import log_row
-from hub.channels.registry import ChannelInstances, ChannelUnavailable, follow_channel_changes
+from hub.channels.registry import ChannelInstances
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
-from hub.inbox.intake import Intake, take_events
-from hub.inbox.intake_batch import Delivery, prefetch
-from hub.inbox.intake_fast import take_fast
-from hub.inbox.work import Work
+from hub.events.work import Work
+from hub.inbox.channel_plugins import ChannelUnavailable
+from hub.inbox.intake import take_events
+from hub.inbox.intake_batch import Delivery
+from hub.inbox.intake_result import Intake
+from hub.inbox.storable import log_row
 from hub.store.models import Channel, InboundLogEntry
 from hub.store.types import utcnow
 
@@ -243,31 +240,3 @@ class InboundPipe:
                 counts.failed += 1
                 counts.failures.append({"entry_id": entry_id, "message": err.message})
         return counts
-
-
-INBOUND = web.AppKey("inbound", InboundPipe)
-
-
-async def inbound_context(app: web.Application) -> AsyncIterator[None]:
-    """Start and stop what the inbound pipe runs in the background (the group committer).
-
-    Stopping drains the queue: every request already accepted is committed and answered.
-    """
-    settings = app[appkeys.SETTINGS]
-    committer = GroupCommitter(
-        app[appkeys.SESSIONS],
-        app[appkeys.BUS],
-        app[appkeys.OBSERVERS],
-        batch_max=settings.inbound_batch_max,
-        prepare=prefetch,
-        fast=take_fast,
-    )
-    committer.start()
-    app[INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])
-    # Other processes' channel changes reach this one's cached channel rows.
-    follower = asyncio.create_task(follow_channel_changes(app[appkeys.BUS], app[appkeys.CHANNELS]))
-    yield
-    follower.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await follower
-    await committer.stop()

@@ -1,49 +1,17 @@
-"""The inbound log: the columns of an entry (one raw webhook request and what became of
-it), and reading the log back.
-
-``log_row`` is shared by the inbound pipe (one ORM row per request) and the set-based
-intake (``hub.inbox.intake_fast``, one multi-row INSERT per batch), so both write the
-same; ``list_entries`` and ``get_entry`` serve the REST API and the admin pages alike.
+"""The inbound log read back: ``list_entries`` and ``get_entry`` serve the REST API and
+the admin pages alike. Its rows are written with ``hub.inbox.storable.log_row``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
-from hub.contract.models import WebhookRequest
 from hub.errors import NotFound
-from hub.inbox.intake import scrub
+from hub.events.work import Work
 from hub.inbox.timeline import after_id, encode_id_cursor
-from hub.inbox.work import Work
 from hub.store.models import InboundLogEntry
-
-
-def log_row(
-    channel_id: int | None,
-    request: WebhookRequest,
-    result: str,
-    status: int,
-    reason: str | None = None,
-    events: Sequence[Any] | None = None,
-) -> dict[str, Any]:
-    """The ``inbound_log`` columns (but id and received_at) of a handled request."""
-    return {
-        "channel_id": channel_id,
-        "method": request.method,
-        "path": scrub(request.url)[:2000],
-        "headers": scrub(dict(request.headers)),
-        "query": scrub(dict(request.query)),
-        "body": request.body,
-        "result": result,
-        "status_code": status,
-        "reason": reason,
-        "event_count": len(events or ()),
-        "events": None if events is None else [scrub(e.model_dump(mode="json")) for e in events],
-    }
 
 
 async def list_entries(

@@ -20,7 +20,6 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +30,15 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select, update
 
 from hub import appkeys
-from hub.channels.media import (
+from hub.contract.channel import ChannelType
+from hub.contract.errors import PermanentFailure, RetryLater
+from hub.contract.models import MediaPart, StickerPart
+from hub.errors import HubError
+from hub.events.work import Work, unit_of_work
+from hub.inbox.channel_plugins import ChannelUnavailable
+from hub.inbox.messages import announce_update
+from hub.media.parts import BOOKKEEPING, part_is_pending
+from hub.media.store import (
     MediaLimits,
     MediaStore,
     extension_for,
@@ -40,34 +47,18 @@ from hub.channels.media import (
     media_store_of,
     safe_filename,
 )
-from hub.channels.registry import ChannelUnavailable
-from hub.contract.channel import ChannelType
-from hub.contract.errors import PermanentFailure, RetryLater
-from hub.contract.models import MediaPart, StickerPart
-from hub.errors import HubError
-from hub.inbox.messages import announce_update
-from hub.inbox.work import Work, unit_of_work
 from hub.store.models import Attachment, Channel, Conversation, Message
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-MEDIA_PART_KINDS = ("media", "sticker")
-# Keys this job adds to a part's JSON; stripped before the part is validated again.
-BOOKKEEPING = (
-    "attachment_id",
-    "fetch_error",
-    "fetch_attempts",
-    "fetch_retry_at",
-    "fetch_last_error",
-)
 CANNOT_FETCH = "this channel cannot download media"
 _PART: TypeAdapter[MediaPart | StickerPart] = TypeAdapter(MediaPart | StickerPart)
 
 
 @dataclass(frozen=True)
 class MediaFetchOptions:
-    """How the fetcher runs. Put one under ``MEDIA_FETCH_OPTIONS`` before the app starts
+    """How the fetcher runs. Put one under ``appkeys.MEDIA_FETCH_OPTIONS`` before the app starts
     to change it (tests turn the background loop off and run passes themselves)."""
 
     background: bool = True
@@ -79,26 +70,11 @@ class MediaFetchOptions:
     backoff_max_seconds: float = 3600.0
 
 
-MEDIA_FETCH_OPTIONS = web.AppKey("media_fetch_options", MediaFetchOptions)
-
-
 @dataclass
-class _FetcherState:
-    """Per-process state: messages being fetched now, so two passes never overlap."""
+class FetcherState:
+    """The fetcher's per-process state: messages being fetched now, so two passes never overlap."""
 
     in_flight: set[int] = field(default_factory=set)
-
-
-_STATE = web.AppKey("media_fetcher_state", _FetcherState)
-
-
-def part_is_pending(part: dict[str, Any]) -> bool:
-    """Whether a part's JSON is media still waiting for its bytes."""
-    return (
-        part.get("kind") in MEDIA_PART_KINDS
-        and "attachment_id" not in part
-        and "fetch_error" not in part
-    )
 
 
 def _part_is_due(part: dict[str, Any], now: datetime) -> bool:
@@ -117,8 +93,9 @@ def _message_is_due(parts: list[dict[str, Any]], now: datetime) -> bool:
     return not pending or any(_part_is_due(p, now) for p in pending)
 
 
-def _options(app: web.Application) -> MediaFetchOptions:
-    return app.get(MEDIA_FETCH_OPTIONS) or MediaFetchOptions()
+def fetch_options(app: web.Application) -> MediaFetchOptions:
+    """The app's fetcher options: those under ``appkeys.MEDIA_FETCH_OPTIONS``, else the defaults."""
+    return app.get(appkeys.MEDIA_FETCH_OPTIONS) or MediaFetchOptions()
 
 
 # --- one pass ----------------------------------------------------------------------------
@@ -129,9 +106,9 @@ async def fetch_pending_media(
 ) -> int:
     """Fetch the media of up to ``limit`` due pending messages (default: one batch);
     return how many messages were worked on. ``now`` moves the clock for tests."""
-    options = _options(app)
+    options = fetch_options(app)
     now = now or utcnow()
-    state = app.get(_STATE) or _FetcherState()
+    state = app.get(appkeys.MEDIA_FETCHER) or FetcherState()
     candidates = await _due_message_ids(app, limit or options.batch, now, state)
     gate = asyncio.Semaphore(options.concurrency)
 
@@ -153,7 +130,7 @@ async def fetch_pending_media(
 
 
 async def _due_message_ids(
-    app: web.Application, limit: int, now: datetime, state: _FetcherState
+    app: web.Application, limit: int, now: datetime, state: FetcherState
 ) -> list[int]:
     """Pending messages whose parts are due, oldest first. Messages waiting out a
     backoff are skipped in pages, so they never starve the ones behind them."""
@@ -402,8 +379,10 @@ async def _announce(work: Work, message: Message) -> None:
 # --- the background job --------------------------------------------------------------------
 
 
-async def _run(app: web.Application, stop: asyncio.Event, wake: asyncio.Event) -> None:
-    options = _options(app)
+async def run_fetcher(app: web.Application, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    """Fetch passes until ``stop`` is set: again at once while a pass fills its batch,
+    else after ``poll_seconds`` or when ``wake`` is set."""
+    options = fetch_options(app)
     while not stop.is_set():
         wake.clear()
         worked = 0
@@ -417,7 +396,8 @@ async def _run(app: web.Application, stop: asyncio.Event, wake: asyncio.Event) -
             await asyncio.wait_for(wake.wait(), timeout=options.poll_seconds)
 
 
-async def _wake_on_inbound(app: web.Application, wake: asyncio.Event) -> None:
+async def wake_on_inbound(app: web.Application, wake: asyncio.Event) -> None:
+    """Set ``wake`` whenever an inbound message is stored (its media may be pending)."""
     subscription = app[appkeys.BUS].subscribe()
     try:
         async for event in subscription:
@@ -425,24 +405,3 @@ async def _wake_on_inbound(app: web.Application, wake: asyncio.Event) -> None:
                 wake.set()
     finally:
         subscription.close()
-
-
-async def media_context(app: web.Application) -> AsyncIterator[None]:
-    """Start the inbound-media fetcher with the app; stop it on cleanup, letting a pass
-    in progress finish its transaction."""
-    app[_STATE] = _FetcherState()
-    options = _options(app)
-    if not options.background:
-        yield
-        return
-    stop, wake = asyncio.Event(), asyncio.Event()
-    runner = asyncio.create_task(_run(app, stop, wake))
-    listener = asyncio.create_task(_wake_on_inbound(app, wake))
-    yield
-    stop.set()
-    wake.set()
-    listener.cancel()
-    _, late = await asyncio.wait([runner], timeout=app[appkeys.SETTINGS].shutdown_timeout)
-    for task in late:
-        task.cancel()
-    await asyncio.gather(runner, listener, return_exceptions=True)

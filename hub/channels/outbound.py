@@ -27,7 +27,6 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,9 +37,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import appkeys
-from hub.channels.admin import ChannelSettings
 from hub.channels.limits import DeliveryLimits
-from hub.channels.media import FileMediaStore
 from hub.channels.outbound_message import build_outbound, load_delivery
 from hub.channels.outbox_outcomes import (
     Failed,
@@ -51,12 +48,14 @@ from hub.channels.outbox_outcomes import (
     record_outcome,
     renew_lease,
 )
-from hub.channels.registry import ChannelUnavailable
 from hub.contract.channel import ChannelType
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.contract.models import OutboundMessage
-from hub.inbox.work import Work, unit_of_work
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
+from hub.events.work import Work, unit_of_work
+from hub.inbox.channel_plugins import ChannelUnavailable
+from hub.inbox.channel_settings import ChannelSettings
+from hub.media.store import FileMediaStore
 from hub.store.models import Channel, OutboxItem
 from hub.store.types import utcnow
 
@@ -354,28 +353,7 @@ def wakes_outbox(event: HubEvent) -> bool:
     )
 
 
-OUTBOX = web.AppKey("outbox", Outbox)
-
-
 async def deliver_due(app: web.Application, *, limit: int | None = None) -> int:
     """One pass of the app's outbox: lease and deliver every due row (respecting the
     channels' limits), at most ``limit``; return how many rows were attempted."""
-    return await app[OUTBOX].deliver_due(limit=limit)
-
-
-async def outbox_context(app: web.Application) -> AsyncIterator[None]:
-    """Start the outbox worker with the app; stop it, letting deliveries finish, on cleanup."""
-    outbox = Outbox(app)
-    app[OUTBOX] = outbox
-    stop = asyncio.Event()
-    worker = asyncio.create_task(outbox.run(stop))
-    listener = asyncio.create_task(outbox.listen())
-    yield
-    stop.set()
-    outbox.wake.set()
-    # Sends in flight finish and record their outcome; past the grace they are cancelled
-    # and their rows retried after the lease (with the same idempotency key).
-    _, late = await asyncio.wait({worker}, timeout=app[appkeys.SETTINGS].shutdown_timeout)
-    for task in [*late, listener]:
-        task.cancel()
-    await asyncio.gather(worker, listener, return_exceptions=True)
+    return await app[appkeys.OUTBOX].deliver_due(limit=limit)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.channels.media import FileMediaStore
-from hub.channels.media_links import signed_media_url
 from hub.contract.models import OutboundAttachment, OutboundMessage
 from hub.inbox.outgoing_rules import template_of_parts
+from hub.media.links import signed_media_url
+from hub.media.store import FileMediaStore
 from hub.settings import Settings
 from hub.store.models import (
     Attachment,

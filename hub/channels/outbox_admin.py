@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, func, select
 
 from hub.channels.outbox_outcomes import hold
 from hub.errors import HubError, NotFound
+from hub.events.work import Work
 from hub.inbox.messages import announce_update
 from hub.inbox.timeline import after_id, encode_id_cursor
-from hub.inbox.work import Work
 from hub.store.models import Contact, Conversation, Message, OutboxItem
 from hub.store.types import utcnow
 

@@ -9,13 +9,13 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
+from hub.auth.visibility import ConversationScope
 from hub.channels.backoff import retry_delay
 from hub.channels.outbound_message import Delivery
 from hub.contract.notices import MessageFailed, MessageSent
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.messages import message_payload
-from hub.inbox.visibility import ConversationScope
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.settings import Settings
 from hub.store.models import Message, OutboxItem
 from hub.store.types import utcnow

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -33,14 +32,14 @@ from hub import appkeys
 from hub.channels.admin import channel_event
 from hub.channels.backoff import retry_delay
 from hub.channels.group_commit import CommitterStopped
-from hub.channels.inbound import INBOUND, summarize
-from hub.channels.inbound_log import log_row
-from hub.channels.registry import ChannelUnavailable
+from hub.channels.inbound import summarize
 from hub.contract.errors import BadCredentials, RetryLater
 from hub.contract.models import InboundEvent, WebhookRequest
 from hub.errors import NotFound
+from hub.events.work import Work
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.intake import take_events
-from hub.inbox.work import Work
+from hub.inbox.storable import log_row
 from hub.store.engine import create_engine
 from hub.store.models import Channel, InboundLogEntry
 
@@ -185,7 +184,7 @@ class Poller:
             )
             return sum(1 for intake in intakes if intake.outcome == "stored")
 
-        stored: int = await self._app[INBOUND].committer.submit(job)
+        stored: int = await self._app[appkeys.INBOUND].committer.submit(job)
         return PollOutcome(fetched=len(events), stored=stored, advanced=advanced)
 
     async def step(self, channel_id: int) -> float:
@@ -243,7 +242,7 @@ class Poller:
 
         log.warning("polling channel %s: %s", channel_id, reason)
         try:
-            await self._app[INBOUND].committer.submit(job)
+            await self._app[appkeys.INBOUND].committer.submit(job)
         except Exception:
             log.exception("could not mark channel %s as broken", channel_id)
 
@@ -359,20 +358,6 @@ class Poller:
         wake.clear()
 
 
-POLLER = web.AppKey("poller", Poller)
-
-
 async def poll_once(app: web.Application, channel_id: int) -> int:
     """Poll one channel now (outside its loop, without its lock); events newly stored."""
-    return (await app[POLLER].poll_once(channel_id)).stored
-
-
-async def polling_context(app: web.Application) -> AsyncIterator[None]:
-    """Run the poll loops while the app runs (unless ``polling_enabled`` is off); stop
-    them before the inbound pipe's committer stops, so no poll is left half stored."""
-    poller = Poller(app)
-    app[POLLER] = poller
-    if app[appkeys.SETTINGS].polling_enabled:
-        poller.start()
-    yield
-    await poller.stop()
+    return (await app[appkeys.POLLER].poll_once(channel_id)).stored

@@ -22,7 +22,8 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.channel import ChannelContext, ChannelType
-from hub.realtime.bus import EventBus
+from hub.events.bus import EventBus
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import Channel
@@ -30,16 +31,6 @@ from hub.store.models import Channel
 # How long a cached channel row may serve webhooks without a change being heard of: the
 # safety net should a ``channel.updated`` announcement from another process be lost.
 ROW_TTL_SECONDS = 2.0
-
-
-class ChannelUnavailable(Exception):
-    """A channel's plugin object cannot be built: its type is not installed, or its
-    stored config no longer validates. ``reason`` says which, for the admin."""
-
-    def __init__(self, channel_id: int, reason: str) -> None:
-        super().__init__(f"channel {channel_id}: {reason}")
-        self.channel_id = channel_id
-        self.reason = reason
 
 
 class ChannelTypes:

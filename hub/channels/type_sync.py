@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.channels.definitions import load_declared
 from hub.channels.registry import ChannelTypes
-from hub.realtime.bus import EventBus
-from hub.realtime.events import HubEvent
+from hub.events.bus import EventBus
+from hub.events.event import HubEvent
 
 CHANGED = "channel_types.changed"
 

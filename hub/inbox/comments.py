@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.channels.media import MediaLimits
+from hub.auth.visibility import ConversationScope, Viewer, can_see
 from hub.errors import Invalid
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.timeline import (
     Order,
@@ -22,9 +24,7 @@ from hub.inbox.timeline import (
     claim_attachments,
     page_of_conversation,
 )
-from hub.inbox.visibility import ConversationScope, Viewer, can_see
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
+from hub.media.store import MediaLimits
 from hub.store.models import Attachment, Comment, Conversation, User
 
 

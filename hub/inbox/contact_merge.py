@@ -10,7 +10,9 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from hub.auth.visibility import ConversationScope, Viewer
 from hub.errors import Invalid
+from hub.events.work import Work
 from hub.inbox.contact_fields import default_name
 from hub.inbox.contacts import (
     contact_filter,
@@ -20,8 +22,6 @@ from hub.inbox.contacts import (
     require_everything,
 )
 from hub.inbox.conversations import record
-from hub.inbox.visibility import ConversationScope, Viewer
-from hub.inbox.work import Work
 from hub.store.models import Contact, ContactIdentity, Conversation, CrmContactLink
 
 Reason = Literal["email", "phone"]

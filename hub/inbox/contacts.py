@@ -17,7 +17,10 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import AliasedClass
 
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.contact_fields import (
     PHONE_QUERY,
     ContactChanges,
@@ -27,11 +30,8 @@ from hub.inbox.contact_fields import (
     normalize_phone,
 )
 from hub.inbox.conversations import record, set_contact_blocked
-from hub.inbox.cursors import bad_cursor, pack, unpack
-from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation
+from hub.store.paging import bad_cursor, pack, unpack
 from hub.store.types import utcnow
 
 ContactSort = Literal["name", "newest"]

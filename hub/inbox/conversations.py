@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.contract.notices import ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
-from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
-from hub.inbox.work import Work
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.workspace import load_workspace_settings
-from hub.realtime.events import HubEvent
 from hub.store.models import Conversation, ConversationEvent, Notification, Team, User
 from hub.store.types import utcnow
 

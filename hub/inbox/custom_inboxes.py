@@ -14,11 +14,12 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, NotFound
 from hub.inbox.filters import CustomInboxFilters
-from hub.inbox.people import name_key, name_page, teams_by_ids, users_by_ids
-from hub.inbox.visibility import Viewer
+from hub.people.directory import teams_by_ids, users_by_ids
 from hub.store.models import CustomInbox, CustomInboxShare
+from hub.store.paging import name_key, name_page
 
 
 def accessible_inboxes(viewer: Viewer) -> ColumnElement[bool]:

@@ -8,55 +8,42 @@ and observer notices go out only after the commit.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.channels.admin import ChannelSettings
+from hub.auth.visibility import ConversationScope
 from hub.contract.models import InboundMessage, SenderProfile, StatusUpdate
 from hub.contract.notices import MessageReceived
 from hub.errors import Invalid
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import conversations
+from hub.inbox.channel_settings import ChannelSettings
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone
 from hub.inbox.intake_batch import BatchIndex
+from hub.inbox.intake_groups import add_to_group, load_group
+from hub.inbox.intake_result import Intake
+from hub.inbox.intake_status import take_status
 from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
-from hub.inbox.visibility import ConversationScope
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
+from hub.inbox.storable import key, parts_of, scrub
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message
 from hub.store.types import utcnow
 
-Outcome = Literal["stored", "duplicate", "unknown"]
 MEDIA_KINDS = ("media", "sticker")
-KEY_LENGTH = 300  # the width of external_id and thread_key columns
 # A channel's last_inbound_at is written at most this often: under load, one row update
 # a second rather than one per message.
 INBOUND_MARK_EVERY = timedelta(seconds=1)
-
-
-@dataclass(frozen=True)
-class Intake:
-    """What became of one event: ``stored`` (new or changed), ``duplicate`` (already
-    known, nothing changed) or ``unknown`` (a status of a message we do not have)."""
-
-    outcome: Outcome
-    message_id: int | None = None
-    conversation_id: int | None = None
 
 
 async def take_events(
     work: Work, channel: Channel, events: Sequence[InboundMessage | StatusUpdate]
 ) -> list[Intake]:
     """Take every event of one request, in order."""
-    # Imported here: the statuses module uses this one's helpers.
-    from hub.inbox.intake_status import take_status
-
     results = []
     for event in events:
         if isinstance(event, InboundMessage):
@@ -64,38 +51,6 @@ async def take_events(
         else:
             results.append(await take_status(work, channel, event))
     return results
-
-
-def scrub(value: Any) -> Any:
-    """``value`` with NUL characters removed from every string in it: PostgreSQL text and
-    JSONB cannot hold them, and a provider's stray NUL must not make a message unstorable
-    (the provider would retry it forever)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(item) for item in value]
-    return value
-
-
-def key(value: str) -> str:
-    """A provider id as stored (columns of 300 characters): scrubbed, and a longer one
-    shortened to a prefix plus its sha256, so distinct long ids stay distinct."""
-    value = scrub(value)
-    if len(value) <= KEY_LENGTH:
-        return value
-    digest = hashlib.sha256(value.encode()).hexdigest()
-    return f"{value[: KEY_LENGTH - 65]}~{digest}"
-
-
-def _parts(event: InboundMessage) -> list[dict[str, Any]]:
-    parts = [scrub(part.model_dump(mode="json")) for part in event.parts]
-    if event.group_key is not None:
-        # An album's parts name the item they came from: a re-delivered item is known by it.
-        source = key(event.external_id)
-        parts = [{**part, "source_external_id": source} for part in parts]
-    return parts
 
 
 def stored_external_id(event: InboundMessage) -> str:
@@ -311,7 +266,7 @@ def _emit_created(work: Work, message: Message, conversation: Conversation) -> N
 
 async def _edit(work: Work, message: Message, event: InboundMessage) -> Intake:
     text = _text_of(event)
-    parts = _parts(event)
+    parts = parts_of(event)
     if text == message.text and parts == message.parts:
         return Intake("duplicate", message.id, message.conversation_id)  # a re-delivered edit
     replaced = {"text": message.text, "parts": message.parts, "replaced_at": utcnow().isoformat()}
@@ -360,7 +315,7 @@ def message_row(
         "external_id": stored_external_id(event),
         "text": _text_of(event),
         "subject": _subject(event),
-        "parts": _parts(event),
+        "parts": parts_of(event),
         "raw": scrub(event.raw),
         "status": "received",
         # The provider's time (a late delivery shows when it was written), never in the
@@ -408,8 +363,6 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
     """Store one contact message (or apply an edit); a re-delivery is a ``duplicate``.
     A later item of a group joins the group's message (``hub.inbox.intake_groups``)."""
     # Imported here: the groups module uses this one's helpers.
-    from hub.inbox.intake_groups import add_to_group, load_group
-
     external_id = stored_external_id(event)
     index = BatchIndex.of(work.db)
     known, known_id = index.message((channel.id, external_id)) if index else (False, None)

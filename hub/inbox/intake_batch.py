@@ -24,6 +24,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contract.models import InboundEvent, InboundMessage, WebhookRequest
+from hub.inbox.storable import key
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message
 
 INFO_KEY = "intake_batch"
@@ -109,9 +110,6 @@ async def prefetch(db: AsyncSession, hints: Sequence[Delivery]) -> None:
 
     Costs a handful of statements for the whole batch, however large.
     """
-    # Imported here: intake imports this module for the lookups.
-    from hub.inbox.intake import key
-
     index = BatchIndex()
     db.info[INFO_KEY] = index
     channel_ids = sorted({hint.channel_id for hint in hints})

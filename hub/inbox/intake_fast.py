@@ -32,18 +32,17 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.channels.inbound_log import log_row
 from hub.contract.models import InboundMessage
+from hub.events.work import Work
 from hub.inbox.intake import (
     announce_message,
-    key,
     mark_inbound,
     message_row,
     reply_target,
     sender_unchanged,
 )
 from hub.inbox.intake_batch import BatchIndex, Delivery, Key
-from hub.inbox.work import Work
+from hub.inbox.storable import key, log_row
 from hub.store.models import Channel, Contact, Conversation, InboundLogEntry, Message
 from hub.store.types import utcnow
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.channels.media_jobs import BOOKKEEPING, part_is_pending
 from hub.contract.models import InboundMessage
-from hub.inbox.intake import Intake, _parts, key, scrub
+from hub.events.work import Work
+from hub.inbox.intake_result import Intake
 from hub.inbox.messages import announce_update
-from hub.inbox.work import Work
+from hub.inbox.storable import key, parts_of, scrub
+from hub.media.parts import BOOKKEEPING, part_is_pending
 from hub.store.models import Channel, Conversation, Message
 from hub.store.types import utcnow
 
@@ -45,7 +46,7 @@ async def load_group(work: Work, channel: Channel, external_id: str) -> Message 
     return message
 
 
-def text_of_parts(parts: list[dict[str, Any]]) -> str | None:
+def text_ofparts_of(parts: list[dict[str, Any]]) -> str | None:
     """The message text of stored parts: their texts and captions, one per line (as
     ``intake`` makes it from an event's parts)."""
     pieces = [part.get("text") or part.get("caption") for part in parts]
@@ -59,7 +60,7 @@ async def add_to_group(work: Work, message: Message, event: InboundMessage) -> I
     source = key(event.external_id)
     parts = [dict(part) for part in message.parts or []]
     known = [index for index, part in enumerate(parts) if part.get(SOURCE) == source]
-    new = _parts(event)
+    new = parts_of(event)
     if known and not event.edited:
         return Intake("duplicate", message.id, message.conversation_id)
     if known:
@@ -77,7 +78,7 @@ async def add_to_group(work: Work, message: Message, event: InboundMessage) -> I
         parts = [*parts, *new]
     # New lists: JSON columns track assignment, not mutation.
     message.parts = parts
-    message.text = text_of_parts(parts)
+    message.text = text_ofparts_of(parts)
     if any(part_is_pending(part) for part in parts):
         message.media_pending = True
     await work.db.flush()

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from hub.contract.models import StatusUpdate
 from hub.contract.notices import MessageStatusChanged
-from hub.inbox.intake import Intake, key, scrub
+from hub.events.work import Work
+from hub.inbox.intake_result import Intake
 from hub.inbox.messages import announce_update
-from hub.inbox.work import Work
+from hub.inbox.storable import key, scrub
 from hub.store.models import Channel, Conversation, Message
 from hub.store.types import utcnow
 

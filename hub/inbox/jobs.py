@@ -1,4 +1,4 @@
-"""Background jobs of the inbox, run by every hub process."""
+"""Background jobs of the inbox, run by every hub process (started by ``hub.wiring``)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,29 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub import appkeys
+from hub.events.bus import EventBus
+from hub.events.work import unit_of_work
 from hub.inbox.conversations import wake_due_snoozes
-from hub.inbox.work import unit_of_work
+from hub.inbox.views import CountsCache
+from hub.observers import Observers
 
 log = logging.getLogger(__name__)
 
 
-async def wake_snoozes(app: web.Application) -> None:
+async def wake_snoozes(
+    sessions: async_sessionmaker[AsyncSession], bus: EventBus, observers: Observers | None
+) -> None:
     """Reopen every conversation whose snooze time has passed."""
-    async with unit_of_work(
-        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
-    ) as work:
+    async with unit_of_work(sessions, bus, observers) as work:
         woken = await wake_due_snoozes(work)
     if woken:
         log.info("snooze ended for conversations %s", woken)
 
 
 async def run_periodically(
-    job: Callable[[web.Application], Awaitable[None]],
-    app: web.Application,
-    *,
-    every: float,
-    stop: asyncio.Event,
+    job: Callable[[], Awaitable[None]], *, every: float, stop: asyncio.Event
 ) -> None:
     """Run ``job`` every ``every`` seconds until ``stop`` is set.
 
@@ -41,17 +39,16 @@ async def run_periodically(
     """
     while not stop.is_set():
         try:
-            await job(app)
+            await job()
         except Exception:
             log.exception("background job %s failed; retrying in %ss", job.__name__, every)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
-async def forget_counts_on_change(app: web.Application) -> None:
+async def forget_counts_on_change(bus: EventBus, cache: CountsCache) -> None:
     """Drop the shared sidebar counts whenever any hub process reports a change."""
-    cache = app[appkeys.COUNTS_CACHE]
-    subscription = app[appkeys.BUS].subscribe()
+    subscription = bus.subscribe()
     try:
         async for event in subscription:
             if event.type in ("counts.changed", "resync"):

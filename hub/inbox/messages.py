@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.channels.media import MediaLimits, OutgoingFile, check_channel_accepts
-from hub.channels.registry import ChannelInstances, ChannelUnavailable
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.errors import HubError, Invalid, NotFound
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox import conversations
+from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
 from hub.inbox.outgoing_rules import (
     TemplateChoice,
     check_template,
@@ -31,9 +33,7 @@ from hub.inbox.timeline import (
     claim_attachments,
     page_of_conversation,
 )
-from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
+from hub.media.store import MediaLimits, OutgoingFile, check_channel_accepts
 from hub.store.models import (
     Attachment,
     Channel,
@@ -163,7 +163,7 @@ async def _check_outgoing(
     outgoing: Outgoing,
     conversation_id: int | None,
     channel: Channel,
-    channels: ChannelInstances | None,
+    channels: ChannelPlugins | None,
     contact_id: int,
 ) -> None:
     MediaLimits().check_count(len(outgoing.attachments))
@@ -188,7 +188,7 @@ async def _check_channel_limits(
     work: Work,
     outgoing: Outgoing,
     channel: Channel,
-    channels: ChannelInstances | None,
+    channels: ChannelPlugins | None,
     contact_id: int,
 ) -> None:
     """The message against what the channel can carry: its plugin object's
@@ -259,7 +259,7 @@ async def send_message(
     conversation_id: int,
     outgoing: Outgoing,
     *,
-    channels: ChannelInstances | None = None,
+    channels: ChannelPlugins | None = None,
 ) -> MessageRow:
     """Send a reply in a visible conversation (404 otherwise): stored ``pending`` with its
     outbox row. A closed conversation is reopened first (a "reopened" event); a snoozed
@@ -309,7 +309,7 @@ async def start_conversation(
     channel_id: int,
     outgoing: Outgoing,
     *,
-    channels: ChannelInstances | None = None,
+    channels: ChannelPlugins | None = None,
 ) -> tuple[Conversation, MessageRow]:
     """Open a new conversation with a visible contact on an enabled channel, assigned
     to the caller, with its first message queued — all in this one transaction.

@@ -12,11 +12,11 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 
+from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import NotFound
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.inbox.timeline import after_id, encode_id_cursor
-from hub.inbox.visibility import Viewer, conversation_filter
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
 from hub.store.models import Conversation, Notification
 from hub.store.types import utcnow
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hub.contract.channel import Capabilities
 from hub.errors import HubError, Invalid
-from hub.inbox.work import Work
+from hub.events.work import Work
 from hub.store.models import Conversation
 from hub.store.types import utcnow
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from hub.channels.admin import ChannelRouting
+from hub.auth.visibility import ConversationScope
+from hub.events.work import Work
 from hub.inbox import conversations
-from hub.inbox.visibility import ConversationScope
-from hub.inbox.work import Work
+from hub.inbox.channel_settings import ChannelRouting
 from hub.store.models import Channel, Conversation, TeamMembership, User
 
 

@@ -32,11 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Invalid, NotFound
 from hub.inbox.contacts import contact_filter, search_clause
-from hub.inbox.cursors import bad_cursor, pack, unpack
-from hub.inbox.visibility import Viewer, conversation_filter
 from hub.store.models import Comment, Contact, Conversation, Message
+from hub.store.paging import bad_cursor, pack, unpack
 
 SearchType = Literal["contact", "message", "comment"]
 TYPE_ORDER: tuple[SearchType, ...] = ("contact", "message", "comment")

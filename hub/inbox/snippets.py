@@ -16,10 +16,10 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Forbidden, HubError, Invalid, NotFound
-from hub.inbox.people import like_pattern, name_key, name_page
-from hub.inbox.visibility import Viewer, conversation_filter
 from hub.store.models import Channel, Contact, Conversation, Snippet, User
+from hub.store.paging import like_pattern, name_key, name_page
 
 SHORTCUT = re.compile(r"^[a-z0-9_-]{1,50}$")
 _TOKEN = re.compile(r"\$(\$|[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)")

@@ -15,12 +15,12 @@ from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 
+from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Invalid, NotFound
+from hub.events.work import Work
 from hub.inbox.conversations import get_visible
-from hub.inbox.cursors import bad_cursor, pack, unpack
-from hub.inbox.visibility import Viewer, conversation_filter
-from hub.inbox.work import Work
 from hub.store.models import Attachment, Comment, Conversation, ConversationEvent, Message
+from hub.store.paging import bad_cursor, pack, unpack
 
 Order = Literal["asc", "desc"]
 Kind = Literal["comment", "event", "message"]

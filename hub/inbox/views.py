@@ -11,12 +11,12 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Forbidden, HubError, NotFound
-from hub.inbox.cursors import pack, unpack
 from hub.inbox.custom_inboxes import get_accessible_inbox
 from hub.inbox.filters import CustomInboxFilters, filters_clause, unanswered_clause
-from hub.inbox.visibility import Viewer, conversation_filter
 from hub.store.models import Contact, Conversation, Team
+from hub.store.paging import pack, unpack
 
 StatusTab = Literal["open", "closed", "snoozed", "all"]
 Sort = Literal["newest", "oldest", "longest", "shortest"]

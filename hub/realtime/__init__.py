@@ -1,1 +1,1 @@
-"""Realtime: the event bus between hub processes and the agents' websockets."""
+"""Realtime: the agents' websocket and typing presence, fed by ``hub.events``."""

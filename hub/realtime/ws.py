@@ -23,13 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub import appkeys
 from hub.auth.identity import Identity, identify
 from hub.auth.tokens import hash_secret
+from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
 from hub.errors import HubError
-from hub.inbox.visibility import Viewer
-from hub.realtime.bus import Subscription
-from hub.realtime.events import HubEvent
-from hub.realtime.redis_bus import RESYNC
-from hub.realtime.typing import BadMessage, TypingIndicators, TypingMessage, parse_client_message
+from hub.events.bus import Subscription
+from hub.events.event import HubEvent
+from hub.events.redis_bus import RESYNC
+from hub.realtime.presence import BadMessage, TypingIndicators, TypingMessage, parse_client_message
 from hub.store.models import ApiToken, LoginSession, User
 from hub.store.types import utcnow
 
@@ -44,8 +44,6 @@ TEAM_UPDATED = "team.updated"
 CLOSE_TOO_SLOW = WSCloseCode.TRY_AGAIN_LATER  # 1013: reconnect, then refetch
 CLOSE_ACCESS_ENDED = 4401  # deactivated, logged out, token revoked: log in again
 
-OPEN_SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_websockets")
-
 
 def track_websockets(app: web.Application) -> None:
     """Close every open websocket (1001) when the app shuts down.
@@ -53,14 +51,14 @@ def track_websockets(app: web.Application) -> None:
     Call before the app starts. Without it, an open websocket holds shutdown until the
     server's shutdown timeout, after which it is cut (the client sees 1006).
     """
-    if OPEN_SOCKETS in app:
+    if appkeys.OPEN_SOCKETS in app:
         return
-    app[OPEN_SOCKETS] = set()
+    app[appkeys.OPEN_SOCKETS] = set()
     app.on_shutdown.append(_close_open_sockets)
 
 
 async def _close_open_sockets(app: web.Application) -> None:
-    open_sockets = app[OPEN_SOCKETS]
+    open_sockets = app[appkeys.OPEN_SOCKETS]
     sockets = list(open_sockets)  # closing ones leave the set meanwhile
     await asyncio.gather(
         *(s.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down") for s in sockets),
@@ -95,7 +93,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     # Subscribe before the handshake completes: once the client is connected, no event
     # can slip by unseen.
     subscription = request.app[appkeys.BUS].subscribe()
-    open_sockets = request.app.get(OPEN_SOCKETS, set())
+    open_sockets = request.app.get(appkeys.OPEN_SOCKETS, set())
     try:
         await socket.prepare(request)
         open_sockets.add(socket)

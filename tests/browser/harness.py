@@ -24,8 +24,8 @@ from hub import appkeys
 from hub.app import create_app
 from hub.auth.accounts import NewUser, create_user
 from hub.auth.setup import issue_setup_token
+from hub.auth.visibility import Viewer
 from hub.channels.admin import ChannelAdmin, NewChannel, SavedChannel
-from hub.inbox.visibility import Viewer
 from hub.settings import Settings
 from hub.store.models import User
 from hub.testing.webhooks import signed_headers

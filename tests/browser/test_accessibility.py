@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 
 from hub import appkeys
 from hub.auth.api_tokens import create_token
-from hub.inbox import people
+from hub.events.work import unit_of_work
 from hub.inbox.snippets import create_snippet
-from hub.inbox.work import unit_of_work
+from hub.people import directory
 from tests.browser.harness import LiveHub
 
 XSS = '<img src=x onerror="window.__xss=1">'
@@ -78,7 +78,7 @@ def arrange(hub: LiveHub) -> None:
 
     async def make() -> None:
         async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
-            await people.create_team(work, viewer, "Support <b>team</b>", [])
+            await directory.create_team(work, viewer, "Support <b>team</b>", [])
         async with app[appkeys.SESSIONS]() as db:
             await create_snippet(db, viewer, name="Greeting", shortcut="hi", body="Hello!")
             await create_token(db, owner, "Backups")

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import appkeys
 from hub.channels.admin import ChannelAdmin, ChannelChanges
+from hub.events.work import unit_of_work
 from hub.inbox.messages import Outgoing, send_message
-from hub.inbox.work import unit_of_work
 from hub.store.models import Conversation, Message, OutboxItem
 from tests.browser.fake_service import FakeService
 from tests.browser.harness import BackgroundLoop, LiveHub, serve

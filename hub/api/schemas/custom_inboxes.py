@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.api.schemas.people import MAX_IDS, NamePageQuery, PatchBody
+from hub.auth.visibility import Viewer
 from hub.inbox.custom_inboxes import SharedInbox, Sharing
 from hub.inbox.filters import CustomInboxFilters
-from hub.inbox.visibility import Viewer
 from hub.store.types import DbId
 
 BIGINT_MAX = 2**63 - 1

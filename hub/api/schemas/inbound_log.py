@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic_core import PydanticCustomError
 
 from hub.channels.inbound import ReplayCounts
-from hub.inbox.intake import Intake
+from hub.inbox.intake_result import Intake
 from hub.store.models import InboundLogEntry
 from hub.store.types import MAX_ID
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_v
 from hub.api.schemas.auth import UserOut
 from hub.auth.accounts import Role, Visibility
 from hub.auth.passwords import MIN_LENGTH
-from hub.inbox.people import UserChanges
+from hub.people.directory import UserChanges
 from hub.store.models import Team
 from hub.store.types import DbId
 

@@ -23,8 +23,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from hub.realtime.bus import LocalFanout
-from hub.realtime.events import HubEvent
+from hub.events.bus import LocalFanout
+from hub.events.event import HubEvent
 
 log = logging.getLogger(__name__)
 

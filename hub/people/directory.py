@@ -12,71 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.accounts import NewUser, Role, Visibility, create_user
 from hub.auth.passwords import generate_password
+from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
-from hub.inbox.cursors import pack, unpack
-from hub.inbox.visibility import Viewer
-from hub.inbox.work import Work
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
+from hub.events.work import Work
 from hub.store.models import LoginSession, Team, User
-
-Row = TypeVar("Row")
-
-# --- paging by name (users, teams, snippets and custom inboxes) ------------------------
-
-
-def name_key(column: Any) -> ColumnElement[str]:
-    """The sort key of a name column: case-insensitive, as people read a list."""
-    return func.lower(column)
-
-
-def encode_name_cursor(key: str, row_id: int) -> str:
-    """An opaque cursor: the sort key and id of the last row of a page."""
-    return pack(key, row_id)
-
-
-def decode_name_cursor(cursor: str) -> tuple[str, int]:
-    """The position a cursor points at; 422 naming ``cursor`` when it is not one of ours."""
-    key, row_id = unpack(cursor, str, int)
-    return key, row_id
-
-
-async def name_page(
-    db: AsyncSession,
-    entity: type[Row],
-    key: ColumnElement[str],
-    id_column: Any,
-    conditions: Sequence[ColumnElement[bool]],
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Row], str | None]:
-    """One page of ``entity`` rows ordered by ``key`` then id, and the next page's cursor."""
-    query = select(entity, key).where(*conditions)
-    if cursor:
-        last_key, last_id = decode_name_cursor(cursor)
-        query = query.where(or_(key > last_key, and_(key == last_key, id_column > last_id)))
-    result = await db.execute(query.order_by(key, id_column).limit(limit + 1))
-    rows = [(row, row_key) for row, row_key in result.all()]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last, last_key = rows[-1]
-        next_cursor = encode_name_cursor(last_key, last.id)  # type: ignore[attr-defined]
-    return [row for row, _ in rows], next_cursor
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern for "contains ``text``", case-folded, with wildcards escaped."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-    return f"%{escaped}%"
-
+from hub.store.paging import like_pattern, name_key, name_page
 
 # --- users ---------------------------------------------------------------------------
 

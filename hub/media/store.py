@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from hub import appkeys
 from hub.errors import HubError, Invalid
 from hub.settings import Settings
 
@@ -126,9 +127,6 @@ class MediaStore(Protocol):
     async def exists(self, sha256: str) -> bool:
         """Whether bytes are stored under ``sha256``."""
         ...
-
-
-MEDIA_STORE: web.AppKey[MediaStore] = web.AppKey("media_store")
 
 
 class FileMediaStore:
@@ -248,7 +246,7 @@ def default_media_store(settings: Settings) -> FileMediaStore:
 
 def media_store_of(app: web.Application, settings: Settings) -> MediaStore:
     """The app's media store: the one under ``MEDIA_STORE``, else the data folder's."""
-    store = app.get(MEDIA_STORE)
+    store = app.get(appkeys.MEDIA_STORE)
     return store if store is not None else default_media_store(settings)
 
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.notices import Notice
+from hub.events.bus import EventBus
+from hub.events.event import HubEvent
 from hub.observers import Observers
-from hub.realtime.bus import EventBus
-from hub.realtime.events import HubEvent
 
 
 @dataclass

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.inbox.visibility import ConversationScope, Viewer, conversation_filter
-from hub.realtime.bus import EventBus
-from hub.realtime.events import HubEvent
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
+from hub.events.bus import EventBus
+from hub.events.event import HubEvent
 from hub.store.models import Conversation
 
 # A client sends "typing: true" on keystrokes; repeating it to every agent more often

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hub.inbox.visibility import ConversationScope, Viewer, can_see
+from hub.auth.visibility import ConversationScope, Viewer, can_see
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The event bus: in-process by default; Redis so several hub processes share events."""
+"""The event bus that domain code publishes to: the in-process one, and the local fan-out
+to subscribers that every bus (``hub.events.redis_bus`` too) delivers through."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from hub.realtime.events import HubEvent
+from hub.events.event import HubEvent
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +101,3 @@ class MemoryBus(LocalFanout):
     async def publish(self, event: HubEvent) -> None:
         """Deliver to this process's subscribers."""
         self.deliver(event)
-
-
-def create_bus(url: str) -> EventBus:
-    """The bus for ``HUB_BUS_URL``: ``memory://`` or ``redis://…``."""
-    if url.startswith("memory://"):
-        return MemoryBus()
-    if url.startswith(("redis://", "rediss://")):
-        from hub.realtime.redis_bus import RedisBus
-
-        return RedisBus(url)
-    raise ValueError(f"unsupported bus URL {url!r}: use memory:// or redis://")

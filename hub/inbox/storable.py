@@ -1,0 +1,74 @@
+"""Provider data made storable: strings without NUL characters, provider ids that fit
+their columns, message parts, and the inbound-log row of one webhook request.
+
+``log_row`` is shared by the inbound pipe (one ORM row per request) and the set-based
+intake (``hub.inbox.intake_fast``, one multi-row INSERT per batch), so both write the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from hub.contract.models import InboundMessage, WebhookRequest
+
+KEY_LENGTH = 300  # the width of external_id and thread_key columns
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string in it: PostgreSQL text and
+    JSONB cannot hold them, and a provider's stray NUL must not make a message unstorable
+    (the provider would retry it forever)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
+
+
+def key(value: str) -> str:
+    """A provider id as stored (columns of 300 characters): scrubbed, and a longer one
+    shortened to a prefix plus its sha256, so distinct long ids stay distinct."""
+    value = scrub(value)
+    if len(value) <= KEY_LENGTH:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    return f"{value[: KEY_LENGTH - 65]}~{digest}"
+
+
+def parts_of(event: InboundMessage) -> list[dict[str, Any]]:
+    """The message parts of ``event`` as stored: scrubbed JSON, an album item's parts
+    marked with the item they came from."""
+    parts = [scrub(part.model_dump(mode="json")) for part in event.parts]
+    if event.group_key is not None:
+        # An album's parts name the item they came from: a re-delivered item is known by it.
+        source = key(event.external_id)
+        parts = [{**part, "source_external_id": source} for part in parts]
+    return parts
+
+
+def log_row(
+    channel_id: int | None,
+    request: WebhookRequest,
+    result: str,
+    status: int,
+    reason: str | None = None,
+    events: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """The ``inbound_log`` columns (but id and received_at) of a handled request."""
+    return {
+        "channel_id": channel_id,
+        "method": request.method,
+        "path": scrub(request.url)[:2000],
+        "headers": scrub(dict(request.headers)),
+        "query": scrub(dict(request.query)),
+        "body": request.body,
+        "result": result,
+        "status_code": status,
+        "reason": reason,
+        "event_count": len(events or ()),
+        "events": None if events is None else [scrub(e.model_dump(mode="json")) for e in events],
+    }

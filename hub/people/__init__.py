@@ -1,0 +1,1 @@
+"""People: the users and teams who work the inbox, and their administration."""

@@ -1,0 +1,216 @@
+"""Wiring: the start/stop generators (aiohttp ``cleanup_ctx``) that build the app's
+shared state and run its background workers; ``hub.app`` lists them in start order.
+
+This is the one place that reaches into every package to set up what the packages below
+receive through ``hub.appkeys`` or as arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+from aiohttp import web
+
+from hub import __version__, appkeys
+from hub.channels.agent_signals import ProviderSignals
+from hub.channels.definitions import load_declared_at_start
+from hub.channels.group_commit import GroupCommitter
+from hub.channels.inbound import InboundPipe
+from hub.channels.media_jobs import FetcherState, fetch_options, run_fetcher, wake_on_inbound
+from hub.channels.outbound import Outbox
+from hub.channels.polling import Poller
+from hub.channels.registry import ChannelInstances, ChannelTypes, follow_channel_changes
+from hub.channels.type_sync import follow_type_changes
+from hub.events.factory import create_bus
+from hub.inbox.intake_batch import prefetch
+from hub.inbox.intake_fast import take_fast
+from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.observers import Observers
+from hub.plugin_manager import HubPluginManager, load_plugins
+from hub.store.engine import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+async def database_context(app: web.Application) -> AsyncIterator[None]:
+    """The database engine and its session factory."""
+    engine = create_engine(app[appkeys.SETTINGS].effective_database_url)
+    app[appkeys.ENGINE] = engine
+    app[appkeys.SESSIONS] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def http_client_context(app: web.Application) -> AsyncIterator[None]:
+    """The one outgoing HTTP client the plugins share."""
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(20.0, connect=10.0),
+        headers={"User-Agent": f"inbox-hub/{__version__}"},
+        follow_redirects=False,
+    )
+    app[appkeys.HTTP] = client
+    yield
+    await client.aclose()
+
+
+async def bus_context(app: web.Application) -> AsyncIterator[None]:
+    """The event bus named by ``HUB_BUS_URL``, connected while the app runs."""
+    bus = create_bus(app[appkeys.SETTINGS].bus_url)
+    await bus.start()
+    app[appkeys.BUS] = bus
+    yield
+    await bus.stop()
+
+
+async def channels_context(app: web.Application) -> AsyncIterator[None]:
+    """The channel types and instances, the agents' provider signals, and the
+    declared types kept in step with other processes."""
+    manager = app[appkeys.PLUGINS]
+    app[appkeys.CHANNELS] = ChannelInstances(
+        ChannelTypes(manager.channel_types),
+        app[appkeys.CIPHER],
+        app[appkeys.HTTP],
+        app[appkeys.SETTINGS],
+    )
+    app[appkeys.SIGNALS] = ProviderSignals(app[appkeys.SESSIONS], app[appkeys.CHANNELS])
+    types = app[appkeys.CHANNELS].types
+    await load_declared_at_start(app[appkeys.SESSIONS], types)
+    follower = asyncio.create_task(
+        follow_type_changes(app[appkeys.BUS], app[appkeys.SESSIONS], types)
+    )
+    yield
+    follower.cancel()
+    await asyncio.gather(follower, return_exceptions=True)
+    await app[appkeys.SIGNALS].drain()
+
+
+async def workers_context(app: web.Application) -> AsyncIterator[None]:
+    """The inbox's background jobs: waking snoozed conversations, and
+    forgetting the sidebar counts on every change."""
+    settings = app[appkeys.SETTINGS]
+    sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
+
+    async def wake_snoozes_job() -> None:
+        await wake_snoozes(sessions, bus, observers)
+
+    stop = asyncio.Event()
+    periodic = [
+        asyncio.create_task(
+            run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
+        )
+    ]
+    listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))
+    yield
+    stop.set()
+    # Let a run in progress finish its transaction; cancel only if it hangs.
+    _, late = await asyncio.wait(periodic, timeout=settings.shutdown_timeout)
+    for task in [*late, listener]:
+        task.cancel()
+    await asyncio.gather(*periodic, listener, return_exceptions=True)
+    await app[appkeys.OBSERVERS].drain(grace=settings.shutdown_timeout)
+
+
+def plugins_context(
+    injected: HubPluginManager | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The plugin manager (``injected``, else every installed plugin) and its observers."""
+
+    async def plugins(app: web.Application) -> AsyncIterator[None]:
+        settings = app[appkeys.SETTINGS]
+        manager = injected or load_plugins(
+            autoload=not settings.disable_plugin_autoload,
+            allow=settings.plugins_allow,
+            blocked=settings.plugins_blocked,
+            trace=settings.plugin_trace,
+        )
+        app[appkeys.PLUGINS] = manager
+        app[appkeys.OBSERVERS] = Observers(manager.pm)
+        broken = [p.name for p in manager.plugins.values() if p.status == "broken"]
+        log.info(
+            "plugins: %d channel types, %d CRM types%s",
+            len(manager.channel_types),
+            len(manager.crm_types),
+            f"; broken: {', '.join(broken)}" if broken else "",
+        )
+        yield
+
+    return plugins
+
+
+async def inbound_context(app: web.Application) -> AsyncIterator[None]:
+    """Start and stop what the inbound pipe runs in the background (the group committer).
+
+    Stopping drains the queue: every request already accepted is committed and answered.
+    """
+    settings = app[appkeys.SETTINGS]
+    committer = GroupCommitter(
+        app[appkeys.SESSIONS],
+        app[appkeys.BUS],
+        app[appkeys.OBSERVERS],
+        batch_max=settings.inbound_batch_max,
+        prepare=prefetch,
+        fast=take_fast,
+    )
+    committer.start()
+    app[appkeys.INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])
+    # Other processes' channel changes reach this one's cached channel rows.
+    follower = asyncio.create_task(follow_channel_changes(app[appkeys.BUS], app[appkeys.CHANNELS]))
+    yield
+    follower.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await follower
+    await committer.stop()
+
+
+async def polling_context(app: web.Application) -> AsyncIterator[None]:
+    """Run the poll loops while the app runs (unless ``polling_enabled`` is off); stop
+    them before the inbound pipe's committer stops, so no poll is left half stored."""
+    poller = Poller(app)
+    app[appkeys.POLLER] = poller
+    if app[appkeys.SETTINGS].polling_enabled:
+        poller.start()
+    yield
+    await poller.stop()
+
+
+async def outbox_context(app: web.Application) -> AsyncIterator[None]:
+    """Start the outbox worker with the app; stop it, letting deliveries finish, on cleanup."""
+    outbox = Outbox(app)
+    app[appkeys.OUTBOX] = outbox
+    stop = asyncio.Event()
+    worker = asyncio.create_task(outbox.run(stop))
+    listener = asyncio.create_task(outbox.listen())
+    yield
+    stop.set()
+    outbox.wake.set()
+    # Sends in flight finish and record their outcome; past the grace they are cancelled
+    # and their rows retried after the lease (with the same idempotency key).
+    _, late = await asyncio.wait({worker}, timeout=app[appkeys.SETTINGS].shutdown_timeout)
+    for task in [*late, listener]:
+        task.cancel()
+    await asyncio.gather(worker, listener, return_exceptions=True)
+
+
+async def media_context(app: web.Application) -> AsyncIterator[None]:
+    """Start the inbound-media fetcher with the app; stop it on cleanup, letting a pass
+    in progress finish its transaction."""
+    app[appkeys.MEDIA_FETCHER] = FetcherState()
+    options = fetch_options(app)
+    if not options.background:
+        yield
+        return
+    stop, wake = asyncio.Event(), asyncio.Event()
+    runner = asyncio.create_task(run_fetcher(app, stop, wake))
+    listener = asyncio.create_task(wake_on_inbound(app, wake))
+    yield
+    stop.set()
+    wake.set()
+    listener.cancel()
+    _, late = await asyncio.wait([runner], timeout=app[appkeys.SETTINGS].shutdown_timeout)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(runner, listener, return_exceptions=True)
