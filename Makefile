@@ -1,4 +1,7 @@
-# The README's two commands (`make run`, `make test`) and helpers.
+# The README's two commands (`make run`, `make test`) and helpers. `make check` is the
+# fast loop while coding: the suite without the slow tests (processes started, packages
+# built) and the browser tests, over every core; `make test` runs everything, also in
+# parallel (pytest-xdist; tests/browser stay one module per worker).
 # Every HUB_* variable in the environment reaches the hub, e.g.
 #   HUB_PORT=8081 HUB_DATA_DIR=./var2 make run
 
@@ -10,13 +13,16 @@ STAMP := $(VENV)/.installed
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install lint bench clean
+.PHONY: run test check install lint bench clean
 
 run: $(STAMP)
 	$(BIN)/hub serve
 
 test: $(STAMP) $(CHROMIUM)
-	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto
+
+check: $(STAMP)
+	$(BIN)/pytest -m "not slow and not browser" -n auto
 
 # lint-imports: the layer rule and the plugins' imports (pyproject's [tool.importlinter],
 # docs/architecture.md); the example plugin is not installed, so it is put on the path.

@@ -33,10 +33,19 @@ from hub.store import migrate
 from hub.store.engine import create_engine, create_sessionmaker
 from hub.store.models import Base, User
 from tests.factories import Factory
+from tests.leaks import nothing_outlives
 
 PG_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_outlives_the_test() -> Iterator[None]:
+    """Fail the test that leaves a thread running or an asyncio error unobserved (see
+    tests/leaks.py); it is set up first, so it checks after every other fixture is gone."""
+    with nothing_outlives():
+        yield
 
 
 def _asyncpg_url(url: str) -> str:

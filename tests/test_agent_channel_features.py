@@ -8,7 +8,6 @@ it; the app, database and bus are real.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +36,7 @@ from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message, User
 from hub.store.types import utcnow
+from hub.testing import eventually
 from tests.factories import Factory
 
 Client = TestClient[Any, Any]
@@ -189,12 +189,12 @@ async def send(hub: Hub, conversation_id: int, body: dict[str, Any]) -> tuple[in
 async def delivered(hub: Hub) -> None:
     """Drive the outbox until the queued message reached the plugin (the app's own
     worker, woken by the bus, may be delivering it at the same time)."""
-    for _ in range(500):
+
+    async def sent() -> None:
         await deliver_due(hub.client.app)
-        if hub.record.sent:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the message was never delivered")
+        assert hub.record.sent, "the message was never delivered"
+
+    await eventually(sent)
 
 
 TEMPLATE = {"name": "order_update", "language": "en_US", "parameters": ["A-1042"]}

@@ -7,7 +7,6 @@ masked and connected like any other.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from hub.channels.definitions import DEFAULT_LOGO, LOGO_MAX_BYTES
 from hub.channels.type_sync import types_changed
 from hub.settings import Settings
 from hub.store.models import ChannelDefinition, User
+from hub.testing import eventually
 from tests.test_channels_api import MASK, PROVIDER, probe_plugins
 
 Client = TestClient[Any, Any]
@@ -341,10 +341,10 @@ async def test_a_definition_stored_by_another_process_is_served_once_announced(
         await session.commit()
     assert (await client.get("/api/v1/channel-types/acme_chat", headers=auth)).status == 404
     await client.app[appkeys.BUS].publish(types_changed())
-    for _ in range(100):
+
+    async def served() -> None:
         response = await client.get("/api/v1/channel-types/acme_chat", headers=auth)
-        if response.status == 200:
-            break
-        await asyncio.sleep(0.02)
-    assert response.status == 200
-    assert (await response.json())["title"] == "Acme Chat"
+        assert response.status == 200
+        assert (await response.json())["title"] == "Acme Chat"
+
+    await eventually(served)

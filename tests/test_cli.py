@@ -16,6 +16,9 @@ from hub.auth.api_tokens import resolve_token
 from hub.store import migrate
 from tests.plugin_dists import write_dist
 
+# Every test here starts `hub` (or pip) as a process.
+pytestmark = pytest.mark.slow
+
 HUB = str(Path(sys.executable).parent / "hub")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +74,6 @@ def test_plugins_list_reports_a_broken_plugin_and_still_lists_the_rest(tmp_path:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.slow
 def test_the_example_plugin_is_built_installed_and_discovered(tmp_path: Path) -> None:
     target = tmp_path / "site"
     build = subprocess.run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from hub.app import create_app
 from hub.inbox.workspace import save_workspace_settings
 from hub.settings import Settings
 from hub.store.models import ConversationEvent, User
+from hub.testing import eventually
 from tests.factories import Factory
 
 Client = TestClient[Any, Any]
@@ -300,11 +300,11 @@ async def test_counts_of_users_who_see_everything_are_shared_until_a_change(
     first = (await (await client.get("/api/v1/conversations", headers=manager)).json())["items"][0]
     await client.post(f"/api/v1/conversations/{first['id']}/read", headers=manager)
     await client.post(f"/api/v1/conversations/{first['id']}/unassign", headers=manager)
-    for _ in range(50):  # the bus listener runs as its own task
-        if (await all_open(manager))["all"] == 2:
-            break
-        await asyncio.sleep(0.01)
-    assert (await all_open(manager))["all"] == 2
+
+    async def refreshed() -> None:  # the bus listener runs as its own task
+        assert (await all_open(manager))["all"] == 2
+
+    await eventually(refreshed)
 
 
 async def test_counts_of_a_team_restricted_agent_cover_their_own_and_their_teams(

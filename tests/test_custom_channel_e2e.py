@@ -4,7 +4,6 @@ the service's status event."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from hub_custom_channel.signing import signed_headers, verify
 from hub import appkeys
 from hub.channels.outbound import deliver_due
 from hub.store.models import User
+from hub.testing import eventually
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
@@ -92,13 +92,15 @@ async def delivered(client: Client, message_id: int, auth: dict[str, str]) -> di
     The app's own worker is woken by the send too, so either may deliver the row; the
     bounded wait covers a send the worker has in flight."""
     await deliver_due(client.app)
-    for _ in range(200):
+
+    async def sent() -> dict[str, Any]:
         message: dict[str, Any] = await get_json(client, f"/api/v1/messages/{message_id}", auth)
-        if message["status"] != "pending":
-            await client.app[appkeys.OBSERVERS].drain()
-            return message
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"message {message_id} is still pending")
+        assert message["status"] != "pending", f"message {message_id} is still pending"
+        return message
+
+    message = await eventually(sent)
+    await client.app[appkeys.OBSERVERS].drain()
+    return message
 
 
 async def test_a_service_and_an_agent_converse_through_the_custom_channel(

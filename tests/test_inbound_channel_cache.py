@@ -4,7 +4,6 @@ bus resync, and after its time-to-live."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher
 from hub.store.models import Channel
+from hub.testing import eventually
 from tests.channel_doubles import manager, message, post
 from tests.factories import Factory
 
@@ -47,14 +47,6 @@ async def rekey(db: Sessions, cipher: ConfigCipher, channel_id: int, token: str)
         await session.commit()
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition not met")
-
-
 async def test_the_row_is_read_once_and_reused(hub: Client, factory: Factory) -> None:
     channel = await factory.channel("double", "Double")
     sessions = hub.app[appkeys.SESSIONS]
@@ -76,7 +68,7 @@ async def test_another_process_rekeying_a_channel_applies_once_announced(
     # Not yet heard of: the cached row (and its plugin object) still answers.
     assert (await post(hub, channel.id, message("m2"))).status == 200
     await hub.app[appkeys.BUS].publish(HubEvent("channel.updated", {"id": channel.id}))
-    await until(lambda: channel.id not in instances(hub)._rows)
+    await eventually(lambda: channel.id not in instances(hub)._rows)
 
     assert (await post(hub, channel.id, message("m3"))).status == 403
     assert (await post(hub, channel.id, message("m4"), token="new-token")).status == 200
@@ -88,7 +80,7 @@ async def test_a_bus_resync_drops_every_row(hub: Client, factory: Factory, db: S
     await rekey(db, factory.cipher, channel.id, "new-token")
 
     await hub.app[appkeys.BUS].publish(HubEvent("resync", {}))
-    await until(lambda: channel.id not in instances(hub)._rows)
+    await eventually(lambda: channel.id not in instances(hub)._rows)
 
     assert (await post(hub, channel.id, message("m2"))).status == 403
 

@@ -34,6 +34,7 @@ from hub.store.models import (
     Message,
 )
 from hub.store.types import utcnow
+from hub.testing import eventually
 from tests.channel_doubles import Recorder, manager, message, post, status
 from tests.factories import Factory
 
@@ -68,11 +69,11 @@ async def one_batch(hub: Client, expected: int) -> AsyncIterator[None]:
     held = asyncio.create_task(committer(hub).submit(hold))
     await asyncio.sleep(0)
     yield
-    for _ in range(2000):
-        if committer(hub).backlog >= expected:
-            break
-        await asyncio.sleep(0.005)
-    assert committer(hub).backlog == expected
+
+    def all_waiting() -> None:
+        assert committer(hub).backlog == expected
+
+    await eventually(all_waiting, timeout=10)
     release.set()
     await held
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import appkeys
 from hub.app import create_app
 from hub.appkeys import MEDIA_FETCH_OPTIONS, MEDIA_STORE
+from hub.channels import media_jobs
 from hub.channels.media_jobs import (
     CANNOT_FETCH,
     MediaFetchOptions,
@@ -35,6 +36,7 @@ from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
 from hub.store.models import Attachment, Conversation, Message, User
 from hub.store.types import utcnow
+from hub.testing import eventually
 from tests.factories import Factory
 
 Client = TestClient[Any, Any]
@@ -485,20 +487,28 @@ async def test_the_background_job_wakes_on_an_inbound_message_event(
     factory: Factory,
     db: async_sessionmaker[AsyncSession],
     script: Script,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    passes: list[int] = []  # what each of the job's passes fetched
+
+    async def counted(app: web.Application) -> int:
+        fetched = await fetch_pending_media(app)
+        passes.append(fetched)
+        return fetched
+
+    monkeypatch.setattr(media_jobs, "fetch_pending_media", counted)
     # A poll interval far longer than the test: only the event can wake the job.
     options = MediaFetchOptions(background=True, poll_seconds=3600)
     client = await aiohttp_client(make_app(settings, options))
-    await asyncio.sleep(0.2)  # let the job's first (empty) pass finish
+    # The job's first pass (at start, finding nothing) must be over: a message stored
+    # before it ends would be fetched by that pass, event or not.
+    await eventually(lambda: passes == [0])
     script.on("img", JPEG)
     message = await media_message(factory, [image("img", mime_type="image/jpeg")])
     await client.app[appkeys.BUS].publish(
         HubEvent("message.created", {"id": message.id, "direction": "in"})
     )
-    for _ in range(200):
-        if await attachments(db, message):
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: attachments(db, message), timeout=10)
     assert len(await attachments(db, message)) == 1
     assert (await reload(db, message)).media_pending is False
 

@@ -3,7 +3,6 @@ all) and retrying a dead or failed one, which the worker then delivers."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from hub.contract import PermanentFailure, RetryLater
 from hub.settings import Settings
 from hub.store.models import Message, OutboxItem, User
 from hub.store.types import utcnow
+from hub.testing import eventually
 from tests.factories import Factory
 from tests.outbound_doubles import Queued, Script, queue_message, scripted_channel, scripted_manager
 
@@ -168,15 +168,19 @@ async def test_retrying_a_dead_letter_queues_it_again_and_the_worker_delivers_it
 
     # The event wakes the worker (whose poll is an hour): it delivers the message itself.
     script.then("delivered-now")
-    for _ in range(200):
+
+    async def delivered() -> None:
         async with db() as session:
             message = await session.get(Message, queued.message.id)
             item = await session.get(OutboxItem, queued.item.id)
         assert message is not None and item is not None
-        if message.status == "sent":
-            break
-        await asyncio.sleep(0.02)
-    assert (message.status, message.external_id, item.status) == ("sent", "delivered-now", "done")
+        assert (message.status, message.external_id, item.status) == (
+            "sent",
+            "delivered-now",
+            "done",
+        )
+
+    await eventually(delivered)
     assert len(script.calls) == 3
 
 

@@ -42,6 +42,7 @@ from hub.store.models import (
     User,
 )
 from hub.store.types import utcnow
+from hub.testing import eventually
 from tests.factories import Factory
 from tests.outbound_doubles import (
     Queued,
@@ -215,12 +216,12 @@ async def test_a_queued_message_is_delivered_by_the_worker_without_being_asked(
     settings = outbox_settings.model_copy(update={"outbox_poll_seconds": 0.05})
     await aiohttp_client(create_app(settings, plugins=manager))
     queued = await queue_message(factory, await scripted_channel(factory))
-    for _ in range(200):
+
+    async def sent() -> None:
         message, _item = await stored(db, queued)
-        if message.status == "sent":
-            break
-        await asyncio.sleep(0.05)
-    assert message.status == "sent"
+        assert message.status == "sent"
+
+    await eventually(sent, timeout=10)
     assert len(script.calls) == 1
 
 
@@ -242,10 +243,7 @@ async def test_sending_through_the_api_wakes_the_worker_at_once(
     )
     assert response.status == 201, await response.text()
     message_id = (await response.json())["id"]
-    for _ in range(200):
-        if len(script.calls) == 2:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: len(script.calls) == 2)
     assert [m.message_id for m in script.calls] == [queued.message.id, message_id]
 
 

@@ -251,6 +251,7 @@ def test_signed_samples_verify_with_the_custom_channels_own_check() -> None:
         verify("another", dict(sample.headers), sample.body)
 
 
+@pytest.mark.slow
 def test_loading_the_pytest_plugin_builds_and_imports_nothing_of_the_hub() -> None:
     probe = (
         "import sys, hub.testing.plugin; "

@@ -3,7 +3,6 @@ same transaction, and the loops start, stop and back off as channels and provide
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -29,6 +28,7 @@ from hub.settings import Settings
 from hub.store.engine import create_engine
 from hub.store.models import Channel, InboundLogEntry, Message
 from hub.store.types import utcnow
+from hub.testing import eventually
 from tests.channel_doubles import EVENTS, LOGO
 from tests.channel_doubles import message as message_event
 from tests.factories import Factory
@@ -205,15 +205,6 @@ async def test_the_cursor_survives_a_restart(
     assert ASKED[channel.id] == [None, "1"]
 
 
-async def wait_for(condition: Callable[[], bool], turns: int = 500) -> None:
-    """Yield to the loops until ``condition`` holds (fails after many turns)."""
-    for _ in range(turns):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never held")
-
-
 async def test_the_runner_polls_only_enabled_polling_channels_and_follows_changes(
     aiohttp_client: MakeClient, settings: Settings, factory: Factory, db: Any
 ) -> None:
@@ -227,7 +218,7 @@ async def test_the_runner_polls_only_enabled_polling_channels_and_follows_change
     client = await aiohttp_client(create_app(live, plugins=manager()))
     poller = client.app[POLLER]
 
-    await wait_for(lambda: "1" in ASKED.get(polled.id, []))
+    await eventually(lambda: "1" in ASKED.get(polled.id, []))
     assert poller.polling == {polled.id}
     assert set(ASKED) == {polled.id}
     assert (await row(db, polled.id)).poll_cursor == "1"
@@ -237,8 +228,8 @@ async def test_the_runner_polls_only_enabled_polling_channels_and_follows_change
         (await session.get(Channel, disabled.id)).enabled = True  # type: ignore[union-attr]
         (await session.get(Channel, polled.id)).enabled = False  # type: ignore[union-attr]
         await session.commit()
-    await wait_for(lambda: poller.polling == {disabled.id})
-    await wait_for(lambda: disabled.id in ASKED)
+    await eventually(lambda: poller.polling == {disabled.id})
+    await eventually(lambda: disabled.id in ASKED)
     await client.close()
     assert poller.polling == set()
 

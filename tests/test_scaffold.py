@@ -84,6 +84,7 @@ def test_a_scaffolded_plugin_installs_is_discovered_and_passes_its_own_tests(
         assert "skipped" not in outcome
 
 
+@pytest.mark.slow
 def test_the_command_refuses_an_invalid_name_and_an_existing_folder(tmp_path: Path) -> None:
     bad = subprocess.run(
         [

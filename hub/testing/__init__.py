@@ -3,7 +3,8 @@
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
 installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base;
 ``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
-``MemoryFiles`` stands in for the core's file store in unit tests of ``send``.
+``MemoryFiles`` stands in for the core's file store in unit tests of ``send``;
+``eventually`` waits for what the hub does in the background.
 
 Names are imported on first use, so loading the pytest plugin stays free.
 """
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from hub.testing.contract import ChannelContract, SendErrorCase
     from hub.testing.files import MemoryFiles
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
+    from hub.testing.waiting import eventually
     from hub.testing.webhooks import (
         WebhookSample,
         hub_signature,
@@ -38,6 +40,7 @@ _HOMES = {
     "post_webhook": "hub.testing.webhooks",
     "signed_headers": "hub.testing.webhooks",
     "signed_json": "hub.testing.webhooks",
+    "eventually": "hub.testing.waiting",
 }
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "MemoryFiles",
     "SendErrorCase",
     "WebhookSample",
+    "eventually",
     "hub_signature",
     "post_webhook",
     "signed_headers",

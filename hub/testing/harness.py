@@ -8,12 +8,12 @@ use these helpers instead of importing the hub's internals.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from hub.testing.waiting import eventually
 from hub.testing.webhooks import WebhookSample, post_webhook
 
 if TYPE_CHECKING:
@@ -140,20 +140,32 @@ class HubApi:
 
         return await deliver_due(self.app, limit=limit)
 
-    async def delivered(self, message_id: int, *, passes: int = 250) -> dict[str, Any]:
+    async def delivered(
+        self,
+        message_id: int,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a wait like eventually's, not a deadline
+    ) -> dict[str, Any]:
         """Deliver the outbox until message ``message_id`` is no longer pending; return it.
 
         The app's own outbox worker runs too and may take the row first (then a pass
         here finds nothing due while its send is in flight), so this checks the
         message's state between passes instead of trusting one pass to have sent it.
+        Raises ``HubApiError`` when it is still pending after ``timeout`` seconds.
         """
-        for _ in range(passes):
+
+        async def sent() -> dict[str, Any]:
             await self.deliver_outbox()
             message = await self.message(message_id)
-            if message["status"] != "pending":
-                return message
-            await asyncio.sleep(0.02)
-        raise HubApiError(f"message {message_id} is still pending after {passes} outbox passes")
+            assert message["status"] != "pending"
+            return message
+
+        try:
+            return await eventually(sent, timeout=timeout)
+        except AssertionError:
+            raise HubApiError(
+                f"message {message_id} is still pending after {timeout}s of outbox passes"
+            ) from None
 
     async def drain_observers(self) -> None:
         """Wait until every observer hook scheduled so far has run."""

@@ -34,13 +34,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+# First, so that -m and pytest-xdist's loadgroup see the marks added here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the browser tests and run them last, after every asyncio test: while
-    Playwright's sync API runs, the main thread has an event loop of its own."""
+    Playwright's sync API runs, the main thread has an event loop of its own. Under
+    pytest-xdist each module is one group on one worker, which starts Chromium once for
+    it; xdist sends the largest groups first, and the module-scoped ``playwright``
+    fixture frees the main thread before that worker's next module."""
     here = Path(__file__).parent
     browser_tests = [item for item in items if here in item.path.parents]
     for item in browser_tests:
         item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.xdist_group(f"browser:{item.path.stem}"))
     others = [item for item in items if here not in item.path.parents]
     items[:] = others + browser_tests
 

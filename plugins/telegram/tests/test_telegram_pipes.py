@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 import respx
+from hub.testing import eventually
 from hub.testing.harness import HubApi
 from telegram_helpers import API, BOT_TOKEN, fixture, update_sample
 
@@ -102,12 +102,14 @@ async def test_media_is_downloaded_with_get_file_into_attachments(hub_api: HubAp
         _mock_files(router)
         for name in ("photo", "document", "voice"):
             await _post(hub_api, channel_id, secret, name)
-        for _ in range(50):
+
+        async def fetched() -> dict[str, Any]:
             await hub_api.fetch_media()
             stored = {m["external_id"]: m for m in await hub_api.channel_messages(channel_id)}
-            if all(m["attachments"] for m in stored.values()):
-                break
-            await asyncio.sleep(0.02)
+            assert all(m["attachments"] for m in stored.values()), stored
+            return stored
+
+        stored = await eventually(fetched)
     photo = stored["111222333:102"]["attachments"]
     assert [(a["content_type"], a["size"]) for a in photo] == [
         ("image/jpeg", len(FILE_BYTES["AgAD-large"]))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 import respx
+from hub.testing import eventually
 from hub.testing.harness import HubApi
 from hub.testing.webhooks import WebhookSample
 from whatsapp_helpers import (
@@ -101,7 +101,8 @@ async def test_every_fixture_becomes_the_right_contact_conversation_message_and_
         for name in INBOUND_FIXTURES:
             await _post(hub_api, channel_id, signed_sample(name, secret))
             await _post(hub_api, channel_id, signed_sample(name, secret))  # Meta's retry
-        for _ in range(100):
+
+        async def fetched() -> None:
             await hub_api.fetch_media()
             pending = [
                 m
@@ -109,9 +110,9 @@ async def test_every_fixture_becomes_the_right_contact_conversation_message_and_
                 if any(p.get("kind") in ("media", "sticker") for p in m["parts"])
                 and not m["attachments"]
             ]
-            if not pending:
-                break
-            await asyncio.sleep(0.02)
+            assert not pending
+
+        await eventually(fetched)
     [conversation] = [c for c in await hub_api.conversations() if c["channel_id"] == channel_id]
     contact = await hub_api.call("GET", f"/api/v1/contacts/{conversation['contact']['id']}")
     assert contact["name"] == "Sheena Nelson"
