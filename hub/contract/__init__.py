@@ -48,6 +48,7 @@ from hub.contract.models import (
     WebhookRequest,
     WebhookResponse,
     WebhookResult,
+    media_kind_of,
 )
 from hub.contract.notices import (
     ConversationChange,
@@ -118,4 +119,5 @@ __all__ = [
     "WindowClosed",
     "generated_secret",
     "hookimpl",
+    "media_kind_of",
 ]

@@ -29,6 +29,19 @@ FileKind = MediaKind | Literal["sticker"]
 keys of ``Capabilities.media``."""
 
 
+def media_kind_of(content_type: str | None) -> MediaKind:
+    """The media kind of a MIME type: image, audio or video by its major type, else a
+    document (voice notes and animations are told apart by the provider, not the type)."""
+    major = (content_type or "").partition("/")[0]
+    if major == "image":
+        return "image"
+    if major == "audio":
+        return "audio"
+    if major == "video":
+        return "video"
+    return "document"
+
+
 class TextPart(Frozen):
     """Plain text, as the contact wrote it."""
 

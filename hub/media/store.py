@@ -23,7 +23,7 @@ from urllib.parse import quote
 from aiohttp import ChainMapProxy, web
 
 from hub import appkeys
-from hub.contract.models import FileKind
+from hub.contract.models import media_kind_of
 from hub.errors import HubError, Invalid
 from hub.settings import Settings
 
@@ -318,18 +318,6 @@ def extension_for(limits: MediaLimits, content_type: str) -> str:
         if known == content_type:
             return extension
     return "bin"
-
-
-def media_kind_of(content_type: str) -> FileKind:
-    """The capability kind a file is sent as: image, audio, video, else document."""
-    major = content_type.split("/", 1)[0]
-    if major == "image":
-        return "image"
-    if major == "audio":
-        return "audio"
-    if major == "video":
-        return "video"
-    return "document"
 
 
 @dataclass(frozen=True)

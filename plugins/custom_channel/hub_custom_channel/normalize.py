@@ -20,6 +20,7 @@ from hub.contract import (
     TextPart,
     UnsupportedPart,
     WebhookRejected,
+    media_kind_of,
 )
 from hub.contract.models import ContentPart
 from pydantic import BaseModel, ValidationError
@@ -33,20 +34,7 @@ from hub_custom_channel.payloads import (
 )
 
 Threading = Literal["per_thread_id", "per_contact"]
-MediaKind = Literal["image", "audio", "video", "document"]
 _MAX_ERRORS_SHOWN = 3
-
-
-def media_kind(content_type: str | None) -> MediaKind:
-    """The hub's media kind for a MIME type: image/audio/video by prefix, else document."""
-    major = (content_type or "").partition("/")[0]
-    if major == "image":
-        return "image"
-    if major == "audio":
-        return "audio"
-    if major == "video":
-        return "video"
-    return "document"
 
 
 def parse_events(
@@ -201,7 +189,7 @@ def _media(attachment: Attachment) -> MediaPart:
         content_type = content_type or "application/octet-stream"
         url = f"data:{content_type};base64,{attachment.data}"
     return MediaPart(
-        media_kind=media_kind(content_type),
+        media_kind=media_kind_of(content_type),
         url=url,
         mime_type=content_type,
         filename=attachment.filename or None,
