@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
@@ -147,3 +148,52 @@ async def test_a_send_outlasting_the_lease_keeps_it_and_is_never_taken_over(
         message = await session.get(Message, queued.message.id)
     assert item is not None and message is not None
     assert (message.status, item.status, item.lease_owner) == ("sent", "done", None)
+
+
+async def test_a_send_whose_row_another_worker_took_is_stopped_and_records_nothing(
+    settings: Settings,
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    factory: Factory,
+    db: Sessions,
+) -> None:
+    # The database was out of reach long enough for the lease to run out, and another
+    # worker took the row: the first send is stopped, so one sender remains.
+    settings = settings.model_copy(
+        update={
+            "outbox_poll_seconds": 3600,
+            "outbox_lease_seconds": 0.6,
+            "outbox_send_timeout_seconds": 60,
+        }
+    )
+    script = Script()
+    client = await aiohttp_client(create_app(settings, plugins=scripted_manager(script)[0]))
+    queued = await queue_message(factory, await scripted_channel(factory))
+    stopped = asyncio.Event()
+
+    async def taken_over_then_hangs(_: OutboundMessage) -> None:
+        async with db() as session:
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == queued.item.id)
+                .values(lease_owner="other-host:1:1")
+            )
+            await session.commit()
+        try:
+            await asyncio.sleep(60)  # stopped long before the send timeout
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    script.during = taken_over_then_hangs
+    await asyncio.wait_for(deliver_due(client.app), timeout=30)
+    assert stopped.is_set()
+    async with db() as session:
+        item = await session.get(OutboxItem, queued.item.id)
+        message = await session.get(Message, queued.message.id)
+    assert item is not None and message is not None
+    assert (message.status, item.status, item.attempts, item.lease_owner) == (
+        "pending",
+        "pending",
+        0,
+        "other-host:1:1",
+    )
