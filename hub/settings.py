@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    webhook_max_depth: int = Field(
+        64,
+        ge=2,
+        le=100,
+        description="Deepest nesting of arrays and objects a webhook's JSON body may have "
+        "(400 beyond).",
+    )
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )

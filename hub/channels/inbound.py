@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
 from hub.channels.registry import ChannelInstances
+from hub.channels.webhook_body import body_problem
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
@@ -104,9 +105,12 @@ def _entry(
 class InboundPipe:
     """Receives webhook requests and replays logged ones."""
 
-    def __init__(self, committer: GroupCommitter, channels: ChannelInstances) -> None:
+    def __init__(
+        self, committer: GroupCommitter, channels: ChannelInstances, *, max_depth: int = 64
+    ) -> None:
         self.committer = committer
         self._channels = channels
+        self._max_depth = max_depth
 
     # --- receiving -------------------------------------------------------------------
 
@@ -130,6 +134,9 @@ class InboundPipe:
         """Verify and normalize through the plugin, then log and take the events."""
         if channel.deleted_at is not None:
             return await self.reject(channel, request, 404, "channel not found")
+        problem = body_problem(request, self._max_depth)
+        if problem is not None:
+            return await self.reject(channel, request, 400, problem)
         try:
             plugin = self._channels.for_channel(channel)
         except ChannelUnavailable as err:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.contract.models import InboundMessage, WebhookRequest
+from hub.inbox.nesting import rebuild
 
 KEY_LENGTH = 300  # the width of external_id and thread_key columns
 
@@ -19,14 +20,14 @@ KEY_LENGTH = 300  # the width of external_id and thread_key columns
 def scrub(value: Any) -> Any:
     """``value`` with NUL characters removed from every string in it: PostgreSQL text and
     JSONB cannot hold them, and a provider's stray NUL must not make a message unstorable
-    (the provider would retry it forever)."""
+    (the provider would retry it forever). Iterative, so no nesting makes it fail."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(item) for item in value]
-    return value
+        return _no_nul(value)
+    return rebuild(value, _no_nul)[0]
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def key(value: str) -> str:

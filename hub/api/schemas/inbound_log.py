@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from hub.channels.inbound import ReplayCounts
 from hub.inbox.intake_result import Intake
+from hub.inbox.nesting import CLIPPED, rebuild
 from hub.store.models import InboundLogEntry
 from hub.store.types import MAX_ID
 
@@ -21,6 +22,9 @@ Result = Literal["stored", "duplicate", "held", "rejected", "error"]
 # to one body and timestamp): shown masked, so reading the log never reveals them.
 SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.I)
 MASK = "********"
+# Stored events are shown down to this depth, deeper parts replaced by a marker: rows
+# stored before webhooks had a nesting bound may nest past what pydantic serializes.
+SHOWN_DEPTH = 128
 
 
 def _headers(headers: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +91,10 @@ class InboundLogEntryOut(BaseModel):
     reason: str | None
     event_count: int
     events: list[dict[str, Any]] | None
+    events_clipped: bool = Field(
+        description=f"whether events nest deeper than {SHOWN_DEPTH} and the deeper parts "
+        f"are shown as {CLIPPED!r}"
+    )
     replayed_at: datetime | None
 
     @classmethod
@@ -97,6 +105,7 @@ class InboundLogEntryOut(BaseModel):
             body, encoding = raw.decode("utf-8"), "text"
         except UnicodeDecodeError:
             body, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        events, clipped = rebuild(entry.events, max_depth=SHOWN_DEPTH)
         return cls(
             id=entry.id,
             channel_id=entry.channel_id,
@@ -111,7 +120,8 @@ class InboundLogEntryOut(BaseModel):
             status_code=entry.status_code,
             reason=entry.reason,
             event_count=entry.event_count,
-            events=entry.events,
+            events=events,
+            events_clipped=clipped,
             replayed_at=entry.replayed_at,
         )
 
