@@ -53,6 +53,15 @@ async def webhook(request: web.Request) -> web.Response:
         # channels that exist (the access log still records the request).
         raise NotFound("channel")
     pipe = request.config_dict[appkeys.INBOUND]
+    # A source past its refusals for the minute is turned away before its body is read
+    # or logged: a flood of junk must not fill the inbound log.
+    wait = pipe.rejections.retry_after(request.remote)
+    if wait:
+        return web.json_response(
+            Answer.error(429, "throttled", "too many rejected requests; retry later").body,
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     limit = request.config_dict[appkeys.SETTINGS].max_body_bytes
     body = await _read_body(request, limit)
     raw = WebhookRequest(
@@ -66,4 +75,6 @@ async def webhook(request: web.Request) -> web.Response:
         answer = await pipe.reject(channel, raw, 413, f"the body is over {limit} bytes")
     else:
         answer = await pipe.receive(channel, raw)
+    if 400 <= answer.status < 500:
+        pipe.rejections.record(request.remote)
     return _respond(answer)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
 from hub.channels.registry import ChannelInstances
+from hub.channels.reject_limit import RejectLimit
 from hub.channels.webhook_body import body_problem
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
@@ -98,19 +99,32 @@ def _entry(
     status: int,
     reason: str | None = None,
     events: Sequence[Any] | None = None,
+    *,
+    rejected_body_bytes: int = 4096,
 ) -> InboundLogEntry:
-    return InboundLogEntry(**log_row(channel_id, request, result, status, reason, events))
+    row = log_row(
+        channel_id, request, result, status, reason, events, rejected_body_bytes=rejected_body_bytes
+    )
+    return InboundLogEntry(**row)
 
 
 class InboundPipe:
     """Receives webhook requests and replays logged ones."""
 
     def __init__(
-        self, committer: GroupCommitter, channels: ChannelInstances, *, max_depth: int = 64
+        self,
+        committer: GroupCommitter,
+        channels: ChannelInstances,
+        *,
+        max_depth: int = 64,
+        rejected_body_bytes: int = 4096,
+        rejected_per_minute: int = 30,
     ) -> None:
         self.committer = committer
         self._channels = channels
         self._max_depth = max_depth
+        self._prefix = rejected_body_bytes
+        self.rejections = RejectLimit(rejected_per_minute)
 
     # --- receiving -------------------------------------------------------------------
 
@@ -127,7 +141,10 @@ class InboundPipe:
         self, channel: Channel, request: WebhookRequest, status: int, reason: str
     ) -> Answer:
         """Log a refused request (``rejected``) and answer it; the inbox is untouched."""
-        await self._log(_entry(channel.id, request, "rejected", status, reason))
+        entry = _entry(
+            channel.id, request, "rejected", status, reason, rejected_body_bytes=self._prefix
+        )
+        await self._log(entry)
         return Answer.error(status, ERROR_CODES.get(status, "rejected"), reason)
 
     async def receive(self, channel: Channel, request: WebhookRequest) -> Answer:
@@ -179,7 +196,15 @@ class InboundPipe:
         except CommitterStopped:
             return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
         except NotFound:
-            await self._log(_entry(channel_id, request, "rejected", 404, "channel not found"))
+            entry = _entry(
+                channel_id,
+                request,
+                "rejected",
+                404,
+                "channel not found",
+                rejected_body_bytes=self._prefix,
+            )
+            await self._log(entry)
             return Answer.error(404, "not_found", "channel not found")
         except Exception as err:
             log.exception("storing the events of a webhook of channel %s failed", channel_id)

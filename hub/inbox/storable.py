@@ -58,15 +58,22 @@ def log_row(
     status: int,
     reason: str | None = None,
     events: Sequence[Any] | None = None,
+    *,
+    rejected_body_bytes: int = 4096,
 ) -> dict[str, Any]:
-    """The ``inbound_log`` columns (but id and received_at) of a handled request."""
+    """The ``inbound_log`` columns (but id and received_at) of a handled request; of a
+    rejected one only the first ``rejected_body_bytes`` of the body (junk is not worth
+    keeping whole), with the whole body's size and sha256 always."""
+    body = request.body
     return {
         "channel_id": channel_id,
         "method": request.method,
         "path": scrub(request.url)[:2000],
         "headers": scrub(dict(request.headers)),
         "query": scrub(dict(request.query)),
-        "body": request.body,
+        "body": body[:rejected_body_bytes] if result == "rejected" else body,
+        "body_size": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
         "result": result,
         "status_code": status,
         "reason": reason,

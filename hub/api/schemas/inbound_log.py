@@ -86,6 +86,14 @@ class InboundLogEntryOut(BaseModel):
     query: dict[str, Any]
     body: str
     body_encoding: Literal["text", "base64"]
+    body_size: int = Field(description="bytes in the whole body as received")
+    body_sha256: str | None = Field(
+        description="sha256 of the whole body (hex); null for entries logged before it was kept"
+    )
+    body_truncated: bool = Field(
+        description="whether `body` is only a prefix (rejected requests keep the first "
+        "HUB_REJECTED_BODY_BYTES)"
+    )
     result: Result
     status_code: int
     reason: str | None
@@ -106,6 +114,7 @@ class InboundLogEntryOut(BaseModel):
         except UnicodeDecodeError:
             body, encoding = base64.b64encode(raw).decode("ascii"), "base64"
         events, clipped = rebuild(entry.events, max_depth=SHOWN_DEPTH)
+        size = len(raw) if entry.body_size is None else entry.body_size
         return cls(
             id=entry.id,
             channel_id=entry.channel_id,
@@ -116,6 +125,9 @@ class InboundLogEntryOut(BaseModel):
             query=dict(entry.query or {}),
             body=body,
             body_encoding=encoding,
+            body_size=size,
+            body_sha256=entry.body_sha256,
+            body_truncated=size > len(raw),
             result=entry.result,
             status_code=entry.status_code,
             reason=entry.reason,
