@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         30,
         ge=1,
         description="Rejected webhook requests one source address may make a minute; past "
-        "that its requests get 429 with Retry-After.",
+        "that, requests it makes that would be rejected get 429 with Retry-After, unlogged.",
     )
     inbound_log_keep_days: int = Field(
         30,

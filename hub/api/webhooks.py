@@ -25,7 +25,8 @@ def _respond(answer: Answer) -> web.Response:
             text=answer.response.body,
             content_type=answer.response.content_type,
         )
-    return web.json_response(answer.body, status=answer.status)
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return web.json_response(answer.body, status=answer.status, headers=headers)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
@@ -53,15 +54,7 @@ async def webhook(request: web.Request) -> web.Response:
         # channels that exist (the access log still records the request).
         raise NotFound("channel")
     pipe = request.config_dict[appkeys.INBOUND]
-    # A source past its refusals for the minute is turned away before its body is read
-    # or logged: a flood of junk must not fill the inbound log.
-    wait = pipe.rejections.retry_after(request.remote)
-    if wait:
-        return web.json_response(
-            Answer.error(429, "throttled", "too many rejected requests; retry later").body,
-            status=429,
-            headers={"Retry-After": str(wait)},
-        )
+    source = request.remote
     limit = request.config_dict[appkeys.SETTINGS].max_body_bytes
     body = await _read_body(request, limit)
     raw = WebhookRequest(
@@ -72,9 +65,7 @@ async def webhook(request: web.Request) -> web.Response:
         body=body or b"",
     )
     if body is None:
-        answer = await pipe.reject(channel, raw, 413, f"the body is over {limit} bytes")
+        answer = await pipe.reject(channel, raw, 413, f"the body is over {limit} bytes", source)
     else:
-        answer = await pipe.receive(channel, raw)
-    if 400 <= answer.status < 500:
-        pipe.rejections.record(request.remote)
+        answer = await pipe.receive(channel, raw, source)
     return _respond(answer)

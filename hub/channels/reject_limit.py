@@ -2,8 +2,8 @@
 
 Anyone can post junk to a webhook URL, and every refusal is written to the inbound log.
 Counting refusals per address in a fixed one-minute window lets a provider's occasional
-bad request through, while a flood from one address is turned away before its body is
-read or logged. The count lives in this process (like the login throttle): several hub
+bad request be logged, while a flood from one address is answered 429 without being
+logged. The count lives in this process (like the login throttle): several hub
 processes each allow the limit.
 """
 
