@@ -79,6 +79,37 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    webhook_max_depth: int = Field(
+        64,
+        ge=2,
+        le=100,
+        description="Deepest nesting of arrays and objects a webhook's JSON body may have "
+        "(400 beyond).",
+    )
+    rejected_body_bytes: int = Field(
+        4096,
+        ge=0,
+        description="How much of a rejected webhook request's body the inbound log keeps "
+        "(with the whole body's size and sha256).",
+    )
+    webhook_rejected_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Rejected webhook requests one source address may make a minute; past "
+        "that, requests it makes that would be rejected get 429 with Retry-After, unlogged.",
+    )
+    inbound_log_keep_days: int = Field(
+        30,
+        ge=0,
+        description="Days the inbound log keeps requests that were not rejected "
+        "(held ones are kept until replayed); 0 keeps them forever.",
+    )
+    inbound_log_rejected_keep_days: int = Field(
+        7, ge=0, description="Days the inbound log keeps rejected requests; 0 keeps them forever."
+    )
+    inbound_log_prune_seconds: float = Field(
+        3600.0, gt=0, description="How often inbound-log rows past their retention are deleted."
+    )
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )

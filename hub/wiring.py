@@ -22,6 +22,7 @@ from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.group_commit import GroupCommitter
 from hub.channels.inbound import InboundPipe
+from hub.channels.log_retention import prune_inbound_log
 from hub.channels.media_jobs import FetcherState, fetch_options, run_fetcher, wake_on_inbound
 from hub.channels.outbound import Outbox
 from hub.channels.polling import Poller
@@ -112,19 +113,31 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The inbox's background jobs: waking snoozed conversations, and
-    forgetting the sidebar counts on every change."""
+    """The inbox's background jobs: waking snoozed conversations, deleting inbound-log
+    rows past their retention, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
     sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
 
     async def wake_snoozes_job() -> None:
         await wake_snoozes(sessions, bus, observers)
 
+    async def prune_inbound_log_job() -> None:
+        await prune_inbound_log(
+            sessions,
+            keep_days=settings.inbound_log_keep_days,
+            rejected_keep_days=settings.inbound_log_rejected_keep_days,
+        )
+
     stop = asyncio.Event()
     periodic = [
         asyncio.create_task(
             run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
-        )
+        ),
+        asyncio.create_task(
+            run_periodically(
+                prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop
+            )
+        ),
     ]
     listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))
     yield
@@ -181,7 +194,13 @@ async def inbound_context(app: web.Application) -> AsyncIterator[None]:
         fast=take_fast,
     )
     committer.start()
-    app[appkeys.INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])
+    app[appkeys.INBOUND] = InboundPipe(
+        committer,
+        app[appkeys.CHANNELS],
+        max_depth=settings.webhook_max_depth,
+        rejected_body_bytes=settings.rejected_body_bytes,
+        rejected_per_minute=settings.webhook_rejected_per_minute,
+    )
     # Other processes' channel changes reach this one's cached channel rows.
     follower = asyncio.create_task(follow_channel_changes(app[appkeys.BUS], app[appkeys.CHANNELS]))
     yield

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from hub.api.schemas.inbound_log import MASK, SECRET_HEADER, InboundLogEntryOut
+from hub.api.schemas.inbound_log import MASK, SECRET_HEADER, SHOWN_DEPTH, InboundLogEntryOut
+from hub.inbox.nesting import json_depth
 from hub.store.models import InboundLogEntry
 
 # The API's credential names (authorization, cookie, token, secret, api-key, password),
@@ -74,10 +75,13 @@ def _body(out: InboundLogEntryOut) -> tuple[BodyKind, str]:
         return "base64", out.body
     if not out.body:
         return "empty", ""
-    try:
-        return "json", pretty_json(redact(json.loads(out.body)))
-    except ValueError:
-        pass
+    # A body stored before webhooks had a nesting bound may nest past what json and
+    # redact (both recursive) handle: such a body is shown as plain text.
+    if json_depth(out.body.encode()) <= SHOWN_DEPTH:
+        try:
+            return "json", pretty_json(redact(json.loads(out.body)))
+        except ValueError:
+            pass
     if _content_type(out.headers) == "application/x-www-form-urlencoded":
         pairs = redact_pairs(parse_qsl(out.body, keep_blank_values=True))
         return "form", "\n".join(f"{name} = {value}" for name, value in pairs)

@@ -25,7 +25,8 @@ def _respond(answer: Answer) -> web.Response:
             text=answer.response.body,
             content_type=answer.response.content_type,
         )
-    return web.json_response(answer.body, status=answer.status)
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return web.json_response(answer.body, status=answer.status, headers=headers)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
@@ -53,6 +54,7 @@ async def webhook(request: web.Request) -> web.Response:
         # channels that exist (the access log still records the request).
         raise NotFound("channel")
     pipe = request.config_dict[appkeys.INBOUND]
+    source = request.remote
     limit = request.config_dict[appkeys.SETTINGS].max_body_bytes
     body = await _read_body(request, limit)
     raw = WebhookRequest(
@@ -63,7 +65,7 @@ async def webhook(request: web.Request) -> web.Response:
         body=body or b"",
     )
     if body is None:
-        answer = await pipe.reject(channel, raw, 413, f"the body is over {limit} bytes")
+        answer = await pipe.reject(channel, raw, 413, f"the body is over {limit} bytes", source)
     else:
-        answer = await pipe.receive(channel, raw)
+        answer = await pipe.receive(channel, raw, source)
     return _respond(answer)

@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from hub.channels.group_commit import CommitterStopped, GroupCommitter
 from hub.channels.registry import ChannelInstances
+from hub.channels.reject_limit import RejectLimit
+from hub.channels.webhook_body import body_problem
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import InboundEvent, WebhookRequest, WebhookResponse, WebhookResult
 from hub.errors import HubError, NotFound
@@ -51,11 +53,13 @@ class Answer:
     status: int
     body: dict[str, Any] | None = None
     response: WebhookResponse | None = None
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     @classmethod
-    def error(cls, status: int, code: str, message: str) -> Answer:
+    def error(cls, status: int, code: str, message: str, retry_after: int | None = None) -> Answer:
         """An error in the hub's one error shape."""
-        return cls(status, {"error": {"code": code, "message": message, "details": None}})
+        body = {"error": {"code": code, "message": message, "details": None}}
+        return cls(status, body, retry_after=retry_after)
 
 
 @dataclass
@@ -97,16 +101,32 @@ def _entry(
     status: int,
     reason: str | None = None,
     events: Sequence[Any] | None = None,
+    *,
+    rejected_body_bytes: int = 4096,
 ) -> InboundLogEntry:
-    return InboundLogEntry(**log_row(channel_id, request, result, status, reason, events))
+    row = log_row(
+        channel_id, request, result, status, reason, events, rejected_body_bytes=rejected_body_bytes
+    )
+    return InboundLogEntry(**row)
 
 
 class InboundPipe:
     """Receives webhook requests and replays logged ones."""
 
-    def __init__(self, committer: GroupCommitter, channels: ChannelInstances) -> None:
+    def __init__(
+        self,
+        committer: GroupCommitter,
+        channels: ChannelInstances,
+        *,
+        max_depth: int = 64,
+        rejected_body_bytes: int = 4096,
+        rejected_per_minute: int = 30,
+    ) -> None:
         self.committer = committer
         self._channels = channels
+        self._max_depth = max_depth
+        self._prefix = rejected_body_bytes
+        self.rejections = RejectLimit(rejected_per_minute)
 
     # --- receiving -------------------------------------------------------------------
 
@@ -120,16 +140,40 @@ class InboundPipe:
             log.exception("could not log an inbound request of channel %s", entry.channel_id)
 
     async def reject(
-        self, channel: Channel, request: WebhookRequest, status: int, reason: str
+        self,
+        channel: Channel,
+        request: WebhookRequest,
+        status: int,
+        reason: str,
+        source: str | None = None,
     ) -> Answer:
-        """Log a refused request (``rejected``) and answer it; the inbox is untouched."""
-        await self._log(_entry(channel.id, request, "rejected", status, reason))
+        """Log a refused request (``rejected``) and answer it; the inbox is untouched.
+
+        A ``source`` address past its rejections for the minute gets 429 instead, and
+        is not logged: a flood of junk must not fill the log. Only refusals are limited,
+        so a provider behind the same address (or proxy) as the flood still gets through.
+        """
+        wait = self.rejections.retry_after(source)
+        if wait:
+            message = "too many rejected requests from this address; retry later"
+            return Answer.error(429, "throttled", message, retry_after=wait)
+        self.rejections.record(source)
+        entry = _entry(
+            channel.id, request, "rejected", status, reason, rejected_body_bytes=self._prefix
+        )
+        await self._log(entry)
         return Answer.error(status, ERROR_CODES.get(status, "rejected"), reason)
 
-    async def receive(self, channel: Channel, request: WebhookRequest) -> Answer:
-        """Verify and normalize through the plugin, then log and take the events."""
+    async def receive(
+        self, channel: Channel, request: WebhookRequest, source: str | None = None
+    ) -> Answer:
+        """Verify and normalize through the plugin, then log and take the events;
+        ``source`` is the sender's address, whose rejections are limited."""
         if channel.deleted_at is not None:
-            return await self.reject(channel, request, 404, "channel not found")
+            return await self.reject(channel, request, 404, "channel not found", source)
+        problem = body_problem(request, self._max_depth)
+        if problem is not None:
+            return await self.reject(channel, request, 400, problem, source)
         try:
             plugin = self._channels.for_channel(channel)
         except ChannelUnavailable as err:
@@ -142,7 +186,7 @@ class InboundPipe:
                 raise TypeError(f"handle_webhook returned {type(result).__name__}")
         except WebhookRejected as err:
             status = err.status if 400 <= err.status < 500 else 400
-            return await self.reject(channel, request, status, err.reason)
+            return await self.reject(channel, request, status, err.reason, source)
         except Exception as err:
             log.exception("plugin of channel %s (%s) failed on a webhook", channel.id, channel.type)
             reason = f"plugin error: {type(err).__name__}: {err}"[:2000]
@@ -172,7 +216,15 @@ class InboundPipe:
         except CommitterStopped:
             return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
         except NotFound:
-            await self._log(_entry(channel_id, request, "rejected", 404, "channel not found"))
+            entry = _entry(
+                channel_id,
+                request,
+                "rejected",
+                404,
+                "channel not found",
+                rejected_body_bytes=self._prefix,
+            )
+            await self._log(entry)
             return Answer.error(404, "not_found", "channel not found")
         except Exception as err:
             log.exception("storing the events of a webhook of channel %s failed", channel_id)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.contract.models import InboundMessage, WebhookRequest
+from hub.inbox.nesting import rebuild
 
 KEY_LENGTH = 300  # the width of external_id and thread_key columns
 
@@ -19,14 +20,14 @@ KEY_LENGTH = 300  # the width of external_id and thread_key columns
 def scrub(value: Any) -> Any:
     """``value`` with NUL characters removed from every string in it: PostgreSQL text and
     JSONB cannot hold them, and a provider's stray NUL must not make a message unstorable
-    (the provider would retry it forever)."""
+    (the provider would retry it forever). Iterative, so no nesting makes it fail."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(item) for item in value]
-    return value
+        return _no_nul(value)
+    return rebuild(value, _no_nul)[0]
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def key(value: str) -> str:
@@ -57,15 +58,22 @@ def log_row(
     status: int,
     reason: str | None = None,
     events: Sequence[Any] | None = None,
+    *,
+    rejected_body_bytes: int = 4096,
 ) -> dict[str, Any]:
-    """The ``inbound_log`` columns (but id and received_at) of a handled request."""
+    """The ``inbound_log`` columns (but id and received_at) of a handled request; of a
+    rejected one only the first ``rejected_body_bytes`` of the body (junk is not worth
+    keeping whole), with the whole body's size and sha256 always."""
+    body = request.body
     return {
         "channel_id": channel_id,
         "method": request.method,
         "path": scrub(request.url)[:2000],
         "headers": scrub(dict(request.headers)),
         "query": scrub(dict(request.query)),
-        "body": request.body,
+        "body": body[:rejected_body_bytes] if result == "rejected" else body,
+        "body_size": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
         "result": result,
         "status_code": status,
         "reason": reason,

@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from hub.channels.inbound import ReplayCounts
 from hub.inbox.intake_result import Intake
+from hub.inbox.nesting import CLIPPED, rebuild
 from hub.store.models import InboundLogEntry
 from hub.store.types import MAX_ID
 
@@ -21,6 +22,9 @@ Result = Literal["stored", "duplicate", "held", "rejected", "error"]
 # to one body and timestamp): shown masked, so reading the log never reveals them.
 SECRET_HEADER = re.compile(r"authorization|cookie|token|secret|api[-_]?key|password", re.I)
 MASK = "********"
+# Stored events are shown down to this depth, deeper parts replaced by a marker: rows
+# stored before webhooks had a nesting bound may nest past what pydantic serializes.
+SHOWN_DEPTH = 128
 
 
 def _headers(headers: dict[str, Any]) -> dict[str, Any]:
@@ -82,11 +86,23 @@ class InboundLogEntryOut(BaseModel):
     query: dict[str, Any]
     body: str
     body_encoding: Literal["text", "base64"]
+    body_size: int = Field(description="bytes in the whole body as received")
+    body_sha256: str | None = Field(
+        description="sha256 of the whole body (hex); null for entries logged before it was kept"
+    )
+    body_truncated: bool = Field(
+        description="whether `body` is only a prefix (rejected requests keep the first "
+        "HUB_REJECTED_BODY_BYTES)"
+    )
     result: Result
     status_code: int
     reason: str | None
     event_count: int
     events: list[dict[str, Any]] | None
+    events_clipped: bool = Field(
+        description=f"whether events nest deeper than {SHOWN_DEPTH} and the deeper parts "
+        f"are shown as {CLIPPED!r}"
+    )
     replayed_at: datetime | None
 
     @classmethod
@@ -97,6 +113,8 @@ class InboundLogEntryOut(BaseModel):
             body, encoding = raw.decode("utf-8"), "text"
         except UnicodeDecodeError:
             body, encoding = base64.b64encode(raw).decode("ascii"), "base64"
+        events, clipped = rebuild(entry.events, max_depth=SHOWN_DEPTH)
+        size = len(raw) if entry.body_size is None else entry.body_size
         return cls(
             id=entry.id,
             channel_id=entry.channel_id,
@@ -107,11 +125,15 @@ class InboundLogEntryOut(BaseModel):
             query=dict(entry.query or {}),
             body=body,
             body_encoding=encoding,
+            body_size=size,
+            body_sha256=entry.body_sha256,
+            body_truncated=size > len(raw),
             result=entry.result,
             status_code=entry.status_code,
             reason=entry.reason,
             event_count=entry.event_count,
-            events=entry.events,
+            events=events,
+            events_clipped=clipped,
             replayed_at=entry.replayed_at,
         )
 

@@ -50,6 +50,9 @@ class InboundLogEntry(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     query: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    # The whole body's size and sha256: of a rejected request only a prefix is kept.
+    body_size: Mapped[int | None] = mapped_column(Integer)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(String(16))  # stored|duplicate|held|rejected|error
     status_code: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
