@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file in the data folder."
     )
+    database_busy_timeout: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="Seconds a SQLite write waits for another writer's lock before the "
+        "request is answered 503 with Retry-After.",
+    )
     secret_key: str | None = Field(
         None,
         min_length=32,

@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
     """The database engine and its session factory."""
-    engine = create_engine(app[appkeys.SETTINGS].effective_database_url)
+    settings = app[appkeys.SETTINGS]
+    engine = create_engine(
+        settings.effective_database_url, busy_timeout=settings.database_busy_timeout
+    )
     app[appkeys.ENGINE] = engine
     app[appkeys.SESSIONS] = create_sessionmaker(engine)
     yield

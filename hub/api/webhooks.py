@@ -25,7 +25,7 @@ def _respond(answer: Answer) -> web.Response:
             text=answer.response.body,
             content_type=answer.response.content_type,
         )
-    return web.json_response(answer.body, status=answer.status)
+    return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:

@@ -29,6 +29,7 @@ from hub.inbox.intake import take_events
 from hub.inbox.intake_batch import Delivery
 from hub.inbox.intake_result import Intake
 from hub.inbox.storable import log_row
+from hub.store.busy import RETRY_AFTER_SECONDS, is_busy
 from hub.store.models import Channel, InboundLogEntry
 from hub.store.types import utcnow
 
@@ -51,11 +52,15 @@ class Answer:
     status: int
     body: dict[str, Any] | None = None
     response: WebhookResponse | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def error(cls, status: int, code: str, message: str) -> Answer:
+    def error(
+        cls, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> Answer:
         """An error in the hub's one error shape."""
-        return cls(status, {"error": {"code": code, "message": message, "details": None}})
+        body = {"error": {"code": code, "message": message, "details": None}}
+        return cls(status, body, headers=headers or {})
 
 
 @dataclass
@@ -175,6 +180,15 @@ class InboundPipe:
             await self._log(_entry(channel_id, request, "rejected", 404, "channel not found"))
             return Answer.error(404, "not_found", "channel not found")
         except Exception as err:
+            if is_busy(err):
+                # Logging it would wait for the same lock again; the provider retries.
+                log.warning("database busy storing a webhook of channel %s", channel_id)
+                return Answer.error(
+                    503,
+                    "database_busy",
+                    "the database is busy; retry shortly",
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
             log.exception("storing the events of a webhook of channel %s failed", channel_id)
             reason = f"processing failed: {type(err).__name__}: {err}"[:2000]
             await self._log(_entry(channel_id, request, "error", 503, reason, events))
