@@ -80,3 +80,20 @@ async def test_a_webhook_on_a_locked_database_is_503_with_retry_after(
     assert response.status == 503, await response.text()
     assert response.headers["Retry-After"] == "1"
     assert (await response.json())["error"]["code"] == "database_busy"
+
+
+async def test_a_token_read_on_a_locked_database_still_answers(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    busy_settings: Settings,
+    user_token: UserToken,
+    write_lock: Callable[[], None],
+) -> None:
+    client = await aiohttp_client(create_app(busy_settings))
+    _, auth = await user_token("agent@example.com")
+    write_lock()
+
+    # The token was never used, so this use would record last_used_at: the write is
+    # skipped while the database is locked, and the read still answers.
+    response = await client.get("/api/v1/snippets", headers=auth)
+
+    assert response.status == 200, await response.text()
