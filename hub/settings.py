@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds to let requests finish on SIGTERM."
     )
+    webhook_max_events: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Most events one webhook request may carry; more is refused with 413 "
+        "(the provider sends them in smaller requests).",
+    )
     inbound_batch_max: int = Field(
         200,
         ge=1,

@@ -164,7 +164,9 @@ async def inbound_context(app: web.Application) -> AsyncIterator[None]:
         fast=take_fast,
     )
     committer.start()
-    app[appkeys.INBOUND] = InboundPipe(committer, app[appkeys.CHANNELS])
+    app[appkeys.INBOUND] = InboundPipe(
+        committer, app[appkeys.CHANNELS], max_events=settings.webhook_max_events
+    )
     # Other processes' channel changes reach this one's cached channel rows.
     follower = asyncio.create_task(follow_channel_changes(app[appkeys.BUS], app[appkeys.CHANNELS]))
     yield

@@ -109,9 +109,12 @@ def _entry(
 class InboundPipe:
     """Receives webhook requests and replays logged ones."""
 
-    def __init__(self, committer: GroupCommitter, channels: ChannelInstances) -> None:
+    def __init__(
+        self, committer: GroupCommitter, channels: ChannelInstances, *, max_events: int = 1000
+    ) -> None:
         self.committer = committer
         self._channels = channels
+        self._max_events = max_events
 
     # --- receiving -------------------------------------------------------------------
 
@@ -153,6 +156,14 @@ class InboundPipe:
             reason = f"plugin error: {type(err).__name__}: {err}"[:2000]
             await self._log(_entry(channel.id, request, "error", 503, reason))
             return Answer.error(503, "plugin_error", "the channel's plugin failed; retry later")
+        if len(result.events) > self._max_events:
+            # One request's events are stored before it is answered: an unbounded count
+            # would hold the answer (and the provider's connection) for as long as it takes.
+            reason = (
+                f"the request carries {len(result.events)} events; at most "
+                f"{self._max_events} per request (HUB_WEBHOOK_MAX_EVENTS)"
+            )
+            return await self.reject(channel, request, 413, reason)
         return await self._take(channel.id, request, result)
 
     async def _take(
