@@ -105,6 +105,14 @@ class Settings(BaseSettings):
         description="Most events one webhook request may carry; more is refused with 413 "
         "(the provider sends them in smaller requests).",
     )
+    inbound_chunk_events: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="A webhook request with more events is stored in chunks of this many, "
+        "each committed on its own so other channels' requests get in between; it is "
+        "answered once the last is committed.",
+    )
     inbound_batch_max: int = Field(
         200,
         ge=1,

@@ -165,7 +165,10 @@ async def inbound_context(app: web.Application) -> AsyncIterator[None]:
     )
     committer.start()
     app[appkeys.INBOUND] = InboundPipe(
-        committer, app[appkeys.CHANNELS], max_events=settings.webhook_max_events
+        committer,
+        app[appkeys.CHANNELS],
+        max_events=settings.webhook_max_events,
+        chunk_events=settings.inbound_chunk_events,
     )
     # Other processes' channel changes reach this one's cached channel rows.
     follower = asyncio.create_task(follow_channel_changes(app[appkeys.BUS], app[appkeys.CHANNELS]))

@@ -5,7 +5,11 @@ The plugin verifies and normalizes; the pipe owns everything else: the raw reque
 its events in the inbound log (for audit and replay), holding events of a disabled
 channel, the intake into the inbox (``hub.inbox.intake``), and answering the provider.
 Every write goes through the group committer, so requests arriving together share one
-transaction while each is answered only after its own commit.
+transaction while each is answered only after its own commit. A request with many
+events is stored in chunks, each its own job and commit, so one channel's big batch
+never holds the queue for another channel's requests; it is answered only after its
+last chunk is committed, and a retry after a partial store finds the stored events
+as duplicates (provider ids are unique per channel).
 """
 
 from __future__ import annotations
@@ -110,11 +114,17 @@ class InboundPipe:
     """Receives webhook requests and replays logged ones."""
 
     def __init__(
-        self, committer: GroupCommitter, channels: ChannelInstances, *, max_events: int = 1000
+        self,
+        committer: GroupCommitter,
+        channels: ChannelInstances,
+        *,
+        max_events: int = 1000,
+        chunk_events: int = 100,
     ) -> None:
         self.committer = committer
         self._channels = channels
         self._max_events = max_events
+        self._chunk_events = chunk_events
 
     # --- receiving -------------------------------------------------------------------
 
@@ -166,10 +176,18 @@ class InboundPipe:
             return await self.reject(channel, request, 413, reason)
         return await self._take(channel.id, request, result)
 
-    async def _take(
-        self, channel_id: int, request: WebhookRequest, result: WebhookResult
-    ) -> Answer:
-        events = list(result.events)
+    def _chunk_job(
+        self,
+        channel_id: int,
+        request: WebhookRequest,
+        events: list[InboundEvent],
+        chunk: list[InboundEvent],
+        *,
+        last: bool,
+        stored_before: bool,
+    ) -> Any:
+        """The job storing one chunk of a request's events; the last also logs the request
+        with all its events (a request of one chunk is its own last chunk)."""
 
         async def job(work: Work) -> str:
             # The row as of this transaction: disabled or deleted since the request came.
@@ -177,14 +195,52 @@ class InboundPipe:
             if channel is None or channel.deleted_at is not None:
                 raise NotFound("channel")
             if not channel.enabled:
+                # Held whole: replaying it takes every event, the stored ones as duplicates.
                 work.db.add(_entry(channel_id, request, "held", 200, "channel disabled", events))
                 return "held"
-            outcome, reason = summarize(await take_events(work, channel, events))
-            work.db.add(_entry(channel_id, request, outcome, 200, reason, events))
+            outcome, reason = summarize(await take_events(work, channel, chunk))
+            if last:
+                if outcome == "duplicate" and stored_before:
+                    outcome = "stored"
+                work.db.add(_entry(channel_id, request, outcome, 200, reason, events))
             return outcome
 
+        return job
+
+    async def _store(
+        self, channel_id: int, request: WebhookRequest, events: list[InboundEvent]
+    ) -> str:
+        """Store the events in chunks of at most ``chunk_events``, each its own job and
+        commit, so other channels' requests queued meanwhile are committed in between;
+        the outcome once the last chunk (and the log row) is committed."""
+        size = self._chunk_events
+        chunks = [events[i : i + size] for i in range(0, len(events), size)] or [events]
+        stored_before = False
+        outcome = "stored"
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            hint = Delivery(
+                channel_id,
+                chunk,
+                request,
+                logged=last,
+                logged_events=events if len(chunks) > 1 else None,
+            )
+            job = self._chunk_job(
+                channel_id, request, events, chunk, last=last, stored_before=stored_before
+            )
+            outcome = await self.committer.submit(job, hint=hint)
+            if outcome == "held":
+                break
+            stored_before = stored_before or outcome == "stored"
+        return outcome
+
+    async def _take(
+        self, channel_id: int, request: WebhookRequest, result: WebhookResult
+    ) -> Answer:
+        events = list(result.events)
         try:
-            outcome = await self.committer.submit(job, hint=Delivery(channel_id, events, request))
+            outcome = await self._store(channel_id, request, events)
         except CommitterStopped:
             return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
         except NotFound:
