@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file in the data folder."
     )
+    database_busy_timeout: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="Seconds a SQLite write waits for another writer's lock before the "
+        "request is answered 503 with Retry-After.",
+    )
     secret_key: str | None = Field(
         None,
         min_length=32,
@@ -121,6 +128,21 @@ class Settings(BaseSettings):
     )
     shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds to let requests finish on SIGTERM."
+    )
+    webhook_max_events: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Most events one webhook request may carry; more is refused with 413 "
+        "(the provider sends them in smaller requests).",
+    )
+    inbound_chunk_events: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="A webhook request with more events is stored in chunks of this many, "
+        "each committed on its own so other channels' requests get in between; it is "
+        "answered once the last is committed.",
     )
     inbound_batch_max: int = Field(
         200,

@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
     """The database engine and its session factory."""
-    engine = create_engine(app[appkeys.SETTINGS].effective_database_url)
+    settings = app[appkeys.SETTINGS]
+    engine = create_engine(
+        settings.effective_database_url, busy_timeout=settings.database_busy_timeout
+    )
     app[appkeys.ENGINE] = engine
     app[appkeys.SESSIONS] = create_sessionmaker(engine)
     yield
@@ -197,6 +200,8 @@ async def inbound_context(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.INBOUND] = InboundPipe(
         committer,
         app[appkeys.CHANNELS],
+        max_events=settings.webhook_max_events,
+        chunk_events=settings.inbound_chunk_events,
         max_depth=settings.webhook_max_depth,
         rejected_body_bytes=settings.rejected_body_bytes,
         rejected_per_minute=settings.webhook_rejected_per_minute,

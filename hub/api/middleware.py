@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 from hub import appkeys
 from hub.errors import HubError
 from hub.logs import request_id
+from hub.store.busy import RETRY_AFTER_SECONDS, is_busy
 
 log = logging.getLogger("hub.http")
 access_log = logging.getLogger("hub.access")
@@ -39,6 +40,16 @@ def error_response(
     """The JSON body every error gets: ``{"error": {"code", "message", "details"}}``."""
     body = {"error": {"code": code, "message": message, "details": details}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def busy_response() -> web.Response:
+    """503 with ``Retry-After``: the database stayed locked past its bounded wait."""
+    return error_response(
+        503,
+        "database_busy",
+        "the database is busy; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -101,7 +112,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         )
         headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
         return error_response(exc.status, code, message or exc.reason, None, headers)
-    except Exception:
+    except Exception as err:
+        if is_busy(err):
+            # The bounded wait for the write lock ran out: a retry will do, not a 500.
+            log.warning("database busy in %s %s", request.method, request.path)
+            return busy_response()
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(
             500, "internal_error", f"internal error; quote request id {request_id.get()}"

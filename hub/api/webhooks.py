@@ -25,8 +25,7 @@ def _respond(answer: Answer) -> web.Response:
             text=answer.response.body,
             content_type=answer.response.content_type,
         )
-    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
-    return web.json_response(answer.body, status=answer.status, headers=headers)
+    return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:

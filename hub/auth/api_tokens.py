@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.tokens import hash_secret, new_secret
 from hub.errors import NotFound
+from hub.store.busy import is_busy
 from hub.store.models import ApiToken, User
 from hub.store.types import utcnow
 
@@ -42,7 +44,15 @@ async def resolve_token(db: AsyncSession, plaintext: str) -> User | None:
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         row.last_used_at = now
-        await db.commit()
+        db.expunge(user)  # a rollback below must not expire the user the caller gets
+        try:
+            await db.commit()
+        except DBAPIError as err:
+            # A bookkeeping write must not fail the request it authenticates: while
+            # another writer holds the database, skip it; a later use records it.
+            if not is_busy(err):
+                raise
+            await db.rollback()
     return user
 
 

@@ -5,7 +5,11 @@ The plugin verifies and normalizes; the pipe owns everything else: the raw reque
 its events in the inbound log (for audit and replay), holding events of a disabled
 channel, the intake into the inbox (``hub.inbox.intake``), and answering the provider.
 Every write goes through the group committer, so requests arriving together share one
-transaction while each is answered only after its own commit.
+transaction while each is answered only after its own commit. A request with many
+events is stored in chunks, each its own job and commit, so one channel's big batch
+never holds the queue for another channel's requests; it is answered only after its
+last chunk is committed, and a retry after a partial store finds the stored events
+as duplicates (provider ids are unique per channel).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from hub.inbox.intake import take_events
 from hub.inbox.intake_batch import Delivery
 from hub.inbox.intake_result import Intake
 from hub.inbox.storable import log_row
+from hub.store.busy import RETRY_AFTER_SECONDS, is_busy
 from hub.store.models import Channel, InboundLogEntry
 from hub.store.types import utcnow
 
@@ -53,13 +58,15 @@ class Answer:
     status: int
     body: dict[str, Any] | None = None
     response: WebhookResponse | None = None
-    retry_after: int | None = None  # seconds, sent as Retry-After
+    headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def error(cls, status: int, code: str, message: str, retry_after: int | None = None) -> Answer:
+    def error(
+        cls, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> Answer:
         """An error in the hub's one error shape."""
         body = {"error": {"code": code, "message": message, "details": None}}
-        return cls(status, body, retry_after=retry_after)
+        return cls(status, body, headers=headers or {})
 
 
 @dataclass
@@ -118,12 +125,16 @@ class InboundPipe:
         committer: GroupCommitter,
         channels: ChannelInstances,
         *,
+        max_events: int = 1000,
+        chunk_events: int = 100,
         max_depth: int = 64,
         rejected_body_bytes: int = 4096,
         rejected_per_minute: int = 30,
     ) -> None:
         self.committer = committer
         self._channels = channels
+        self._max_events = max_events
+        self._chunk_events = chunk_events
         self._max_depth = max_depth
         self._prefix = rejected_body_bytes
         self.rejections = RejectLimit(rejected_per_minute)
@@ -156,7 +167,7 @@ class InboundPipe:
         wait = self.rejections.retry_after(source)
         if wait:
             message = "too many rejected requests from this address; retry later"
-            return Answer.error(429, "throttled", message, retry_after=wait)
+            return Answer.error(429, "throttled", message, {"Retry-After": str(wait)})
         self.rejections.record(source)
         entry = _entry(
             channel.id, request, "rejected", status, reason, rejected_body_bytes=self._prefix
@@ -192,12 +203,28 @@ class InboundPipe:
             reason = f"plugin error: {type(err).__name__}: {err}"[:2000]
             await self._log(_entry(channel.id, request, "error", 503, reason))
             return Answer.error(503, "plugin_error", "the channel's plugin failed; retry later")
+        if len(result.events) > self._max_events:
+            # One request's events are stored before it is answered: an unbounded count
+            # would hold the answer (and the provider's connection) for as long as it takes.
+            reason = (
+                f"the request carries {len(result.events)} events; at most "
+                f"{self._max_events} per request (HUB_WEBHOOK_MAX_EVENTS)"
+            )
+            return await self.reject(channel, request, 413, reason, source)
         return await self._take(channel.id, request, result)
 
-    async def _take(
-        self, channel_id: int, request: WebhookRequest, result: WebhookResult
-    ) -> Answer:
-        events = list(result.events)
+    def _chunk_job(
+        self,
+        channel_id: int,
+        request: WebhookRequest,
+        events: list[InboundEvent],
+        chunk: list[InboundEvent],
+        *,
+        last: bool,
+        stored_before: bool,
+    ) -> Any:
+        """The job storing one chunk of a request's events; the last also logs the request
+        with all its events (a request of one chunk is its own last chunk)."""
 
         async def job(work: Work) -> str:
             # The row as of this transaction: disabled or deleted since the request came.
@@ -205,14 +232,52 @@ class InboundPipe:
             if channel is None or channel.deleted_at is not None:
                 raise NotFound("channel")
             if not channel.enabled:
+                # Held whole: replaying it takes every event, the stored ones as duplicates.
                 work.db.add(_entry(channel_id, request, "held", 200, "channel disabled", events))
                 return "held"
-            outcome, reason = summarize(await take_events(work, channel, events))
-            work.db.add(_entry(channel_id, request, outcome, 200, reason, events))
+            outcome, reason = summarize(await take_events(work, channel, chunk))
+            if last:
+                if outcome == "duplicate" and stored_before:
+                    outcome = "stored"
+                work.db.add(_entry(channel_id, request, outcome, 200, reason, events))
             return outcome
 
+        return job
+
+    async def _store(
+        self, channel_id: int, request: WebhookRequest, events: list[InboundEvent]
+    ) -> str:
+        """Store the events in chunks of at most ``chunk_events``, each its own job and
+        commit, so other channels' requests queued meanwhile are committed in between;
+        the outcome once the last chunk (and the log row) is committed."""
+        size = self._chunk_events
+        chunks = [events[i : i + size] for i in range(0, len(events), size)] or [events]
+        stored_before = False
+        outcome = "stored"
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            hint = Delivery(
+                channel_id,
+                chunk,
+                request,
+                logged=last,
+                logged_events=events if len(chunks) > 1 else None,
+            )
+            job = self._chunk_job(
+                channel_id, request, events, chunk, last=last, stored_before=stored_before
+            )
+            outcome = await self.committer.submit(job, hint=hint)
+            if outcome == "held":
+                break
+            stored_before = stored_before or outcome == "stored"
+        return outcome
+
+    async def _take(
+        self, channel_id: int, request: WebhookRequest, result: WebhookResult
+    ) -> Answer:
+        events = list(result.events)
         try:
-            outcome = await self.committer.submit(job, hint=Delivery(channel_id, events, request))
+            outcome = await self._store(channel_id, request, events)
         except CommitterStopped:
             return Answer.error(503, "shutting_down", "the hub is restarting; retry later")
         except NotFound:
@@ -227,6 +292,15 @@ class InboundPipe:
             await self._log(entry)
             return Answer.error(404, "not_found", "channel not found")
         except Exception as err:
+            if is_busy(err):
+                # Logging it would wait for the same lock again; the provider retries.
+                log.warning("database busy storing a webhook of channel %s", channel_id)
+                return Answer.error(
+                    503,
+                    "database_busy",
+                    "the database is busy; retry shortly",
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
             log.exception("storing the events of a webhook of channel %s failed", channel_id)
             reason = f"processing failed: {type(err).__name__}: {err}"[:2000]
             await self._log(_entry(channel_id, request, "error", 503, reason, events))

@@ -37,11 +37,16 @@ Key = tuple[int, str]  # (channel id, provider id as stored)
 @dataclass(frozen=True)
 class Delivery:
     """One verified webhook request as the group committer's hint: its channel, its
-    normalized events and the raw request (for the set-based intake's log row)."""
+    normalized events and the raw request (for the set-based intake's log row); or one
+    chunk of a big request."""
 
     channel_id: int
     events: Sequence[InboundEvent]
     request: WebhookRequest
+    # A big request is stored in chunks, each its own Delivery: only the last writes the
+    # request's log row, with every event of the request (``logged_events``).
+    logged: bool = True
+    logged_events: Sequence[InboundEvent] | None = None
 
 
 @dataclass

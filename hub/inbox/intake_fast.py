@@ -148,6 +148,11 @@ def plan(index: BatchIndex, hints: Sequence[Any]) -> list[_Plan]:
     ]
 
 
+def _logged(delivery: Delivery) -> Sequence[Any]:
+    """The events the request's log row records: all of them, also for a last chunk."""
+    return delivery.events if delivery.logged_events is None else delivery.logged_events
+
+
 async def take_fast(db: AsyncSession, hints: list[Any]) -> dict[int, tuple[Work, Any]]:
     """Take the batch's common requests together; their (Work, outcome) by position.
 
@@ -169,13 +174,13 @@ async def take_fast(db: AsyncSession, hints: list[Any]) -> dict[int, tuple[Work,
         insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True), rows
     )
     ids = list(inserted.scalars())
-    await db.execute(
-        insert(LOG),
-        [
-            log_row(p.channel.id, p.delivery.request, "stored", 200, None, p.delivery.events)
-            for p in plans
-        ],
-    )
+    logs = [
+        log_row(p.channel.id, p.delivery.request, "stored", 200, None, _logged(p.delivery))
+        for p in plans
+        if p.delivery.logged
+    ]
+    if logs:
+        await db.execute(insert(LOG), logs)
     await _touch_conversations(db, plans, rows, now)
     for channel in {p.channel.id: p.channel for p in plans}.values():
         await mark_inbound(Work(db), channel, now)
