@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.api.bodies import read_json, read_query
-from hub.api.context import current_viewer, path_id, work
+from hub.api.context import announce_access_changed, current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas.auth import UserOut
@@ -127,6 +127,7 @@ async def change_password(request: web.Request) -> web.Response:
     await change_own_password(
         request, identity.user, identity.session, body.current_password, body.new_password
     )
+    await announce_access_changed(request, identity.user.id)
     return web.Response(status=204)
 
 
