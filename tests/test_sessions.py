@@ -5,15 +5,18 @@ client with a cookie jar of its own."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.realtime import ws
-from hub.store.models import User
+from hub.store.models import LoginSession, User
+from hub.store.types import utcnow
 from tests.conftest import PASSWORD, log_in
 from tests.ui_helpers import HTML, log_in_page
 
@@ -103,11 +106,20 @@ async def test_changing_your_password_on_the_page_logs_out_your_other_devices(
 
 
 async def test_the_api_lists_your_sessions_and_ends_the_others(
-    client: Client, make_user: MakeUser, phone: aiohttp.ClientSession
+    client: Client,
+    make_user: MakeUser,
+    phone: aiohttp.ClientSession,
+    db: async_sessionmaker[AsyncSession],
 ) -> None:
-    await make_user("ana@example.com")
+    ana = await make_user("ana@example.com")
     await phone_logs_in(phone)
     csrf = await log_in(client, "ana@example.com")
+    async with db() as session:  # expired: neither listed nor counted as ended
+        expired = utcnow() - timedelta(minutes=1)
+        session.add(
+            LoginSession(user_id=ana.id, token_hash="x" * 64, csrf_token="y", expires_at=expired)
+        )
+        await session.commit()
 
     listed = await client.get("/api/v1/me/sessions")
     assert listed.status == 200

@@ -25,6 +25,7 @@ from hub.store.models import ApiToken, TeamMembership, User
 from hub.store.types import utcnow
 from tests.conftest import PASSWORD, log_in
 from tests.factories import Factory
+from tests.ui_helpers import log_in_page
 
 Client = TestClient[Any, Any]
 Socket = ClientWebSocketResponse[bool]
@@ -518,6 +519,30 @@ async def test_logging_out_closes_the_sessions_websocket_at_once(
         response = await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
         assert response.status == 204
         reason = await closed_before_the_next_event(socket, client, owner_auth, conversation.id)
+    assert reason == "session ended; log in again"
+
+
+async def test_revoking_a_token_or_logging_out_on_the_pages_closes_the_websocket_at_once(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    _, auth = await user_token("agent@example.com")
+    channel = await factory.channel()
+    first, second = await factory.conversation(channel), await factory.conversation(channel)
+    (token,) = (await (await client.get("/api/v1/tokens", headers=auth)).json())["items"]
+    csrf = await log_in_page(client, "agent@example.com")
+
+    async with client.ws_connect("/ws", headers=auth) as socket:
+        url = f"/me/tokens/{token['id']}/revoke"
+        done = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+        assert done.status == 303
+        reason = await closed_before_the_next_event(socket, client, owner_auth, first.id)
+    assert reason == "API token revoked"
+
+    async with client.ws_connect("/ws") as socket:  # the page session's cookie
+        done = await client.post("/logout", data={"csrf_token": csrf}, allow_redirects=False)
+        assert done.status == 303
+        reason = await closed_before_the_next_event(socket, client, owner_auth, second.id)
     assert reason == "session ended; log in again"
 
 

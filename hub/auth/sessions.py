@@ -64,10 +64,12 @@ async def list_sessions(db: AsyncSession, user_id: int) -> list[LoginSession]:
 
 async def end_other_sessions(db: AsyncSession, user_id: int, keep_session_id: int | None) -> int:
     """End every session of the user but ``keep_session_id`` (all of them without one);
-    how many ended. The caller commits."""
+    how many of them were still valid (expired rows go too, uncounted). The caller
+    commits."""
     ended = await db.scalars(
         delete(LoginSession)
         .where(LoginSession.user_id == user_id, LoginSession.id != (keep_session_id or 0))
-        .returning(LoginSession.id)
+        .returning(LoginSession.expires_at)
     )
-    return len(list(ended))
+    now = utcnow()
+    return sum(1 for expires_at in ended if expires_at > now)
