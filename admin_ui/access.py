@@ -9,6 +9,8 @@ admin it let in with ``viewer_of``.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -19,6 +21,11 @@ from hub.errors import Forbidden
 
 ADMIN_ROLES = ("owner", "manager")
 VIEWER = web.RequestKey("viewer", Viewer)
+# Besides the C0 controls: what the WHATWG URL parser also rewrites or strips.
+_SPECIAL_TO_BROWSERS = frozenset("\\ \x7f")
+# What that parser strips at the ends of a URL, and drops anywhere in it.
+_STRIPPED_AT_ENDS = "".join(map(chr, range(0x21)))
+_DROPPED_INSIDE = str.maketrans("", "", "\t\n\r")
 
 
 def login_url(request: web.Request) -> str:
@@ -54,7 +61,22 @@ def viewer_of(request: web.Request) -> Viewer:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site only, never another host."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    """Where to go after logging in: a path on this site only, never another host; ``/``
+    for anything else.
+
+    The browser, not this function, reads the ``Location`` header, and it follows the
+    WHATWG URL rules: it strips control characters and spaces at the ends, drops every
+    tab and newline inside, and takes a backslash for a slash; ``/<tab>/evil.example``
+    so becomes ``//evil.example``, another host. Rather than imitate those rules, a
+    target with any character they treat specially is refused, so what is checked is
+    what the browser follows: a path that starts with exactly one slash. The same holds
+    once percent-decoded (``/%2F/evil.example``): the browser keeps ``%2F`` as it is,
+    but a proxy or server that decodes paths before redirecting would not.
+    """
+    if not target or any(char in _SPECIAL_TO_BROWSERS or char < " " for char in target):
+        return "/"
+    decoded = unquote(target).strip(_STRIPPED_AT_ENDS)
+    decoded = decoded.translate(_DROPPED_INSIDE).replace("\\", "/")
+    if not target.startswith("/") or decoded.startswith("//"):
+        return "/"
+    return target

@@ -50,7 +50,6 @@ from hub.api import (
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.api.routing import mount_routes, under
-from hub.auth.throttle import LoginThrottle
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager
@@ -108,9 +107,6 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app[appkeys.CIPHER] = ConfigCipher(secret)
     app[appkeys.METRICS] = Metrics()
     app[appkeys.COUNTS_CACHE] = CountsCache(settings.counts_cache_seconds)
-    app[appkeys.THROTTLE] = LoginThrottle(
-        settings.login_max_failures, settings.login_window_seconds
-    )
 
     app.cleanup_ctx.extend(
         [
@@ -118,6 +114,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
             wiring.http_client_context,
             wiring.plugins_context(plugins),
             wiring.bus_context,
+            wiring.throttle_context,
             wiring.channels_context,
             wiring.workers_context,
             wiring.inbound_context,

@@ -102,7 +102,13 @@ class Settings(BaseSettings):
         60.0,
         gt=0,
         description="How long an outbox worker holds a delivery; a row whose worker died is "
-        "taken again after this.",
+        "taken again after this. A live worker extends it while the send is in flight.",
+    )
+    outbox_send_timeout_seconds: float = Field(
+        54.0,
+        gt=0,
+        description="Longest a channel plugin's send may take before it is stopped and "
+        "retried (a hanging provider).",
     )
     outbox_poll_seconds: float = Field(
         1.0, gt=0, description="How often an idle outbox worker looks for due deliveries."

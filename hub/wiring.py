@@ -16,6 +16,8 @@ import httpx
 from aiohttp import web
 
 from hub import __version__, appkeys
+from hub.auth.throttle import LoginThrottle, MemoryThrottle
+from hub.auth.throttle_redis import RedisThrottle
 from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.group_commit import GroupCommitter
@@ -26,6 +28,7 @@ from hub.channels.polling import Poller
 from hub.channels.registry import ChannelInstances, ChannelTypes, follow_channel_changes
 from hub.channels.type_sync import follow_type_changes
 from hub.events.factory import create_bus
+from hub.events.redis_bus import CHANNEL, RedisTarget
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
@@ -66,6 +69,23 @@ async def bus_context(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.BUS] = bus
     yield
     await bus.stop()
+
+
+async def throttle_context(app: web.Application) -> AsyncIterator[None]:
+    """The login throttle: in Redis when the bus is (so every process shares the counts,
+    in the bus's namespace), else in this process's memory."""
+    settings = app[appkeys.SETTINGS]
+    limits = (settings.login_max_failures, settings.login_window_seconds)
+    throttle: LoginThrottle
+    if settings.bus_url.startswith(("redis://", "rediss://")):
+        target = RedisTarget.parse(settings.bus_url)
+        prefix = target.channel.removesuffix(CHANNEL) + "inbox-hub:login:"
+        throttle = RedisThrottle(target.url, prefix, *limits)
+    else:
+        throttle = MemoryThrottle(*limits)
+    app[appkeys.THROTTLE] = throttle
+    yield
+    await throttle.close()
 
 
 async def channels_context(app: web.Application) -> AsyncIterator[None]:

@@ -3,11 +3,14 @@ and the throttled change of one's own password, which checks the current one the
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
 from hub import appkeys
 from hub.auth.accounts import authenticate, change_password, normalize_email
 from hub.auth.sessions import COOKIE_NAME, end_session, start_session
+from hub.auth.throttle import Attempt, Throttled
 from hub.errors import HubError
 from hub.store.models import LoginSession, User
 
@@ -16,35 +19,43 @@ def _keys(request: web.Request, email: str) -> tuple[str, str]:
     return f"email:{normalize_email(email)}", f"ip:{request.remote}"
 
 
-def _refuse_if_throttled(request: web.Request, keys: tuple[str, str], doing: str) -> None:
-    wait = request.config_dict[appkeys.THROTTLE].retry_after(*keys)
-    if wait > 0:
-        seconds = str(int(wait) + 1)
+async def _reserve(request: web.Request, keys: tuple[str, str], doing: str) -> Attempt:
+    """Reserve one attempt for these keys before any password is hashed; 429 if none
+    is left (failures and checks in flight both count)."""
+    try:
+        return await request.config_dict[appkeys.THROTTLE].reserve(keys)
+    except Throttled as throttled:
+        seconds = str(math.ceil(throttled.retry_after))
         raise HubError(
             429,
             "throttled",
             f"too many failed {doing}; try again in {seconds} seconds",
             headers={"Retry-After": seconds},
-        )
+        ) from None
 
 
 async def check_login(request: web.Request, email: str, password: str) -> User:
     """The user with these credentials; 401 if wrong, 429 after too many failures.
 
-    Failures count against both the email and the client address.
+    Failures count against both the email and the client address. An attempt whose
+    check does not finish (the client went away, the database failed) counts as failed.
     """
     throttle = request.config_dict[appkeys.THROTTLE]
     keys = _keys(request, email)
-    _refuse_if_throttled(request, keys, "logins")
-    async with request.config_dict[appkeys.SESSIONS]() as db:
-        user = await authenticate(db, email, password)
-        await db.commit()
+    attempt = await _reserve(request, keys, "logins")
+    user: User | None = None
+    try:
+        async with request.config_dict[appkeys.SESSIONS]() as db:
+            user = await authenticate(db, email, password)
+            await db.commit()
+    finally:
+        # Only the account's count is forgiven: resetting the address's count too would
+        # let anyone with one valid account keep guessing other accounts' passwords.
+        await throttle.settle(
+            attempt, failed=user is None, forgive=keys[0] if user is not None else None
+        )
     if user is None:
-        throttle.record_failure(*keys)
         raise HubError(401, "invalid_credentials", "the email or password is wrong")
-    # Only the account's count is forgiven: resetting the address's count too would let
-    # anyone with one valid account keep guessing other accounts' passwords.
-    throttle.reset(keys[0])
     return user
 
 
@@ -97,17 +108,21 @@ async def change_own_password(
     borrowed session cannot be used to guess the password.
     """
     keys = _keys(request, user.email)
-    _refuse_if_throttled(request, keys, "password checks")
-    async with request.config_dict[appkeys.SESSIONS]() as db:
-        stored = await db.get(User, user.id)
-        if stored is None:  # deleted meanwhile; users are only ever deactivated
-            raise HubError(401, "unauthenticated", "log in again")
-        try:
-            await change_password(
-                db, stored, current, new, keep_session_id=session.id if session else None
-            )
-        except HubError as err:
-            if err.code == "wrong_password":
-                request.config_dict[appkeys.THROTTLE].record_failure(*keys)
-            raise
-        await db.commit()
+    attempt = await _reserve(request, keys, "password checks")
+    wrong = True  # until the current password is known to be right
+    try:
+        async with request.config_dict[appkeys.SESSIONS]() as db:
+            stored = await db.get(User, user.id)
+            if stored is None:  # deleted meanwhile; users are only ever deactivated
+                raise HubError(401, "unauthenticated", "log in again")
+            try:
+                await change_password(
+                    db, stored, current, new, keep_session_id=session.id if session else None
+                )
+            except HubError as err:
+                wrong = err.code == "wrong_password"
+                raise
+            wrong = False
+            await db.commit()
+    finally:
+        await request.config_dict[appkeys.THROTTLE].settle(attempt, failed=wrong)

@@ -4,16 +4,22 @@ Sending a message stores it ``pending`` with an outbox row (``hub/inbox/messages
 this module delivers those rows. Each delivery is three short steps, never a transaction
 held open across the network:
 
-1. **lease** — a batch of due rows is claimed: ``lease_owner`` is set to a token unique
-   to this claim and ``lease_expires_at`` to now + ``outbox_lease_seconds``. On PostgreSQL
-   the candidates are locked ``FOR UPDATE SKIP LOCKED``, so two workers never claim one
-   row; on SQLite the single ``UPDATE … RETURNING`` runs under the database's one write
-   lock. A row whose worker died is claimed again once its lease has expired.
+1. **lease** — due rows are claimed: ``lease_owner`` is set to a token unique to this
+   claim and ``lease_expires_at`` to now + ``outbox_lease_seconds``. On PostgreSQL the
+   candidates are locked ``FOR UPDATE SKIP LOCKED``, so two workers never claim one row;
+   on SQLite the single ``UPDATE … RETURNING`` runs under the database's one write lock.
+   A row whose worker died is claimed again once its lease has expired. A claim takes
+   no more of a channel's rows than the channel has free send slots in this process.
 2. **send** — once the channel's limits let it start, the lease is renewed (so the send
    begins with a full lease in hand, however long it queued), and the plugin's ``send``
-   is called outside any transaction.
-3. **record** — the outcome is written only where the row still carries this claim's
-   token: a worker that lost its lease never overwrites a newer outcome.
+   is called outside any transaction; the lease is extended while it is in flight
+   (``hub/channels/outbox_lease.py``).
+3. **record** — as soon as the provider has answered, before the send's slot is given
+   to the next one, the outcome is written, only where the row still carries this
+   claim's token: a worker that lost its lease never overwrites a newer outcome.
+
+Every delivery runs as its own task, and the worker claims more rows whenever one ends:
+a channel whose provider hangs holds only its own slots, never another channel's replies.
 
 What each outcome does is in ``hub/channels/outbox_outcomes.py``.
 """
@@ -22,23 +28,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
 import secrets
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
 from aiohttp import web
-from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub import appkeys
 from hub.channels.limits import DeliveryLimits
 from hub.channels.outbound_message import build_outbound, load_delivery
+from hub.channels.outbox_claims import Claimed, Claims
+from hub.channels.outbox_lease import LeaseLost, extend_lease, lease_held, unless_lost
 from hub.channels.outbox_outcomes import (
     Failed,
     Outcome,
@@ -54,22 +60,9 @@ from hub.contract.models import OutboundMessage
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelUnavailable
-from hub.inbox.channel_settings import ChannelSettings
-from hub.store.models import Channel, OutboxItem
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """One row this worker leased, with its channel's limits."""
-
-    item_id: int
-    channel_id: int
-    lease: str
-    concurrency: int | None
-    rate: float | None
 
 
 @dataclass(frozen=True)
@@ -89,13 +82,15 @@ class Outbox:
         self.settings = settings
         # Unique per process (and per app, when tests run several in one process).
         self.worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._claims = itertools.count(1)
         self.limits = DeliveryLimits(
             total=settings.outbox_concurrency,
             channel_concurrency=settings.channel_concurrency,
             channel_rate=settings.channel_rate_per_second,
         )
         self.wake = asyncio.Event()
+        self.claims = Claims(
+            app[appkeys.SESSIONS], settings, self.worker_id, settings.channel_concurrency
+        )
 
     def _work(self) -> contextlib.AbstractAsyncContextManager[Work]:
         app = self.app
@@ -113,74 +108,34 @@ class Outbox:
         # attempted at most once a pass, so a pass always ends.
         due_by = utcnow()
         attempted = 0
-        while limit is None or attempted < limit:
-            if stop is not None and stop.is_set():
-                break
-            size = self.settings.outbox_concurrency
+        running: set[asyncio.Task[bool]] = set()
+        while True:
+            size = self.settings.outbox_concurrency - len(running)
             if limit is not None:
-                size = min(size, limit - attempted)
-            batch = await self._claim(size, due_by)
-            if not batch:
+                size = min(size, limit - attempted - len(running))
+            if size > 0 and not (stop is not None and stop.is_set()):
+                running |= (await self._start(size, due_by))[0]
+            if not running:
                 break
-            results = await asyncio.gather(*(self._deliver(claimed) for claimed in batch))
-            attempted += sum(results)
+            # Claim again as soon as any delivery ends, not when the slowest does.
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            attempted += sum(task.result() for task in done)
         return attempted
 
-    async def _claim(self, size: int, due_by: datetime) -> list[Claimed]:
-        now = utcnow()
-        lease = f"{self.worker_id}:{next(self._claims)}"
-        lease_free = or_(OutboxItem.lease_expires_at.is_(None), OutboxItem.lease_expires_at < now)
-        candidates = (
-            select(OutboxItem.id)
-            .join(Channel, Channel.id == OutboxItem.channel_id)
-            .where(
-                OutboxItem.status == "pending",
-                OutboxItem.next_attempt_at <= min(now, due_by),
-                lease_free,
-                # A disabled channel's rows wait, unattempted, until it is enabled again;
-                # a deleted channel's rows are taken, to be failed with a reason.
-                or_(Channel.enabled.is_(True), Channel.deleted_at.is_not(None)),
-            )
-            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-            .limit(size)
-        )
-        if not self.settings.is_sqlite:
-            candidates = candidates.with_for_update(of=OutboxItem, skip_locked=True)
-        # A CTE runs once; PostgreSQL may run an ``IN (subquery)`` again for every row
-        # it updates, which with SKIP LOCKED claims more rows than the LIMIT.
-        chosen = candidates.cte("chosen")
-        claim = (
-            update(OutboxItem)
-            .where(OutboxItem.id == chosen.c.id)
-            .where(OutboxItem.status == "pending", lease_free)
-            .values(
-                lease_owner=lease,
-                lease_expires_at=now + timedelta(seconds=self.settings.outbox_lease_seconds),
-            )
-            .returning(OutboxItem.id, OutboxItem.channel_id)
-            .execution_options(synchronize_session=False)
-        )
-        async with self.app[appkeys.SESSIONS]() as db:
-            rows = [(row[0], row[1]) for row in await db.execute(claim)]
-            channels = {
-                c.id: ChannelSettings.of(c)
-                for c in await db.scalars(
-                    select(Channel).where(Channel.id.in_({row[1] for row in rows}))
-                )
-            }
-            await db.commit()
-        return [
-            Claimed(
-                item_id=item_id,
-                channel_id=channel_id,
-                lease=lease,
-                concurrency=channels[channel_id].max_concurrency
-                if channel_id in channels
-                else None,
-                rate=channels[channel_id].rate_per_second if channel_id in channels else None,
-            )
-            for item_id, channel_id in sorted(rows)
-        ]
+    async def _start(
+        self, size: int, due_by: datetime | None
+    ) -> tuple[set[asyncio.Task[bool]], bool]:
+        """Claim up to ``size`` due rows and start a delivery task for each; return the
+        tasks, and whether the claim was full (more rows may be due)."""
+        kept, full = await self.claims.take(size, due_by)
+        return {asyncio.create_task(self._settle(claimed)) for claimed in kept}, full
+
+    async def _settle(self, claimed: Claimed) -> bool:
+        """Deliver ``claimed`` and give its channel's claim slot back."""
+        try:
+            return await self._deliver(claimed)
+        finally:
+            self.claims.settled(claimed)
 
     # --- one delivery -----------------------------------------------------------------
 
@@ -193,16 +148,19 @@ class Outbox:
                 ready = await self._prepare(claimed)
                 if not isinstance(ready, Ready):
                     return ready
-                outcome = await self._send(ready)
-            try:
-                await self._record(claimed, outcome)
-            except IntegrityError:
-                if not isinstance(outcome, Sent) or outcome.provider_id is None:
-                    raise
-                # Another message of the channel got the same provider id at the same
-                # moment: record the send without it rather than send again.
-                log.warning("outbox: provider id %r is not unique", outcome.provider_id)
-                await self._record(claimed, Sent(None))
+                outcome = await self._send(claimed, ready)
+                # The provider has answered: until this is written, a crash sends the
+                # message again. So it is written first, before the slot lets another
+                # send of the channel start.
+                try:
+                    await self._record(claimed, outcome)
+                except IntegrityError:
+                    if not isinstance(outcome, Sent) or outcome.provider_id is None:
+                        raise
+                    # Another message of the channel got the same provider id at the
+                    # same moment: record the send without it rather than send again.
+                    log.warning("outbox: provider id %r is not unique", outcome.provider_id)
+                    await self._record(claimed, Sent(None))
         except Exception:
             # A database error: the lease expires and the row is taken again.
             log.exception("outbox: delivering item %s failed", claimed.item_id)
@@ -267,14 +225,22 @@ class Outbox:
             )
         return Ready(plugin, message)
 
-    async def _send(self, ready: Ready) -> Outcome:
-        """Call the plugin and translate what happens into an outcome."""
-        # A send that outlived its lease could meet a second worker's send of the same
-        # row; stopping it first keeps one sender (the retry reuses the idempotency key).
-        timeout = self.settings.outbox_lease_seconds * 0.9
+    async def _send(self, claimed: Claimed, ready: Ready) -> Outcome:
+        """Call the plugin, holding the row's lease meanwhile, and translate what happens
+        into an outcome."""
+        seconds = self.settings.outbox_lease_seconds
+
+        async def extend() -> bool:
+            return await extend_lease(
+                self.app[appkeys.SESSIONS], claimed.item_id, claimed.lease, seconds
+            )
+
         try:
-            async with asyncio.timeout(timeout):
-                provider_id = await ready.plugin.send(ready.message)
+            async with (
+                lease_held(extend, seconds) as lost,
+                asyncio.timeout(self.settings.outbox_send_timeout_seconds),
+            ):
+                provider_id = await unless_lost(lost, ready.plugin.send(ready.message))
         except RetryLater as err:
             return Retry(str(err), after=err.after)
         except PermanentFailure as err:  # WindowClosed too
@@ -282,6 +248,8 @@ class Outbox:
         except BadCredentials as err:
             reason = f"the provider refused the channel's credentials: {err}"
             return Retry(reason, channel_error=reason)
+        except LeaseLost:
+            return Retry("the delivery's lease was lost during the send")
         except (httpx.TransportError, TimeoutError) as err:
             return Retry(f"network error: {type(err).__name__}: {err}".rstrip(": "))
         except Exception as err:
@@ -314,18 +282,37 @@ class Outbox:
     # --- the worker -------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver due rows whenever woken, or every ``outbox_poll_seconds``, until
-        ``stop`` is set. A pass in progress finishes its batch before stopping."""
+        """Deliver due rows until ``stop`` is set: claim whenever woken (a reply queued,
+        a delivery ended) or when the earliest retry falls due, and at least every
+        ``outbox_poll_seconds``. Deliveries in flight finish before it returns."""
+        running: set[asyncio.Task[bool]] = set()
+
+        def ended(task: asyncio.Task[bool]) -> None:
+            running.discard(task)
+            self.wake.set()  # its slots are free: look for more
+
+        pause = 0.0
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.outbox_poll_seconds)
+                await asyncio.wait_for(self.wake.wait(), timeout=pause)
             self.wake.clear()
             if stop.is_set():
                 break
             try:
-                await self.deliver_due(stop=stop)
+                size = self.settings.outbox_concurrency - len(running)
+                full = False
+                if size > 0:
+                    started, full = await self._start(size, None)
+                    for task in started:
+                        running.add(task)
+                        task.add_done_callback(ended)
+                # After a full claim more rows may be due: claim again at once.
+                pause = 0.0 if full else max(_MIN_PAUSE, await self.claims.next_due_in())
             except Exception:
-                log.exception("outbox: delivery pass failed; retrying")
+                log.exception("outbox: claiming deliveries failed; retrying")
+                pause = self.settings.outbox_poll_seconds
+        # Sends in flight finish and record their outcome (cancelled with this task).
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def listen(self) -> None:
         """Wake the worker when an outbound message is queued (in any process sharing
@@ -341,6 +328,11 @@ class Outbox:
             # The bus dropped a listener that fell behind: subscribe again, and look.
             self.wake.set()
             await asyncio.sleep(0.1)
+
+
+# The shortest idle wait: a row due now that no claim takes (locked by another worker's
+# claim in progress) must not spin the loop.
+_MIN_PAUSE = 0.02
 
 
 def wakes_outbox(event: HubEvent) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.browser.harness import BackgroundLoop, LiveHub, start_hub
 from tests.conftest import PASSWORD, _migrate
@@ -49,6 +49,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.xdist_group(f"browser:{item.path.stem}"))
     others = [item for item in items if here not in item.path.parents]
     items[:] = others + browser_tests
+
+
+# Assertions wait as long as actions may (see the page fixture), not Playwright's 5 s.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +131,9 @@ def page(
     context = browser.new_context(base_url=hub.url, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=hub.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: on a loaded 2-core CI machine a login (argon2) beside another xdist
+    # worker has taken over 10 s; a real failure still fails, only later.
+    page.set_default_timeout(30_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
