@@ -12,6 +12,7 @@ from admin_ui.urls import page_url
 from admin_ui.wording import human
 from hub import appkeys
 from hub.api.bodies import validation_details
+from hub.api.context import announce_access_changed
 from hub.api.schemas import SetupBody
 from hub.auth.accounts import count_users
 from hub.auth.identity import identify, require_user
@@ -74,6 +75,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
     identity = await identify(request)
     response = web.HTTPSeeOther(page_url(request, "login"))
     await close_session(request, identity.session if identity else None, response)
+    if identity is not None:
+        await announce_access_changed(request, identity.user.id)
     raise response
 
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -25,6 +26,7 @@ from hub.events.bus import MemoryBus, Subscription
 from hub.events.event import HubEvent
 from hub.events.factory import create_bus
 from hub.events.redis_bus import RESYNC, RedisBus, RedisTarget
+from hub.realtime.ws import CLOSE_ACCESS_ENDED
 from hub.settings import Settings
 from hub.store.models import User
 from tests.factories import Factory
@@ -260,3 +262,30 @@ async def test_an_assignment_in_one_hub_process_reaches_a_websocket_on_another(
         ("counts.changed", None),
         ("notification", conversation.id),
     ]
+
+
+async def test_a_token_revoked_in_one_hub_process_closes_its_websocket_on_another(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    redis_url: str,
+    factory: Factory,
+    user_token: UserToken,
+) -> None:
+    shared = settings.model_copy(update={"bus_url": redis_url})
+    process_a = await aiohttp_client(create_app(shared))
+    process_b = await aiohttp_client(create_app(shared))
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    _, agent_auth = await user_token("agent@example.com")
+    conversation = await factory.conversation(await factory.channel())
+    listed = await process_a.get("/api/v1/tokens", headers=agent_auth)
+    (token,) = (await listed.json())["items"]
+
+    async with process_b.ws_connect("/ws", headers=agent_auth) as socket:
+        revoked = await process_a.delete(f"/api/v1/tokens/{token['id']}", headers=agent_auth)
+        assert revoked.status == 204
+        # A change the agent could see, caused after the revocation: it must not arrive.
+        url = f"/api/v1/conversations/{conversation.id}/close"
+        assert (await process_a.post(url, json={}, headers=owner_auth)).status == 200
+        message = await socket.receive(timeout=WAIT)
+    assert message.type is WSMsgType.CLOSE, message
+    assert (message.data, message.extra) == (CLOSE_ACCESS_ENDED, "API token revoked")

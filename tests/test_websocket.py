@@ -23,8 +23,9 @@ from hub.realtime import ws
 from hub.settings import Settings
 from hub.store.models import ApiToken, TeamMembership, User
 from hub.store.types import utcnow
-from tests.conftest import log_in
+from tests.conftest import PASSWORD, log_in
 from tests.factories import Factory
+from tests.ui_helpers import log_in_page
 
 Client = TestClient[Any, Any]
 Socket = ClientWebSocketResponse[bool]
@@ -473,6 +474,134 @@ async def test_a_logged_out_session_is_disconnected_with_4401(
             HubEvent("user.updated", {"user_id": agent.id}, user_ids=frozenset({agent.id}))
         )
         assert await closed_with(socket) == ws.CLOSE_ACCESS_ENDED
+
+
+async def closed_before_the_next_event(
+    socket: Socket, client: Client, owner_auth: dict[str, str], conversation_id: int
+) -> str:
+    """Cause an event the socket's user could see; the socket must close before it
+    arrives. The close reason."""
+    url = f"/api/v1/conversations/{conversation_id}/close"
+    assert (await client.post(url, json={}, headers=owner_auth)).status == 200
+    message = await socket.receive(timeout=WAIT)
+    assert message.type is WSMsgType.CLOSE, message
+    assert message.data == ws.CLOSE_ACCESS_ENDED
+    return str(message.extra)
+
+
+async def test_a_token_revoked_over_the_api_closes_its_websocket_at_once(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    _, auth = await user_token("agent@example.com")
+    conversation = await factory.conversation(await factory.channel())
+    (token,) = (await (await client.get("/api/v1/tokens", headers=auth)).json())["items"]
+
+    async with client.ws_connect("/ws", headers=auth) as socket:
+        response = await client.delete(f"/api/v1/tokens/{token['id']}", headers=auth)
+        assert response.status == 204
+        reason = await closed_before_the_next_event(socket, client, owner_auth, conversation.id)
+    assert reason == "API token revoked"
+
+
+async def test_logging_out_closes_the_sessions_websocket_at_once(
+    client: Client,
+    factory: Factory,
+    user_token: UserToken,
+    make_user: Callable[..., Awaitable[User]],
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    await make_user("agent@example.com")
+    conversation = await factory.conversation(await factory.channel())
+    csrf = await log_in(client, "agent@example.com")
+
+    async with client.ws_connect("/ws") as socket:
+        response = await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert response.status == 204
+        reason = await closed_before_the_next_event(socket, client, owner_auth, conversation.id)
+    assert reason == "session ended; log in again"
+
+
+async def test_revoking_a_token_or_logging_out_on_the_pages_closes_the_websocket_at_once(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    _, auth = await user_token("agent@example.com")
+    channel = await factory.channel()
+    first, second = await factory.conversation(channel), await factory.conversation(channel)
+    (token,) = (await (await client.get("/api/v1/tokens", headers=auth)).json())["items"]
+    csrf = await log_in_page(client, "agent@example.com")
+
+    async with client.ws_connect("/ws", headers=auth) as socket:
+        url = f"/me/tokens/{token['id']}/revoke"
+        done = await client.post(url, data={"csrf_token": csrf}, allow_redirects=False)
+        assert done.status == 303
+        reason = await closed_before_the_next_event(socket, client, owner_auth, first.id)
+    assert reason == "API token revoked"
+
+    async with client.ws_connect("/ws") as socket:  # the page session's cookie
+        done = await client.post("/logout", data={"csrf_token": csrf}, allow_redirects=False)
+        assert done.status == 303
+        reason = await closed_before_the_next_event(socket, client, owner_auth, second.id)
+    assert reason == "session ended; log in again"
+
+
+@pytest.mark.parametrize("who", ["admin", "themselves"])
+async def test_a_password_change_closes_the_websockets_of_the_sessions_it_ends(
+    client: Client, factory: Factory, user_token: UserToken, who: str
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    agent, agent_auth = await user_token("agent@example.com")
+    conversation = await factory.conversation(await factory.channel())
+    await log_in(client, "agent@example.com")
+
+    async with client.ws_connect("/ws") as socket:
+        if who == "admin":
+            url, body = f"/api/v1/users/{agent.id}/password", {}
+            response = await client.post(url, json=body, headers=owner_auth)
+        else:  # with a token: every browser session of theirs ends
+            body = {"current_password": PASSWORD, "new_password": "another fine passphrase"}
+            response = await client.post("/api/v1/me/password", json=body, headers=agent_auth)
+        assert response.status in (200, 204), await response.text()
+        reason = await closed_before_the_next_event(socket, client, owner_auth, conversation.id)
+    assert reason == "session ended; log in again"
+
+
+async def test_deactivating_a_user_over_the_api_closes_their_websocket_at_once(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    agent, auth = await user_token("agent@example.com")
+    conversation = await factory.conversation(await factory.channel())
+
+    async with client.ws_connect("/ws", headers=auth) as socket:
+        url = f"/api/v1/users/{agent.id}"
+        response = await client.patch(url, json={"is_active": False}, headers=owner_auth)
+        assert response.status == 200, await response.text()
+        reason = await closed_before_the_next_event(socket, client, owner_auth, conversation.id)
+    assert reason == "account deactivated"
+
+
+async def test_a_visibility_change_over_the_api_applies_to_the_very_next_event(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    agent, auth = await user_token("agent@example.com")
+    channel = await factory.channel()
+    now_hidden = await factory.conversation(channel)
+    theirs = await factory.conversation(channel)
+
+    async with client.ws_connect("/ws", headers=auth) as socket:
+        url = f"/api/v1/users/{agent.id}"
+        response = await client.patch(url, json={"visibility": "assigned"}, headers=owner_auth)
+        assert response.status == 200, await response.text()
+        assert (await frame(socket))["type"] == "user.updated"
+        url = f"/api/v1/conversations/{now_hidden.id}/close"
+        assert (await client.post(url, json={}, headers=owner_auth)).status == 200
+        url = f"/api/v1/conversations/{theirs.id}/assign"
+        body = {"user_id": agent.id}
+        assert (await client.post(url, json=body, headers=owner_auth)).status == 200
+        assert (await frame(socket))["data"]["conversation_id"] == theirs.id
 
 
 async def test_shutdown_closes_open_websockets_with_1001_without_waiting(

@@ -9,6 +9,7 @@ from admin_ui.admin.people_forms import FormState, failed, text
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
+from hub.api.context import announce_access_changed
 from hub.api.schemas.people import PasswordChangeBody
 from hub.auth.login import change_own_password
 from hub.auth.passwords import MIN_LENGTH
@@ -59,5 +60,6 @@ async def change(request: web.Request) -> web.StreamResponse:
         if err.status == 429:
             raise  # the "too many attempts" page, with its Retry-After
         return await _page(request, failed(err, {}, FIELDS), err.status)
+    await announce_access_changed(request, identity.user.id)
     message = "Your password is changed. Your other sessions have ended; this one stays."
     return redirect(request, page_url(request, "me"), ("success", message))

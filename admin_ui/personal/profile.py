@@ -1,4 +1,5 @@
-"""Your profile, for every role: your name, your email, your availability."""
+"""Your profile, for every role: your name, your email, your availability, and your
+sessions (other browsers and devices), with "log out everywhere else"."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from admin_ui.admin.people_forms import FormState, failed, text
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
-from hub.api.context import work
+from hub import appkeys
+from hub.api.context import announce_access_changed, work
 from hub.api.schemas.people import UserPatchBody
+from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.auth.visibility import Viewer
 from hub.errors import HubError
 from hub.people import directory
@@ -24,18 +27,23 @@ async def _page(
 ) -> web.Response:
     identity = await page_identity(request)
     state = state or FormState({"name": identity.user.name})
+    async with request.config_dict[appkeys.SESSIONS]() as db:
+        sessions = await list_sessions(db, identity.user.id)
     context = {
         "section": "profile",
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
+        "sessions": sessions,
+        "current_session_id": identity.session.id if identity.session else None,
     }
     return await render(request, "personal/profile.html", context, status)
 
 
 @routes.get(PROFILE_URL, name="me")
 async def profile(request: web.Request) -> web.StreamResponse:
-    """Your name and email, your availability, and links to your password and tokens."""
+    """Your name and email, your availability, your sessions, and links to your password
+    and tokens."""
     return await _page(request)
 
 
@@ -66,5 +74,23 @@ async def set_availability(request: web.Request) -> web.StreamResponse:
         "You are available: routing may give you new conversations."
         if available
         else "You are unavailable: routing gives you no new conversations."
+    )
+    return redirect(request, page_url(request, "me"), ("success", done))
+
+
+@routes.post(PROFILE_URL + "/sessions/end-others", name="me.sessions.end_others")
+async def end_others(request: web.Request) -> web.StreamResponse:
+    """Log out everywhere else: every session of yours but this one ends, and their open
+    websockets close."""
+    identity = await page_identity(request)
+    keep = identity.session.id if identity.session else None
+    async with request.config_dict[appkeys.SESSIONS]() as db:
+        ended = await end_other_sessions(db, identity.user.id, keep)
+        await db.commit()
+    await announce_access_changed(request, identity.user.id)
+    done = (
+        "You were logged in nowhere else."
+        if ended == 0
+        else f"Logged out everywhere else: {ended} other session{'s' if ended != 1 else ''} ended."
     )
     return redirect(request, page_url(request, "me"), ("success", done))

@@ -17,6 +17,7 @@ from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import REQUIRED, validate_form
 from hub import appkeys
+from hub.api.context import announce_access_changed
 from hub.api.schemas import TokenBody
 from hub.auth.api_tokens import create_token, list_tokens, own_token, revoke_token
 from hub.errors import HubError, NotFound
@@ -146,6 +147,7 @@ async def revoke(request: web.Request) -> web.Response:
     async with request.config_dict[appkeys.SESSIONS]() as db:
         await revoke_token(db, user, token.id)
         await db.commit()
+    await announce_access_changed(request, user.id)
     return redirect(
         request,
         page_url(request, "me.tokens"),

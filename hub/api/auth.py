@@ -6,6 +6,7 @@ from aiohttp import web
 
 from hub import appkeys
 from hub.api.bodies import read_json
+from hub.api.context import announce_access_changed
 from hub.api.routing import ApiRoutes
 from hub.api.schemas import LoginBody, MeOut, SetupBody, UserOut
 from hub.auth.identity import identify, require_user
@@ -39,6 +40,8 @@ async def logout(request: web.Request) -> web.Response:
     identity = await identify(request)
     response = web.Response(status=204)
     await close_session(request, identity.session if identity else None, response)
+    if identity is not None:
+        await announce_access_changed(request, identity.user.id)
     return response
 
 

@@ -10,6 +10,7 @@ from hub import appkeys
 from hub.auth.identity import require_user
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, NotFound
+from hub.events.access import access_changed
 from hub.events.work import Work, unit_of_work
 
 
@@ -31,6 +32,12 @@ def work(request: web.Request) -> AbstractAsyncContextManager[Work]:
     after commit."""
     app = request.config_dict
     return unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS])
+
+
+async def announce_access_changed(request: web.Request, user_id: int) -> None:
+    """Tell every hub process that ``user_id``'s sessions or tokens changed (call after
+    the commit), so their open websockets re-check them and close at once."""
+    await request.config_dict[appkeys.BUS].publish(access_changed(user_id))
 
 
 def path_id(request: web.Request, name: str, what: str) -> int:

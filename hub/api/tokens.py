@@ -6,6 +6,7 @@ from aiohttp import web
 
 from hub import appkeys
 from hub.api.bodies import read_json
+from hub.api.context import announce_access_changed
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas import CreatedTokenOut, TokenBody, TokenOut
@@ -46,4 +47,5 @@ async def revoke(request: web.Request) -> web.Response:
     async with request.config_dict[appkeys.SESSIONS]() as db:
         await revoke_token(db, user, int(token_id))
         await db.commit()
+    await announce_access_changed(request, user.id)
     return web.Response(status=204)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub import appkeys
 from hub.api.bodies import read_json, read_query
-from hub.api.context import current_viewer, path_id, work
+from hub.api.context import announce_access_changed, current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
-from hub.api.schemas.auth import UserOut
+from hub.api.schemas.auth import SessionOut, SessionsEndedOut, UserOut
 from hub.api.schemas.people import (
     AvailabilityBody,
     CreatedUserOut,
@@ -22,6 +23,7 @@ from hub.api.schemas.people import (
 )
 from hub.auth.identity import identify
 from hub.auth.login import change_own_password
+from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.people import directory
 
 api = ApiRoutes("users")
@@ -127,7 +129,49 @@ async def change_password(request: web.Request) -> web.Response:
     await change_own_password(
         request, identity.user, identity.session, body.current_password, body.new_password
     )
+    await announce_access_changed(request, identity.user.id)
     return web.Response(status=204)
+
+
+@api.get("/api/v1/me/sessions", response=Page[SessionOut])
+async def my_sessions(request: web.Request) -> web.Response:
+    """Your browser sessions that have not expired (other browsers and devices too),
+    newest first; `current` marks the one making the request."""
+    await current_viewer(request)
+    identity = await identify(request)
+    assert identity is not None  # current_viewer refused anonymous callers
+    current = identity.session.id if identity.session else None
+    async with request.config_dict[appkeys.SESSIONS]() as db:
+        rows = await list_sessions(db, identity.user.id)
+    return json_items(
+        [
+            SessionOut(
+                id=row.id,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                ip=row.ip,
+                user_agent=row.user_agent,
+                current=row.id == current,
+            )
+            for row in rows
+        ]
+    )
+
+
+@api.post("/api/v1/me/sessions/end-others", response=SessionsEndedOut, errors=(403,))
+async def end_my_other_sessions(request: web.Request) -> web.Response:
+    """Log out everywhere else: end every session of yours but the one making the request
+    (all of them when called with an API token). API tokens stay; their open websockets
+    too, while the sessions' close at once."""
+    await current_viewer(request)  # 401 without a caller; CSRF for a cookie session
+    identity = await identify(request)
+    assert identity is not None
+    async with request.config_dict[appkeys.SESSIONS]() as db:
+        keep = identity.session.id if identity.session else None
+        ended = await end_other_sessions(db, identity.user.id, keep)
+        await db.commit()
+    await announce_access_changed(request, identity.user.id)
+    return json_model(SessionsEndedOut(ended=ended))
 
 
 @api.put("/api/v1/me/availability", body=AvailabilityBody, response=UserOut)

@@ -50,3 +50,26 @@ async def resolve_session(db: AsyncSession, cookie: str) -> tuple[User, LoginSes
 async def end_session(db: AsyncSession, session_id: int) -> None:
     """Delete a session (logout). The caller commits."""
     await db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+
+
+async def list_sessions(db: AsyncSession, user_id: int) -> list[LoginSession]:
+    """The user's unexpired sessions (their browsers and devices), newest first."""
+    rows = await db.scalars(
+        select(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.expires_at > utcnow())
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+    )
+    return list(rows)
+
+
+async def end_other_sessions(db: AsyncSession, user_id: int, keep_session_id: int | None) -> int:
+    """End every session of the user but ``keep_session_id`` (all of them without one);
+    how many of them were still valid (expired rows go too, uncounted). The caller
+    commits."""
+    ended = await db.scalars(
+        delete(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.id != (keep_session_id or 0))
+        .returning(LoginSession.expires_at)
+    )
+    now = utcnow()
+    return sum(1 for expires_at in ended if expires_at > now)

@@ -23,6 +23,7 @@ from hub.auth.accounts import NewUser, Role, Visibility, create_user, set_passwo
 from hub.auth.passwords import generate_password
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.events.access import access_changed
 from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.store.models import LoginSession, Team, User
@@ -205,6 +206,7 @@ async def set_user_password(
     check_may_set_password(actor, user)
     generated = None if password else generate_password()
     await set_password(work.db, user, password or generated or "")
+    work.emit(access_changed(user.id))  # their open websockets close with the sessions
     return user, generated
 
 

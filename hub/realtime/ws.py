@@ -3,9 +3,11 @@
 Every connection subscribes to the event bus and forwards the events whose
 ``visible_to(viewer)`` holds. The viewer (role, visibility, teams) is reloaded from the
 database before judging an event when it is more than ``VIEWER_MAX_AGE`` seconds old,
-and at once on a ``user.updated`` event about the user, a ``team.updated`` event (for
-team-restricted users) or a bus ``resync``. A user who was deactivated, or whose
-session or token ended, is then disconnected with ``4401``.
+and at once on a ``user.updated`` or ``access.changed`` event about the user, a
+``team.updated`` event (for team-restricted users) or a bus ``resync``. A user who was
+deactivated, or whose session or token ended, is then disconnected with ``4401`` and a
+reason saying which, before any later event reaches them: the bus delivers events in
+order, and whatever revokes access publishes its event before it answers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hub.auth.tokens import hash_secret
 from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
 from hub.errors import HubError
+from hub.events.access import ACCESS_CHANGED
 from hub.events.bus import Subscription
 from hub.events.event import HubEvent
 from hub.events.redis_bus import RESYNC
@@ -223,9 +226,11 @@ class Connection:
             async for event in self.subscription:
                 if self.subscription.overflowed:
                     continue  # about to end: the client refetches everything anyway
-                if self._needs_reload(event) and not await self._reload_viewer():
-                    await self._close(CLOSE_ACCESS_ENDED, b"access ended; log in again")
-                    return
+                if self._needs_reload(event):
+                    ended = await self._reload_viewer()
+                    if ended is not None:
+                        await self._close(CLOSE_ACCESS_ENDED, ended.encode())
+                        return
                 if self._should_send(event):
                     await self.socket.send_str(event.wire())
         except ConnectionError:
@@ -243,7 +248,10 @@ class Connection:
     def _needs_reload(self, event: HubEvent) -> bool:
         if event.type == RESYNC:
             return True  # a user.updated may have been missed
-        if event.type == USER_UPDATED and event.data.get("user_id") == self.credential.user_id:
+        if (
+            event.type in (USER_UPDATED, ACCESS_CHANGED)
+            and event.data.get("user_id") == self.credential.user_id
+        ):
             return True
         if event.type == TEAM_UPDATED and self._team_restricted:
             return True  # memberships decide only what team-restricted agents see
@@ -258,28 +266,29 @@ class Connection:
             return False  # one's own typing is no news
         return event.visible_to(self.viewer)
 
-    async def _reload_viewer(self) -> bool:
-        """Reload the user's visibility facts; False when their access has ended."""
+    async def _reload_viewer(self) -> str | None:
+        """Reload the user's visibility facts; when their access has ended, the close
+        reason that says why (``None`` while it holds)."""
         credential = self.credential
         async with self.app[appkeys.SESSIONS]() as db:
             user = await db.scalar(
                 select(User).where(User.id == credential.user_id, User.is_active.is_(True))
             )
             if user is None:
-                return False
+                return "account deactivated"
             if credential.session_id is not None:
                 session = await db.get(LoginSession, credential.session_id)
                 if session is None or session.expires_at <= utcnow():
-                    return False
+                    return "session ended; log in again"
             if credential.token_hash is not None:
                 token = await db.scalar(
                     select(ApiToken).where(ApiToken.token_hash == credential.token_hash)
                 )
                 if token is None or token.revoked_at is not None:
-                    return False
+                    return "API token revoked"
             self.viewer = Viewer.of(user)
         self._viewer_loaded_at = self._loop.time()
-        return True
+        return None
 
     async def _send(self, frame: dict[str, object]) -> None:
         with contextlib.suppress(ConnectionError):  # closing: the read loop ends by itself

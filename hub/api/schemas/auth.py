@@ -100,6 +100,23 @@ class TokenOut(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
+class SessionOut(BaseModel):
+    """One of the caller's browser sessions (never its cookie or CSRF token)."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    ip: str | None = Field(description="the address it logged in from, as the hub saw it")
+    user_agent: str | None = Field(description="the browser it logged in with")
+    current: bool = Field(description="true for the session making this request")
+
+
+class SessionsEndedOut(BaseModel):
+    """What "log out everywhere else" did."""
+
+    ended: int = Field(description="how many sessions ended")
+
+
 class CreatedTokenOut(TokenOut):
     """A token just created: the only time its plaintext is shown."""
 
