@@ -50,6 +50,7 @@ from hub.api import (
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.api.routing import mount_routes, under
+from hub.auth.token_uses import TokenUses
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app[appkeys.CIPHER] = ConfigCipher(secret)
     app[appkeys.METRICS] = Metrics()
     app[appkeys.COUNTS_CACHE] = CountsCache(settings.counts_cache_seconds)
+    app[appkeys.TOKEN_USES] = TokenUses()
 
     app.cleanup_ctx.extend(
         [

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from admin_ui.urls import PageUrls
     from hub.auth.throttle import LoginThrottle
+    from hub.auth.token_uses import TokenUses
     from hub.channels.agent_signals import ProviderSignals
     from hub.channels.inbound import InboundPipe
     from hub.channels.media_jobs import FetcherState, MediaFetchOptions
@@ -42,6 +43,7 @@ HTTP: web.AppKey[httpx.AsyncClient] = web.AppKey("http")
 CIPHER: web.AppKey[ConfigCipher] = web.AppKey("cipher")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle")
+TOKEN_USES: web.AppKey[TokenUses] = web.AppKey("token_uses")
 BUS: web.AppKey[EventBus] = web.AppKey("bus")
 COUNTS_CACHE: web.AppKey[CountsCache] = web.AppKey("counts_cache")
 OBSERVERS: web.AppKey[Observers] = web.AppKey("observers")

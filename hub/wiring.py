@@ -16,8 +16,10 @@ import httpx
 from aiohttp import web
 
 from hub import __version__, appkeys
+from hub.auth.api_tokens import LAST_USED_RESOLUTION
 from hub.auth.throttle import LoginThrottle, MemoryThrottle
 from hub.auth.throttle_redis import RedisThrottle
+from hub.auth.token_uses import write_token_uses
 from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.group_commit import GroupCommitter
@@ -116,8 +118,9 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The inbox's background jobs: waking snoozed conversations, deleting inbound-log
-    rows past their retention, and forgetting the sidebar counts on every change."""
+    """The background jobs: waking snoozed conversations, deleting inbound-log rows past
+    their retention, writing when API tokens were last used, and forgetting the sidebar
+    counts on every change."""
     settings = app[appkeys.SETTINGS]
     sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
 
@@ -131,6 +134,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             rejected_keep_days=settings.inbound_log_rejected_keep_days,
         )
 
+    async def write_token_uses_job() -> None:
+        await write_token_uses(sessions, app[appkeys.TOKEN_USES])
+
     stop = asyncio.Event()
     periodic = [
         asyncio.create_task(
@@ -139,6 +145,11 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(
             run_periodically(
                 prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop
+            )
+        ),
+        asyncio.create_task(
+            run_periodically(
+                write_token_uses_job, every=LAST_USED_RESOLUTION.total_seconds(), stop=stop
             )
         ),
     ]
@@ -150,6 +161,10 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     for task in [*late, listener]:
         task.cancel()
     await asyncio.gather(*periodic, listener, return_exceptions=True)
+    try:  # the uses noted since the last run
+        await write_token_uses_job()
+    except Exception:
+        log.exception("could not write when API tokens were last used")
     await app[appkeys.OBSERVERS].drain(grace=settings.shutdown_timeout)
 
 

@@ -92,8 +92,8 @@ async def test_a_token_read_on_a_locked_database_still_answers(
     _, auth = await user_token("agent@example.com")
     write_lock()
 
-    # The token was never used, so this use would record last_used_at: the write is
-    # skipped while the database is locked, and the read still answers.
+    # The token was never used: its use is only noted, never written by the request,
+    # so the read answers while another connection holds the write lock.
     response = await client.get("/api/v1/snippets", headers=auth)
 
     assert response.status == 200, await response.text()

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.token_uses import TokenUses
 from hub.auth.tokens import hash_secret, new_secret
 from hub.errors import NotFound
-from hub.store.busy import is_busy
 from hub.store.models import ApiToken, User
 from hub.store.types import utcnow
 
 TOKEN_PREFIX = "hub_"  # noqa: S105 - a label, not a secret
-# Writing last_used_at on every request would turn each API read into a write.
+# How often the noted uses are written: last_used_at is exact to about this much.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -33,26 +32,19 @@ async def create_token(db: AsyncSession, user: User, name: str) -> tuple[str, Ap
     return plaintext, row
 
 
-async def resolve_token(db: AsyncSession, plaintext: str) -> User | None:
-    """The active user behind an unrevoked token, if any."""
+async def resolve_token(
+    db: AsyncSession, plaintext: str, uses: TokenUses | None = None
+) -> User | None:
+    """The active user behind an unrevoked token, if any; the use is noted in ``uses``
+    (written later by the app's background job), never written here."""
     row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(plaintext)))
     if row is None or row.revoked_at is not None:
         return None
     user = await db.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
-        db.expunge(user)  # a rollback below must not expire the user the caller gets
-        try:
-            await db.commit()
-        except DBAPIError as err:
-            # A bookkeeping write must not fail the request it authenticates: while
-            # another writer holds the database, skip it; a later use records it.
-            if not is_busy(err):
-                raise
-            await db.rollback()
+    if uses is not None:
+        uses.note(row.id, utcnow())
     return user
 
 

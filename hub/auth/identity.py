@@ -77,7 +77,7 @@ async def _resolve(request: web.Request) -> Identity | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise HubError(401, "invalid_token", "use 'Authorization: Bearer <token>'")
         async with sessions() as db:
-            user = await resolve_token(db, token.strip())
+            user = await resolve_token(db, token.strip(), request.config_dict[appkeys.TOKEN_USES])
         if user is None:
             raise HubError(401, "invalid_token", "the API token is unknown or revoked")
         return Identity(user, "token")
