@@ -11,7 +11,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import appkeys
 from hub.auth.api_tokens import create_token
+from hub.auth.token_uses import write_token_uses
 from hub.store.models import User
 from tests.test_ui_access import HTML, log_in_page
 
@@ -48,6 +50,8 @@ async def test_a_created_token_is_shown_once_and_works_on_the_api(
 
     api = await client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
     assert api.status == 200
+    # Uses are written by the app's minutely job; run it now instead of waiting.
+    await write_token_uses(client.app[appkeys.SESSIONS], client.app[appkeys.TOKEN_USES])
 
     listing = await (await client.get("/me/tokens", headers=HTML)).text()
     assert token not in listing  # never shown again
