@@ -31,10 +31,10 @@ from hub.inbox.intake_status import take_status
 from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
 from hub.inbox.storable import key, parts_of, scrub
+from hub.media.parts import MEDIA_PART_KINDS
 from hub.store.models import Channel, Contact, ContactIdentity, Conversation, Message
 from hub.store.types import utcnow
 
-MEDIA_KINDS = ("media", "sticker")
 # A channel's last_inbound_at is written at most this often: under load, one row update
 # a second rather than one per message.
 INBOUND_MARK_EVERY = timedelta(seconds=1)
@@ -331,7 +331,7 @@ def message_row(
         # The provider's time (a late delivery shows when it was written), never in the
         # future: a sender's skewed clock must not pin a message to the top.
         "created_at": min(event.timestamp, now),
-        "media_pending": any(part.kind in MEDIA_KINDS for part in event.parts),
+        "media_pending": any(part.kind in MEDIA_PART_KINDS for part in event.parts),
         "edit_history": [],
     }
 
