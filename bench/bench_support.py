@@ -16,6 +16,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from hub.store import migrate
 from hub.store.engine import create_engine
 
 SECRET = "bench-secret-" + "x" * 40
@@ -104,6 +105,16 @@ async def fresh_database(
             async with admin.connect() as conn:
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@asynccontextmanager
+async def migrated_database(kind: str, server_url: str, folder: Path) -> AsyncIterator[str]:
+    """A fresh database (see ``fresh_database``, not kept) with the hub's schema."""
+    async with fresh_database(kind, server_url, folder, False) as url:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        await engine.dispose()
+        yield url
 
 
 def async_url(url: str) -> str:

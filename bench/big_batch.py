@@ -23,11 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
-from bench_support import fresh_database, hub_server  # type: ignore[import-not-found]
+from bench_support import hub_server, migrated_database  # type: ignore[import-not-found]
 from ingest import custom_channel, message_body, owner_token, signed  # type: ignore[import-not-found]
-
-from hub.store import migrate
-from hub.store.engine import create_engine
 
 
 async def timed_post(url: str, secret: str, body: bytes) -> tuple[int, float]:
@@ -46,10 +43,7 @@ async def run(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="hub-big-batch-"))
     run_id = os.urandom(4).hex()
     try:
-        async with fresh_database(args.db, args.database_url, folder, False) as url:
-            engine = create_engine(url)
-            await migrate.upgrade(engine)
-            await engine.dispose()
+        async with migrated_database(args.db, args.database_url, folder) as url:
             token = await owner_token(url)
             extra = {"HUB_INBOUND_CHUNK_EVENTS": str(args.chunk)}
             async with hub_server(url, folder, extra) as base:

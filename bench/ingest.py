@@ -33,14 +33,13 @@ from pathlib import Path
 import aiohttp
 from bench_support import (  # type: ignore[import-not-found]
     free_port,
-    fresh_database,
     hub_server,
+    migrated_database,
     percentile,
 )
 from sqlalchemy import func, select
 
 from hub.auth.api_tokens import create_token
-from hub.store import migrate
 from hub.store.engine import create_engine, create_sessionmaker
 from hub.store.models import Message, User
 
@@ -209,10 +208,7 @@ async def run(args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="hub-ingest-"))
     run_id = os.urandom(4).hex()
     try:
-        async with fresh_database(args.db, args.database_url, folder, False) as url:
-            engine = create_engine(url)
-            await migrate.upgrade(engine)
-            await engine.dispose()
+        async with migrated_database(args.db, args.database_url, folder) as url:
             token = await owner_token(url)
             extra = {"HUB_INBOUND_BATCH_MAX": str(args.batch_max)}
             async with hub_server(url, folder, extra) as base:
