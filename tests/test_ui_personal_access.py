@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.api_tokens import create_token
 from hub.store.models import ApiToken, User
-from tests.ui_helpers import HTML, log_in_page
+from tests.ui_helpers import HTML, csrf_refusals, log_in_page
 
 Client = TestClient[Any, Any]
 PARAM = re.compile(r"\{(\w+)")
@@ -87,14 +87,7 @@ async def test_a_post_without_the_csrf_token_is_refused_everywhere(
     client: Client, routes: list[tuple[str, str]], people: dict[str, tuple[User, ApiToken]]
 ) -> None:
     good = await log_in_page(client, "agent@example.com")
-    wrong = []
-    for method, path in routes:
-        if method != "POST":
-            continue
-        for data in ({"name": "x"}, {"name": "x", "csrf_token": "forged-" + good[:4]}):
-            response = await client.post(path, data=data, headers=HTML, allow_redirects=False)
-            if response.status != 403 or response.content_type != "text/html":
-                wrong.append(f"POST {path} {sorted(data)}: {response.status}")
+    wrong = await csrf_refusals(client, routes, good)
     assert not wrong, "\n".join(wrong)
 
 

@@ -31,3 +31,19 @@ async def log_in_page(client: TestClient[Any, Any], email: str, password: str = 
     assert done.status == 303, await done.text()
     page = await client.get("/", headers=HTML)
     return hidden(await page.text(), "csrf_token")
+
+
+async def csrf_refusals(
+    client: TestClient[Any, Any], routes: list[tuple[str, str]], good_token: str
+) -> list[str]:
+    """The POST routes that did not refuse a form without the CSRF token, or with a
+    forged one, with a 403 page (empty when all did)."""
+    wrong = []
+    for method, path in routes:
+        if method != "POST":
+            continue
+        for data in ({"name": "x"}, {"name": "x", "csrf_token": "forged-" + good_token[:4]}):
+            response = await client.post(path, data=data, headers=HTML, allow_redirects=False)
+            if response.status != 403 or response.content_type != "text/html":
+                wrong.append(f"POST {path} {sorted(data)}: {response.status}")
+    return wrong
