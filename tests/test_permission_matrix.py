@@ -163,6 +163,9 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/contacts/{contact_id}/merge", "SPARE"),
     ("POST", "/api/v1/conversations", "START"),
     ("GET", "/api/v1/search", "SEARCH"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/draft", {"mode": "reply", "body": "d"}),
+    ("GET", "/api/v1/conversations/{conversation_id}/draft", None),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/draft", None),
     # Last: it deletes the contact and its conversation.
     ("DELETE", "/api/v1/contacts/{contact_id}", None),
 ]
