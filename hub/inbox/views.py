@@ -136,8 +136,12 @@ async def list_conversations(
     unanswered: bool | None = None,
     cursor: str | None = None,
     limit: int = 25,
+    only_id: int | None = None,
 ) -> tuple[list[ConversationRow], str | None]:
-    """One page of a view's conversations and the cursor of the next page (or None)."""
+    """One page of a view's conversations and the cursor of the next page (or None).
+
+    ``only_id`` narrows the list to one conversation: whether, and as what, it shows in
+    the list (a live update of one row)."""
     column = _sort_column(sort)
     descending = _descending(sort)
     query = (
@@ -147,6 +151,8 @@ async def list_conversations(
     )
     if status != "all":
         query = query.where(Conversation.status == status)
+    if only_id is not None:
+        query = query.where(Conversation.id == only_id)
     if unanswered is not None:
         query = query.where(unanswered_clause(unanswered))
     if cursor:
