@@ -14,6 +14,7 @@ from hub import appkeys
 from hub.auth.visibility import Viewer
 from hub.events.event import HubEvent
 from hub.store.models import Attachment, Conversation, Draft, User
+from tests.conftest import log_in
 from tests.factories import Factory
 
 Client = TestClient[Any, Any]
@@ -323,3 +324,21 @@ async def test_the_openapi_document_describes_the_empty_draft(client: Client) ->
     read = doc["paths"]["/api/v1/conversations/{conversation_id}/draft"]["get"]
     assert {"200", "204", "404"} <= set(read["responses"])
     assert "content" not in read["responses"]["204"]
+
+
+async def test_the_web_ui_saves_with_its_session_and_csrf_token(
+    client: Client, factory: Factory, make_user: Callable[..., Awaitable[User]]
+) -> None:
+    await make_user("me@example.com")
+    csrf = await log_in(client, "me@example.com")
+    conversation = await factory.conversation(await factory.channel())
+    url = draft_url(conversation.id)
+
+    refused = await client.put(url, json={"mode": "reply", "body": "x"})
+    saved = await client.put(
+        url, json={"mode": "reply", "body": "x"}, headers={"X-CSRF-Token": csrf}
+    )
+    kept = await client.delete(url)
+    deleted = await client.delete(url, headers={"X-CSRF-Token": csrf})
+
+    assert (refused.status, saved.status, kept.status, deleted.status) == (403, 200, 403, 204)

@@ -310,8 +310,9 @@ async def test_the_openapi_document_names_the_header_on_the_send_endpoints(
     assert all(p["in"] != "header" for p in listed["parameters"])
 
 
-async def test_a_replay_event_free_by_the_bus(client: Client) -> None:
-    """The bus fixture used above can see events: without this the replay check is void."""
+async def test_the_bus_subscription_used_above_hears_events(client: Client) -> None:
+    """A subscription like the one the replay test reads does hear events, so its
+    empty list means nothing was published, not a deaf subscription."""
     subscription = client.app[appkeys.BUS].subscribe()
     await client.app[appkeys.BUS].publish(HubEvent("ping", {}))
     subscription.close()
