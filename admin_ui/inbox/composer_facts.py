@@ -54,12 +54,14 @@ class Window:
 
     @property
     def label(self) -> str:
-        """"Window open for 5 h", "… for 35 min", or "Window closed"."""
+        """ "Window open for 5 h", "… for 35 min", or "Window closed"."""
         if not self.open:
             return "Window closed"
         minutes = int(self.left.total_seconds() // 60)
-        return f"Window open for {minutes // 60} h" if minutes >= 60 else (
-            f"Window open for {max(minutes, 1)} min"
+        return (
+            f"Window open for {minutes // 60} h"
+            if minutes >= 60
+            else (f"Window open for {max(minutes, 1)} min")
         )
 
 
@@ -96,7 +98,7 @@ class ComposerFacts:
     files: list[Attachment]
     quote: Message | None
     variables: list[Variable] = field(default_factory=list)
-    limits: MediaLimits = MediaLimits()
+    limits: MediaLimits = field(default_factory=MediaLimits)
 
     @property
     def switched(self) -> bool:

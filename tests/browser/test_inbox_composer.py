@@ -118,7 +118,9 @@ def test_an_internal_comment_mentions_a_colleague_chosen_by_keyboard(
     expect(composer_text(page)).to_have_value("Can you approve this, @Ben Berger ")
     composer_text(page).press_sequentially("please?")
     composer_text(page).press("Control+Enter")
-    expect(page.locator(".item.comment")).to_contain_text("Can you approve this, @Ben Berger please?")
+    expect(page.locator(".item.comment")).to_contain_text(
+        "Can you approve this, @Ben Berger please?"
+    )
 
     async def mentions(db: AsyncSession) -> list[list[int]]:
         return [list(c.mentions) for c in await db.scalars(select(Comment))]
@@ -226,9 +228,7 @@ def test_reply_to_a_message_warns_where_the_channel_cannot_show_it(
     assert len(sent) == 1 and sent[0].reply_to_id is not None
 
 
-def test_another_agent_sees_who_is_typing(
-    page: Page, world: InboxWorld, browser: Browser
-) -> None:
+def test_another_agent_sees_who_is_typing(page: Page, world: InboxWorld, browser: Browser) -> None:
     world.hub.add_user("ana@example.com", role="agent", name="Ana Alves")
     world.customer_writes("ada-lovelace", "Hello?")
     log_in(page, "owner@example.com")
