@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.inbox.snippets import create_snippet
-from hub.store.models import Comment, Message
+from hub.store.models import Comment, Conversation, Message
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub, wait_for
 from tests.browser.inbox_world import InboxWorld
@@ -267,3 +267,33 @@ def test_the_composer_on_a_phone_stays_at_the_bottom(
     page.get_by_label("Internal comment").check()
     expect(composer).to_have_class(re.compile(r"\bcomment-mode\b"))
     snap("phone-comment")
+
+
+def test_a_new_conversation_with_a_contact_on_their_channel(
+    page: Page, world: InboxWorld, snap: Callable[[str], None]
+) -> None:
+    world.customer_writes("ada-lovelace", "Thanks, all sorted")
+    log_in(page, "owner@example.com")
+    open_first_conversation(page, "Ada Lovelace")
+    page.get_by_role("button", name="Close", exact=True).click()
+    expect(page.locator("#pane-head")).to_contain_text("closed")
+
+    page.get_by_role("button", name="New conversation").click()
+    dialog = page.get_by_role("dialog", name="New conversation")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Find a contact").fill("ada")
+    contact = dialog.get_by_label("Contact", exact=True)
+    expect(contact.locator("option")).to_have_count(1)
+    expect(contact).to_have_value(re.compile(r"^\d+$"))  # the one found is chosen
+    expect(dialog.get_by_label("Channel")).to_have_value(str(world.channel_id))
+    dialog.get_by_label("Message").fill("Your new order has shipped.")
+    snap("dialog")
+    dialog.get_by_role("button", name="Start conversation").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("log")).to_contain_text("Your new order has shipped.")
+    wait_for(lambda: len(world.replies()) == 1, "the service has the first message")
+    assert world.replies()[0]["text"] == "Your new order has shipped."
+    expect(page).to_have_url(re.compile(r"/inbox/conversations/\d+"))
+    started = outgoing(world.hub)[0].conversation_id
+    assert f"/conversations/{started}?" in page.url
+    assert world.hub.count(Conversation) == 2  # a new one beside the closed one

@@ -6,6 +6,7 @@ import { setUpActions } from "./actions.js";
 import { setUpComposer } from "./composer.js";
 import { setUpList } from "./list.js";
 import { resync, setUpLive } from "./live.js";
+import { setUpNewConversation } from "./new_conversation.js";
 import { connect } from "./socket.js";
 import { setUpThread } from "./thread.js";
 import { localizeTimes } from "./time.js";
@@ -14,6 +15,7 @@ localizeTimes();
 const listObserver = setUpList();
 setUpThread();
 setUpComposer();
+setUpNewConversation();
 setUpActions();
 setUpLive();
 connect({
