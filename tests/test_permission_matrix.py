@@ -184,7 +184,12 @@ def test_the_matrix_covers_every_object_endpoint(client: Client) -> None:
         for r in client.app.router.routes()
         if r.resource is not None and r.method != "HEAD" and scoped.search(r.resource.canonical)
     }
-    missing = {route for route in routes - covered if route[1] not in NOT_OBJECT_SCOPED}
+    missing = {
+        route
+        for route in routes - covered
+        # The inbox's pages and fragments: tests/test_ui_inbox_access.py finds them itself.
+        if route[1] not in NOT_OBJECT_SCOPED and not route[1].startswith("/inbox/")
+    }
     assert missing == set()
 
 
