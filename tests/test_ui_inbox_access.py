@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.sessions import COOKIE_NAME, start_session
 from hub.store.models import User
-from tests.test_permission_matrix import CALLERS, VIEWS, VISIBLE, World, world  # noqa: F401
+from tests.test_permission_matrix import CALLERS, VIEWS, VISIBLE, World
+from tests.test_permission_matrix import world as matrix_world  # noqa: F401 (the fixture "world")
 from tests.ui_helpers import HTML
 
 Client = TestClient[Any, Any]
