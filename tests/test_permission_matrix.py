@@ -99,6 +99,18 @@ async def world(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> World:
+    """The matrix's world (see ``build_world``)."""
+    return await build_world(factory, user_token, db, settings)
+
+
+async def build_world(
+    factory: Factory,
+    user_token: UserToken,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> World:
+    """Five callers, two teams, and six conversations laid out as ``VISIBLE`` says, each
+    with a message, a comment, an attachment and a contact identity."""
     users: dict[str, User] = {}
     auth: dict[str, dict[str, str]] = {}
     for name, kwargs in CALLERS.items():

@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.sessions import COOKIE_NAME, start_session
+from hub.settings import Settings
 from hub.store.models import User
-from tests.test_permission_matrix import CALLERS, VIEWS, VISIBLE, World
-from tests.test_permission_matrix import world as matrix_world  # noqa: F401 (the fixture "world")
+from tests.factories import Factory
+from tests.test_permission_matrix import CALLERS, VIEWS, VISIBLE, UserToken, World, build_world
 from tests.ui_helpers import HTML
 
 Client = TestClient[Any, Any]
@@ -37,6 +39,17 @@ async def session_cookies(
             headers[name] = {"Cookie": f"{COOKIE_NAME}={cookie}", **HTML}
         await session.commit()
     return headers
+
+
+@pytest.fixture
+async def world(
+    factory: Factory,
+    user_token: UserToken,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> World:
+    """The permission matrix's world."""
+    return await build_world(factory, user_token, db, settings)
 
 
 def inbox_routes(client: Client) -> list[tuple[str, str]]:
