@@ -38,14 +38,10 @@ async def _world(factory: Factory, me: User, other: User) -> dict[str, Conversat
     channel = await factory.channel()
     at = {"last_inbound_at": BASE_TIME, "unread_count": 1}
     return {
-        "mine": await factory.conversation(
-            channel, assignee_id=me.id, team_id=mine_team.id, **at
-        ),
+        "mine": await factory.conversation(channel, assignee_id=me.id, team_id=mine_team.id, **at),
         f"team:{mine_team.id}": await factory.conversation(channel, team_id=mine_team.id, **at),
         "unassigned": await factory.conversation(channel, **at),
-        "unassigned_other_team": await factory.conversation(
-            channel, team_id=other_team.id, **at
-        ),
+        "unassigned_other_team": await factory.conversation(channel, team_id=other_team.id, **at),
         "all": await factory.conversation(channel, assignee_id=other.id, **at),
         "read": await factory.conversation(channel, last_inbound_at=BASE_TIME),
     }

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-
 from sqlalchemy import select
 
 from admin_ui.access import ADMIN_ROLES, viewer_of
@@ -46,7 +45,9 @@ class Row:
         """The row's place in the list (microseconds of the sorted column), so a row that
         changed is put back where the server would list it."""
         c = self.conversation
-        at: datetime = c.last_message_at if state.sort in ("newest", "oldest") else c.status_changed_at
+        at: datetime = (
+            c.last_message_at if state.sort in ("newest", "oldest") else c.status_changed_at
+        )
         return int(at.timestamp() * 1_000_000)
 
     @property

@@ -59,9 +59,7 @@ async def _contact_names(w: Work, hits: list[SearchHit]) -> dict[int, str]:
     return {contact_id: name or "" for contact_id, name in rows.all()}
 
 
-async def _latest_conversations(
-    w: Work, viewer: Viewer, contact_ids: set[int]
-) -> dict[int, int]:
+async def _latest_conversations(w: Work, viewer: Viewer, contact_ids: set[int]) -> dict[int, int]:
     """Each contact's newest conversation the viewer may see (a contact hit opens it)."""
     if not contact_ids:
         return {}

@@ -87,9 +87,7 @@ def dot_clause(viewer: Viewer, view: str) -> ColumnElement[bool] | None:
     )
 
 
-async def dots_since_seen(
-    db: AsyncSession, viewer: Viewer, views: Iterable[str]
-) -> dict[str, int]:
+async def dots_since_seen(db: AsyncSession, viewer: Viewer, views: Iterable[str]) -> dict[str, int]:
     """For each of ``views`` the user has opened before, how many of its dotted
     conversations had a message arrive after that (views never opened are left out:
     their dot stands as counted)."""

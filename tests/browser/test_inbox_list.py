@@ -163,7 +163,9 @@ def test_a_custom_inbox_is_made_and_edited_by_its_creator_and_read_only_for_othe
         mia.get_by_role("button", name="By others").click()
         expect(shared).to_be_visible()
         shared.click()
-        expect(mia.locator("[data-custom-list]")).to_contain_text("Shared by Olive Owner · read-only")
+        expect(mia.locator("[data-custom-list]")).to_contain_text(
+            "Shared by Olive Owner · read-only"
+        )
         expect(mia.get_by_role("button", name="Edit")).to_have_count(0)
         mia.get_by_role("button", name="About").click()
         about = mia.get_by_role("dialog", name="Acme, open ones")
