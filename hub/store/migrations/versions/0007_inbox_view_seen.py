@@ -1,7 +1,7 @@
 """when each user last opened each of their inboxes, for the sidebar's new-message dots
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import hub.store.types
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
