@@ -4,15 +4,21 @@
 
 import { setUpActions } from "./actions.js";
 import { setUpComposer } from "./composer.js";
+import { setUpCustomInboxes } from "./custom_inboxes.js";
 import { setUpList } from "./list.js";
 import { resync, setUpLive } from "./live.js";
 import { setUpNewConversation } from "./new_conversation.js";
+import { setUpSearch } from "./search.js";
 import { connect } from "./socket.js";
 import { setUpThread } from "./thread.js";
 import { localizeTimes } from "./time.js";
+import { setUpTopbar } from "./topbar.js";
 
 localizeTimes();
 const listObserver = setUpList();
+setUpSearch(listObserver);
+setUpCustomInboxes();
+setUpTopbar();
 setUpThread();
 setUpComposer();
 setUpNewConversation();
