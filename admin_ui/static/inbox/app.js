@@ -3,9 +3,11 @@
 // conversations without reloading.
 
 import { setUpActions } from "./actions.js";
+import { setUpCommandBar } from "./command_bar.js";
 import { setUpComposer } from "./composer.js";
 import { setUpList } from "./list.js";
 import { resync, setUpLive } from "./live.js";
+import { setUpShortcuts } from "./shortcuts.js";
 import { connect } from "./socket.js";
 import { setUpThread } from "./thread.js";
 import { localizeTimes } from "./time.js";
@@ -16,6 +18,8 @@ setUpThread();
 setUpComposer();
 setUpActions();
 setUpLive();
+setUpShortcuts();
+setUpCommandBar();
 connect({
   onResync: () => resync(listObserver),
   onState: (state) => { document.body.dataset.socket = state; },
