@@ -125,6 +125,12 @@ function shortcutFor(event) {
 export function setUpShortcuts() {
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing || dialogOpen()) return;
+    // Esc leaves the composer for the thread, where the shortcuts work again.
+    if (event.key === "Escape" && event.target.closest?.("#composer")) {
+      event.preventDefault();
+      document.getElementById("timeline")?.focus();
+      return;
+    }
     const action = shortcutFor(event);
     if (!action) return;
     // Ctrl/⌘+K is no text, so it works in a field too; every other key there is typing.
