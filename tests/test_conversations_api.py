@@ -66,9 +66,7 @@ async def test_contact_id_narrows_a_view_to_one_contacts_conversations(
     # Still within the view: Mine has only the one assigned to me.
     assert await ids(client, auth, view="mine", contact_id=str(ada.id)) == [older.id]
     assert await ids(client, auth, contact_id="999999") == []
-    response = await client.get(
-        "/api/v1/conversations", params={"contact_id": "ada"}, headers=auth
-    )
+    response = await client.get("/api/v1/conversations", params={"contact_id": "ada"}, headers=auth)
     assert response.status == 422
     assert (await response.json())["error"]["details"][0]["field"] == "contact_id"
 
