@@ -10,13 +10,16 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import viewer_of
+from admin_ui.inbox.composer_facts import composer_facts
 from admin_ui.inbox.listing import page_context
 from admin_ui.inbox.state import ListState
 from admin_ui.rendering import render, render_fragment
+from hub import appkeys
 from hub.api.context import path_id, work
 from hub.auth.visibility import Viewer
 from hub.errors import NotFound
 from hub.events.work import Work
+from hub.inbox.channel_plugins import ChannelPlugins
 from hub.inbox.conversations import get_visible
 from hub.inbox.timeline import TimelineEntry, TimelinePage, conversation_timeline
 from hub.store.models import Attachment, Channel, Contact, Conversation, User
@@ -91,11 +94,16 @@ async def _people(w: Work, entries: list[TimelineEntry]) -> dict[int, str]:
     return {user_id: name for user_id, name in rows.all()}
 
 
-async def pane_context(w: Work, viewer: Viewer, conversation_id: int) -> dict[str, Any]:
-    """What the conversation pane shows."""
+async def pane_context(
+    w: Work, viewer: Viewer, conversation_id: int, channels: ChannelPlugins
+) -> dict[str, Any]:
+    """What the conversation pane shows: the header, the timeline and the composer."""
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id)
-    return {"pane": pane, "timeline": timeline}
+    composer = await composer_facts(
+        w, viewer, pane.conversation, pane.contact, pane.channel, channels
+    )
+    return {"pane": pane, "timeline": timeline, "composer": composer}
 
 
 @routes.get(ITEM, name="inbox.conversation")
@@ -106,7 +114,9 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
         context = await page_context(request, w, viewer, state)
-        context.update(await pane_context(w, viewer, conversation_id))
+        context.update(
+            await pane_context(w, viewer, conversation_id, request.config_dict[appkeys.CHANNELS])
+        )
     return await render(request, "inbox/page.html", context)
 
 
@@ -117,7 +127,9 @@ async def pane(request: web.Request) -> web.StreamResponse:
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
-        context = await pane_context(w, viewer, conversation_id)
+        context = await pane_context(
+            w, viewer, conversation_id, request.config_dict[appkeys.CHANNELS]
+        )
     return await render_fragment(request, "inbox/_pane.html", {**context, "state": state})
 
 
