@@ -61,6 +61,7 @@ async def list_(request: web.Request) -> web.Response:
             status=query.status,
             sort=query.sort,
             unanswered=query.unanswered,
+            contact_id=query.contact_id,
             cursor=query.cursor,
             limit=query.limit,
         )

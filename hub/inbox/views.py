@@ -138,11 +138,13 @@ async def list_conversations(
     cursor: str | None = None,
     limit: int = 25,
     only_id: int | None = None,
+    contact_id: int | None = None,
 ) -> tuple[list[ConversationRow], str | None]:
     """One page of a view's conversations and the cursor of the next page (or None).
 
     ``only_id`` narrows the list to one conversation: whether, and as what, it shows in
-    the list (a live update of one row)."""
+    the list (a live update of one row). ``contact_id`` narrows it to one contact's
+    conversations (the command bar opens a contact's latest)."""
     column = _sort_column(sort)
     descending = _descending(sort)
     query = (
@@ -154,6 +156,8 @@ async def list_conversations(
         query = query.where(Conversation.status == status)
     if only_id is not None:
         query = query.where(Conversation.id == only_id)
+    if contact_id is not None:
+        query = query.where(Conversation.contact_id == contact_id)
     if unanswered is not None:
         query = query.where(unanswered_clause(unanswered))
     if cursor:

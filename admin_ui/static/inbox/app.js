@@ -3,12 +3,14 @@
 // conversations without reloading.
 
 import { setUpActions } from "./actions.js";
+import { setUpCommandBar } from "./command_bar.js";
 import { setUpComposer } from "./composer.js";
 import { setUpCustomInboxes } from "./custom_inboxes.js";
 import { setUpList } from "./list.js";
 import { resync, setUpLive } from "./live.js";
 import { setUpNewConversation } from "./new_conversation.js";
 import { setUpSearch } from "./search.js";
+import { setUpShortcuts } from "./shortcuts.js";
 import { connect } from "./socket.js";
 import { setUpThread } from "./thread.js";
 import { localizeTimes } from "./time.js";
@@ -24,6 +26,8 @@ setUpComposer();
 setUpNewConversation();
 setUpActions();
 setUpLive();
+setUpShortcuts();
+setUpCommandBar();
 connect({
   onResync: () => resync(listObserver),
   onState: (state) => { document.body.dataset.socket = state; },

@@ -31,11 +31,4 @@ export function setUpSearch(observer) {
     event.preventDefault();
     showResults(form, observer).catch(() => form.submit());
   });
-  // "/" focuses the search box, unless the user is typing somewhere.
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
-    event.preventDefault();
-    document.getElementById("inbox-search-q")?.focus();
-  });
 }
