@@ -8,7 +8,9 @@ assignments, snoozes and closes through the same functions the REST API calls.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +39,8 @@ from hub.people.directory import create_team
 from hub.store.models import Channel, Contact, Conversation, Message, User
 from hub.store.types import utcnow
 
+log = logging.getLogger(__name__)
+MEDIA_WAIT_SECONDS = 30.0
 PHOTO_COLOURS = (((245, 236, 220), (200, 120, 60)), ((226, 240, 250), (40, 110, 190)))
 
 
@@ -241,12 +245,23 @@ class Seeder:
 
     async def finish(self) -> None:
         """Store the photos, then let the echo answer every reply written from now on."""
-        while await fetch_pending_media(self.app):
-            pass
+        # The hub's own media worker may hold a photo meanwhile (fetch_pending_media then
+        # skips it): wait until none is pending, for a while at most.
+        deadline = asyncio.get_running_loop().time() + MEDIA_WAIT_SECONDS
+        while await fetch_pending_media(self.app) or await self._media_pending():
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("demo: some photos are still being stored")
+                break
+            await asyncio.sleep(0.05)
         async with self.app[appkeys.SESSIONS]() as db:
             last = await db.scalar(select(func.max(Message.id)))
         channel_ids = tuple(i for i, _ in self.channels)
         write_marker(self.app[appkeys.SETTINGS], DemoMarker(channel_ids, int(last or 0)))
+
+    async def _media_pending(self) -> bool:
+        async with self.app[appkeys.SESSIONS]() as db:
+            pending = await db.scalar(select(Message.id).where(Message.media_pending).limit(1))
+        return pending is not None
 
 
 async def seed_demo(
