@@ -5,6 +5,8 @@
 import { setUpActions } from "./actions.js";
 import { setUpComposer } from "./composer.js";
 import { setUpList } from "./list.js";
+import { setUpMedia } from "./media.js";
+import { setUpSearch } from "./search.js";
 import { resync, setUpLive } from "./live.js";
 import { connect } from "./socket.js";
 import { setUpThread } from "./thread.js";
@@ -15,6 +17,8 @@ const listObserver = setUpList();
 setUpThread();
 setUpComposer();
 setUpActions();
+setUpMedia();
+setUpSearch();
 setUpLive();
 connect({
   onResync: () => resync(listObserver),
