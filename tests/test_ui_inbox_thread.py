@@ -5,9 +5,9 @@ to an item; the files route; the assignee picker."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -105,7 +105,9 @@ async def test_every_part_kind_renders_and_hostile_content_stays_text(
         direction="out",
         status="read",
         sender_user_id=owner.id,
-        parts=[{"kind": "template", "name": "order_update", "language": "en", "parameters": ["42"]}],
+        parts=[
+            {"kind": "template", "name": "order_update", "language": "en", "parameters": ["42"]}
+        ],
         created_at=now - timedelta(minutes=7),
     )
     await factory.message(

@@ -24,7 +24,7 @@ from tests.browser.harness import LiveHub, wait_for
 from tests.browser.inbox_world import InboxWorld
 from tests.conftest import PASSWORD
 
-# A 1×1 PNG.
+# A one-pixel PNG.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c63f8cfc0f01f0005000201a5f1e1d90000000049454e44ae426082"
@@ -207,7 +207,9 @@ async def _mandatory_notes(db: AsyncSession) -> None:
     await db.commit()
 
 
-def test_a_snooze_ends_by_itself(page: Page, world: InboxWorld, snap: Callable[[str], None]) -> None:
+def test_a_snooze_ends_by_itself(
+    page: Page, world: InboxWorld, snap: Callable[[str], None]
+) -> None:
     world.customer_writes("ada-lovelace", "Call me next week")
     log_in(page, "owner@example.com")
     _open(page, "Ada Lovelace")
@@ -281,4 +283,3 @@ def test_a_copied_link_opens_the_message_after_logging_in(
         other.screenshot(path=str(artifacts / "test_inbox_thread-link-375.png"), full_page=True)
     finally:
         fresh.close()
-
