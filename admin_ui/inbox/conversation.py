@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.access import viewer_of
+from admin_ui.inbox.composer_facts import composer_facts
 from admin_ui.inbox.listing import page_context
 from admin_ui.inbox.state import ListState
 from admin_ui.inbox.thread_data import (
@@ -19,9 +20,11 @@ from admin_ui.inbox.thread_data import (
     parse_item,
 )
 from admin_ui.rendering import render, render_fragment
+from hub import appkeys
 from hub.api.context import path_id, work
 from hub.auth.visibility import Viewer
 from hub.events.work import Work
+from hub.inbox.channel_plugins import ChannelPlugins
 from hub.people.directory import list_teams, list_users
 
 __all__ = ["Pane", "Timeline", "load_pane", "load_timeline", "pane_context", "routes"]
@@ -33,13 +36,25 @@ PICKER_LIMIT = 200
 
 
 async def pane_context(
-    w: Work, viewer: Viewer, conversation_id: int, item: tuple[str, int] | None = None
+    w: Work,
+    viewer: Viewer,
+    conversation_id: int,
+    channels: ChannelPlugins,
+    item: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """What the conversation pane shows; with ``item``, enough of the timeline to hold
-    that item (a link to a message or comment)."""
+    """What the conversation pane shows: the header, the timeline and the composer; with
+    ``item``, enough of the timeline to hold that item (a link to a message or comment)."""
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id, reaching=item)
-    return {"pane": pane, "timeline": timeline, "item": f"{item[0]}:{item[1]}" if item else None}
+    composer = await composer_facts(
+        w, viewer, pane.conversation, pane.contact, pane.channel, channels
+    )
+    return {
+        "pane": pane,
+        "timeline": timeline,
+        "composer": composer,
+        "item": f"{item[0]}:{item[1]}" if item else None,
+    }
 
 
 @routes.get(ITEM, name="inbox.conversation")
@@ -52,7 +67,8 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     item = parse_item(request.query.get("item"))
     async with work(request) as w:
         context = await page_context(request, w, viewer, state)
-        context.update(await pane_context(w, viewer, conversation_id, item))
+        channels = request.config_dict[appkeys.CHANNELS]
+        context.update(await pane_context(w, viewer, conversation_id, channels, item))
     return await render(request, "inbox/page.html", context)
 
 
@@ -64,7 +80,8 @@ async def pane(request: web.Request) -> web.StreamResponse:
     conversation_id = path_id(request, "conversation_id", "conversation")
     item = parse_item(request.query.get("item"))
     async with work(request) as w:
-        context = await pane_context(w, viewer, conversation_id, item)
+        channels = request.config_dict[appkeys.CHANNELS]
+        context = await pane_context(w, viewer, conversation_id, channels, item)
     return await render_fragment(request, "inbox/_pane.html", {**context, "state": state})
 
 
