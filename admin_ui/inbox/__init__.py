@@ -12,11 +12,11 @@ from aiohttp import web
 
 from admin_ui.access import member_guard
 from admin_ui.errors import page_errors
-from admin_ui.inbox import composer, conversation, listing, search
+from admin_ui.inbox import composer, conversation, files, listing, search
 from hub.api.routing import mount_routes
 
 PREFIX = "/inbox"
-AREAS = (listing, conversation, composer, search)
+AREAS = (listing, conversation, composer, search, files)
 
 
 def inbox_app() -> web.Application:
