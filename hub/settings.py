@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     inbound_log_prune_seconds: float = Field(
         3600.0, gt=0, description="How often inbound-log rows past their retention are deleted."
     )
+    realtime_replay_seconds: int = Field(
+        900,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="How long the realtime event log keeps events for websocket clients "
+        "that reconnect (/ws?after=<id>); a client away longer is told to resync.",
+    )
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )

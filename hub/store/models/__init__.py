@@ -20,6 +20,7 @@ from hub.store.models.people import (
     TeamMembership,
     User,
 )
+from hub.store.models.realtime import RealtimeEvent
 from hub.store.models.workspace import (
     CrmConnection,
     CrmContactLink,
@@ -52,6 +53,7 @@ __all__ = [
     "Message",
     "Notification",
     "OutboxItem",
+    "RealtimeEvent",
     "SetupToken",
     "Snippet",
     "Team",
