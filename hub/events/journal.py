@@ -75,6 +75,8 @@ class EventJournal:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, keep_seconds: float) -> None:
         self._sessions = sessions
         self.keep_seconds = keep_seconds
+        # Most events one reconnect replays (public so a test can lower it).
+        self.replay_max = REPLAY_MAX
         # Held by the publisher from the append until its events are on the bus.
         self.lock = asyncio.Lock()
 
@@ -116,9 +118,10 @@ class EventJournal:
             newest = await db.scalar(select(func.max(TABLE.c.id)))
         return int(newest or 0)
 
-    async def replay(self, after: int, limit: int = REPLAY_MAX) -> Replay:
+    async def replay(self, after: int) -> Replay:
         """The logged events after ``after``, or ``resync`` if some are gone (pruned),
-        too many (over ``limit``), or ``after`` is not an id of this log."""
+        too many (over ``replay_max``), or ``after`` is not an id of this log."""
+        limit = self.replay_max
         async with self._sessions() as db:
             # The rows first, the bounds after: a prune in between then shows as a
             # raised lower bound (a needless resync at worst), never as a silent gap.
