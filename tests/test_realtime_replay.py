@@ -378,3 +378,18 @@ async def test_a_group_commit_batch_is_logged_in_one_append(db: Sessions) -> Non
     assert all(e.id is None for e in published if e.type == "typing")
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(RealtimeEvent)) == 10
+
+
+async def test_a_log_that_cannot_be_read_is_a_resync_without_an_id(
+    client: Client, user_token: UserToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, auth = await user_token("agent@example.com")
+    journal = journal_of(client)
+
+    async def unreadable(after: int) -> Any:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(journal, "replay", unreadable)
+    async with client.ws_connect("/ws?after=3", headers=auth) as socket:
+        # No id to continue from: the client keeps its own.
+        assert await receive(socket) == {"type": "resync", "data": {}}

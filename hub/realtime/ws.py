@@ -3,13 +3,15 @@
 Every connection subscribes to the event bus and forwards the events whose
 ``visible_to(viewer)`` holds. Its first frame is a ``hello`` with the newest event id;
 a client that reconnects with ``?after=<id>`` gets instead the events it missed, from
-the realtime event log (``hub.events.journal``), or a ``resync`` when they are gone. The viewer (role, visibility, teams) is reloaded from the
-database before judging an event when it is more than ``VIEWER_MAX_AGE`` seconds old,
-and at once on a ``user.updated`` or ``access.changed`` event about the user, a
-``team.updated`` event (for team-restricted users) or a bus ``resync``. A user who was
-deactivated, or whose session or token ended, is then disconnected with ``4401`` and a
-reason saying which, before any later event reaches them: the bus delivers events in
-order, and whatever revokes access publishes its event before it answers.
+the realtime event log (``hub.events.journal``), or a ``resync`` when they are gone.
+
+The viewer (role, visibility, teams) is reloaded from the database before judging an
+event when it is more than ``VIEWER_MAX_AGE`` seconds old, and at once on a
+``user.updated`` or ``access.changed`` event about the user, a ``team.updated`` event
+(for team-restricted users) or a bus ``resync``. A user who was deactivated, or whose
+session or token ended, is then disconnected with ``4401`` and a reason saying which,
+before any later event reaches them: the bus delivers events in order, and whatever
+revokes access publishes its event before it answers.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ VIEWER_MAX_AGE = 30.0
 MAX_CLIENT_MESSAGE_BYTES = 16 * 1024  # client messages are tiny; anything bigger is abuse
 USER_UPDATED = "user.updated"
 TEAM_UPDATED = "team.updated"
-CLOSE_TOO_SLOW = WSCloseCode.TRY_AGAIN_LATER  # 1013: reconnect, then refetch
+CLOSE_TOO_SLOW = WSCloseCode.TRY_AGAIN_LATER  # 1013: reconnect with after=, catch up
 CLOSE_ACCESS_ENDED = 4401  # deactivated, logged out, token revoked: log in again
 HELLO = "hello"  # the first frame of a connection without ``after``
 
@@ -252,7 +254,7 @@ class Connection:
             await self._catch_up()
             async for event in self.subscription:
                 if self.subscription.overflowed:
-                    continue  # about to end: the client refetches everything anyway
+                    continue  # about to end: the client reconnects and catches up
                 if self._needs_reload(event):
                     ended = await self._reload_viewer()
                     if ended is not None:
@@ -284,25 +286,25 @@ class Connection:
         before the read): the live copy of a replayed id is skipped.
         """
         journal = self.app[appkeys.BUS].journal
-        if journal is None:  # a bus without a log (outside the app): nothing to replay
-            if self.after is not None:
-                await self.socket.send_json({"type": RESYNC, "data": {}, "last_event_id": 0})
-            else:
-                await self.socket.send_json({"type": HELLO, "data": {}, "last_event_id": 0})
-            return
         if self.after is None:
-            try:
-                newest = await journal.last_id()
-            except SQLAlchemyError:
-                log.warning("realtime log unreadable; hello without an id", exc_info=True)
-                newest = 0
+            newest = 0
+            if journal is not None:
+                try:
+                    newest = await journal.last_id()
+                except SQLAlchemyError:
+                    # 0: a reconnect from there is answered resync, never a silent gap.
+                    log.warning("realtime log unreadable; hello without an id", exc_info=True)
             await self.socket.send_json({"type": HELLO, "data": {}, "last_event_id": newest})
+            return
+        if journal is None:  # a bus without a log (outside the app): nothing to replay
+            await self.socket.send_json({"type": RESYNC, "data": {}})
             return
         try:
             replay = await journal.replay(self.after)
         except SQLAlchemyError:
+            # No id to continue from: the client keeps its own, which is safe.
             log.warning("realtime log unreadable; telling the client to resync", exc_info=True)
-            await self.socket.send_json({"type": RESYNC, "data": {}, "last_event_id": 0})
+            await self.socket.send_json({"type": RESYNC, "data": {}})
             return
         if replay.resync:
             await self.socket.send_json(
