@@ -1,7 +1,8 @@
 """The bundled web UI: server-rendered Jinja pages (admin section and agents' inbox).
 
 ``setup_pages`` puts the public pages, static files and the page URLs on the hub's root
-app; ``admin_app`` is the admin section, a sub-app the hub mounts at ``/admin``.
+app; ``admin_app`` is the admin section, a sub-app the hub mounts at ``/admin``, and
+``inbox_app`` the agents' inbox, mounted at ``/inbox``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from aiohttp import web
 from admin_ui import logos, pages
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
+from admin_ui.inbox import inbox_app
 from admin_ui.personal import add_personal_routes
 from admin_ui.rendering import create_environment
 from admin_ui.urls import PageUrls, page_url
 from hub import appkeys
 from hub.errors import NotFound
 
-__all__ = ["admin_app", "setup_pages"]
+__all__ = ["admin_app", "inbox_app", "setup_pages"]
 STATIC = Path(__file__).parent / "static"
 FAVICON = "favicon.svg"
 

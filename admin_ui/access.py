@@ -55,8 +55,17 @@ async def admin_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     return await handler(request)
 
 
+@web.middleware
+async def member_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Let any logged-in user through (with the CSRF token on writes); a visitor is sent
+    to log in. What each user then sees is the visibility rule's business."""
+    identity = await page_identity(request)
+    request[VIEWER] = Viewer.of(identity.user)
+    return await handler(request)
+
+
 def viewer_of(request: web.Request) -> Viewer:
-    """The owner or manager ``admin_guard`` let in to this admin page."""
+    """The user ``admin_guard`` or ``member_guard`` let in to this page."""
     return request[VIEWER]
 
 

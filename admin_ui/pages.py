@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from admin_ui.access import ADMIN_ROLES, page_identity, safe_next
 from admin_ui.forms import check_form_token, form_token, remember_form_token
@@ -19,6 +20,7 @@ from hub.auth.identity import identify, require_user
 from hub.auth.login import check_login, close_session, open_session
 from hub.auth.setup import complete_setup
 from hub.errors import HubError
+from hub.store.models import Channel
 
 routes = web.RouteTableDef()
 
@@ -34,12 +36,15 @@ async def _form_page(
 
 @routes.get("/", name="home")
 async def home(request: web.Request) -> web.StreamResponse:
-    """The signed-in user's start page: the admin section for owners and managers, their
-    personal pages for agents (until the agents' inbox exists)."""
+    """The signed-in user's start page: the inbox; for an owner or manager of a hub with
+    no channel yet, the channels page, where the first one is connected."""
     identity = await page_identity(request)
-    raise web.HTTPSeeOther(
-        page_url(request, "admin" if identity.user.role in ADMIN_ROLES else "me")
-    )
+    start = "inbox"
+    if identity.user.role in ADMIN_ROLES:
+        async with request.config_dict[appkeys.SESSIONS]() as db:
+            if await db.scalar(select(Channel.id).limit(1)) is None:
+                start = "admin.channels"
+    raise web.HTTPSeeOther(page_url(request, start))
 
 
 @routes.get("/login", name="login")

@@ -57,24 +57,38 @@ async def render(
     Every page gets ``user`` and ``csrf_token`` (of the logged-in user, if any) and the
     flash messages waiting for it, which are then cleared.
     """
+    flashes = pending_flashes(request)
+    html = await _render_template(request, name, {"flashes": flashes, **context})
+    response = _html_response(html, status)
+    if flashes:
+        clear_flashes(request, response)
+    return response
+
+
+async def render_fragment(
+    request: web.Request, name: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    """Render a partial template (a list row, a message, a panel) to an HTML response,
+    for a script that swaps it into the page. The full page includes the same partial,
+    so each thing has one rendering. Flash messages stay for the next page."""
+    return _html_response(await _render_template(request, name, context), status)
+
+
+async def _render_template(request: web.Request, name: str, context: dict[str, Any]) -> str:
     identity = request.get(IDENTITY)
     session = identity.session if identity is not None else None
     csrf_token = session.csrf_token if session is not None else ""
-    flashes = pending_flashes(request)
-    common = {
-        "user": identity.user if identity is not None else None,
-        "csrf_token": csrf_token,
-        "flashes": flashes,
-    }
+    common = {"user": identity.user if identity is not None else None, "csrf_token": csrf_token}
     template = request.config_dict[appkeys.TEMPLATES].get_template(name)
     token = _CSRF_TOKEN.set(csrf_token)
     try:
-        html = await template.render_async(request=request, **{**common, **context})
+        return await template.render_async(request=request, **{**common, **context})
     finally:
         _CSRF_TOKEN.reset(token)
+
+
+def _html_response(html: str, status: int) -> web.Response:
     response = web.Response(text=html, status=status, content_type="text/html")
-    if flashes:
-        clear_flashes(request, response)
     # Pages hold CSRF tokens and personal data: never cached, never framed elsewhere.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"

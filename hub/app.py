@@ -10,6 +10,7 @@ The app is composed here, of a root app and sub-apps that each answer errors the
 - ``/webhooks`` and ``/media``: for providers and bridges, no session ever looked up;
   JSON errors.
 - ``/admin``: the admin pages; error pages, and the owner-or-manager guard.
+- ``/inbox``: the agents' inbox and its fragments; error pages, any logged-in user.
 
 A sub-app's request has ``request.app`` set to the sub-app: handlers read shared state with
 ``request.config_dict[KEY]``, which also looks in the root.
@@ -22,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from admin_ui import admin_app, setup_pages
+from admin_ui import admin_app, inbox_app, setup_pages
 from hub import appkeys, wiring
 from hub.api import (
     attachments,
@@ -33,6 +34,7 @@ from hub.api import (
     contacts,
     conversations,
     custom_inboxes,
+    drafts,
     health,
     inbound_log,
     media,
@@ -65,6 +67,7 @@ API_MODULES = (
     conversations,
     messages,
     comments,
+    drafts,
     attachments,
     notifications,
     contacts,
@@ -133,6 +136,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.add_subapp("/webhooks", _machine_app("/webhooks", webhooks.routes))
     app.add_subapp("/media", _machine_app("/media", media.routes))
     app.add_subapp("/admin", admin_app())
+    app.add_subapp("/inbox", inbox_app())
     # Last: the root's pages, and the error pages for browsers on the root's routes.
     setup_pages(app)
     return app

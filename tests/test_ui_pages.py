@@ -34,7 +34,8 @@ async def test_the_setup_link_creates_the_owner_and_logs_them_in(
     done = await client.post("/setup", data=form, allow_redirects=False)
     assert done.status == 303 and done.headers["Location"] == "/"
     home = await client.get("/", allow_redirects=False)
-    assert home.status == 303 and home.headers["Location"] == "/admin"  # owners start there
+    # An owner of a hub without channels starts where the first one is connected.
+    assert home.status == 303 and home.headers["Location"] == "/admin/channels"
     page = await client.get("/admin/channels", headers={"Accept": "text/html"})
     text = await page.text()
     assert "Olive &lt;b&gt;Owner&lt;/b&gt; · owner" in text  # escaped, never markup
@@ -91,9 +92,9 @@ async def test_login_and_logout_through_the_pages(
         allow_redirects=False,
     )
     assert ok.status == 303
-    # An agent starts on their personal pages (the agents' inbox does not exist yet).
+    # An agent starts in the inbox.
     start = await client.get("/", allow_redirects=False)
-    assert start.status == 303 and start.headers["Location"] == "/me"
+    assert start.status == 303 and start.headers["Location"] == "/inbox"
     home = await (await client.get("/me")).text()
     assert "Your profile" in home and 'value="Ann"' in home
 

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from tests.browser.harness import BackgroundLoop, LiveHub, start_hub
+from tests.browser.inbox_world import InboxWorld, make_world
 from tests.conftest import PASSWORD, _migrate
 
 CHROMIUM = os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -169,3 +170,12 @@ def owner_page(page: Page, hub: LiveHub) -> Page:
     hub.add_user("owner@example.com", role="owner", name="Olive Owner")
     log_in(page, "owner@example.com")
     return page
+
+
+@pytest.fixture
+def world(hub: LiveHub, background_loop: BackgroundLoop) -> Iterator[InboxWorld]:
+    """The inbox tests' world: an owner (owner@example.com, not logged in) and a custom
+    channel "Acme chat" whose replies reach a fake service (``world.replies()``)."""
+    made, server = make_world(hub, background_loop)
+    yield made
+    server.stop()

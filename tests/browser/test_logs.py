@@ -3,7 +3,6 @@ retrying a dead letter once the service is back."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from hub.events.work import unit_of_work
 from hub.inbox.messages import Outgoing, send_message
 from hub.store.models import Conversation, Message, OutboxItem
 from tests.browser.fake_service import FakeService
-from tests.browser.harness import BackgroundLoop, LiveHub, serve
+from tests.browser.harness import BackgroundLoop, LiveHub, serve, wait_for
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
@@ -53,14 +52,6 @@ def post_signed(
     }
     response = hub.post_event(channel_id, secret, event)
     return response, response.request.headers[SIGNATURE_HEADER]
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.1)
 
 
 def test_replaying_a_held_request_from_the_inbound_log(

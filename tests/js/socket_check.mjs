@@ -32,7 +32,7 @@ globalThis.location = { protocol: "https:", host: "hub.test", reload: () => { re
 Object.defineProperty(globalThis, "navigator", { value: { onLine: true }, configurable: true });
 Math.random = () => 1; // no jitter: waits are exact
 
-const { connect } = await import("../../admin_ui/static/inbox/socket.js");
+const { connect, send } = await import("../../admin_ui/static/inbox/socket.js");
 const events = [], resyncs = [], states = [], dispatched = [];
 document.addEventListener("hub:event", (e) => dispatched.push(e.detail.id));
 const socket = connect({
@@ -55,11 +55,14 @@ assert.deepEqual(events, [42, undefined]);
 assert.deepEqual(dispatched, [42, undefined]);
 assert.equal(socket.lastEventId, 42);
 assert.equal(socket.send({ type: "ping" }), true);
+assert.equal(send({ type: "typing", conversation_id: 1, typing: true }), true);
+assert.deepEqual(last().sent.map((m) => m.type), ["ping", "typing"]);
 
 // A cut: reconnect after a backoff that doubles (0.5 s, 1 s, …) up to 10 s.
 last().drop(1006);
 assert.deepEqual(states, ["live", "reconnecting"]);
 assert.equal(socket.send({ type: "ping" }), false);
+assert.equal(send({ type: "ping" }), false);
 const waits = [];
 for (let i = 0; i < 7; i += 1) {
   waits.push(fire());

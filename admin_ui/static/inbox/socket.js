@@ -1,7 +1,8 @@
 // The inbox's websocket: live events with no gaps across reconnects.
 //
-//   import { connect } from "./socket.js";
+//   import { connect, send } from "./socket.js";
 //   const socket = connect({ onEvent, onResync, onState });
+//   send({ type: "typing", conversation_id: 12, typing: true }); // or socket.send(…)
 //
 // Every event the hub logs carries an increasing `id`. The client remembers the last id
 // it applied and, when the connection drops, reconnects with `/ws?after=<id>`: the hub
@@ -15,6 +16,13 @@ const MIN_DELAY = 500; // ms before the first reconnect…
 const MAX_DELAY = 10000; // …doubling up to this
 const CLOSE_TOO_SLOW = 1013; // the hub cut us off for falling behind
 const CLOSE_ACCESS_ENDED = 4401; // logged out, deactivated, session or token ended
+
+let active = null; // the latest connection, for send()
+
+/** Send a client frame (e.g. typing) on the open socket; false (dropped) while not live. */
+export function send(frame) {
+  return active !== null && active.send(frame);
+}
 
 // States (none until the first connection opens or fails): "live" (connected),
 // "reconnecting" (waiting to, or trying), "offline" (the browser has no network, so we
@@ -119,7 +127,7 @@ export function connect({ onEvent = () => {}, onResync = () => {}, onState = () 
   window.addEventListener("online", online);
   open();
 
-  return {
+  active = {
     // The id a reconnect would ask to continue after.
     get lastEventId() {
       return lastId;
@@ -142,4 +150,5 @@ export function connect({ onEvent = () => {}, onResync = () => {}, onState = () 
       setState("offline");
     },
   };
+  return active;
 }

@@ -126,3 +126,13 @@ class CountsOut(BaseModel):
     """``GET /api/v1/inbox/counts``."""
 
     views: list[ViewCountOut]
+
+
+class ViewSeenBody(BaseModel):
+    """``POST /api/v1/inbox/seen``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    view: str = Field(
+        max_length=40, description="the inbox opened: all, mine, unassigned or team:<id>"
+    )

@@ -1,7 +1,7 @@
 """the realtime event log that reconnecting websockets replay from
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-10 10:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import hub.store.types
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

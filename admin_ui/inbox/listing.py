@@ -1,0 +1,231 @@
+"""The inbox page and its list: the sidebar with its counts, the conversation list and
+its rows, each also served alone as a fragment for live updates and paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from admin_ui.access import ADMIN_ROLES, viewer_of
+from admin_ui.inbox.custom import custom_view, form_options, new_form
+from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
+from admin_ui.rendering import render, render_fragment
+from hub import appkeys
+from hub.api.context import path_id, work
+from hub.auth.visibility import Viewer
+from hub.events.work import Work
+from hub.inbox.custom_inboxes import list_custom_inboxes
+from hub.inbox.previews import Preview, RowFacts, row_facts
+from hub.inbox.views import ViewCount, inbox_counts, list_conversations
+from hub.store.models import Channel, Conversation
+from hub.store.types import utcnow
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 25
+CUSTOM_INBOXES_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Row:
+    """One conversation as its list row shows it."""
+
+    conversation: Conversation
+    contact_name: str
+    preview: Preview | None
+    channel_name: str
+    channel_type: str
+    assignee_name: str | None
+    team_name: str | None
+
+    def sort_key(self, state: ListState) -> int:
+        """The row's place in the list (microseconds of the sorted column), so a row that
+        changed is put back where the server would list it."""
+        c = self.conversation
+        at: datetime = (
+            c.last_message_at if state.sort in ("newest", "oldest") else c.status_changed_at
+        )
+        return int(at.timestamp() * 1_000_000)
+
+    @property
+    def initials(self) -> str:
+        """Up to two initials of the contact's name, for the avatar."""
+        words = [w for w in self.contact_name.split() if w[:1].isalnum()]
+        return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def rows_of(pairs: list[tuple[Conversation, str]], facts: RowFacts) -> list[Row]:
+    """Rows from listed conversations (with their contacts' names) and their facts."""
+    rows = []
+    for conversation, contact_name in pairs:
+        channel_name, channel_type = facts.channels.get(conversation.channel_id, ("", ""))
+        rows.append(
+            Row(
+                conversation,
+                contact_name,
+                facts.previews.get(conversation.id),
+                channel_name,
+                channel_type,
+                facts.users.get(conversation.assignee_id or 0),
+                facts.teams.get(conversation.team_id or 0),
+            )
+        )
+    return rows
+
+
+async def list_page(
+    w: Work, viewer: Viewer, state: ListState, cursor: str | None = None
+) -> tuple[list[Row], str | None]:
+    """One page of the list the state names, as rows."""
+    listed, next_cursor = await list_conversations(
+        w.db,
+        viewer,
+        view=state.view,
+        status=state.status,
+        sort=state.sort,
+        unanswered=True if state.unanswered else None,
+        cursor=cursor,
+        limit=PAGE_SIZE,
+    )
+    pairs = [(r.conversation, r.contact_name) for r in listed]
+    facts = await row_facts(w.db, [c for c, _ in pairs])
+    return rows_of(pairs, facts), next_cursor
+
+
+async def sidebar_context(request: web.Request, w: Work, viewer: Viewer) -> dict[str, Any]:
+    """What the sidebar shows: the standard and team inboxes with their counts, and the
+    custom inboxes the user has."""
+    counts: list[ViewCount] = await inbox_counts(
+        w.db, viewer, request.config_dict[appkeys.COUNTS_CACHE]
+    )
+    custom, _ = await list_custom_inboxes(
+        w.db, viewer, scope="all", cursor=None, limit=CUSTOM_INBOXES_SHOWN
+    )
+    return {
+        "counts": counts,
+        "team_views": [c.view for c in counts if c.view.startswith("team:")],
+        "custom_inboxes": [shared.inbox for shared in custom],
+    }
+
+
+async def page_context(
+    request: web.Request, w: Work, viewer: Viewer, state: ListState
+) -> dict[str, Any]:
+    """Everything the inbox page shows around the open conversation."""
+    rows, next_cursor = await list_page(w, viewer, state)
+    sidebar = await sidebar_context(request, w, viewer)
+    options = await form_options(w.db)
+    custom = await custom_view(w.db, viewer, state, options)
+    return {
+        **sidebar,
+        **await empty_context(w, viewer),
+        "view_name": _view_name(state, sidebar),
+        "state": state,
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "status_tabs": STATUS_TABS,
+        "sorts": SORTS,
+        "viewer": viewer,
+        "custom": custom,
+        "options": options,
+        "new_inbox": new_form(state, viewer, custom),
+        "listed_at": utcnow(),
+    }
+
+
+async def empty_context(w: Work, viewer: Viewer) -> dict[str, Any]:
+    """What an empty list needs to say something useful: whether any channel brings
+    conversations in, and whether this user may connect one."""
+    has_channel = await w.db.scalar(select(Channel.id).where(Channel.deleted_at.is_(None)).limit(1))
+    return {"has_channel": has_channel is not None, "may_connect": viewer.role in ADMIN_ROLES}
+
+
+def _view_name(state: ListState, sidebar: dict[str, Any]) -> str:
+    view = str(state.view)
+    for count in sidebar["counts"]:
+        if count.view == view:
+            return str(count.name)
+    for inbox in sidebar["custom_inboxes"]:
+        if f"custom:{inbox.id}" == view:
+            return str(inbox.name)
+    return "Blocked contacts" if view == "blocked" else view
+
+
+@routes.get("/inbox", name="inbox")
+async def inbox(request: web.Request) -> web.StreamResponse:
+    """The agents' inbox with no conversation open."""
+    viewer = viewer_of(request)
+    state = ListState.of(request, viewer)
+    async with work(request) as w:
+        context = await page_context(request, w, viewer, state)
+    return await render(request, "inbox/page.html", {**context, "pane": None})
+
+
+@routes.get("/inbox/rows", name="inbox.rows")
+async def rows(request: web.Request) -> web.StreamResponse:
+    """A page of list rows (``cursor`` from the previous page), for scrolling."""
+    viewer = viewer_of(request)
+    state = ListState.of(request, viewer)
+    cursor = request.query.get("cursor") or None
+    async with work(request) as w:
+        page, next_cursor = await list_page(w, viewer, state, cursor)
+        empty = await empty_context(w, viewer) if not page and not cursor else {}
+    context = {
+        **empty,
+        "state": state,
+        "rows": page,
+        "next_cursor": next_cursor,
+        "cursor_page": cursor is not None,
+    }
+    return await render_fragment(request, "inbox/_rows.html", context)
+
+
+@routes.get("/inbox/rows/{conversation_id}", name="inbox.row")
+async def row(request: web.Request) -> web.StreamResponse:
+    """One conversation's row as the list shows it; 204 when it is not (or no longer) in
+    the list, so the script removes it."""
+    viewer = viewer_of(request)
+    state = ListState.of(request, viewer)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    async with work(request) as w:
+        found = await _row_in_list(w, viewer, state, conversation_id)
+    if found is None:
+        return web.Response(status=204)
+    return await render_fragment(
+        request, "inbox/_conversation_row.html", {"state": state, "row": found}
+    )
+
+
+async def _row_in_list(
+    w: Work, viewer: Viewer, state: ListState, conversation_id: int
+) -> Row | None:
+    # The list's own query, narrowed to one id: the row shows exactly when it would.
+    listed, _ = await list_conversations(
+        w.db,
+        viewer,
+        view=state.view,
+        status=state.status,
+        sort=state.sort,
+        unanswered=True if state.unanswered else None,
+        only_id=conversation_id,
+        limit=1,
+    )
+    if not listed:
+        return None
+    pairs = [(listed[0].conversation, listed[0].contact_name)]
+    return rows_of(pairs, await row_facts(w.db, [listed[0].conversation]))[0]
+
+
+@routes.get("/inbox/sidebar", name="inbox.sidebar")
+async def sidebar(request: web.Request) -> web.StreamResponse:
+    """The sidebar with fresh counts."""
+    viewer = viewer_of(request)
+    state = ListState.of(request, viewer)
+    async with work(request) as w:
+        context = await sidebar_context(request, w, viewer)
+    return await render_fragment(
+        request, "inbox/_sidebar.html", {**context, "state": state, "viewer": viewer}
+    )

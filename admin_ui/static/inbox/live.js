@@ -1,0 +1,52 @@
+// Live updates: each realtime event fetches the fragments it affects. Several events in
+// a burst are folded into one fetch per fragment.
+
+import { openPane, refreshHead, syncTimeline } from "./thread.js";
+import { refreshRow, refreshSidebar, reloadList } from "./list.js";
+
+const due = { sidebar: false, head: false, timeline: false, rows: new Set() };
+let scheduled = false;
+
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  // A short pause gathers the events of one change (message, counts, conversation),
+  // which arrive within a millisecond or two of each other.
+  setTimeout(flush, 10);
+}
+
+async function flush() {
+  scheduled = false;
+  const work = [];
+  if (due.sidebar) work.push(refreshSidebar());
+  if (due.head) work.push(refreshHead());
+  if (due.timeline) work.push(syncTimeline());
+  for (const id of due.rows) work.push(refreshRow(id));
+  due.sidebar = due.head = due.timeline = false;
+  due.rows.clear();
+  await Promise.allSettled(work);
+}
+
+function apply(event) {
+  const { type, data } = event;
+  const conversationId = data?.conversation_id;
+  const open = openPane()?.dataset.conversationId;
+  if (type === "counts.changed") due.sidebar = true;
+  if (conversationId && ["message.created", "message.updated", "conversation.updated", "comment.created", "conversation.deleted"].includes(type)) {
+    due.rows.add(conversationId);
+    if (String(conversationId) === open) {
+      due.timeline = true;
+      if (type === "conversation.updated") due.head = true;
+    }
+  }
+  schedule();
+}
+
+/** Everything shown may be stale (a gap the hub could not replay): fetch it all again. */
+export async function resync(listObserver) {
+  await Promise.allSettled([refreshSidebar(), reloadList(listObserver), refreshHead(), syncTimeline()]);
+}
+
+export function setUpLive() {
+  document.addEventListener("hub:event", (event) => apply(event.detail));
+}
