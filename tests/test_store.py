@@ -32,6 +32,7 @@ from hub.store.models import (
     Message,
     Notification,
     OutboxItem,
+    RealtimeEvent,
     SetupToken,
     Snippet,
     Team,
@@ -286,6 +287,11 @@ BUILDERS: dict[str, Builder] = {
     ),
     "workspace_settings": lambda p: WorkspaceSetting(key="closing_notes", value=NESTED),
     "setup_tokens": lambda p: SetupToken(token_hash="e" * 64, note="printed by hub serve"),
+    "realtime_events": lambda p: RealtimeEvent(
+        created_at=WHEN,
+        type="message.created",
+        event='{"type": "message.created", "data": {"text": "ünïcode ✓"}, "scope": null}',
+    ),
 }
 
 
