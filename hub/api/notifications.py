@@ -72,7 +72,9 @@ async def get_settings(request: web.Request) -> web.Response:
     return json_model(settings)
 
 
-@api.put("/api/v1/me/notification-settings", body=NotificationSettings, response=NotificationSettings)
+@api.put(
+    "/api/v1/me/notification-settings", body=NotificationSettings, response=NotificationSettings
+)
 async def put_settings(request: web.Request) -> web.Response:
     """Replace the caller's notification settings; a key left out takes its default. A
     kind turned off is no longer stored (nor counted), from the next one on."""
