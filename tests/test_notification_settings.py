@@ -79,7 +79,7 @@ async def test_bad_settings_are_422_naming_the_field(client: Client, user_token:
 async def test_a_kind_turned_off_is_not_stored_nor_pushed(
     client: Client, factory: Factory, user_token: UserToken, db: Sessions
 ) -> None:
-    me, auth = await user_token("me@example.com")
+    _, auth = await user_token("me@example.com")
     bea, bea_auth = await user_token("bea@example.com")
     conversation = await factory.conversation(await factory.channel())
     comments = f"/api/v1/conversations/{conversation.id}/comments"
