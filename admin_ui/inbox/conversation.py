@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import viewer_of
+from admin_ui.inbox.contact import load_panel
 from admin_ui.inbox.listing import page_context
 from admin_ui.inbox.state import ListState
 from admin_ui.rendering import render, render_fragment
@@ -95,7 +96,8 @@ async def pane_context(w: Work, viewer: Viewer, conversation_id: int) -> dict[st
     """What the conversation pane shows."""
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id)
-    return {"pane": pane, "timeline": timeline}
+    panel = await load_panel(w, viewer, pane.contact, conversation_id)
+    return {"pane": pane, "timeline": timeline, "panel": panel}
 
 
 @routes.get(ITEM, name="inbox.conversation")

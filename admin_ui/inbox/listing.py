@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.access import viewer_of
+from admin_ui.inbox.notifications import bell_context
 from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
 from admin_ui.rendering import render, render_fragment
 from hub import appkeys
@@ -109,6 +110,7 @@ async def page_context(
         "status_tabs": STATUS_TABS,
         "sorts": SORTS,
         "viewer": viewer,
+        **await bell_context(w, viewer),
     }
 
 

@@ -168,6 +168,16 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def format_phone(e164: str) -> str:
+    """A stored E.164 number as people read it (``+49 151 23456789``); the number as
+    stored when it no longer parses (an old row, a changed numbering plan)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def default_name(contact: Contact) -> str:
     """The name a contact shows when none was given: "first last", else email or phone."""
     full = " ".join(p for p in (contact.first_name, contact.last_name) if p)

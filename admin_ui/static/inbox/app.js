@@ -4,8 +4,10 @@
 
 import { setUpActions } from "./actions.js";
 import { setUpComposer } from "./composer.js";
+import { setUpContact } from "./contact.js";
 import { setUpList } from "./list.js";
 import { resync, setUpLive } from "./live.js";
+import { setUpNotifications } from "./notifications.js";
 import { connect } from "./socket.js";
 import { setUpThread } from "./thread.js";
 import { localizeTimes } from "./time.js";
@@ -15,6 +17,8 @@ const listObserver = setUpList();
 setUpThread();
 setUpComposer();
 setUpActions();
+setUpContact();
+setUpNotifications();
 setUpLive();
 connect({
   onResync: () => resync(listObserver),
