@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import math
 import os
 import socket
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -122,3 +125,14 @@ def async_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url
+
+
+def signed(secret: str, body: bytes) -> dict[str, str]:
+    """The custom channel's signature headers (see docs/custom-channel.md)."""
+    timestamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/json",
+        "X-Hub-Timestamp": timestamp,
+        "X-Hub-Signature-256": f"sha256={digest.hexdigest()}",
+    }

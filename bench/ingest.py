@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -36,6 +34,7 @@ from bench_support import (  # type: ignore[import-not-found]
     hub_server,
     migrated_database,
     percentile,
+    signed,
 )
 from sqlalchemy import func, select
 
@@ -47,17 +46,6 @@ CEILING_SERVER = Path(__file__).with_name("ceiling_server.py")
 
 
 # --- the load ------------------------------------------------------------------------
-
-
-def signed(secret: str, body: bytes) -> dict[str, str]:
-    """The custom channel's signature headers (see docs/custom-channel.md)."""
-    timestamp = str(int(time.time()))
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return {
-        "Content-Type": "application/json",
-        "X-Hub-Timestamp": timestamp,
-        "X-Hub-Signature-256": f"sha256={digest.hexdigest()}",
-    }
 
 
 def message_body(run: str, n: int, contacts: int) -> bytes:

@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     inbound_log_prune_seconds: float = Field(
         3600.0, gt=0, description="How often inbound-log rows past their retention are deleted."
     )
+    idempotency_key_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 30,
+        description="Hours an Idempotency-Key is remembered: a repeat within them replays "
+        "the first answer instead of sending again.",
+    )
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )

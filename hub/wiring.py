@@ -32,6 +32,7 @@ from hub.channels.registry import ChannelInstances, ChannelTypes, follow_channel
 from hub.channels.type_sync import follow_type_changes
 from hub.events.factory import create_bus
 from hub.events.redis_bus import CHANNEL, RedisTarget
+from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
@@ -119,8 +120,8 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
     """The background jobs: waking snoozed conversations, deleting inbound-log rows past
-    their retention, writing when API tokens were last used, and forgetting the sidebar
-    counts on every change."""
+    their retention, writing when API tokens were last used, deleting expired
+    idempotency keys, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
     sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
 
@@ -137,6 +138,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     async def write_token_uses_job() -> None:
         await write_token_uses(sessions, app[appkeys.TOKEN_USES])
 
+    async def prune_idempotency_keys_job() -> None:
+        await prune_idempotency_keys(sessions, keep_hours=settings.idempotency_key_hours)
+
     stop = asyncio.Event()
     periodic = [
         asyncio.create_task(
@@ -151,6 +155,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             run_periodically(
                 write_token_uses_job, every=LAST_USED_RESOLUTION.total_seconds(), stop=stop
             )
+        ),
+        asyncio.create_task(
+            run_periodically(prune_idempotency_keys_job, every=PRUNE_EVERY_SECONDS, stop=stop)
         ),
     ]
     listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))

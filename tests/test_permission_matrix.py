@@ -99,6 +99,18 @@ async def world(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> World:
+    """The matrix's world (see ``build_world``)."""
+    return await build_world(factory, user_token, db, settings)
+
+
+async def build_world(
+    factory: Factory,
+    user_token: UserToken,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> World:
+    """Five callers, two teams, and six conversations laid out as ``VISIBLE`` says, each
+    with a message, a comment, an attachment and a contact identity."""
     users: dict[str, User] = {}
     auth: dict[str, dict[str, str]] = {}
     for name, kwargs in CALLERS.items():
@@ -163,6 +175,9 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/contacts/{contact_id}/merge", "SPARE"),
     ("POST", "/api/v1/conversations", "START"),
     ("GET", "/api/v1/search", "SEARCH"),
+    ("PUT", "/api/v1/conversations/{conversation_id}/draft", {"mode": "reply", "body": "d"}),
+    ("GET", "/api/v1/conversations/{conversation_id}/draft", None),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/draft", None),
     # Last: it deletes the contact and its conversation.
     ("DELETE", "/api/v1/contacts/{contact_id}", None),
 ]
@@ -181,7 +196,12 @@ def test_the_matrix_covers_every_object_endpoint(client: Client) -> None:
         for r in client.app.router.routes()
         if r.resource is not None and r.method != "HEAD" and scoped.search(r.resource.canonical)
     }
-    missing = {route for route in routes - covered if route[1] not in NOT_OBJECT_SCOPED}
+    missing = {
+        route
+        for route in routes - covered
+        # The inbox's pages and fragments: tests/test_ui_inbox_access.py finds them itself.
+        if route[1] not in NOT_OBJECT_SCOPED and not route[1].startswith("/inbox/")
+    }
     assert missing == set()
 
 

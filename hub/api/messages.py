@@ -8,6 +8,7 @@ from sqlalchemy import select
 from hub import appkeys
 from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
+from hub.api.idempotency import keyed_request, marked, once
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas.conversations import ConversationOut
@@ -20,9 +21,10 @@ from hub.api.schemas.messages import (
     TimelineItem,
     timeline_item,
 )
-from hub.inbox import messages
+from hub.events.work import Work
+from hub.inbox import conversations, messages
 from hub.inbox.timeline import conversation_timeline
-from hub.store.models import Contact
+from hub.store.models import Contact, Conversation
 
 api = ApiRoutes("messages")
 ITEM = "/api/v1/conversations/{conversation_id}"
@@ -47,25 +49,31 @@ async def list_(request: web.Request) -> web.Response:
     response=MessageOut,
     status=201,
     errors=(409, 413, 415),
+    idempotent=True,
 )
 async def send(request: web.Request) -> web.Response:
     """Send a message: stored as ``pending`` and queued for delivery in one transaction.
 
     Needs text or attachments. Sending to a closed conversation reopens it. A blocked
-    contact or a deleted channel answers 409.
+    contact or a deleted channel answers 409. With an ``Idempotency-Key``, a repeat
+    answers the first message again and sends nothing.
     """
     viewer = await current_viewer(request)
     conversation_id = path_id(request, "conversation_id", "conversation")
     body = await read_json(request, SendMessageBody)
-    async with work(request) as w:
-        row = await messages.send_message(
-            w,
-            viewer,
-            conversation_id,
-            body.outgoing(),
-            channels=request.config_dict[appkeys.CHANNELS],
+    keyed = keyed_request(request, viewer, "message", conversation_id, body)
+    channels = request.config_dict[appkeys.CHANNELS]
+
+    async def act(w: Work) -> messages.MessageRow:
+        return await messages.send_message(
+            w, viewer, conversation_id, body.outgoing(), channels=channels
         )
-    return json_model(MessageOut.of(row), status=201)
+
+    async def load(w: Work, message_id: int) -> messages.MessageRow:
+        return await messages.get_message(w, viewer, message_id)
+
+    row, replayed = await once(request, keyed, act, lambda r: r.message.id, load)
+    return marked(json_model(MessageOut.of(row), status=201), replayed)
 
 
 @api.get("/api/v1/messages/{message_id}", response=MessageOut)
@@ -84,29 +92,42 @@ async def get(request: web.Request) -> web.Response:
     response=StartedConversationOut,
     status=201,
     errors=(404, 409, 413, 415),
+    idempotent=True,
 )
 async def start(request: web.Request) -> web.Response:
     """Start a conversation with a contact on a channel, assigned to the caller.
 
     The first message is queued like any other. The contact must be visible to the
-    caller and have an identity on the channel; the channel must be enabled.
+    caller and have an identity on the channel; the channel must be enabled. With an
+    ``Idempotency-Key``, a repeat answers the conversation started first.
     """
     viewer = await current_viewer(request)
     body = await read_json(request, StartConversationBody)
-    async with work(request) as w:
+    keyed = keyed_request(request, viewer, "conversation", None, body)
+    channels = request.config_dict[appkeys.CHANNELS]
+
+    async def act(w: Work) -> StartedConversationOut:
         conversation, row = await messages.start_conversation(
-            w,
-            viewer,
-            body.contact_id,
-            body.channel_id,
-            body.outgoing(),
-            channels=request.config_dict[appkeys.CHANNELS],
+            w, viewer, body.contact_id, body.channel_id, body.outgoing(), channels=channels
         )
-        name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
-    out = StartedConversationOut(
+        return await _started(w, conversation, row)
+
+    async def load(w: Work, message_id: int) -> StartedConversationOut:
+        row = await messages.get_message(w, viewer, message_id)
+        conversation = await conversations.get_visible(w, viewer, row.message.conversation_id)
+        return await _started(w, conversation, row)
+
+    out, replayed = await once(request, keyed, act, lambda o: o.message.id, load)
+    return marked(json_model(out, status=201), replayed)
+
+
+async def _started(
+    w: Work, conversation: Conversation, row: messages.MessageRow
+) -> StartedConversationOut:
+    name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
+    return StartedConversationOut(
         **ConversationOut.of(conversation, name or "").model_dump(), message=MessageOut.of(row)
     )
-    return json_model(out, status=201)
 
 
 @api.get(f"{ITEM}/timeline", query=PageQuery, response=Page[TimelineItem])

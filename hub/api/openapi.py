@@ -38,6 +38,20 @@ REASONS = {
     429: "Too many requests",
 }
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^}]*)?}")
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "a key of the client's choosing (1-255 printable ASCII characters): a "
+    "repeat with the same key and body within HUB_IDEMPOTENCY_KEY_HOURS answers the first "
+    "result again, with Idempotent-Replayed: true, and stores or sends nothing",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+REPLAYED_HEADER: dict[str, Any] = {
+    "description": "true when the answer is a replay of an earlier request with the same "
+    "Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 
 def build_openapi(endpoints: list[Endpoint]) -> dict[str, Any]:
@@ -105,6 +119,8 @@ def _parameters(e: Endpoint) -> list[dict[str, Any]]:
             if "description" in prop:
                 param["description"] = prop["description"]
             params.append(param)
+    if e.idempotent:
+        params.append(IDEMPOTENCY_PARAMETER)
     return params
 
 
@@ -114,8 +130,14 @@ def _responses(e: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
         ok = {"description": "No content"}
     elif e.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(e.response, "serialization")]}}
+    if e.idempotent:
+        ok["headers"] = {"Idempotent-Replayed": REPLAYED_HEADER}
     responses: dict[str, Any] = {str(e.status): ok}
+    if e.empty_status is not None:
+        responses[str(e.empty_status)] = {"description": "No content"}
     codes = set(e.errors) | ({401} if e.auth else set()) | ({400, 415, 422} if e.body else set())
+    if e.idempotent:
+        codes |= {400, 409, 422}
     if e.query is not None:
         codes.add(422)
     if "{" in e.path:

@@ -37,6 +37,10 @@ class Endpoint:
     tag: str = "api"
     auth: bool = True
     errors: tuple[int, ...] = ()
+    # Takes an ``Idempotency-Key`` header (``hub.api.idempotency``).
+    idempotent: bool = False
+    # A second success status answered with no body (204 for a GET with nothing to show).
+    empty_status: int | None = None
 
 
 @dataclass
@@ -57,6 +61,8 @@ class ApiRoutes:
         status: int = 200,
         auth: bool = True,
         errors: tuple[int, ...] = (),
+        idempotent: bool = False,
+        empty_status: int | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare ``handler`` as the operation ``method path``."""
 
@@ -77,6 +83,8 @@ class ApiRoutes:
                     tag=self.tag,
                     auth=auth,
                     errors=errors,
+                    idempotent=idempotent,
+                    empty_status=empty_status,
                 )
             )
             return handler

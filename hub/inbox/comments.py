@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hub.auth.visibility import ConversationScope, Viewer, can_see
-from hub.errors import Invalid
+from hub.auth.visibility import ConversationScope, Viewer, can_see, conversation_filter
+from hub.errors import Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox import conversations
+from hub.inbox.drafts import discard_draft
 from hub.inbox.mentions import has_mentions, resolve_mentions
 from hub.inbox.timeline import (
     Order,
@@ -96,7 +97,7 @@ async def add_comment(
     work: Work, viewer: Viewer, conversation_id: int, new: NewComment
 ) -> CommentRow:
     """Comment on a visible conversation (404 otherwise); notify each mentioned user
-    except the author."""
+    except the author. The author's comment draft of the conversation is deleted."""
     conversation = await conversations.get_visible(work, viewer, conversation_id)
     MediaLimits().check_count(len(new.attachments))
     body = new.body.strip()
@@ -144,7 +145,21 @@ async def add_comment(
             scope=ConversationScope.of(conversation),
         )
     )
+    await discard_draft(work, viewer, conversation.id, "comment")
     return CommentRow(comment, attachments)
+
+
+async def get_comment(work: Work, viewer: Viewer, comment_id: int) -> CommentRow:
+    """One comment, if its conversation is visible to the caller; 404 otherwise."""
+    comment = await work.db.scalar(
+        select(Comment)
+        .join(Conversation, Conversation.id == Comment.conversation_id)
+        .where(Comment.id == comment_id, conversation_filter(viewer))
+    )
+    if comment is None:
+        raise NotFound("comment")
+    found = await attachments_of(work, comment_ids=[comment.id])
+    return CommentRow(comment, found.get(("comment", comment.id), []))
 
 
 async def list_comments(

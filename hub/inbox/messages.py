@@ -20,6 +20,7 @@ from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
+from hub.inbox.drafts import discard_draft
 from hub.inbox.outgoing_rules import (
     TemplateChoice,
     check_template,
@@ -269,7 +270,9 @@ async def send_message(
     With ``channels``, attachments are also checked against the channel's
     capabilities (422 no files at all, 415 a kind it cannot send, 413 too large; 422 a
     template where it has none) and its customer-service window (409 ``window_closed``
-    for anything but a template once the contact's last message is older)."""
+    for anything but a template once the contact's last message is older).
+
+    The sender's reply draft of the conversation is deleted with it (``hub.inbox.drafts``)."""
     conversation = await conversations.get_visible(work, viewer, conversation_id)
     if conversation.contact_blocked:
         raise HubError(409, "contact_blocked", "the contact is blocked; unblock them to reply")
@@ -283,7 +286,9 @@ async def send_message(
         await conversations.reopen(work, viewer, conversation.id)
         # The event gets its time now, so it sorts before the message in the timeline.
         await work.db.flush()
-    return await _store_outgoing(work, viewer, conversation, outgoing)
+    row = await _store_outgoing(work, viewer, conversation, outgoing)
+    await discard_draft(work, viewer, conversation.id, "reply")
+    return row
 
 
 async def _visible_contact(work: Work, viewer: Viewer, contact_id: int) -> Contact:

@@ -25,14 +25,17 @@ class InboxWorld:
     channel_id: int
     secret: str
 
-    def customer_writes(self, sender: str, text: str, **extra: Any) -> httpx.Response:
-        """A message from ``sender`` (an id; the name is its title case) through the
-        channel's webhook, signed as the service signs it; asserts it was accepted."""
+    def customer_writes(
+        self, sender: str, text: str, name: str | None = None, **extra: Any
+    ) -> httpx.Response:
+        """A message from ``sender`` (an id; named ``name``, else the id in title case)
+        through the channel's webhook, signed as the service signs it; asserts it was
+        accepted. ``extra`` adds fields to the event."""
         event = {
             "type": "message",
             "id": f"in-{next(_ids)}",
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-            "sender": {"id": sender, "name": sender.replace("-", " ").title()},
+            "sender": {"id": sender, "name": name or sender.replace("-", " ").title()},
             "text": text,
             **extra,
         }

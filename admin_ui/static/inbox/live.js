@@ -12,8 +12,9 @@ let scheduled = false;
 function schedule() {
   if (scheduled) return;
   scheduled = true;
-  // A short pause gathers the events of one change (message, counts, conversation).
-  setTimeout(flush, 50);
+  // A short pause gathers the events of one change (message, counts, conversation),
+  // which arrive within a millisecond or two of each other.
+  setTimeout(flush, 10);
 }
 
 async function flush() {

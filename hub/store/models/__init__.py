@@ -2,6 +2,7 @@
 
 from hub.store.models.base import Base
 from hub.store.models.channels import Channel, ChannelDefinition, InboundLogEntry, OutboxItem
+from hub.store.models.composing import Draft, IdempotencyKey
 from hub.store.models.contacts import Contact, ContactIdentity
 from hub.store.models.conversations import (
     Attachment,
@@ -47,6 +48,8 @@ __all__ = [
     "CrmContactLink",
     "CustomInbox",
     "CustomInboxShare",
+    "Draft",
+    "IdempotencyKey",
     "InboundLogEntry",
     "LoginSession",
     "Message",
