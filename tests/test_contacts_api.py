@@ -534,6 +534,9 @@ async def test_merge_suggestions_of_one_contact(
     assert await pairs() == [(b.id, b2.id), (a.id, a2.id)]
     assert await pairs(contact_id=str(a2.id)) == [(a.id, a2.id)]
     assert await pairs(contact_id=str(b.id)) == [(b.id, b2.id)]
+    # Only what they share is a reason: two empty emails are not "the same email".
+    listed = await (await client.get(f"{URL}/merge-suggestions", headers=auth)).json()
+    assert [s["reasons"] for s in listed["items"]] == [["phone"], ["email"]]
     response = await client.get(f"{URL}/merge-suggestions?contact_id=0", headers=auth)
     assert response.status == 422
     assert await error_field(response) == "contact_id"

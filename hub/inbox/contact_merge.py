@@ -76,7 +76,12 @@ async def merge_suggestions(
         MergeSuggestion(
             contact,
             other,
-            tuple(k for k in REASONS if getattr(contact, k) == getattr(other, k)),
+            # Two empty values are no reason: only a shared email or phone is.
+            tuple(
+                k
+                for k in REASONS
+                if getattr(contact, k) is not None and getattr(contact, k) == getattr(other, k)
+            ),
         )
         for contact, other in rows
     ]
