@@ -30,10 +30,11 @@ function setMenu(open, { focusButton = false } = {}) {
 export async function refreshBell() {
   const current = bell();
   if (!current) return;
-  const wasOpen = menuOpen();
-  const hadFocus = current.contains(document.activeElement) ? document.activeElement.id || "bell-button" : null;
   const fragment = await fetchFragment(current.dataset.url);
   if (!fragment) return;
+  // Read when swapping, not before the fetch: the user may have closed it meanwhile.
+  const wasOpen = menuOpen();
+  const hadFocus = bell()?.contains(document.activeElement) ? document.activeElement.id || "bell-button" : null;
   localizeTimes(fragment);
   replaceById(fragment);
   setMenu(wasOpen);
@@ -60,6 +61,7 @@ async function optIn() {
 }
 
 async function openNotification(link) {
+  setMenu(false);
   const unread = link.dataset.unread === "true";
   if (unread) {
     try {
@@ -68,7 +70,6 @@ async function openNotification(link) {
       // Gone or hidden meanwhile: opening still shows what there is.
     }
   }
-  setMenu(false);
   const conversationId = link.dataset.conversationId;
   if (conversationId && document.getElementById("conversation")) await openConversation(conversationId);
   else window.location.href = link.href;
