@@ -13,10 +13,14 @@ STAMP := $(VENV)/.installed
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test check install lint bench clean
+.PHONY: run test check install lint bench clean demo
 
 run: $(STAMP)
 	$(BIN)/hub serve
+
+# Fill an empty hub with a demo workspace (hub demo): it prints the logins.
+demo: $(STAMP)
+	$(BIN)/hub demo
 
 test: $(STAMP) $(CHROMIUM)
 	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto

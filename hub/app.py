@@ -53,6 +53,7 @@ from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
 from hub.api.routing import mount_routes, under
 from hub.auth.token_uses import TokenUses
+from hub.demo.echo import add_echo
 from hub.inbox.views import CountsCache
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager
@@ -129,6 +130,8 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
         ]
     )
 
+    # The demo's loopback service: it answers only on a hub that ran ``hub demo``.
+    add_echo(app)
     app.router.add_routes(health.routes)
     app.router.add_routes(ws.routes)
     ws.track_websockets(app)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
     import jinja2
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -66,3 +68,6 @@ MEDIA_FETCHER: web.AppKey[FetcherState] = web.AppKey("media_fetcher_state")
 OPEN_SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_websockets")
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
 URLS: web.AppKey[PageUrls] = web.AppKey("page_urls")
+
+# The demo's echo: its customers' answers on their way (cancelled at shutdown).
+DEMO_ANSWERS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("demo_answers")

@@ -20,6 +20,7 @@ from hub.auth.accounts import NewUser, create_user, find_user_by_email
 from hub.auth.api_tokens import create_token
 from hub.auth.passwords import generate_password
 from hub.auth.setup import issue_setup_token
+from hub.demo.seed import DemoWorkspace, HubNotEmpty, seed_demo
 from hub.errors import HubError
 from hub.logs import configure_logging
 from hub.plugin_manager import load_plugins
@@ -267,3 +268,35 @@ def token_create(email: str, name: str) -> None:
             return plaintext
 
     click.echo(_run(settings, create))
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Add the demo even though the hub is not empty.")
+def demo(force: bool) -> None:
+    """Fill an empty hub with a demo workspace: people in two teams, two chat channels
+    answered by a built-in loopback customer, and conversations in every state."""
+    from hub.app import create_app
+
+    settings = _settings()
+
+    async def fill(engine: AsyncEngine) -> DemoWorkspace:
+        # The hub's own services (plugins, pipes, media), without serving anything.
+        runner = web.AppRunner(create_app(settings))
+        await runner.setup()
+        try:
+            return await seed_demo(runner.app, force=force)
+        except HubNotEmpty as err:
+            raise click.ClickException(str(err)) from None
+        except HubError as err:
+            raise click.ClickException(err.message) from None
+        finally:
+            await runner.cleanup()
+
+    made = _run(settings, fill)
+    click.echo(f"Demo ready: {made.channels} channels, {made.conversations} conversations.")
+    click.echo(f"Start the hub (make run) and log in at {settings.base_url}/login as:")
+    for login in made.logins:
+        team = f", {login.team}" if login.team else ""
+        click.echo(f"  {login.email:<22} {login.name} ({login.role}{team})")
+    click.echo(f"password (every demo user): {made.password}")
+    click.echo("Replies to the demo customers are answered by a loopback service a moment later.")

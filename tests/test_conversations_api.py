@@ -49,6 +49,28 @@ async def test_views_show_what_they_promise(
     assert len(await ids(client, auth, view="all", status="all")) == 5
 
 
+async def test_contact_id_narrows_a_view_to_one_contacts_conversations(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    me, auth = await user_token("me@example.com", role="agent")
+    other, _ = await user_token("other@example.com")
+    channel = await factory.channel()
+    ada, bob = await factory.contact("Ada"), await factory.contact("Bob")
+    older = await factory.conversation(channel, ada, assignee_id=me.id, minutes=1)
+    newer = await factory.conversation(channel, ada, status="closed", minutes=2)
+    await factory.conversation(channel, bob, minutes=3)
+    hers = await factory.conversation(channel, ada, assignee_id=other.id, minutes=4)
+
+    everything = await ids(client, auth, view="all", status="all", contact_id=str(ada.id))
+    assert everything == [hers.id, newer.id, older.id]
+    # Still within the view: Mine has only the one assigned to me.
+    assert await ids(client, auth, view="mine", contact_id=str(ada.id)) == [older.id]
+    assert await ids(client, auth, contact_id="999999") == []
+    response = await client.get("/api/v1/conversations", params={"contact_id": "ada"}, headers=auth)
+    assert response.status == 422
+    assert (await response.json())["error"]["details"][0]["field"] == "contact_id"
+
+
 async def test_sorting_and_cursor_paging_visit_every_conversation_once(
     client: Client, factory: Factory, user_token: UserToken
 ) -> None:

@@ -166,6 +166,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/conversations/{conversation_id}/unsnooze", None),
     ("POST", "/api/v1/conversations/{conversation_id}/read", None),
     ("GET", "/api/v1/messages/{message_id}", None),
+    ("POST", "/api/v1/messages/{message_id}/retry", None),
     ("GET", "/api/v1/attachments/{attachment_id}", None),
     ("GET", "/api/v1/contacts/{contact_id}", None),
     ("PATCH", "/api/v1/contacts/{contact_id}", {"first_name": "Renamed"}),

@@ -1,114 +1,77 @@
-"""The open conversation: the page with it open, its pane, older timeline pages and
-single timeline items, each a fragment the script swaps in."""
+"""The open conversation: the page with it open, its pane, older timeline pages, its
+header, and the people and teams it can be assigned to, each a fragment the script
+swaps in. What they show is loaded by ``admin_ui.inbox.thread_data``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from admin_ui.access import viewer_of
+from admin_ui.inbox.composer_facts import composer_facts
 from admin_ui.inbox.contact import load_panel
 from admin_ui.inbox.listing import page_context
 from admin_ui.inbox.state import ListState
+from admin_ui.inbox.thread_data import (
+    Pane,
+    Timeline,
+    load_pane,
+    load_timeline,
+    parse_item,
+)
 from admin_ui.rendering import render, render_fragment
+from hub import appkeys
 from hub.api.context import path_id, work
 from hub.auth.visibility import Viewer
-from hub.errors import NotFound
 from hub.events.work import Work
-from hub.inbox.conversations import get_visible
-from hub.inbox.timeline import TimelineEntry, TimelinePage, conversation_timeline
-from hub.store.models import Attachment, Channel, Contact, Conversation, User
+from hub.inbox.channel_plugins import ChannelPlugins
+from hub.people.directory import list_teams, list_users
+
+__all__ = ["Pane", "Timeline", "load_pane", "load_timeline", "pane_context", "routes"]
 
 routes = web.RouteTableDef()
-TIMELINE_PAGE = 50
 ITEM = "/inbox/conversations/{conversation_id}"
+# The assignee picker lists this many people and teams (by name).
+PICKER_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class Pane:
-    """An open conversation with what its header and composer need."""
-
-    conversation: Conversation
-    contact: Contact
-    channel: Channel
-    assignee_name: str | None
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A page of timeline items (oldest first, as shown) and the cursor of the page of
-    older ones (None at the start of the conversation)."""
-
-    entries: list[TimelineEntry]
-    attachments: dict[tuple[str, int], list[Attachment]]
-    users: dict[int, str]
-    older_cursor: str | None
-
-    def files_of(self, entry: TimelineEntry) -> list[Attachment]:
-        """The attachments of a message or comment."""
-        return self.attachments.get((entry.kind, entry.row.id), [])
-
-
-async def load_pane(w: Work, viewer: Viewer, conversation_id: int) -> Pane:
-    """The conversation if the viewer may see it (404 otherwise), with its contact and
-    channel."""
-    conversation = await get_visible(w, viewer, conversation_id)
-    contact = await w.db.get(Contact, conversation.contact_id)
-    channel = await w.db.get(Channel, conversation.channel_id)
-    if contact is None or channel is None:  # deleted meanwhile: the cascade follows
-        raise NotFound("conversation")
-    assignee = await w.db.get(User, conversation.assignee_id) if conversation.assignee_id else None
-    return Pane(conversation, contact, channel, assignee.name if assignee else None)
-
-
-async def load_timeline(
-    w: Work, viewer: Viewer, conversation_id: int, before: str | None = None
-) -> Timeline:
-    """The newest page of the timeline, or the page before ``before``, oldest first."""
-    page: TimelinePage = await conversation_timeline(
-        w, viewer, conversation_id, cursor=before, limit=TIMELINE_PAGE, order="desc"
-    )
-    entries = list(reversed(page.entries))
-    return Timeline(entries, page.attachments, await _people(w, entries), page.next_cursor)
-
-
-async def _people(w: Work, entries: list[TimelineEntry]) -> dict[int, str]:
-    ids = {
-        user_id
-        for e in entries
-        for user_id in (
-            getattr(e.row, "sender_user_id", None),
-            getattr(e.row, "author_id", None),
-            getattr(e.row, "actor_id", None),
-        )
-        if user_id is not None
-    }
-    if not ids:
-        return {}
-    rows = await w.db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in rows.all()}
-
-
-async def pane_context(w: Work, viewer: Viewer, conversation_id: int) -> dict[str, Any]:
-    """What the conversation pane shows."""
+async def pane_context(
+    w: Work,
+    viewer: Viewer,
+    conversation_id: int,
+    channels: ChannelPlugins,
+    item: tuple[str, int] | None = None,
+) -> dict[str, Any]:
+    """What the conversation pane shows: the header, the timeline and the composer; with
+    ``item``, enough of the timeline to hold that item (a link to a message or comment)."""
     pane = await load_pane(w, viewer, conversation_id)
-    timeline = await load_timeline(w, viewer, conversation_id)
+    timeline = await load_timeline(w, viewer, conversation_id, reaching=item)
+    composer = await composer_facts(
+        w, viewer, pane.conversation, pane.contact, pane.channel, channels
+    )
     panel = await load_panel(w, viewer, pane.contact, conversation_id)
-    return {"pane": pane, "timeline": timeline, "panel": panel}
+    return {
+        "pane": pane,
+        "timeline": timeline,
+        "composer": composer,
+        "panel": panel,
+        "item": f"{item[0]}:{item[1]}" if item else None,
+    }
 
 
 @routes.get(ITEM, name="inbox.conversation")
 async def conversation_page(request: web.Request) -> web.StreamResponse:
-    """The inbox with a conversation open (a link to it, or a reload)."""
+    """The inbox with a conversation open (a link to it, or a reload); ``?item=
+    message:<id>`` (or ``comment:``, ``event:``) scrolls to that item and highlights it."""
     viewer = viewer_of(request)
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
+    item = parse_item(request.query.get("item"))
     async with work(request) as w:
         context = await page_context(request, w, viewer, state)
-        context.update(await pane_context(w, viewer, conversation_id))
+        channels = request.config_dict[appkeys.CHANNELS]
+        context.update(await pane_context(w, viewer, conversation_id, channels, item))
     return await render(request, "inbox/page.html", context)
 
 
@@ -118,8 +81,10 @@ async def pane(request: web.Request) -> web.StreamResponse:
     viewer = viewer_of(request)
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
+    item = parse_item(request.query.get("item"))
     async with work(request) as w:
-        context = await pane_context(w, viewer, conversation_id)
+        channels = request.config_dict[appkeys.CHANNELS]
+        context = await pane_context(w, viewer, conversation_id, channels, item)
     return await render_fragment(request, "inbox/_pane.html", {**context, "state": state})
 
 
@@ -147,9 +112,8 @@ async def latest(request: web.Request) -> web.StreamResponse:
         pane = await load_pane(w, viewer, conversation_id)
         timeline = await load_timeline(w, viewer, conversation_id)
     # Without the "earlier" link: the page already has it, or had it and loaded it.
-    timeline = Timeline(timeline.entries, timeline.attachments, timeline.users, None)
     return await render_fragment(
-        request, "inbox/_timeline.html", {"pane": pane, "timeline": timeline}
+        request, "inbox/_timeline.html", {"pane": pane, "timeline": timeline.without_older()}
     )
 
 
@@ -164,3 +128,18 @@ async def head(request: web.Request) -> web.StreamResponse:
     return await render_fragment(
         request, "inbox/_conversation_header.html", {"pane": pane, "state": state}
     )
+
+
+@routes.get(f"{ITEM}/assignees", name="inbox.assignees")
+async def assignees(request: web.Request) -> web.StreamResponse:
+    """The assignee picker's choices: active people and teams, by name (any user may
+    list them through the API too); fetched when the picker opens, not with every
+    header."""
+    viewer = viewer_of(request)
+    conversation_id = path_id(request, "conversation_id", "conversation")
+    async with work(request) as w:
+        pane = await load_pane(w, viewer, conversation_id)
+        users, _ = await list_users(w.db, q=None, active=True, cursor=None, limit=PICKER_LIMIT)
+        teams, _ = await list_teams(w.db, cursor=None, limit=PICKER_LIMIT)
+        context = {"pane": pane, "users": users, "teams": teams, "viewer_id": viewer.id}
+        return await render_fragment(request, "inbox/_assignees.html", context)

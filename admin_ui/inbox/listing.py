@@ -4,11 +4,14 @@ its rows, each also served alone as a fragment for live updates and paging."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
-from admin_ui.access import viewer_of
+from admin_ui.access import ADMIN_ROLES, viewer_of
+from admin_ui.inbox.custom import custom_view, form_options, new_form
 from admin_ui.inbox.notifications import bell_context
 from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
 from admin_ui.rendering import render, render_fragment
@@ -19,7 +22,8 @@ from hub.events.work import Work
 from hub.inbox.custom_inboxes import list_custom_inboxes
 from hub.inbox.previews import Preview, RowFacts, row_facts
 from hub.inbox.views import ViewCount, inbox_counts, list_conversations
-from hub.store.models import Conversation
+from hub.store.models import Channel, Conversation
+from hub.store.types import utcnow
 
 routes = web.RouteTableDef()
 PAGE_SIZE = 25
@@ -37,6 +41,15 @@ class Row:
     channel_type: str
     assignee_name: str | None
     team_name: str | None
+
+    def sort_key(self, state: ListState) -> int:
+        """The row's place in the list (microseconds of the sorted column), so a row that
+        changed is put back where the server would list it."""
+        c = self.conversation
+        at: datetime = (
+            c.last_message_at if state.sort in ("newest", "oldest") else c.status_changed_at
+        )
+        return int(at.timestamp() * 1_000_000)
 
     @property
     def initials(self) -> str:
@@ -92,7 +105,11 @@ async def sidebar_context(request: web.Request, w: Work, viewer: Viewer) -> dict
     custom, _ = await list_custom_inboxes(
         w.db, viewer, scope="all", cursor=None, limit=CUSTOM_INBOXES_SHOWN
     )
-    return {"counts": counts, "custom_inboxes": [shared.inbox for shared in custom]}
+    return {
+        "counts": counts,
+        "team_views": [c.view for c in counts if c.view.startswith("team:")],
+        "custom_inboxes": [shared.inbox for shared in custom],
+    }
 
 
 async def page_context(
@@ -101,8 +118,11 @@ async def page_context(
     """Everything the inbox page shows around the open conversation."""
     rows, next_cursor = await list_page(w, viewer, state)
     sidebar = await sidebar_context(request, w, viewer)
+    options = await form_options(w.db)
+    custom = await custom_view(w.db, viewer, state, options)
     return {
         **sidebar,
+        **await empty_context(w, viewer),
         "view_name": _view_name(state, sidebar),
         "state": state,
         "rows": rows,
@@ -110,8 +130,19 @@ async def page_context(
         "status_tabs": STATUS_TABS,
         "sorts": SORTS,
         "viewer": viewer,
+        "custom": custom,
+        "options": options,
+        "new_inbox": new_form(state, viewer, custom),
+        "listed_at": utcnow(),
         **await bell_context(w, viewer),
     }
+
+
+async def empty_context(w: Work, viewer: Viewer) -> dict[str, Any]:
+    """What an empty list needs to say something useful: whether any channel brings
+    conversations in, and whether this user may connect one."""
+    has_channel = await w.db.scalar(select(Channel.id).where(Channel.deleted_at.is_(None)).limit(1))
+    return {"has_channel": has_channel is not None, "may_connect": viewer.role in ADMIN_ROLES}
 
 
 def _view_name(state: ListState, sidebar: dict[str, Any]) -> str:
@@ -143,7 +174,14 @@ async def rows(request: web.Request) -> web.StreamResponse:
     cursor = request.query.get("cursor") or None
     async with work(request) as w:
         page, next_cursor = await list_page(w, viewer, state, cursor)
-    context = {"state": state, "rows": page, "next_cursor": next_cursor}
+        empty = await empty_context(w, viewer) if not page and not cursor else {}
+    context = {
+        **empty,
+        "state": state,
+        "rows": page,
+        "next_cursor": next_cursor,
+        "cursor_page": cursor is not None,
+    }
     return await render_fragment(request, "inbox/_rows.html", context)
 
 

@@ -21,12 +21,13 @@ from hub.api.schemas.conversations import (
     CountsOut,
     SnoozeBody,
     ViewCountOut,
+    ViewSeenBody,
 )
 from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
 from hub.events.work import Work
 from hub.inbox import conversations
-from hub.inbox.views import View, inbox_counts, list_conversations
+from hub.inbox.views import View, inbox_counts, list_conversations, open_view
 from hub.store.models import Contact, Conversation
 
 api = ApiRoutes("conversations")
@@ -60,6 +61,7 @@ async def list_(request: web.Request) -> web.Response:
             status=query.status,
             sort=query.sort,
             unanswered=query.unanswered,
+            contact_id=query.contact_id,
             cursor=query.cursor,
             limit=query.limit,
         )
@@ -147,3 +149,15 @@ async def counts(request: web.Request) -> web.Response:
     async with work(request) as w:
         views = await inbox_counts(w.db, viewer, request.config_dict[appkeys.COUNTS_CACHE])
     return json_model(CountsOut(views=[ViewCountOut.of(v) for v in views]))
+
+
+@api.post("/api/v1/inbox/seen", body=ViewSeenBody, status=204, errors=(403, 404))
+async def seen(request: web.Request) -> web.Response:
+    """The caller opened an inbox: its new-message dot goes out until a message arrives
+    after now (403 or 404 for a view the caller does not have, as for listing it)."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, ViewSeenBody)
+    view = View.parse(body.view)
+    async with work(request) as w:
+        await open_view(w.db, viewer, view)
+    return web.Response(status=204)

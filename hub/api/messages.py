@@ -21,6 +21,7 @@ from hub.api.schemas.messages import (
     TimelineItem,
     timeline_item,
 )
+from hub.channels.message_retry import retry_message
 from hub.events.work import Work
 from hub.inbox import conversations, messages
 from hub.inbox.timeline import conversation_timeline
@@ -83,6 +84,21 @@ async def get(request: web.Request) -> web.Response:
     message_id = path_id(request, "message_id", "message")
     async with work(request) as w:
         row = await messages.get_message(w, viewer, message_id)
+    return json_model(MessageOut.of(row))
+
+
+@api.post("/api/v1/messages/{message_id}/retry", response=MessageOut, errors=(409,))
+async def retry(request: web.Request) -> web.Response:
+    """Queue a failed outgoing message again (any caller who may see it).
+
+    The message becomes `pending` and the outbox worker tries it at once. `409
+    not_retryable` for a message that is not a failed outgoing one; `contact_blocked`
+    and `channel_deleted` as for a new reply.
+    """
+    viewer = await current_viewer(request)
+    message_id = path_id(request, "message_id", "message")
+    async with work(request) as w:
+        row = await retry_message(w, viewer, message_id)
     return json_model(MessageOut.of(row))
 
 

@@ -75,6 +75,15 @@ async def retry_delivery(work: Work, item_id: int) -> tuple[OutboxItem, int]:
     conversation = await work.db.get(Conversation, message.conversation_id) if message else None
     if message is None or conversation is None:
         raise NotFound("outbox item")
+    await requeue(work, item, message, conversation)
+    return item, conversation.id
+
+
+async def requeue(
+    work: Work, item: OutboxItem, message: Message, conversation: Conversation
+) -> None:
+    """Put a delivery back in the queue: the row pending with no attempts counted, due
+    now, and its message ``pending`` again, announced to whoever sees it."""
     item.status = "pending"
     item.attempts = 0
     item.next_attempt_at = utcnow()
@@ -85,7 +94,6 @@ async def retry_delivery(work: Work, item_id: int) -> tuple[OutboxItem, int]:
     await work.db.flush()
     # Also wakes the outbox worker of every hub process sharing the bus.
     await announce_update(work, message, conversation)
-    return item, conversation.id
 
 
 @dataclass(frozen=True)

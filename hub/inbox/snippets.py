@@ -219,15 +219,12 @@ def _first_word(name: str | None) -> str:
     return (name or "").split(maxsplit=1)[0] if (name or "").strip() else ""
 
 
-async def render_snippet(
-    db: AsyncSession, viewer: Viewer, snippet_id: int, conversation_id: int
-) -> str:
-    """A snippet's text for one conversation, with the caller as the agent.
-
-    The conversation must be visible to the caller (404 otherwise, like a missing one);
-    a variable with neither a value nor a fallback is refused (422, see ``render``).
-    """
-    snippet = await get_snippet(db, snippet_id)
+async def variable_values(
+    db: AsyncSession, viewer: Viewer, conversation_id: int
+) -> dict[str, str | None]:
+    """What each variable becomes in one conversation, with the caller as the agent
+    (None where there is no value); 404 when the conversation is hidden. The composer
+    inserts these for ``$``, and snippets are rendered with them."""
     row = (
         await db.execute(
             select(Conversation, Contact, Channel)
@@ -240,7 +237,7 @@ async def render_snippet(
         raise NotFound("conversation")
     conversation, contact, channel = row
     agent = await db.get(User, viewer.id)
-    values: dict[str, str | None] = {
+    return {
         "contact.name": contact.name,
         "contact.first_name": contact.first_name,
         "contact.last_name": contact.last_name,
@@ -252,4 +249,15 @@ async def render_snippet(
         "conversation.id": str(conversation.id),
         "channel.name": channel.name,
     }
-    return render(snippet.body, values)
+
+
+async def render_snippet(
+    db: AsyncSession, viewer: Viewer, snippet_id: int, conversation_id: int
+) -> str:
+    """A snippet's text for one conversation, with the caller as the agent.
+
+    The conversation must be visible to the caller (404 otherwise, like a missing one);
+    a variable with neither a value nor a fallback is refused (422, see ``render``).
+    """
+    snippet = await get_snippet(db, snippet_id)
+    return render(snippet.body, await variable_values(db, viewer, conversation_id))

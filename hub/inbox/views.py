@@ -15,6 +15,7 @@ from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Forbidden, HubError, NotFound
 from hub.inbox.custom_inboxes import get_accessible_inbox
 from hub.inbox.filters import CustomInboxFilters, filters_clause, unanswered_clause
+from hub.inbox.view_seen import DOTTED_KINDS, dots_since_seen, mark_seen
 from hub.store.models import Contact, Conversation, Team
 from hub.store.paging import pack, unpack
 
@@ -137,11 +138,13 @@ async def list_conversations(
     cursor: str | None = None,
     limit: int = 25,
     only_id: int | None = None,
+    contact_id: int | None = None,
 ) -> tuple[list[ConversationRow], str | None]:
     """One page of a view's conversations and the cursor of the next page (or None).
 
     ``only_id`` narrows the list to one conversation: whether, and as what, it shows in
-    the list (a live update of one row)."""
+    the list (a live update of one row). ``contact_id`` narrows it to one contact's
+    conversations (the command bar opens a contact's latest)."""
     column = _sort_column(sort)
     descending = _descending(sort)
     query = (
@@ -153,6 +156,8 @@ async def list_conversations(
         query = query.where(Conversation.status == status)
     if only_id is not None:
         query = query.where(Conversation.id == only_id)
+    if contact_id is not None:
+        query = query.where(Conversation.contact_id == contact_id)
     if unanswered is not None:
         query = query.where(unanswered_clause(unanswered))
     if cursor:
@@ -280,7 +285,9 @@ async def inbox_counts(
     The dot counts conversations with unread messages, not messages, and each such
     conversation shows in one inbox only, the highest in priority that holds it:
     Mine > Team > Unassigned > All. Blocked contacts' conversations count nowhere, except
-    in the Blocked-contacts inbox, listed only while a blocked contact exists.
+    in the Blocked-contacts inbox, listed only while a blocked contact exists. An inbox
+    the viewer has opened (``open_view``) shows a dot only for messages that arrived
+    after.
     """
     teams = (await db.execute(select(Team.id, Team.name).order_by(Team.name))).all()
     team_names = {team_id: name for team_id, name in teams}
@@ -317,6 +324,11 @@ async def inbox_counts(
     counts.extend(
         ViewCount(f"team:{t}", team_names[t], team_open[t], team_dots[t]) for t in team_ids
     )
+    # A dot goes out when its inbox is opened, until a message arrives after that.
+    since = await dots_since_seen(db, viewer, [c.view for c in counts if c.unread])
+    counts = [
+        ViewCount(c.view, c.name, c.open, since[c.view]) if c.view in since else c for c in counts
+    ]
     if viewer.sees_everything:
         blocked_open = await db.scalar(
             select(func.count()).where(
@@ -326,3 +338,11 @@ async def inbox_counts(
         if await db.scalar(select(Contact.id).where(Contact.blocked.is_(True)).limit(1)):
             counts.append(ViewCount("blocked", "Blocked contacts", int(blocked_open or 0), 0))
     return counts
+
+
+async def open_view(db: AsyncSession, viewer: Viewer, view: View) -> None:
+    """The viewer opened ``view``: its new-message dot goes out until a message arrives.
+    403 or 404 as for listing it, for a view the viewer does not have."""
+    await view_clause(db, viewer, view)
+    if view.kind in DOTTED_KINDS:
+        await mark_seen(db, viewer.id, str(view))

@@ -1,12 +1,124 @@
 // The conversation header's actions: each calls the REST API, then the pane is brought
 // up to date (the same domain functions, and permission checks, as any API client).
+// Close (with a closing note), snooze and assign ask first, in a <dialog>; the buttons
+// keep their data-action names, which the keyboard shortcuts click.
 
-import { api } from "./dom.js";
+import { api, fetchFragment } from "./dom.js";
+import { refreshRow } from "./list.js";
+import { snoozePresets, toLocalInput } from "./snooze.js";
 import { openPane, refreshHead, syncTimeline } from "./thread.js";
 
+const conversationUrl = (id, action) => `/api/v1/conversations/${id}/${action}`;
+
+/** Bring the pane and its row up to date after a change. */
+async function refreshAfter(id) {
+  await Promise.allSettled([refreshHead(), syncTimeline(), refreshRow(id)]);
+}
+
+function showError(dialog, message) {
+  const box = dialog.querySelector(".dialog-error");
+  box.textContent = message ?? "";
+  box.hidden = !message;
+}
+
+/** Open a dialog whose form's submit runs ``submit(form)``; errors show inside it. */
+function ask(dialog, submit) {
+  const form = dialog.querySelector("form");
+  showError(dialog, null);
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      await submit(form);
+      dialog.close();
+    } catch (error) {
+      showError(dialog, error.message);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  dialog.showModal();
+}
+
+function closeConversation(pane, id) {
+  const dialog = pane.querySelector("#close-dialog");
+  if (dialog.dataset.mode === "off") return api("POST", conversationUrl(id, "close"), {});
+  dialog.querySelector("textarea").value = "";
+  ask(dialog, async (form) => {
+    const note = form.querySelector("textarea").value.trim();
+    await api("POST", conversationUrl(id, "close"), note ? { note } : {});
+    await refreshAfter(id);
+  });
+  return null;
+}
+
+function snooze(pane, id) {
+  const dialog = pane.querySelector("#snooze-dialog");
+  const presets = snoozePresets(new Date());
+  const input = dialog.querySelector("#snooze-until");
+  input.min = toLocalInput(new Date());
+  input.value = "";
+  for (const [name, date] of Object.entries(presets)) {
+    const label = dialog.querySelector(`[data-preset-label="${name}"]`);
+    label.textContent = date.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  }
+  const until = async (date) => {
+    await api("POST", conversationUrl(id, "snooze"), { until: date.toISOString() });
+    await refreshAfter(id);
+  };
+  dialog.onclick = async (event) => {
+    const preset = event.target.closest("[data-snooze-preset]");
+    if (!preset) return;
+    try {
+      await until(presets[preset.dataset.snoozePreset]);
+      dialog.close();
+    } catch (error) {
+      showError(dialog, error.message);
+    }
+  };
+  ask(dialog, async () => {
+    if (!input.value) throw new Error("Pick a date and time, or one of the presets.");
+    // A datetime-local value is in the browser's zone; Date reads it so.
+    await until(new Date(input.value));
+  });
+  return null;
+}
+
+async function assign(pane, id) {
+  const dialog = pane.querySelector("#assign-dialog");
+  const fresh = await fetchFragment(pane.dataset.assigneesUrl);
+  const select = fresh?.querySelector("select");
+  if (select) dialog.querySelector("#assign-to").replaceWith(select);
+  ask(dialog, async (form) => {
+    const choice = form.querySelector("#assign-to");
+    const [kind, value] = choice.value.split(":");
+    if (kind === "none") {
+      await api("POST", conversationUrl(id, "unassign"));
+    } else if (kind === "team") {
+      await api("POST", conversationUrl(id, "assign"), { team_id: Number(value) });
+    } else {
+      // Keep the conversation's team when the person belongs to it.
+      const team = pane.querySelector("#pane-head").dataset.teamId;
+      const teams = (choice.selectedOptions[0].dataset.teamIds ?? "").split(" ");
+      const body = { user_id: Number(value) };
+      if (team && teams.includes(team)) body.team_id = Number(team);
+      await api("POST", conversationUrl(id, "assign"), body);
+    }
+    await refreshAfter(id);
+  });
+  dialog.querySelector("#assign-to").focus();
+  return null;
+}
+
 const ACTIONS = {
-  close: (id) => api("POST", `/api/v1/conversations/${id}/close`, {}),
-  reopen: (id) => api("POST", `/api/v1/conversations/${id}/reopen`),
+  close: closeConversation,
+  reopen: (pane, id) => api("POST", conversationUrl(id, "reopen")),
+  snooze,
+  unsnooze: (pane, id) => api("POST", conversationUrl(id, "unsnooze")),
+  assign,
+  block: (pane) => api("POST", `/api/v1/contacts/${pane.dataset.contactId}/block`),
+  unblock: (pane) => api("POST", `/api/v1/contacts/${pane.dataset.contactId}/unblock`),
 };
 
 export function setUpActions() {
@@ -15,13 +127,19 @@ export function setUpActions() {
     const action = button && ACTIONS[button.dataset.action];
     if (!action) return;
     const pane = openPane();
+    const id = pane.dataset.conversationId;
     button.disabled = true;
     try {
-      await action(pane.dataset.conversationId);
-      await Promise.all([refreshHead(), syncTimeline()]);
+      const done = await action(pane, id);
+      // A dialog's action finishes when the dialog is answered (null here).
+      if (done !== null) await refreshAfter(id);
     } catch (error) {
-      button.disabled = false;
       alert(error.message);
+    } finally {
+      button.disabled = false;
     }
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-dialog-cancel]")) event.target.closest("dialog").close();
   });
 }

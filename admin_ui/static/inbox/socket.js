@@ -2,6 +2,13 @@
 // Reconnects with backoff; after a reconnect the caller's onResync refetches what it
 // shows. (The replay of missed events by id replaces that refetch: see the replay work.)
 
+let current = null; // the open socket, for send()
+
+/** Send a client frame (e.g. typing) on the open socket; dropped while reconnecting. */
+export function send(frame) {
+  if (current?.readyState === WebSocket.OPEN) current.send(JSON.stringify(frame));
+}
+
 export function connect({ onResync = () => {}, onState = () => {} } = {}) {
   let delay = 500;
   let everOpen = false;
@@ -9,6 +16,7 @@ export function connect({ onResync = () => {}, onState = () => {} } = {}) {
   function open() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${location.host}/ws`);
+    current = socket;
     socket.addEventListener("open", () => {
       delay = 500;
       onState("live");

@@ -2,7 +2,8 @@
 // scrolls up, and new or changed items merged in when something happens.
 
 import { api, expand, fetchFragment, inbox, replaceById } from "./dom.js";
-import { markCurrent } from "./list.js";
+import { markCurrent, refreshRow } from "./list.js";
+import { labelDays } from "./days.js";
 import { localizeTimes } from "./time.js";
 
 /** The open conversation's pane element, if one is open. */
@@ -14,9 +15,12 @@ function scrollToEnd(timeline) {
   timeline.scrollTop = timeline.scrollHeight;
 }
 
-/** Open a conversation in the pane; ``push`` adds it to the browser's history. */
-export async function openConversation(conversationId, { push = true } = {}) {
-  const fragment = await fetchFragment(expand(inbox().dataset.paneUrl, conversationId));
+/** Open a conversation in the pane; ``push`` adds it to the browser's history; ``item``
+ * ("message:12") loads the timeline back to that item, scrolls to it and highlights it. */
+export async function openConversation(conversationId, { push = true, item = null } = {}) {
+  const url = new URL(expand(inbox().dataset.paneUrl, conversationId), location.href);
+  if (item) url.searchParams.set("item", item);
+  const fragment = await fetchFragment(url.pathname + url.search);
   if (!fragment) return;
   localizeTimes(fragment);
   const holder = document.getElementById("conversation");
@@ -27,17 +31,64 @@ export async function openConversation(conversationId, { push = true } = {}) {
   const title = holder.querySelector("#conversation-heading");
   document.title = `${title?.textContent ?? "Conversation"} · Inbox · Inbox Hub`;
   const timeline = holder.querySelector("#timeline");
+  labelDays(timeline);
   scrollToEnd(timeline);
   watchOlder(timeline);
+  if (item) highlight(item);
   holder.dispatchEvent(new CustomEvent("hub:pane-opened", { bubbles: true, detail: { conversationId } }));
   await markRead(conversationId);
 }
 
+/** Mark the conversation read, and refresh its row so its unread badge clears. */
 async function markRead(conversationId) {
   try {
     await api("POST", `/api/v1/conversations/${conversationId}/read`);
+    await refreshRow(conversationId);
   } catch {
     // Read marks are a courtesy: the next open marks it again.
+  }
+}
+
+/** Scroll to a timeline item ("message:12") and highlight it for a moment. */
+function highlight(item) {
+  const element = document.querySelector(`#timeline [data-item="${CSS.escape(item)}"]`);
+  if (!element) return false;
+  for (const old of document.querySelectorAll("#timeline .highlighted")) old.classList.remove("highlighted");
+  element.classList.add("highlighted");
+  element.scrollIntoView({ block: "center" });
+  element.focus({ preventScroll: true });
+  return true;
+}
+
+/** Go to an item of the open conversation, loading the timeline back to it if needed. */
+export async function jumpTo(item) {
+  if (highlight(item)) return;
+  const pane = openPane();
+  if (pane) await openConversation(pane.dataset.conversationId, { push: false, item });
+}
+
+async function copyLink(link) {
+  const url = new URL(link.getAttribute("href"), location.href).href;
+  const status = document.getElementById("thread-status");
+  try {
+    await navigator.clipboard.writeText(url);
+    link.textContent = "Link copied";
+    if (status) status.textContent = "Link copied";
+  } catch {
+    // No clipboard (an insecure origin, a refusal): the link still opens the item.
+    window.prompt("Copy this link", url);
+  }
+  setTimeout(() => { link.textContent = "Copy link"; }, 2000);
+}
+
+async function retry(button) {
+  button.disabled = true;
+  try {
+    await api("POST", `/api/v1/messages/${button.dataset.retry}/retry`);
+    await syncTimeline();
+  } catch (error) {
+    button.disabled = false;
+    alert(error.message);
   }
 }
 
@@ -54,6 +105,7 @@ function watchOlder(timeline) {
     // Keep what the user is reading where it is while items are added above it.
     const fromBottom = timeline.scrollHeight - timeline.scrollTop;
     older.replaceWith(fragment);
+    labelDays(timeline);
     timeline.scrollTop = timeline.scrollHeight - fromBottom;
     watchOlder(timeline);
   }, { root: timeline });
@@ -72,13 +124,22 @@ export async function syncTimeline() {
   localizeTimes(fragment);
   const timeline = pane.querySelector("#timeline");
   const atEnd = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 80;
+  let arrived = false;
   for (const item of [...fragment.querySelectorAll("[data-item]")]) {
     const old = document.getElementById(item.id);
-    if (old) old.replaceWith(item);
-    else timeline.append(item);
+    if (old) {
+      if (old.classList.contains("highlighted")) item.classList.add("highlighted");
+      old.replaceWith(item);
+    } else {
+      timeline.append(item);
+      arrived ||= item.matches(".message.incoming");
+    }
   }
   timeline.querySelector(".timeline-empty")?.remove();
+  labelDays(timeline);
   if (atEnd) scrollToEnd(timeline);
+  // The agent is looking at it: what arrived is read (and the row's badge clears).
+  if (arrived && document.visibilityState === "visible") await markRead(pane.dataset.conversationId);
 }
 
 /** Reload the open conversation's header (status, assignee). */
@@ -109,13 +170,35 @@ export function setUpThread() {
       document.body.dataset.pane = "conversation";
     }
   });
+  document.addEventListener("click", (event) => {
+    const jump = event.target.closest("[data-jump]");
+    const copy = event.target.closest("[data-copy-link]");
+    const retryButton = event.target.closest("[data-retry]");
+    if (event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (jump) {
+      event.preventDefault();
+      jumpTo(jump.dataset.jump);
+    } else if (copy) {
+      event.preventDefault();
+      copyLink(copy);
+    } else if (retryButton) {
+      retry(retryButton);
+    }
+  });
+  document.addEventListener("visibilitychange", () => {
+    const pane = openPane();
+    if (document.visibilityState === "visible" && pane) markRead(pane.dataset.conversationId);
+  });
   window.addEventListener("popstate", (event) => {
     if (event.state?.conversationId) openConversation(event.state.conversationId, { push: false });
     else location.reload();
   });
   const timeline = document.getElementById("timeline");
   if (timeline) {
+    labelDays(timeline);
     scrollToEnd(timeline);
     watchOlder(timeline);
+    const target = openPane()?.dataset.targetItem;
+    if (target) highlight(target);
   }
 }

@@ -19,7 +19,10 @@ export function localizeTimes(root = document) {
   for (const element of root.querySelectorAll("time[datetime]")) {
     const date = new Date(element.getAttribute("datetime"));
     if (Number.isNaN(date.getTime())) continue;
-    element.textContent = formatTime(date);
+    // data-full: a time that matters to the minute wherever it is (a snooze's end).
+    element.textContent = element.hasAttribute("data-full")
+      ? date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" })
+      : formatTime(date);
     element.title = date.toLocaleString();
   }
 }

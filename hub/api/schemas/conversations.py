@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.inbox.views import ConversationRow, ViewCount
 from hub.store.models import Conversation
-from hub.store.types import DbId
+from hub.store.types import MAX_ID, DbId
 
 
 class ContactRef(BaseModel):
@@ -79,6 +79,9 @@ class ConversationQuery(BaseModel):
         "status (open, closed or snoozed)",
     )
     unanswered: bool | None = Field(None, description="only (un)answered conversations")
+    contact_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="only this contact's conversations"
+    )
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(25, ge=1, le=100)
 
@@ -126,3 +129,13 @@ class CountsOut(BaseModel):
     """``GET /api/v1/inbox/counts``."""
 
     views: list[ViewCountOut]
+
+
+class ViewSeenBody(BaseModel):
+    """``POST /api/v1/inbox/seen``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    view: str = Field(
+        max_length=40, description="the inbox opened: all, mine, unassigned or team:<id>"
+    )

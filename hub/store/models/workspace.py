@@ -100,3 +100,16 @@ class SetupToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxViewSeen(Base):
+    """When a user last opened one of their inboxes (a view name: ``mine``, ``team:3``):
+    its new-message dot shows only for messages that arrived after that."""
+
+    __tablename__ = "inbox_view_seen"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    view: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

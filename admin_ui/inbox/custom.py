@@ -1,0 +1,166 @@
+"""Custom inboxes in the inbox page: the dialog that saves the current filters as one (or
+edits one, for its creator), and the header of a custom inbox's list with what it shows.
+
+Saving, changing and deleting go through the REST API (``custom_inboxes.js``); this
+module only reads what the page shows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_ui.inbox.state import ListState
+from hub.auth.visibility import Viewer
+from hub.inbox.custom_inboxes import SharedInbox, get_custom_inbox
+from hub.inbox.filters import CustomInboxFilters
+from hub.store.models import Channel, Team, User
+
+OPTIONS_SHOWN = 500
+
+
+@dataclass(frozen=True)
+class Option:
+    """A channel, user or team to pick in the dialog."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the dialog's filters and sharing offer."""
+
+    channels: list[Option]
+    users: list[Option]
+    teams: list[Option]
+
+    def names(self, kind: str, ids: list[int]) -> list[str]:
+        """The names of these ids (``#id`` for one no longer there)."""
+        known = {o.id: o.name for o in getattr(self, kind)}
+        return [known.get(i, f"#{i}") for i in ids]
+
+
+@dataclass(frozen=True)
+class InboxForm:
+    """What the custom inbox dialog starts with: a new inbox from the current filters, or
+    an existing one (``inbox_id``) to edit."""
+
+    name: str
+    filters: CustomInboxFilters
+    share_user_ids: list[int] = field(default_factory=list)
+    share_team_ids: list[int] = field(default_factory=list)
+    inbox_id: int | None = None
+
+    def filters_json(self) -> str:
+        """The filters as JSON, so the script keeps the ones the dialog has no field for
+        (contact conditions, dates) when it saves."""
+        return json.dumps(self.filters.model_dump(mode="json"))
+
+
+@dataclass(frozen=True)
+class CustomView:
+    """The custom inbox being listed, as its list header shows it."""
+
+    inbox: SharedInbox
+    editable: bool
+    owner_name: str
+    summary: list[str]
+    form: InboxForm
+
+
+async def form_options(db: AsyncSession) -> Options:
+    """The channels, active users and teams, by name."""
+    channels = await db.execute(
+        select(Channel.id, Channel.name)
+        .where(Channel.deleted_at.is_(None))
+        .order_by(Channel.name)
+        .limit(OPTIONS_SHOWN)
+    )
+    users = await db.execute(
+        select(User.id, User.name)
+        .where(User.is_active.is_(True))
+        .order_by(User.name)
+        .limit(OPTIONS_SHOWN)
+    )
+    teams = await db.execute(select(Team.id, Team.name).order_by(Team.name).limit(OPTIONS_SHOWN))
+    return Options(
+        [Option(i, n) for i, n in channels.all()],
+        [Option(i, n) for i, n in users.all()],
+        [Option(i, n) for i, n in teams.all()],
+    )
+
+
+def filters_from_state(
+    state: ListState, viewer: Viewer, base: CustomInboxFilters | None = None
+) -> CustomInboxFilters:
+    """The filters of the list being looked at, to save as a custom inbox: its view (or
+    the custom inbox's own filters), its status tab and the unanswered filter."""
+    filters = (base or CustomInboxFilters()).model_copy(deep=True)
+    view = state.view
+    if view.kind == "mine":
+        filters.assignee_ids = [viewer.id]
+    elif view.kind == "unassigned":
+        filters.include_unassigned = True
+    elif view.kind == "team" and view.ref is not None:
+        filters.team_ids = [view.ref]
+    if state.status != "all":
+        filters.statuses = [state.status]
+    if state.unanswered:
+        filters.unanswered = True
+    return filters
+
+
+def describe(filters: CustomInboxFilters, options: Options) -> list[str]:
+    """The filters in words, one line each, for those who may not edit them."""
+    lines: list[str] = []
+    if filters.statuses:
+        lines.append("Status: " + ", ".join(filters.statuses))
+    if filters.channel_ids:
+        lines.append("Channels: " + ", ".join(options.names("channels", filters.channel_ids)))
+    assignees = options.names("users", filters.assignee_ids)
+    if filters.include_unassigned:
+        assignees.append("nobody")
+    if assignees:
+        lines.append("Assigned to: " + ", ".join(assignees))
+    if filters.team_ids:
+        lines.append("Teams: " + ", ".join(options.names("teams", filters.team_ids)))
+    if filters.unanswered is not None:
+        lines.append("Unanswered only" if filters.unanswered else "Answered only")
+    for condition in filters.contact:
+        words = condition.op.replace("_", " ")
+        value = f" “{condition.value}”" if condition.value else ""
+        lines.append(f"Contact {condition.field} {words}{value}")
+    if filters.last_activity_from is not None:
+        lines.append(f"Last message from {filters.last_activity_from:%Y-%m-%d %H:%M} UTC")
+    if filters.last_activity_to is not None:
+        lines.append(f"Last message until {filters.last_activity_to:%Y-%m-%d %H:%M} UTC")
+    return lines or ["Every conversation you may see"]
+
+
+async def custom_view(
+    db: AsyncSession, viewer: Viewer, state: ListState, options: Options
+) -> CustomView | None:
+    """The custom inbox the state lists (None for another view); 404 when the viewer
+    does not have it."""
+    if state.view.kind != "custom" or state.view.ref is None:
+        return None
+    shared = await get_custom_inbox(db, viewer, state.view.ref)
+    inbox = shared.inbox
+    filters = CustomInboxFilters.model_validate(inbox.filters)
+    owner = await db.scalar(select(User.name).where(User.id == inbox.owner_id))
+    form = InboxForm(
+        inbox.name, filters, shared.sharing.user_ids, shared.sharing.team_ids, inbox.id
+    )
+    return CustomView(
+        shared, inbox.owner_id == viewer.id, owner or "someone", describe(filters, options), form
+    )
+
+
+def new_form(state: ListState, viewer: Viewer, current: CustomView | None) -> InboxForm:
+    """The dialog for a new custom inbox, filled with the current list's filters."""
+    base = current.form.filters if current is not None else None
+    return InboxForm("", filters_from_state(state, viewer, base))

@@ -1,0 +1,64 @@
+// The template picker of a channel whose customer-service window is closed (WhatsApp's
+// 24 hours): the server renders the approved templates with their parameter fields
+// (GET …/templates); this shows the chosen one's fields and reads what to send.
+
+import { fetchFragment } from "./dom.js";
+
+let hooks = { changed: () => {} };
+
+/** Fetch the channel's templates into the composer. */
+export async function loadTemplates(form) {
+  const holder = form.querySelector("[data-templates-body]");
+  if (!holder) return;
+  try {
+    const fragment = await fetchFragment(form.dataset.templatesUrl);
+    if (fragment && holder.isConnected) holder.replaceChildren(fragment);
+  } catch (error) {
+    holder.textContent = `The templates could not be loaded: ${error.message}`;
+  }
+}
+
+function showFields(select) {
+  const form = select.closest("#composer");
+  for (const fields of form.querySelectorAll("[data-template-index]")) {
+    const chosen = fields.dataset.templateIndex === select.value;
+    fields.hidden = !chosen;
+    for (const input of fields.querySelectorAll("input")) input.disabled = !chosen;
+  }
+}
+
+/** The chosen template with its parameters, or null (saying why) when incomplete. */
+export function templateChoice(form) {
+  const select = form.querySelector("[data-template-choice]");
+  const option = select?.selectedOptions[0];
+  const error = form.querySelector(".composer-error");
+  const say = (message) => {
+    error.textContent = message;
+    error.hidden = false;
+    return null;
+  };
+  if (!option || !option.value) return say("Choose a template: the window is closed.");
+  const fields = form.querySelector(`[data-template-index="${option.value}"]`);
+  const inputs = [...fields.querySelectorAll("[data-template-param]")];
+  const empty = inputs.find((input) => !input.value.trim());
+  if (empty) {
+    empty.focus();
+    return say(`Fill in ${empty.labels[0]?.textContent ?? "every parameter"}.`);
+  }
+  return { name: option.dataset.name, language: option.dataset.language, parameters: inputs.map((i) => i.value) };
+}
+
+export function setUpTemplates(given) {
+  hooks = given;
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("#composer [data-template-choice]")) {
+      showFields(event.target);
+      hooks.changed(event.target.closest("#composer"));
+    }
+  });
+  document.addEventListener("reset-template", (event) => {
+    if (!event.target.matches?.("[data-template-choice]")) return;
+    event.target.value = "";
+    showFields(event.target);
+  }, true);
+}
