@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         description="Hours an Idempotency-Key is remembered: a repeat within them replays "
         "the first answer instead of sending again.",
     )
+    realtime_replay_seconds: int = Field(
+        900,
+        ge=1,
+        le=7 * 24 * 3600,
+        description="How long the realtime event log keeps events for websocket clients "
+        "that reconnect (/ws?after=<id>); a client away longer is told to resync.",
+    )
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )

@@ -31,6 +31,7 @@ from hub.channels.polling import Poller
 from hub.channels.registry import ChannelInstances, ChannelTypes, follow_channel_changes
 from hub.channels.type_sync import follow_type_changes
 from hub.events.factory import create_bus
+from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
 from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
@@ -43,6 +44,10 @@ from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.store.engine import create_engine, create_sessionmaker
 
 log = logging.getLogger(__name__)
+
+# How often the realtime event log is pruned: often enough that it stays about
+# HUB_REALTIME_REPLAY_SECONDS long, and in short transactions.
+REALTIME_PRUNE_SECONDS = 60.0
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -70,8 +75,11 @@ async def http_client_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def bus_context(app: web.Application) -> AsyncIterator[None]:
-    """The event bus named by ``HUB_BUS_URL``, connected while the app runs."""
-    bus = create_bus(app[appkeys.SETTINGS].bus_url)
+    """The event bus named by ``HUB_BUS_URL``, connected while the app runs, with the
+    realtime event log its publishers append to (in the database)."""
+    settings = app[appkeys.SETTINGS]
+    bus = create_bus(settings.bus_url)
+    bus.journal = EventJournal(app[appkeys.SESSIONS], keep_seconds=settings.realtime_replay_seconds)
     await bus.start()
     app[appkeys.BUS] = bus
     yield
@@ -119,9 +127,9 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The background jobs: waking snoozed conversations, deleting inbound-log rows past
-    their retention, writing when API tokens were last used, deleting expired
-    idempotency keys, and forgetting the sidebar counts on every change."""
+    """The background jobs: waking snoozed conversations, deleting inbound-log and
+    realtime-log rows past their retention, writing when API tokens were last used,
+    deleting expired idempotency keys, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
     sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
 
@@ -141,6 +149,10 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     async def prune_idempotency_keys_job() -> None:
         await prune_idempotency_keys(sessions, keep_hours=settings.idempotency_key_hours)
 
+    async def prune_realtime_log_job() -> None:
+        if bus.journal is not None:
+            await bus.journal.prune()
+
     stop = asyncio.Event()
     periodic = [
         asyncio.create_task(
@@ -158,6 +170,13 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         ),
         asyncio.create_task(
             run_periodically(prune_idempotency_keys_job, every=PRUNE_EVERY_SECONDS, stop=stop)
+        ),
+        asyncio.create_task(
+            run_periodically(
+                prune_realtime_log_job,
+                every=min(REALTIME_PRUNE_SECONDS, settings.realtime_replay_seconds),
+                stop=stop,
+            )
         ),
     ]
     listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))

@@ -410,6 +410,7 @@ async def test_an_agent_typing_shows_the_contact_a_typing_indicator_once_per_few
     typing = {"type": "typing", "conversation_id": conversation.id, "typing": True}
 
     async with hub.client.ws_connect("/ws", headers=hub.auth) as socket:
+        assert (await socket.receive_json())["type"] == "hello"
         await socket.send_json(typing)
         await socket.send_json({"type": "ping"})
         assert (await socket.receive_json())["type"] == "pong"

@@ -250,6 +250,7 @@ async def test_an_assignment_in_one_hub_process_reaches_a_websocket_on_another(
     conversation = await factory.conversation(await factory.channel())
 
     async with process_b.ws_connect("/ws", headers=agent_auth) as socket:
+        assert (await socket.receive_json(timeout=WAIT))["type"] == "hello"
         response = await process_a.post(
             f"/api/v1/conversations/{conversation.id}/assign",
             json={"user_id": agent.id},
@@ -281,6 +282,7 @@ async def test_a_token_revoked_in_one_hub_process_closes_its_websocket_on_anothe
     (token,) = (await listed.json())["items"]
 
     async with process_b.ws_connect("/ws", headers=agent_auth) as socket:
+        assert (await socket.receive_json(timeout=WAIT))["type"] == "hello"
         revoked = await process_a.delete(f"/api/v1/tokens/{token['id']}", headers=agent_auth)
         assert revoked.status == 204
         # A change the agent could see, caused after the revocation: it must not arrive.

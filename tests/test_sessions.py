@@ -63,6 +63,7 @@ async def test_the_profile_lists_your_sessions_and_logs_out_everywhere_else(
     assert 'action="/me/sessions/end-others"' in html
 
     async with phone.ws_connect("/ws") as socket:
+        assert (await socket.receive_json(timeout=5.0))["type"] == "hello"
         done = await client.post(
             "/me/sessions/end-others", data={"csrf_token": csrf}, allow_redirects=False
         )

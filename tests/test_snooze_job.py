@@ -180,10 +180,13 @@ async def test_the_app_wakes_snoozes_by_itself_and_the_assignee_hears_at_once(
     channel = await factory.channel()
 
     async with quick_snooze_client.ws_connect("/ws", headers=auth) as socket:
+        assert (await socket.receive_json(timeout=WAIT))["type"] == "hello"
         conversation = await factory.conversation(
             channel, status="snoozed", snoozed_until=utcnow(), assignee_id=agent.id
         )
         frames = [await socket.receive_json(timeout=WAIT) for _ in range(3)]
+    ids = [f.pop("id") for f in frames]  # logged for replay: increasing
+    assert ids == sorted(ids) and len(set(ids)) == 3
     assert frames == [
         {
             "type": "conversation.updated",

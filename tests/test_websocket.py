@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import ClientWebSocketResponse, WSMsgType, WSServerHandshakeError
+from aiohttp import ClientWebSocketResponse, WSMessage, WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,11 +33,21 @@ UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
 WAIT = 5.0  # seconds a frame may take before the test fails; never slept
 
 
-async def frame(socket: Socket) -> dict[str, Any]:
-    """The next frame, as JSON."""
+async def next_message(socket: Socket) -> WSMessage:
+    """The next message, past the ``hello`` every connection starts with (the replay
+    protocol's frames and the events' ids are tested in test_realtime_replay.py)."""
     message = await socket.receive(timeout=WAIT)
+    if message.type is WSMsgType.TEXT and message.json()["type"] == "hello":
+        message = await socket.receive(timeout=WAIT)
+    return message
+
+
+async def frame(socket: Socket) -> dict[str, Any]:
+    """The next frame, as JSON, without its event id."""
+    message = await next_message(socket)
     assert message.type is WSMsgType.TEXT, message
     data: dict[str, Any] = message.json()
+    data.pop("id", None)
     return data
 
 
@@ -48,7 +58,7 @@ async def frames(socket: Socket, count: int) -> list[tuple[str, dict[str, Any]]]
 
 async def closed_with(socket: Socket) -> int:
     """Wait for the server to close the socket; its close code."""
-    message = await socket.receive(timeout=WAIT)
+    message = await next_message(socket)
     assert message.type is WSMsgType.CLOSE, message
     return int(message.data)
 
@@ -483,7 +493,7 @@ async def closed_before_the_next_event(
     arrives. The close reason."""
     url = f"/api/v1/conversations/{conversation_id}/close"
     assert (await client.post(url, json={}, headers=owner_auth)).status == 200
-    message = await socket.receive(timeout=WAIT)
+    message = await next_message(socket)
     assert message.type is WSMsgType.CLOSE, message
     assert message.data == ws.CLOSE_ACCESS_ENDED
     return str(message.extra)

@@ -115,7 +115,11 @@ async def sidebar_context(request: web.Request, w: Work, viewer: Viewer) -> dict
 async def page_context(
     request: web.Request, w: Work, viewer: Viewer, state: ListState
 ) -> dict[str, Any]:
-    """Everything the inbox page shows around the open conversation."""
+    """Everything the inbox page shows around the open conversation, and the realtime
+    log's position before any of it was read: the page's socket asks for the events
+    after it, so nothing that changes while the page loads is missed."""
+    journal = request.config_dict[appkeys.BUS].journal
+    last_event_id = await journal.last_id() if journal is not None else None
     rows, next_cursor = await list_page(w, viewer, state)
     sidebar = await sidebar_context(request, w, viewer)
     options = await form_options(w.db)
@@ -134,6 +138,7 @@ async def page_context(
         "options": options,
         "new_inbox": new_form(state, viewer, custom),
         "listed_at": utcnow(),
+        "last_event_id": last_event_id,
         **await bell_context(w, viewer),
     }
 

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.events.bus import EventBus
-from hub.events.work import Work
+from hub.events.work import Work, announce_all
 from hub.observers import Observers
 
 log = logging.getLogger(__name__)
@@ -233,8 +233,8 @@ class GroupCommitter:
     async def _committed(self, batch: list[_Pending[Any]]) -> None:
         self.stats.record(len(batch))
         log.debug("committed an inbound batch of %d", len(batch))
+        await self._announce(batch)
         for pending in batch:
-            await self._announce(pending)
             _settle(pending)
 
     async def _run_alone(self, pending: _Pending[Any]) -> None:
@@ -248,16 +248,20 @@ class GroupCommitter:
             pending.error = err
         else:
             self.stats.record(1)
-            await self._announce(pending)
+            await self._announce([pending])
         _settle(pending)
 
-    async def _announce(self, pending: _Pending[Any]) -> None:
-        if pending.work is not None and pending.error is None:
-            try:
-                await pending.work.announce(self._bus, self._observers)
-            except Exception:
-                # Committed is committed: a bus hiccup must not turn into a provider retry.
-                log.exception("announcing an inbound job's events failed")
+    async def _announce(self, batch: list[_Pending[Any]]) -> None:
+        """Announce the committed jobs of ``batch`` together: their events go into the
+        realtime event log in one append, not one per job."""
+        works = [p.work for p in batch if p.work is not None and p.error is None]
+        if not works:
+            return
+        try:
+            await announce_all(works, self._bus, self._observers)
+        except Exception:
+            # Committed is committed: a bus hiccup must not turn into a provider retry.
+            log.exception("announcing an inbound batch's events failed")
 
 
 async def _begin(db: AsyncSession) -> None:

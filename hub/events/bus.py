@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from hub.events.event import HubEvent
+from hub.events.journal import EventJournal
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class LocalFanout:
     def __init__(self, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
         self._subscribers: set[Subscription] = set()
+        # The realtime event log, set by the app once the database is up; see EventBus.
+        self.journal: EventJournal | None = None
 
     def subscribe(self) -> Subscription:
         """A new subscription to every event from now on."""
@@ -72,7 +75,14 @@ class LocalFanout:
 
 
 class EventBus(Protocol):
-    """Publish events; subscribe to every event published by any hub process."""
+    """Publish events; subscribe to every event published by any hub process.
+
+    ``journal`` is the realtime event log the units of work append their events to
+    before publishing them (``hub.events.work.publish_events``); ``None`` (a bus made
+    outside the app) publishes them without ids.
+    """
+
+    journal: EventJournal | None
 
     async def start(self) -> None:
         """Connect, where there is something to connect to."""

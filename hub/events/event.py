@@ -19,6 +19,10 @@ class HubEvent:
     - else ``scope`` set: whoever may see that conversation now, or could before the
       change (``previous``), so a conversation moved away can leave their lists;
     - else everyone.
+
+    ``id`` is the event's place in the realtime event log (``hub.events.journal``), set
+    once it is logged: increasing, so a client that reconnects can ask for the events
+    after the last one it applied. ``None`` for events that are not logged (typing).
     """
 
     type: str
@@ -26,6 +30,7 @@ class HubEvent:
     scope: ConversationScope | None = None
     previous: ConversationScope | None = None
     user_ids: frozenset[int] | None = None
+    id: int | None = None
 
     def visible_to(self, viewer: Viewer) -> bool:
         """Whether this event may be sent to ``viewer``."""
@@ -46,6 +51,7 @@ class HubEvent:
                 "scope": asdict(self.scope) if self.scope else None,
                 "previous": asdict(self.previous) if self.previous else None,
                 "user_ids": sorted(self.user_ids) if self.user_ids is not None else None,
+                "id": self.id,
             },
             default=str,
         )
@@ -60,8 +66,14 @@ class HubEvent:
             scope=ConversationScope(**raw["scope"]) if raw["scope"] else None,
             previous=ConversationScope(**raw["previous"]) if raw["previous"] else None,
             user_ids=frozenset(raw["user_ids"]) if raw["user_ids"] is not None else None,
+            # .get: an older process on the same bus sends no id.
+            id=raw.get("id"),
         )
 
     def wire(self) -> str:
-        """What a websocket client receives: ``{"type", "data"}``."""
-        return json.dumps({"type": self.type, "data": self.data}, default=str)
+        """What a websocket client receives: ``{"type", "data"}``, and ``"id"`` when the
+        event was logged."""
+        frame: dict[str, Any] = {"type": self.type, "data": self.data}
+        if self.id is not None:
+            frame["id"] = self.id
+        return json.dumps(frame, default=str)

@@ -3,17 +3,22 @@ causes, both sent only after commit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pluggy
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.notices import Notice
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
+from hub.events.journal import loggable
 from hub.observers import Observers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,11 +45,45 @@ class Work:
 
     async def announce(self, bus: EventBus, observers: Observers | None) -> None:
         """Publish the events and notify the observers; call after the commit."""
-        for event in self.events:
-            await bus.publish(event)
-        if observers is not None:
-            for notice in self.notices:
+        await announce_all([self], bus, observers)
+
+
+async def announce_all(works: Sequence[Work], bus: EventBus, observers: Observers | None) -> None:
+    """Announce several committed units of work at once (a group commit's batch): their
+    events logged together in one append, then published; then the observers told."""
+    await publish_events(bus, [event for work in works for event in work.events])
+    if observers is not None:
+        for work in works:
+            for notice in work.notices:
                 observers.notify(notice)
+
+
+async def publish_events(bus: EventBus, events: Sequence[HubEvent]) -> None:
+    """Log ``events`` in the bus's realtime event log, then publish them with their ids.
+
+    The journal's lock is held from the append until the last one is published, so this
+    process publishes in id order. If the append fails (the database busy), they are
+    published without ids: the change is committed, so live delivery must not be lost
+    and the caller must not fail; a client that misses them cannot replay them.
+    """
+    journal = bus.journal
+    if journal is None or not any(loggable(event) for event in events):
+        for event in events:
+            await bus.publish(event)
+        return
+    async with journal.lock:
+        try:
+            stamped = await journal.append(events)
+        except (SQLAlchemyError, OSError) as err:
+            log.warning(
+                "realtime log: %d events not logged, sent without ids: %s", len(events), err
+            )
+            stamped = list(events)
+        except Exception:
+            log.exception("realtime log: %d events not logged, sent without ids", len(events))
+            stamped = list(events)
+        for event in stamped:
+            await bus.publish(event)
 
 
 @asynccontextmanager

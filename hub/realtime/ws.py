@@ -1,13 +1,17 @@
 """The agents' websocket: ``GET /ws`` pushes the realtime events each user may see.
 
 Every connection subscribes to the event bus and forwards the events whose
-``visible_to(viewer)`` holds. The viewer (role, visibility, teams) is reloaded from the
-database before judging an event when it is more than ``VIEWER_MAX_AGE`` seconds old,
-and at once on a ``user.updated`` or ``access.changed`` event about the user, a
-``team.updated`` event (for team-restricted users) or a bus ``resync``. A user who was
-deactivated, or whose session or token ended, is then disconnected with ``4401`` and a
-reason saying which, before any later event reaches them: the bus delivers events in
-order, and whatever revokes access publishes its event before it answers.
+``visible_to(viewer)`` holds. Its first frame is a ``hello`` with the newest event id;
+a client that reconnects with ``?after=<id>`` gets instead the events it missed, from
+the realtime event log (``hub.events.journal``), or a ``resync`` when they are gone.
+
+The viewer (role, visibility, teams) is reloaded from the database before judging an
+event when it is more than ``VIEWER_MAX_AGE`` seconds old, and at once on a
+``user.updated`` or ``access.changed`` event about the user, a ``team.updated`` event
+(for team-restricted users) or a bus ``resync``. A user who was deactivated, or whose
+session or token ended, is then disconnected with ``4401`` and a reason saying which,
+before any later event reaches them: the bus delivers events in order, and whatever
+revokes access publishes its event before it answers.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from hub.events.event import HubEvent
 from hub.events.redis_bus import RESYNC
 from hub.realtime.presence import BadMessage, TypingIndicators, TypingMessage, parse_client_message
 from hub.store.models import ApiToken, LoginSession, User
-from hub.store.types import utcnow
+from hub.store.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -44,8 +48,9 @@ VIEWER_MAX_AGE = 30.0
 MAX_CLIENT_MESSAGE_BYTES = 16 * 1024  # client messages are tiny; anything bigger is abuse
 USER_UPDATED = "user.updated"
 TEAM_UPDATED = "team.updated"
-CLOSE_TOO_SLOW = WSCloseCode.TRY_AGAIN_LATER  # 1013: reconnect, then refetch
+CLOSE_TOO_SLOW = WSCloseCode.TRY_AGAIN_LATER  # 1013: reconnect with after=, catch up
 CLOSE_ACCESS_ENDED = 4401  # deactivated, logged out, token revoked: log in again
+HELLO = "hello"  # the first frame of a connection without ``after``
 
 
 def track_websockets(app: web.Application) -> None:
@@ -83,6 +88,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise HubError(
             403, "bad_origin", "websocket connections must come from the hub's own pages"
         )
+    after = _after(request)
     socket = web.WebSocketResponse(
         heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_CLIENT_MESSAGE_BYTES
     )
@@ -100,7 +106,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         await socket.prepare(request)
         open_sockets.add(socket)
-        await Connection(request, socket, subscription, identity).run()
+        await Connection(request, socket, subscription, identity, after=after).run()
     except Exception:
         if not socket.prepared:
             raise
@@ -111,6 +117,22 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         open_sockets.discard(socket)
         subscription.close()
     return socket
+
+
+def _after(request: web.Request) -> int | None:
+    """The ``after`` query parameter: the id of the last event the client applied."""
+    raw = request.query.get("after")
+    if raw is None:
+        return None
+    # Digits only: int() would also take " 12", "+12" or "1_2".
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ID:
+        raise HubError(
+            400,
+            "invalid_after",
+            "after must be the id of the last event applied: a whole number from 0",
+            [{"field": "after", "message": "must be a whole number from 0"}],
+        )
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -156,10 +178,15 @@ class Connection:
         socket: web.WebSocketResponse,
         subscription: Subscription,
         identity: Identity,
+        *,
+        after: int | None = None,
     ) -> None:
         self.app = request.config_dict
         self.socket = socket
         self.subscription = subscription
+        self.after = after
+        # Live events up to this id were sent by the replay: skip them (see _catch_up).
+        self._replayed_through = 0
         self.credential = Credential.of(request, identity)
         self._loop = asyncio.get_running_loop()
         self._closing = False
@@ -221,16 +248,20 @@ class Connection:
         return None
 
     async def _pump(self) -> None:
-        """Forward the events the user may see; close when the subscription ends."""
+        """Catch the client up, then forward the events the user may see; close when
+        the subscription ends."""
         try:
+            await self._catch_up()
             async for event in self.subscription:
                 if self.subscription.overflowed:
-                    continue  # about to end: the client refetches everything anyway
+                    continue  # about to end: the client reconnects and catches up
                 if self._needs_reload(event):
                     ended = await self._reload_viewer()
                     if ended is not None:
                         await self._close(CLOSE_ACCESS_ENDED, ended.encode())
                         return
+                if event.id is not None and event.id <= self._replayed_through:
+                    continue  # published after we subscribed, but already replayed
                 if self._should_send(event):
                     await self.socket.send_str(event.wire())
         except ConnectionError:
@@ -244,6 +275,46 @@ class Connection:
             await self._close(CLOSE_TOO_SLOW, b"too slow; reconnect and refetch")
         else:
             await self._close(WSCloseCode.GOING_AWAY, b"server shutting down")
+
+    async def _catch_up(self) -> None:
+        """The first frames: without ``after``, a ``hello`` naming the newest event id
+        (where a later reconnect asks to start); with it, the logged events the user
+        missed since, or ``resync`` when the log no longer holds them all.
+
+        The subscription was opened before the log is read, so an event is either in
+        the replay, or arrives live, or both (published after subscribing but logged
+        before the read): the live copy of a replayed id is skipped.
+        """
+        journal = self.app[appkeys.BUS].journal
+        if self.after is None:
+            newest = 0
+            if journal is not None:
+                try:
+                    newest = await journal.last_id()
+                except SQLAlchemyError:
+                    # 0: a reconnect from there is answered resync, never a silent gap.
+                    log.warning("realtime log unreadable; hello without an id", exc_info=True)
+            await self.socket.send_json({"type": HELLO, "data": {}, "last_event_id": newest})
+            return
+        if journal is None:  # a bus without a log (outside the app): nothing to replay
+            await self.socket.send_json({"type": RESYNC, "data": {}})
+            return
+        try:
+            replay = await journal.replay(self.after)
+        except SQLAlchemyError:
+            # No id to continue from: the client keeps its own, which is safe.
+            log.warning("realtime log unreadable; telling the client to resync", exc_info=True)
+            await self.socket.send_json({"type": RESYNC, "data": {}})
+            return
+        if replay.resync:
+            await self.socket.send_json(
+                {"type": RESYNC, "data": {}, "last_event_id": replay.last_id}
+            )
+            return
+        for event in replay.events:
+            if self._should_send(event):
+                await self.socket.send_str(event.wire())
+        self._replayed_through = replay.through
 
     def _needs_reload(self, event: HubEvent) -> bool:
         if event.type == RESYNC:

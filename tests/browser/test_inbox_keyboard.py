@@ -54,10 +54,15 @@ def test_keyboard_only_triage_of_three_conversations(
 
     # The reply put Grace's conversation at the top (newest first): Linus is next.
     expect(rows.first).to_contain_text("Grace Hopper")
-    # Esc leaves the composer; e closes Grace's conversation and opens the next one.
+    # Esc leaves the composer; e closes Grace's conversation (the closing note is
+    # optional by default: its dialog comes first, and Enter in it closes) and opens the
+    # next one.
     page.keyboard.press("Escape")
     expect(composer).not_to_be_focused()
     page.keyboard.press("e")
+    closing = page.get_by_role("dialog", name="Close the conversation")
+    expect(closing).to_be_visible()
+    closing.get_by_role("button", name="Close conversation").press("Enter")
     expect(conversation).to_have_text("Linus Pauling")
     expect(rows).to_have_count(2)  # Grace's left the Open list
     expect(page.get_by_role("list", name="All")).not_to_contain_text("Grace Hopper")
@@ -113,6 +118,8 @@ def test_the_command_bar_goes_to_an_inbox_acts_and_finds_a_contact(
     box.fill("close")
     expect(bar.get_by_role("option").first).to_contain_text("Close — Ada Lovelace")
     page.keyboard.press("Enter")
+    closing = page.get_by_role("dialog", name="Close the conversation")
+    closing.get_by_role("button", name="Close conversation").press("Enter")
     expect(page.locator('#pane-head [data-action="reopen"]')).to_be_visible()
 
     # Ctrl+K works from the composer too (it types nothing); ↓ and Enter pick an inbox.

@@ -20,6 +20,11 @@ import { setUpThreadSearch } from "./thread_search.js";
 import { localizeTimes } from "./time.js";
 import { setUpTopbar } from "./topbar.js";
 
+const SOCKET_STATES = {
+  reconnecting: "Connection lost. Reconnecting… what happens meanwhile will show when it is back.",
+  offline: "You are offline. The inbox catches up when the network is back.",
+};
+
 localizeTimes();
 const listObserver = setUpList();
 setUpSearch(listObserver);
@@ -37,6 +42,12 @@ setUpLive();
 setUpShortcuts();
 setUpCommandBar();
 connect({
+  // The page was rendered at this point of the event log: start from there.
+  after: document.getElementById("inbox").dataset.lastEventId || null,
   onResync: () => resync(listObserver),
-  onState: (state) => { document.body.dataset.socket = state; },
+  onState: (state) => {
+    document.body.dataset.socket = state;
+    // Say so while the page is not live; its role=status region announces it.
+    document.querySelector("[data-socket-text]").textContent = SOCKET_STATES[state] ?? "";
+  },
 });

@@ -21,6 +21,7 @@ from hub.store.models.people import (
     TeamMembership,
     User,
 )
+from hub.store.models.realtime import RealtimeEvent
 from hub.store.models.workspace import (
     CrmConnection,
     CrmContactLink,
@@ -57,6 +58,7 @@ __all__ = [
     "Message",
     "Notification",
     "OutboxItem",
+    "RealtimeEvent",
     "SetupToken",
     "Snippet",
     "Team",
