@@ -16,6 +16,7 @@ from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
 from admin_ui.urls import PageUrls
 from hub import appkeys
 from hub.auth.identity import IDENTITY
+from hub.inbox.contact_fields import format_phone
 
 # Scripts and styles only from the hub's own files: were some text ever rendered unescaped,
 # an injected inline script or event handler would still not run.
@@ -35,6 +36,7 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader([core, jinja2.PrefixLoader({"default": core})])
     env = jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
     env.filters["when"] = _when
+    env.filters["phone"] = format_phone
     env.globals["url"] = urls
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
     # reach the token of the request being rendered.

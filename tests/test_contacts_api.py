@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import appkeys
 from hub.store.models import Contact, ContactIdentity, Conversation, ConversationEvent, User
 from tests.factories import Factory
 
@@ -49,6 +50,8 @@ async def test_create_read_update_delete(
             "email": "Dana@FBI.gov",
             "phone": "+1 415 555 2671",
             "avatar_url": "https://example.com/dana.png",
+            "country": "us",
+            "language": "en_us",
             "fields": {"badge": "X-1013", "seats": 2},
         },
         headers=auth,
@@ -62,6 +65,8 @@ async def test_create_read_update_delete(
         "email": "dana@fbi.gov",
         "phone": "+14155552671",
         "avatar_url": "https://example.com/dana.png",
+        "country": "US",
+        "language": "en-US",
         "blocked": False,
         "blocked_at": None,
         "fields": {"badge": "X-1013", "seats": 2},
@@ -493,3 +498,78 @@ async def test_bad_bodies_and_parameters_get_a_precise_4xx(
     for path in (f"{URL}/abc", f"{URL}/99999999999999999999", f"{URL}/-1", f"{URL}/abc/identities"):
         assert (await client.get(path, headers=auth)).status == 404, path
     assert (await client.get(URL)).status == 401
+
+
+async def test_country_and_language_are_checked_and_cleared(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, auth = await user_token("me@example.com")
+    contact = await factory.contact("Ana")
+    item = f"{URL}/{contact.id}"
+    for body, field in (({"country": "XY"}, "country"), ({"language": "not a tag"}, "language")):
+        response = await client.patch(item, json=body, headers=auth)
+        assert response.status == 422, body
+        assert await error_field(response) == field
+    response = await client.patch(item, json={"country": "pt", "language": "PT-br"}, headers=auth)
+    assert (await response.json())["country"] == "PT"
+    assert (await response.json())["language"] == "pt-BR"
+    response = await client.patch(item, json={"country": None, "language": ""}, headers=auth)
+    assert [(await response.json())[k] for k in ("country", "language")] == [None, None]
+
+
+async def test_merge_suggestions_of_one_contact(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, auth = await user_token("me@example.com")
+    a = await factory.contact("A", email="a@example.com")
+    a2 = await factory.contact("A again", email="a@example.com")
+    b = await factory.contact("B", phone="+14155552671")
+    b2 = await factory.contact("B again", phone="+14155552671")
+
+    async def pairs(**params: str) -> list[tuple[int, int]]:
+        response = await client.get(f"{URL}/merge-suggestions", params=params, headers=auth)
+        assert response.status == 200, await response.text()
+        return [(s["contact"]["id"], s["other"]["id"]) for s in (await response.json())["items"]]
+
+    assert await pairs() == [(b.id, b2.id), (a.id, a2.id)]
+    assert await pairs(contact_id=str(a2.id)) == [(a.id, a2.id)]
+    assert await pairs(contact_id=str(b.id)) == [(b.id, b2.id)]
+    # Only what they share is a reason: two empty emails are not "the same email".
+    listed = await (await client.get(f"{URL}/merge-suggestions", headers=auth)).json()
+    assert [s["reasons"] for s in listed["items"]] == [["phone"], ["email"]]
+    response = await client.get(f"{URL}/merge-suggestions?contact_id=0", headers=auth)
+    assert response.status == 422
+    assert await error_field(response) == "contact_id"
+
+
+async def test_contact_changes_are_announced_to_who_sees_its_conversations(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, auth = await user_token("me@example.com")
+    channel = await factory.channel()
+    keep = await factory.contact("Keep", email="k@example.com")
+    other = await factory.contact("Other", email="k@example.com")
+    first = await factory.conversation(channel, keep)
+    moved = await factory.conversation(channel, other)
+    subscription = client.app[appkeys.BUS].subscribe()
+    await client.patch(f"{URL}/{keep.id}", json={"country": "DE"}, headers=auth)
+    await client.post(f"{URL}/{keep.id}/merge", json={"other_id": other.id}, headers=auth)
+    await client.post(f"{URL}/{keep.id}/block", headers=auth)
+    subscription.close()
+    events = [e async for e in subscription if e.type == "contact.updated"]
+    assert sorted(
+        (e.data["change"], e.data["conversation_id"], e.scope.conversation_id if e.scope else None)
+        for e in events
+    ) == sorted(
+        [
+            ("updated", first.id, first.id),
+            ("merged", first.id, first.id),
+            ("merged", moved.id, moved.id),
+            ("blocked", first.id, first.id),
+            ("blocked", moved.id, moved.id),
+        ]
+    )
+    assert all(e.data["contact_id"] == keep.id for e in events)
+    assert {e.data.get("merged_contact_id") for e in events if e.data["change"] == "merged"} == {
+        other.id
+    }

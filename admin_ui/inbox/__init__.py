@@ -12,11 +12,11 @@ from aiohttp import web
 
 from admin_ui.access import member_guard
 from admin_ui.errors import page_errors
-from admin_ui.inbox import composer, conversation, files, listing, search
+from admin_ui.inbox import composer, contact, conversation, files, listing, notifications, search
 from hub.api.routing import mount_routes
 
 PREFIX = "/inbox"
-AREAS = (listing, conversation, composer, search, files)
+AREAS = (listing, conversation, composer, search, files, contact, notifications)
 
 
 def inbox_app() -> web.Application:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.inbox.composer_facts import composer_facts
+from admin_ui.inbox.contact import load_panel
 from admin_ui.inbox.listing import page_context
 from admin_ui.inbox.state import ListState
 from admin_ui.inbox.thread_data import (
@@ -49,10 +50,12 @@ async def pane_context(
     composer = await composer_facts(
         w, viewer, pane.conversation, pane.contact, pane.channel, channels
     )
+    panel = await load_panel(w, viewer, pane.contact, conversation_id)
     return {
         "pane": pane,
         "timeline": timeline,
         "composer": composer,
+        "panel": panel,
         "item": f"{item[0]}:{item[1]}" if item else None,
     }
 

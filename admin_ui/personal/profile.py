@@ -1,5 +1,6 @@
-"""Your profile, for every role: your name, your email, your availability, and your
-sessions (other browsers and devices), with "log out everywhere else"."""
+"""Your profile, for every role: your name, your email, your availability, your
+notification settings, and your sessions (other browsers and devices), with "log out
+everywhere else"."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from hub.api.schemas.people import UserPatchBody
 from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.auth.visibility import Viewer
 from hub.errors import HubError
+from hub.inbox.notification_settings import (
+    NotificationSettings,
+    save_settings,
+    settings_of,
+)
 from hub.people import directory
 
 routes = web.RouteTableDef()
@@ -35,6 +41,7 @@ async def _page(
         "errors": state.errors,
         "message": state.message,
         "sessions": sessions,
+        "notification_settings": settings_of(identity.user),
         "current_session_id": identity.session.id if identity.session else None,
     }
     return await render(request, "personal/profile.html", context, status)
@@ -76,6 +83,23 @@ async def set_availability(request: web.Request) -> web.StreamResponse:
         else "You are unavailable: routing gives you no new conversations."
     )
     return redirect(request, page_url(request, "me"), ("success", done))
+
+
+@routes.post(PROFILE_URL + "/notifications", name="me.notifications")
+async def save_notification_settings(request: web.Request) -> web.StreamResponse:
+    """Which notifications you get, and whether the inbox shows them on your desktop and
+    plays a sound (the same settings as ``PUT /api/v1/me/notification-settings``)."""
+    identity = await page_identity(request)
+    form = await request.post()
+    # A checkbox left unticked is simply absent from the form.
+    chosen = NotificationSettings(
+        **{name: form.get(name) == "on" for name in NotificationSettings.model_fields}
+    )
+    async with work(request) as w:
+        await save_settings(w, identity.user.id, chosen)
+    return redirect(
+        request, page_url(request, "me"), ("success", "Your notification settings are saved.")
+    )
 
 
 @routes.post(PROFILE_URL + "/sessions/end-others", name="me.sessions.end_others")

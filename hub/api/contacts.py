@@ -15,7 +15,7 @@ from hub.api.schemas.contacts import (
     IdentityOut,
     MergeBody,
     MergeSuggestionOut,
-    PageQuery,
+    MergeSuggestionQuery,
 )
 from hub.inbox import contact_merge, contacts
 
@@ -60,14 +60,19 @@ async def create(request: web.Request) -> web.Response:
 
 
 # Declared before ITEM: aiohttp tries routes in order, and this path would fit ITEM too.
-@api.get("/api/v1/contacts/merge-suggestions", query=PageQuery, response=Page[MergeSuggestionOut])
+@api.get(
+    "/api/v1/contacts/merge-suggestions",
+    query=MergeSuggestionQuery,
+    response=Page[MergeSuggestionOut],
+)
 async def merge_suggestions(request: web.Request) -> web.Response:
-    """Pairs of contacts sharing an email or phone, the newer duplicate first."""
+    """Pairs of contacts sharing an email or phone, the newer duplicate first
+    (``contact_id``: only the pairs with that contact)."""
     viewer = await current_viewer(request)
-    query = read_query(request, PageQuery)
+    query = read_query(request, MergeSuggestionQuery)
     async with work(request) as w:
         rows, next_cursor = await contact_merge.merge_suggestions(
-            w.db, viewer, cursor=query.cursor, limit=query.limit
+            w.db, viewer, contact_id=query.contact_id, cursor=query.cursor, limit=query.limit
         )
     return json_items([MergeSuggestionOut.of(s) for s in rows], next_cursor)
 

@@ -1,15 +1,22 @@
-"""The caller's notifications: list them, mark one or all read."""
+"""The caller's notifications: list them, count the unread, mark one or all read; and
+the caller's notification settings."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from hub.api.bodies import read_query
+from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
-from hub.api.schemas.notifications import NotificationOut, NotificationQuery, ReadAllOut
-from hub.inbox import notifications
+from hub.api.schemas.notifications import (
+    NotificationOut,
+    NotificationQuery,
+    ReadAllOut,
+    UnreadCountOut,
+)
+from hub.inbox import notification_settings, notifications
+from hub.inbox.notification_settings import NotificationSettings
 
 api = ApiRoutes("notifications")
 
@@ -24,6 +31,15 @@ async def list_(request: web.Request) -> web.Response:
             w, viewer, unread=query.unread, cursor=query.cursor, limit=query.limit
         )
     return json_items([NotificationOut.of(row) for row in rows], next_cursor)
+
+
+@api.get("/api/v1/notifications/unread-count", response=UnreadCountOut)
+async def unread_count(request: web.Request) -> web.Response:
+    """How many of the caller's notifications are unread."""
+    viewer = await current_viewer(request)
+    async with work(request) as w:
+        unread = await notifications.unread_count(w, viewer)
+    return json_model(UnreadCountOut(unread=unread))
 
 
 @api.post("/api/v1/notifications/read-all", response=ReadAllOut)
@@ -43,3 +59,27 @@ async def read(request: web.Request) -> web.Response:
     async with work(request) as w:
         notification = await notifications.mark_read(w, viewer, notification_id)
     return json_model(NotificationOut.of(notification))
+
+
+@api.get("/api/v1/me/notification-settings", response=NotificationSettings)
+async def get_settings(request: web.Request) -> web.Response:
+    """Which notifications the caller gets (new messages in their conversations,
+    mentions, assignments, snoozes ending) and whether the inbox page shows desktop
+    notifications and plays a sound."""
+    viewer = await current_viewer(request)
+    async with work(request) as w:
+        settings = await notification_settings.load_settings(w.db, viewer.id)
+    return json_model(settings)
+
+
+@api.put(
+    "/api/v1/me/notification-settings", body=NotificationSettings, response=NotificationSettings
+)
+async def put_settings(request: web.Request) -> web.Response:
+    """Replace the caller's notification settings; a key left out takes its default. A
+    kind turned off is no longer stored (nor counted), from the next one on."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, NotificationSettings)
+    async with work(request) as w:
+        settings = await notification_settings.save_settings(w, viewer.id, body)
+    return json_model(settings)

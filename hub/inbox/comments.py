@@ -121,7 +121,7 @@ async def add_comment(
     )
     for user_id in mentions:
         if user_id != viewer.id:
-            conversations.notify(
+            await conversations.notify(
                 work,
                 user_id,
                 "mention",

@@ -83,6 +83,12 @@ class ContactChanges(BaseModel):
         None, max_length=64, description="stored in E.164; without a leading + it needs a region"
     )
     avatar_url: Text | None = Field(None, max_length=2000, pattern=r"^(https?://[^\s/?#]+\S*)?$")
+    country: Text | None = Field(
+        None, max_length=2, description="ISO 3166-1 alpha-2 code (e.g. DE), stored in capitals"
+    )
+    language: Text | None = Field(
+        None, max_length=35, description="a BCP 47 language tag (e.g. de or pt-BR)"
+    )
     fields: dict[FieldKey, FieldValue] | None = Field(
         None,
         max_length=100,
@@ -99,6 +105,36 @@ def normalize_email(raw: str) -> str:
         return _EMAIL.validate_python(raw.strip()).lower()
     except ValidationError as err:
         raise Invalid("email", err.errors()[0]["msg"]) from None
+
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def normalize_country(raw: str) -> str:
+    """A two-letter country code in capitals; 422 naming ``country`` otherwise."""
+    code = raw.strip().upper()
+    # phonenumbers' regions are the ISO 3166-1 codes countries are written with.
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise Invalid("country", "not a known two-letter country code such as DE or US")
+    return code
+
+
+def normalize_language(raw: str) -> str:
+    """A BCP 47 tag with its customary case (``pt-BR``, ``zh-Hant``); 422 naming
+    ``language`` when it does not look like one."""
+    text = raw.strip().replace("_", "-")
+    if not _LANGUAGE.match(text):
+        raise Invalid("language", "not a language tag such as en, de or pt-BR")
+    first, *rest = text.split("-")
+    parts = [first.lower()]
+    for part in rest:
+        if len(part) == 2 and part.isalpha():
+            parts.append(part.upper())  # a region
+        elif len(part) == 4 and part.isalpha():
+            parts.append(part.title())  # a script
+        else:
+            parts.append(part.lower())
+    return "-".join(parts)
 
 
 def check_region(region: str) -> str:
@@ -130,6 +166,16 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise Invalid("phone", "not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """A stored E.164 number as people read it (``+49 151 23456789``); the number as
+    stored when it no longer parses (an old row, a changed numbering plan)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def default_name(contact: Contact) -> str:

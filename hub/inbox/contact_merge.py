@@ -15,6 +15,7 @@ from hub.errors import Invalid
 from hub.events.work import Work
 from hub.inbox.contact_fields import default_name
 from hub.inbox.contacts import (
+    announce_contact,
     contact_filter,
     decode_contact_cursor,
     encode_contact_cursor,
@@ -38,12 +39,18 @@ class MergeSuggestion:
 
 
 async def merge_suggestions(
-    db: AsyncSession, viewer: Viewer, *, cursor: str | None = None, limit: int = 25
+    db: AsyncSession,
+    viewer: Viewer,
+    *,
+    contact_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
 ) -> tuple[list[MergeSuggestion], str | None]:
     """Pairs of visible contacts sharing an email or phone; the newer duplicate first.
 
     ``contact`` is the older of the two (the natural one to keep), ``other`` the newer.
-    Blocked and unblocked contacts pair like any others.
+    Blocked and unblocked contacts pair like any others. ``contact_id`` keeps the pairs
+    that contact is one of (a contact panel's suggestions).
     """
     a, b = aliased(Contact), aliased(Contact)
     query = select(a, b).where(
@@ -55,6 +62,8 @@ async def merge_suggestions(
         contact_filter(viewer, a),
         contact_filter(viewer, b),
     )
+    if contact_id is not None:
+        query = query.where(or_(a.id == contact_id, b.id == contact_id))
     if cursor:
         last_other, last_contact = decode_contact_cursor(cursor, "pairs", int)
         query = query.where(or_(b.id < last_other, and_(b.id == last_other, a.id < last_contact)))
@@ -67,14 +76,19 @@ async def merge_suggestions(
         MergeSuggestion(
             contact,
             other,
-            tuple(k for k in REASONS if getattr(contact, k) == getattr(other, k)),
+            # Two empty values are no reason: only a shared email or phone is.
+            tuple(
+                k
+                for k in REASONS
+                if getattr(contact, k) is not None and getattr(contact, k) == getattr(other, k)
+            ),
         )
         for contact, other in rows
     ]
     return suggestions, next_cursor
 
 
-_FILLED = ("first_name", "last_name", "email", "phone", "avatar_url")
+_FILLED = ("first_name", "last_name", "email", "phone", "avatar_url", "country", "language")
 
 
 def _fill(keep: Contact, other: Contact) -> None:
@@ -127,6 +141,7 @@ async def merge(work: Work, viewer: Viewer, keep_id: int, other_id: int) -> Cont
     await work.db.flush()
     await work.db.delete(other)
     await work.db.flush()
+    await announce_contact(work, keep.id, "merged", merged_contact_id=other.id)
     return keep
 
 

@@ -26,7 +26,9 @@ from hub.inbox.contact_fields import (
     ContactChanges,
     check_region,
     default_name,
+    normalize_country,
     normalize_email,
+    normalize_language,
     normalize_phone,
 )
 from hub.inbox.conversations import record, set_contact_blocked
@@ -50,6 +52,10 @@ def _apply(contact: Contact, changes: ContactChanges, default_region: str | None
         contact.email = normalize_email(changes.email) if changes.email else None
     if "phone" in given:
         contact.phone = normalize_phone(changes.phone, default_region) if changes.phone else None
+    if "country" in given:
+        contact.country = normalize_country(changes.country) if changes.country else None
+    if "language" in given:
+        contact.language = normalize_language(changes.language) if changes.language else None
     if "fields" in given:
         merged = dict(contact.fields or {}) if changes.fields is not None else {}
         for key, value in (changes.fields or {}).items():
@@ -99,6 +105,32 @@ def require_everything(viewer: Viewer, action: str) -> None:
         )
 
 
+# --- announcing changes --------------------------------------------------------------
+
+# Whoever sees one of these conversations hears of the change; a contact with more has
+# them announced for its most recent ones (where a contact panel is likely open).
+ANNOUNCED_CONVERSATIONS = 100
+
+
+async def announce_contact(work: Work, contact_id: int, change: str, **data: Any) -> None:
+    """Emit ``contact.updated`` to whoever may see one of the contact's conversations, one
+    event per conversation (each has its own scope), so open contact panels refresh."""
+    rows = await work.db.scalars(
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id)
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(ANNOUNCED_CONVERSATIONS)
+    )
+    for conversation in rows:
+        payload = {
+            "contact_id": contact_id,
+            "conversation_id": conversation.id,
+            "change": change,
+            **data,
+        }
+        work.emit(HubEvent("contact.updated", payload, scope=ConversationScope.of(conversation)))
+
+
 # --- create, update, delete ----------------------------------------------------------
 
 
@@ -124,6 +156,7 @@ async def update_contact(
     contact = await get_contact(work.db, viewer, contact_id)
     _apply(contact, changes, default_region)
     await work.db.flush()
+    await announce_contact(work, contact.id, "updated")
     return contact
 
 
@@ -162,6 +195,7 @@ async def set_blocked(work: Work, viewer: Viewer, contact_id: int, blocked: bool
         previous = replace(ConversationScope.of(conversation), contact_blocked=not blocked)
         record(work, conversation, "blocked" if blocked else "unblocked", viewer.id, previous)
     await work.db.flush()
+    await announce_contact(work, contact.id, "blocked" if blocked else "unblocked")
     return contact
 
 

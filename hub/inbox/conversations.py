@@ -16,6 +16,7 @@ from hub.contract.notices import ConversationChange, ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
+from hub.inbox.notification_settings import wants
 from hub.inbox.workspace import load_workspace_settings
 from hub.store.models import Conversation, ConversationEvent, Notification, Team, User
 from hub.store.types import utcnow
@@ -61,10 +62,13 @@ def record(
     )
 
 
-def notify(
+async def notify(
     work: Work, user_id: int, kind: str, conversation: Conversation | None, **data: Any
 ) -> None:
-    """Store a notification for one user and push it to them."""
+    """Store a notification for one user and push it to them, unless their notification
+    settings turn that kind off."""
+    if not await wants(work.db, user_id, kind):
+        return
     work.db.add(
         Notification(
             user_id=user_id,
@@ -105,7 +109,7 @@ async def assign(
     conversation.team_id = team_id
     record(work, conversation, "assigned", viewer.id, previous, user_id=user_id, team_id=team_id)
     if user_id is not None and user_id != viewer.id:
-        notify(work, user_id, "assigned", conversation, by=viewer.id)
+        await notify(work, user_id, "assigned", conversation, by=viewer.id)
     return conversation
 
 
@@ -207,7 +211,7 @@ async def wake_due_snoozes(work: Work, limit: int = 200) -> list[int]:
         _wake(work, conversation, actor_id=None)
         # A blocked contact's conversations raise no notifications.
         if conversation.assignee_id is not None and not conversation.contact_blocked:
-            notify(work, conversation.assignee_id, "snooze_ended", conversation)
+            await notify(work, conversation.assignee_id, "snooze_ended", conversation)
         woken.append(conversation.id)
     return woken
 

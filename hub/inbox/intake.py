@@ -28,6 +28,7 @@ from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.intake_groups import add_to_group, load_group
 from hub.inbox.intake_result import Intake
 from hub.inbox.intake_status import take_status
+from hub.inbox.message_notices import NewMessage, notify_assignees
 from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
 from hub.inbox.storable import key, parts_of, scrub
@@ -415,4 +416,6 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
         conversation.unread_count = (conversation.unread_count or 0) + 1
     await mark_inbound(work, channel, now)
     announce_message(work, channel, message, conversation, contact.id, created, event)
+    if not created:  # a new conversation's assignee hears of it as "assigned"
+        await notify_assignees(work.db, [NewMessage(work, conversation, message.id, message.text)])
     return Intake("stored", message.id, conversation.id)

@@ -42,6 +42,7 @@ from hub.inbox.intake import (
     sender_unchanged,
 )
 from hub.inbox.intake_batch import BatchIndex, Delivery, Key
+from hub.inbox.message_notices import NewMessage, notify_assignees
 from hub.inbox.storable import key, log_row
 from hub.store.models import Channel, Contact, Conversation, InboundLogEntry, Message
 from hub.store.types import utcnow
@@ -185,6 +186,7 @@ async def take_fast(db: AsyncSession, hints: list[Any]) -> dict[int, tuple[Work,
     for channel in {p.channel.id: p.channel for p in plans}.values():
         await mark_inbound(Work(db), channel, now)
     results: dict[int, tuple[Work, Any]] = {}
+    new: list[NewMessage] = []
     numbered = iter(zip(ids, rows, strict=True))
     for p in plans:
         work = Work(db)
@@ -195,7 +197,9 @@ async def take_fast(db: AsyncSession, hints: list[Any]) -> dict[int, tuple[Work,
             announce_message(
                 work, p.channel, message, item.conversation, item.contact.id, False, item.event
             )
+            new.append(NewMessage(work, item.conversation, message_id, row["text"]))
         results[p.position] = (work, "stored")
+    await notify_assignees(db, new)
     return results
 
 

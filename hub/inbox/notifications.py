@@ -1,7 +1,8 @@
 """A user's notifications: list them, mark one or all read.
 
 Notifications are written by ``conversations.notify`` (mentions, assignments, snoozes
-ending). A user sees only their own, and only while they may still see the
+ending) and by intake (``hub.inbox.message_notices``: new messages in the assignee's
+conversations), each only when the user's settings want its kind. A user sees only their own, and only while they may still see the
 conversation a notification is about: losing access to a conversation hides its
 notifications too, like everything else hanging off it.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
 
 from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import NotFound
@@ -54,6 +55,22 @@ async def list_notifications(
         rows = rows[:limit]
         next_cursor = encode_id_cursor(rows[-1].id)
     return rows, next_cursor
+
+
+async def unread_count(work: Work, viewer: Viewer) -> int:
+    """How many of the caller's notifications are unread (the bell's number); the same
+    visibility rule as the list, so the number matches what the list shows."""
+    count = await work.db.scalar(
+        select(func.count(Notification.id))
+        .select_from(Notification)
+        .outerjoin(Conversation, Conversation.id == Notification.conversation_id)
+        .where(
+            Notification.user_id == viewer.id,
+            Notification.read_at.is_(None),
+            _visible(viewer),
+        )
+    )
+    return int(count or 0)
 
 
 async def mark_read(work: Work, viewer: Viewer, notification_id: int) -> Notification:

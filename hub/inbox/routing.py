@@ -194,5 +194,5 @@ async def route_new_conversation(
         team_id=pick.team_id,
         by="routing",
     )
-    conversations.notify(work, pick.user_id, "assigned", conversation, by=None)
+    await conversations.notify(work, pick.user_id, "assigned", conversation, by=None)
     return pick

@@ -3,8 +3,10 @@
 
 import { openPane, refreshHead, syncTimeline } from "./thread.js";
 import { refreshRow, refreshSidebar, reloadList } from "./list.js";
+import { refreshContact } from "./contact.js";
+import { refreshBell } from "./notifications.js";
 
-const due = { sidebar: false, head: false, timeline: false, rows: new Set() };
+const due = { sidebar: false, head: false, timeline: false, contact: false, rows: new Set() };
 let scheduled = false;
 
 function schedule() {
@@ -21,8 +23,9 @@ async function flush() {
   if (due.sidebar) work.push(refreshSidebar());
   if (due.head) work.push(refreshHead());
   if (due.timeline) work.push(syncTimeline());
+  if (due.contact) work.push(refreshContact());
   for (const id of due.rows) work.push(refreshRow(id));
-  due.sidebar = due.head = due.timeline = false;
+  due.sidebar = due.head = due.timeline = due.contact = false;
   due.rows.clear();
   await Promise.allSettled(work);
 }
@@ -32,6 +35,10 @@ function apply(event) {
   const conversationId = data?.conversation_id;
   const open = openPane()?.dataset.conversationId;
   if (type === "counts.changed") due.sidebar = true;
+  if (type === "contact.updated" && conversationId) {
+    due.rows.add(conversationId);  // the row shows the contact's name
+    if (String(conversationId) === open) due.contact = due.head = true;
+  }
   if (conversationId && ["message.created", "message.updated", "conversation.updated", "comment.created", "conversation.deleted"].includes(type)) {
     due.rows.add(conversationId);
     if (String(conversationId) === open) {
@@ -44,7 +51,9 @@ function apply(event) {
 
 /** Everything shown may be stale (a gap the hub could not replay): fetch it all again. */
 export async function resync(listObserver) {
-  await Promise.allSettled([refreshSidebar(), reloadList(listObserver), refreshHead(), syncTimeline()]);
+  await Promise.allSettled([
+    refreshSidebar(), reloadList(listObserver), refreshHead(), syncTimeline(), refreshContact(), refreshBell(),
+  ]);
 }
 
 export function setUpLive() {

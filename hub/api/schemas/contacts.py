@@ -11,7 +11,7 @@ from hub.inbox.contact_fields import ContactChanges, Text
 from hub.inbox.contact_merge import MergeSuggestion
 from hub.inbox.contacts import IdentityRow
 from hub.store.models import Contact
-from hub.store.types import DbId
+from hub.store.types import MAX_ID, DbId
 
 
 class ContactBody(ContactChanges):
@@ -59,6 +59,14 @@ class PageQuery(BaseModel):
     limit: int = Field(25, ge=1, le=100)
 
 
+class MergeSuggestionQuery(PageQuery):
+    """``GET /api/v1/contacts/merge-suggestions`` parameters."""
+
+    contact_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="only the pairs this contact is one of"
+    )
+
+
 class ContactOut(BaseModel):
     """A contact as the API shows it."""
 
@@ -69,6 +77,8 @@ class ContactOut(BaseModel):
     email: str | None
     phone: str | None
     avatar_url: str | None
+    country: str | None
+    language: str | None
     blocked: bool
     blocked_at: datetime | None
     fields: dict[str, Any]
@@ -87,6 +97,8 @@ class ContactOut(BaseModel):
             email=c.email,
             phone=c.phone,
             avatar_url=c.avatar_url,
+            country=c.country,
+            language=c.language,
             blocked=c.blocked,
             blocked_at=c.blocked_at,
             fields=c.fields or {},

@@ -11,9 +11,9 @@ from hub.store.models import Notification
 
 
 class NotificationOut(BaseModel):
-    """A notification: ``kind`` is e.g. ``mention``, ``assigned`` or ``snooze_ended``;
-    ``data`` holds what the kind needs (for a mention: ``comment_id``, ``by``,
-    ``excerpt``)."""
+    """A notification: ``kind`` is ``message``, ``mention``, ``assigned`` or
+    ``snooze_ended``; ``data`` holds what the kind needs (for a mention: ``comment_id``,
+    ``by``, ``excerpt``; for a message: ``message_id``, ``excerpt``)."""
 
     id: int
     kind: str
@@ -43,6 +43,12 @@ class NotificationQuery(BaseModel):
     unread: bool | None = Field(None, description="true: only unread; false: only read")
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(25, ge=1, le=100)
+
+
+class UnreadCountOut(BaseModel):
+    """``GET /api/v1/notifications/unread-count``: the bell's number."""
+
+    unread: int
 
 
 class ReadAllOut(BaseModel):

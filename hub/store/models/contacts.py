@@ -24,6 +24,8 @@ class Contact(Timestamped, Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2, e.g. DE
+    language: Mapped[str | None] = mapped_column(String(35))  # a BCP 47 tag, e.g. de or pt-BR
     blocked: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.store.models.base import Base, Timestamped
-from hub.store.types import Id, UtcDateTime, utcnow
+from hub.store.types import Id, Json, UtcDateTime, utcnow
 
 ROLES = ("owner", "manager", "agent")
 VISIBILITIES = ("all", "team", "assigned")
@@ -28,6 +29,10 @@ class User(Timestamped, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Which notifications the user wants (hub.inbox.notification_settings); {} = defaults.
+    notification_settings: Mapped[dict[str, Any]] = mapped_column(
+        Json, default=dict, server_default=text("'{}'")
+    )
 
     teams: Mapped[list[Team]] = relationship(
         secondary="team_memberships", back_populates="members", lazy="selectin"
