@@ -39,13 +39,16 @@ async def stored(db: async_sessionmaker[AsyncSession], user: User) -> User:
         return found
 
 
-async def test_an_agent_lands_on_their_profile_which_shows_who_they_are(
+async def test_an_agent_starts_in_the_inbox_and_their_profile_shows_who_they_are(
     client: Client, make_user: MakeUser
 ) -> None:
     await agent(client, make_user)
     start = await client.get("/", headers=HTML)
+    assert start.status == 200 and str(start.url).endswith("/inbox")
+    assert 'href="/me"' in await start.text()
+    start = await client.get("/me", headers=HTML)
     html = await start.text()
-    assert start.status == 200 and str(start.url).endswith("/me")
+    assert start.status == 200
     assert "<h1>Your profile</h1>" in html
     assert "ana@example.com" in html and "<dd>Agent</dd>" in html
     assert 'value="Ana &lt;b&gt;Agent&lt;/b&gt;"' in html and "<b>Agent" not in html

@@ -25,7 +25,11 @@ def test_an_agent_changes_their_password_and_creates_a_token(
     hub.add_user("alex@example.com", role="agent", name="Alex Agent")
     log_in(page, "alex@example.com")
 
-    # An agent lands on their profile, linked from the header on every page.
+    # An agent lands in the inbox; their profile is in its account menu, and linked from
+    # the header of every other page.
+    expect(page).to_have_url(f"{hub.url}/inbox")
+    page.get_by_label("Account menu for Alex Agent").click()
+    page.get_by_role("link", name="Your profile").click()
     expect(page).to_have_url(f"{hub.url}/me")
     expect(page.get_by_role("heading", level=1, name="Your profile")).to_be_visible()
     expect(page.get_by_text("alex@example.com")).to_be_visible()
@@ -73,4 +77,5 @@ def test_an_agent_changes_their_password_and_creates_a_token(
     # The new password is the one that logs in now.
     page.get_by_role("button", name="Log out").click()
     log_in(page, "alex@example.com", NEW)
-    expect(page.get_by_role("heading", level=1, name="Your profile")).to_be_visible()
+    expect(page).to_have_url(f"{hub.url}/inbox")
+    expect(page.get_by_role("switch", name="Away")).to_be_visible()
