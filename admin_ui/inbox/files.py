@@ -9,18 +9,14 @@ answer must be inline for the types a browser may play.
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from admin_ui.access import viewer_of
-from hub import appkeys
 from hub.api.context import path_id, work
-from hub.errors import NotFound
+from hub.api.file_responses import attachment_response
 from hub.inbox.timeline import get_visible_attachment
-from hub.media.store import content_disposition, media_store_of, shown_inline
+from hub.media.store import shown_inline
 
-log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -32,21 +28,8 @@ async def file(request: web.Request) -> web.StreamResponse:
     attachment_id = path_id(request, "attachment_id", "attachment")
     async with work(request) as w:
         attachment = await get_visible_attachment(w, viewer, attachment_id)
-    store = media_store_of(request.config_dict, request.config_dict[appkeys.SETTINGS])
-    try:
-        data = await store.read(attachment.sha256)
-    except FileNotFoundError:
-        log.error("attachment %s: file %s missing", attachment.id, attachment.sha256)
-        raise NotFound("attachment") from None
     inline = shown_inline(attachment.content_type) and "download" not in request.query
-    return web.Response(
-        body=data,
-        content_type=attachment.content_type,
-        headers={
-            "Content-Disposition": content_disposition(attachment.filename, inline=inline),
-            "X-Content-Type-Options": "nosniff",
-            # Access can be lost later: shared caches must not keep a copy.
-            "Cache-Control": "private, no-cache",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
+    # Access can be lost later: shared caches must not keep a copy.
+    return await attachment_response(
+        request, attachment, inline=inline, cache_control="private, no-cache"
     )

@@ -78,9 +78,16 @@ def rows_of(pairs: list[tuple[Conversation, str]], facts: RowFacts) -> list[Row]
 
 
 async def list_page(
-    w: Work, viewer: Viewer, state: ListState, cursor: str | None = None
+    w: Work,
+    viewer: Viewer,
+    state: ListState,
+    cursor: str | None = None,
+    *,
+    only_id: int | None = None,
 ) -> tuple[list[Row], str | None]:
-    """One page of the list the state names, as rows."""
+    """One page of the list the state names, as rows; with ``only_id``, the one row of
+    that conversation if the list shows it (the list's own query, narrowed to one id, so
+    a row shows exactly when it would)."""
     listed, next_cursor = await list_conversations(
         w.db,
         viewer,
@@ -89,7 +96,8 @@ async def list_page(
         sort=state.sort,
         unanswered=True if state.unanswered else None,
         cursor=cursor,
-        limit=PAGE_SIZE,
+        limit=PAGE_SIZE if only_id is None else 1,
+        only_id=only_id,
     )
     pairs = [(r.conversation, r.contact_name) for r in listed]
     facts = await row_facts(w.db, [c for c, _ in pairs])
@@ -198,32 +206,12 @@ async def row(request: web.Request) -> web.StreamResponse:
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
-        found = await _row_in_list(w, viewer, state, conversation_id)
-    if found is None:
+        found, _ = await list_page(w, viewer, state, only_id=conversation_id)
+    if not found:
         return web.Response(status=204)
     return await render_fragment(
-        request, "inbox/_conversation_row.html", {"state": state, "row": found}
+        request, "inbox/_conversation_row.html", {"state": state, "row": found[0]}
     )
-
-
-async def _row_in_list(
-    w: Work, viewer: Viewer, state: ListState, conversation_id: int
-) -> Row | None:
-    # The list's own query, narrowed to one id: the row shows exactly when it would.
-    listed, _ = await list_conversations(
-        w.db,
-        viewer,
-        view=state.view,
-        status=state.status,
-        sort=state.sort,
-        unanswered=True if state.unanswered else None,
-        only_id=conversation_id,
-        limit=1,
-    )
-    if not listed:
-        return None
-    pairs = [(listed[0].conversation, listed[0].contact_name)]
-    return rows_of(pairs, await row_facts(w.db, [listed[0].conversation]))[0]
 
 
 @routes.get("/inbox/sidebar", name="inbox.sidebar")

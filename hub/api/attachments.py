@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hub import appkeys
 from hub.api.context import current_viewer, path_id, work
+from hub.api.file_responses import attachment_response
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.messages import AttachmentOut
-from hub.errors import HubError, Invalid, NotFound
+from hub.errors import HubError, Invalid
 from hub.inbox.timeline import get_visible_attachment, record_upload
 from hub.media.store import (
     MediaLimits,
     MediaStore,
-    content_disposition,
     media_store_of,
     safe_filename,
 )
 
-log = logging.getLogger(__name__)
 api = ApiRoutes("attachments")
 CHUNK = 64 * 1024
 
@@ -104,21 +101,7 @@ async def download(request: web.Request) -> web.Response:
     attachment_id = path_id(request, "attachment_id", "attachment")
     async with work(request) as w:
         attachment = await get_visible_attachment(w, viewer, attachment_id)
-    try:
-        data = await media_store(request).read(attachment.sha256)
-    except FileNotFoundError:
-        log.error(
-            "attachment %s: file %s missing from the media store", attachment.id, attachment.sha256
-        )
-        raise NotFound("attachment") from None
-    return web.Response(
-        body=data,
-        content_type=attachment.content_type,
-        headers={
-            "Content-Disposition": content_disposition(attachment.filename),
-            "X-Content-Type-Options": "nosniff",
-            # Access can be lost later: shared caches must not keep a copy.
-            "Cache-Control": "private, no-cache",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
+    # Access can be lost later: shared caches must not keep a copy.
+    return await attachment_response(
+        request, attachment, inline=False, cache_control="private, no-cache"
     )

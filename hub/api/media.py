@@ -8,17 +8,15 @@ a sandboxing CSP, and ``inline`` only for passive image, audio and video types.
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from hub import appkeys
+from hub.api.file_responses import attachment_response
 from hub.errors import HubError, NotFound
 from hub.media.links import link_is_valid
-from hub.media.store import content_disposition, media_store_of, shown_inline
+from hub.media.store import shown_inline
 from hub.store.models import Attachment
 
-log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 # Ids and unix times fit in 18 digits; longer input is not a link of ours.
 _MAX_DIGITS = 18
@@ -52,25 +50,11 @@ async def signed_media(request: web.Request) -> web.Response:
         attachment = await db.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("attachment")
-    settings = request.config_dict[appkeys.SETTINGS]
-    try:
-        data = await media_store_of(request.config_dict, settings).read(attachment.sha256)
-    except FileNotFoundError:
-        log.error(
-            "attachment %s: file %s missing from the media store", attachment.id, attachment.sha256
-        )
-        raise NotFound("attachment") from None
-    inline = shown_inline(attachment.content_type)
-    return web.Response(
-        body=data,
-        content_type=attachment.content_type,
-        headers={
-            "Content-Disposition": content_disposition(attachment.filename, inline=inline),
-            "X-Content-Type-Options": "nosniff",
-            # Whatever the bytes are (an SVG or HTML upload), they never run here.
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Referrer-Policy": "no-referrer",
-            # The URL is a bearer credential: shared caches must not keep the file.
-            "Cache-Control": "private, max-age=300",
-        },
+    # The URL is a bearer credential: shared caches must not keep the file.
+    return await attachment_response(
+        request,
+        attachment,
+        inline=shown_inline(attachment.content_type),
+        cache_control="private, max-age=300",
+        extra_headers={"Referrer-Policy": "no-referrer"},
     )
