@@ -174,6 +174,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/contacts/{contact_id}/block", None),
     ("POST", "/api/v1/contacts/{contact_id}/unblock", None),
     ("POST", "/api/v1/contacts/{contact_id}/merge", "SPARE"),
+    ("POST", "/api/v1/contacts/{contact_id}/identities", "IDENTITY"),
     ("POST", "/api/v1/conversations", "START"),
     ("GET", "/api/v1/search", "SEARCH"),
     ("PUT", "/api/v1/conversations/{conversation_id}/draft", {"mode": "reply", "body": "d"}),
@@ -235,6 +236,8 @@ async def _call(
             "text": "hi",
             "subject": "new",
         }
+    elif body == "IDENTITY":
+        body = {"channel_id": world.channel, "address": "someone-new"}
     elif body == "SEARCH":
         params, body = {"q": "message", "conversation_id": str(thing.conversation)}, None
     response = await client.request(method, url, json=body, params=params, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub import appkeys
 from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
@@ -12,12 +13,13 @@ from hub.api.schemas.contacts import (
     ContactBody,
     ContactOut,
     ContactQuery,
+    IdentityBody,
     IdentityOut,
     MergeBody,
     MergeSuggestionOut,
     MergeSuggestionQuery,
 )
-from hub.inbox import contact_merge, contacts
+from hub.inbox import contact_identities, contact_merge, contacts
 
 api = ApiRoutes("contacts")
 ITEM = "/api/v1/contacts/{contact_id}"
@@ -116,6 +118,23 @@ async def identities(request: web.Request) -> web.Response:
     async with work(request) as w:
         rows = await contacts.list_identities(w.db, viewer, contact_id)
     return json_items([IdentityOut.of(row) for row in rows])
+
+
+@api.post(f"{ITEM}/identities", body=IdentityBody, response=IdentityOut, status=201, errors=(409,))
+async def add_identity(request: web.Request) -> web.Response:
+    """Reach the contact on a channel they have not written on: ``address`` is read by
+    the channel's plugin (WhatsApp: a phone number). 201 with the new identity, 200 when
+    the contact has it already; 422 ``address`` when the channel does not accept it or
+    cannot write first; 409 ``identity_taken`` when it is another contact's."""
+    viewer = await current_viewer(request)
+    contact_id = _contact_id(request)
+    body = await read_json(request, IdentityBody)
+    channels = request.config_dict[appkeys.CHANNELS]
+    async with work(request) as w:
+        added = await contact_identities.add_identity(
+            w, viewer, contact_id, body.channel_id, body.address, channels
+        )
+    return json_model(IdentityOut.of(added.row), status=201 if added.created else 200)
 
 
 async def _block(request: web.Request, blocked: bool) -> web.Response:

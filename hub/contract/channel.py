@@ -181,6 +181,19 @@ class ChannelType(Generic[ConfigT]):
         raise NotImplementedError(f"{self.name} has no message templates")
 
     @classmethod
+    def address_of(cls, text: str) -> str:
+        """The recipient id this channel sends to, from an address an agent typed to
+        reach a contact on it for the first time (a phone number, a user name…).
+
+        It is stored as the contact's identity on the channel, so it must equal the
+        ``sender_id`` the channel's inbound events give that person. Raise ``ValueError``
+        with a message for the agent when ``text`` is not one. By default the channel
+        cannot write first (a Telegram bot cannot message a user who has not written)."""
+        raise ValueError("this channel cannot write first to a new address")
+
+    @classmethod
     def supports(cls, method: str) -> bool:
         """Whether this type overrides an optional method such as ``poll``."""
-        return getattr(cls, method) is not getattr(ChannelType, method)
+        mine, base = getattr(cls, method), getattr(ChannelType, method)
+        # A classmethod is bound anew on each access: compare the functions beneath.
+        return getattr(mine, "__func__", mine) is not getattr(base, "__func__", base)

@@ -36,6 +36,20 @@ class MergeBody(BaseModel):
     other_id: DbId
 
 
+class IdentityBody(BaseModel):
+    """``POST /api/v1/contacts/{id}/identities``: reach the contact on a channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel_id: DbId
+    address: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="what identifies the contact on the channel, as the agent typed it "
+        "(WhatsApp: a phone number with its country code; custom channel: the service's id)",
+    )
+
+
 class ContactQuery(BaseModel):
     """``GET /api/v1/contacts`` parameters."""
 

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # The hub's own cap: the service sets no limit of its own.
 _ATTACHMENT_LIMIT = 25_000_000
+ADDRESS_LIMIT = 300
+"""The longest sender id the service may post (``payloads``), so the longest to write to."""
 
 
 class CustomChannel(ChannelType[CustomChannelConfig]):
@@ -79,6 +81,16 @@ class CustomChannel(ChannelType[CustomChannelConfig]):
             self.config.outbound_url,
             self.config.signing_secret.get_secret_value(),
         )
+
+    @classmethod
+    def address_of(cls, text: str) -> str:
+        """Any id the service knows its users by: what its inbound ``sender.id`` says."""
+        address = text.strip()
+        if not address:
+            raise ValueError("write the id the service knows this person by")
+        if len(address) > ADDRESS_LIMIT:
+            raise ValueError(f"an id on this channel has at most {ADDRESS_LIMIT} characters")
+        return address
 
     def declared_credentials(self) -> dict[str, Any]:
         """The fields a declarative type added to the Config, secrets revealed."""

@@ -26,6 +26,7 @@ from hub.contract import (
 )
 from hub.contract.http import TooLarge
 
+from hub_whatsapp.addresses import wa_id_of
 from hub_whatsapp.client import GraphClient, GraphError, GraphUnavailable
 from hub_whatsapp.config import WhatsAppConfig
 from hub_whatsapp.errors import connect_error, send_error
@@ -164,6 +165,11 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
             await self._graph.send_message(self.config.phone_number_id, body)
         except (GraphError, GraphUnavailable) as err:
             raise send_error(err) from err
+
+    @classmethod
+    def address_of(cls, text: str) -> str:
+        """A phone number with its country code, as the ``wa_id`` digits WhatsApp uses."""
+        return wa_id_of(text)
 
     async def send_typing(
         self, recipient_id: str, *, last_inbound_external_id: str | None = None
