@@ -2,6 +2,9 @@
 // (GET /api/v1/contacts?q=), pick one of their channels (…/identities), write the first
 // message and start it (POST /api/v1/conversations, with an idempotency key), then open
 // it. A contact with an open conversation on that channel is taken there instead.
+// "New contact" creates one (POST /api/v1/contacts); a channel that can write first
+// (listed by the server in [data-writable-channels]) reaches a contact at an address
+// the agent types, recorded before the start (POST …/identities, safe to repeat).
 
 import { api } from "./dom.js";
 import { openConversation } from "./thread.js";
@@ -47,13 +50,65 @@ async function chooseContact(contactId) {
   const select = dialog().querySelector("[data-channel-choice]");
   select.replaceChildren();
   select.disabled = true;
+  showAddress();
   if (!contactId) return;
   const page = await api("GET", `/api/v1/contacts/${contactId}/identities`);
   const seen = new Set();
   const channels = page.items.filter((i) => !seen.has(i.channel_id) && seen.add(i.channel_id));
   options(select, channels.map((i) => ({ id: i.channel_id, name: i.channel_name })), (c) => c.name);
-  select.disabled = !channels.length;
-  say(channels.length ? null : "This contact has no channel to write to.");
+  // Channels that can write first, where the contact has no identity yet.
+  const writable = dialog().querySelector("[data-writable-channels]").content;
+  for (const option of writable.querySelectorAll("option")) {
+    if (!seen.has(Number(option.value))) select.append(option.cloneNode(true));
+  }
+  select.disabled = !select.options.length;
+  showAddress();
+  say(select.options.length ? null : "This contact has no channel to write to.");
+}
+
+function showAddress() {
+  const form = dialog().querySelector("form");
+  const chosen = form.elements.channel_id.selectedOptions[0];
+  const isNew = Boolean(chosen?.hasAttribute("data-new-address"));
+  const field = form.querySelector("[data-address-field]");
+  field.hidden = !isNew;
+  form.elements.address.disabled = !isNew;
+  form.elements.address.required = isNew;
+}
+
+async function createContact(form) {
+  const body = {};
+  for (const [key, name] of [["name", "new_name"], ["phone", "new_phone"], ["email", "new_email"]]) {
+    const value = form.elements[name].value.trim();
+    if (value) body[key] = value;
+  }
+  if (!body.name && !body.phone && !body.email) {
+    say("Give the new contact a name, phone or email.");
+    form.elements.new_name.focus();
+    return;
+  }
+  say(null);
+  const contact = await api("POST", "/api/v1/contacts", body);
+  const select = form.elements.contact_id;
+  const option = document.createElement("option");
+  option.value = contact.id;
+  option.textContent = [contact.name, contact.email, contact.phone].filter(Boolean).join(" · ");
+  select.prepend(option);
+  select.value = String(contact.id);
+  for (const name of ["new_name", "new_phone", "new_email"]) form.elements[name].value = "";
+  toggleNewContact(false);
+  await chooseContact(select.value);
+  // A phone is the likely address on a phone channel: offer it, the agent may change it.
+  if (contact.phone && !form.elements.address.value) form.elements.address.value = contact.phone;
+  form.elements.channel_id.focus();
+}
+
+function toggleNewContact(open) {
+  const button = dialog().querySelector("[data-new-contact]");
+  const fields = dialog().querySelector("[data-new-contact-fields]");
+  fields.hidden = !open;
+  button.setAttribute("aria-expanded", String(open));
+  if (open) fields.querySelector("input").focus();
 }
 
 async function start(form) {
@@ -66,12 +121,23 @@ async function start(form) {
     say("Choose a contact and a channel, and write a message.");
     return;
   }
-  const fingerprint = JSON.stringify(body);
+  const chosen = form.elements.channel_id.selectedOptions[0];
+  const address = chosen?.hasAttribute("data-new-address") ? form.elements.address.value.trim() : null;
+  if (address === "") {
+    say("Write the contact's address on this channel.");
+    form.elements.address.focus();
+    return;
+  }
+  const fingerprint = JSON.stringify({ ...body, address });
   if (pending?.fingerprint !== fingerprint) pending = { key: crypto.randomUUID(), fingerprint };
   const button = form.querySelector("[data-start]");
   button.disabled = true;
   say(null);
   try {
+    if (address !== null) {
+      // Repeating this is harmless: the contact's own identity again answers 200.
+      await api("POST", `/api/v1/contacts/${body.contact_id}/identities`, { channel_id: body.channel_id, address });
+    }
     let id;
     try {
       id = (await api("POST", "/api/v1/conversations", body, { "Idempotency-Key": pending.key })).id;
@@ -83,6 +149,8 @@ async function start(form) {
     }
     pending = null;
     form.reset();
+    toggleNewContact(false);
+    showAddress();
     dialog().close();
     await openConversation(id);
   } catch (error) {
@@ -104,6 +172,10 @@ export function setUpNewConversation() {
       search("").catch((error) => say(error.message));
     } else if (event.target.closest("#new-conversation [data-close-dialog]")) {
       dialog().close();
+    } else if (event.target.closest("#new-conversation [data-new-contact]")) {
+      toggleNewContact(dialog().querySelector("[data-new-contact-fields]").hidden);
+    } else if (event.target.closest("#new-conversation [data-create-contact]")) {
+      createContact(dialog().querySelector("form")).catch((e) => say(e.message));
     }
   });
   dialog().addEventListener("input", (event) => {
@@ -113,6 +185,7 @@ export function setUpNewConversation() {
   });
   dialog().addEventListener("change", (event) => {
     if (event.target.matches("[data-contact-choice]")) chooseContact(event.target.value).catch((e) => say(e.message));
+    else if (event.target.matches("[data-channel-choice]")) showAddress();
   });
   dialog().addEventListener("submit", (event) => {
     event.preventDefault();
