@@ -12,11 +12,20 @@ from aiohttp import web
 
 from admin_ui.access import member_guard
 from admin_ui.errors import page_errors
-from admin_ui.inbox import composer, contact, conversation, files, listing, notifications, search
+from admin_ui.inbox import (
+    composer,
+    contact,
+    conversation,
+    files,
+    listing,
+    new_conversation,
+    notifications,
+    search,
+)
 from hub.api.routing import mount_routes
 
 PREFIX = "/inbox"
-AREAS = (listing, conversation, composer, search, files, contact, notifications)
+AREAS = (listing, conversation, composer, new_conversation, search, files, contact, notifications)
 
 
 def inbox_app() -> web.Application:

@@ -57,5 +57,11 @@ async def templates(request: web.Request) -> web.StreamResponse:
             )
         except HubError as err:
             problem = f"The templates could not be loaded: {err.message}"
-    context = {"pane": pane, "composer": facts, "templates": found, "problem": problem}
+    context = {
+        "pane": pane,
+        "composer": facts,
+        "channel_name": facts.channel.name,
+        "templates": found,
+        "problem": problem,
+    }
     return await render_fragment(request, "inbox/_composer_templates.html", context)

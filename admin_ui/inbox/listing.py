@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from admin_ui.access import ADMIN_ROLES, viewer_of
 from admin_ui.inbox.custom import custom_view, form_options, new_form
-from admin_ui.inbox.new_conversation import writable_channels
+from admin_ui.inbox.new_conversation import dialog_channels
 from admin_ui.inbox.notifications import bell_context
 from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
 from admin_ui.rendering import render, render_fragment
@@ -148,7 +148,7 @@ async def page_context(
         "new_inbox": new_form(state, viewer, custom),
         "listed_at": utcnow(),
         "last_event_id": last_event_id,
-        "writable_channels": await writable_channels(w, request.config_dict[appkeys.CHANNELS]),
+        "dialog_channels": await dialog_channels(w, request.config_dict[appkeys.CHANNELS]),
         **await bell_context(w, viewer),
     }
 

@@ -1,40 +1,90 @@
-"""What the "New conversation" dialog needs from the server: the channels an agent may
-reach a contact on at a new address (their plugin implements ``address_of``)."""
+"""What the "New conversation" dialog needs from the server: the live channels, which of
+them can reach a contact at a new address (their plugin implements ``address_of``) and
+which need a template to write first; and a channel's template picker."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiohttp import web
 from sqlalchemy import select
 
+from admin_ui.access import viewer_of
+from admin_ui.rendering import render_fragment
+from hub import appkeys
+from hub.api.context import path_id, work
+from hub.channels.agent_signals import list_templates
+from hub.contract.models import MessageTemplate
+from hub.errors import HubError, NotFound
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
 from hub.store.models import Channel
 
+routes = web.RouteTableDef()
+
 
 @dataclass(frozen=True)
-class WritableChannel:
-    """An enabled channel that can write first to an address an agent types."""
+class DialogChannel:
+    """An enabled channel as the dialog offers it."""
 
     id: int
     name: str
     title: str
+    writes_first: bool
+    """Its plugin reads an address an agent types (``address_of``)."""
+    needs_template: bool
+    """It has templates and a customer-service window: a contact who has not written
+    within the window (anyone at a new address) is written to with a template."""
 
 
-async def writable_channels(w: Work, channels: ChannelPlugins) -> list[WritableChannel]:
-    """The enabled channels whose plugin reads new addresses, by name; a channel whose
-    plugin cannot be built is left out, as nothing could be sent on it."""
+async def dialog_channels(w: Work, channels: ChannelPlugins) -> list[DialogChannel]:
+    """The enabled channels, by name; one whose plugin cannot be built is left out, as
+    nothing could be sent on it."""
     rows = await w.db.scalars(
         select(Channel)
         .where(Channel.deleted_at.is_(None), Channel.enabled.is_(True))
         .order_by(Channel.name, Channel.id)
     )
-    found: list[WritableChannel] = []
+    found: list[DialogChannel] = []
     for channel in rows:
         try:
             plugin = channels.for_channel(channel)
         except ChannelUnavailable:
             continue
-        if plugin.supports("address_of"):
-            found.append(WritableChannel(channel.id, channel.name, plugin.title))
+        caps = plugin.capabilities
+        needs_template = caps.templates and caps.window_hours is not None
+        writes_first = plugin.supports("address_of")
+        found.append(
+            DialogChannel(channel.id, channel.name, plugin.title, writes_first, needs_template)
+        )
     return found
+
+
+@routes.get("/inbox/channels/{channel_id}/templates", name="inbox.channel_templates")
+async def channel_templates(request: web.Request) -> web.StreamResponse:
+    """A channel's template picker for the dialog (ids prefixed ``new-``); the
+    provider's refusal or absence is said in the fragment, not as an error page."""
+    viewer_of(request)
+    channel_id = path_id(request, "channel_id", "channel")
+    plugins = request.config_dict[appkeys.CHANNELS]
+    async with work(request) as w:
+        channel = await w.db.get(Channel, channel_id)
+        if channel is None or channel.deleted_at is not None:
+            raise NotFound("channel")
+        name = channel.name
+        problem: str | None = None
+        try:
+            has_templates = plugins.for_channel(channel).capabilities.templates
+        except ChannelUnavailable as err:
+            has_templates, problem = False, f"{name} cannot be used: {err.reason}"
+        if not has_templates and problem is None:
+            problem = f"{name} has no message templates."
+    found: list[MessageTemplate] = []
+    if has_templates:
+        try:
+            # Asked with no database session open: the provider may be slow.
+            found = await list_templates(request.config_dict[appkeys.SESSIONS], plugins, channel_id)
+        except HubError as err:
+            problem = f"The templates could not be loaded: {err.message}"
+    context = {"prefix": "new-", "channel_name": name, "templates": found, "problem": problem}
+    return await render_fragment(request, "inbox/_composer_templates.html", context)

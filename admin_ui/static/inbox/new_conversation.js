@@ -3,10 +3,14 @@
 // message and start it (POST /api/v1/conversations, with an idempotency key), then open
 // it. A contact with an open conversation on that channel is taken there instead.
 // "New contact" creates one (POST /api/v1/contacts); a channel that can write first
-// (listed by the server in [data-writable-channels]) reaches a contact at an address
+// (listed by the server in [data-dialog-channels]) reaches a contact at an address
 // the agent types, recorded before the start (POST …/identities, safe to repeat).
+// Where a channel has a customer-service window and templates (WhatsApp), someone at a
+// new address — or a contact whose window the server finds closed — is written to with
+// a template: the composer's picker (templates.js) replaces the message box.
 
 import { api } from "./dom.js";
+import { loadTemplatesInto, templateChoice } from "./templates.js";
 import { openConversation } from "./thread.js";
 
 let pending = null; // { key, fingerprint } of the start in flight
@@ -57,15 +61,24 @@ async function chooseContact(contactId) {
   const channels = page.items.filter((i) => !seen.has(i.channel_id) && seen.add(i.channel_id));
   options(select, channels.map((i) => ({ id: i.channel_id, name: i.channel_name })), (c) => c.name);
   // Channels that can write first, where the contact has no identity yet.
-  const writable = dialog().querySelector("[data-writable-channels]").content;
-  for (const option of writable.querySelectorAll("option")) {
-    if (!seen.has(Number(option.value))) select.append(option.cloneNode(true));
+  for (const option of dialogChannels().querySelectorAll("option[data-writes-first]")) {
+    if (!seen.has(Number(option.value))) {
+      const copy = option.cloneNode(true);
+      copy.setAttribute("data-new-address", "");
+      select.append(copy);
+    }
   }
   select.disabled = !select.options.length;
   showAddress();
   say(select.options.length ? null : "This contact has no channel to write to.");
 }
 
+function dialogChannels() {
+  return dialog().querySelector("[data-dialog-channels]").content;
+}
+
+/** The chosen channel decides: an address field for a new address, and the template
+ * picker instead of free text where writing first there takes a template. */
 function showAddress() {
   const form = dialog().querySelector("form");
   const chosen = form.elements.channel_id.selectedOptions[0];
@@ -74,6 +87,39 @@ function showAddress() {
   field.hidden = !isNew;
   form.elements.address.disabled = !isNew;
   form.elements.address.required = isNew;
+  const url = isNew ? chosen.dataset.templatesUrl : null;
+  if (url) {
+    templateMode(url, `${chosen.dataset.name ?? "This channel"} lets you write first only with an approved template.`);
+  } else {
+    textMode();
+  }
+}
+
+function templateMode(url, reason) {
+  const box = dialog().querySelector("[data-dialog-templates]");
+  const form = dialog().querySelector("form");
+  if (!box.hidden && box.dataset.url === url) return;
+  box.hidden = false;
+  box.dataset.url = url;
+  box.querySelector("[data-template-reason]").textContent = reason;
+  dialog().querySelector("[data-text-field]").hidden = true;
+  form.elements.text.disabled = true;
+  const holder = box.querySelector("[data-templates-body]");
+  holder.textContent = "Loading templates…";
+  return loadTemplatesInto(holder, url);
+}
+
+function textMode() {
+  const box = dialog().querySelector("[data-dialog-templates]");
+  box.hidden = true;
+  delete box.dataset.url;
+  box.querySelector("[data-templates-body]").replaceChildren();
+  dialog().querySelector("[data-text-field]").hidden = false;
+  dialog().querySelector("form").elements.text.disabled = false;
+}
+
+function usingTemplate() {
+  return !dialog().querySelector("[data-dialog-templates]").hidden;
 }
 
 async function createContact(form) {
@@ -115,11 +161,21 @@ async function start(form) {
   const body = {
     contact_id: Number(form.elements.contact_id.value),
     channel_id: Number(form.elements.channel_id.value),
-    text: form.elements.text.value,
   };
-  if (!body.contact_id || !body.channel_id || !body.text.trim()) {
-    say("Choose a contact and a channel, and write a message.");
+  if (!body.contact_id || !body.channel_id) {
+    say("Choose a contact and a channel.");
     return;
+  }
+  if (usingTemplate()) {
+    const template = templateChoice(form);
+    if (!template) return;
+    body.template = template;
+  } else {
+    body.text = form.elements.text.value;
+    if (!body.text.trim()) {
+      say("Write a message.");
+      return;
+    }
   }
   const chosen = form.elements.channel_id.selectedOptions[0];
   const address = chosen?.hasAttribute("data-new-address") ? form.elements.address.value.trim() : null;
@@ -142,10 +198,19 @@ async function start(form) {
     try {
       id = (await api("POST", "/api/v1/conversations", body, { "Idempotency-Key": pending.key })).id;
     } catch (error) {
+      const code = error.data?.error?.code;
+      const picker = dialogChannels().querySelector(`option[value="${body.channel_id}"][data-templates-url]`);
+      if (code === "window_closed" && picker && !usingTemplate()) {
+        // The contact has not written within the window: only a template may go now.
+        await templateMode(picker.dataset.templatesUrl, error.message);
+        return;
+      }
       id = error.data?.error?.details?.conversation_id;
-      if (error.data?.error?.code !== "conversation_exists" || !id) throw error;
-      const { text } = body;
-      await api("POST", `/api/v1/conversations/${id}/messages`, { text }, { "Idempotency-Key": pending.key });
+      if (code !== "conversation_exists" || !id) throw error;
+      const { text, template } = body;
+      await api("POST", `/api/v1/conversations/${id}/messages`, template ? { template } : { text }, {
+        "Idempotency-Key": pending.key,
+      });
     }
     pending = null;
     form.reset();

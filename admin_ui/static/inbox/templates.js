@@ -9,9 +9,14 @@ let hooks = { changed: () => {} };
 /** Fetch the channel's templates into the composer. */
 export async function loadTemplates(form) {
   const holder = form.querySelector("[data-templates-body]");
-  if (!holder) return;
+  if (holder) await loadTemplatesInto(holder, form.dataset.templatesUrl);
+}
+
+/** Fetch a template picker fragment from ``url`` into ``holder`` (the composer's, or
+ * the "New conversation" dialog's). */
+export async function loadTemplatesInto(holder, url) {
   try {
-    const fragment = await fetchFragment(form.dataset.templatesUrl);
+    const fragment = await fetchFragment(url);
     if (fragment && holder.isConnected) holder.replaceChildren(fragment);
   } catch (error) {
     holder.textContent = `The templates could not be loaded: ${error.message}`;
@@ -19,8 +24,8 @@ export async function loadTemplates(form) {
 }
 
 function showFields(select) {
-  const form = select.closest("#composer");
-  for (const fields of form.querySelectorAll("[data-template-index]")) {
+  const picker = select.closest(".template-choices");
+  for (const fields of picker.querySelectorAll("[data-template-index]")) {
     const chosen = fields.dataset.templateIndex === select.value;
     fields.hidden = !chosen;
     for (const input of fields.querySelectorAll("input")) input.disabled = !chosen;
@@ -51,9 +56,10 @@ export function templateChoice(form) {
 export function setUpTemplates(given) {
   hooks = given;
   document.addEventListener("change", (event) => {
-    if (event.target.matches("#composer [data-template-choice]")) {
+    if (event.target.matches("[data-template-choice]")) {
       showFields(event.target);
-      hooks.changed(event.target.closest("#composer"));
+      const composer = event.target.closest("#composer");
+      if (composer) hooks.changed(composer);
     }
   });
   document.addEventListener("reset-template", (event) => {
