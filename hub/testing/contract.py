@@ -214,6 +214,16 @@ class ChannelContract:
                 assert stamp is not None and stamp.utcoffset() is not None, event
 
     @pytest.mark.asyncio
+    async def test_contract_an_address_written_to_first_is_the_sender_id(self) -> None:
+        """A type that writes first (``address_of``) reads each inbound sender's id as that
+        same id, so a reply to a first message lands on the identity the agent made."""
+        if not self.channel_type.supports("address_of"):
+            pytest.skip(f"{self.channel_type.__name__} cannot write first to a new address")
+        senders = {m.sender_id for s in self._samples() for m in await self._normalize(s)}
+        for sender_id in senders:
+            assert self.channel_type.address_of(sender_id) == sender_id, sender_id
+
+    @pytest.mark.asyncio
     async def test_contract_unsupported_content_is_kept_as_unsupported(self) -> None:
         """Content the plugin cannot translate becomes an ``UnsupportedPart``, not nothing."""
         messages = await self._normalize(self.unsupported_sample(self.revealed_config()))
