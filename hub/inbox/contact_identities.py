@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hub.auth.visibility import Viewer
 from hub.errors import HubError, Invalid
@@ -74,6 +75,16 @@ async def add_identity(
             contact_id=contact.id, channel_id=channel.id, external_id=external_id, profile={}
         )
         work.db.add(existing)
-        await work.db.flush()
+        try:
+            await work.db.flush()
+        except IntegrityError:
+            # The check above can lose a race with the same address saved at once (by
+            # another agent, or arriving from the contact); the unique index cannot.
+            raise HubError(
+                409,
+                "identity_taken",
+                f"this address was just given to a contact on {channel.name}",
+                {"contact_id": None},
+            ) from None
         await announce_contact(work, contact.id, "identity_added", channel_id=channel.id)
     return AddedIdentity(IdentityRow(existing, channel.type, channel.name), created)
