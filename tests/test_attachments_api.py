@@ -199,7 +199,8 @@ async def test_cookie_sessions_upload_with_the_csrf_header_only(
     )
     assert with_header.status == 201, await with_header.text()
 
-    # A form field is not read from multipart bodies: that would consume the file.
+    # The token field counts only as the first part: reading on to find it would
+    # consume the file.
     with_field = form(data=b"from a form", filename="b.txt")
     with_field.add_field("csrf_token", csrf)
     response = await client.post(url, data=with_field)

@@ -176,7 +176,13 @@ async def test_merge_moves_everything_and_fills_only_empty_fields(
         "+4915123456789",
     )
     assert kept.fields == {"plan": "pro", "v": 1}
-    assert [e.type for e in work.events] == ["conversation.updated", "counts.changed"]
+    # The moved conversation's lists and counts change, and its contact panel shows the
+    # merged contact.
+    assert [e.type for e in work.events] == [
+        "conversation.updated",
+        "counts.changed",
+        "contact.updated",
+    ]
 
     async with db() as session:
         assert await session.get(Contact, other.id) is None

@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import HubError
 from hub.inbox.snippets import VARIABLES, render, variables_in
-from hub.store.models import Snippet, User
+from hub.store.models import Attachment, Snippet, User
 from tests.factories import Factory
+from tests.test_attachments_api import upload
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
@@ -332,3 +335,161 @@ async def test_rendering_refuses_a_stored_unknown_variable(
     field, message = error_of(await response.json())
     assert field == "body"
     assert "$contact.title" in message
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+def refs(*uploads: dict[str, Any]) -> list[dict[str, Any]]:
+    keys = ("id", "filename", "content_type", "size")
+    return [{k: u[k] for k in keys} for u in uploads]
+
+
+async def test_a_snippet_claims_the_admins_uploads_and_lists_them(
+    client: Client, user_token: UserToken
+) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    _, agent = await user_token("agent@example.com", visibility="assigned")
+    price = await upload(client, admin, data=b"prices", filename="prices.csv")
+    logo = await upload(client, admin, data=b"\x89PNG logo", filename="logo.png")
+    response = await client.post(
+        "/api/v1/snippets",
+        json={
+            "name": "Prices",
+            "shortcut": "prices",
+            "body": "Our prices:",
+            "attachments": [price["id"], logo["id"]],
+        },
+        headers=admin,
+    )
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    assert created["attachments"] == refs(price, logo)
+    listed = await (await client.get("/api/v1/snippets", headers=agent)).json()
+    assert listed["items"][0]["attachments"] == refs(price, logo)
+    # Every user may fetch a snippet's file, as they may use the snippet.
+    download = await client.get(f"/api/v1/attachments/{logo['id']}", headers=agent)
+    assert download.status == 200
+    assert await download.read() == b"\x89PNG logo"
+
+    # Claimed: the same upload cannot go to another snippet, nor to a second one twice.
+    other = await client.post(
+        "/api/v1/snippets",
+        json={"name": "X", "shortcut": "x", "body": "x", "attachments": [logo["id"]]},
+        headers=admin,
+    )
+    assert other.status == 422
+    assert error_of(await other.json())[0] == "attachments"
+    assert (await client.get("/api/v1/snippets?q=x", headers=admin)).status == 200
+
+
+async def test_only_the_callers_own_free_uploads_can_be_attached_to_a_snippet(
+    client: Client, user_token: UserToken
+) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    _, manager = await user_token("manager@example.com", role="manager")
+    theirs = await upload(client, manager)
+    mine = await upload(client, admin)
+    for attachments in ([theirs["id"]], [999999], [mine["id"], mine["id"]]):
+        response = await client.post(
+            "/api/v1/snippets",
+            json={"name": "X", "shortcut": "x", "body": "x", "attachments": attachments},
+            headers=admin,
+        )
+        assert response.status == 422, attachments
+        assert error_of(await response.json())[0] == "attachments"
+    # Nothing was saved by the refused requests (the snippet and the claim are one unit).
+    assert (await (await client.get("/api/v1/snippets", headers=admin)).json())["items"] == []
+
+
+async def test_patching_attachments_keeps_adds_and_removes_files(
+    client: Client, user_token: UserToken, db: async_sessionmaker[AsyncSession]
+) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    first = await upload(client, admin, data=b"one", filename="one.txt")
+    second = await upload(client, admin, data=b"two", filename="two.txt")
+    third = await upload(client, admin, data=b"three", filename="three.txt")
+    snippet = await make(client, admin, "files")
+    url = f"/api/v1/snippets/{snippet['id']}"
+    assert snippet["attachments"] == []
+
+    ok = await client.patch(url, json={"attachments": [first["id"], second["id"]]}, headers=admin)
+    assert (await ok.json())["attachments"] == refs(first, second)
+    ok = await client.patch(url, json={"attachments": [second["id"], third["id"]]}, headers=admin)
+    assert (await ok.json())["attachments"] == refs(second, third)
+    # A patch without attachments leaves the files alone.
+    ok = await client.patch(url, json={"name": "Renamed"}, headers=admin)
+    assert (await ok.json())["attachments"] == refs(second, third)
+    removed = await client.get(f"/api/v1/attachments/{first['id']}", headers=admin)
+    assert removed.status == 404
+
+    assert (await client.delete(url, headers=admin)).status == 204
+    async with db() as session:
+        left = await session.scalar(select(func.count()).select_from(Attachment))
+    assert left == 0  # the snippet's files went with it
+
+
+async def test_agents_cannot_change_a_snippets_files(client: Client, user_token: UserToken) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    _, agent = await user_token("agent@example.com")
+    mine = await upload(client, agent)
+    snippet = await make(client, admin, "hello")
+    url = f"/api/v1/snippets/{snippet['id']}"
+    response = await client.patch(url, json={"attachments": [mine["id"]]}, headers=agent)
+    assert response.status == 403
+    assert (await (await client.get(url, headers=agent)).json())["attachments"] == []
+    new = {"name": "X", "shortcut": "x", "body": "x", "attachments": [mine["id"]]}
+    assert (await client.post("/api/v1/snippets", json=new, headers=agent)).status == 403
+
+
+async def test_rendering_gives_the_caller_fresh_uploads_of_the_snippets_files(
+    client: Client,
+    factory: Factory,
+    user_token: UserToken,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    _, admin = await user_token("owner@example.com", role="owner")
+    agent, auth = await user_token("agent@example.com", visibility="assigned")
+    channel = await factory.channel()
+    conversation = await factory.conversation(channel, assignee_id=agent.id)
+    hidden = await factory.conversation(channel)
+    logo = await upload(client, admin, data=b"\x89PNG logo", filename="logo.png")
+    created = await client.post(
+        "/api/v1/snippets",
+        json={"name": "Logo", "shortcut": "logo", "body": "Here:", "attachments": [logo["id"]]},
+        headers=admin,
+    )
+    snippet = await created.json()
+    url = f"/api/v1/snippets/{snippet['id']}/render"
+
+    refused = await client.post(url, json={"conversation_id": hidden.id}, headers=auth)
+    assert refused.status == 404
+    response = await client.post(url, json={"conversation_id": conversation.id}, headers=auth)
+    assert response.status == 200, await response.text()
+    rendered = await response.json()
+    assert rendered["text"] == "Here:"
+    [copy] = rendered["attachments"]
+    assert copy["id"] != logo["id"]
+    assert (copy["filename"], copy["size"], copy["sha256"]) == (
+        "logo.png",
+        logo["size"],
+        logo["sha256"],
+    )
+    async with db() as session:
+        row = await session.get(Attachment, copy["id"])
+        assert row is not None
+        assert (row.uploaded_by, row.snippet_id, row.message_id) == (agent.id, None, None)
+        # Only the rendering that succeeded made a copy.
+        total = await session.scalar(select(func.count()).select_from(Attachment))
+    assert total == 2
+
+    sent = await client.post(
+        f"/api/v1/conversations/{conversation.id}/messages",
+        json={"text": rendered["text"], "attachments": [copy["id"]]},
+        headers=auth,
+    )
+    assert sent.status == 201, await sent.text()
+    assert [a["id"] for a in (await sent.json())["attachments"]] == [copy["id"]]
+    # The snippet keeps its own file.
+    kept = await client.get(f"/api/v1/snippets/{snippet['id']}", headers=auth)
+    assert (await kept.json())["attachments"] == refs(logo)

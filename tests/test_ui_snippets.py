@@ -6,11 +6,12 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.store.models import Snippet, User
+from hub.store.models import Attachment, Snippet, User
 from tests.test_ui_users import HTML, as_owner, error_of, form_csrf, log_in_page
 
 Client = TestClient[Any, Any]
@@ -121,3 +122,63 @@ async def test_csrf_and_agents(client: Client, make_user: MakeUser) -> None:
     assert (await client.get("/admin/snippets", headers=HTML)).status == 403
     response = await client.post("/admin/snippets/new", data={**form, "csrf_token": csrf})
     assert response.status == 403
+
+
+def file_form(
+    csrf: str | None, data: bytes = b"\x89PNG fake", filename: str = "logo.png"
+) -> aiohttp.FormData:
+    # As a browser sends the page's form: the token first, then the file.
+    form = aiohttp.FormData(quote_fields=False)
+    if csrf is not None:
+        form.add_field("csrf_token", csrf)
+    form.add_field("file", data, filename=filename, content_type="application/octet-stream")
+    return form
+
+
+async def test_files_are_uploaded_listed_and_removed_on_the_snippet_page(
+    client: Client, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    _, csrf = await as_owner(client, make_user)
+    new_page = await (await client.get("/admin/snippets/new", headers=HTML)).text()
+    assert "Create the snippet first" in new_page
+    form = {"csrf_token": csrf, "name": "Logo", "shortcut": "logo", "body": "Our logo"}
+    await client.post("/admin/snippets/new", data=form)
+    async with db() as session:
+        snippet_id = await session.scalar(select(Snippet.id))
+    url = f"/admin/snippets/{snippet_id}"
+    page = await (await client.get(url, headers=HTML)).text()
+    assert "No files." in page and 'enctype="multipart/form-data"' in page
+    assert form_csrf(page, f"{url}/files") == csrf
+
+    added = await client.post(f"{url}/files", data=file_form(csrf), allow_redirects=False)
+    assert added.status == 303, await added.text()
+    page = await (await client.get(url, headers=HTML)).text()
+    async with db() as session:
+        [file] = list(await session.scalars(select(Attachment)))
+    assert (file.snippet_id, file.filename, file.size) == (snippet_id, "logo.png", 9)
+    assert "logo.png" in page and "9 bytes" in page
+    download = await client.get(f"/inbox/files/{file.id}?download=1")
+    assert download.status == 200 and await download.read() == b"\x89PNG fake"
+
+    # Refused: a type the workspace does not take, an empty file (shown by the field);
+    # a form without its token first.
+    bad = await client.post(f"{url}/files", data=file_form(csrf, filename="tool.exe"))
+    assert bad.status == 415 and "type not allowed" in error_of(await bad.text(), "file")
+    empty = await client.post(f"{url}/files", data=file_form(csrf, data=b""))
+    assert empty.status == 422 and "empty" in error_of(await empty.text(), "file")
+    no_token = await client.post(f"{url}/files", data=file_form(None), headers=HTML)
+    assert no_token.status == 403
+    late = aiohttp.FormData(quote_fields=False)
+    late.add_field("file", b"x", filename="x.png", content_type="image/png")
+    late.add_field("csrf_token", csrf)
+    assert (await client.post(f"{url}/files", data=late, headers=HTML)).status == 403
+
+    removed = await client.post(
+        f"{url}/files/{file.id}/delete", data={"csrf_token": csrf}, allow_redirects=False
+    )
+    assert removed.status == 303
+    async with db() as session:
+        assert list(await session.scalars(select(Attachment))) == []
+    assert "No files." in await (await client.get(url, headers=HTML)).text()
+    gone = await client.post(f"{url}/files/{file.id}/delete", data={"csrf_token": csrf})
+    assert gone.status == 404

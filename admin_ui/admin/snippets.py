@@ -12,10 +12,12 @@ from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
+from hub.api.attachments import media_store, receive_file
 from hub.api.context import path_id, work
 from hub.api.schemas.snippets import SnippetCreateBody, SnippetPatchBody, SnippetQuery
 from hub.errors import HubError
-from hub.inbox import snippets
+from hub.inbox import snippet_files, snippets
+from hub.media.store import MediaLimits, human_size
 
 routes = web.RouteTableDef()
 SNIPPET = r"/admin/snippets/{snippet_id:\d+}"
@@ -48,12 +50,18 @@ async def list_snippets(request: web.Request) -> web.StreamResponse:
 
 
 async def _form_page(
-    request: web.Request, snippet_id: int | None, state: FormState | None = None, status: int = 200
+    request: web.Request,
+    snippet_id: int | None,
+    state: FormState | None = None,
+    status: int = 200,
+    file_error: str | None = None,
 ) -> web.Response:
     snippet = None
+    files = []
     if snippet_id is not None:
         async with work(request) as w:
             snippet = await snippets.get_snippet(w.db, snippet_id)
+            files = (await snippet_files.files_of(w.db, [snippet_id]))[snippet_id]
     if state is None:
         values = {name: getattr(snippet, name) for name in FIELDS} if snippet else {}
         state = FormState(values)
@@ -63,8 +71,19 @@ async def _form_page(
         "errors": state.errors,
         "message": state.message,
         "variables": [(f"${name}", meaning) for name, meaning in snippets.VARIABLES.items()],
+        "files": [(f, human_size(f.size)) for f in files],
+        "file_error": file_error,
+        "file_help": _file_help(MediaLimits()),
     }
     return await render(request, "admin/snippets/form.html", context, status)
+
+
+def _file_help(limits: MediaLimits) -> str:
+    kinds = ", ".join(sorted(extension.upper() for extension, _ in limits.content_types))
+    return (
+        f"Up to {human_size(limits.max_file_bytes)} each, at most {limits.max_files} files; "
+        f"types: {kinds}. The channel of a conversation may accept fewer."
+    )
 
 
 def _posted(form: Any) -> dict[str, object]:
@@ -152,4 +171,55 @@ async def delete(request: web.Request) -> web.StreamResponse:
         await snippets.delete_snippet(w.db, viewer, snippet_id)
     return redirect(
         request, page_url(request, "admin.snippets"), ("success", f"Deleted snippet /{shortcut}.")
+    )
+
+
+@routes.post(SNIPPET + "/files", name="admin.snippet.files")
+async def upload_file(request: web.Request) -> web.StreamResponse:
+    """Add a file to the snippet (``multipart/form-data``, field ``file``), within the
+    workspace's limits; a refused file is explained beside the field."""
+    viewer = viewer_of(request)
+    snippet_id = path_id(request, "snippet_id", "snippet")
+    limits = MediaLimits()
+    try:
+        async with work(request) as w:
+            # Before reading the body: a missing snippet is a 404 page, not a file error.
+            await snippets.get_snippet(w.db, snippet_id)
+        filename, data = await receive_file(request, limits)
+        sha256 = await media_store(request).put(data)
+        async with work(request) as w:
+            await snippet_files.add_file(
+                w.db,
+                viewer,
+                snippet_id,
+                sha256=sha256,
+                filename=filename,
+                content_type=limits.content_type_of(filename),
+                size=len(data),
+                limits=limits,
+            )
+    except HubError as err:
+        if err.status in (403, 404):
+            raise
+        reason = err.details[0]["message"] if err.details else err.message
+        return await _form_page(request, snippet_id, status=err.status, file_error=reason)
+    return redirect(
+        request,
+        page_url(request, "admin.snippet", snippet_id=snippet_id),
+        ("success", f"Added {filename}."),
+    )
+
+
+@routes.post(SNIPPET + r"/files/{attachment_id:\d+}/delete", name="admin.snippet.file.delete")
+async def remove_file(request: web.Request) -> web.StreamResponse:
+    """Remove one of the snippet's files."""
+    viewer = viewer_of(request)
+    snippet_id = path_id(request, "snippet_id", "snippet")
+    attachment_id = path_id(request, "attachment_id", "attachment")
+    async with work(request) as w:
+        filename = await snippet_files.remove_file(w.db, viewer, snippet_id, attachment_id)
+    return redirect(
+        request,
+        page_url(request, "admin.snippet", snippet_id=snippet_id),
+        ("success", f"Removed {filename}."),
     )

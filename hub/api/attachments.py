@@ -11,6 +11,7 @@ from hub.api.file_responses import attachment_response
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.messages import AttachmentOut
+from hub.auth.identity import multipart_of
 from hub.errors import HubError, Invalid
 from hub.inbox.timeline import get_visible_attachment, record_upload
 from hub.media.store import (
@@ -41,7 +42,7 @@ async def _read_part(part: BodyPartReader, limits: MediaLimits) -> bytes:
 
 
 async def _file_from_stream(request: web.Request, limits: MediaLimits) -> tuple[str, bytes]:
-    reader = await request.multipart()
+    reader = await multipart_of(request)
     found: tuple[str, bytes] | None = None
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name != "file":
@@ -56,18 +57,12 @@ async def _file_from_stream(request: web.Request, limits: MediaLimits) -> tuple[
     return found
 
 
-@api.post("/api/v1/attachments", response=AttachmentOut, status=201, errors=(400, 413, 415, 422))
-async def upload(request: web.Request) -> web.Response:
-    """Upload one file (``multipart/form-data``, field ``file``) to attach to a message
-    or a comment.
-
-    Until attached, only the uploader can fetch or attach it. Limits: 20 MB (413),
-    allowed types by extension (415), a filename (422).
-    """
-    viewer = await current_viewer(request)
+async def receive_file(request: web.Request, limits: MediaLimits) -> tuple[str, bytes]:
+    """The one file of a ``multipart/form-data`` request (field ``file``) and its safe
+    name, within ``limits``: 415 for another body or type, 413 too large, 400 for a
+    broken body, 422 naming ``file`` when it is missing or empty."""
     if request.content_type != "multipart/form-data":
         raise HubError(415, "unsupported_media_type", "send the file as multipart/form-data")
-    limits = MediaLimits()
     try:
         filename, data = await _file_from_stream(request, limits)
     except (ValueError, KeyError, HttpProcessingError) as err:
@@ -77,6 +72,20 @@ async def upload(request: web.Request) -> web.Response:
         ) from None
     if not data:
         raise Invalid("file", "the file is empty")
+    return filename, data
+
+
+@api.post("/api/v1/attachments", response=AttachmentOut, status=201, errors=(400, 413, 415, 422))
+async def upload(request: web.Request) -> web.Response:
+    """Upload one file (``multipart/form-data``, field ``file``) to attach to a message
+    or a comment.
+
+    Until attached, only the uploader can fetch or attach it. Limits: 20 MB (413),
+    allowed types by extension (415), a filename (422).
+    """
+    viewer = await current_viewer(request)
+    limits = MediaLimits()
+    filename, data = await receive_file(request, limits)
     sha256 = await media_store(request).put(data)
     async with work(request) as w:
         attachment = await record_upload(

@@ -8,6 +8,7 @@ from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
+from hub.api.schemas.messages import AttachmentOut
 from hub.api.schemas.snippets import (
     RenderBody,
     RenderedOut,
@@ -17,7 +18,7 @@ from hub.api.schemas.snippets import (
     SnippetQuery,
     VariableOut,
 )
-from hub.inbox import snippets
+from hub.inbox import snippet_files, snippets
 
 api = ApiRoutes("snippets")
 ITEM = "/api/v1/snippets/{snippet_id}"
@@ -43,7 +44,8 @@ async def list_(request: web.Request) -> web.Response:
         rows, next_cursor = await snippets.list_snippets(
             w.db, q=query.q, cursor=query.cursor, limit=query.limit
         )
-        items = [SnippetOut.of(row) for row in rows]
+        files = await snippet_files.files_of(w.db, [row.id for row in rows])
+        items = [SnippetOut.of(row, files[row.id]) for row in rows]
     return json_items(items, next_cursor)
 
 
@@ -51,14 +53,19 @@ async def list_(request: web.Request) -> web.Response:
     "/api/v1/snippets", body=SnippetCreateBody, response=SnippetOut, status=201, errors=(403, 409)
 )
 async def create(request: web.Request) -> web.Response:
-    """Create a snippet (owners and managers); an unknown `$variable` answers 422 on `body`."""
+    """Create a snippet (owners and managers); an unknown `$variable` answers 422 on `body`.
+
+    `attachments` are ids of the caller's uploads (`POST /api/v1/attachments`), claimed
+    by the snippet as a message claims them.
+    """
     viewer = await current_viewer(request)
     body = await read_json(request, SnippetCreateBody)
     async with work(request) as w:
         snippet = await snippets.create_snippet(
             w.db, viewer, name=body.name, shortcut=body.shortcut, body=body.body
         )
-        out = SnippetOut.of(snippet)
+        files = await snippet_files.set_files(w.db, viewer, snippet.id, body.attachments)
+        out = SnippetOut.of(snippet, files)
     return json_model(out, 201)
 
 
@@ -68,19 +75,29 @@ async def get(request: web.Request) -> web.Response:
     await current_viewer(request)
     snippet_id = path_id(request, "snippet_id", "snippet")
     async with work(request) as w:
-        out = SnippetOut.of(await snippets.get_snippet(w.db, snippet_id))
+        snippet = await snippets.get_snippet(w.db, snippet_id)
+        files = await snippet_files.files_of(w.db, [snippet_id])
+        out = SnippetOut.of(snippet, files[snippet_id])
     return json_model(out)
 
 
 @api.patch(ITEM, body=SnippetPatchBody, response=SnippetOut, errors=(403, 409))
 async def update(request: web.Request) -> web.Response:
-    """Change a snippet's name, shortcut or body (owners and managers)."""
+    """Change a snippet's name, shortcut, body or files (owners and managers).
+
+    `attachments`, when given, is the snippet's list of files from now on: its files
+    listed stay, the caller's uploads listed are added, the others are removed.
+    """
     viewer = await current_viewer(request)
     snippet_id = path_id(request, "snippet_id", "snippet")
     body = await read_json(request, SnippetPatchBody)
     async with work(request) as w:
         snippet = await snippets.update_snippet(w.db, viewer, snippet_id, body.changes())
-        out = SnippetOut.of(snippet)
+        if body.attachments is not None:
+            files = await snippet_files.set_files(w.db, viewer, snippet_id, body.attachments)
+        else:
+            files = (await snippet_files.files_of(w.db, [snippet_id]))[snippet_id]
+        out = SnippetOut.of(snippet, files)
     return json_model(out)
 
 
@@ -100,10 +117,15 @@ async def render(request: web.Request) -> web.Response:
 
     A variable without a value (a contact with no first name) becomes the fallback the
     snippet gives (`$contact.first_name|there`); without one, 422 `missing_value` names it.
+
+    Each of the snippet's files comes back as a fresh upload of the caller's (the same
+    stored bytes): attach their ids to the message like any upload.
     """
     viewer = await current_viewer(request)
     snippet_id = path_id(request, "snippet_id", "snippet")
     body = await read_json(request, RenderBody)
     async with work(request) as w:
         text = await snippets.render_snippet(w.db, viewer, snippet_id, body.conversation_id)
-    return json_model(RenderedOut(text=text))
+        copies = await snippet_files.copies_for(w.db, viewer, snippet_id)
+        out = RenderedOut(text=text, attachments=[AttachmentOut.of(a) for a in copies])
+    return json_model(out)

@@ -6,7 +6,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
-from aiohttp import web
+from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from hub import appkeys
 from hub.auth.api_tokens import resolve_token
@@ -17,6 +18,9 @@ from hub.store.models import LoginSession, User
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# Where the CSRF check leaves a multipart form it began to read (see ``multipart_of``).
+_MULTIPART = web.RequestKey("hub.auth.multipart_reader", MultipartReader)
+_TOKEN_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ async def _check_csrf(request: web.Request, session: LoginSession) -> None:
         form = await request.post()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
+    elif sent is None and request.content_type == "multipart/form-data":
+        sent = await _token_of_multipart(request)
     if sent is None:
         raise HubError(
             403, "csrf_missing", f"send the session's CSRF token in the {CSRF_HEADER} header"
@@ -106,3 +112,30 @@ async def _check_csrf(request: web.Request, session: LoginSession) -> None:
         raise HubError(
             403, "csrf_invalid", "the CSRF token does not match this session; reload the page"
         )
+
+
+async def _token_of_multipart(request: web.Request) -> str | None:
+    # A plain HTML form uploading a file cannot send a header: its token must be the
+    # form's FIRST field, read here alone; the rest (the file) is left to the handler,
+    # which goes on reading through ``multipart_of``.
+    try:
+        reader = await request.multipart()
+        request[_MULTIPART] = reader
+        part = await reader.next()
+        if not isinstance(part, BodyPartReader) or part.name != CSRF_FIELD:
+            return None
+        value = bytearray()
+        while chunk := await part.read_chunk(_TOKEN_MAX):
+            value.extend(chunk)
+            if len(value) > _TOKEN_MAX:
+                return None
+        return value.decode("utf-8", errors="replace")
+    except (ValueError, KeyError, HttpProcessingError):
+        return None  # a broken body carries no token: refused as one without
+
+
+async def multipart_of(request: web.Request) -> MultipartReader:
+    """The reader of a multipart request body, past the ``csrf_token`` field when the
+    CSRF check has read it already."""
+    reader = request.get(_MULTIPART)
+    return reader if reader is not None else await request.multipart()

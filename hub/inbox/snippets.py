@@ -113,7 +113,8 @@ class SnippetChanges:
     body: str | None = None
 
 
-def _require_admin(actor: Viewer) -> None:
+def require_admin(actor: Viewer) -> None:
+    """403 unless ``actor`` is an owner or a manager: only they manage snippets."""
     if not actor.is_admin:
         raise Forbidden("only owners and managers manage snippets")
 
@@ -175,7 +176,7 @@ async def create_snippet(
     db: AsyncSession, actor: Viewer, *, name: str, shortcut: str, body: str
 ) -> Snippet:
     """Create a snippet (owners and managers); 409 when the shortcut is taken."""
-    _require_admin(actor)
+    require_admin(actor)
     shortcut = normalize_shortcut(shortcut)
     check_variables(body)
     await _check_shortcut_free(db, shortcut, None)
@@ -189,7 +190,7 @@ async def update_snippet(
     db: AsyncSession, actor: Viewer, snippet_id: int, changes: SnippetChanges
 ) -> Snippet:
     """Change a snippet (owners and managers)."""
-    _require_admin(actor)
+    require_admin(actor)
     snippet = await get_snippet(db, snippet_id)
     if changes.shortcut is not None:
         shortcut = normalize_shortcut(changes.shortcut)
@@ -206,7 +207,7 @@ async def update_snippet(
 
 async def delete_snippet(db: AsyncSession, actor: Viewer, snippet_id: int) -> None:
     """Delete a snippet (owners and managers)."""
-    _require_admin(actor)
+    require_admin(actor)
     result = await db.execute(delete(Snippet).where(Snippet.id == snippet_id))
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFound("snippet")

@@ -4,6 +4,8 @@ what they share — attachments and paging cursors.
 Attachments are uploaded first (owned by their uploader, attached to nothing), then
 claimed by the message or comment that carries them. From then on they are visible to
 whoever may see that conversation, through ``conversation_filter`` like everything else.
+A snippet's files are claimed the same way, and are visible to every user, like the
+snippet.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Invalid, NotFound
@@ -95,11 +98,19 @@ async def record_upload(
     return attachment
 
 
+def _unattached() -> ColumnElement[bool]:
+    return and_(
+        Attachment.message_id.is_(None),
+        Attachment.comment_id.is_(None),
+        Attachment.snippet_id.is_(None),
+    )
+
+
 async def get_visible_attachment(work: Work, viewer: Viewer, attachment_id: int) -> Attachment:
     """The attachment if the caller may see it: its message's or comment's conversation
-    is visible to them, or, while attached to nothing, they uploaded it. 404 otherwise."""
+    is visible to them, it is a snippet's (every user may use snippets), or, while
+    attached to nothing, they uploaded it. 404 otherwise."""
     owner_conversation = func.coalesce(Message.conversation_id, Comment.conversation_id)
-    unattached = and_(Attachment.message_id.is_(None), Attachment.comment_id.is_(None))
     attachment = await work.db.scalar(
         select(Attachment)
         .outerjoin(Message, Message.id == Attachment.message_id)
@@ -108,7 +119,8 @@ async def get_visible_attachment(work: Work, viewer: Viewer, attachment_id: int)
         .where(
             Attachment.id == attachment_id,
             or_(
-                and_(unattached, Attachment.uploaded_by == viewer.id),
+                and_(_unattached(), Attachment.uploaded_by == viewer.id),
+                Attachment.snippet_id.is_not(None),
                 and_(Conversation.id.is_not(None), conversation_filter(viewer)),
             ),
         )
@@ -118,16 +130,14 @@ async def get_visible_attachment(work: Work, viewer: Viewer, attachment_id: int)
     return attachment
 
 
-async def check_attachments(work: Work, viewer: Viewer, ids: list[int]) -> None:
+async def check_uploads(db: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> None:
     """422 naming ``attachments`` unless every id is one of the caller's own uploads
     not yet attached to anything (and none is given twice)."""
     if len(set(ids)) != len(ids):
         raise Invalid("attachments", "an attachment is given more than once")
     if not ids:
         return
-    rows = {
-        a.id: a for a in await work.db.scalars(select(Attachment).where(Attachment.id.in_(ids)))
-    }
+    rows = {a.id: a for a in await db.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
     bad = [
         i
         for i in ids
@@ -135,9 +145,44 @@ async def check_attachments(work: Work, viewer: Viewer, ids: list[int]) -> None:
         or rows[i].uploaded_by != viewer.id
         or rows[i].message_id is not None
         or rows[i].comment_id is not None
+        or rows[i].snippet_id is not None
     ]
     if bad:
         raise Invalid("attachments", f"not uploads of yours waiting to be attached: {bad}")
+
+
+async def check_attachments(work: Work, viewer: Viewer, ids: list[int]) -> None:
+    """``check_uploads`` in a unit of work."""
+    await check_uploads(work.db, viewer, ids)
+
+
+async def claim_uploads(
+    db: AsyncSession,
+    viewer: Viewer,
+    ids: Sequence[int],
+    *,
+    message_id: int | None = None,
+    comment_id: int | None = None,
+    snippet_id: int | None = None,
+) -> None:
+    """Attach the caller's uploads ``ids`` to a message, a comment or a snippet.
+
+    Run ``check_uploads`` first for a precise error; this conditional update is what
+    makes it safe when two requests race to claim the same upload: the loser's update
+    misses a row, and its whole transaction is refused.
+    """
+    if not ids:
+        return
+    result = cast(
+        CursorResult[Any],
+        await db.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(ids), Attachment.uploaded_by == viewer.id, _unattached())
+            .values(message_id=message_id, comment_id=comment_id, snippet_id=snippet_id)
+        ),
+    )
+    if result.rowcount != len(ids):
+        raise Invalid("attachments", "an attachment was attached elsewhere meanwhile")
 
 
 async def claim_attachments(
@@ -148,29 +193,8 @@ async def claim_attachments(
     message_id: int | None = None,
     comment_id: int | None = None,
 ) -> None:
-    """Attach the caller's uploads ``ids`` to a message or a comment.
-
-    Run ``check_attachments`` first for a precise error; this conditional update is what
-    makes it safe when two requests race to claim the same upload: the loser's update
-    misses a row, and its whole transaction is refused.
-    """
-    if not ids:
-        return
-    result = cast(
-        CursorResult[Any],
-        await work.db.execute(
-            update(Attachment)
-            .where(
-                Attachment.id.in_(ids),
-                Attachment.uploaded_by == viewer.id,
-                Attachment.message_id.is_(None),
-                Attachment.comment_id.is_(None),
-            )
-            .values(message_id=message_id, comment_id=comment_id)
-        ),
-    )
-    if result.rowcount != len(ids):
-        raise Invalid("attachments", "an attachment was attached elsewhere meanwhile")
+    """``claim_uploads`` for a message or a comment, in a unit of work."""
+    await claim_uploads(work.db, viewer, ids, message_id=message_id, comment_id=comment_id)
 
 
 async def attachments_of(

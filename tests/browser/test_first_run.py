@@ -55,9 +55,11 @@ def test_an_admin_page_sends_a_visitor_to_log_in_and_back(page: Page, hub: LiveH
 def test_an_agent_gets_a_403_page_on_admin_pages(page: Page, hub: LiveHub) -> None:
     hub.add_user("agent@example.com", role="agent", name="Alex Agent")
     log_in(page, "agent@example.com")
-    # Agents start on their personal pages (the agents' inbox does not exist yet).
-    expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
-    expect(page.get_by_text("Alex Agent · agent")).to_be_visible()
+    # Agents start in the inbox, where the menu has no Admin entry.
+    expect(page).to_have_url(f"{hub.url}/inbox")
+    page.get_by_label("Account menu for Alex Agent").click()
+    expect(page.get_by_role("link", name="Your profile")).to_be_visible()
+    expect(page.get_by_role("link", name="Admin")).to_have_count(0)
     response = page.goto("/admin/channels")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="You cannot open this page")).to_be_visible()

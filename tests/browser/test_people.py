@@ -50,7 +50,8 @@ def test_create_a_user_with_a_generated_password_then_a_team(
     try:
         nina = other.new_page()
         log_in(nina, "nina@example.com", password)
-        expect(nina.get_by_role("heading", name="Your profile")).to_be_visible()
+        expect(nina.get_by_label("Account menu for Nina New")).to_be_visible()
+        nina.goto("/me")
         expect(nina.get_by_label("Your name")).to_have_value("Nina New")
     finally:
         other.close()

@@ -101,8 +101,9 @@ async function upload(form, file) {
   }
 }
 
-/** Check each file, upload those that pass, and say why the others were refused. */
-export function addFiles(form, files) {
+/** Check each file, hand those that pass to ``accept``, and say why the others were
+    refused. ``files`` need a ``name`` and a ``size``. */
+function checkEach(form, files, accept) {
   const mode = form.querySelector("input[name=mode]:checked")?.value ?? "reply";
   const checks = JSON.parse(form.dataset.checks);
   const problems = [];
@@ -113,10 +114,28 @@ export function addFiles(form, files) {
     else if (room <= 0) problems.push(`${file.name}: at most ${checks.maxFiles} files a message.`);
     else {
       room -= 1;
-      upload(form, file);
+      accept(file);
     }
   }
   hooks.showError(form, problems.length ? problems.join(" ") : null);
+}
+
+/** Check each file, upload those that pass, and say why the others were refused. */
+export function addFiles(form, files) {
+  checkEach(form, files, (file) => upload(form, file));
+}
+
+/** Add files the hub holds already as uploads of the agent's (a snippet's files, see
+    POST /api/v1/snippets/{id}/render): checked like any file, sent with the message. */
+export function addUploaded(form, attachments) {
+  const files = attachments.map((a) => ({ name: a.filename, size: a.size, id: a.id }));
+  checkEach(form, files, (file) => {
+    const chip = newChip(form, file);
+    chip.dataset.attachmentId = file.id;
+    delete chip.dataset.uploading;
+    chip.querySelector("[data-file-size]").textContent = humanSize(file.size);
+  });
+  hooks.changed(form);
 }
 
 export function setUpAttachments(given) {

@@ -1,11 +1,13 @@
 // Suggestions while typing in the composer, in one listbox under the text:
 //   "/" at the very start  → snippets (GET /api/v1/snippets?q=…), rendered for this
-//                            conversation by the hub when chosen;
+//                            conversation by the hub when chosen, their files added
+//                            as the agent's own (checked against the channel);
 //   "$" starting a word    → variables, inserted with their value here;
 //   "@" starting a word    → people to mention (internal comments only).
 // Keyboard: ↑/↓ move, Enter or Tab choose, Esc closes; the text keeps focus, and the
 // active option is its aria-activedescendant.
 
+import { addUploaded } from "./attachments.js";
 import { api } from "./dom.js";
 
 const state = new WeakMap(); // form → { kind, start, end, items, active, seq }
@@ -29,6 +31,12 @@ function triggerOf(form, textarea) {
   return null;
 }
 
+function snippetLabel(snippet) {
+  const count = snippet.attachments.length;
+  const files = count ? ` · ${count} file${count === 1 ? "" : "s"}` : "";
+  return `/${snippet.shortcut} — ${snippet.name}${files}`;
+}
+
 async function itemsFor(form, trigger) {
   if (trigger.kind === "variable") {
     const wanted = `$${trigger.query}`.toLowerCase();
@@ -39,7 +47,7 @@ async function itemsFor(form, trigger) {
   const q = encodeURIComponent(trigger.query);
   if (trigger.kind === "snippet") {
     const page = await api("GET", `/api/v1/snippets?limit=8${q ? `&q=${q}` : ""}`);
-    return page.items.map((s) => ({ label: `/${s.shortcut} — ${s.name}`, snippetId: s.id }));
+    return page.items.map((s) => ({ label: snippetLabel(s), snippetId: s.id }));
   }
   const page = await api("GET", `/api/v1/users?active=true&limit=8${q ? `&q=${q}` : ""}`);
   return page.items.map((u) => ({ label: `${u.name} <${u.email}>`, value: `@${u.name} `, userId: u.id, name: u.name }));
@@ -125,6 +133,7 @@ async function choose(form, index) {
         conversation_id: Number(form.dataset.conversationId),
       });
       replaceRange(textarea, current.start, current.end, rendered.text);
+      if (rendered.attachments.length) addUploaded(form, rendered.attachments);
     } catch (error) {
       hooks.showError(form, error.message);
     }

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.schemas.comments import AttachmentRef
+from hub.api.schemas.messages import AttachmentOut
 from hub.api.schemas.people import NamePageQuery, PatchBody
 from hub.inbox.snippets import SnippetChanges
-from hub.store.models import Snippet
+from hub.store.models import Attachment, Snippet
 from hub.store.types import DbId
 
 BODY_MAX = 10_000
@@ -24,11 +26,23 @@ class SnippetOut(BaseModel):
     created_by: int | None
     created_at: datetime
     updated_at: datetime
+    attachments: list[AttachmentRef] = Field(
+        description="files added to the message when the snippet is used"
+    )
 
     @classmethod
-    def of(cls, snippet: Snippet) -> SnippetOut:
-        """Serialize a stored snippet."""
-        return cls.model_validate(snippet, from_attributes=True)
+    def of(cls, snippet: Snippet, files: list[Attachment]) -> SnippetOut:
+        """Serialize a stored snippet and its files."""
+        return cls(
+            id=snippet.id,
+            name=snippet.name,
+            shortcut=snippet.shortcut,
+            body=snippet.body,
+            created_by=snippet.created_by,
+            created_at=snippet.created_at,
+            updated_at=snippet.updated_at,
+            attachments=[AttachmentRef.of(f) for f in files],
+        )
 
 
 class SnippetQuery(NamePageQuery):
@@ -47,6 +61,9 @@ class SnippetCreateBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     shortcut: str = Field(min_length=1, max_length=51, description="e.g. /thanks or thanks")
     body: str = Field(min_length=1, max_length=BODY_MAX)
+    attachments: list[DbId] = Field(
+        default_factory=list, description="ids of the caller's uploads to attach"
+    )
 
 
 class SnippetPatchBody(PatchBody):
@@ -55,10 +72,15 @@ class SnippetPatchBody(PatchBody):
     name: str | None = Field(None, min_length=1, max_length=200)
     shortcut: str | None = Field(None, min_length=1, max_length=51)
     body: str | None = Field(None, min_length=1, max_length=BODY_MAX)
+    attachments: list[DbId] | None = Field(
+        None,
+        description="the snippet's files from now on: its own files listed stay, uploads "
+        "of the caller's are attached, its files not listed are removed",
+    )
 
     def changes(self) -> SnippetChanges:
-        """The fields given, as a domain update."""
-        return SnippetChanges(**self.model_dump(include=self.model_fields_set))
+        """The text fields given, as a domain update (``attachments`` apart)."""
+        return SnippetChanges(**self.model_dump(include=self.model_fields_set - {"attachments"}))
 
 
 class RenderBody(BaseModel):
@@ -70,9 +92,11 @@ class RenderBody(BaseModel):
 
 
 class RenderedOut(BaseModel):
-    """A snippet rendered for one conversation."""
+    """A snippet rendered for one conversation, and fresh uploads of the caller's with
+    the snippet's files, to attach to the message like any upload."""
 
     text: str
+    attachments: list[AttachmentOut]
 
 
 class VariableOut(BaseModel):

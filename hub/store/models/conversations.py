@@ -111,7 +111,8 @@ class Comment(Base):
 
 
 class Attachment(Base):
-    """A file of a message or a comment, stored by its sha256 in the media store."""
+    """A file of a message, a comment or a snippet, stored by its sha256 in the media
+    store (several rows may share the same bytes)."""
 
     __tablename__ = "attachments"
 
@@ -121,6 +122,9 @@ class Attachment(Base):
     )
     comment_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    snippet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snippets.id", ondelete="CASCADE"), index=True
     )
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     sha256: Mapped[str] = mapped_column(String(64))
