@@ -187,6 +187,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
 NOT_OBJECT_SCOPED = {
     "/api/v1/snippets/{snippet_id}/render": "covered by tests/test_snippets_api.py",
     "/media/{attachment_id}/{expires}/{signature}/{filename}": "signed, no login: tests/test_media_links.py",
+    "/admin/snippets/{snippet_id}/files/{attachment_id}/delete": "admins only: tests/test_ui_snippets.py",
 }
 
 
