@@ -247,6 +247,31 @@ async def test_merge_suggestions_pair_contacts_sharing_an_email_or_phone(
     ]
 
 
+async def test_a_contacts_duplicates_are_its_merge_suggestions(
+    db: Sessions, factory: Factory
+) -> None:
+    a = await factory.contact("A", email="same@example.com", phone="+4915123456789")
+    b = await factory.contact("B", email="same@example.com")
+    c = await factory.contact("C", phone="+4915123456789", blocked=True)
+    lonely = await factory.contact("D", email="alone@example.com")
+    owner = Viewer(1, "owner", "all", frozenset())
+
+    def pairs(found: list[contact_merge.MergeSuggestion]) -> list[tuple[int, int, tuple[str, ...]]]:
+        return [(s.contact.id, s.other.id, s.reasons) for s in found]
+
+    async with db() as session:
+        for contact in (a, b, c, lonely):
+            suggested, _ = await contact_merge.merge_suggestions(
+                session, owner, contact_id=contact.id, limit=10
+            )
+            found = await contact_merge.duplicates_of(session, owner, contact, 10)
+            assert pairs(found) == pairs(suggested), contact.name
+        assert pairs(await contact_merge.duplicates_of(session, owner, a, 10)) == [
+            (a.id, c.id, ("phone",)),
+            (a.id, b.id, ("email",)),
+        ]
+
+
 async def test_block_marks_conversations_and_announces_them_to_who_saw_them(
     db: Sessions, factory: Factory, make_user: MakeUser
 ) -> None:

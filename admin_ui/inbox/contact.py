@@ -22,7 +22,7 @@ from hub.inbox.contact_activity import (
     contact_activity,
     contact_conversations,
 )
-from hub.inbox.contact_merge import Reason, merge_suggestions
+from hub.inbox.contact_merge import Reason, duplicates_of
 from hub.inbox.contacts import IdentityRow, get_contact, list_identities
 from hub.store.models import Contact
 
@@ -68,9 +68,7 @@ async def load_panel(
     suggestions: list[Suggestion] = []
     # Merging is for viewers who see every contact: others get no button to fail.
     if viewer.sees_everything:
-        pairs, _ = await merge_suggestions(
-            w.db, viewer, contact_id=contact.id, limit=SUGGESTIONS_SHOWN
-        )
+        pairs = await duplicates_of(w.db, viewer, contact, SUGGESTIONS_SHOWN)
         suggestions = [
             Suggestion(p.other if p.contact.id == contact.id else p.contact, p.reasons)
             for p in pairs

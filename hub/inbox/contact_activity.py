@@ -14,7 +14,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.visibility import Viewer, conversation_filter
+from hub.auth.visibility import Viewer
+from hub.inbox.contacts import visible_conversation_ids
 from hub.store.models import Channel, Comment, Conversation, ConversationEvent, User
 
 
@@ -43,10 +44,11 @@ async def contact_conversations(
     db: AsyncSession, viewer: Viewer, contact_id: int, limit: int = 20
 ) -> list[ContactConversation]:
     """The contact's conversations the viewer may see, most recent first."""
+    visible = await visible_conversation_ids(db, viewer, contact_id)
     rows = await db.execute(
         select(Conversation, Channel.name, Channel.type)
         .join(Channel, Channel.id == Conversation.channel_id)
-        .where(Conversation.contact_id == contact_id, conversation_filter(viewer))
+        .where(Conversation.id.in_(visible))
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(limit)
     )
@@ -58,9 +60,9 @@ async def contact_activity(
 ) -> list[Activity]:
     """The newest comments and events of the contact's visible conversations, merged,
     newest first."""
-    visible = select(Conversation.id).where(
-        Conversation.contact_id == contact_id, conversation_filter(viewer)
-    )
+    visible = await visible_conversation_ids(db, viewer, contact_id)
+    if not visible:
+        return []
     comments = await db.execute(
         select(Comment, User.name)
         .outerjoin(User, User.id == Comment.author_id)

@@ -72,20 +72,41 @@ async def merge_suggestions(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_contact_cursor("pairs", rows[-1][1].id, rows[-1][0].id)
-    suggestions = [
-        MergeSuggestion(
-            contact,
-            other,
-            # Two empty values are no reason: only a shared email or phone is.
-            tuple(
-                k
-                for k in REASONS
-                if getattr(contact, k) is not None and getattr(contact, k) == getattr(other, k)
-            ),
-        )
-        for contact, other in rows
-    ]
+    suggestions = [_suggestion(contact, other) for contact, other in rows]
     return suggestions, next_cursor
+
+
+async def duplicates_of(
+    db: AsyncSession, viewer: Viewer, contact: Contact, limit: int
+) -> list[MergeSuggestion]:
+    """The pairs ``merge_suggestions(contact_id=…)`` gives first, found by the contact's
+    own email and phone (their indexes) rather than by pairing every contact: what a
+    contact panel shows."""
+    shared = [
+        getattr(Contact, k) == getattr(contact, k)
+        for k in REASONS
+        if getattr(contact, k) is not None
+    ]
+    if not shared:
+        return []
+    others = await db.scalars(
+        select(Contact)
+        .where(Contact.id != contact.id, or_(*shared), contact_filter(viewer))
+        .order_by(Contact.id.desc())
+        .limit(limit)
+    )
+    pairs = [(contact, o) if contact.id < o.id else (o, contact) for o in others]
+    return [_suggestion(older, newer) for older, newer in pairs]
+
+
+def _suggestion(contact: Contact, other: Contact) -> MergeSuggestion:
+    # Two empty values are no reason: only a shared email or phone is.
+    reasons = tuple(
+        k
+        for k in REASONS
+        if getattr(contact, k) is not None and getattr(contact, k) == getattr(other, k)
+    )
+    return MergeSuggestion(contact, other, reasons)
 
 
 _FILLED = ("first_name", "last_name", "email", "phone", "avatar_url", "country", "language")

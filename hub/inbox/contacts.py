@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import AliasedClass
 
-from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
+from hub.auth.visibility import ConversationScope, Viewer, can_see, conversation_filter
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
@@ -88,12 +88,34 @@ def contact_filter(
     )
 
 
+async def visible_conversation_ids(db: AsyncSession, viewer: Viewer, contact_id: int) -> list[int]:
+    """The ids of a contact's conversations the viewer may see.
+
+    Read by the contact alone and judged by the visibility rule's Python twin
+    (``can_see``): a contact has few conversations, while the rule as SQL beside the
+    contact lets SQLite (which keeps no statistics) walk every unblocked conversation in
+    time order instead of the contact's index (0.3 s each on the 100k bench seed)."""
+    rows = await db.execute(
+        select(
+            Conversation.id,
+            Conversation.assignee_id,
+            Conversation.team_id,
+            Conversation.contact_blocked,
+        ).where(Conversation.contact_id == contact_id)
+    )
+    return [
+        row_id
+        for row_id, assignee_id, team_id, blocked in rows.all()
+        if can_see(viewer, ConversationScope(row_id, assignee_id, team_id, blocked))
+    ]
+
+
 async def get_contact(db: AsyncSession, viewer: Viewer, contact_id: int) -> Contact:
     """The contact if the viewer may see it; 404 otherwise (hidden = not found)."""
-    contact = await db.scalar(
-        select(Contact).where(Contact.id == contact_id, contact_filter(viewer))
-    )
-    if contact is None:
+    contact = await db.get(Contact, contact_id)
+    if contact is None or (
+        not viewer.sees_everything and not await visible_conversation_ids(db, viewer, contact_id)
+    ):
         raise NotFound("contact")
     return contact
 
