@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/hub demo
 
 test: $(STAMP) $(CHROMIUM)
-	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto
+	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --durations=25
 
 check: $(STAMP)
 	$(BIN)/pytest -m "not slow and not browser" -n auto

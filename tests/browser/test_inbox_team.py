@@ -86,11 +86,13 @@ def test_a_cut_connection_catches_up_on_everything_it_missed(
     # closed, and a new customer writes in.
     page.goto("/inbox?view=all")
     page.locator("#rows .row-link", has_text="Ada Lovelace").click()
+    expect(page.locator("#conversation-heading")).to_have_text("Ada Lovelace")
     page.get_by_role("radio", name="Internal comment").check()
     page.get_by_role("textbox", name="Message").fill("Ben, this one is a VIP")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("log")).to_contain_text("Ben, this one is a VIP")
     page.locator("#rows .row-link", has_text="Grace Hopper").click()
+    expect(page.locator("#conversation-heading")).to_have_text("Grace Hopper")
     page.get_by_role("toolbar").get_by_role("button", name="Close").click()
     page.get_by_role("dialog", name="Close the conversation").get_by_role(
         "button", name="Close conversation"
