@@ -7,35 +7,21 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.store.models import InboundLogEntry
+from hub.store.pruning import delete_in_batches
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
-
-BATCH = 1000  # rows deleted per transaction: short locks, and other writers go between
 
 
 async def _delete_older(
     sessions: async_sessionmaker[AsyncSession], which: ColumnElement[bool], cutoff: datetime
 ) -> int:
-    deleted = 0
-    while True:
-        async with sessions() as db, db.begin():
-            ids = list(
-                await db.scalars(
-                    select(InboundLogEntry.id)
-                    .where(which, InboundLogEntry.received_at < cutoff)
-                    .limit(BATCH)
-                )
-            )
-            if ids:
-                await db.execute(delete(InboundLogEntry).where(InboundLogEntry.id.in_(ids)))
-        deleted += len(ids)
-        if len(ids) < BATCH:
-            return deleted
+    where = which & (InboundLogEntry.received_at < cutoff)
+    return await delete_in_batches(sessions, InboundLogEntry, where)
 
 
 async def prune_inbound_log(

@@ -23,13 +23,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import CursorResult, Table, delete, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.events.event import HubEvent
 from hub.store.models import RealtimeEvent
+from hub.store.pruning import delete_in_batches
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -156,24 +157,9 @@ class EventJournal:
         if newest is None or old is None:
             return 0
         upto = min(int(old), int(newest) - 1)  # the newest stays: it is the high-water mark
-        deleted = 0
-        while True:
-            async with self._sessions() as db, db.begin():
-                batch = (
-                    select(TABLE.c.id)
-                    .where(TABLE.c.id <= upto)
-                    .order_by(TABLE.c.id)
-                    .limit(PRUNE_BATCH)
-                    .scalar_subquery()
-                )
-                result = cast(
-                    "CursorResult[Any]",
-                    await db.execute(delete(TABLE).where(TABLE.c.id.in_(batch))),
-                )
-            count = int(result.rowcount)
-            deleted += count
-            if count < PRUNE_BATCH:
-                break
+        deleted = await delete_in_batches(
+            self._sessions, RealtimeEvent, TABLE.c.id <= upto, PRUNE_BATCH
+        )
         if deleted:
             log.debug("realtime log: %s events past %ss deleted", deleted, self.keep_seconds)
         return deleted

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.errors import HubError
 from hub.events.work import Work
 from hub.store.models import IdempotencyKey
+from hub.store.pruning import delete_in_batches
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ T = TypeVar("T")
 MAX_KEY_LENGTH = 255
 # How often the expiry job runs; keys live for hours, so an hour late is harmless.
 PRUNE_EVERY_SECONDS = 3600.0
-PRUNE_BATCH = 1000  # rows deleted per transaction: short locks
 # Claims tried before giving up on a twin that keeps winning and then vanishing.
 _ATTEMPTS = 3
 
@@ -156,21 +156,7 @@ async def prune_idempotency_keys(
 ) -> int:
     """Delete keys older than ``keep_hours``, in small batches; how many went."""
     cutoff = (now or utcnow()) - timedelta(hours=keep_hours)
-    deleted = 0
-    while True:
-        async with sessions() as db, db.begin():
-            ids = list(
-                await db.scalars(
-                    select(IdempotencyKey.id)
-                    .where(IdempotencyKey.created_at < cutoff)
-                    .limit(PRUNE_BATCH)
-                )
-            )
-            if ids:
-                await db.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(ids)))
-        deleted += len(ids)
-        if len(ids) < PRUNE_BATCH:
-            break
+    deleted = await delete_in_batches(sessions, IdempotencyKey, IdempotencyKey.created_at < cutoff)
     if deleted:
         log.info("idempotency keys: %s past %s hours deleted", deleted, keep_hours)
     return deleted

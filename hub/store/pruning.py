@@ -1,0 +1,30 @@
+"""Deleting old rows a batch at a time: what every retention job does."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.store.models import Base
+
+BATCH = 1000  # rows deleted per transaction: short locks, and other writers go between
+
+
+async def delete_in_batches(
+    sessions: async_sessionmaker[AsyncSession],
+    model: type[Base],
+    where: ColumnElement[bool],
+    batch: int = BATCH,
+) -> int:
+    """Delete the rows of ``model`` (keyed by ``id``) matching ``where``, ``batch`` rows
+    per transaction; return how many went."""
+    key = model.__table__.c.id
+    deleted = 0
+    while True:
+        async with sessions() as db, db.begin():
+            ids = list(await db.scalars(select(key).where(where).order_by(key).limit(batch)))
+            if ids:
+                await db.execute(delete(model).where(key.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted
