@@ -37,6 +37,7 @@ class Capabilities(BaseModel):
     reply_to: bool = False
     typing: bool = False
     subject: bool = False
+    cc: bool = False
     edit: bool = False
     templates: bool = False
     window_hours: int | None = None
@@ -79,10 +80,15 @@ class ChannelContext:
 
 @dataclass(frozen=True)
 class PollResult:
-    """Events fetched by ``poll`` and the cursor to resume from next time."""
+    """Events fetched by ``poll`` and the cursor to resume from next time.
+
+    ``problems`` are what an admin should know of this poll though nothing was lost (a
+    mail that could not be parsed and was kept as a file): the inbound log shows them.
+    """
 
     events: list[InboundEvent]
     cursor: str | None
+    problems: tuple[str, ...] = ()
 
 
 class ChannelType(Generic[ConfigT]):

@@ -47,6 +47,9 @@ class TextPart(Frozen):
 
     kind: Literal["text"] = "text"
     text: str
+    html: str | None = None
+    """The same content as HTML, as the sender wrote it (an email's HTML body). The hub
+    sanitizes it before showing it; ``text`` stays the plain reading (lists, search)."""
 
 
 class MediaPart(Frozen):
@@ -61,6 +64,9 @@ class MediaPart(Frozen):
     size: int | None = None
     sha256: str | None = None
     caption: str | None = None
+    content_id: str | None = None
+    """An inline image's Content-ID, without angle brackets (email): the message's HTML
+    shows it in place through ``src="cid:…"``."""
 
 
 class LocationPart(Frozen):
@@ -130,6 +136,33 @@ class SenderProfile(Frozen):
     email: str | None = None
     phone: str | None = None
     avatar_url: str | None = None
+
+
+AutomatedKind = Literal["auto_reply", "bounce", "bulk"]
+"""Why a message was sent by a machine: an auto-reply (out of office), a bounce (a
+delivery report), or bulk or list mail."""
+
+
+class ThreadHint(Frozen):
+    """A key tying a message to an earlier conversation of the same contact on the channel
+    (an email's normalized subject, Outlook's thread index).
+
+    The core keeps the keys of every message it stores with its conversation; a later
+    message of the same contact naming one of them joins that conversation, when its last
+    message is at most ``within_hours`` old (``None``: however old).
+    """
+
+    key: str = Field(min_length=1, max_length=300)
+    within_hours: int | None = Field(default=None, ge=1)
+
+
+class Envelope(Frozen):
+    """Who else a message was addressed to (email), as ``Name <address>`` or bare
+    addresses, so the agent sees who was on it."""
+
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
 
 
 class InboundMessage(Frozen):
@@ -310,6 +343,14 @@ class OutboundMessage(Frozen):
     template: TemplateRef | None = None
     """Set for a template message, which then has no attachments; ``text`` is only the
     inbox's rendering of it."""
+    references: tuple[str, ...] = ()
+    """External ids of the conversation's earlier messages, oldest first (at most the
+    last 20): an email's ``References``; the last is what the reply follows when
+    ``reply_to_external_id`` names none."""
+    cc: tuple[str, ...] = ()
+    """Addresses the agent copied (channels whose ``Capabilities.cc`` is set)."""
+    sender_name: str | None = None
+    """The display name of the agent who wrote it (email's "Ana via Acme Support")."""
 
 
 class MessageTemplate(Frozen):
