@@ -103,11 +103,12 @@ class CrmEngine:
     # --- periodic jobs ----------------------------------------------------------------
 
     async def pull_all(self) -> None:
-        """Pull every usable connection once."""
+        """Pull every usable connection once, then push what changed in the hub."""
         async with self.env.sessions() as db:
             ids = list(await db.scalars(select(CrmConnection.id).order_by(CrmConnection.id)))
         for connection_id in ids:
             await sync.pull(self.env, connection_id)
+            await sync.push_due(self.env, connection_id)
 
     async def log_transcripts(self) -> int:
         """Log every due transcript once; how many were logged."""

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from hub.contract.errors import WebhookRejected
 from hub.contract.models import WebhookRequest
@@ -200,3 +200,33 @@ async def pushing_connections(env: CrmEnv) -> list[int]:
     async with env.sessions() as db:
         rows = await db.scalars(select(CrmConnection).where(CrmConnection.enabled.is_(True)))
         return [c.id for c in rows if any(m.pushes for m in CrmSettings.of(c).mapping)]
+
+
+async def push_due(env: CrmEnv, connection_id: int, limit: int = 500) -> int:
+    """Push linked contacts changed in the hub since their last sync: the safety net
+    for changes whose event was missed (a restart), or that no agent could hear of (a
+    contact without conversations). Contacts whose mapped values already match the
+    cache cost no CRM call. How many pushed a field."""
+    async with env.sessions() as db:
+        connection = await db.get(CrmConnection, connection_id)
+        if connection is None or not any(m.pushes for m in CrmSettings.of(connection).mapping):
+            return 0
+        contact_ids = list(
+            await db.scalars(
+                select(CrmContactLink.contact_id)
+                .join(Contact, Contact.id == CrmContactLink.contact_id)
+                .where(
+                    CrmContactLink.connection_id == connection_id,
+                    or_(
+                        CrmContactLink.last_synced_at.is_(None),
+                        Contact.updated_at > CrmContactLink.last_synced_at,
+                    ),
+                )
+                .order_by(Contact.updated_at)
+                .limit(limit)
+            )
+        )
+    pushed = 0
+    for contact_id in contact_ids:
+        pushed += bool(await push_contact(env, connection_id, contact_id))
+    return pushed
