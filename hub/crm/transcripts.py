@@ -201,6 +201,15 @@ async def due_transcripts(env: CrmEnv) -> list[tuple[int, int]]:
     """(connection id, conversation id) of closed conversations, closed in the last
     ``SWEEP_DAYS``, of linked contacts, with messages not yet logged or a pending part."""
     since = utcnow() - timedelta(days=SWEEP_DAYS)
+    async with env.sessions() as db:
+        connections = await db.scalars(
+            select(CrmConnection).where(
+                CrmConnection.enabled.is_(True), CrmConnection.status == "ok"
+            )
+        )
+        logging_ids = [c.id for c in connections if CrmSettings.of(c).transcripts]
+    if not logging_ids:
+        return []
     last_message = (
         select(func.max(Message.id))
         .where(Message.conversation_id == Conversation.id)
@@ -209,7 +218,6 @@ async def due_transcripts(env: CrmEnv) -> list[tuple[int, int]]:
     query = (
         select(CrmContactLink.connection_id, Conversation.id)
         .join(CrmContactLink, CrmContactLink.contact_id == Conversation.contact_id)
-        .join(CrmConnection, CrmConnection.id == CrmContactLink.connection_id)
         .outerjoin(
             CrmTranscript,
             and_(
@@ -220,15 +228,15 @@ async def due_transcripts(env: CrmEnv) -> list[tuple[int, int]]:
         .where(
             Conversation.status == "closed",
             Conversation.closed_at >= since,
-            CrmConnection.enabled.is_(True),
-            CrmConnection.status == "ok",
+            CrmContactLink.connection_id.in_(logging_ids),
             or_(
                 CrmTranscript.id.is_(None),
                 CrmTranscript.pending_key.is_not(None),
                 func.coalesce(CrmTranscript.logged_message_id, 0) < last_message,
             ),
         )
-        .order_by(Conversation.closed_at)
+        # A transcript that keeps failing goes to the back (its row's updated_at moves).
+        .order_by(func.coalesce(CrmTranscript.updated_at, Conversation.closed_at))
         .limit(SWEEP_BATCH)
     )
     async with env.sessions() as db:
