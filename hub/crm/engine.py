@@ -130,7 +130,7 @@ class CrmEngine:
                 )
             ),
             asyncio.create_task(self.listen(self.env.bus)),
-            asyncio.create_task(self._resume_bulk()),
+            asyncio.create_task(self.resume_bulk_jobs()),
         ]
 
     async def stop(self, grace: float) -> None:
@@ -161,7 +161,8 @@ class CrmEngine:
             if wake is not None:
                 wake.clear()
 
-    async def _resume_bulk(self) -> None:
+    async def resume_bulk_jobs(self) -> None:
+        """Run again the bulk link jobs a stopped process left ``running``."""
         for job_id in await bulk.running_jobs(self.env):
             self.run_bulk_soon(job_id)
 
