@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hub.auth.visibility import Viewer
 from hub.contract.crm import CrmField
 from hub.crm.calls import CrmCallFailed
-from hub.crm.env import CrmEnv, active_connections, connection_or_404
+from hub.crm.env import CrmEnv, active_connections
 from hub.crm.links import link_of, store_record
 from hub.crm.registry import CrmUnavailable
 from hub.crm.settings import CrmSettings, catalog_of
@@ -146,7 +146,9 @@ async def edit_field(env: CrmEnv, viewer: Viewer, contact_id: int, edit: Edit) -
     not the one the agent saw, 502/503 when the CRM fails."""
     async with env.sessions() as db:
         contact = await get_contact(db, viewer, contact_id)
-        connection = await connection_or_404(db, edit.connection_id)
+        connection = await db.get(CrmConnection, edit.connection_id)
+        if connection is None:
+            raise Invalid("connection_id", "no such CRM connection")
         link = await link_of(db, connection.id, contact.id)
     if not connection.enabled:
         raise HubError(409, "crm_disabled", "this CRM connection is disabled")
