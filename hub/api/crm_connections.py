@@ -36,9 +36,8 @@ def _engine(request: web.Request) -> CrmEngine:
 
 
 def _out(engine: CrmEngine, row: CrmConnection) -> CrmConnectionOut:
-    kind = engine.env.instances.types.get(row.type)
-    oauth_type = kind is not None and kind.oauth is not None
-    return CrmConnectionOut.of(row, engine.admin.visible_config(row), oauth_type)
+    oauth_used = engine.admin.oauth_of(row) is not None
+    return CrmConnectionOut.of(row, engine.admin.visible_config(row), oauth_used)
 
 
 def redirect_uri(request: web.Request) -> str:

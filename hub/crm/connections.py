@@ -18,7 +18,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import ColumnElement, select
 
 from hub.auth.visibility import Viewer
-from hub.contract.crm import CrmField, CrmTokens, CrmType
+from hub.contract.crm import CrmField, CrmTokens, CrmType, OAuthApp
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.crm.calls import CrmCallFailed
 from hub.crm.env import CrmEnv, connection_or_404
@@ -122,6 +122,16 @@ class CrmAdmin:
             )
         return kind
 
+    def oauth_of(
+        self, connection: CrmConnection, config: BaseModel | None = None
+    ) -> OAuthApp | None:
+        """How the connection runs OAuth (its plugin's ``oauth_app``, which may depend on
+        the config), or ``None`` for credentials that work as they are."""
+        try:
+            return self.env.instances.for_connection(connection, config=config).oauth_app()
+        except CrmUnavailable:
+            return None
+
     def visible_config(self, connection: CrmConnection) -> dict[str, Any] | None:
         """The config with secrets masked; ``None`` when it cannot be read."""
         try:
@@ -157,7 +167,8 @@ class CrmAdmin:
         kind = self.crm_type(new.type)
         config = _validated(kind, new.config)
         probe = CrmConnection(id=0, type=new.type, name=new.name)
-        if kind.oauth is None:
+        oauth = self.oauth_of(probe, config)
+        if oauth is None:
             await self.connect(probe, config)
         async with self.env.sessions() as db:
             connection = CrmConnection(
@@ -165,15 +176,15 @@ class CrmAdmin:
                 name=new.name,
                 config_encrypted=self.env.instances.cipher.encrypt(stored_config(config)),
                 enabled=new.enabled,
-                status="ok" if kind.oauth is None else "connecting",
-                status_reason=None if kind.oauth is None else "authorize the hub in the CRM",
+                status="ok" if oauth is None else "connecting",
+                status_reason=None if oauth is None else "authorize the hub in the CRM",
                 settings=settings_json(new.settings or CrmSettings()),
                 catalog=[],
                 failures=0,
             )
             db.add(connection)
             await db.commit()
-        if kind.oauth is None:
+        if oauth is None:
             await self.refresh_catalog(connection.id, quiet=True)
             async with self.env.sessions() as db:
                 connection = await connection_or_404(db, connection.id)
@@ -201,7 +212,7 @@ class CrmAdmin:
                 if not (key in secrets and value == MASK and key in stored):
                     merged[key] = value
             config = _validated(kind, merged)
-            if kind.oauth is None:
+            if self.oauth_of(connection, config) is None:
                 await self.connect(connection, config)
                 reconnected = True
             encrypted = self.env.instances.cipher.encrypt(stored_config(config))

@@ -46,9 +46,13 @@ async def start(admin: CrmAdmin, actor: Viewer, connection_id: int, redirect_uri
     async with env.sessions() as db:
         connection = await connection_or_404(db, connection_id)
     kind = admin.crm_type(connection.type)
-    if kind.oauth is None:
-        raise HubError(409, "not_oauth", f"{kind.title} connects with credentials, not OAuth")
-    client_id = env.instances.for_connection(connection, tokens=None).client_id()
+    plugin = env.instances.for_connection(connection, tokens=None)
+    app = plugin.oauth_app()
+    if app is None:
+        raise HubError(
+            409, "not_oauth", f"this {kind.title} connection uses credentials, not OAuth"
+        )
+    client_id = plugin.client_id()
     state = secrets.token_urlsafe(32)
     verifier, challenge = pkce_pair()
     async with env.sessions() as db:
@@ -73,10 +77,10 @@ async def start(admin: CrmAdmin, actor: Viewer, connection_id: int, redirect_uri
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    if kind.oauth.scopes:
-        query["scope"] = " ".join(kind.oauth.scopes)
-    joiner = "&" if "?" in kind.oauth.authorize_url else "?"
-    return f"{kind.oauth.authorize_url}{joiner}{urlencode(query)}"
+    if app.scopes:
+        query["scope"] = " ".join(app.scopes)
+    joiner = "&" if "?" in app.authorize_url else "?"
+    return f"{app.authorize_url}{joiner}{urlencode(query)}"
 
 
 async def finish(

@@ -28,7 +28,7 @@ class CrmConnectionOut(BaseModel):
         description="connecting: waiting for the OAuth authorization; error: see status_reason"
     )
     status_reason: str | None = Field(description="the CRM's own message when in error")
-    oauth: bool = Field(description="whether the type connects through OAuth")
+    oauth: bool = Field(description="whether this connection connects through OAuth")
     config: dict[str, Any] | None = Field(
         description='the type\'s Config, secrets as "********"; null when unreadable'
     )
