@@ -169,6 +169,15 @@ class MemoryCrm(CrmType[MemoryConfig]):
                 return self._record(record_id)
         return None
 
+    async def find_many(self, emails: list[str]) -> dict[str, CrmRecord]:
+        await self._call("find_many")
+        wanted = {e.lower() for e in emails}
+        return {
+            fields["email"].lower(): self._record(record_id)
+            for record_id, fields in self.account.records.items()
+            if fields.get("email") and fields["email"].lower() in wanted
+        }
+
     async def create_contact(self, fields: dict[str, Any]) -> CrmRecord:
         await self._call("create_contact")
         return self._record(self.account.add(**fields))

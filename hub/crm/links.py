@@ -8,7 +8,9 @@ and writes in a short one after.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,11 +45,14 @@ async def find_or_create(
     plugin: CrmType[Any],
     contact: Contact,
     settings: CrmSettings,
+    *,
+    email_searched: bool = False,
 ) -> tuple[CrmRecord | None, bool]:
     """The contact's CRM record by email, then phone, else a new one when the rule says;
-    and whether it was created. Raises ``CrmCallFailed``."""
+    and whether it was created. ``email_searched``: a batch lookup already found no
+    record by email. Raises ``CrmCallFailed``."""
     record: CrmRecord | None = None
-    if contact.email:
+    if contact.email and not email_searched:
         email = contact.email
         record = await env.calls.run(connection.id, lambda: plugin.find_contact(email=email))
     if record is None and contact.phone:
@@ -230,3 +235,113 @@ async def apply_records(env: CrmEnv, connection: CrmConnection, records: list[Cr
             await announce_contact(w, link.contact_id, "crm")
             count += 1
     return count
+
+
+@dataclass(frozen=True)
+class BatchLinked:
+    """What linking a batch of contacts did, by outcome."""
+
+    counts: dict[str, int]
+
+
+async def link_batch(
+    env: CrmEnv,
+    connection_id: int,
+    contact_ids: list[int],
+    concurrency: int = 4,
+    *,
+    record_progress: Callable[[AsyncSession, dict[str, int]], Awaitable[None]] | None = None,
+) -> BatchLinked:
+    """Link a batch of contacts (the bulk first link): one ``find_many`` for their
+    emails, then a phone lookup (or a creation, per the rule) for each contact not found
+    that way, then one transaction for every link. Raises ``CrmCallFailed`` when the
+    batch lookup fails (the batch is retried as a whole); a contact whose own lookup
+    fails counts as ``failed``. ``record_progress`` runs in the links' transaction, so
+    a bulk job's progress and its links are committed together."""
+    counts = {"linked": 0, "created": 0, "not_found": 0, "failed": 0}
+    async with env.sessions() as db:
+        connection = await db.get(CrmConnection, connection_id)
+        if connection is None:
+            return BatchLinked(counts)
+        linked_ids = set(
+            await db.scalars(
+                select(CrmContactLink.contact_id).where(
+                    CrmContactLink.connection_id == connection_id,
+                    CrmContactLink.contact_id.in_(contact_ids),
+                )
+            )
+        )
+        contacts = [
+            c
+            for c in await db.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+            if c.id not in linked_ids
+        ]
+    counts["not_found"] += len(contact_ids) - len(contacts) - len(linked_ids)
+    counts["linked"] += len(linked_ids)
+    settings = CrmSettings.of(connection)
+    plugin = env.instances.for_connection(connection)
+    emails = sorted({c.email.lower() for c in contacts if c.email})
+    by_email: dict[str, CrmRecord] = {}
+    if emails:
+        by_email = await env.calls.run(connection_id, lambda: plugin.find_many(emails))
+    found: dict[int, tuple[CrmRecord, bool]] = {}
+    rest: list[Contact] = []
+    for contact in contacts:
+        record = by_email.get(contact.email.lower()) if contact.email else None
+        if record is not None:
+            found[contact.id] = (record, False)
+        else:
+            rest.append(contact)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(contact: Contact) -> None:
+        async with gate:
+            try:
+                record, created = await find_or_create(
+                    env, connection, plugin, contact, settings, email_searched=True
+                )
+            except CrmCallFailed as err:
+                if err.kind == "credentials":
+                    raise
+                counts["failed"] += 1
+                return
+        if record is None:
+            counts["not_found"] += 1
+        else:
+            found[contact.id] = (record, created)
+
+    await asyncio.gather(*(one(c) for c in rest))
+    owners: dict[str, str | None] = {}
+    for record, _ in found.values():
+        owner = record.owner_external_id
+        if owner and owner not in owners:
+            owners[owner] = await env.owner_email(connection_id, plugin, owner)
+    async with env.sessions() as db:
+        taken = set(
+            await db.scalars(
+                select(CrmContactLink.external_id).where(
+                    CrmContactLink.connection_id == connection_id,
+                    CrmContactLink.external_id.in_([r.external_id for r, _ in found.values()]),
+                )
+            )
+        )
+        for contact_id, (record, created) in found.items():
+            if record.external_id in taken:
+                counts["not_found"] += 1  # another hub contact has this record
+                continue
+            taken.add(record.external_id)
+            link = CrmContactLink(
+                connection_id=connection_id,
+                contact_id=contact_id,
+                external_id=record.external_id,
+                cached={},
+                conflicts={},
+            )
+            db.add(link)
+            owner_email = owners.get(record.owner_external_id or "")
+            await store_record(db, link, record, owner_email, settings, replace=True)
+            counts["created" if created else "linked"] += 1
+        if record_progress is not None:
+            await record_progress(db, counts)
+        await db.commit()
+    return BatchLinked(counts)
