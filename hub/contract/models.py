@@ -186,6 +186,18 @@ class InboundMessage(Frozen):
     """Messages of one channel with the same ``group_key`` are shown as one message: the
     first is stored, later ones add their parts to it (Telegram albums). Each keeps its
     own ``external_id`` for dedupe."""
+    references: tuple[str, ...] = ()
+    """External ids this message follows, nearest first (an email's In-Reply-To, then its
+    References from last to first): the core joins the conversation of the first it
+    knows."""
+    thread_hints: tuple[ThreadHint, ...] = ()
+    """Weaker keys to an earlier conversation of the same contact, tried when no
+    reference is known (email: Outlook's thread index, the normalized subject)."""
+    envelope: Envelope | None = None
+    """Who else the message was addressed to (email's To, Cc and Bcc)."""
+    automated: AutomatedKind | None = None
+    """Set when a machine sent it (auto-reply, bounce, bulk): flagged in the timeline,
+    never answered automatically, never reopens a closed conversation by itself."""
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
