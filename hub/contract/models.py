@@ -187,17 +187,16 @@ class InboundMessage(Frozen):
     first is stored, later ones add their parts to it (Telegram albums). Each keeps its
     own ``external_id`` for dedupe."""
     references: tuple[str, ...] = ()
-    """External ids this message follows, nearest first (an email's In-Reply-To, then its
-    References from last to first): the core joins the conversation of the first it
-    knows."""
+    """External ids of earlier messages this one follows, nearest first (an email's
+    ``In-Reply-To`` and ``References``, ours or the contact's). The core puts the message
+    in the conversation of the first one it knows, when that conversation is the same
+    contact's; else it tries ``thread_hints``, then ``thread_key``, then the contact's
+    open conversation."""
     thread_hints: tuple[ThreadHint, ...] = ()
-    """Weaker keys to an earlier conversation of the same contact, tried when no
-    reference is known (email: Outlook's thread index, the normalized subject)."""
     envelope: Envelope | None = None
-    """Who else the message was addressed to (email's To, Cc and Bcc)."""
     automated: AutomatedKind | None = None
-    """Set when a machine sent it (auto-reply, bounce, bulk): flagged in the timeline,
-    never answered automatically, never reopens a closed conversation by itself."""
+    """Set for mail sent by a machine: flagged in the timeline, never answered
+    automatically, and it never reopens a closed conversation by itself."""
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
