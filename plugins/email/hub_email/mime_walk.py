@@ -1,0 +1,110 @@
+"""Walking a mail's MIME tree: the section numbers of its leaf parts, their bytes, names
+and Content-IDs.
+
+A **section** is the dotted path of a part, numbered from 1 like IMAP's body sections:
+the children of a multipart are ``1``, ``2``…, their children ``2.1``, ``2.2``…; a mail
+that is not multipart has one leaf, ``1``. A ``message/*`` part (a forwarded mail, a
+delivery report) is a leaf: it is kept whole, not entered. The empty section ``""`` is
+the whole raw mail. ``MediaPart.provider_media_id`` is ``"{uidvalidity}:{uid}:{section}"``
+and ``extract_part`` finds the part again by the same walk, so the two always agree.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.message import Message
+
+from hub_email.mime_headers import clean
+
+
+# Names for nameless parts whose type the mimetypes table does not know.
+_NAMES = {
+    "application/ms-tnef": "winmail.dat",
+    "message/rfc822": "message-{section}.eml",
+    "message/delivery-status": "delivery-status-{section}.txt",
+    "message/disposition-notification": "disposition-{section}.txt",
+    "text/rfc822-headers": "headers-{section}.txt",
+}
+
+
+def is_container(part: Message) -> bool:
+    """A multipart whose children were parsed (a multipart without its boundary is a
+    leaf holding the unparsed text)."""
+    return part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), list)
+
+
+def leaves(msg: Message) -> Iterator[tuple[str, Message]]:
+    """Every leaf part with its section, depth first, in the order of the mail."""
+    if not is_container(msg):
+        yield "1", msg
+        return
+    yield from _children(msg, "")
+
+
+def _children(part: Message, prefix: str) -> Iterator[tuple[str, Message]]:
+    payload = part.get_payload()
+    assert isinstance(payload, list)
+    for index, child in enumerate(payload, start=1):
+        section = f"{prefix}{index}"
+        if isinstance(child, Message) and is_container(child):
+            yield from _children(child, section + ".")
+        elif isinstance(child, Message):
+            yield section, child
+
+
+def find_part(msg: Message, section: str) -> Message:
+    """The leaf part at ``section``; ``KeyError`` when the mail has none there."""
+    for found, part in leaves(msg):
+        if found == section:
+            return part
+    raise KeyError(f"the mail has no part {section!r}")
+
+
+def part_bytes(part: Message) -> bytes:
+    """The decoded bytes of a leaf part (a ``message/*`` part: the enclosed mail)."""
+    payload = part.get_payload()
+    if part.get_content_maintype() == "message" and isinstance(payload, list):
+        return b"\n".join(inner.as_bytes() for inner in payload if isinstance(inner, Message))
+    decoded = part.get_payload(decode=True)
+    return decoded if isinstance(decoded, bytes) else b""
+
+
+def content_id_of(part: Message) -> str | None:
+    """The part's Content-ID without angle brackets (as ``cid:`` URLs name it)."""
+    raw = [str(v) for k, v in part.raw_items() if k.lower() == "content-id"]
+    if not raw:
+        return None
+    value = clean(raw[0]).strip().strip("<>").strip()
+    return value or None
+
+
+def filename_of(part: Message) -> str | None:
+    """The part's file name: RFC 2231 (``filename*=``) and RFC 2047 (``=?…?=`` in
+    ``name=``) decoded, any folder path dropped."""
+    try:
+        name = part.get_filename() or part.get_param("name")
+    except Exception:  # noqa: BLE001 - a broken parameter means no usable name
+        return None
+    if isinstance(name, tuple):  # an RFC 2231 value the policy left undecoded
+        name = name[2]
+    if not isinstance(name, str):
+        return None
+    if "=?" in name:
+        try:
+            name = str(make_header(decode_header(name)))
+        except Exception:  # noqa: BLE001 - keep the name as sent
+            pass
+    name = re.split(r"[\\/]", clean(name))[-1].strip()
+    return name or None
+
+
+def fallback_filename(part: Message, section: str) -> str:
+    """A name for a part that has none, from its type (``part-2.1.pdf``)."""
+    content_type = part.get_content_type()
+    if content_type in _NAMES:
+        return _NAMES[content_type].format(section=section)
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    return f"part-{section}{extension}"
