@@ -41,12 +41,13 @@ def _one_line(value: str | None) -> str:
 
 def _domain_of(address: str) -> str:
     """The address's domain for a Message-ID, IDNA-encoded (a Message-ID is ASCII)."""
-    domain = address.rpartition("@")[2].strip().lower()
+    _local, at, domain = address.rpartition("@")
+    domain = domain.strip().lower() if at else ""
     try:
         encoded = domain.encode("idna").decode("ascii")
     except UnicodeError:
         encoded = ""
-    return encoded if re.fullmatch(r"[a-z0-9.-]+", encoded) else "inbox-hub.invalid"
+    return encoded if re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", encoded) else "inbox-hub.invalid"
 
 
 def message_id_for(channel_id: int, idempotency_key: str, from_address: str) -> str:
@@ -56,10 +57,8 @@ def message_id_for(channel_id: int, idempotency_key: str, from_address: str) -> 
     return f"hub.{channel_id}.{digest}@{_domain_of(from_address)}"
 
 
-def _display_name(
-    from_name: str | None, sender_name: str | None, agent_name_in_from: bool
-) -> str:
-    """"Ana via Acme Support", or the channel's name."""
+def _display_name(from_name: str | None, sender_name: str | None, agent_name_in_from: bool) -> str:
+    """ "Ana via Acme Support", or the channel's name."""
     team = _one_line(from_name)
     agent = _one_line(sender_name)
     if agent_name_in_from and agent:

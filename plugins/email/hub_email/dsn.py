@@ -71,7 +71,9 @@ class Bounce:
         if len(failed) == 1 and texts[0]:
             return texts[0][:_REASON_MAX]
         if len(failed) > 1:
-            joined = "; ".join(f"{r.recipient or 'unknown'}: {t}" for r, t in zip(failed, texts))
+            joined = "; ".join(
+                f"{r.recipient or 'unknown'}: {t}" for r, t in zip(failed, texts, strict=True)
+            )
             return joined[:_REASON_MAX]
         return " ".join(self.human_text.split())[:_REASON_MAX] or "Undeliverable"
 

@@ -41,7 +41,7 @@ class Body:
 def _is_attachment(part: Message) -> bool:
     try:
         return part.get_content_disposition() == "attachment"
-    except Exception:  # noqa: BLE001 - an unreadable disposition is taken as inline
+    except Exception:  # an unreadable disposition is taken as inline
         return False
 
 
@@ -104,7 +104,7 @@ def read_body(msg: Message, media_id_prefix: str) -> Body:
     body = Body()
     try:
         plain, html = _body_candidates(msg)
-    except Exception:  # noqa: BLE001 - no body found: every leaf is then a file
+    except Exception:  # no body found: every leaf is then a file
         plain, html = None, None
     if (
         plain is None
@@ -130,7 +130,7 @@ def read_body(msg: Message, media_id_prefix: str) -> Body:
                 extra_texts.append(text_of(part))
             else:
                 body.files.append(_file_part(part, section, media_id_prefix))
-        except Exception as error:  # noqa: BLE001 - one broken part must not lose the rest
+        except Exception as error:  # one broken part must not lose the rest
             body.files.append(
                 UnsupportedPart(
                     raw_type=part.get_content_type(),
@@ -140,7 +140,7 @@ def read_body(msg: Message, media_id_prefix: str) -> Body:
     if plain is None and body.html is not None:
         try:
             body.text = html_to_text(body.html)
-        except Exception:  # noqa: BLE001 - the HTML is still kept beside an empty text
+        except Exception:  # the HTML is still kept beside an empty text
             body.text = ""
     body.text = "\n\n".join(t for t in [body.text, *extra_texts] if t.strip())
     return body

@@ -40,7 +40,7 @@ def _decode_raw(value: str) -> str:
     """An RFC 2047 header decoded by the lenient legacy decoder, else as it is."""
     try:
         return str(make_header(decode_header(value)))
-    except Exception:  # noqa: BLE001 - a header this broken is shown as sent
+    except Exception:  # a header this broken is shown as sent
         return value
 
 
@@ -49,7 +49,7 @@ def header_text(msg: Message, name: str) -> str | None:
     try:
         value = msg.get(name)
         text = None if value is None else str(value)
-    except Exception:  # noqa: BLE001 - the strict parser failed: fall back to the raw text
+    except Exception:  # the strict parser failed: fall back to the raw text
         raw = _raw_values(msg, name)
         text = _decode_raw(raw[0]) if raw else None
     if text is None:
@@ -65,7 +65,7 @@ def addresses(msg: Message, name: str) -> list[tuple[str, str]]:
         for header in msg.get_all(name) or []:
             for address in getattr(header, "addresses", ()):
                 found.append((str(address.display_name), str(address.addr_spec)))
-    except Exception:  # noqa: BLE001 - fall back to the lenient parser below
+    except Exception:  # fall back to the lenient parser
         found = [(n, a) for n, a in getaddresses([_decode_raw(v) for v in _raw_values(msg, name)])]
     pairs: list[tuple[str, str]] = []
     for display, address in found:

@@ -19,7 +19,6 @@ from email.message import Message
 
 from hub_email.mime_headers import clean
 
-
 # Names for nameless parts whose type the mimetypes table does not know.
 _NAMES = {
     "application/ms-tnef": "winmail.dat",
@@ -81,22 +80,27 @@ def content_id_of(part: Message) -> str | None:
     return value or None
 
 
+def _decoded_words(value: str) -> str:
+    """RFC 2047 encoded words decoded (some clients put them in ``name=``)."""
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # not really encoded words: keep the name as sent
+        return value
+
+
 def filename_of(part: Message) -> str | None:
     """The part's file name: RFC 2231 (``filename*=``) and RFC 2047 (``=?…?=`` in
     ``name=``) decoded, any folder path dropped."""
     try:
         name = part.get_filename() or part.get_param("name")
-    except Exception:  # noqa: BLE001 - a broken parameter means no usable name
+    except Exception:  # a broken parameter means no usable name
         return None
     if isinstance(name, tuple):  # an RFC 2231 value the policy left undecoded
         name = name[2]
     if not isinstance(name, str):
         return None
     if "=?" in name:
-        try:
-            name = str(make_header(decode_header(name)))
-        except Exception:  # noqa: BLE001 - keep the name as sent
-            pass
+        name = _decoded_words(name)
     name = re.split(r"[\\/]", clean(name))[-1].strip()
     return name or None
 

@@ -150,9 +150,7 @@ def _message(
         ),
         envelope=_envelope(msg, mailbox_addresses),
         automated=automated,
-        raw=_raw_summary(
-            msg, uidvalidity=uidvalidity, uid=uid, msg_id=message_id(msg), size=size
-        ),
+        raw=_raw_summary(msg, uidvalidity=uidvalidity, uid=uid, msg_id=message_id(msg), size=size),
     )
 
 
@@ -187,7 +185,10 @@ def parse_mail(
                     reason=bounce.reason,
                     error_code=bounce.status,
                     raw=_raw_summary(
-                        msg, uidvalidity=uidvalidity, uid=uid, msg_id=message_id(msg),
+                        msg,
+                        uidvalidity=uidvalidity,
+                        uid=uid,
+                        msg_id=message_id(msg),
                         size=len(raw),
                     ),
                 )
