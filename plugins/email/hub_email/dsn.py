@@ -24,7 +24,7 @@ from email.message import Message
 
 from hub_email.mime_charset import decode_text
 from hub_email.mime_headers import addresses, header_text, message_id, message_ids
-from hub_email.mime_walk import leaves
+from hub_email.mime_walk import leaves, read_mail
 
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|returned mail|returned to sender|delivery status notification"
@@ -138,7 +138,7 @@ def _original_id(part: Message) -> str | None:
     if content_type == "text/rfc822-headers":
         raw = part.get_payload(decode=True)
         text = decode_text(raw if isinstance(raw, bytes) else b"", part.get_content_charset())
-        return message_id(message_from_string(text.strip() + "\n\n", policy=policy.default))
+        return message_id(read_mail(text.strip().encode("utf-8", "surrogateescape") + b"\n\n"))
     return None
 
 

@@ -14,10 +14,34 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from email.header import decode_header, make_header
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import Message
+from functools import lru_cache
 
 from hub_email.mime_headers import clean
+
+_REGISTRY = HeaderRegistry()
+
+
+@lru_cache(maxsize=4096)
+def _header(name: str, value: str) -> BaseHeader:
+    """``policy.default``'s parsed header, memoized: the library parses a header again
+    on every read (``get_content_type`` alone reads Content-Type many times per part),
+    which was most of the parse time. Parsed headers are immutable, so sharing is safe."""
+    header: BaseHeader = _REGISTRY(name, value)
+    return header
+
+
+MAIL_POLICY = policy.default.clone(header_factory=_header)
+"""``policy.default`` (decoded headers, ``EmailMessage``) with memoized header parsing."""
+
+
+def read_mail(raw: bytes) -> Message:
+    """A raw mail parsed with ``MAIL_POLICY``."""
+    return message_from_bytes(raw, policy=MAIL_POLICY)
+
 
 # Names for nameless parts whose type the mimetypes table does not know.
 _NAMES = {

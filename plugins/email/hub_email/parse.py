@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
@@ -49,7 +48,7 @@ from hub_email.automated import automated_kind
 from hub_email.dsn import read_bounce
 from hub_email.mime_body import read_body
 from hub_email.mime_headers import addresses, date_of, formatted, header_text, message_id
-from hub_email.mime_walk import find_part, part_bytes
+from hub_email.mime_walk import find_part, part_bytes, read_mail
 from hub_email.threading import references_of, thread_hints
 
 PARSER_VERSION = 1
@@ -166,7 +165,7 @@ def parse_mail(
     """The events of one mail: usually one ``InboundMessage``; a ``StatusUpdate`` for a
     bounce of one of our mails; nothing for mail we sent ourselves. Raises only when
     the mail cannot be read at all (the caller then stores ``unparsed_message``)."""
-    msg = message_from_bytes(raw, policy=policy.default)
+    msg = read_mail(raw)
     sender = addresses(msg, "From")
     if sender and sender[0][1] in mailbox_addresses:
         return []
@@ -260,7 +259,7 @@ def extract_part(raw: bytes, section: str) -> bytes:
     ``KeyError`` when the mail has no such part."""
     if section == "":
         return raw
-    return part_bytes(find_part(message_from_bytes(raw, policy=policy.default), section))
+    return part_bytes(find_part(read_mail(raw), section))
 
 
 def _megabytes(size: int) -> str:
@@ -281,7 +280,7 @@ def parse_headers_only(
     """A mail over the channel's size limit (``size`` and ``limit`` in bytes), from its
     headers alone: the sender, subject and threading as usual, and a note that the mail
     stays in the mailbox. Its id is the Message-ID (else a hash of the headers)."""
-    msg = message_from_bytes(raw_headers, policy=policy.default)
+    msg = read_mail(raw_headers)
     note = (
         f"This email is {_megabytes(size)} MB, larger than this channel's limit of "
         f"{_megabytes(limit)} MB, so only its sender, recipients and subject were "
