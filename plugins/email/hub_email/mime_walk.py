@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
-from email.headerregistry import BaseHeader, HeaderRegistry
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import Message
 from functools import lru_cache
 
@@ -25,12 +25,23 @@ from hub_email.mime_headers import clean
 _REGISTRY = HeaderRegistry()
 
 
+_UNPARSED = type("_UnparsedHeader", (UnstructuredHeader, BaseHeader), {})
+
+
 @lru_cache(maxsize=4096)
 def _header(name: str, value: str) -> BaseHeader:
-    """``policy.default``'s parsed header, memoized: the library parses a header again
-    on every read (``get_content_type`` alone reads Content-Type many times per part),
-    which was most of the parse time. Parsed headers are immutable, so sharing is safe."""
-    header: BaseHeader = _REGISTRY(name, value)
+    """``policy.default``'s parsed header, memoized, and never raising.
+
+    The library parses a header again on every read (``get_content_type`` alone reads
+    Content-Type many times per part), which was most of the parse time; parsed headers
+    are immutable, so sharing them is safe. Its structured parsers also raise on some
+    malformed values (``Message-ID: <`` raises IndexError), which would make a whole
+    mail unreadable for one bad header: such a header is kept as plain text instead.
+    """
+    try:
+        header: BaseHeader = _REGISTRY(name, value)
+    except Exception:  # a structured parser's bug: the value stays as unstructured text
+        header = _UNPARSED(name, value)
     return header
 
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 
 import pytest
-from hub.contract import InboundEvent, InboundMessage, MediaPart, TextPart, UnsupportedPart
+from hub.contract import (
+    InboundEvent,
+    InboundMessage,
+    MediaPart,
+    StatusUpdate,
+    TextPart,
+    UnsupportedPart,
+)
 
 from hub_email import mime_body
 from hub_email.parse import (
@@ -297,3 +305,59 @@ def test_headers_only_mail_says_it_is_over_the_limit() -> None:
     assert isinstance(note, TextPart)
     assert "31.2 MB" in note.text and "25 MB" in note.text and "mailbox" in note.text
     assert msg.raw["size"] == 31_200_000
+
+
+def test_a_header_the_library_cannot_parse_does_not_lose_the_mail() -> None:
+    # policy.default's Message-ID parser raises IndexError on a lone "<"; here it sits
+    # in the delivery report, whose fields are read through the parser.
+    mail = raw("postfix_dsn.eml").replace(b"X-Postfix-Queue-ID: 3F2A41C0A2", b"Message-ID: <")
+    [event] = parse_mail(
+        mail,
+        uidvalidity=1,
+        uid=1,
+        mailbox_addresses=OURS,
+        subject_thread_hours=72,
+        received_at=None,
+    )
+    assert isinstance(event, StatusUpdate)
+    assert event.external_id == "hub.7.0a1b2c3d4e5f60718293a4b5c6d7e8f9@acme.example"
+
+
+MANGLERS = (
+    b"=?utf-8?q?=C3?=",
+    b"=?x-unknown?b?////?=",
+    b"filename*=utf-8''%ZZ",
+    b"\x80\xff",
+    b"<",
+    b'"',
+    b"(",
+    b";",
+    b"\n\n",
+    b'boundary=""',
+    b"Content-Transfer-Encoding: base64\n",
+    b'charset="bogus"',
+    b"Date: 99 Foo 99999 99:99\n",
+)
+
+
+def test_mangled_mail_never_raises_and_stays_storable() -> None:
+    rng = random.Random(14)  # fixed: the same cases on every run
+    for path in sorted(FIXTURES.glob("*.eml")):
+        original = path.read_bytes()
+        cases = [original[: len(original) * k // 6] for k in range(1, 6)]
+        for _ in range(6):
+            mangled = bytearray(original)
+            for _ in range(rng.randrange(1, 20)):
+                at = rng.randrange(len(mangled))
+                mangled[at:at] = rng.choice(MANGLERS)
+            cases.append(bytes(mangled))
+        for case in cases:
+            for event in parse_mail(
+                case,
+                uidvalidity=1,
+                uid=1,
+                mailbox_addresses=OURS,
+                subject_thread_hours=72,
+                received_at=None,
+            ):
+                event.model_dump_json().encode("utf-8")  # no lone surrogates
