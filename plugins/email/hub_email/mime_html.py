@@ -53,6 +53,7 @@ _BLOCKS = frozenset(
 _SKIPPED = frozenset({"script", "style", "head", "title", "template"})
 _SPACES = re.compile(r"[ \t\r\n\f]+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_PRE_SPACE = "\x00"
 _URL_TRAILING = ".,;:!?)]}'\""
 
 
@@ -98,7 +99,11 @@ class _TextCollector(HTMLParser):
         """Text, with HTML's collapsible whitespace collapsed outside ``<pre>``."""
         if self._skip_depth:
             return
-        self.chunks.append(data if self._pre_depth else _SPACES.sub(" ", data))
+        if self._pre_depth:
+            # Kept from the line trimming below: a <pre>'s indentation is its content.
+            self.chunks.append(data.replace(" ", _PRE_SPACE))
+        else:
+            self.chunks.append(_SPACES.sub(" ", data))
 
 
 def html_to_text(markup: str) -> str:
@@ -109,7 +114,7 @@ def html_to_text(markup: str) -> str:
     # A no-break space reads (and is searched) as a space.
     joined = "".join(collector.chunks).replace("\xa0", " ")
     lines = [line.strip(" ") for line in joined.split("\n")]
-    text = "\n".join(lines)
+    text = "\n".join(lines).replace(_PRE_SPACE, " ")
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 

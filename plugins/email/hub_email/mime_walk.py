@@ -140,9 +140,25 @@ def filename_of(part: Message) -> str | None:
     return name or None
 
 
+def _forwarded_subject(part: Message) -> str | None:
+    """The subject of an attached mail, made safe for a file name."""
+    payload = part.get_payload()
+    if not (isinstance(payload, list) and payload and isinstance(payload[0], Message)):
+        return None
+    raw = [str(v) for k, v in payload[0].raw_items() if k.lower() == "subject"]
+    if not raw:
+        return None
+    name = re.sub(r'[\\/:*?"<>|]+', " ", clean(_decoded_words(raw[0])))
+    return " ".join(name.split()) or None
+
+
 def fallback_filename(part: Message, section: str) -> str:
     """A name for a part that has none, from its type (``part-2.1.pdf``)."""
     content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        subject = _forwarded_subject(part)
+        if subject:
+            return f"{subject[:100]}.eml"
     if content_type in _NAMES:
         return _NAMES[content_type].format(section=section)
     extension = mimetypes.guess_extension(content_type) or ".bin"

@@ -33,6 +33,7 @@ from email.message import Message
 from typing import Any
 
 from hub.contract import (
+    AutomatedKind,
     ContentPart,
     Envelope,
     InboundEvent,
@@ -129,7 +130,7 @@ def _message(
     mailbox_addresses: frozenset[str],
     subject_thread_hours: int | None,
     received_at: datetime | None,
-    automated: Any,
+    automated: AutomatedKind | None,
 ) -> InboundMessage:
     """The InboundMessage of a mail whose content parts are already read."""
     sender = addresses(msg, "From")
@@ -171,7 +172,7 @@ def parse_mail(
         return []
     external_id = _external_id(message_id(msg), raw)
     body = read_body(msg, f"{uidvalidity}:{uid}:")
-    automated = automated_kind(msg)
+    automated: AutomatedKind | None = automated_kind(msg)
     bounce = read_bounce(msg, body.text)
     if bounce is not None:
         automated = "bounce"
