@@ -50,6 +50,15 @@ def _domain_of(address: str) -> str:
     return encoded if re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", encoded) else "inbox-hub.invalid"
 
 
+_HUB_MESSAGE_ID = re.compile(r"hub\.\d+\.[0-9a-f]{32}@[a-z0-9.-]+")
+
+
+def is_hub_message_id(message_id: str) -> bool:
+    """Whether a Message-ID (without ``<>``) has the form ``message_id_for`` makes, so a
+    bounce naming it reports on a mail the hub sent."""
+    return _HUB_MESSAGE_ID.fullmatch(message_id.lower()) is not None
+
+
 def message_id_for(channel_id: int, idempotency_key: str, from_address: str) -> str:
     """The Message-ID (without ``<>``) of the outbound message with this idempotency
     key: the same on every retry, different for every message and channel."""

@@ -10,9 +10,11 @@ Decisions (see also docs/decisions.md, "Email: parsing and threading keys"):
   addresses (our Sent copy, a loop) gives no event.
 - ``thread_key`` is ``"mid:" + external_id``; references and hints come from
   ``hub_email.threading``; ``automated`` from ``hub_email.automated``.
-- A bounce that fails one of our mails gives a ``StatusUpdate`` instead of a message
-  (``hub_email.dsn``); a delay notice or a bounce of an unknown mail is a message
-  flagged ``automated="bounce"``.
+- A bounce that fails a mail the hub sent (its Message-ID has ``message_id_for``'s
+  form) gives a ``StatusUpdate`` instead of a message (``hub_email.dsn``); a delay
+  notice, a bounce of a mail sent from elsewhere (its original's id first in its
+  references, so it joins that thread) or of an unknown mail is a message flagged
+  ``automated="bounce"``.
 - Files are ``MediaPart``s whose ``provider_media_id`` is
   ``"{uidvalidity}:{uid}:{section}"`` (sections: ``hub_email.mime_walk``);
   ``extract_part`` reads one back from the raw mail.
@@ -46,6 +48,7 @@ from hub.contract import (
 )
 
 from hub_email.automated import automated_kind
+from hub_email.compose import is_hub_message_id
 from hub_email.dsn import read_bounce
 from hub_email.mime_body import read_body
 from hub_email.mime_headers import addresses, date_of, formatted, header_text, message_id
@@ -131,8 +134,10 @@ def _message(
     subject_thread_hours: int | None,
     received_at: datetime | None,
     automated: AutomatedKind | None,
+    first_references: tuple[str, ...] = (),
 ) -> InboundMessage:
-    """The InboundMessage of a mail whose content parts are already read."""
+    """The InboundMessage of a mail whose content parts are already read;
+    ``first_references`` go before its own (a bounce's original)."""
     sender = addresses(msg, "From")
     name, address = sender[0] if sender else ("", UNKNOWN_SENDER)
     subject = header_text(msg, "Subject")
@@ -144,7 +149,7 @@ def _message(
         thread_key=f"mid:{external_id}",
         subject=subject or None,
         parts=tuple(parts),
-        references=references_of(msg, own_id=external_id),
+        references=tuple(dict.fromkeys(first_references + references_of(msg, own_id=external_id))),
         thread_hints=thread_hints(
             address, subject, header_text(msg, "Thread-Index"), subject_thread_hours
         ),
@@ -173,10 +178,15 @@ def parse_mail(
     external_id = _external_id(message_id(msg), raw)
     body = read_body(msg, f"{uidvalidity}:{uid}:")
     automated: AutomatedKind | None = automated_kind(msg)
+    bounced_references: tuple[str, ...] = ()
     bounce = read_bounce(msg, body.text)
     if bounce is not None:
         automated = "bounce"
-        if bounce.failed and bounce.original_message_id:
+        original = bounce.original_message_id
+        # Only a mail the hub sent has a status to fail: the core drops a status for any
+        # other id (a mail an agent sent from their own client), so such a bounce, like
+        # a delay notice, stays a message, in the thread of the mail it reports on.
+        if bounce.failed and original and is_hub_message_id(original):
             return [
                 StatusUpdate(
                     external_id=bounce.original_message_id,
@@ -193,6 +203,7 @@ def parse_mail(
                     ),
                 )
             ]
+        bounced_references = (original,) if original else ()
     parts: list[ContentPart] = []
     if body.text or body.html or not body.files:
         parts.append(TextPart(text=body.text, html=body.html))
@@ -209,6 +220,7 @@ def parse_mail(
             subject_thread_hours=subject_thread_hours,
             received_at=received_at,
             automated=automated,
+            first_references=bounced_references,
         )
     ]
 

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import pytest
 from hub.contract import InboundMessage, MediaPart, OutboundAttachment, OutboundMessage, TextPart
 
-from hub_email.compose import build_mail, message_id_for
+from hub_email.compose import build_mail, is_hub_message_id, message_id_for
 from hub_email.parse import extract_part, parse_mail
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
@@ -229,3 +229,10 @@ def test_our_own_sent_mail_is_ignored_when_read_back() -> None:
         )
         == []
     )
+
+
+def test_hub_message_ids_are_recognized() -> None:
+    assert is_hub_message_id(message_id_for(7, "key-11", FROM))
+    assert is_hub_message_id(message_id_for(123, "x", "a@Sub.Example.ORG"))
+    assert not is_hub_message_id("CAOd2x=Zq8m0@mail.gmail.com")
+    assert not is_hub_message_id("hub.7.short@acme.example")

@@ -143,3 +143,28 @@ def test_undeliverable_subject_from_a_person_without_original_is_a_mail() -> Non
         received_at=None,
     )
     assert isinstance(msg, InboundMessage) and msg.automated is None
+
+
+def test_bounce_of_a_mail_the_hub_did_not_send_stays_a_message_in_its_thread() -> None:
+    mail = (FIXTURES / "postfix_dsn.eml").read_bytes()
+    foreign = mail.replace(
+        b"<hub.7.0a1b2c3d4e5f60718293a4b5c6d7e8f9@acme.example>",
+        b"<CAF00d=agent-own-client@mail.gmail.example>",
+    )
+    assert foreign != mail
+    [msg] = parse_mail(
+        foreign,
+        uidvalidity=1,
+        uid=1,
+        mailbox_addresses=OURS,
+        subject_thread_hours=72,
+        received_at=None,
+    )
+    assert isinstance(msg, InboundMessage) and msg.automated == "bounce"
+    assert msg.references[0] == "CAF00d=agent-own-client@mail.gmail.example"
+
+
+def test_delay_notice_names_the_delayed_mail_first() -> None:
+    [msg] = events("delayed_dsn.eml")
+    assert isinstance(msg, InboundMessage)
+    assert msg.references[0] == "hub.7.77777777777777778888888888888888@acme.example"
