@@ -56,8 +56,8 @@ from hub_email.mime_walk import find_part, part_bytes, read_mail
 from hub_email.threading import references_of, thread_hints
 
 PARSER_VERSION = 1
-"""Raised whenever a fix changes what a mail parses to: mail that failed before is
-fetched and parsed again (the cursor's ``retry`` list)."""
+"""Increased with every fix that changes what a mail parses to: mail that failed
+before (the cursor's ``retry`` list) is then fetched and parsed again."""
 
 UNKNOWN_SENDER = "unknown@invalid"
 # Threading and automation headers kept in ``raw`` for the inbound log and debugging.
@@ -225,8 +225,20 @@ def parse_mail(
     ]
 
 
-_RAW_FROM = re.compile(rb"^From:[^\r\n]*?([A-Za-z0-9._%+'=-]+@[A-Za-z0-9.-]+)", re.M | re.I)
+_RAW_FROM_LINE = re.compile(rb"^From:([^\r\n]*)", re.M | re.I)
+_RAW_ADDRESS = re.compile(rb"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9.-]+")
 _RAW_MSG_ID = re.compile(rb"^Message-ID:\s*<([^<>\s]+)>", re.M | re.I)
+
+
+def _raw_sender(from_value: bytes) -> str | None:
+    """The address of a raw From value: the one in ``<>`` when there is one (the name
+    may look like an address too), else the first address-like word."""
+    bracketed = re.search(rb"<\s*(" + _RAW_ADDRESS.pattern + rb")\s*>", from_value)
+    found = bracketed.group(1) if bracketed else None
+    if found is None:
+        bare = _RAW_ADDRESS.search(from_value)
+        found = bare.group(0) if bare else None
+    return found.decode("ascii").lower() if found else None
 
 
 def unparsed_message(
@@ -242,11 +254,11 @@ def unparsed_message(
     patterns here, since the parser is what failed."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     found_id = _RAW_MSG_ID.search(head)
-    found_from = _RAW_FROM.search(head)
+    from_line = _RAW_FROM_LINE.search(head)
+    sender = _raw_sender(from_line.group(1)) if from_line else None
     external_id = _external_id(
         found_id.group(1).decode("ascii", "replace") if found_id else None, raw
     )
-    sender = found_from.group(1).decode("ascii", "replace").lower() if found_from else None
     return InboundMessage(
         external_id=external_id,
         sender_id=sender or UNKNOWN_SENDER,

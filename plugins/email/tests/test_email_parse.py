@@ -361,3 +361,13 @@ def test_mangled_mail_never_raises_and_stays_storable() -> None:
                 received_at=None,
             ):
                 event.model_dump_json().encode("utf-8")  # no lone surrogates
+
+
+def test_unparsed_message_reads_the_bracketed_sender() -> None:
+    mail = b'From: "boss@acme.example" <Real@Kunde.example>\nSubject: x\n\nbody'
+    msg = unparsed_message(mail, uidvalidity=1, uid=1, error="e")
+    assert msg.sender_id == "real@kunde.example"
+    bare = unparsed_message(
+        b"From: plain@x.example (Name)\n\nbody", uidvalidity=1, uid=1, error="e"
+    )
+    assert bare.sender_id == "plain@x.example"
