@@ -190,8 +190,16 @@ def test_round_trip_through_the_parser() -> None:
         text="Grüße aus Köln 👋\n\nSee https://acme.example.",
         references=("root@kunde.example", "parent@kunde.example"),
         cc=("lars@kunde.example",),
+        sender_name="José Ñúñez, Jr.",
     )
-    raw = build(message, files, from_address="agent@team.example").as_bytes()
+    raw = build(
+        message,
+        files,
+        from_address="agent@team.example",
+        from_name="Équipe Köln",
+        agent_name_in_from=True,
+    ).as_bytes()
+    assert max(raw) < 128  # 7-bit clean: no server needs SMTPUTF8 or 8BITMIME
     [event] = parse_mail(
         raw,
         uidvalidity=3,
@@ -202,6 +210,8 @@ def test_round_trip_through_the_parser() -> None:
     )
     assert isinstance(event, InboundMessage)
     assert event.external_id == message_id_for(7, "key-11", FROM)
+    assert event.sender_id == "agent@team.example"
+    assert event.sender.name == "José Ñúñez, Jr. via Équipe Köln"
     assert event.subject == "Re: Ihre Bestellung"
     assert event.references == ("parent@kunde.example", "root@kunde.example")
     text, *attached = event.parts

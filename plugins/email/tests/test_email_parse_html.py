@@ -1,5 +1,5 @@
 """HTML to text (an HTML-only mail's plain reading), text to HTML (our outgoing
-alternative) and the names of nameless and forwarded parts."""
+alternative), charset decoding, and the names of nameless and forwarded parts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hub.contract import InboundMessage, MediaPart
 
+from hub_email.mime_charset import decode_text
 from hub_email.mime_html import html_to_text, text_to_html
 from hub_email.parse import extract_part, parse_mail
 
@@ -87,3 +88,14 @@ def test_nameless_forwarded_mail_is_named_by_its_subject() -> None:
     assert isinstance(msg, InboundMessage)
     [forwarded] = [p for p in msg.parts if isinstance(p, MediaPart)]
     assert forwarded.filename == "Ihre Bestellbestätigung.eml"
+
+
+def test_decode_text_never_raises() -> None:
+    latin = "Grüße aus München".encode("latin-1")
+    assert decode_text("Grüße".encode(), "utf-8") == "Grüße"
+    assert decode_text(latin, "utf-8") == "Grüße aus München"
+    assert decode_text("Grüße".encode(), "no-such-charset") == "Grüße"
+    assert decode_text("привет мир, как дела".encode("koi8-r"), "koi8-r") == "привет мир, как дела"
+    assert decode_text("Ω".encode(), '"UTF-8"') == "Ω"
+    assert decode_text(b"", None) == ""
+    assert isinstance(decode_text(bytes(range(256)), "us-ascii"), str)
