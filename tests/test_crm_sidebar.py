@@ -141,12 +141,15 @@ async def test_no_record_and_no_create_rule_leaves_it_unlinked(
     account: Account,
 ) -> None:
     stranger = await factory.contact("Cy", email="cy@example.com")
+    searches = account.calls.count("find_contact")
 
     await read(client, people[1], stranger.id)
     await engine_of(client).idle()
     item = await read(client, people[1], stranger.id)
 
     assert item["linked"] is False
+    assert item["refreshing"] is False  # not searched again at once
+    assert account.calls.count("find_contact") - searches == 1  # by email; it has no phone
     assert "create_contact" not in account.calls
 
 
@@ -456,3 +459,31 @@ async def test_refused_credentials_put_the_connection_in_error(
     assert item["status"] == "error"
     assert "token is invalid" in item["error"] and "reconnect" in item["error"]
     assert values(item)["firstname"] == "Ann"
+
+
+async def test_bad_bodies_are_422_and_bad_webhooks_4xx_never_500(
+    client: Client,
+    linked: tuple[int, int, str],
+    people: tuple[dict[str, str], dict[str, str], User],
+) -> None:
+    connection_id, contact_id, _ = linked
+    agent = people[1]
+
+    missing = await client.patch(
+        f"/api/v1/contacts/{contact_id}/crm",
+        json={"connection_id": connection_id, "field": "firstname", "value": "X"},
+        headers=agent,
+    )
+    huge_id = await edit(
+        client, agent, contact_id, connection_id=2**70, field="firstname", value="X", expected=None
+    )
+    not_json = await client.post(
+        f"/crm-webhooks/{connection_id}",
+        data=b"\xff not json",
+        headers={"X-Memory-Signature": "signed"},
+    )
+
+    assert missing.status == 422
+    assert (await missing.json())["error"]["details"][0]["field"] == "expected"
+    assert huge_id.status == 422
+    assert not_json.status == 400

@@ -16,6 +16,7 @@ from hub.api.schemas.crm import (
     ContactCrmPatchBody,
     ContactCrmRecordOut,
 )
+from hub.crm.settings import CrmSettings
 from hub.crm.sidebar import Edit, edit_field, read_contact
 
 api = ApiRoutes("crm")
@@ -36,8 +37,8 @@ async def get(request: web.Request) -> web.Response:
     for view in views:
         refreshing = False
         if view.stale and view.connection.status == "ok":
-            engine.refresh_soon(view.connection.id, contact_id)
-            refreshing = True
+            every = CrmSettings.of(view.connection).refresh_minutes * 60
+            refreshing = engine.refresh_soon(view.connection.id, contact_id, every=every)
         items.append(ContactCrmRecordOut.of(view, refreshing))
     return json_model(ContactCrmOut(items=items))
 

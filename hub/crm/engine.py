@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ class CrmEngine:
         self._loops: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._wake_transcripts = asyncio.Event()
+        # (connection id, contact id) → when a lookup last found no record.
+        self._missed: dict[tuple[int, int], float] = {}
 
     # --- one-off work -----------------------------------------------------------------
 
@@ -69,14 +72,25 @@ class CrmEngine:
         self._tasks[key] = asyncio.create_task(run(), name=f"crm:{key}")
         return True
 
-    def refresh_soon(self, connection_id: int, contact_id: int) -> bool:
-        """Link the contact (when not yet) or refresh its cached values, in the background."""
+    def refresh_soon(self, connection_id: int, contact_id: int, *, every: float = 300.0) -> bool:
+        """Link the contact (when not yet) or refresh its cached values, in the
+        background; whether a job started. A contact the CRM had no record of is not
+        looked up again for ``every`` seconds (an open sidebar must not search the CRM
+        on every read)."""
+        key = (connection_id, contact_id)
+        missed = self._missed.get(key)
+        if missed is not None and time.monotonic() - missed < every:
+            return False
 
         async def job() -> None:
             async with self.env.sessions() as db:
                 link = await link_of(db, connection_id, contact_id)
             if link is None:
-                await link_contact(self.env, connection_id, contact_id)
+                outcome = (await link_contact(self.env, connection_id, contact_id)).outcome
+                if outcome in ("not_found", "taken"):
+                    self._missed[key] = time.monotonic()
+                else:
+                    self._missed.pop(key, None)
             else:
                 await refresh_link(self.env, connection_id, contact_id)
 
