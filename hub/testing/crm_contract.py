@@ -101,10 +101,9 @@ class CrmWorld:
             return True
         return False
 
-    def authorized(self, request: httpx.Request) -> bool:
-        """Whether the request's bearer token is the current, unexpired access token."""
-        given = request.headers.get("Authorization", "")
-        return not self.expired and given == f"Bearer {self.access_token}"
+    def authorized(self, authorization: str | None) -> bool:
+        """Whether an ``Authorization`` header carries the current, unexpired token."""
+        return not self.expired and authorization == f"Bearer {self.access_token}"
 
     def refresh(self) -> None:
         """Issue new tokens (the token endpoint's job): a new access token, a rotated
@@ -130,6 +129,8 @@ class CrmContract:
     """Fields the CRM needs on create besides the email (Salesforce's ``LastName``)."""
     id_prefix: ClassVar[str] = ""
     """The prefix of the CRM's record ids (Salesforce's ``003`` for Contacts)."""
+    instance_url: ClassVar[str | None] = None
+    """The ``instance_url`` of the tokens the kit hands an OAuth plugin (Salesforce's)."""
 
     # --- what the author provides -------------------------------------------------------
 
@@ -164,7 +165,11 @@ class CrmContract:
             sink.append(tokens)
 
         tokens = (
-            CrmTokens(access_token=world.access_token, refresh_token=world.refresh_token)
+            CrmTokens(
+                access_token=world.access_token,
+                refresh_token=world.refresh_token,
+                instance_url=self.instance_url,
+            )
             if self.uses_tokens()
             else None
         )
