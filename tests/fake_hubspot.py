@@ -137,6 +137,8 @@ class HubSpotFake:
         self.limit = limit
         self.interval = interval
         self._recent: deque[float] = deque()
+        self.limited = 0
+        """How many calls were answered with a 429."""
         self._clock = 0
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -175,6 +177,7 @@ class HubSpotFake:
                 self._recent.append(now)
         if not limited:
             return None
+        self.limited += 1
         answer = self.error(
             429,
             "You have reached your ten_secondly_rolling limit.",
