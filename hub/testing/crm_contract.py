@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import httpx
 import pytest
@@ -140,8 +140,13 @@ class CrmContract:
 
     def uses_tokens(self) -> bool:
         """Whether the connection works with OAuth tokens from the context (the kit then
-        hands the world's current tokens to the plugin)."""
-        return self.crm_type.oauth is not None
+        hands the world's current tokens to the plugin): by default, whether the plugin
+        built from ``crm_config()`` has an ``oauth_app()``."""
+        # Building a plugin makes no call, so a context without an HTTP client will do.
+        probe = self.crm_type(
+            self.config_model(), CrmContext(connection_id=0, http=cast(httpx.AsyncClient, None))
+        )
+        return probe.oauth_app() is not None
 
     def mock_crm(self, router: respx.MockRouter, world: CrmWorld) -> None:
         """Route the CRM's API (and token endpoint) onto ``world``, in its formats."""

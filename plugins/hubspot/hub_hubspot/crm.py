@@ -77,7 +77,9 @@ class HubSpotCrm(CrmType[HubSpotConfig]):
     Config = HubSpotConfig
     # The admin pages and the agent's sidebar are not built yet: listed, not connectable.
     available = False
-    oauth = APP
+    # Not the class's ``oauth``: a private app token connects without OAuth, so whether a
+    # connection authorizes through the OAuth app is the instance's ``oauth_app()``.
+    oauth = None
 
     def __init__(self, config: HubSpotConfig, context: CrmContext) -> None:
         super().__init__(config, context)

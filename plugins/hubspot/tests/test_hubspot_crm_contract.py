@@ -26,9 +26,6 @@ class TestHubSpotPrivateAppContract(CrmContract):
     def crm_config(self) -> dict[str, Any]:
         return {"access_token": TOKEN}
 
-    def uses_tokens(self) -> bool:
-        return False
-
     def mock_crm(self, router: respx.MockRouter, world: CrmWorld) -> None:
         route_respx(router, API, HubSpotFake(world, token=TOKEN))
 
