@@ -8,15 +8,16 @@ tests. Rate limits are optional: HubSpot's rolling window of requests (100 per 1
 a private app on Free/Starter) and Salesforce's daily API quota.
 
     world = CrmWorld()
-    app = fake_crm_app(hubspot=HubSpotFake(world, token="pat-1"))
-    # HubSpot at http://127.0.0.1:<port>/hubspot, Salesforce at /salesforce
+    async with serve_fake_crm(hubspot=HubSpotFake(world, token="pat-1")) as base:
+        ...  # HubSpot's API base URL is f"{base}/hubspot", Salesforce's f"{base}/salesforce"
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -129,3 +130,19 @@ def route_respx(router: respx.MockRouter, base_url: str, fake: Fake) -> None:
         return httpx.Response(answer.status, json=answer.body, headers=answer.headers)
 
     router.route(host=prefix.host, path__startswith=prefix.path or "/").mock(side_effect=respond)
+
+
+@asynccontextmanager
+async def serve_fake_crm(
+    host: str = "127.0.0.1", port: int = 0, **fakes: Fake
+) -> AsyncIterator[str]:
+    """Serve the fakes on ``host`` (a free port unless given) while in the block; yields
+    the base URL (``http://127.0.0.1:<port>``)."""
+    runner = web.AppRunner(fake_crm_app(**fakes), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        yield f"http://{host}:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

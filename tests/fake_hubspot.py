@@ -122,7 +122,8 @@ def _digits(value: Any) -> str:
 class HubSpotFake:
     """HubSpot's API over ``world``; ``token`` is a private app token it accepts (without
     one, the world's OAuth access token); ``limit`` requests per ``interval`` seconds
-    (rolling) before a ``TEN_SECONDLY_ROLLING`` 429, when set."""
+    (rolling) before a ``TEN_SECONDLY_ROLLING`` 429, and ``searches_per_second`` before
+    search's own "secondly limit" 429 (which, like HubSpot's, carries no rate headers)."""
 
     def __init__(
         self,
@@ -131,12 +132,15 @@ class HubSpotFake:
         token: str | None = None,
         limit: int | None = None,
         interval: float = 10.0,
+        searches_per_second: int | None = None,
     ) -> None:
         self.world = world
         self.token = token
         self.limit = limit
         self.interval = interval
+        self.searches_per_second = searches_per_second
         self._recent: deque[float] = deque()
+        self._searches: deque[float] = deque()
         self.limited = 0
         """How many calls were answered with a 429."""
         self._clock = 0
@@ -197,6 +201,17 @@ class HubSpotFake:
         answer.headers["X-HubSpot-RateLimit-Remaining"] = "0"
         return answer
 
+    def _search_limited(self) -> bool:
+        if self.searches_per_second is None:
+            return False
+        now = time.monotonic()
+        while self._searches and now - self._searches[0] >= 1.0:
+            self._searches.popleft()
+        if len(self._searches) >= self.searches_per_second:
+            return True
+        self._searches.append(now)
+        return False
+
     def _authorized(self, request: FakeRequest) -> FakeResponse | None:
         given = request.header("Authorization")
         if self.token is not None:
@@ -232,6 +247,16 @@ class HubSpotFake:
         refused = self._authorized(request)
         if refused is not None:
             return refused
+        if request.path.endswith("/search") and self._search_limited():
+            self.limited += 1
+            return self.error(
+                429,
+                "You have reached your secondly limit.",
+                "",
+                errorType="RATE_LIMIT",
+                policyName="SECONDLY",
+                requestId=correlation_id(),
+            )
         answer = self._route(request)
         if not request.path.endswith("/search"):
             answer.headers.update(self._rate_headers())

@@ -16,7 +16,7 @@ from hub_salesforce.crm import SalesforceCrm
 
 from hub.contract import CrmContext, CrmTokens, RetryLater
 from hub.testing import CrmWorld
-from tests.fake_crm import fake_crm_app
+from tests.fake_crm import fake_crm_app, serve_fake_crm
 from tests.fake_hubspot import HubSpotFake
 from tests.fake_salesforce import SalesforceFake
 
@@ -62,13 +62,14 @@ async def test_hubspot_plugin_against_the_fake_within_its_rate_limit(
     assert fake.limited >= 1 and world.calls > fake.limited
 
 
-async def test_salesforce_plugin_against_the_fake_refreshes_then_hits_the_quota(
-    aiohttp_server: Any,
-) -> None:
+async def test_salesforce_plugin_against_the_fake_refreshes_then_hits_the_quota() -> None:
     world = CrmWorld()
     fake = SalesforceFake(world, client_secret=SECRET, daily_limit=12)
-    server: TestServer = await aiohttp_server(fake_crm_app(salesforce=fake))
-    base = str(server.make_url("/salesforce"))
+    async with serve_fake_crm(salesforce=fake) as root:
+        await _salesforce_round_trip(world, fake, f"{root}/salesforce")
+
+
+async def _salesforce_round_trip(world: CrmWorld, fake: SalesforceFake, base: str) -> None:
     saved: list[CrmTokens] = []
 
     async def save(tokens: CrmTokens) -> None:

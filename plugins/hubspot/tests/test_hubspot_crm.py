@@ -309,3 +309,27 @@ async def test_paths_follow_the_api_version_and_record_url_names_the_portal() ->
         assert crm.record_url("5") == (f"https://app.hubspot.com/contacts/{PORTAL_ID}/record/0-1/5")
     async with hubspot(world) as crm:
         assert crm.client.path("crm/objects", "contacts") == "/crm/objects/2026-03/contacts"
+
+
+async def test_search_secondly_limit_waits_a_second_per_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", no_sleep)
+    world = CrmWorld()
+    world.add_contact({"email": "s@example.com"})
+    fake = HubSpotFake(world, token=TOKEN, searches_per_second=0)
+    with respx.mock() as router:
+        route_respx(router, API, fake)
+        async with httpx.AsyncClient() as http:
+            crm = HubSpotCrm(
+                HubSpotConfig(access_token=TOKEN), CrmContext(connection_id=1, http=http)
+            )
+            with pytest.raises(RetryLater) as caught:
+                await crm.find_contact(email="s@example.com")
+    assert waits == [1.0, 2.0] and caught.value.after == 3.0
+    assert fake.limited == 3
