@@ -20,6 +20,11 @@ import phonenumbers
 from hub.testing import CrmActivity, CrmWorld
 from tests.fake_crm import FakeRequest, FakeResponse, correlation_id
 
+PRIVATE_APP_LIMIT = 100
+"""Requests a private app may make per ``PRIVATE_APP_INTERVAL`` seconds (Free/Starter)."""
+PRIVATE_APP_INTERVAL = 10.0
+SEARCHES_PER_SECOND = 5
+"""Search's own limit per account ("a few per second")."""
 PORTAL_ID = 62515
 OWNER = {
     "id": "41629779",
@@ -149,7 +154,7 @@ class HubSpotFake:
 
     def _now_ms(self) -> int:
         # Strictly increasing, so two writes never share a modification time by accident.
-        self._clock = max(self._clock + 1, int(time.time() * 1000))
+        self._clock = max(self._clock + 1, int(self.world.now() * 1000))
         return self._clock
 
     @staticmethod
@@ -334,7 +339,8 @@ class HubSpotFake:
 
     def _contact(self, contact_id: str, properties: list[str] | None) -> dict[str, Any]:
         stored = self.world.contacts[contact_id]
-        now = self._now_ms()
+        added = self.world.added_at.get(contact_id)
+        now = int(added * 1000) if added is not None else self._now_ms()
         stored.setdefault("createdate", _iso(now))
         stored.setdefault("lastmodifieddate", stored["createdate"])
         values = {

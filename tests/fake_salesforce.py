@@ -10,16 +10,18 @@ unescaped as Salesforce does, so a quote in a value cannot change the query.
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 from hub.testing import CrmActivity, CrmWorld
 from tests.fake_crm import FakeRequest, FakeResponse
 
+DAILY_API_REQUESTS = 15_000
+"""A Developer Edition org's rolling 24-hour API quota (pass it as ``daily_limit``)."""
 ORG_ID = "00D5g000004Xyz1EAC"
 USER = {"Id": "005000000000001AAA", "Email": "owner@example.com", "Name": "Olive Owner"}
 _DATA = re.compile(r"^/services/data/(v[0-9]+\.[0-9]+)/(.*)$")
@@ -142,8 +144,9 @@ class SalesforceFake:
         if request.path == "/services/oauth2/token" and request.method == "POST":
             return self._token(request)
         answer = self._api(request)
-        limit = self.daily_limit or 15000
+        limit = self.daily_limit if self.daily_limit is not None else DAILY_API_REQUESTS
         answer.headers["Sforce-Limit-Info"] = f"api-usage={self.used}/{limit}"
+        answer.headers["Date"] = email.utils.formatdate(self.world.now(), usegmt=True)
         return answer
 
     def _api(self, request: FakeRequest) -> FakeResponse:
@@ -196,7 +199,7 @@ class SalesforceFake:
 
     def _token_body(self, request: FakeRequest, moved_to: str | None) -> dict[str, Any]:
         identity = f"https://login.salesforce.com/id/{ORG_ID}/{USER['Id']}"
-        issued_at = str(int(time.time() * 1000))
+        issued_at = str(int(self.world.now() * 1000))
         digest = hmac.new(
             self.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256
         ).digest()
@@ -214,7 +217,7 @@ class SalesforceFake:
 
     def _record(self, record_id: str, fields: list[str], version: str) -> dict[str, Any]:
         stored = self.world.contacts[record_id]
-        now = _stamp(time.time())
+        now = _stamp(self.world.added_at.get(record_id, self.world.now()))
         stored.setdefault("CreatedDate", now)
         stored.setdefault("SystemModstamp", stored["CreatedDate"])
         stored.setdefault("OwnerId", USER["Id"])
@@ -292,7 +295,7 @@ class SalesforceFake:
                 "Required fields are missing: [LastName]",
                 ["LastName"],
             )
-        stamp = _stamp(time.time())
+        stamp = _stamp(self.world.now())
         record_id = self.world.add_contact(
             {**fields, "CreatedDate": stamp, "SystemModstamp": stamp}, "003"
         )
@@ -304,7 +307,7 @@ class SalesforceFake:
             return refused
         stored = self.world.contacts[record_id]
         stored.update(fields)
-        stored["SystemModstamp"] = _stamp(time.time())
+        stored["SystemModstamp"] = _stamp(self.world.now())
         return FakeResponse(204)
 
     def _task(self, fields: dict[str, Any]) -> FakeResponse:

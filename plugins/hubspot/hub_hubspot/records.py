@@ -77,6 +77,12 @@ def field_of(prop: dict[str, Any]) -> CrmField:
     )
 
 
+def _occurred_ms(event: dict[str, Any]) -> int:
+    """An event's ``occurredAt`` for ordering; 0 when it is missing or not a number."""
+    value = event.get("occurredAt")
+    return int(value) if isinstance(value, int) or str(value).isdigit() else 0
+
+
 def records_of_events(events: Iterable[dict[str, Any]]) -> list[CrmRecord]:
     """Webhook events grouped by contact: one record per contact carrying the changed
     properties (the latest value of each), ``updated_at`` the latest event's time.
@@ -86,7 +92,7 @@ def records_of_events(events: Iterable[dict[str, Any]]) -> list[CrmRecord]:
     """
     changes: dict[str, dict[str, Any]] = {}
     times: dict[str, datetime] = {}
-    for event in sorted(events, key=lambda e: int(e.get("occurredAt") or 0)):
+    for event in sorted(events, key=_occurred_ms):
         kind = str(event.get("subscriptionType", ""))
         if kind not in {"contact.propertyChange", "contact.creation"}:
             continue

@@ -133,6 +133,23 @@ async def test_webhook_refusals(request_of: Any, status: int) -> None:
     assert caught.value.status == status
 
 
+async def test_webhook_events_with_odd_values_are_skipped_not_crashed_on() -> None:
+    odd = [
+        {
+            "subscriptionType": "contact.propertyChange",
+            "occurredAt": "soon",
+            "objectId": 7,
+            "propertyName": "firstname",
+            "propertyValue": "Kit",
+        },
+        {"subscriptionType": "contact.propertyChange", "occurredAt": 1767225600000},
+        {"subscriptionType": "contact.creation", "objectId": 8, "occurredAt": None},
+    ]
+    async with hubspot(CrmWorld()) as crm:
+        found = await crm.handle_webhook(signed(json.dumps(odd).encode()))
+    assert [(r.external_id, r.fields) for r in found] == [("7", {"firstname": "Kit"}), ("8", {})]
+
+
 async def test_webhook_without_client_secret_is_refused() -> None:
     async with hubspot(CrmWorld(), client_secret=None) as crm:
         with pytest.raises(WebhookRejected) as caught:

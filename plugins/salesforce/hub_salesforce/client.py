@@ -9,6 +9,8 @@ they are used.
 from __future__ import annotations
 
 import asyncio
+import email.utils
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,6 +31,16 @@ class SalesforceClient:
         self.context = context
         self.tokens: CrmTokens | None = context.tokens
         self._refreshing = asyncio.Lock()
+        self.server_time: datetime | None = None
+        """Salesforce's time, from the ``Date`` header of its latest answer."""
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        try:
+            told = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+        except (TypeError, ValueError):
+            return
+        if told.tzinfo is not None:
+            self.server_time = told.astimezone(UTC)
 
     @property
     def instance_url(self) -> str | None:
@@ -74,6 +86,7 @@ class SalesforceClient:
                     raise RetryLater(f"Salesforce is unreachable: {error}") from error
                 await asyncio.sleep(0.5 * attempt)
                 continue
+            self._note_server_time(response)
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 await self._refresh(stale=tokens.access_token)

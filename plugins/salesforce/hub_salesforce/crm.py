@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -25,6 +25,8 @@ from hub_salesforce.config import SalesforceConfig
 from hub_salesforce.oauth import app_for, request_tokens
 from hub_salesforce.records import soql_datetime, soql_quote, sosl_term
 
+SETTLE = timedelta(seconds=1)
+"""How far behind the server's current second a pull stops (commits still landing)."""
 PAGE = 200
 """Records per pull and per ``IN`` list (well under SOQL's length limit)."""
 DESCRIPTION_MAX_CHARS = 32_000
@@ -284,7 +286,13 @@ class SalesforceCrm(CrmType[SalesforceConfig]):
 
     async def changes_since(self, cursor: str | None) -> CrmChanges:
         """Records by ``SystemModstamp`` then ``Id``, 200 a call; the cursor resumes
-        after the last one, so ties at the same second are neither lost nor repeated."""
+        after the last one, so ties at the same second are neither lost nor repeated.
+
+        Salesforce stamps whole seconds, so a record changed again within a second a
+        pull already passed would keep its stamp and be missed: records of the server's
+        current second and the one before (a margin for commits still landing, by the
+        answer's ``Date``) are left for the next pull, and the cursor stops before them.
+        """
         select = await self._select()
         where = ""
         position = _parse_cursor(cursor)
@@ -299,7 +307,14 @@ class SalesforceCrm(CrmType[SalesforceConfig]):
             f"ORDER BY SystemModstamp, Id LIMIT {PAGE}",
             follow=False,
         )
-        changed = [records.record_of(item) for item in found]
+        now = self.client.server_time or datetime.now(UTC)
+        settled = now.replace(microsecond=0) - SETTLE
+        changed: list[CrmRecord] = []
+        for item in found:
+            record = records.record_of(item)
+            if record.updated_at is not None and record.updated_at >= settled:
+                break  # ordered by stamp: the rest are newer still
+            changed.append(record)
         if not changed:
             return CrmChanges(records=[], cursor=cursor)
         last = changed[-1]

@@ -111,7 +111,10 @@ async def test_changes_since_resumes_by_stamp_then_id_without_losing_ties() -> N
         assert len(set(ids)) == 250 and third.records == []
         assert third.cursor == second.cursor
         await crm.update_fields(ids[3], {"Title": "CTO"})
+        unsettled = await crm.changes_since(third.cursor)
+        world.advance(2)  # the second of the change is over, and the margin after it
         fourth = await crm.changes_since(third.cursor)
+    assert unsettled.records == [], "a change in the server's current second waits"
     assert [r.external_id for r in fourth.records] == [ids[3]]
     assert json.loads(fourth.cursor or "")["id"] == ids[3]
 

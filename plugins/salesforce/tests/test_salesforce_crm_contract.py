@@ -25,6 +25,7 @@ class TestSalesforceContract(CrmContract):
     required_fields = {"LastName": "Lovelace"}
     id_prefix = "003"
     instance_url = INSTANCE
+    settle_seconds = 3.0
 
     def crm_config(self) -> dict[str, Any]:
         return {"client_id": "3MVG9consumer.key", "client_secret": SECRET}
