@@ -79,8 +79,8 @@ def field_of(prop: dict[str, Any]) -> CrmField:
 
 def _occurred_ms(event: dict[str, Any]) -> int:
     """An event's ``occurredAt`` for ordering; 0 when it is missing or not a number."""
-    value = event.get("occurredAt")
-    return int(value) if isinstance(value, int) or str(value).isdigit() else 0
+    text = str(event.get("occurredAt"))
+    return int(text) if text.isdigit() else 0
 
 
 def records_of_events(events: Iterable[dict[str, Any]]) -> list[CrmRecord]:
