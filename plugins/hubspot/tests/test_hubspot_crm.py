@@ -17,7 +17,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from hub.contract import CrmContext, CrmTokens, RetryLater, WebhookRejected, WebhookRequest
+from hub.contract import (
+    BadCredentials,
+    CrmContext,
+    CrmTokens,
+    PermanentFailure,
+    RetryLater,
+    WebhookRejected,
+    WebhookRequest,
+)
 from hub.testing import CrmWorld
 from tests.fake_crm import route_respx
 from tests.fake_hubspot import OWNER, PORTAL_ID, HubSpotFake
@@ -350,3 +358,47 @@ async def test_search_secondly_limit_waits_a_second_per_attempt(
                 await crm.find_contact(email="s@example.com")
     assert waits == [1.0, 2.0] and caught.value.after == 3.0
     assert fake.limited == 3
+
+
+async def test_refused_token_missing_scopes_and_read_only_writes_are_typed() -> None:
+    world = CrmWorld()
+    contact = world.add_contact({"email": "t@example.com"})
+    async with hubspot(world, access_token="pat-na1-wrong") as crm:
+        with pytest.raises(BadCredentials, match="Authentication credentials not found"):
+            await crm.connect()
+    async with hubspot(world) as crm:
+        with pytest.raises(PermanentFailure) as read_only:
+            await crm.update_fields(contact, {"hs_email_domain": "example.org"})
+        with pytest.raises(PermanentFailure) as identity:
+            await crm.update_fields(contact, {"email": "new@example.com", "firstname": "X"})
+    assert (
+        read_only.value.code == "VALIDATION_ERROR" and "READ_ONLY_VALUE" in read_only.value.message
+    )
+    assert identity.value.code == "READ_ONLY_VALUE" and "email" in identity.value.message
+    assert world.contacts[contact].get("firstname") is None, "nothing written"
+
+    def missing_scopes(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            403,
+            json={
+                "status": "error",
+                "message": "This app hasn't been granted all required scopes to make this call.",
+                "correlationId": "c",
+                "category": "MISSING_SCOPES",
+                "errors": [
+                    {
+                        "message": "One or more of the following scopes are required.",
+                        "context": {"requiredGranularScopes": ["crm.objects.owners.read"]},
+                    }
+                ],
+            },
+        )
+
+    with respx.mock() as router:
+        router.route(host="api.hubapi.com").mock(side_effect=missing_scopes)
+        async with httpx.AsyncClient() as http:
+            crm = HubSpotCrm(
+                HubSpotConfig(access_token=TOKEN), CrmContext(connection_id=1, http=http)
+            )
+            with pytest.raises(BadCredentials, match="required scopes"):
+                await crm.owner_email("1")

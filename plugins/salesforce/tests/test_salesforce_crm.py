@@ -3,6 +3,7 @@ instance, quotas, composite failures, read-only fields, the code exchange, owner
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -233,3 +234,31 @@ async def test_leads_are_used_when_configured() -> None:
         found = await crm.find_contact(email="lead@example.com")
         assert found is not None and found.external_id == lead
         assert crm.record_url(lead) == f"{INSTANCE}/lightning/r/Lead/{lead}/view"
+
+
+async def test_server_errors_are_retried_then_retry_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", no_sleep)
+    world = CrmWorld()
+    contact = world.add_contact({"LastName": "Flaky"}, "003")
+    fake = SalesforceFake(world, client_secret=SECRET, instance_url=INSTANCE)
+    answers = iter([True, False])
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if next(answers, False):
+            return httpx.Response(
+                503, json=[{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}]
+            )
+        return httpx.Response(500, json=[{"message": "boom", "errorCode": "UNKNOWN_EXCEPTION"}])
+
+    async with salesforce(world, fake=fake) as (crm, router):
+        await crm.field_catalog()
+        router.routes.clear()
+        router.route(host="acme.my.salesforce.com").mock(side_effect=flaky)
+        with pytest.raises(RetryLater):
+            await crm.read_fields(contact)
+    assert waits == [0.5, 1.0], "three tries, backing off"
