@@ -11,6 +11,9 @@ HubSpot's batch read by the ``email`` property does. The engine runs as in the h
 
     .venv/bin/python bench/crm_sync.py                      # 10,000 contacts, SQLite
     .venv/bin/python bench/crm_sync.py --contacts 2000 --phones 0.1
+
+``--crm hubspot`` runs the HubSpot plugin instead, over real HTTP against
+``tests/fake_crm.py``'s HubSpot fake with the same limits.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from hub.store.engine import create_engine, create_sessionmaker
 from hub.store.models import Contact, CrmBulkJob, CrmConnection
 
 SECRET = "bench-secret-" + "x" * 40
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Window:
@@ -131,7 +135,9 @@ def bar(done: int, total: int, started: float, width: int = 40) -> str:
     )
 
 
-async def seed(sessions: Any, contacts: int, found: float, phones: float, seed_value: int) -> None:
+async def seed(
+    sessions: Any, contacts: int, found: float, phones: float, seed_value: int, world: Any = None
+) -> None:
     """``contacts`` hub contacts; ``found`` of them in the CRM by email; ``phones`` of
     the others with a phone the CRM has (found by a search)."""
     rng = random.Random(seed_value)
@@ -141,6 +147,8 @@ async def seed(sessions: Any, contacts: int, found: float, phones: float, seed_v
         roll = rng.random()
         phone = None
         if roll < found:
+            if world is not None:
+                world.add_contact({"email": email, "firstname": f"C{n}"})
             WORLD.by_email[email] = CrmRecord(
                 external_id=str(n),
                 email=email,
@@ -163,29 +171,54 @@ async def seed(sessions: Any, contacts: int, found: float, phones: float, seed_v
 
 async def run(args: argparse.Namespace) -> int:
     WORLD.latency = args.latency
+    if args.crm == "memory":
+        return await _run(args, "bench", RateLimitedCrm, {}, None, None)
+    # The HubSpot plugin against the localhost fake (tests/ is not a package on the path).
+    sys.path.insert(0, str(ROOT))
+    from hub_hubspot.crm import HubSpotCrm
+
+    from hub.testing.crm_contract import CrmWorld
+    from tests.fake_crm import serve_fake_crm
+    from tests.fake_hubspot import HubSpotFake
+
+    world = CrmWorld()
+    fake = HubSpotFake(world, token="pat-bench", limit=100, interval=10.0, searches_per_second=5)
+    async with serve_fake_crm(hubspot=fake) as base:
+        config = {"access_token": "pat-bench", "api_base_url": f"{base}/hubspot"}
+        return await _run(args, "hubspot", HubSpotCrm, config, world, fake)
+
+
+async def _run(
+    args: argparse.Namespace,
+    type_name: str,
+    crm_type: type[CrmType[Any]],
+    config: dict[str, Any],
+    world: Any,
+    fake: Any,
+) -> int:
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         engine = create_engine(url)
         await migrate.upgrade(engine)
         sessions = create_sessionmaker(engine)
-        await seed(sessions, args.contacts, args.found, args.phones, args.seed)
+        await seed(sessions, args.contacts, args.found, args.phones, args.seed, world)
         cipher = ConfigCipher(SECRET)
         async with sessions() as db:
             connection = CrmConnection(
-                type="bench",
+                type=type_name,
                 name="Bench",
-                config_encrypted=cipher.encrypt({}),
+                config_encrypted=cipher.encrypt(config),
                 settings={},
                 catalog=[],
                 failures=0,
             )
             db.add(connection)
             await db.commit()
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=30.0) as http:
             env = CrmEnv(
                 sessions=sessions,
                 bus=MemoryBus(),
-                instances=CrmInstances({"bench": RateLimitedCrm}, cipher, http, sessions),
+                instances=CrmInstances({type_name: crm_type}, cipher, http, sessions),
                 calls=CrmCalls(sessions, attempts=6, cap=10.0),
             )
             job = await bulk.start_job(env, connection.id)
@@ -200,22 +233,29 @@ async def run(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")
         await engine.dispose()
     assert finished is not None
-    calls = sum(WORLD.calls.values())
-    print(f"contacts      {finished.processed:,} ({finished.status})")
+    print(f"CRM           {crm_type.title}")
+    print(
+        f"contacts      {finished.processed:,} ({finished.status}{': ' + finished.error if finished.error else ''})"
+    )
     print(
         f"linked        {finished.linked:,}   not found {finished.not_found:,}   failed {finished.failed:,}"
     )
     print(f"time          {elapsed:,.1f} s")
     print(f"contacts/s    {finished.processed / elapsed:,.0f}")
-    print(f"calls made    {calls:,} answered + {WORLD.refused:,} refused (429)")
-    for kind, count in sorted(WORLD.calls.items()):
-        print(f"  {kind:<12}{count:,}")
+    if fake is None:
+        calls = sum(WORLD.calls.values())
+        print(f"calls made    {calls:,} answered + {WORLD.refused:,} refused (429)")
+        for kind, count in sorted(WORLD.calls.items()):
+            print(f"  {kind:<12}{count:,}")
+    else:
+        print(f"calls made    {world.calls:,} (of which {fake.limited:,} refused with 429)")
     print(f"backoff waits {len(env.calls.waits):,}, {sum(env.calls.waits):,.1f} s in all")
     return 0 if finished.status == "done" else 1
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--crm", choices=["memory", "hubspot"], default="memory")
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--found", type=float, default=0.7, help="share in the CRM by email")
     parser.add_argument(
