@@ -4,6 +4,7 @@ reopen only what is new (nothing when nothing is)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -202,3 +203,32 @@ async def test_an_unlinked_contact_or_a_disabled_transcript_setting_logs_nothing
     assert (outcome, unlinked) == ("skipped", "skipped")
     assert await due_transcripts(engine.env) == []
     assert account.activities == {}
+
+
+async def test_closing_links_an_unlinked_contact_and_logs_through_the_listener(
+    client: Client,
+    talk: tuple[int, Conversation, str],
+    people: tuple[User, dict[str, str]],
+    account: Account,
+    factory: Factory,
+) -> None:
+    engine = engine_of(client)
+    record_id = account.add(email="new@example.com")
+    newcomer = await factory.contact("Nia New", email="new@example.com")
+    conversation = await factory.conversation(await factory.channel(), newcomer)
+    await factory.message(conversation, "First time here")
+    listener = asyncio.create_task(engine.listen(engine.env.bus))
+    await asyncio.sleep(0)
+
+    await close(client, people[1], conversation.id)
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        await engine.idle()
+        if account.activities:
+            break
+    listener.cancel()
+    await asyncio.gather(listener, return_exceptions=True)
+
+    [activity] = account.activities.values()
+    assert activity["record"] == record_id
+    assert "Nia New: First time here" in activity["body"]

@@ -19,9 +19,10 @@ from hub.crm.calls import CrmCallFailed
 from hub.crm.connections import CrmAdmin
 from hub.crm.env import CrmEnv
 from hub.crm.links import link_contact, link_of, refresh_link
+from hub.crm.settings import CrmSettings
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
-from hub.store.models import CrmConnection
+from hub.store.models import Conversation, CrmConnection
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,38 @@ class CrmEngine:
                 await sync.push_contact(self.env, connection_id, contact_id)
 
         self.schedule(f"push:{contact_id}", job)
+
+    def transcript_soon(self, conversation_id: int) -> None:
+        """Log a just-closed conversation on each connection that logs transcripts,
+        linking its contact first (per the linking rule) where it has no record yet."""
+
+        async def job() -> None:
+            async with self.env.sessions() as db:
+                conversation = await db.get(Conversation, conversation_id)
+                if conversation is None:
+                    return
+                contact_id = conversation.contact_id
+                connections = [
+                    c.id
+                    for c in await db.scalars(select(CrmConnection).order_by(CrmConnection.id))
+                    if sync.usable(c) and CrmSettings.of(c).transcripts
+                ]
+            for connection_id in connections:
+                async with self.env.sessions() as db:
+                    linked = await link_of(db, connection_id, contact_id) is not None
+                if not linked:
+                    try:
+                        await link_contact(self.env, connection_id, contact_id)
+                    except CrmCallFailed as err:
+                        log.info(
+                            "CRM connection %s: no link for a transcript: %s",
+                            connection_id,
+                            err.message,
+                        )
+                        continue
+                await transcripts.log_transcript(self.env, connection_id, conversation_id)
+
+        self.schedule(f"transcript:{conversation_id}", job)
 
     def run_bulk_soon(self, job_id: int) -> None:
         """Run (or resume) a bulk link job in the background."""
@@ -201,4 +234,6 @@ class CrmEngine:
             if isinstance(contact_id, int):
                 self.push_soon(contact_id)
         elif event.type == "conversation.updated" and event.data.get("event") == "closed":
-            self._wake_transcripts.set()
+            conversation_id = event.data.get("conversation_id")
+            if isinstance(conversation_id, int):
+                self.transcript_soon(conversation_id)
