@@ -14,7 +14,6 @@ import asyncio
 import base64
 import contextlib
 import re
-import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 import aioimaplib
 from hub.contract import BadCredentials, RetryLater
 
+from hub_email import network
 from hub_email.config import EmailConfig, Security
 
 TIMEOUT_SECONDS = 20.0
@@ -83,14 +83,7 @@ def mailbox_name(folder: str) -> str:
 
 
 async def _resolve(server: ImapServer) -> None:
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(server.timeout):
-            await loop.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)
-    except TimeoutError:
-        raise RetryLater(f"could not find {server} (DNS): no answer in time") from None
-    except socket.gaierror as err:
-        raise RetryLater(f"could not find {server} (DNS): {err.strerror or err}") from None
+    await network.resolve(server, server.host, server.port, server.timeout)
 
 
 def _tls_refused(server: ImapServer, err: ssl.SSLError) -> BadCredentials:
@@ -124,7 +117,7 @@ async def _connect(server: ImapServer) -> aioimaplib.IMAP4:
             f"could not reach {server}: no answer within {server.timeout:g} s{hint}"
         ) from None
     except OSError as err:
-        raise RetryLater(f"could not reach {server}: {err.strerror or err}") from None
+        raise RetryLater(f"could not reach {server}: {network.os_reason(err)}") from None
     except aioimaplib.AioImapException as err:
         raise BadCredentials(f"{server} did not greet like an IMAP server: {err}") from None
     return client

@@ -19,9 +19,7 @@ send again to the others.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from dataclasses import dataclass
 import aiosmtplib
 from hub.contract import BadCredentials, PermanentFailure, RetryLater
 
+from hub_email import network
 from hub_email.config import EmailConfig, Security
 
 TIMEOUT_SECONDS = 20.0
@@ -80,15 +79,7 @@ def _step_failed(server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseExce
 
 
 async def _resolve(server: SmtpServer) -> None:
-    """The DNS step on its own, so a misspelt host is not reported as a refused port."""
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(server.timeout):
-            await loop.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)
-    except TimeoutError:
-        raise RetryLater(f"could not find {server} (DNS): no answer in time") from None
-    except socket.gaierror as err:
-        raise RetryLater(f"could not find {server} (DNS): {err.strerror or err}") from None
+    await network.resolve(server, server.host, server.port, server.timeout)
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -118,7 +109,7 @@ async def _connect(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
         cause = err.__cause__
         if isinstance(cause, ssl.SSLError):
             raise _tls_refused(server, cause) from None
-        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(err)
+        reason = network.os_reason(cause) if cause is not None else str(err)
         raise RetryLater(f"could not reach {server}: {reason}") from None
 
 
