@@ -12,15 +12,15 @@ from hub.contract import RetryLater
 
 async def resolve(server: object, host: str, port: int, within: float) -> None:
     """Look ``host`` up on its own, so a misspelt host name is not reported as a refused
-    port; ``server`` names it in the message ("the SMTP server smtp.x:587")."""
+    port; ``server`` names it in the message ("SMTP server smtp.x:587")."""
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(within):
             await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except TimeoutError:
-        raise RetryLater(f"could not find {server} (DNS): no answer in time") from None
+        raise RetryLater(f"{server}: DNS lookup timed out after {within:g} s") from None
     except socket.gaierror as err:
-        raise RetryLater(f"could not find {server} (DNS): {err.strerror or err}") from None
+        raise RetryLater(f"{server}: DNS lookup failed: {err.strerror or err}") from None
 
 
 def os_reason(err: BaseException) -> str:

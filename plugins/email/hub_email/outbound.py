@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from hub.contract import ChannelContext, OutboundAttachment, OutboundMessage, PermanentFailure
 
-from hub_email import compose, sent_folder, smtp
+from hub_email import compose, sent_folder, servers, smtp
 from hub_email.addresses import address_of
 from hub_email.config import EmailConfig
 
@@ -80,7 +80,7 @@ async def send(config: EmailConfig, context: ChannelContext, message: OutboundMe
         return message_id  # an earlier attempt went out; its status was never written
     content = mail_bytes(config, message, message_id, await _attachments(context, message))
     await smtp.submit(
-        smtp.SmtpServer.of(config),
+        servers.smtp_server(config),
         sender=config.from_address,
         recipients=recipients,
         content=content,

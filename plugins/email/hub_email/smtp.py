@@ -28,7 +28,7 @@ import aiosmtplib
 from hub.contract import BadCredentials, PermanentFailure, RetryLater
 
 from hub_email import network
-from hub_email.config import EmailConfig, Security
+from hub_email.config import Security
 
 TIMEOUT_SECONDS = 20.0
 """Per network step: generous for a slow submission server, short of the outbox's own
@@ -46,20 +46,8 @@ class SmtpServer:
     password: str | None = None
     timeout: float = TIMEOUT_SECONDS
 
-    @classmethod
-    def of(cls, config: EmailConfig) -> SmtpServer:
-        """The SMTP server of a channel's config."""
-        password = config.smtp_password.get_secret_value() if config.smtp_password else None
-        return cls(
-            host=config.smtp_host,
-            port=config.smtp_port,
-            security=config.smtp_security,
-            username=config.smtp_username,
-            password=password,
-        )
-
     def __str__(self) -> str:
-        return f"the SMTP server {self.host}:{self.port}"
+        return f"SMTP server {self.host}:{self.port}"
 
 
 def reply_text(err: aiosmtplib.SMTPResponseException) -> str:
@@ -69,7 +57,7 @@ def reply_text(err: aiosmtplib.SMTPResponseException) -> str:
 
 def _step_failed(server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseException) -> Exception:
     """A refused command as the error it means: 4xx later, 5xx never."""
-    text = f"{server} refused the {step}: {reply_text(err)}"
+    text = f"{server}: {step} refused: {reply_text(err)}"
     if 400 <= err.code < 500:
         return RetryLater(text)
     if 500 <= err.code < 600:
@@ -90,7 +78,7 @@ def _tls_context() -> ssl.SSLContext:
 def _tls_refused(server: SmtpServer, err: BaseException) -> BadCredentials:
     reason = err.reason if isinstance(err, ssl.SSLError) and err.reason else str(err)
     return BadCredentials(
-        f"{server} failed the TLS handshake ({reason}): check the port and the security "
+        f"{server}: TLS handshake failed ({reason}): check the port and the security "
         "setting (TLS for 465, STARTTLS for 587)"
     )
 
@@ -100,17 +88,19 @@ async def _connect(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     try:
         await client.connect()
     except aiosmtplib.SMTPConnectResponseError as err:
-        raise _step_failed(server, "connection", err) from None
+        raise _step_failed(server, "the connection", err) from None
     except aiosmtplib.SMTPConnectTimeoutError:
+        # A TLS-only port (465) waits silently for a handshake a plain client never starts.
+        hint = "" if server.security == "tls" else " (is it a TLS port? check the security)"
         raise RetryLater(
-            f"could not reach {server}: no answer within {server.timeout:g} s"
+            f"{server}: TCP connection timed out after {server.timeout:g} s{hint}"
         ) from None
     except aiosmtplib.SMTPConnectError as err:
         cause = err.__cause__
         if isinstance(cause, ssl.SSLError):
             raise _tls_refused(server, cause) from None
         reason = network.os_reason(cause) if cause is not None else str(err)
-        raise RetryLater(f"could not reach {server}: {reason}") from None
+        raise RetryLater(f"{server}: TCP connection failed: {reason}") from None
 
 
 async def _start_tls(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
@@ -118,8 +108,8 @@ async def _start_tls(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     await client.ehlo()
     if not client.supports_extension("starttls"):
         raise BadCredentials(
-            f"{server} does not offer STARTTLS: use TLS (usually port 465), or security "
-            "None only on a trusted network"
+            f"{server}: STARTTLS failed: the server does not offer it (try security TLS "
+            "on port 465, or check the port)"
         )
     try:
         await client.starttls(tls_context=_tls_context())
@@ -134,20 +124,20 @@ async def _login(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
         return
     if not client.supports_extension("auth"):
         raise BadCredentials(
-            f"{server} offers no login (AUTH) here: check the port and security, or leave "
-            "the SMTP username empty for a relay without login"
+            f"{server}: login failed: the server offers no AUTH here (check the port and "
+            "security, or leave the SMTP username empty for a relay without login)"
         )
     try:
         await client.login(server.username, server.password)
     except aiosmtplib.SMTPAuthenticationError as err:
-        raise BadCredentials(f"{server} refused the login: {reply_text(err)}") from None
+        raise BadCredentials(f"{server}: login refused: {reply_text(err)}") from None
     except aiosmtplib.SMTPResponseException as err:
         if 400 <= err.code < 500:
-            raise RetryLater(f"{server} could not check the login now: {reply_text(err)}") from None
-        raise BadCredentials(f"{server} refused the login: {reply_text(err)}") from None
+            raise RetryLater(f"{server}: login failed for now: {reply_text(err)}") from None
+        raise BadCredentials(f"{server}: login refused: {reply_text(err)}") from None
     except aiosmtplib.SMTPException as err:
         # No mechanism both sides know (aiosmtplib: "No suitable authentication method").
-        raise BadCredentials(f"{server} refused the login: {err}") from None
+        raise BadCredentials(f"{server}: login failed: {err}") from None
 
 
 @contextlib.asynccontextmanager
@@ -172,9 +162,9 @@ async def session(server: SmtpServer) -> AsyncIterator[aiosmtplib.SMTP]:
             await _login(server, client)
             yield client
         except aiosmtplib.SMTPHeloError as err:
-            raise _step_failed(server, "EHLO greeting", err) from None
+            raise _step_failed(server, "EHLO", err) from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as err:
-            raise RetryLater(f"{server} closed the connection: {err}") from None
+            raise RetryLater(f"{server}: connection lost: {err}") from None
     finally:
         with contextlib.suppress(aiosmtplib.SMTPException, OSError):
             await client.quit()
@@ -193,7 +183,7 @@ def _size_check(server: SmtpServer, client: aiosmtplib.SMTP, size: int) -> None:
     if announced.isdigit() and 0 < int(announced) < size:
         raise PermanentFailure(
             "smtp_size",
-            f"the mail is {size / 1e6:.1f} MB with its attachments encoded; {server} "
+            f"the mail is {size / 1e6:.1f} MB with its attachments encoded; the {server} "
             f"accepts at most {int(announced) / 1e6:.1f} MB: send fewer or smaller files",
         )
 
@@ -220,4 +210,4 @@ async def submit(
         try:
             await client.data(content)
         except aiosmtplib.SMTPDataError as err:
-            raise _step_failed(server, "mail", err) from None
+            raise _step_failed(server, "the mail", err) from None
