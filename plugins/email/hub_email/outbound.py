@@ -72,9 +72,10 @@ def mail_bytes(
 
 async def send(config: EmailConfig, context: ChannelContext, message: OutboundMessage) -> str:
     """Send ``message``; return its Message-ID (without <>), the external id."""
-    message_id = compose.message_id_for(
-        context.channel_id, message.idempotency_key, config.from_address
-    )
+    # The core's key restarts with a new database: the channel's own tag keeps a
+    # reinstalled hub (or a second one) from reusing Message-IDs already in the mailbox.
+    key = f"{config.message_id_tag}:{message.idempotency_key}"
+    message_id = compose.message_id_for(context.channel_id, key, config.from_address)
     recipients = recipients_of(message)
     if await sent_folder.already_sent(config, message_id):
         return message_id  # an earlier attempt went out; its status was never written

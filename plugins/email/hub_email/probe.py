@@ -27,7 +27,7 @@ TIMEOUT_SECONDS = 10.0
 
 async def check_imap(config: EmailConfig) -> None:
     """Log in over IMAP and open the folder to read and the Sent folder."""
-    session = await ImapSession.open(servers.imap_server(config), timeout=TIMEOUT_SECONDS)
+    session = await ImapSession.open(servers.imap_server(config), connect_seconds=TIMEOUT_SECONDS)
     try:
         await session.select(config.imap_folder, readonly=True)
         if config.sent_folder is not None:

@@ -69,6 +69,14 @@ def test_config_accepts_a_good_sample_with_standard_ports_and_defaults() -> None
     assert (config.subject_thread_hours, config.max_message_mb, config.poll_seconds) == (72, 25, 60)
 
 
+def test_each_config_gets_its_own_message_id_tag_which_is_kept() -> None:
+    first, second = EmailConfig(**good()), EmailConfig(**good(message_id_tag=""))
+    assert first.message_id_tag != second.message_id_tag
+    assert len(first.message_id_tag) == 16
+    stored = first.model_dump(mode="json")
+    assert EmailConfig(**{**stored, **PASSWORDS}).message_id_tag == first.message_id_tag
+
+
 def test_smtp_login_is_optional_for_a_relay_and_empty_means_not_set() -> None:
     config = EmailConfig(**good(smtp_username="", smtp_password="  ", from_name="", sent_folder=""))
     assert (config.smtp_username, config.smtp_password) == (None, None)
@@ -98,6 +106,7 @@ def test_rarely_changed_options_are_advanced_and_security_choices_have_words() -
         "subject_thread_hours",
         "max_message_mb",
         "poll_seconds",
+        "message_id_tag",
     }
     labels = properties["imap_security"]["choice_labels"]
     assert set(labels) == {"tls", "starttls", "none"}
@@ -129,6 +138,7 @@ def test_email_has_no_api_base_url() -> None:
         ("subject_thread_hours", -1),
         ("max_message_mb", 0),
         ("poll_seconds", 1),
+        ("message_id_tag", "a b"),
         ("imap_username", ""),
         ("from_address", "support at example.com"),
         ("unknown_field", "x"),

@@ -111,10 +111,12 @@ async def test_a_retry_after_the_send_went_out_is_not_sent_again(
 async def test_a_mail_filed_by_an_earlier_attempt_is_found_by_its_message_id(
     dovecot: Any, smtp: SmtpServers, mailbox: str
 ) -> None:
-    message_id = compose.message_id_for(CHANNEL_ID, "crashed-1", FROM)
+    config = config_for(dovecot, smtp, mailbox)
+    key = f"{config.message_id_tag}:crashed-1"  # the channel's tag, then the core's key
+    message_id = compose.message_id_for(CHANNEL_ID, key, FROM)
     raw = f"Message-ID: <{message_id}>\r\nFrom: {FROM}\r\nSubject: Parcel\r\n\r\nHi\r\n"
     dovecot.append(mailbox, raw.encode(), folder="Sent")
-    assert await send(config_for(dovecot, smtp, mailbox), reply("crashed-1")) == message_id
+    assert await send(config, reply("crashed-1")) == message_id
     assert smtp.plain.messages == []
 
 
