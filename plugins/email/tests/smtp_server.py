@@ -99,12 +99,13 @@ class Recorder:
         content = envelope.original_content or b""
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+        transport = server.transport
         received = Received(
             mail_from=str(envelope.mail_from),
             rcpt_tos=tuple(envelope.rcpt_tos),
             raw=content,
             login=login,
-            tls=server.transport.get_extra_info("ssl_object") is not None,
+            tls=transport is not None and transport.get_extra_info("ssl_object") is not None,
         )
         with self.lock:
             self.messages.append(received)

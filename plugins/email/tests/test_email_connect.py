@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from dovecot import PASSWORD as IMAP_PASSWORD
+from dovecot import Dovecot, dovecot, dovecot_server
 from hub.contract import BadCredentials, ChannelContext, RetryLater
 from smtp_server import PASSWORD as SMTP_PASSWORD
 from smtp_server import USERNAME as SMTP_USERNAME
@@ -17,19 +19,11 @@ from smtp_server import SmtpServers, free_port, smtp, smtp_servers
 from hub_email.channel import EmailChannel
 from hub_email.config import EmailConfig
 
-dovecot_fixture = pytest.importorskip(
-    "dovecot", reason="the Dovecot fixture (email-imap's tests/dovecot.py) is not here yet"
-)
-Dovecot = dovecot_fixture.Dovecot
-IMAP_PASSWORD: str = dovecot_fixture.PASSWORD
-dovecot = dovecot_fixture.dovecot
-dovecot_server = dovecot_fixture.dovecot_server
-
 __all__ = ["dovecot", "dovecot_server", "smtp", "smtp_servers"]  # fixtures used here
 
 
 @pytest.fixture(scope="module")
-def mailbox(dovecot_server: Any) -> str:
+def mailbox(dovecot_server: Dovecot) -> str:
     """One mailbox with a Sent folder for the module (connect changes nothing in it)."""
     name: str = dovecot_server.new_user()
     dovecot_server.create_folder(name, "Sent")
@@ -38,16 +32,21 @@ def mailbox(dovecot_server: Any) -> str:
 
 @pytest.fixture
 def user(
-    mailbox: str, dovecot: Any, smtp: SmtpServers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mailbox: str,
+    dovecot: Dovecot,
+    smtp: SmtpServers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> str:
     """The module's mailbox, with both test certificates trusted."""
     bundle = tmp_path / "trusted.pem"
-    bundle.write_bytes(smtp.certificate.read_bytes() + Path(dovecot.certificate).read_bytes())
+    assert dovecot.certificate is not None
+    bundle.write_bytes(smtp.certificate.read_bytes() + dovecot.certificate.read_bytes())
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     return mailbox
 
 
-def config_for(dovecot: Any, smtp: SmtpServers, user: str, **overrides: Any) -> EmailConfig:
+def config_for(dovecot: Dovecot, smtp: SmtpServers, user: str, **overrides: Any) -> EmailConfig:
     """A channel on the test servers, unencrypted, with the right logins."""
     sample: dict[str, Any] = {
         "imap_host": "127.0.0.1",
@@ -76,7 +75,7 @@ async def connect(config: EmailConfig) -> None:
     [("none", "none"), ("starttls", "starttls"), ("tls", "tls")],
 )
 async def test_connect_logs_in_to_both_servers_with_each_security(
-    dovecot: Any, smtp: SmtpServers, user: str, imap_security: str, smtp_security: str
+    dovecot: Dovecot, smtp: SmtpServers, user: str, imap_security: str, smtp_security: str
 ) -> None:
     imap_port = dovecot.tls_port if imap_security == "tls" else dovecot.port
     smtp_port = smtp.tls.port if smtp_security == "tls" else smtp.plain.port
@@ -93,7 +92,7 @@ async def test_connect_logs_in_to_both_servers_with_each_security(
     await connect(config)
 
 
-async def test_a_missing_folder_is_named(dovecot: Any, smtp: SmtpServers, user: str) -> None:
+async def test_a_missing_folder_is_named(dovecot: Dovecot, smtp: SmtpServers, user: str) -> None:
     with pytest.raises(BadCredentials) as caught:
         await connect(config_for(dovecot, smtp, user, imap_folder="Support"))
     assert str(caught.value).startswith(
@@ -102,14 +101,14 @@ async def test_a_missing_folder_is_named(dovecot: Any, smtp: SmtpServers, user: 
 
 
 async def test_a_missing_sent_folder_is_named_too(
-    dovecot: Any, smtp: SmtpServers, user: str
+    dovecot: Dovecot, smtp: SmtpServers, user: str
 ) -> None:
     with pytest.raises(BadCredentials, match="the folder 'Sent Items' cannot be opened"):
         await connect(config_for(dovecot, smtp, user, sent_folder="Sent Items"))
 
 
 async def test_an_smtp_port_nothing_listens_on_is_retry_later_in_plain_words(
-    dovecot: Any, smtp: SmtpServers, user: str
+    dovecot: Dovecot, smtp: SmtpServers, user: str
 ) -> None:
     port = free_port()
     with pytest.raises(RetryLater) as caught:
@@ -120,7 +119,7 @@ async def test_an_smtp_port_nothing_listens_on_is_retry_later_in_plain_words(
 
 
 async def test_an_unknown_host_is_reported_as_the_dns_step(
-    dovecot: Any, smtp: SmtpServers, user: str
+    dovecot: Dovecot, smtp: SmtpServers, user: str
 ) -> None:
     config = config_for(dovecot, smtp, user, smtp_host="smtp.nowhere.invalid")
     with pytest.raises(RetryLater) as caught:
@@ -131,7 +130,7 @@ async def test_an_unknown_host_is_reported_as_the_dns_step(
 
 
 async def test_tls_against_a_plain_port_is_a_settings_problem(
-    dovecot: Any, smtp: SmtpServers, user: str
+    dovecot: Dovecot, smtp: SmtpServers, user: str
 ) -> None:
     config = config_for(dovecot, smtp, user, imap_security="tls", smtp_security="tls")
     with pytest.raises(BadCredentials) as caught:
@@ -143,7 +142,7 @@ async def test_tls_against_a_plain_port_is_a_settings_problem(
 
 
 async def test_a_certificate_not_trusted_is_refused(
-    dovecot: Any, smtp: SmtpServers, user: str, monkeypatch: pytest.MonkeyPatch
+    dovecot: Dovecot, smtp: SmtpServers, user: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SSL_CERT_FILE")  # the system's trust store: no test certificate
     config = config_for(dovecot, smtp, user, smtp_security="starttls")
@@ -154,7 +153,7 @@ async def test_a_certificate_not_trusted_is_refused(
 
 # Last: Dovecot slows logins from an address after a refused one (its auth penalty).
 async def test_refused_logins_name_both_servers_and_quote_them(
-    dovecot: Any, smtp: SmtpServers, user: str
+    dovecot: Dovecot, smtp: SmtpServers, user: str
 ) -> None:
     config = config_for(dovecot, smtp, user, imap_password="wrong", smtp_password="wrong")
     with pytest.raises(BadCredentials) as caught:

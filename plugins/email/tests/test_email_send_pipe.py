@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dovecot import PASSWORD as IMAP_PASSWORD
+from dovecot import Dovecot, dovecot, dovecot_server
 from hub.testing.harness import HubApi
 from smtp_server import PASSWORD as SMTP_PASSWORD
 from smtp_server import USERNAME as SMTP_USERNAME
@@ -15,13 +17,6 @@ from smtp_server import SmtpServers, smtp, smtp_servers
 
 from hub_email import compose
 from hub_email.channel import EmailChannel
-
-dovecot_fixture = pytest.importorskip(
-    "dovecot", reason="the Dovecot fixture (email-imap's tests/dovecot.py) is not here yet"
-)
-IMAP_PASSWORD: str = dovecot_fixture.PASSWORD
-dovecot = dovecot_fixture.dovecot
-dovecot_server = dovecot_fixture.dovecot_server
 
 __all__ = ["dovecot", "dovecot_server", "smtp", "smtp_servers"]  # fixtures used here
 
@@ -36,14 +31,14 @@ def hub_plugins(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 @pytest.fixture(scope="module")
-def mailbox(dovecot_server: Any) -> str:
+def mailbox(dovecot_server: Dovecot) -> str:
     name: str = dovecot_server.new_user()
     dovecot_server.create_folder(name, "Sent")
     return name
 
 
 async def email_channel(
-    hub_api: HubApi, dovecot: Any, smtp: SmtpServers, mailbox: str
+    hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> tuple[int, str]:
     """A new email channel on the test servers; its id and its generated Message-ID tag."""
     config = {
@@ -87,7 +82,7 @@ async def start_conversation(hub_api: HubApi, channel_id: int, address: str) -> 
 
 
 async def test_an_agent_writes_first_and_the_mail_is_sent_and_filed(
-    hub_api: HubApi, dovecot: Any, smtp: SmtpServers, mailbox: str
+    hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     channel_id, tag = await email_channel(hub_api, dovecot, smtp, mailbox)
     started = await start_conversation(hub_api, channel_id, "Ana <Ana@Example.com>")
@@ -112,7 +107,7 @@ async def test_an_agent_writes_first_and_the_mail_is_sent_and_filed(
     "remove this mark when it does",
 )
 async def test_a_reply_follows_the_first_mail(
-    hub_api: HubApi, dovecot: Any, smtp: SmtpServers, mailbox: str
+    hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     channel_id, _ = await email_channel(hub_api, dovecot, smtp, mailbox)
     started = await start_conversation(hub_api, channel_id, "ana@example.com")
@@ -126,7 +121,7 @@ async def test_a_reply_follows_the_first_mail(
 
 
 async def test_a_refusal_fails_the_message_with_the_servers_words(
-    hub_api: HubApi, dovecot: Any, smtp: SmtpServers, mailbox: str
+    hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     channel_id, _ = await email_channel(hub_api, dovecot, smtp, mailbox)
     smtp.plain.fail_next("RCPT", "550 5.1.1 <ana@example.com>: Recipient address rejected")

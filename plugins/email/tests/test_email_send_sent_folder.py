@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from dovecot import PASSWORD as IMAP_PASSWORD
+from dovecot import Dovecot, dovecot, dovecot_server
 from hub.contract import ChannelContext, OutboundMessage, RetryLater
 from smtp_server import PASSWORD as SMTP_PASSWORD
 from smtp_server import USERNAME as SMTP_USERNAME
@@ -17,13 +19,6 @@ from hub_email import compose, sent_folder
 from hub_email.channel import EmailChannel
 from hub_email.config import EmailConfig
 
-dovecot_fixture = pytest.importorskip(
-    "dovecot", reason="the Dovecot fixture (email-imap's tests/dovecot.py) is not here yet"
-)
-IMAP_PASSWORD: str = dovecot_fixture.PASSWORD
-dovecot = dovecot_fixture.dovecot
-dovecot_server = dovecot_fixture.dovecot_server
-
 __all__ = ["dovecot", "dovecot_server", "smtp", "smtp_servers"]  # fixtures used here
 
 CHANNEL_ID = 3
@@ -31,7 +26,7 @@ FROM = "support@acme.example.com"
 
 
 @pytest.fixture(scope="module")
-def mailbox(dovecot_server: Any) -> str:
+def mailbox(dovecot_server: Dovecot) -> str:
     """One mailbox with a Sent folder for the module; tests tell their mail apart by
     idempotency key (so by Message-ID)."""
     name: str = dovecot_server.new_user()
@@ -39,7 +34,7 @@ def mailbox(dovecot_server: Any) -> str:
     return name
 
 
-def config_for(dovecot: Any, smtp: SmtpServers, user: str, **overrides: Any) -> EmailConfig:
+def config_for(dovecot: Dovecot, smtp: SmtpServers, user: str, **overrides: Any) -> EmailConfig:
     sample: dict[str, Any] = {
         "imap_host": "127.0.0.1",
         "imap_port": dovecot.port,
@@ -76,7 +71,7 @@ async def send(config: EmailConfig, message: OutboundMessage) -> str:
         return await EmailChannel(config, context).send(message)
 
 
-def sent_copies(dovecot: Any, user: str, message_id: str) -> list[set[str]]:
+def sent_copies(dovecot: Dovecot, user: str, message_id: str) -> list[set[str]]:
     """The flags of each mail in Sent with this Message-ID (read with the stdlib)."""
     with dovecot.imap(user) as client:
         client.select('"Sent"', readonly=True)
@@ -87,7 +82,7 @@ def sent_copies(dovecot: Any, user: str, message_id: str) -> list[set[str]]:
 
 
 async def test_a_sent_reply_is_filed_in_sent_marked_read(
-    dovecot: Any, smtp: SmtpServers, mailbox: str
+    dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     external_id = await send(config_for(dovecot, smtp, mailbox), reply("filed-1"))
     assert len(smtp.plain.messages) == 1
@@ -97,7 +92,7 @@ async def test_a_sent_reply_is_filed_in_sent_marked_read(
 
 
 async def test_a_retry_after_the_send_went_out_is_not_sent_again(
-    dovecot: Any, smtp: SmtpServers, mailbox: str
+    dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     config = config_for(dovecot, smtp, mailbox)
     first = await send(config, reply("retry-1"))
@@ -109,7 +104,7 @@ async def test_a_retry_after_the_send_went_out_is_not_sent_again(
 
 
 async def test_a_mail_filed_by_an_earlier_attempt_is_found_by_its_message_id(
-    dovecot: Any, smtp: SmtpServers, mailbox: str
+    dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     config = config_for(dovecot, smtp, mailbox)
     key = f"{config.message_id_tag}:crashed-1"  # the channel's tag, then the core's key
@@ -121,7 +116,7 @@ async def test_a_mail_filed_by_an_earlier_attempt_is_found_by_its_message_id(
 
 
 async def test_without_a_reachable_sent_folder_nothing_is_sent(
-    dovecot: Any, smtp: SmtpServers, mailbox: str
+    dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     port = free_port()
     with pytest.raises(RetryLater, match=f"IMAP server 127.0.0.1:{port}: TCP connection"):
@@ -130,7 +125,7 @@ async def test_without_a_reachable_sent_folder_nothing_is_sent(
 
 
 async def test_without_a_sent_folder_no_imap_is_needed(
-    dovecot: Any, smtp: SmtpServers, mailbox: str
+    dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
     config = config_for(dovecot, smtp, mailbox, sent_folder=None, imap_port=free_port())
     await send(config, reply("no-sent-1"))
@@ -138,7 +133,7 @@ async def test_without_a_sent_folder_no_imap_is_needed(
 
 
 async def test_a_failed_filing_is_logged_not_raised(
-    dovecot: Any, smtp: SmtpServers, mailbox: str, caplog: pytest.LogCaptureFixture
+    dovecot: Dovecot, smtp: SmtpServers, mailbox: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = config_for(dovecot, smtp, mailbox, sent_folder="Gone")
     with caplog.at_level(logging.WARNING, logger="hub_email.sent_folder"):
