@@ -188,19 +188,40 @@ def _size_check(server: SmtpServer, client: aiosmtplib.SMTP, size: int) -> None:
         )
 
 
+def _utf8_check(server: SmtpServer, client: aiosmtplib.SMTP, addresses: Sequence[str]) -> None:
+    """Refuse, before sending, a non-ASCII address the server cannot carry."""
+    if not client.supports_extension("smtputf8"):
+        wide = ", ".join(a for a in addresses if not a.isascii())
+        raise PermanentFailure(
+            "smtp_utf8",
+            f"the address {wide} has letters beyond ASCII before the @, and the {server} "
+            "does not accept such addresses (no SMTPUTF8)",
+        )
+
+
 async def submit(
-    server: SmtpServer, *, sender: str, recipients: Sequence[str], content: bytes
+    server: SmtpServer,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    content: bytes,
+    utf8: bool = False,
 ) -> None:
     """Submit one mail: ``MAIL FROM:<sender>``, one ``RCPT TO`` per recipient, ``DATA``.
 
+    ``utf8``: an address is not ASCII, so the mail goes with ``SMTPUTF8`` (RFC 6531).
     Returns once the server has accepted the mail for delivery (250 after DATA)."""
     async with session(server) as client:
         _size_check(server, client, len(content))
+        if utf8:
+            _utf8_check(server, client, [sender, *recipients])
+        encoding = "utf-8" if utf8 else "ascii"
         try:
             options = [f"SIZE={len(content)}"] if client.supports_extension("size") else []
-            await client.mail(sender, options=options)
+            options += ["SMTPUTF8"] if utf8 else []
+            await client.mail(sender, options=options, encoding=encoding)
             for recipient in recipients:
-                await client.rcpt(recipient)
+                await client.rcpt(recipient, encoding=encoding)
         except aiosmtplib.SMTPSenderRefused as err:
             raise _step_failed(server, f"sender {sender}", err) from None
         except aiosmtplib.SMTPRecipientRefused as err:

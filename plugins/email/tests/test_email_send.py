@@ -250,6 +250,33 @@ async def test_a_mail_over_the_servers_size_fails_before_sending(smtp: SmtpServe
     assert smtp.plain.messages == []
 
 
+async def test_an_international_domain_travels_in_its_ascii_form(smtp: SmtpServers) -> None:
+    await send(config_for(smtp), outbound(recipient_id="ana@bücher.de"))
+    [received] = smtp.plain.messages
+    assert received.rcpt_tos == ("ana@xn--bcher-kva.de",)
+    assert str(received.message["To"]) == "ana@xn--bcher-kva.de"
+    assert "SMTPUTF8" not in received.mail_options
+    assert received.raw.isascii()
+
+
+async def test_a_non_ascii_local_part_goes_with_smtputf8(smtp: SmtpServers) -> None:
+    await send(config_for(smtp), outbound(cc=("jörg@example.com",), subject="Grüße"))
+    [received] = smtp.plain.messages
+    assert received.rcpt_tos == ("ana@example.com", "jörg@example.com")
+    assert "SMTPUTF8" in received.mail_options
+    assert str(received.message["Cc"]) == "jörg@example.com"
+    assert received.message["Subject"] == "Grüße"
+
+
+async def test_a_non_ascii_local_part_fails_clearly_without_smtputf8(smtp: SmtpServers) -> None:
+    smtp.plain.smtputf8 = False
+    with pytest.raises(PermanentFailure) as caught:
+        await send(config_for(smtp), outbound(cc=("jörg@example.com",)))
+    assert caught.value.code == "smtp_utf8"
+    assert "jörg@example.com" in caught.value.message
+    assert smtp.plain.messages == []
+
+
 async def test_a_recipient_that_is_no_address_fails_the_message(smtp: SmtpServers) -> None:
     with pytest.raises(PermanentFailure) as caught:
         await send(config_for(smtp), outbound(cc=("not an address",)))
