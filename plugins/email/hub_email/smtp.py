@@ -19,6 +19,7 @@ send again to the others.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -33,6 +34,8 @@ from hub_email.config import Security
 TIMEOUT_SECONDS = 20.0
 """Per network step: generous for a slow submission server, short of the outbox's own
 send timeout."""
+QUIT_SECONDS = 5.0
+"""A polite QUIT after the mail is accepted; nothing depends on its answer."""
 
 
 @dataclass(frozen=True)
@@ -166,9 +169,12 @@ async def session(server: SmtpServer) -> AsyncIterator[aiosmtplib.SMTP]:
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as err:
             raise RetryLater(f"{server}: connection lost: {err}") from None
     finally:
-        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-            await client.quit()
-        client.close()
+        try:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                async with asyncio.timeout(QUIT_SECONDS):
+                    await client.quit()
+        finally:
+            client.close()  # also when cancelled (the outbox's send timeout) during QUIT
 
 
 async def check_login(server: SmtpServer) -> None:
