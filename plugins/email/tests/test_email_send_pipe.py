@@ -101,11 +101,6 @@ async def test_an_agent_writes_first_and_the_mail_is_sent_and_filed(
     assert found[0] == "OK" and found[1][0], found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the core does not fill OutboundMessage.references yet (issue 14's core part); "
-    "remove this mark when it does",
-)
 async def test_a_reply_follows_the_first_mail(
     hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
