@@ -183,15 +183,6 @@ class EmailConfig(BaseModel):
         "the mailbox; it is never dropped.",
         json_schema_extra=ADVANCED,
     )
-    message_id_tag: Annotated[str, EmptyIsDefault] = Field(
-        default_factory=lambda: secrets.token_hex(8),
-        pattern=r"^[A-Za-z0-9._-]{4,64}$",
-        title="Message-ID tag",
-        description="Generated when the channel is created and part of every Message-ID "
-        "it sends, so mail from two hubs (or a reinstalled hub) on one mailbox never "
-        "shares a Message-ID. Leave it as it is.",
-        json_schema_extra=ADVANCED,
-    )
     poll_seconds: int = Field(
         default=60,
         ge=10,
@@ -199,6 +190,15 @@ class EmailConfig(BaseModel):
         title="Check for new mail every (seconds)",
         description="Only for servers without IMAP IDLE; with IDLE (Gmail, Microsoft 365, "
         "Dovecot) new mail arrives within seconds.",
+        json_schema_extra=ADVANCED,
+    )
+    message_id_tag: Annotated[str, EmptyIsDefault] = Field(
+        default_factory=lambda: secrets.token_hex(8),
+        pattern=r"^[A-Za-z0-9._-]{4,64}$",
+        title="Message-ID tag",
+        description="Part of every Message-ID this channel sends, so mail from two hubs "
+        "(or a reinstalled hub) on one mailbox never shares one. Left empty, one is "
+        "generated; do not change it afterwards.",
         json_schema_extra=ADVANCED,
     )
 
