@@ -91,7 +91,7 @@ async def _connect(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     try:
         await client.connect()
     except aiosmtplib.SMTPConnectResponseError as err:
-        raise _step_failed(server, "the connection", err) from None
+        raise _step_failed(server, "greeting", err) from None
     except aiosmtplib.SMTPConnectTimeoutError:
         # A TLS-only port (465) waits silently for a handshake a plain client never starts.
         hint = "" if server.security == "tls" else " (is it a TLS port? check the security)"
@@ -237,4 +237,4 @@ async def submit(
         try:
             await client.data(content)
         except aiosmtplib.SMTPDataError as err:
-            raise _step_failed(server, "the mail", err) from None
+            raise _step_failed(server, "message", err) from None
