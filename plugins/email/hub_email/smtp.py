@@ -8,7 +8,9 @@ login, then the transaction. What each failure means for a message:
 - the settings are wrong (TLS refused, login refused, no STARTTLS) → ``BadCredentials``,
   which the outbox retries while the channel shows the error to admins;
 - a 4xx reply (greylisting, a full queue) → ``RetryLater`` with the server's words;
-- a 5xx reply → ``PermanentFailure("smtp_5xx", the server's words)``;
+- a 5xx reply to the mail (sender, recipient, content) →
+  ``PermanentFailure("smtp_5xx", the server's words)``; before the mail (greeting, EHLO,
+  STARTTLS) it is the settings' fault → ``BadCredentials``;
 - a mail bigger than the server's ``SIZE`` → ``PermanentFailure("smtp_size", …)``
   before anything is sent.
 
@@ -69,6 +71,15 @@ def _step_failed(server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseExce
     return RetryLater(text)
 
 
+def _session_refused(
+    server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseException
+) -> Exception:
+    """A refusal before any mail is named (greeting, EHLO, STARTTLS): the server or the
+    settings, not this message. 4xx later; else the channel's settings are at fault."""
+    text = f"{server}: {step} refused: {reply_text(err)}"
+    return RetryLater(text) if 400 <= err.code < 500 else BadCredentials(text)
+
+
 async def _resolve(server: SmtpServer) -> None:
     await network.resolve(server, server.host, server.port, server.timeout)
 
@@ -91,7 +102,7 @@ async def _connect(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     try:
         await client.connect()
     except aiosmtplib.SMTPConnectResponseError as err:
-        raise _step_failed(server, "greeting", err) from None
+        raise _session_refused(server, "greeting", err) from None
     except aiosmtplib.SMTPConnectTimeoutError:
         # A TLS-only port (465) waits silently for a handshake a plain client never starts.
         hint = "" if server.security == "tls" else " (is it a TLS port? check the security)"
@@ -119,7 +130,7 @@ async def _start_tls(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     except ssl.SSLError as err:
         raise _tls_refused(server, err) from None
     except aiosmtplib.SMTPResponseException as err:
-        raise _step_failed(server, "STARTTLS", err) from None
+        raise _session_refused(server, "STARTTLS", err) from None
 
 
 async def _login(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
@@ -165,7 +176,7 @@ async def session(server: SmtpServer) -> AsyncIterator[aiosmtplib.SMTP]:
             await _login(server, client)
             yield client
         except aiosmtplib.SMTPHeloError as err:
-            raise _step_failed(server, "EHLO", err) from None
+            raise _session_refused(server, "EHLO", err) from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as err:
             raise RetryLater(f"{server}: connection lost: {err}") from None
     finally:

@@ -5,7 +5,7 @@
 ``tls`` (TLS from the first byte), both with a self-signed certificate for 127.0.0.1
 that ``trust_test_certificate`` makes the client trust (``SSL_CERT_FILE``, read by
 ``ssl.create_default_context``). Each records what it accepted (``messages``), can be
-told to answer the next ``MAIL``, ``RCPT`` or ``DATA`` with an error (``fail_next``),
+told to answer the next ``EHLO``, ``MAIL``, ``RCPT`` or ``DATA`` with an error (``fail_next``),
 and has an adjustable ``size_limit`` (its EHLO ``SIZE``) and ``smtputf8``. Tests take ``smtp`` (the
 servers, reset before each test).
 """
@@ -35,7 +35,7 @@ from cryptography.x509.oid import NameOID
 
 USERNAME = "sender@example.com"
 PASSWORD = "smtp-Secret-9"
-Command = Literal["MAIL", "RCPT", "DATA"]
+Command = Literal["EHLO", "MAIL", "RCPT", "DATA"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,20 @@ class Recorder:
     def _planned(self, command: Command) -> str | None:
         with self.lock:
             return self.planned.pop(command, None)
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        """Answer EHLO as usual (its extensions) unless an error is planned."""
+        if reply := self._planned("EHLO"):
+            return [reply]
+        session.host_name = hostname  # aiosmtpd leaves this to a handler with this hook
+        return responses
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any

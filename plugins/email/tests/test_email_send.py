@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from hub.contract import (
+    BadCredentials,
     ChannelContext,
     OutboundAttachment,
     OutboundMessage,
@@ -222,6 +223,20 @@ async def test_a_5xx_reply_is_a_permanent_failure_with_the_servers_words(
         await send(config_for(smtp), outbound())
     assert caught.value.code == "smtp_5xx"
     assert "550 5.7.1 Message rejected as spam" in caught.value.message
+    assert smtp.plain.messages == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [("421 4.3.2 Try again later", RetryLater), ("554 5.7.1 No", BadCredentials)],
+)
+async def test_a_refused_ehlo_is_the_server_or_the_settings_not_the_message(
+    smtp: SmtpServers, reply: str, error: type[Exception]
+) -> None:
+    smtp.plain.fail_next("EHLO", reply)
+    with pytest.raises(error) as caught:
+        await send(config_for(smtp), outbound())
+    assert str(caught.value) == f"SMTP server 127.0.0.1:{smtp.plain.port}: EHLO refused: {reply}"
     assert smtp.plain.messages == []
 
 
