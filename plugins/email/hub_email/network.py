@@ -1,4 +1,4 @@
-"""The network steps both mail protocols share: the DNS lookup, and an operating-system
+"""The SMTP side's network steps: the DNS lookup on its own, and an operating-system
 error in words an admin can act on."""
 
 from __future__ import annotations

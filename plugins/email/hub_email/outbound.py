@@ -10,6 +10,7 @@ addresses, each once.
 from __future__ import annotations
 
 import email.policy
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.contract import ChannelContext, OutboundAttachment, OutboundMessage, PermanentFailure
@@ -62,26 +63,43 @@ async def _attachments(
     return loaded
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """Who the mail is from and to on the wire, and whether that needs SMTPUTF8."""
+
+    sender: str
+    recipients: list[str]
+
+    @property
+    def utf8(self) -> bool:
+        """An address is not ASCII before the @ (RFC 6531)."""
+        return any(map(needs_smtputf8, [self.sender, *self.recipients]))
+
+    @classmethod
+    def of(cls, config: EmailConfig, message: OutboundMessage) -> Envelope:
+        """MAIL FROM the channel's address; RCPT TO the contact and each Cc once."""
+        return cls(sender=_wire(config.from_address), recipients=recipients_of(message))
+
+
 def mail_bytes(
     config: EmailConfig,
     message: OutboundMessage,
+    envelope: Envelope,
     message_id: str,
     attachments: list[tuple[OutboundAttachment, bytes]],
 ) -> bytes:
     """The mail as sent: CRLF line ends, long lines folded; raw UTF-8 headers only when
     an address needs SMTPUTF8."""
-    sender = _wire(config.from_address)
     mail = compose.build_mail(
         _for_headers(message),
-        from_address=sender,
+        from_address=envelope.sender,
         from_name=config.from_name,
         agent_name_in_from=config.agent_name_in_from,
         message_id=message_id,
         attachments=attachments,
         now=datetime.now(UTC),
     )
-    utf8 = any(map(needs_smtputf8, [sender, *recipients_of(message)]))
-    return mail.as_bytes(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
+    return mail.as_bytes(policy=email.policy.SMTPUTF8 if envelope.utf8 else email.policy.SMTP)
 
 
 async def send(config: EmailConfig, context: ChannelContext, message: OutboundMessage) -> str:
@@ -90,17 +108,17 @@ async def send(config: EmailConfig, context: ChannelContext, message: OutboundMe
     # reinstalled hub (or a second one) from reusing Message-IDs already in the mailbox.
     key = f"{config.message_id_tag}:{message.idempotency_key}"
     message_id = compose.message_id_for(context.channel_id, key, config.from_address)
-    recipients = recipients_of(message)
+    envelope = Envelope.of(config, message)  # a bad address fails before anything else
     if await sent_folder.already_sent(config, message_id):
         return message_id  # an earlier attempt went out; its status was never written
-    content = mail_bytes(config, message, message_id, await _attachments(context, message))
-    sender = _wire(config.from_address)
+    attachments = await _attachments(context, message)
+    content = mail_bytes(config, message, envelope, message_id, attachments)
     await smtp.submit(
         servers.smtp_server(config),
-        sender=sender,
-        recipients=recipients,
+        sender=envelope.sender,
+        recipients=envelope.recipients,
         content=content,
-        utf8=any(map(needs_smtputf8, [sender, *recipients])),
+        utf8=envelope.utf8,
     )
     await sent_folder.file_copy(config, message_id, content)
     return message_id
