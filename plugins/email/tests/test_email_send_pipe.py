@@ -38,7 +38,7 @@ def mailbox(dovecot_server: Dovecot) -> str:
 
 
 async def email_channel(
-    hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
+    hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str, **overrides: Any
 ) -> tuple[int, str]:
     """A new email channel on the test servers; its id and its generated Message-ID tag."""
     config = {
@@ -55,6 +55,7 @@ async def email_channel(
         "from_address": FROM,
         "from_name": "Acme Support",
         "sent_folder": "Sent",
+        **overrides,
     }
     created = await hub_api.create_channel("email", config)
     return created.id, created.config["message_id_tag"]
@@ -101,10 +102,10 @@ async def test_an_agent_writes_first_and_the_mail_is_sent_and_filed(
     assert found[0] == "OK" and found[1][0], found
 
 
-async def test_a_reply_follows_the_first_mail(
+async def test_a_reply_follows_the_first_mail_from_the_agent_via_the_team(
     hub_api: HubApi, dovecot: Dovecot, smtp: SmtpServers, mailbox: str
 ) -> None:
-    channel_id, _ = await email_channel(hub_api, dovecot, smtp, mailbox)
+    channel_id, _ = await email_channel(hub_api, dovecot, smtp, mailbox, agent_name_in_from=True)
     started = await start_conversation(hub_api, channel_id, "ana@example.com")
     first = await hub_api.delivered(started["message"]["id"])
     queued = await hub_api.reply(started["id"], "PS: the tracking number is 0042.")
@@ -113,6 +114,7 @@ async def test_a_reply_follows_the_first_mail(
     reply = smtp.plain.messages[1].message
     assert reply["In-Reply-To"] == f"<{first['external_id']}>"
     assert reply["References"] == f"<{first['external_id']}>"
+    assert str(reply["From"]) == "Hub Owner via Acme Support <support@acme.example.com>"
 
 
 async def test_a_refusal_fails_the_message_with_the_servers_words(
