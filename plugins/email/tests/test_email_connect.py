@@ -118,6 +118,18 @@ async def test_an_smtp_port_nothing_listens_on_is_retry_later_in_plain_words(
     )
 
 
+async def test_an_unreachable_and_a_wrong_server_are_both_told_settings_first(
+    dovecot: Dovecot, smtp: SmtpServers, user: str
+) -> None:
+    port = free_port()
+    config = config_for(dovecot, smtp, user, imap_port=port, smtp_security="tls")
+    with pytest.raises(BadCredentials) as caught:  # an admin must act: not "try later"
+        await connect(config)
+    imap, smtp_part = str(caught.value).split("; ")
+    assert imap == f"IMAP server 127.0.0.1:{port}: TCP connection failed: Connection refused"
+    assert smtp_part.startswith(f"SMTP server 127.0.0.1:{smtp.plain.port}: TLS handshake failed")
+
+
 async def test_an_unknown_host_is_reported_as_the_dns_step(
     dovecot: Dovecot, smtp: SmtpServers, user: str
 ) -> None:
