@@ -1,0 +1,89 @@
+"""``send``: an agent's reply as a mail, submitted over SMTP, filed in the Sent folder.
+
+The Message-ID is deterministic (channel, idempotency key, From domain), so every retry
+of one message is the same mail: with a Sent folder set, a mail already filed there is
+not sent again. The envelope sender is the From address (bounces come back to the
+mailbox and are matched by Message-ID); the recipients are the contact and the copied
+addresses, each once.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import UTC, datetime
+
+from hub.contract import ChannelContext, OutboundAttachment, OutboundMessage, PermanentFailure
+
+from hub_email import compose, sent_folder, smtp
+from hub_email.addresses import address_of
+from hub_email.config import EmailConfig
+
+
+def recipients_of(message: OutboundMessage) -> list[str]:
+    """The envelope recipients: To then Cc, checked and each address once.
+
+    ``PermanentFailure("bad_address")`` when one is not an address: no server would take
+    it, and sending to the others only would surprise the agent."""
+    found: list[str] = []
+    for text in (message.recipient_id, *message.cc):
+        try:
+            address = address_of(text)
+        except ValueError as err:
+            raise PermanentFailure("bad_address", str(err)) from None
+        if address not in found:
+            found.append(address)
+    return found
+
+
+async def _attachments(
+    context: ChannelContext, message: OutboundMessage
+) -> list[tuple[OutboundAttachment, bytes]]:
+    loaded = []
+    for attachment in message.attachments:
+        try:
+            content = await context.read_attachment(attachment)
+        except FileNotFoundError:
+            raise PermanentFailure(
+                "attachment_missing",
+                f"the file {attachment.filename} is no longer stored: attach it again",
+            ) from None
+        loaded.append((attachment, content))
+    return loaded
+
+
+def mail_bytes(
+    config: EmailConfig,
+    message: OutboundMessage,
+    message_id: str,
+    attachments: list[tuple[OutboundAttachment, bytes]],
+) -> bytes:
+    """The mail as sent: CRLF line ends, long lines folded (the SMTP policy)."""
+    mail = compose.build_mail(
+        message,
+        from_address=config.from_address,
+        from_name=config.from_name,
+        agent_name_in_from=config.agent_name_in_from,
+        message_id=message_id,
+        attachments=attachments,
+        now=datetime.now(UTC),
+    )
+    return mail.as_bytes(policy=email.policy.SMTP)
+
+
+async def send(config: EmailConfig, context: ChannelContext, message: OutboundMessage) -> str:
+    """Send ``message``; return its Message-ID (without <>), the external id."""
+    message_id = compose.message_id_for(
+        context.channel_id, message.idempotency_key, config.from_address
+    )
+    recipients = recipients_of(message)
+    if await sent_folder.already_sent(config, message_id):
+        return message_id  # an earlier attempt went out; its status was never written
+    content = mail_bytes(config, message, message_id, await _attachments(context, message))
+    await smtp.submit(
+        smtp.SmtpServer.of(config),
+        sender=config.from_address,
+        recipients=recipients,
+        content=content,
+    )
+    await sent_folder.file_copy(config, message_id, content)
+    return message_id

@@ -1,0 +1,232 @@
+"""Submitting mail over SMTP (aiosmtplib), told in the contract's errors.
+
+A session runs its steps one by one so a failure names the step and the server: DNS
+(the host name), TCP (the port), TLS (the handshake, or STARTTLS missing), the greeting,
+login, then the transaction. What each failure means for a message:
+
+- the server cannot be reached, drops the connection or times out → ``RetryLater``;
+- the settings are wrong (TLS refused, login refused, no STARTTLS) → ``BadCredentials``,
+  which the outbox retries while the channel shows the error to admins;
+- a 4xx reply (greylisting, a full queue) → ``RetryLater`` with the server's words;
+- a 5xx reply → ``PermanentFailure("smtp_5xx", the server's words)``;
+- a mail bigger than the server's ``SIZE`` → ``PermanentFailure("smtp_size", …)``
+  before anything is sent.
+
+Recipients are all-or-nothing: every ``RCPT`` is given before ``DATA``, and when one is
+refused the transaction is abandoned (``RSET``), so no one receives a mail the agent must
+send again to the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import aiosmtplib
+from hub.contract import BadCredentials, PermanentFailure, RetryLater
+
+from hub_email.config import EmailConfig, Security
+
+TIMEOUT_SECONDS = 20.0
+"""Per network step: generous for a slow submission server, short of the outbox's own
+send timeout."""
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where and how to submit mail: from the channel's settings."""
+
+    host: str
+    port: int
+    security: Security
+    username: str | None = None
+    password: str | None = None
+    timeout: float = TIMEOUT_SECONDS
+
+    @classmethod
+    def of(cls, config: EmailConfig) -> SmtpServer:
+        """The SMTP server of a channel's config."""
+        password = config.smtp_password.get_secret_value() if config.smtp_password else None
+        return cls(
+            host=config.smtp_host,
+            port=config.smtp_port,
+            security=config.smtp_security,
+            username=config.smtp_username,
+            password=password,
+        )
+
+    def __str__(self) -> str:
+        return f"the SMTP server {self.host}:{self.port}"
+
+
+def reply_text(err: aiosmtplib.SMTPResponseException) -> str:
+    """A server's reply as it sent it: ``550 5.1.1 <x@y>: user unknown``."""
+    return f"{err.code} {err.message}".strip()
+
+
+def _step_failed(server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseException) -> Exception:
+    """A refused command as the error it means: 4xx later, 5xx never."""
+    text = f"{server} refused the {step}: {reply_text(err)}"
+    if 400 <= err.code < 500:
+        return RetryLater(text)
+    if 500 <= err.code < 600:
+        return PermanentFailure("smtp_5xx", text)
+    # Anything else is not a reply SMTP allows here: the session went wrong, try again.
+    return RetryLater(text)
+
+
+async def _resolve(server: SmtpServer) -> None:
+    """The DNS step on its own, so a misspelt host is not reported as a refused port."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(server.timeout):
+            await loop.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise RetryLater(f"could not find {server} (DNS): no answer in time") from None
+    except socket.gaierror as err:
+        raise RetryLater(f"could not find {server} (DNS): {err.strerror or err}") from None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The system's trusted certificates, with host names checked."""
+    return ssl.create_default_context()
+
+
+def _tls_refused(server: SmtpServer, err: BaseException) -> BadCredentials:
+    reason = err.reason if isinstance(err, ssl.SSLError) and err.reason else str(err)
+    return BadCredentials(
+        f"{server} failed the TLS handshake ({reason}): check the port and the security "
+        "setting (TLS for 465, STARTTLS for 587)"
+    )
+
+
+async def _connect(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
+    """TCP (and TLS from the start where set), then the greeting."""
+    try:
+        await client.connect()
+    except aiosmtplib.SMTPConnectResponseError as err:
+        raise _step_failed(server, "connection", err) from None
+    except aiosmtplib.SMTPConnectTimeoutError:
+        raise RetryLater(
+            f"could not reach {server}: no answer within {server.timeout:g} s"
+        ) from None
+    except aiosmtplib.SMTPConnectError as err:
+        cause = err.__cause__
+        if isinstance(cause, ssl.SSLError):
+            raise _tls_refused(server, cause) from None
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(err)
+        raise RetryLater(f"could not reach {server}: {reason}") from None
+
+
+async def _start_tls(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
+    """STARTTLS after the greeting; a server without it cannot be used securely."""
+    await client.ehlo()
+    if not client.supports_extension("starttls"):
+        raise BadCredentials(
+            f"{server} does not offer STARTTLS: use TLS (usually port 465), or security "
+            "None only on a trusted network"
+        )
+    try:
+        await client.starttls(tls_context=_tls_context())
+    except ssl.SSLError as err:
+        raise _tls_refused(server, err) from None
+    except aiosmtplib.SMTPResponseException as err:
+        raise _step_failed(server, "STARTTLS", err) from None
+
+
+async def _login(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
+    if server.username is None or server.password is None:
+        return
+    if not client.supports_extension("auth"):
+        raise BadCredentials(
+            f"{server} offers no login (AUTH) here: check the port and security, or leave "
+            "the SMTP username empty for a relay without login"
+        )
+    try:
+        await client.login(server.username, server.password)
+    except aiosmtplib.SMTPAuthenticationError as err:
+        raise BadCredentials(f"{server} refused the login: {reply_text(err)}") from None
+    except aiosmtplib.SMTPResponseException as err:
+        if 400 <= err.code < 500:
+            raise RetryLater(f"{server} could not check the login now: {reply_text(err)}") from None
+        raise BadCredentials(f"{server} refused the login: {reply_text(err)}") from None
+    except aiosmtplib.SMTPException as err:
+        # No mechanism both sides know (aiosmtplib: "No suitable authentication method").
+        raise BadCredentials(f"{server} refused the login: {err}") from None
+
+
+@contextlib.asynccontextmanager
+async def session(server: SmtpServer) -> AsyncIterator[aiosmtplib.SMTP]:
+    """A logged-in SMTP session (DNS, TCP, TLS, greeting, EHLO, STARTTLS, AUTH), closed
+    after use. Connection trouble at any step is ``RetryLater``."""
+    await _resolve(server)
+    client = aiosmtplib.SMTP(
+        hostname=server.host,
+        port=server.port,
+        use_tls=server.security == "tls",
+        start_tls=False,  # done as its own step, so its failure is named
+        tls_context=_tls_context() if server.security == "tls" else None,
+        timeout=server.timeout,
+    )
+    await _connect(server, client)
+    try:
+        try:
+            if server.security == "starttls":
+                await _start_tls(server, client)
+            await client.ehlo()
+            await _login(server, client)
+            yield client
+        except aiosmtplib.SMTPHeloError as err:
+            raise _step_failed(server, "EHLO greeting", err) from None
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as err:
+            raise RetryLater(f"{server} closed the connection: {err}") from None
+    finally:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await client.quit()
+        client.close()
+
+
+async def check_login(server: SmtpServer) -> None:
+    """Connect and log in as mail would be sent, then leave: for ``connect``."""
+    async with session(server):
+        pass
+
+
+def _size_check(server: SmtpServer, client: aiosmtplib.SMTP, size: int) -> None:
+    """Refuse a mail bigger than the server announced (``SIZE``), before sending it."""
+    announced = client.esmtp_extensions.get("size", "").strip()
+    if announced.isdigit() and 0 < int(announced) < size:
+        raise PermanentFailure(
+            "smtp_size",
+            f"the mail is {size / 1e6:.1f} MB with its attachments encoded; {server} "
+            f"accepts at most {int(announced) / 1e6:.1f} MB: send fewer or smaller files",
+        )
+
+
+async def submit(
+    server: SmtpServer, *, sender: str, recipients: Sequence[str], content: bytes
+) -> None:
+    """Submit one mail: ``MAIL FROM:<sender>``, one ``RCPT TO`` per recipient, ``DATA``.
+
+    Returns once the server has accepted the mail for delivery (250 after DATA)."""
+    async with session(server) as client:
+        _size_check(server, client, len(content))
+        try:
+            options = [f"SIZE={len(content)}"] if client.supports_extension("size") else []
+            await client.mail(sender, options=options)
+            for recipient in recipients:
+                await client.rcpt(recipient)
+        except aiosmtplib.SMTPSenderRefused as err:
+            raise _step_failed(server, f"sender {sender}", err) from None
+        except aiosmtplib.SMTPRecipientRefused as err:
+            with contextlib.suppress(aiosmtplib.SMTPException):
+                await client.rset()
+            raise _step_failed(server, f"recipient {err.recipient}", err) from None
+        try:
+            await client.data(content)
+        except aiosmtplib.SMTPDataError as err:
+            raise _step_failed(server, "mail", err) from None
