@@ -128,6 +128,11 @@ class ImapSession:
                 "the security setting"
             ) from None
         except TimeoutError:
+            if self._client._client_task.done() and server.security != "tls":
+                raise RetryLater(
+                    f"{server}: no greeting within {timeout:g} s (is it an IMAP port? check "
+                    "the port and the security setting)"
+                ) from None
             raise RetryLater(f"{server}: {step} timed out after {timeout:g} s") from None
         except OSError as err:
             raise RetryLater(f"{server}: {step} failed: {_reason(err)}") from None

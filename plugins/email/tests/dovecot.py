@@ -3,8 +3,8 @@
 ``dovecot_server`` (session scope) starts one Dovecot per pytest process (each xdist
 worker its own, on free ports, in its own temporary folder) and stops it at the end.
 It listens on 127.0.0.1 with plain IMAP (STARTTLS offered) and, where a self-signed
-certificate could be made, implicit TLS. Users live in a passwd-file; ``new_user()``
-adds one with an empty mailbox, so tests sharing the server never see each other's
+certificate could be made, implicit TLS. Users live in a passwd-file written before the start;
+``new_user()`` hands out one not used before, with an empty mailbox, so tests sharing the server never see each other's
 mail. Helpers put mail in place without going through the code under test: ``append``
 (stdlib ``imaplib``), ``create_folder``, ``set_uidvalidity`` (``doveadm``),
 ``recreate_folder`` and ``flags``.
@@ -36,6 +36,9 @@ DOVECOT = Path(os.environ.get("HUB_DOVECOT", "/usr/sbin/dovecot"))
 DOVEADM = DOVECOT.parent.parent / "bin" / "doveadm"
 PASSWORD = "secret-Pw-1"
 START_TIMEOUT = 10.0
+# The users are written before the start: Dovecot notices a changed passwd-file by its
+# mtime, which a second change within the same second does not move.
+USERS = 1000
 
 _CONFIG = """\
 protocols = imap
@@ -47,6 +50,8 @@ info_log_path = {root}/dovecot.log
 instance_name = hub-test-{port}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Refused logins answer at once (the default waits 2 s to slow down guessing).
+auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 # Test mail is disposable: no fsync per APPEND (10 ms each otherwise).
 mail_fsync = never
@@ -75,6 +80,11 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No auth penalty: after a refused login (a test of it), the next logins from
+  # 127.0.0.1 would wait 2 to 15 s.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   chroot =
@@ -102,7 +112,9 @@ def _make_certificate(folder: Path) -> tuple[Path, Path] | None:
             "req",
             "-x509",
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-days",
             "2",
@@ -142,12 +154,11 @@ class Dovecot:
         assert self.certificate is not None, "this Dovecot has no TLS"
         return ssl.create_default_context(cafile=str(self.certificate))
 
-    def new_user(self, prefix: str = "user") -> str:
-        """Add a user (password ``PASSWORD``) with an empty mailbox; return its name."""
-        name = f"{prefix}{next(self._users)}-{os.getpid()}@example.test"
-        with (self.root / "passwd").open("a", encoding="utf-8") as passwd:
-            passwd.write(f"{name}:{{PLAIN}}{PASSWORD}\n")
-        return name
+    def new_user(self) -> str:
+        """A user (password ``PASSWORD``) with an empty mailbox, not handed out before."""
+        number = next(self._users)
+        assert number <= USERS, f"the test Dovecot has {USERS} users: raise USERS"
+        return user_name(number)
 
     @contextlib.contextmanager
     def imap(self, user: str) -> Iterator[imaplib.IMAP4]:
@@ -231,16 +242,18 @@ class Dovecot:
         return done.stdout
 
     def stop(self) -> None:
-        """Stop the server (and wait until its port is free)."""
+        """Stop the server (it exits on its own; nothing waits for it)."""
         subprocess.run(
             [str(DOVEADM), "-c", str(self.config_file), "stop"],
             capture_output=True,
             timeout=30,
             check=False,
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline and _listening(self.port):
-            time.sleep(0.05)
+
+
+def user_name(number: int) -> str:
+    """The name of test user ``number`` (1..USERS)."""
+    return f"user{number}@example.test"
 
 
 def _quote(folder: str) -> str:
@@ -290,7 +303,8 @@ def start_dovecot(root: Path) -> Dovecot:
         (root / sub).mkdir(exist_ok=True)
     if os.geteuid() == 0:
         _open_to_mail_user(root)
-    (root / "passwd").write_text("", encoding="utf-8")
+    users = "".join(f"{user_name(n)}:{{PLAIN}}{PASSWORD}\n" for n in range(1, USERS + 1))
+    (root / "passwd").write_text(users, encoding="utf-8")
     certificate = _make_certificate(root)
     port = free_port()
     tls_port = free_port() if certificate else None
