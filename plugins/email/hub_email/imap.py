@@ -87,14 +87,18 @@ class ImapSession:
     # --- connecting -------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, server: ImapServer, *, timeout: float = CONNECT_TIMEOUT) -> ImapSession:
+    async def open(
+        cls, server: ImapServer, *, connect_seconds: float = CONNECT_TIMEOUT
+    ) -> ImapSession:
         """Connect and log in; raise ``RetryLater``/``BadCredentials`` naming the step."""
         loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(connect_seconds):
                 await loop.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)
         except TimeoutError:
-            raise RetryLater(f"{server}: DNS lookup timed out after {timeout:g} s") from None
+            raise RetryLater(
+                f"{server}: DNS lookup timed out after {connect_seconds:g} s"
+            ) from None
         except OSError as err:
             raise RetryLater(f"{server}: DNS lookup failed: {_reason(err)}") from None
         context = ssl.create_default_context() if server.security != "none" else None
@@ -106,21 +110,21 @@ class ImapSession:
             client = aioimaplib.IMAP4(server.host, server.port, timeout=COMMAND_TIMEOUT)
         session = cls(server, client)
         try:
-            await session._greet(timeout)
+            await session._greet(connect_seconds)
             if server.security == "starttls":
                 assert context is not None
-                await session._starttls(context, timeout)
+                await session._starttls(context, connect_seconds)
             await session._login()
         except BaseException:
             session.close()
             raise
         return session
 
-    async def _greet(self, timeout: float) -> None:
+    async def _greet(self, limit: float) -> None:
         server = self.server
         step = "TLS handshake" if server.security == "tls" else "TCP connection"
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit):
                 await self._client.wait_hello_from_server()
         except ssl.SSLError as err:  # before OSError: it is one, but the server is there
             raise BadCredentials(
@@ -130,10 +134,10 @@ class ImapSession:
         except TimeoutError:
             if self._client._client_task.done() and server.security != "tls":
                 raise RetryLater(
-                    f"{server}: no greeting within {timeout:g} s (is it an IMAP port? check "
+                    f"{server}: no greeting within {limit:g} s (is it an IMAP port? check "
                     "the port and the security setting)"
                 ) from None
-            raise RetryLater(f"{server}: {step} timed out after {timeout:g} s") from None
+            raise RetryLater(f"{server}: {step} timed out after {limit:g} s") from None
         except OSError as err:
             raise RetryLater(f"{server}: {step} failed: {_reason(err)}") from None
         except aioimaplib.AioImapException as err:
@@ -142,7 +146,7 @@ class ImapSession:
                 "port and security"
             ) from None
 
-    async def _starttls(self, context: ssl.SSLContext, timeout: float) -> None:
+    async def _starttls(self, context: ssl.SSLContext, limit: float) -> None:
         """Upgrade the plain connection (RFC 9051 STARTTLS); aioimaplib has no helper."""
         server, protocol = self.server, self._client.protocol
         if "STARTTLS" not in protocol.capabilities:
@@ -151,7 +155,7 @@ class ImapSession:
                 "'tls' on port 993, or check the port)"
             )
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit):
                 command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
                 response = await protocol.execute(command)
                 if response.result != "OK":
@@ -168,7 +172,7 @@ class ImapSession:
                 "certificate and the security setting"
             ) from None
         except TimeoutError:
-            raise RetryLater(f"{server}: STARTTLS timed out after {timeout:g} s") from None
+            raise RetryLater(f"{server}: STARTTLS timed out after {limit:g} s") from None
         except OSError as err:
             raise RetryLater(f"{server}: STARTTLS failed: {_reason(err)}") from None
 
@@ -183,7 +187,7 @@ class ImapSession:
     @property
     def has_idle(self) -> bool:
         """Whether the server announced IDLE (RFC 2177)."""
-        return self._client.has_capability("IDLE")
+        return bool(self._client.has_capability("IDLE"))
 
     async def select(self, folder: str, *, readonly: bool = False) -> Mailbox:
         """SELECT (or EXAMINE) ``folder``; ``BadCredentials`` naming it when it is missing."""
@@ -199,8 +203,12 @@ class ImapSession:
             raise BadCredentials(
                 f"{self.server}: the folder {folder!r} cannot be opened: {_text(response)}"
             )
-        codes = {m.group(1): int(m.group(2)) for line in _lines(response) for m in _CODE.finditer(line)}
-        exists = next((int(m.group(1)) for line in _lines(response) if (m := _EXISTS.match(line))), 0)
+        codes = {
+            m.group(1): int(m.group(2)) for line in _lines(response) for m in _CODE.finditer(line)
+        }
+        exists = next(
+            (int(m.group(1)) for line in _lines(response) if (m := _EXISTS.match(line))), 0
+        )
         if b"UIDVALIDITY" not in codes:
             raise RetryLater(f"{self.server}: SELECT {folder!r} gave no UIDVALIDITY")
         self.mailbox = Mailbox(
@@ -214,7 +222,9 @@ class ImapSession:
     async def uids_after(self, uid: int) -> list[int]:
         """The UIDs above ``uid``, ascending. ``UID SEARCH UID n:*`` always answers the
         highest UID even when it is below n (RFC 9051 6.4.4), so filter here."""
-        response = await self._run("search", self._client.uid_search(f"UID {uid + 1}:*", charset=None))
+        response = await self._run(
+            "search", self._client.uid_search(f"UID {uid + 1}:*", charset=None)
+        )
         self._check(response, "UID SEARCH")
         found: set[int] = set()
         for line in _lines(response):
@@ -242,9 +252,7 @@ class ImapSession:
         """Only the header of each message (for mail too big to fetch whole)."""
         if not uids:
             return []
-        response = await self._fetch(
-            uids, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
-        )
+        response = await self._fetch(uids, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])")
         return _parse_fetch(response)
 
     async def search_header(self, name: str, value: str) -> list[int]:
@@ -256,10 +264,7 @@ class ImapSession:
         )
         self._check(response, "UID SEARCH HEADER")
         return sorted(
-            int(word)
-            for line in _lines(response)
-            for word in line.split()
-            if word.isdigit()
+            int(word) for line in _lines(response) for word in line.split() if word.isdigit()
         )
 
     async def mark_seen(self, uids: Sequence[int]) -> None:

@@ -158,7 +158,9 @@ class Inbox:
         )
         return PollResult(events=got.events, cursor=after.dump(), problems=tuple(got.problems))
 
-    async def _reprocess(self, session: ImapSession, mailbox: Mailbox, cursor: Cursor) -> PollResult:
+    async def _reprocess(
+        self, session: ImapSession, mailbox: Mailbox, cursor: Cursor
+    ) -> PollResult:
         """Parse the mail the older parser failed on again, a batch at a time; once the
         retry list is worked through, the cursor takes the running parser's version."""
         batch, rest = list(cursor.retry[:BATCH]), cursor.retry[BATCH:]
@@ -167,7 +169,9 @@ class Inbox:
         got = await self._fetch_and_parse(session, mailbox, present, sizes, placeholders=False)
         # Edits of the placeholder messages the core stored for these mails.
         events: list[InboundEvent] = [
-            event.model_copy(update={"edited": True}) if isinstance(event, InboundMessage) else event
+            event.model_copy(update={"edited": True})
+            if isinstance(event, InboundMessage)
+            else event
             for event in got.events
         ]
         still = (*got.failed, *rest)
@@ -262,25 +266,30 @@ class Inbox:
             validity_text, uid_text, section = reference.split(":", 2)
             uidvalidity, uid = int(validity_text), int(uid_text)
         except ValueError:
-            raise PermanentFailure(f"not a file of this mailbox: {reference!r}") from None
+            raise PermanentFailure(
+                "bad_media_id", f"not a file of this mailbox: {reference!r}"
+            ) from None
         session = await ImapSession.open(self.server)
         try:
             mailbox = await session.select(self.config.imap_folder, readonly=True)
             if mailbox.uidvalidity != uidvalidity:
                 raise PermanentFailure(
+                    "mailbox_rebuilt",
                     f"the mailbox was rebuilt (UIDVALIDITY {uidvalidity} is now "
                     f"{mailbox.uidvalidity}): the mail of this file is no longer found by "
-                    "its number"
+                    "its number",
                 )
             mails = await session.fetch([uid])
         finally:
             await session.logout()
         if not mails:
-            raise PermanentFailure(f"the mail (UID {uid}) is no longer in the mailbox")
+            raise PermanentFailure("mail_gone", f"the mail (UID {uid}) is no longer in the mailbox")
         try:
             return parse.extract_part(mails[0].raw, section)
         except (KeyError, ValueError, IndexError) as err:
-            raise PermanentFailure(f"the mail (UID {uid}) has no part {section!r}: {err}") from None
+            raise PermanentFailure(
+                "no_such_part", f"the mail (UID {uid}) has no part {section!r}: {err}"
+            ) from None
 
 
 def _take(uids: Sequence[int], sizes: dict[int, int]) -> list[int]:

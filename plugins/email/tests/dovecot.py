@@ -21,6 +21,7 @@ import itertools
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import stat
@@ -242,13 +243,13 @@ class Dovecot:
         return done.stdout
 
     def stop(self) -> None:
-        """Stop the server (it exits on its own; nothing waits for it)."""
-        subprocess.run(
-            [str(DOVEADM), "-c", str(self.config_file), "stop"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+        """Stop the server: SIGTERM to its master process (``doveadm stop`` waits ~3 s
+        for the exit, which nothing here needs)."""
+        try:
+            pid = int((self.root / "run" / "master.pid").read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            pass  # not running (any more)
 
 
 def user_name(number: int) -> str:
@@ -308,9 +309,7 @@ def start_dovecot(root: Path) -> Dovecot:
     certificate = _make_certificate(root)
     port = free_port()
     tls_port = free_port() if certificate else None
-    ssl_files = (
-        f"ssl_cert = <{certificate[0]}\nssl_key = <{certificate[1]}" if certificate else ""
-    )
+    ssl_files = f"ssl_cert = <{certificate[0]}\nssl_key = <{certificate[1]}" if certificate else ""
     config = _CONFIG.format(
         root=root,
         port=port,

@@ -27,7 +27,9 @@ def mail(subject: str, message_id: str, body: str = "Hello") -> bytes:
     return msg.as_bytes()
 
 
-def server(dovecot: Dovecot, user: str, security: Security = "none", **changes: object) -> ImapServer:
+def server(
+    dovecot: Dovecot, user: str, security: Security = "none", **changes: object
+) -> ImapServer:
     port = dovecot.tls_port if security == "tls" else dovecot.port
     fields: dict[str, object] = {
         "host": "127.0.0.1",
@@ -176,12 +178,12 @@ async def test_tls_against_a_plain_port_or_an_untrusted_certificate_is_bad_crede
         pytest.skip("no openssl to make the test certificate")
     monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.certificate))
     with pytest.raises(BadCredentials, match=r"TLS handshake failed"):
-        await ImapSession.open(server(dovecot, user, "tls", port=dovecot.port), timeout=3)
+        await ImapSession.open(server(dovecot, user, "tls", port=dovecot.port), connect_seconds=3)
     monkeypatch.delenv("SSL_CERT_FILE")
     with pytest.raises(BadCredentials, match=r"TLS handshake failed \(CERTIFICATE_VERIFY_FAILED"):
-        await ImapSession.open(server(dovecot, user, "tls"), timeout=3)
+        await ImapSession.open(server(dovecot, user, "tls"), connect_seconds=3)
     with pytest.raises(BadCredentials, match=r"TLS handshake failed \(CERTIFICATE_VERIFY_FAILED"):
-        await ImapSession.open(server(dovecot, user, "starttls"), timeout=3)
+        await ImapSession.open(server(dovecot, user, "starttls"), connect_seconds=3)
 
 
 async def test_a_server_that_never_greets_is_retry_later(dovecot: Dovecot) -> None:
@@ -189,4 +191,4 @@ async def test_a_server_that_never_greets_is_retry_later(dovecot: Dovecot) -> No
         pytest.skip("no TLS port")
     # The TLS port waits for a ClientHello: a plain client hears nothing.
     with pytest.raises(RetryLater, match=r"no greeting within 0.5 s"):
-        await ImapSession.open(server(dovecot, "u", port=dovecot.tls_port), timeout=0.5)
+        await ImapSession.open(server(dovecot, "u", port=dovecot.tls_port), connect_seconds=0.5)
