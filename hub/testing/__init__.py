@@ -1,7 +1,8 @@
 """The plugin developers' kit: run a plugin through a real hub in its own tests.
 
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
-installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base;
+installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base
+(``PollingChannelContract`` for channels that poll);
 ``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
 ``MemoryFiles`` stands in for the core's file store in unit tests of ``send``;
 ``eventually`` waits for what the hub does in the background.
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from hub.testing.contract import ChannelContract, SendErrorCase
     from hub.testing.files import MemoryFiles
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
+    from hub.testing.polling_contract import PollingChannelContract
     from hub.testing.waiting import eventually
     from hub.testing.webhooks import (
         WebhookSample,
@@ -35,6 +37,7 @@ _HOMES = {
     "HubApi": "hub.testing.harness",
     "HubApiError": "hub.testing.harness",
     "MemoryFiles": "hub.testing.files",
+    "PollingChannelContract": "hub.testing.polling_contract",
     "WebhookSample": "hub.testing.webhooks",
     "hub_signature": "hub.testing.webhooks",
     "post_webhook": "hub.testing.webhooks",
@@ -50,6 +53,7 @@ __all__ = [
     "HubApi",
     "HubApiError",
     "MemoryFiles",
+    "PollingChannelContract",
     "SendErrorCase",
     "WebhookSample",
     "eventually",

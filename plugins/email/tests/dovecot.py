@@ -1,7 +1,8 @@
 """A real Dovecot IMAP server for the email tests, started from a config of its own.
 
 ``dovecot_server`` (session scope) starts one Dovecot per pytest process (each xdist
-worker its own, on free ports, in its own temporary folder) and stops it at the end.
+worker its own, on free ports, in a temporary folder of its own) and stops it at the
+end.
 It listens on 127.0.0.1 with plain IMAP (STARTTLS offered) and, where a self-signed
 certificate could be made, implicit TLS. Users live in a passwd-file written before the start;
 ``new_user()`` hands out one not used before, with an empty mailbox, so tests sharing the server never see each other's
@@ -24,8 +25,8 @@ import shutil
 import signal
 import socket
 import ssl
-import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -269,15 +270,10 @@ def _listening(port: int) -> bool:
 
 
 def _open_to_mail_user(root: Path) -> None:
-    """Let Dovecot's mail processes, which run as nobody (Dovecot refuses uid 0 for
-    mail), reach the mail folder: pytest makes its temporary folders 0700."""
+    """Let Dovecot's processes that run as other users reach the folder: the mail
+    processes run as nobody (Dovecot refuses uid 0 for mail), auth as dovecot."""
     shutil.chown(root / "mail", "nobody", "nogroup")
-    for folder in (root, *root.parents):
-        if folder == Path("/"):
-            break
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            folder.chmod(mode | stat.S_IXOTH)  # traverse only, nothing listed
+    root.chmod(0o755)
 
 
 def dovecot_missing_reason() -> str | None:
@@ -348,14 +344,22 @@ def start_dovecot(root: Path) -> Dovecot:
 
 
 @pytest.fixture(scope="session")
-def dovecot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    """One Dovecot per test process, stopped at the end of the session."""
+def dovecot_server() -> Iterator[Dovecot]:
+    """One Dovecot per test process (each xdist worker its own), stopped and removed at
+    the end of the session.
+
+    Its folder is a temporary folder of its own, not one of pytest's: pytest keeps
+    ``/tmp/pytest-of-<user>`` at mode 0700 (and resets it when another pytest run
+    starts), which Dovecot's unprivileged processes cannot enter."""
     require_dovecot()
-    server = start_dovecot(tmp_path_factory.mktemp("dovecot"))
+    folder = Path(tempfile.mkdtemp(prefix="hub-dovecot-"))
+    folder.chmod(0o755)  # mkdtemp makes it 0700
+    server = start_dovecot(folder / "dovecot")
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
