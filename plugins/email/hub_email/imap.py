@@ -15,7 +15,9 @@ TCP, TLS, login and folder are the steps.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
 import re
 import socket
 import ssl
@@ -191,7 +193,7 @@ class ImapSession:
 
     async def select(self, folder: str, *, readonly: bool = False) -> Mailbox:
         """SELECT (or EXAMINE) ``folder``; ``BadCredentials`` naming it when it is missing."""
-        quoted = _quote(folder)
+        quoted = _mailbox(folder)
         if readonly:
             command = self._client.examine(quoted)
             response = await self._run("folder", command)
@@ -278,7 +280,7 @@ class ImapSession:
 
     async def append(self, folder: str, raw: bytes, flags: str = r"(\Seen)") -> None:
         """APPEND one message to ``folder`` (a sent copy)."""
-        response = await self._run("append", self._client.append(raw, _quote(folder), flags=flags))
+        response = await self._run("append", self._client.append(raw, _mailbox(folder), flags=flags))
         if response.result != "OK":
             raise RetryLater(f"{self.server}: APPEND to {folder!r} failed: {_text(response)}")
 
@@ -426,6 +428,28 @@ def _uid_set(uids: Sequence[int]) -> str:
     return ",".join(ranges)
 
 
+def _mailbox(folder: str) -> str:
+    """A folder name as IMAP carries it: modified UTF-7 (RFC 3501 5.1.3), so "Entwürfe"
+    is ``Entw&APw-rfe``; printable ASCII stays itself and ``&`` becomes ``&-``."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            packed = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
+            out.append("&" + packed.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in folder:
+        if " " <= char <= "~":
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return _quote("".join(out))
+
+
 def _quote(value: str) -> str:
     """An IMAP quoted string; CR/LF are refused by aioimaplib itself."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -436,7 +460,5 @@ def _reason(err: BaseException) -> str:
     if isinstance(err, socket.gaierror):
         return err.strerror or "unknown host"
     if isinstance(err, OSError) and err.errno:
-        import os
-
         return os.strerror(err.errno)
     return str(err) or type(err).__name__

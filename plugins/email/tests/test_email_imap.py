@@ -14,6 +14,7 @@ from hub.contract import BadCredentials, RetryLater
 from hub_email.imap import ImapServer, ImapSession, Security
 
 __all__ = ["dovecot", "dovecot_server"]  # the fixtures, used by name
+pytestmark = pytest.mark.slow  # starts Dovecot (once per test process)
 
 
 def mail(subject: str, message_id: str, body: str = "Hello") -> bytes:
@@ -115,6 +116,20 @@ async def test_search_header_finds_a_mail_by_message_id_and_append_files_one(
     finally:
         await session.logout()
     assert "\\Seen" in dovecot.flags(user, 1, "Sent Items")
+
+
+async def test_a_folder_with_non_ascii_letters_is_named_in_modified_utf7(
+    dovecot: Dovecot, user: str
+) -> None:
+    dovecot.create_folder(user, "Entw&APw-rfe &- Co")  # "Entwürfe & Co", as IMAP writes it
+    dovecot.create_folder(user, "Kunden&-Post")  # "Kunden&Post"
+    session = await ImapSession.open(server(dovecot, user))
+    try:
+        await session.append("Entwürfe & Co", mail("Umlaut", "umlaut@example.org"))
+        assert (await session.select("Entwürfe & Co")).exists == 1
+        assert (await session.select("Kunden&Post")).exists == 0
+    finally:
+        await session.logout()
 
 
 async def test_idle_returns_as_soon_as_mail_arrives_and_false_after_its_time(

@@ -15,6 +15,7 @@ from hub.contract import InboundMessage, MediaPart, PermanentFailure, TextPart, 
 from hub_email import inbound, parse
 
 __all__ = ["dovecot", "dovecot_server"]  # the fixtures, used by name
+pytestmark = pytest.mark.slow  # starts Dovecot (once per test process)
 
 
 @pytest.fixture

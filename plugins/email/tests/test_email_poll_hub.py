@@ -15,6 +15,7 @@ from smtp_server import SmtpServers, smtp, smtp_servers
 from hub_email import parse
 
 __all__ = ["dovecot", "dovecot_server", "smtp", "smtp_servers"]  # fixtures, used by name
+pytestmark = pytest.mark.slow  # starts Dovecot (once per test process)
 
 
 @pytest.fixture
