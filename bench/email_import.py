@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import random
 import resource
 import shutil
@@ -29,6 +30,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 from bench_support import migrated_database  # type: ignore[import-not-found]
+from hub_email.channel import EmailChannel
 from sqlalchemy import func, select
 
 from hub import appkeys
@@ -37,10 +39,9 @@ from hub.settings import Settings
 from hub.store.models import Channel, Message
 from hub.testing.plugin import build_plugin_manager
 
+# The email tests' Dovecot fixture module: the same server setup, from a config of its own.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins/email/tests"))
-from dovecot import PASSWORD, Dovecot, start_dovecot  # type: ignore[import-not-found]  # noqa: E402
-
-from hub_email.channel import EmailChannel  # noqa: E402
+dovecot_fixture: Any = importlib.import_module("dovecot")
 
 OURS = "support@example.com"
 KINDS = ("plain", "html", "attachment", "reply", "auto_reply", "list")
@@ -63,7 +64,9 @@ def build_mail(n: int, rng: random.Random, contacts: int) -> bytes:
     msg["Date"] = "Thu, 03 Dec 2026 10:00:00 +0000"
     msg["Message-ID"] = f"<bench-{n}@example.org>"
     msg["Subject"] = f"Order {n // 3} question"
-    text = f"Hello,\n\nthis is mail {n} of the import bench ({kind}).\n\nRegards,\nCustomer {sender}"
+    text = (
+        f"Hello,\n\nthis is mail {n} of the import bench ({kind}).\n\nRegards,\nCustomer {sender}"
+    )
     if kind == "reply" and n >= len(KINDS):
         earlier = n - len(KINDS)
         msg.replace_header("Subject", f"Re: Order {earlier // 3} question")
@@ -85,7 +88,7 @@ def build_mail(n: int, rng: random.Random, contacts: int) -> bytes:
     return msg.as_bytes()
 
 
-def fill(dovecot: Dovecot, user: str, count: int, contacts: int) -> float:
+def fill(dovecot: Any, user: str, count: int, contacts: int) -> float:
     """APPEND ``count`` mails; return the seconds it took."""
     rng = random.Random(7)
     started = time.perf_counter()
@@ -145,10 +148,37 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def run(args: argparse.Namespace) -> int:
+async def import_all(url: str, folder: Path, config: dict[str, Any]) -> tuple[int, ...]:
+    """Import the mailbox into a new hub, then restart it and poll again; return
+    (stored, polls, rows, new after the restart) and the seconds and RSS before."""
+    server = await start_hub(url, folder)
+    try:
+        channel_id = await add_channel(server, config)
+        started = time.perf_counter()
+        stored, polls = await poll_all(server, channel_id)
+        milliseconds = int((time.perf_counter() - started) * 1000)
+        total = await count_messages(server)
+    finally:
+        await server.close()
+    # A restart: a new hub (a new channel object) from the stored cursor.
+    server = await start_hub(url, folder)
+    try:
+        again, _ = await poll_all(server, channel_id)
+    finally:
+        await server.close()
+    return stored, polls, total, again, milliseconds
+
+
+async def with_database(folder: Path, config: dict[str, Any]) -> tuple[int, ...]:
+    async with migrated_database("sqlite", "", folder) as url:
+        return await import_all(url, folder, config)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fill a mailbox, import it twice, print the figures; 1 unless all came once."""
     folder = Path(tempfile.mkdtemp(prefix="hub-email-bench-"))
     folder.chmod(0o755)  # Dovecot's unprivileged processes enter it
-    dovecot = start_dovecot(folder / "dovecot")
+    dovecot = dovecot_fixture.start_dovecot(folder / "dovecot")
     try:
         user = dovecot.new_user()
         fill_seconds = fill(dovecot, user, args.messages, args.contacts)
@@ -158,38 +188,24 @@ async def run(args: argparse.Namespace) -> int:
             "imap_port": dovecot.port,
             "imap_security": "none",
             "imap_username": user,
-            "imap_password": PASSWORD,
+            "imap_password": dovecot_fixture.PASSWORD,
             "smtp_host": "127.0.0.1",
             "smtp_port": 25,
             "smtp_security": "none",
             "from_address": OURS,
         }
-        async with migrated_database("sqlite", "", folder) as url:
-            server = await start_hub(url, folder)
-            try:
-                channel_id = await add_channel(server, config)
-                rss_before = peak_rss_mb()
-                started = time.perf_counter()
-                stored, polls = await poll_all(server, channel_id)
-                seconds = time.perf_counter() - started
-                total = await count_messages(server)
-            finally:
-                await server.close()
-            # A restart: a new hub (new channel object) from the stored cursor.
-            server = await start_hub(url, folder)
-            try:
-                again, _ = await poll_all(server, channel_id)
-            finally:
-                await server.close()
+        rss_before = peak_rss_mb()
+        stored, polls, total, again, milliseconds = asyncio.run(with_database(folder, config))
     finally:
         dovecot.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
+    seconds = milliseconds / 1000
     print(f"\nfirst run: {stored} messages stored in {seconds:.1f} s over {polls} polls")
     print(f"  {stored / seconds:.0f} messages/s")
     print(f"  peak RSS {peak_rss_mb():.0f} MB (before importing: {rss_before:.0f} MB)")
     print(f"second run (restart from the stored cursor): {again} new")
-    # Auto-replies and list mail are stored too (flagged automated), so every mail is a message.
+    # Auto-replies and list mail are stored too (flagged automated): every mail is a message.
     ok = stored == total == args.messages and again == 0
     print("every mail imported once" if ok else f"MISMATCH: {total} rows for {args.messages} mails")
     return 0 if ok else 1
@@ -201,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=5000, help="mails in the mailbox")
     parser.add_argument("--contacts", type=int, default=300, help="distinct senders")
     args = parser.parse_args(argv)
-    raise SystemExit(asyncio.run(run(args)))
+    raise SystemExit(run(args))
 
 
 if __name__ == "__main__":

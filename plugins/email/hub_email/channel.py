@@ -80,7 +80,7 @@ class EmailChannel(ChannelType[EmailConfig]):
         return await self._reader().fetch_media(part)
 
     def _reader(self) -> inbound.Inbox:
-        """This channel's reading side, made on first use (it keeps the IMAP session)."""
+        """This channel's reading side, made on first use."""
         if self._inbox is None:
             self._inbox = inbound.Inbox(self.config, idle_seconds=self.idle_seconds)
         return self._inbox

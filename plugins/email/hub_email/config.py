@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import secrets
 from typing import Annotated, Literal
 
 from hub.contract import ADVANCED, PLUGIN_CONFIG, EmptyIsDefault
@@ -180,6 +181,15 @@ class EmailConfig(BaseModel):
         title="Largest mail imported (MB)",
         description="A bigger mail is imported as its headers with a note and stays in "
         "the mailbox; it is never dropped.",
+        json_schema_extra=ADVANCED,
+    )
+    message_id_tag: Annotated[str, EmptyIsDefault] = Field(
+        default_factory=lambda: secrets.token_hex(8),
+        pattern=r"^[A-Za-z0-9._-]{4,64}$",
+        title="Message-ID tag",
+        description="Generated when the channel is created and part of every Message-ID "
+        "it sends, so mail from two hubs (or a reinstalled hub) on one mailbox never "
+        "shares a Message-ID. Leave it as it is.",
         json_schema_extra=ADVANCED,
     )
     poll_seconds: int = Field(

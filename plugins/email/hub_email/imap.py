@@ -280,7 +280,9 @@ class ImapSession:
 
     async def append(self, folder: str, raw: bytes, flags: str = r"(\Seen)") -> None:
         """APPEND one message to ``folder`` (a sent copy)."""
-        response = await self._run("append", self._client.append(raw, _mailbox(folder), flags=flags))
+        response = await self._run(
+            "append", self._client.append(raw, _mailbox(folder), flags=flags)
+        )
         if response.result != "OK":
             raise RetryLater(f"{self.server}: APPEND to {folder!r} failed: {_text(response)}")
 

@@ -38,10 +38,10 @@ from hub.contract import (
     StickerPart,
 )
 
-from hub_email import parse
+from hub_email import parse, servers
 from hub_email.config import EmailConfig
 from hub_email.cursor import Cursor, load
-from hub_email.imap import FetchedMail, ImapServer, ImapSession, Mailbox
+from hub_email.imap import FetchedMail, ImapSession, Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +51,6 @@ IDLE_SECONDS = 25.0
 """How long one poll waits in IDLE: below the 29 minutes of RFC 2177 and the few
 minutes after which NAT boxes drop a silent connection, and short enough that the core
 notices a disabled channel soon."""
-
-
-def server_of(config: EmailConfig) -> ImapServer:
-    """The IMAP server and login of a channel's settings."""
-    return ImapServer(
-        host=config.imap_host,
-        port=config.imap_port,
-        security=config.imap_security,
-        username=config.imap_username,
-        password=config.imap_password.get_secret_value(),
-    )
 
 
 def our_addresses(config: EmailConfig) -> frozenset[str]:
@@ -87,7 +76,7 @@ class Inbox:
 
     def __init__(self, config: EmailConfig, *, idle_seconds: float = IDLE_SECONDS) -> None:
         self.config = config
-        self.server = server_of(config)
+        self.server = servers.imap_server(config)
         self.idle_seconds = idle_seconds
         self._ours = our_addresses(config)
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from hub.contract import ChannelContext, OutboundAttachment, OutboundMessage, PermanentFailure
 
-from hub_email import compose, sent_folder, smtp
-from hub_email.addresses import address_of
+from hub_email import compose, sent_folder, servers, smtp
+from hub_email.addresses import needs_smtputf8, wire_address
 from hub_email.config import EmailConfig
 
 
@@ -26,13 +26,24 @@ def recipients_of(message: OutboundMessage) -> list[str]:
     it, and sending to the others only would surprise the agent."""
     found: list[str] = []
     for text in (message.recipient_id, *message.cc):
-        try:
-            address = address_of(text)
-        except ValueError as err:
-            raise PermanentFailure("bad_address", str(err)) from None
+        address = _wire(text)
         if address not in found:
             found.append(address)
     return found
+
+
+def _wire(text: str) -> str:
+    try:
+        return wire_address(text)
+    except ValueError as err:
+        raise PermanentFailure("bad_address", str(err)) from None
+
+
+def _for_headers(message: OutboundMessage) -> OutboundMessage:
+    """``message`` with non-ASCII addresses in their wire form: an international domain
+    in ASCII, as RFC 5322 headers need it (names typed with an ASCII address are kept)."""
+    cc = tuple(text if text.isascii() else _wire(text) for text in message.cc)
+    return message.model_copy(update={"recipient_id": _wire(message.recipient_id), "cc": cc})
 
 
 async def _attachments(
@@ -57,33 +68,39 @@ def mail_bytes(
     message_id: str,
     attachments: list[tuple[OutboundAttachment, bytes]],
 ) -> bytes:
-    """The mail as sent: CRLF line ends, long lines folded (the SMTP policy)."""
+    """The mail as sent: CRLF line ends, long lines folded; raw UTF-8 headers only when
+    an address needs SMTPUTF8."""
+    sender = _wire(config.from_address)
     mail = compose.build_mail(
-        message,
-        from_address=config.from_address,
+        _for_headers(message),
+        from_address=sender,
         from_name=config.from_name,
         agent_name_in_from=config.agent_name_in_from,
         message_id=message_id,
         attachments=attachments,
         now=datetime.now(UTC),
     )
-    return mail.as_bytes(policy=email.policy.SMTP)
+    utf8 = any(map(needs_smtputf8, [sender, *recipients_of(message)]))
+    return mail.as_bytes(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
 
 
 async def send(config: EmailConfig, context: ChannelContext, message: OutboundMessage) -> str:
     """Send ``message``; return its Message-ID (without <>), the external id."""
-    message_id = compose.message_id_for(
-        context.channel_id, message.idempotency_key, config.from_address
-    )
+    # The core's key restarts with a new database: the channel's own tag keeps a
+    # reinstalled hub (or a second one) from reusing Message-IDs already in the mailbox.
+    key = f"{config.message_id_tag}:{message.idempotency_key}"
+    message_id = compose.message_id_for(context.channel_id, key, config.from_address)
     recipients = recipients_of(message)
     if await sent_folder.already_sent(config, message_id):
         return message_id  # an earlier attempt went out; its status was never written
     content = mail_bytes(config, message, message_id, await _attachments(context, message))
+    sender = _wire(config.from_address)
     await smtp.submit(
-        smtp.SmtpServer.of(config),
-        sender=config.from_address,
+        servers.smtp_server(config),
+        sender=sender,
         recipients=recipients,
         content=content,
+        utf8=any(map(needs_smtputf8, [sender, *recipients])),
     )
     await sent_folder.file_copy(config, message_id, content)
     return message_id

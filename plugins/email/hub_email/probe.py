@@ -1,12 +1,13 @@
 """``connect``: log in to both servers of a mailbox as reading and sending will, and check
 its folders, so an admin learns at once what is wrong and where.
 
-The IMAP side connects, logs in and checks that the folder to read (and the Sent folder,
-when one is set) exists; the SMTP side connects, says EHLO, upgrades with STARTTLS where
-set and logs in when a username is given. Both run at once, with a short timeout, and a
-failure names the server and the step (DNS, TCP, TLS, login, folder) in the server's own
-words. When both fail, the message tells both. An unreachable server is ``RetryLater``
-(it may be down for a moment); anything an admin must change is ``BadCredentials``.
+The IMAP side connects, logs in and opens (read-only) the folder to read and the Sent
+folder when one is set; the SMTP side connects, says EHLO, upgrades with STARTTLS where
+set and logs in when a username is given. Both run at once, each step under a short
+timeout, and a failure names the server and the step (DNS, TCP, TLS, login, folder) in
+the server's own words; when both fail, the message tells both. An unreachable server is
+``RetryLater`` (it may be down for a moment); what an admin must change is
+``BadCredentials``.
 """
 
 from __future__ import annotations
@@ -16,25 +17,28 @@ import dataclasses
 
 from hub.contract import BadCredentials, RetryLater
 
-from hub_email import imap_lite, smtp
+from hub_email import servers, smtp
 from hub_email.config import EmailConfig
+from hub_email.imap import ImapSession
 
 TIMEOUT_SECONDS = 10.0
 """Per step: an admin waits on the connect page, so shorter than when sending."""
 
 
 async def check_imap(config: EmailConfig) -> None:
-    """Log in over IMAP and check the folder to read and the Sent folder."""
-    server = dataclasses.replace(imap_lite.ImapServer.of(config), timeout=TIMEOUT_SECONDS)
-    async with imap_lite.session(server) as client:
-        await imap_lite.require_folder(server, client, config.imap_folder)
+    """Log in over IMAP and open the folder to read and the Sent folder."""
+    session = await ImapSession.open(servers.imap_server(config), connect_seconds=TIMEOUT_SECONDS)
+    try:
+        await session.select(config.imap_folder, readonly=True)
         if config.sent_folder is not None:
-            await imap_lite.require_folder(server, client, config.sent_folder)
+            await session.select(config.sent_folder, readonly=True)
+    finally:
+        await session.logout()
 
 
 async def check_smtp(config: EmailConfig) -> None:
     """Connect to the SMTP server and log in when a username is set."""
-    server = dataclasses.replace(smtp.SmtpServer.of(config), timeout=TIMEOUT_SECONDS)
+    server = dataclasses.replace(servers.smtp_server(config), timeout=TIMEOUT_SECONDS)
     await smtp.check_login(server)
 
 
@@ -47,7 +51,7 @@ async def check(config: EmailConfig) -> None:
         raise unexpected[0]
     if not failures:
         return
-    message = "; and ".join(str(failure) for failure in failures)
+    message = "; ".join(str(failure) for failure in failures)
     if any(isinstance(failure, BadCredentials) for failure in failures):
         raise BadCredentials(message)
     raise RetryLater(message)

@@ -14,8 +14,9 @@ import logging
 
 from hub.contract import BadCredentials, RetryLater
 
-from hub_email import imap_lite
+from hub_email import servers
 from hub_email.config import EmailConfig
+from hub_email.imap import ImapSession
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +28,27 @@ async def already_sent(config: EmailConfig, message_id: str) -> bool:
     sending without the check could send twice."""
     if config.sent_folder is None:
         return False
-    server = imap_lite.ImapServer.of(config)
-    async with imap_lite.session(server) as client:
-        return await imap_lite.has_message_id(server, client, config.sent_folder, message_id)
+    session = await ImapSession.open(servers.imap_server(config))
+    try:
+        await session.select(config.sent_folder, readonly=True)
+        return bool(await session.search_header("Message-ID", f"<{message_id}>"))
+    finally:
+        await session.logout()
 
 
 async def file_copy(config: EmailConfig, message_id: str, content: bytes) -> bool:
-    """Append the sent mail to the Sent folder; True when it is there.
+    """Append the sent mail to the Sent folder (marked read); True when it is there.
 
     The mail is already on its way, so a failure here is logged, never raised: failing
     the message would make the outbox send it again."""
     if config.sent_folder is None:
         return False
-    server = imap_lite.ImapServer.of(config)
     try:
-        async with imap_lite.session(server) as client:
-            await imap_lite.append(server, client, config.sent_folder, content)
+        session = await ImapSession.open(servers.imap_server(config))
+        try:
+            await session.append(config.sent_folder, content)
+        finally:
+            await session.logout()
     except (RetryLater, BadCredentials) as err:
         log.warning("sent mail <%s> not filed in %r: %s", message_id, config.sent_folder, err)
         return False

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -29,11 +28,14 @@ from dataclasses import dataclass
 import aiosmtplib
 from hub.contract import BadCredentials, PermanentFailure, RetryLater
 
-from hub_email.config import EmailConfig, Security
+from hub_email import network
+from hub_email.config import Security
 
 TIMEOUT_SECONDS = 20.0
 """Per network step: generous for a slow submission server, short of the outbox's own
 send timeout."""
+QUIT_SECONDS = 5.0
+"""A polite QUIT after the mail is accepted; nothing depends on its answer."""
 
 
 @dataclass(frozen=True)
@@ -47,20 +49,8 @@ class SmtpServer:
     password: str | None = None
     timeout: float = TIMEOUT_SECONDS
 
-    @classmethod
-    def of(cls, config: EmailConfig) -> SmtpServer:
-        """The SMTP server of a channel's config."""
-        password = config.smtp_password.get_secret_value() if config.smtp_password else None
-        return cls(
-            host=config.smtp_host,
-            port=config.smtp_port,
-            security=config.smtp_security,
-            username=config.smtp_username,
-            password=password,
-        )
-
     def __str__(self) -> str:
-        return f"the SMTP server {self.host}:{self.port}"
+        return f"SMTP server {self.host}:{self.port}"
 
 
 def reply_text(err: aiosmtplib.SMTPResponseException) -> str:
@@ -70,7 +60,7 @@ def reply_text(err: aiosmtplib.SMTPResponseException) -> str:
 
 def _step_failed(server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseException) -> Exception:
     """A refused command as the error it means: 4xx later, 5xx never."""
-    text = f"{server} refused the {step}: {reply_text(err)}"
+    text = f"{server}: {step} refused: {reply_text(err)}"
     if 400 <= err.code < 500:
         return RetryLater(text)
     if 500 <= err.code < 600:
@@ -80,15 +70,7 @@ def _step_failed(server: SmtpServer, step: str, err: aiosmtplib.SMTPResponseExce
 
 
 async def _resolve(server: SmtpServer) -> None:
-    """The DNS step on its own, so a misspelt host is not reported as a refused port."""
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(server.timeout):
-            await loop.getaddrinfo(server.host, server.port, type=socket.SOCK_STREAM)
-    except TimeoutError:
-        raise RetryLater(f"could not find {server} (DNS): no answer in time") from None
-    except socket.gaierror as err:
-        raise RetryLater(f"could not find {server} (DNS): {err.strerror or err}") from None
+    await network.resolve(server, server.host, server.port, server.timeout)
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -99,7 +81,7 @@ def _tls_context() -> ssl.SSLContext:
 def _tls_refused(server: SmtpServer, err: BaseException) -> BadCredentials:
     reason = err.reason if isinstance(err, ssl.SSLError) and err.reason else str(err)
     return BadCredentials(
-        f"{server} failed the TLS handshake ({reason}): check the port and the security "
+        f"{server}: TLS handshake failed ({reason}): check the port and the security "
         "setting (TLS for 465, STARTTLS for 587)"
     )
 
@@ -109,17 +91,19 @@ async def _connect(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     try:
         await client.connect()
     except aiosmtplib.SMTPConnectResponseError as err:
-        raise _step_failed(server, "connection", err) from None
+        raise _step_failed(server, "the connection", err) from None
     except aiosmtplib.SMTPConnectTimeoutError:
+        # A TLS-only port (465) waits silently for a handshake a plain client never starts.
+        hint = "" if server.security == "tls" else " (is it a TLS port? check the security)"
         raise RetryLater(
-            f"could not reach {server}: no answer within {server.timeout:g} s"
+            f"{server}: TCP connection timed out after {server.timeout:g} s{hint}"
         ) from None
     except aiosmtplib.SMTPConnectError as err:
         cause = err.__cause__
         if isinstance(cause, ssl.SSLError):
             raise _tls_refused(server, cause) from None
-        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(err)
-        raise RetryLater(f"could not reach {server}: {reason}") from None
+        reason = network.os_reason(cause) if cause is not None else str(err)
+        raise RetryLater(f"{server}: TCP connection failed: {reason}") from None
 
 
 async def _start_tls(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
@@ -127,8 +111,8 @@ async def _start_tls(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
     await client.ehlo()
     if not client.supports_extension("starttls"):
         raise BadCredentials(
-            f"{server} does not offer STARTTLS: use TLS (usually port 465), or security "
-            "None only on a trusted network"
+            f"{server}: STARTTLS failed: the server does not offer it (try security TLS "
+            "on port 465, or check the port)"
         )
     try:
         await client.starttls(tls_context=_tls_context())
@@ -143,20 +127,20 @@ async def _login(server: SmtpServer, client: aiosmtplib.SMTP) -> None:
         return
     if not client.supports_extension("auth"):
         raise BadCredentials(
-            f"{server} offers no login (AUTH) here: check the port and security, or leave "
-            "the SMTP username empty for a relay without login"
+            f"{server}: login failed: the server offers no AUTH here (check the port and "
+            "security, or leave the SMTP username empty for a relay without login)"
         )
     try:
         await client.login(server.username, server.password)
     except aiosmtplib.SMTPAuthenticationError as err:
-        raise BadCredentials(f"{server} refused the login: {reply_text(err)}") from None
+        raise BadCredentials(f"{server}: login refused: {reply_text(err)}") from None
     except aiosmtplib.SMTPResponseException as err:
         if 400 <= err.code < 500:
-            raise RetryLater(f"{server} could not check the login now: {reply_text(err)}") from None
-        raise BadCredentials(f"{server} refused the login: {reply_text(err)}") from None
+            raise RetryLater(f"{server}: login failed for now: {reply_text(err)}") from None
+        raise BadCredentials(f"{server}: login refused: {reply_text(err)}") from None
     except aiosmtplib.SMTPException as err:
         # No mechanism both sides know (aiosmtplib: "No suitable authentication method").
-        raise BadCredentials(f"{server} refused the login: {err}") from None
+        raise BadCredentials(f"{server}: login failed: {err}") from None
 
 
 @contextlib.asynccontextmanager
@@ -181,13 +165,16 @@ async def session(server: SmtpServer) -> AsyncIterator[aiosmtplib.SMTP]:
             await _login(server, client)
             yield client
         except aiosmtplib.SMTPHeloError as err:
-            raise _step_failed(server, "EHLO greeting", err) from None
+            raise _step_failed(server, "EHLO", err) from None
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as err:
-            raise RetryLater(f"{server} closed the connection: {err}") from None
+            raise RetryLater(f"{server}: connection lost: {err}") from None
     finally:
-        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-            await client.quit()
-        client.close()
+        try:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                async with asyncio.timeout(QUIT_SECONDS):
+                    await client.quit()
+        finally:
+            client.close()  # also when cancelled (the outbox's send timeout) during QUIT
 
 
 async def check_login(server: SmtpServer) -> None:
@@ -202,24 +189,45 @@ def _size_check(server: SmtpServer, client: aiosmtplib.SMTP, size: int) -> None:
     if announced.isdigit() and 0 < int(announced) < size:
         raise PermanentFailure(
             "smtp_size",
-            f"the mail is {size / 1e6:.1f} MB with its attachments encoded; {server} "
+            f"the mail is {size / 1e6:.1f} MB with its attachments encoded; the {server} "
             f"accepts at most {int(announced) / 1e6:.1f} MB: send fewer or smaller files",
         )
 
 
+def _utf8_check(server: SmtpServer, client: aiosmtplib.SMTP, addresses: Sequence[str]) -> None:
+    """Refuse, before sending, a non-ASCII address the server cannot carry."""
+    if not client.supports_extension("smtputf8"):
+        wide = ", ".join(a for a in addresses if not a.isascii())
+        raise PermanentFailure(
+            "smtp_utf8",
+            f"the address {wide} has letters beyond ASCII before the @, and the {server} "
+            "does not accept such addresses (no SMTPUTF8)",
+        )
+
+
 async def submit(
-    server: SmtpServer, *, sender: str, recipients: Sequence[str], content: bytes
+    server: SmtpServer,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    content: bytes,
+    utf8: bool = False,
 ) -> None:
     """Submit one mail: ``MAIL FROM:<sender>``, one ``RCPT TO`` per recipient, ``DATA``.
 
+    ``utf8``: an address is not ASCII, so the mail goes with ``SMTPUTF8`` (RFC 6531).
     Returns once the server has accepted the mail for delivery (250 after DATA)."""
     async with session(server) as client:
         _size_check(server, client, len(content))
+        if utf8:
+            _utf8_check(server, client, [sender, *recipients])
+        encoding = "utf-8" if utf8 else "ascii"
         try:
             options = [f"SIZE={len(content)}"] if client.supports_extension("size") else []
-            await client.mail(sender, options=options)
+            options += ["SMTPUTF8"] if utf8 else []
+            await client.mail(sender, options=options, encoding=encoding)
             for recipient in recipients:
-                await client.rcpt(recipient)
+                await client.rcpt(recipient, encoding=encoding)
         except aiosmtplib.SMTPSenderRefused as err:
             raise _step_failed(server, f"sender {sender}", err) from None
         except aiosmtplib.SMTPRecipientRefused as err:
@@ -229,4 +237,4 @@ async def submit(
         try:
             await client.data(content)
         except aiosmtplib.SMTPDataError as err:
-            raise _step_failed(server, "mail", err) from None
+            raise _step_failed(server, "the mail", err) from None

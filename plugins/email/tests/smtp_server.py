@@ -6,7 +6,7 @@
 that ``trust_test_certificate`` makes the client trust (``SSL_CERT_FILE``, read by
 ``ssl.create_default_context``). Each records what it accepted (``messages``), can be
 told to answer the next ``MAIL``, ``RCPT`` or ``DATA`` with an error (``fail_next``),
-and has an adjustable ``size_limit`` (its EHLO ``SIZE``). Tests take ``smtp`` (the
+and has an adjustable ``size_limit`` (its EHLO ``SIZE``) and ``smtputf8``. Tests take ``smtp`` (the
 servers, reset before each test).
 """
 
@@ -43,6 +43,7 @@ class Received:
     """One mail the server accepted: its envelope and its parsed content."""
 
     mail_from: str
+    mail_options: tuple[str, ...]
     rcpt_tos: tuple[str, ...]
     raw: bytes
     login: str | None
@@ -99,12 +100,14 @@ class Recorder:
         content = envelope.original_content or b""
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+        transport = server.transport
         received = Received(
             mail_from=str(envelope.mail_from),
+            mail_options=tuple(envelope.mail_options),
             rcpt_tos=tuple(envelope.rcpt_tos),
             raw=content,
             login=login,
-            tls=server.transport.get_extra_info("ssl_object") is not None,
+            tls=transport is not None and transport.get_extra_info("ssl_object") is not None,
         )
         with self.lock:
             self.messages.append(received)
@@ -191,12 +194,22 @@ class SmtpServer:
         # The controller builds a new SMTP protocol per connection from these kwargs.
         self.controller.SMTP_kwargs["data_size_limit"] = value
 
+    @property
+    def smtputf8(self) -> bool:
+        """Whether the server offers SMTPUTF8 (RFC 6531): non-ASCII addresses."""
+        return bool(self.controller.SMTP_kwargs["enable_SMTPUTF8"])
+
+    @smtputf8.setter
+    def smtputf8(self, value: bool) -> None:
+        self.controller.SMTP_kwargs["enable_SMTPUTF8"] = value
+
     def reset(self) -> None:
-        """Forget recorded mail and planned errors; restore the size limit."""
+        """Forget recorded mail and planned errors; restore the size limit and SMTPUTF8."""
         with self.recorder.lock:
             self.recorder.messages.clear()
             self.recorder.planned.clear()
         self.size_limit = self._default_size
+        self.smtputf8 = True
 
 
 @dataclass(frozen=True)
@@ -223,6 +236,7 @@ def _start(recorder: Recorder, cert: Path, key: Path, *, implicit_tls: bool) -> 
         "authenticator": authenticate,
         "auth_require_tls": False,
         "data_size_limit": 10_000_000,
+        "enable_SMTPUTF8": True,
     }
     if implicit_tls:
         options["ssl_context"] = context
