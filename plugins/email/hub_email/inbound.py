@@ -16,15 +16,18 @@ cheap. Each poll:
    while a poll brings something). Mail over the channel's size limit is fetched as
    its header only. Each mail is parsed; one the parser fails on is kept whole as a
    file (``parse.unparsed_message``), reported in ``problems`` and put on the retry list.
-4. With nothing new, waits in IDLE for up to ``idle_seconds`` and reads what came; a
-   server without IDLE is answered at once (the core paces the next poll).
+4. With nothing new, waits in IDLE for up to ``idle_seconds`` and reads what came. A
+   server without IDLE is checked every ``poll_seconds`` while nothing comes: a poll
+   before that waits like an IDLE would, without a connection, and returns nothing.
 
 Always ``BODY.PEEK``: the mailbox's \\Seen flags change only when ``mark_seen`` is on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +47,7 @@ from hub_email.cursor import Cursor, load
 from hub_email.imap import FetchedMail, ImapSession, Mailbox
 
 log = logging.getLogger(__name__)
+clock = time.monotonic  # the pacing's clock (tests move it)
 
 BATCH = 50
 BATCH_BYTES = 50_000_000
@@ -79,11 +83,17 @@ class Inbox:
         self.server = servers.imap_server(config)
         self.idle_seconds = idle_seconds
         self._ours = our_addresses(config)
+        # Pacing for servers without IDLE: whether the last session had IDLE, and when a
+        # check last found nothing new (None while mail keeps coming).
+        self._has_idle = True
+        self._quiet_since: float | None = None
 
     # --- poll -------------------------------------------------------------------------
 
     async def poll(self, cursor_text: str | None) -> PollResult:
         """New events since ``cursor_text`` and the cursor after them (see the module)."""
+        if not await self._due():
+            return PollResult(events=[], cursor=cursor_text)
         session = await ImapSession.open(self.server)
         try:
             result = await self._poll(session, cursor_text)
@@ -91,8 +101,25 @@ class Inbox:
             # Whatever broke (the server, a cancellation mid-IDLE): just hang up.
             session.close()
             raise
+        self._has_idle = session.has_idle
+        quiet = not result.events and result.cursor == cursor_text
+        self._quiet_since = clock() if quiet else None
         await session.logout()
         return result
+
+    async def _due(self) -> bool:
+        """Whether to check the server now. With IDLE, or while mail keeps coming,
+        always. A server without IDLE is checked every ``poll_seconds`` while it has
+        nothing new: the poll waits (at most ``idle_seconds``, like an IDLE) and says
+        "not yet" while the time has not come, so the core's quick re-polls never turn
+        into a login a second."""
+        if self._has_idle or self._quiet_since is None:
+            return True
+        wait = self._quiet_since + self.config.poll_seconds - clock()
+        if wait <= 0:
+            return True
+        await asyncio.sleep(min(wait, self.idle_seconds))
+        return clock() >= self._quiet_since + self.config.poll_seconds
 
     async def _poll(self, session: ImapSession, cursor_text: str | None) -> PollResult:
         folder = self.config.imap_folder

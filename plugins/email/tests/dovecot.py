@@ -44,7 +44,7 @@ USERS = 1000
 
 _CONFIG = """\
 protocols = imap
-listen = 127.0.0.1
+listen = 127.0.0.1, 127.0.0.2
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
@@ -72,12 +72,18 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    address = 127.0.0.1
+    address = 127.0.0.1, 127.0.0.2
     port = {port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1
     port = {tls_port}
+  }}
+}}
+# 127.0.0.2 is the same server without IDLE, as some servers are.
+local 127.0.0.2 {{
+  protocol imap {{
+    imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ UIDPLUS
   }}
 }}
 service anvil {{
@@ -144,6 +150,8 @@ class Dovecot:
     tls_port: int | None
     certificate: Path | None
     host: str = "127.0.0.1"
+    host_without_idle: str = "127.0.0.2"
+    """The same server, its IMAP capabilities without IDLE."""
     _users: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -210,6 +218,11 @@ class Dovecot:
             found = re.search(rb"FLAGS \(([^)]*)\)", data[0] if isinstance(data[0], bytes) else b"")
             assert found, data
             return set(found.group(1).decode().split())
+
+    def logins(self, user: str) -> int:
+        """How many times ``user`` has logged in (from the server's log)."""
+        log = (self.root / "dovecot.log").read_text(errors="replace")
+        return log.count(f"Login: user=<{user}>")
 
     def uidvalidity(self, user: str, folder: str = "INBOX") -> int:
         """The folder's UIDVALIDITY now."""

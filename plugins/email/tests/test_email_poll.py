@@ -105,6 +105,28 @@ async def test_an_empty_poll_waits_in_idle_and_returns_the_mail_that_arrives(
     assert time.monotonic() - started < 5
 
 
+async def test_a_server_without_idle_is_checked_every_poll_seconds(
+    dovecot: Dovecot, user: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(inbound, "clock", lambda: now[0])
+    async with email_channel(
+        dovecot, user, imap_host=dovecot.host_without_idle, poll_seconds=60
+    ) as channel:
+        cursor = (await channel.poll(None)).cursor  # the empty folder's cursor
+        started = time.monotonic()
+        assert (await channel.poll(cursor)).cursor == cursor  # checked: nothing new
+        assert time.monotonic() - started < 0.15  # no IDLE to wait in
+        dovecot.append(user, mail("Later", "later@example.org"))
+        logins = dovecot.logins(user)
+        now[0] += 30  # half a poll_seconds later: not due, no login
+        assert (await channel.poll(cursor)).events == []
+        assert dovecot.logins(user) == logins
+        now[0] += 31
+        assert ids(await channel.poll(cursor)) == ["later@example.org"]
+        assert dovecot.logins(user) == logins + 1
+
+
 async def test_polling_peeks_and_mark_seen_sets_seen(dovecot: Dovecot, user: str) -> None:
     [uid] = [dovecot.append(user, mail("Peek", "peek@example.org"))]
     async with email_channel(dovecot, user) as channel:
