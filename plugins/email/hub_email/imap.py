@@ -15,9 +15,7 @@ TCP, TLS, login and folder are the steps.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import os
 import re
 import socket
 import ssl
@@ -28,16 +26,21 @@ from typing import Any, Literal
 from aioimaplib import aioimaplib
 from hub.contract import BadCredentials, RetryLater
 
+from hub_email.imap_wire import (
+    FetchedMail,
+    lines_of,
+    mailbox_name,
+    parse_fetch,
+    quote,
+    reason,
+    text_of,
+    uid_set,
+)
+
 Security = Literal["tls", "starttls", "none"]
 CONNECT_TIMEOUT = 15.0
 COMMAND_TIMEOUT = 60.0
 
-_FETCH_LINE = re.compile(rb"^\d+ FETCH \(")
-_LITERAL_END = re.compile(rb"\{(\d+)\}$")
-_UID = re.compile(rb"\bUID (\d+)")
-_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
-_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
-_INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
 _CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
 _EXISTS = re.compile(rb"^(\d+) EXISTS")
 
@@ -66,17 +69,6 @@ class Mailbox:
     exists: int
 
 
-@dataclass(frozen=True)
-class FetchedMail:
-    """One mail as UID FETCH returned it: the whole message, or its header alone."""
-
-    uid: int
-    size: int
-    flags: frozenset[str]
-    internaldate: str | None
-    raw: bytes
-
-
 class ImapSession:
     """A logged-in IMAP connection; use ``await ImapSession.open(server)``."""
 
@@ -102,7 +94,7 @@ class ImapSession:
                 f"{server}: DNS lookup timed out after {connect_seconds:g} s"
             ) from None
         except OSError as err:
-            raise RetryLater(f"{server}: DNS lookup failed: {_reason(err)}") from None
+            raise RetryLater(f"{server}: DNS lookup failed: {reason(err)}") from None
         context = ssl.create_default_context() if server.security != "none" else None
         if server.security == "tls":
             client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
@@ -141,7 +133,7 @@ class ImapSession:
                 ) from None
             raise RetryLater(f"{server}: {step} timed out after {limit:g} s") from None
         except OSError as err:
-            raise RetryLater(f"{server}: {step} failed: {_reason(err)}") from None
+            raise RetryLater(f"{server}: {step} failed: {reason(err)}") from None
         except aioimaplib.AioImapException as err:
             raise BadCredentials(
                 f"{server}: did not greet like an IMAP server ({err}): check the host, "
@@ -161,7 +153,7 @@ class ImapSession:
                 command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
                 response = await protocol.execute(command)
                 if response.result != "OK":
-                    raise BadCredentials(f"{server}: STARTTLS refused: {_text(response)}")
+                    raise BadCredentials(f"{server}: STARTTLS refused: {text_of(response)}")
                 transport = await protocol.loop.start_tls(
                     protocol.transport, protocol, context, server_hostname=server.host
                 )
@@ -176,13 +168,13 @@ class ImapSession:
         except TimeoutError:
             raise RetryLater(f"{server}: STARTTLS timed out after {limit:g} s") from None
         except OSError as err:
-            raise RetryLater(f"{server}: STARTTLS failed: {_reason(err)}") from None
+            raise RetryLater(f"{server}: STARTTLS failed: {reason(err)}") from None
 
     async def _login(self) -> None:
         server = self.server
         response = await self._run("login", self._client.login(server.username, server.password))
         if response.result != "OK":
-            raise BadCredentials(f"{server}: login refused: {_text(response)}")
+            raise BadCredentials(f"{server}: login refused: {text_of(response)}")
 
     # --- the mailbox ------------------------------------------------------------------
 
@@ -193,7 +185,7 @@ class ImapSession:
 
     async def select(self, folder: str, *, readonly: bool = False) -> Mailbox:
         """SELECT (or EXAMINE) ``folder``; ``BadCredentials`` naming it when it is missing."""
-        quoted = _mailbox(folder)
+        quoted = mailbox_name(folder)
         if readonly:
             command = self._client.examine(quoted)
             response = await self._run("folder", command)
@@ -203,13 +195,13 @@ class ImapSession:
             response = await self._run("folder", self._client.select(quoted))
         if response.result != "OK":
             raise BadCredentials(
-                f"{self.server}: the folder {folder!r} cannot be opened: {_text(response)}"
+                f"{self.server}: the folder {folder!r} cannot be opened: {text_of(response)}"
             )
         codes = {
-            m.group(1): int(m.group(2)) for line in _lines(response) for m in _CODE.finditer(line)
+            m.group(1): int(m.group(2)) for line in lines_of(response) for m in _CODE.finditer(line)
         }
         exists = next(
-            (int(m.group(1)) for line in _lines(response) if (m := _EXISTS.match(line))), 0
+            (int(m.group(1)) for line in lines_of(response) if (m := _EXISTS.match(line))), 0
         )
         if b"UIDVALIDITY" not in codes:
             raise RetryLater(f"{self.server}: SELECT {folder!r} gave no UIDVALIDITY")
@@ -229,7 +221,7 @@ class ImapSession:
         )
         self._check(response, "UID SEARCH")
         found: set[int] = set()
-        for line in _lines(response):
+        for line in lines_of(response):
             words = line.split()
             if words[:1] == [b"SEARCH"]:
                 words = words[1:]
@@ -241,32 +233,32 @@ class ImapSession:
         if not uids:
             return {}
         response = await self._fetch(uids, "(UID RFC822.SIZE)")
-        return {mail.uid: mail.size for mail in _parse_fetch(response)}
+        return {mail.uid: mail.size for mail in parse_fetch(response)}
 
     async def fetch(self, uids: Sequence[int]) -> list[FetchedMail]:
         """The whole messages (``BODY.PEEK[]``: their \\Seen flag stays as it was)."""
         if not uids:
             return []
         response = await self._fetch(uids, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
-        return _parse_fetch(response)
+        return parse_fetch(response)
 
     async def fetch_headers(self, uids: Sequence[int]) -> list[FetchedMail]:
         """Only the header of each message (for mail too big to fetch whole)."""
         if not uids:
             return []
         response = await self._fetch(uids, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])")
-        return _parse_fetch(response)
+        return parse_fetch(response)
 
     async def search_header(self, name: str, value: str) -> list[int]:
         """UIDs of the selected folder's mail whose header ``name`` contains ``value``
         (e.g. Message-ID, to find a sent copy)."""
         response = await self._run(
             "search",
-            self._client.uid_search("HEADER", _quote(name), _quote(value), charset=None),
+            self._client.uid_search("HEADER", quote(name), quote(value), charset=None),
         )
         self._check(response, "UID SEARCH HEADER")
         return sorted(
-            int(word) for line in _lines(response) for word in line.split() if word.isdigit()
+            int(word) for line in lines_of(response) for word in line.split() if word.isdigit()
         )
 
     async def mark_seen(self, uids: Sequence[int]) -> None:
@@ -274,17 +266,17 @@ class ImapSession:
         if not uids:
             return
         response = await self._run(
-            "store", self._client.uid("STORE", _uid_set(uids), "+FLAGS.SILENT", r"(\Seen)")
+            "store", self._client.uid("STORE", uid_set(uids), "+FLAGS.SILENT", r"(\Seen)")
         )
         self._check(response, "UID STORE")
 
     async def append(self, folder: str, raw: bytes, flags: str = r"(\Seen)") -> None:
         """APPEND one message to ``folder`` (a sent copy)."""
         response = await self._run(
-            "append", self._client.append(raw, _mailbox(folder), flags=flags)
+            "append", self._client.append(raw, mailbox_name(folder), flags=flags)
         )
         if response.result != "OK":
-            raise RetryLater(f"{self.server}: APPEND to {folder!r} failed: {_text(response)}")
+            raise RetryLater(f"{self.server}: APPEND to {folder!r} failed: {text_of(response)}")
 
     async def idle(self, seconds: float) -> bool:
         """Wait up to ``seconds`` in IDLE; True as soon as the server reports new mail
@@ -342,7 +334,7 @@ class ImapSession:
     # --- internals --------------------------------------------------------------------
 
     async def _fetch(self, uids: Sequence[int], items: str) -> aioimaplib.Response:
-        response = await self._run("fetch", self._client.uid("FETCH", _uid_set(uids), items))
+        response = await self._run("fetch", self._client.uid("FETCH", uid_set(uids), items))
         self._check(response, "UID FETCH")
         return response
 
@@ -355,112 +347,10 @@ class ImapSession:
             raise RetryLater(f"{self.server}: {step} timed out") from None
         except (OSError, aioimaplib.AioImapException) as err:
             self.broken = True
-            raise RetryLater(f"{self.server}: {step} failed: {_reason(err)}") from None
+            raise RetryLater(f"{self.server}: {step} failed: {reason(err)}") from None
         return response
 
     def _check(self, response: aioimaplib.Response, command: str) -> None:
         if response.result != "OK":
             self.broken = True
-            raise RetryLater(f"{self.server}: {command} failed: {_text(response)}")
-
-
-def _parse_fetch(response: aioimaplib.Response) -> list[FetchedMail]:
-    """The mails of a UID FETCH answer. aioimaplib gives each ``n FETCH (…`` line, the
-    literal (a bytearray) when the line ends with ``{size}``, then the rest of the
-    response's text; attributes may come before or after the literal."""
-    found: list[FetchedMail] = []
-    meta: list[bytes] = []
-    literal: bytes | None = None
-
-    def finish() -> None:
-        text = b" ".join(meta)
-        uid = _UID.search(text)
-        if uid is None:  # an unsolicited FETCH (a flag change) carries no UID we asked for
-            return
-        size = _SIZE.search(text)
-        flags = _FLAGS.search(text)
-        date = _INTERNALDATE.search(text)
-        found.append(
-            FetchedMail(
-                uid=int(uid.group(1)),
-                size=int(size.group(1)) if size else len(literal or b""),
-                flags=frozenset(flags.group(1).decode().split()) if flags else frozenset(),
-                internaldate=date.group(1).decode() if date else None,
-                raw=bytes(literal or b""),
-            )
-        )
-
-    for line in response.lines:
-        if isinstance(line, bytearray):
-            literal = bytes(line)
-            continue
-        if _FETCH_LINE.match(line):
-            if meta:
-                finish()
-            meta, literal = [_LITERAL_END.sub(b"", line)], None
-        elif meta:
-            meta.append(line)
-    if meta:
-        finish()
-    return found
-
-
-def _lines(response: aioimaplib.Response) -> list[bytes]:
-    return [line for line in response.lines if isinstance(line, bytes)]
-
-
-def _text(response: aioimaplib.Response) -> str:
-    """The server's own words from a response (its last text line)."""
-    lines = _lines(response)
-    return lines[-1].decode(errors="replace").strip() if lines else response.result
-
-
-def _uid_set(uids: Sequence[int]) -> str:
-    """An IMAP sequence set of UIDs, ranges collapsed (``1:3,7``)."""
-    ordered = sorted(set(uids))
-    ranges: list[str] = []
-    start = prev = ordered[0]
-    for uid in ordered[1:]:
-        if uid == prev + 1:
-            prev = uid
-            continue
-        ranges.append(f"{start}:{prev}" if prev > start else str(start))
-        start = prev = uid
-    ranges.append(f"{start}:{prev}" if prev > start else str(start))
-    return ",".join(ranges)
-
-
-def _mailbox(folder: str) -> str:
-    """A folder name as IMAP carries it: modified UTF-7 (RFC 3501 5.1.3), so "Entwürfe"
-    is ``Entw&APw-rfe``; printable ASCII stays itself and ``&`` becomes ``&-``."""
-    out: list[str] = []
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            packed = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
-            out.append("&" + packed.rstrip("=").replace("/", ",") + "-")
-            pending.clear()
-
-    for char in folder:
-        if " " <= char <= "~":
-            flush()
-            out.append("&-" if char == "&" else char)
-        else:
-            pending.append(char)
-    flush()
-    return _quote("".join(out))
-
-
-def _quote(value: str) -> str:
-    """An IMAP quoted string; CR/LF are refused by aioimaplib itself."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _reason(err: BaseException) -> str:
-    """The operating system's words for a failed connection ("Connection refused")."""
-    if isinstance(err, socket.gaierror):
-        return err.strerror or "unknown host"
-    if isinstance(err, OSError) and err.errno:
-        return os.strerror(err.errno)
-    return str(err) or type(err).__name__
+            raise RetryLater(f"{self.server}: {command} failed: {text_of(response)}")

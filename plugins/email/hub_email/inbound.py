@@ -44,7 +44,8 @@ from hub.contract import (
 from hub_email import parse, servers
 from hub_email.config import EmailConfig
 from hub_email.cursor import Cursor, load
-from hub_email.imap import FetchedMail, ImapSession, Mailbox
+from hub_email.imap import ImapSession, Mailbox
+from hub_email.imap_wire import FetchedMail
 
 log = logging.getLogger(__name__)
 clock = time.monotonic  # the pacing's clock (tests move it)
