@@ -2,7 +2,8 @@
 
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
 installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base
-(``PollingChannelContract`` for channels that poll);
+(``PollingChannelContract`` for channels that poll, ``CrmContract`` with its
+``CrmWorld`` for CRMs);
 ``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
 ``MemoryFiles`` stands in for the core's file store in unit tests of ``send``;
 ``eventually`` waits for what the hub does in the background.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.testing.contract import ChannelContract, SendErrorCase
+    from hub.testing.crm_contract import CrmActivity, CrmContract, CrmWorld
     from hub.testing.files import MemoryFiles
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
     from hub.testing.polling_contract import PollingChannelContract
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "ChannelContract": "hub.testing.contract",
     "SendErrorCase": "hub.testing.contract",
+    "CrmActivity": "hub.testing.crm_contract",
+    "CrmContract": "hub.testing.crm_contract",
+    "CrmWorld": "hub.testing.crm_contract",
     "CreatedChannel": "hub.testing.harness",
     "HubAdmin": "hub.testing.harness",
     "HubApi": "hub.testing.harness",
@@ -49,6 +54,9 @@ _HOMES = {
 __all__ = [
     "ChannelContract",
     "CreatedChannel",
+    "CrmActivity",
+    "CrmContract",
+    "CrmWorld",
     "HubAdmin",
     "HubApi",
     "HubApiError",
