@@ -178,35 +178,40 @@ class Inbox:
     async def _reprocess(
         self, session: ImapSession, mailbox: Mailbox, cursor: Cursor
     ) -> PollResult:
-        """Parse the mail the older parser failed on again, a batch at a time; once the
-        retry list is worked through, the cursor takes the running parser's version."""
-        batch, rest = list(cursor.retry[:BATCH]), cursor.retry[BATCH:]
-        sizes = await session.sizes(batch)
-        present = [uid for uid in batch if uid in sizes]  # deleted meanwhile: let go
-        got = await self._fetch_and_parse(session, mailbox, present, sizes, placeholders=False)
-        # Edits of the placeholder messages the core stored for these mails.
-        events: list[InboundEvent] = [
-            event.model_copy(update={"edited": True})
-            if isinstance(event, InboundMessage)
-            else event
-            for event in got.events
-        ]
-        still = (*got.failed, *rest)
+        """Parse the mail the older parser failed on again (a batch at a time, all in
+        this poll: such mail is rare) and move the cursor to the running parser."""
+        events: list[InboundEvent] = []
+        problems: list[str] = []
+        failed: list[int] = []
+        for start in range(0, len(cursor.retry), BATCH):
+            batch = cursor.retry[start : start + BATCH]
+            sizes = await session.sizes(batch)
+            present = [uid for uid in batch if uid in sizes]  # deleted meanwhile: let go
+            got = await self._fetch_and_parse(session, mailbox, present, sizes, placeholders=False)
+            # Edits of the placeholder messages the core stored for these mails.
+            events += [
+                event.model_copy(update={"edited": True})
+                if isinstance(event, InboundMessage)
+                else event
+                for event in got.events
+            ]
+            problems += got.problems
+            failed += got.failed
         log.info(
-            "%s: parser %s -> %s: %d mail(s) parsed again, %d still failing",
+            "%s: parser %s -> %s: %d mail(s) to parse again, %d still failing",
             self.server,
             cursor.parser,
             parse.PARSER_VERSION,
-            len(present) - len(got.failed),
-            len(got.failed),
+            len(cursor.retry),
+            len(failed),
         )
         after = Cursor(
             uidvalidity=cursor.uidvalidity,
             uid=cursor.uid,
-            retry=tuple(sorted(still)),
-            parser=parse.PARSER_VERSION if not rest else cursor.parser,
+            retry=tuple(sorted(failed)),
+            parser=parse.PARSER_VERSION,
         )
-        return PollResult(events=events, cursor=after.dump(), problems=tuple(got.problems))
+        return PollResult(events=events, cursor=after.dump(), problems=tuple(problems))
 
     async def _fetch_and_parse(
         self,

@@ -224,3 +224,34 @@ async def test_unparseable_mail_is_kept_whole_reported_and_parsed_again_after_a_
     assert "the text" in texts(fixed)[0]
     cursor = json.loads(fixed.cursor or "")
     assert (cursor["retry"], cursor["parser"], cursor["uid"]) == ([], parse.PARSER_VERSION, 2)
+
+
+async def test_reprocessing_works_through_a_retry_list_longer_than_a_batch(
+    dovecot: Dovecot, user: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbound, "BATCH", 2)
+    raws = [mail(f"Broken {n}", f"b{n}@example.org", f"text {n}") for n in range(3)]
+    dovecot.append_many(user, raws)
+    real_parse = parse.parse_mail
+    still_broken = [b"Broken 0", b"Broken 1", b"Broken 2"]
+
+    def failing(raw: bytes, **kwargs: object) -> object:
+        if any(marker in raw for marker in still_broken):
+            raise ValueError("parser bug")
+        return real_parse(raw, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parse, "parse_mail", failing)
+    async with email_channel(dovecot, user) as channel:
+        cursor = None
+        for _ in range(3):
+            cursor = (await channel.poll(cursor)).cursor
+        assert json.loads(cursor or "")["retry"] == [1, 2, 3]
+        # A fix for two of the three: the one still failing stays on the list.
+        still_broken[:] = [b"Broken 1"]
+        monkeypatch.setattr(parse, "PARSER_VERSION", parse.PARSER_VERSION + 1)
+        fixed = await channel.poll(cursor)
+    assert sorted(ids(fixed)) == ["b0@example.org", "b2@example.org"]
+    assert all(isinstance(e, InboundMessage) and e.edited for e in fixed.events)
+    assert [p for p in fixed.problems if "UID 2" in p]
+    after = json.loads(fixed.cursor or "")
+    assert (after["retry"], after["parser"]) == ([2], parse.PARSER_VERSION)
