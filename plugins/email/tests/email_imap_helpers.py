@@ -21,7 +21,7 @@ class FastEmail(EmailChannel):
     """The email type, available, with a short IDLE so an empty poll returns soon."""
 
     available = True
-    idle_seconds = 0.2
+    idle_seconds = 0.05
 
 
 def mail(
