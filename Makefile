@@ -12,6 +12,8 @@ PLUGINS := $(wildcard plugins/*)
 STAMP := $(VENV)/.installed
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright.
 CHROMIUM ?= /usr/bin/chromium
+# The email tests start Debian's Dovecot (dovecot-imapd) as their IMAP server.
+DOVECOT ?= /usr/sbin/dovecot
 
 .PHONY: run test check install lint bench clean demo
 
@@ -22,8 +24,8 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/hub demo
 
-test: $(STAMP) $(CHROMIUM)
-	HUB_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --durations=25
+test: $(STAMP) $(CHROMIUM) $(DOVECOT)
+	HUB_TEST_CHROMIUM=$(CHROMIUM) HUB_DOVECOT=$(DOVECOT) $(BIN)/pytest -n auto --durations=25
 
 check: $(STAMP)
 	$(BIN)/pytest -m "not slow and not browser" -n auto
@@ -59,6 +61,18 @@ $(CHROMIUM):
 	else \
 	  echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'," >&2; \
 	  echo "or point CHROMIUM=/path/to/chromium at another build." >&2; exit 1; \
+	fi
+
+# Installed when missing, as root on Debian; elsewhere the email tests skip without it.
+$(DOVECOT):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends dovecot-imapd; \
+	  systemctl disable --now dovecot >/dev/null 2>&1 || true; \
+	else \
+	  echo "The email tests need Dovecot at $(DOVECOT): run 'sudo apt-get install dovecot-imapd'" >&2; \
+	  echo "(they start it themselves from a config of their own), or point DOVECOT= at it." >&2; \
+	  echo "Without it they are skipped, except where CI or HUB_REQUIRE_DOVECOT is set." >&2; \
 	fi
 
 clean:

@@ -2,7 +2,8 @@
 
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
 installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base
-(``CrmContract`` with its ``CrmWorld`` for CRMs);
+(``PollingChannelContract`` for channels that poll, ``CrmContract`` with its
+``CrmWorld`` for CRMs);
 ``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
 ``MemoryFiles`` stands in for the core's file store in unit tests of ``send``;
 ``eventually`` waits for what the hub does in the background.
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from hub.testing.crm_contract import CrmActivity, CrmContract, CrmWorld
     from hub.testing.files import MemoryFiles
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
+    from hub.testing.polling_contract import PollingChannelContract
     from hub.testing.waiting import eventually
     from hub.testing.webhooks import (
         WebhookSample,
@@ -40,6 +42,7 @@ _HOMES = {
     "HubApi": "hub.testing.harness",
     "HubApiError": "hub.testing.harness",
     "MemoryFiles": "hub.testing.files",
+    "PollingChannelContract": "hub.testing.polling_contract",
     "WebhookSample": "hub.testing.webhooks",
     "hub_signature": "hub.testing.webhooks",
     "post_webhook": "hub.testing.webhooks",
@@ -58,6 +61,7 @@ __all__ = [
     "HubApi",
     "HubApiError",
     "MemoryFiles",
+    "PollingChannelContract",
     "SendErrorCase",
     "WebhookSample",
     "eventually",

@@ -41,6 +41,7 @@ from pydantic import BaseModel
 from hub.contract import (
     ChannelContext,
     ChannelType,
+    InboundEvent,
     InboundMessage,
     OutboundMessage,
     PluginError,
@@ -165,10 +166,18 @@ class ChannelContract:
             body=sample.body,
         )
 
-    async def _normalize(self, sample: WebhookSample) -> list[InboundMessage]:
-        async with self.plugin() as plugin:
+    async def normalized_events(
+        self, sample: Any, config: dict[str, Any] | None = None
+    ) -> list[InboundEvent]:
+        """The events the plugin makes of ``sample`` (with ``config``, e.g. a created
+        channel's, instead of the sample config): here, ``handle_webhook`` of the
+        request; a polling contract delivers the sample and polls."""
+        async with self.plugin(config) as plugin:
             result = await plugin.handle_webhook(self.webhook_request(sample))
-        return _messages(result.events)
+        return list(result.events)
+
+    async def _normalize(self, sample: Any) -> list[InboundMessage]:
+        return _messages(tuple(await self.normalized_events(sample)))
 
     def _samples(self) -> list[WebhookSample]:
         samples = self.inbound_samples(self.revealed_config())
@@ -205,9 +214,7 @@ class ChannelContract:
         """Every normalized timestamp is zone-aware."""
         samples = [*self._samples(), self.unsupported_sample(self.revealed_config())]
         for sample in samples:
-            async with self.plugin() as plugin:
-                result = await plugin.handle_webhook(self.webhook_request(sample))
-            for event in result.events:
+            for event in await self.normalized_events(sample):
                 stamp = event.timestamp
                 if isinstance(event, StatusUpdate) and stamp is None:
                     continue
@@ -273,6 +280,13 @@ class ChannelContract:
         response = await hub_api.post_webhook(channel_id, sample)
         assert 200 <= response.status < 300, f"{response.status}: {await response.text()}"
 
+    async def deliver_through_pipe(
+        self, hub_api: HubApi, channel_id: int, config: dict[str, Any], sample: Any
+    ) -> None:
+        """Bring ``sample`` into the hub as the provider would: post it to the webhook
+        (a polling contract delivers it and lets the hub poll)."""
+        await self._post_ok(hub_api, channel_id, sample)
+
     @pytest.mark.asyncio
     async def test_contract_redelivery_through_the_pipe_stores_one_message(
         self, hub_api: HubApi
@@ -294,7 +308,9 @@ class ChannelContract:
     ) -> None:
         """The unsupported sample is stored and shown with an ``unsupported`` part."""
         channel_id, config = await self._channel(hub_api)
-        await self._post_ok(hub_api, channel_id, self.unsupported_sample(config))
+        await self.deliver_through_pipe(
+            hub_api, channel_id, config, self.unsupported_sample(config)
+        )
         stored = await hub_api.channel_messages(channel_id)
         assert stored, "the unsupported content was dropped"
         kinds = [part.get("kind") for m in stored for part in m.get("parts") or []]
@@ -306,7 +322,9 @@ class ChannelContract:
     ) -> None:
         """A reply queued through the API is sent by the outbox and keeps the provider id."""
         channel_id, config = await self._channel(hub_api)
-        await self._post_ok(hub_api, channel_id, self.inbound_samples(config)[0])
+        await self.deliver_through_pipe(
+            hub_api, channel_id, config, self.inbound_samples(config)[0]
+        )
         [conversation] = [c for c in await hub_api.conversations() if c["channel_id"] == channel_id]
         # Mocked before the reply is queued: the app's own outbox worker may send it first.
         with respx.mock(assert_all_called=False) as router:
@@ -316,10 +334,6 @@ class ChannelContract:
         assert delivered["status"] == "sent", delivered
         assert delivered["external_id"], delivered
 
-    async def _normalize_with(
-        self, config: dict[str, Any], sample: WebhookSample
-    ) -> list[InboundMessage]:
+    async def _normalize_with(self, config: dict[str, Any], sample: Any) -> list[InboundMessage]:
         """Normalize with the channel's own (revealed) config, as the pipe does."""
-        async with self.plugin(config) as plugin:
-            result = await plugin.handle_webhook(self.webhook_request(sample))
-        return _messages(result.events)
+        return _messages(tuple(await self.normalized_events(sample, config)))

@@ -1,9 +1,9 @@
 """Drive a hub under test as its admin would: the REST API, the webhook pipe, the outbox.
 
 Everything goes through the real app (HTTP handlers, pipes, database); only delivering
-the outbox, fetching inbound media and waiting for observers and relayed signals are
-called directly, so a test need not wait for the background workers. A plugin's tests
-use these helpers instead of importing the hub's internals.
+the outbox, polling a polling channel, fetching inbound media and waiting for observers
+and relayed signals are called directly, so a test need not wait for the background
+workers. A plugin's tests use these helpers instead of importing the hub's internals.
 """
 
 from __future__ import annotations
@@ -166,6 +166,51 @@ class HubApi:
             raise HubApiError(
                 f"message {message_id} is still pending after {timeout}s of outbox passes"
             ) from None
+
+    async def poll(self, channel_id: int) -> int:
+        """Poll a polling channel once now, as its poll loop would (the plugin's ``poll``
+        from the stored cursor; events and the new cursor stored in one commit); return
+        how many messages were newly stored. The plugin's errors propagate."""
+        from hub import appkeys
+
+        outcome = await self.app[appkeys.POLLER].poll_once(channel_id)
+        return outcome.stored
+
+    async def poll_until_quiet(self, channel_id: int, *, max_polls: int = 100) -> int:
+        """Poll until a poll brings nothing and leaves the cursor where it was (all
+        that was waiting is in); return how many messages were newly stored."""
+        from hub import appkeys
+
+        stored = 0
+        for _ in range(max_polls):
+            outcome = await self.app[appkeys.POLLER].poll_once(channel_id)
+            stored += outcome.stored
+            if not outcome.fetched and not outcome.advanced:
+                return stored
+        raise HubApiError(f"channel {channel_id} still brought events after {max_polls} polls")
+
+    async def poll_cursor(self, channel_id: int) -> str | None:
+        """The poll cursor the hub stored for a channel."""
+        from hub import appkeys
+        from hub.store.models import Channel
+
+        async with self.app[appkeys.SESSIONS]() as db:
+            row = await db.get_one(Channel, channel_id)
+            return row.poll_cursor
+
+    async def set_poll_cursor(self, channel_id: int, cursor: str | None) -> None:
+        """Put a channel's poll cursor back, as a crash before the commit of a poll
+        leaves it: the next poll then fetches the same events again."""
+        from sqlalchemy import update
+
+        from hub import appkeys
+        from hub.store.models import Channel
+
+        async with self.app[appkeys.SESSIONS]() as db:
+            await db.execute(
+                update(Channel).where(Channel.id == channel_id).values(poll_cursor=cursor)
+            )
+            await db.commit()
 
     async def drain_observers(self) -> None:
         """Wait until every observer hook scheduled so far has run."""
