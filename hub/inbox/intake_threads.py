@@ -43,7 +43,7 @@ async def by_references(
             Conversation.contact_id == contact_id,
         )
     )
-    found = {external_id: conversation for external_id, conversation in rows.tuples()}
+    found = {external_id: conversation for external_id, conversation in rows.all()}
     return next((found[ref] for ref in wanted if ref in found), None)
 
 
@@ -66,7 +66,7 @@ async def by_hints(
             Conversation.contact_id == contact_id,
         )
     )
-    found = {thread_key: conversation for thread_key, conversation in rows.tuples()}
+    found = {thread_key: conversation for thread_key, conversation in rows.all()}
     for hint in hints:
         conversation = found.get(key(hint.key))
         if conversation is None:
