@@ -8,19 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from hub_hubspot.crm import HubSpotCrm
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.store.models import Contact, CrmConnection, CrmContactLink
 from hub.testing import CrmWorld
-from hub_hubspot.crm import HubSpotCrm
 from tests.browser.harness import BackgroundLoop, LiveHub, serve
 from tests.fake_crm import fake_crm_app
 from tests.fake_hubspot import HubSpotFake
 
-TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"  # noqa: S105 - the fake's token
-WRONG = "pat-na1-99999999-2222-3333-4444-555555555555"  # noqa: S105
+TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
+WRONG = "pat-na1-99999999-2222-3333-4444-555555555555"
 
 
 @pytest.fixture
@@ -79,7 +79,12 @@ def test_connect_pick_fields_map_and_link(
     crm_world.add_contact({"email": "ann@example.com", "firstname": "Ann", "lastname": "Lee"})
 
     async def add_contacts(db: AsyncSession) -> None:
-        db.add_all([Contact(name="Ann Lee", email="ann@example.com"), Contact(name="Bo Park", email="bo@example.com")])
+        db.add_all(
+            [
+                Contact(name="Ann Lee", email="ann@example.com"),
+                Contact(name="Bo Park", email="bo@example.com"),
+            ]
+        )
         await db.commit()
 
     hub.query(add_contacts)
