@@ -181,31 +181,37 @@ async def create(request: web.Request) -> web.StreamResponse:
         by_input = {**by_input, **errors}
         return await _configure_page(request, crm_type, form, by_input, problem, err.status)
     if connection.status == "connecting":
-        return await _authorize(request, connection)
+        authorize = page_url(request, "admin.crm.authorize", connection_id=connection.id)
+        return redirect(request, authorize)
     page = page_url(request, "admin.crm.connection", connection_id=connection.id)
     text = f"{connection.name} is connected. Now choose the fields your agents see."
     return redirect(request, page + "#fields-heading", ("success", text))
 
 
-async def _authorize(request: web.Request, connection: CrmConnection) -> web.StreamResponse:
-    """Send the admin's browser to the CRM's authorization page."""
-    url = await oauth.start(
-        crm_admin(request), viewer_of(request), connection.id, redirect_uri(request)
-    )
-    return web.Response(status=303, headers={"Location": url})
-
-
-@routes.post(f"{ITEM}/oauth", name="admin.crm.oauth")
-async def oauth_start(request: web.Request) -> web.StreamResponse:
-    """Run the OAuth authorization (again): how an OAuth connection is reconnected."""
+@routes.get(f"{ITEM}/authorize", name="admin.crm.authorize")
+async def authorize_page(request: web.Request) -> web.StreamResponse:
+    """A fresh authorization URL behind a link to follow: the pages' CSP allows forms to
+    post only to the hub (``form-action 'self'``), which a redirect from a form to the CRM
+    would break, while a link may go anywhere. Starting over is how an OAuth connection
+    is reconnected."""
     connection = await connection_of(request)
     page = page_url(request, "admin.crm.connection", connection_id=connection.id)
     try:
-        return await _authorize(request, connection)
+        url = await oauth.start(
+            crm_admin(request), viewer_of(request), connection.id, redirect_uri(request)
+        )
     except HubError as err:
         if err.status not in (409, 422):
             raise
         return redirect(request, page, ("error", f"Could not start: {err.message}."))
+    context = {
+        "section": SECTION,
+        "connection": connection,
+        "title": _types(request)[connection.type].title,
+        "authorization_url": url,
+        "redirect_uri": redirect_uri(request),
+    }
+    return await render(request, "admin/crm/authorize.html", context)
 
 
 @routes.get(CALLBACK, name="admin.crm.callback")

@@ -6,10 +6,11 @@ disable and delete."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from hub_hubspot.crm import HubSpotCrm
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,14 @@ def crm_world(monkeypatch: pytest.MonkeyPatch) -> CrmWorld:
 def hubspot_url(background_loop: BackgroundLoop, crm_world: CrmWorld) -> Iterator[str]:
     """The fake HubSpot API's base URL."""
     server = serve(background_loop, fake_crm_app(hubspot=HubSpotFake(crm_world, token=TOKEN)))
+    yield f"{server.url}/hubspot"
+    server.stop()
+
+
+@pytest.fixture
+def oauth_hubspot_url(background_loop: BackgroundLoop, crm_world: CrmWorld) -> Iterator[str]:
+    """The fake HubSpot API accepting the OAuth access tokens it issues."""
+    server = serve(background_loop, fake_crm_app(hubspot=HubSpotFake(crm_world)))
     yield f"{server.url}/hubspot"
     server.stop()
 
@@ -166,3 +175,46 @@ def test_disable_enable_and_delete(owner_page: Page, hub: LiveHub, hubspot_url: 
     page.get_by_role("button", name="Delete connection").click()
     expect(page.get_by_text("No CRM connected yet")).to_be_visible()
     assert connections(hub) == []
+
+
+def test_oauth_connects_through_the_admin_callback(
+    owner_page: Page, hub: LiveHub, oauth_hubspot_url: str, snap: Callable[[str], None]
+) -> None:
+    """HubSpot's authorization page is played by the test: it sends the browser back to
+    the hub's admin callback with a code (or with the admin's refusal)."""
+    page = owner_page
+    answers: list[dict[str, str]] = [{"code": "code-1"}, {"error": "access_denied"}]
+    asked: list[dict[str, list[str]]] = []
+
+    def authorize(route: Route) -> None:
+        query = parse_qs(urlparse(route.request.url).query)
+        asked.append(query)
+        back = {**answers.pop(0), "state": query["state"][0]}
+        location = f"{query['redirect_uri'][0]}?{urlencode(back)}"
+        route.fulfill(status=302, headers={"Location": location})
+
+    page.route("https://app.hubspot.com/oauth/**", authorize)
+    page.goto("/admin/crm/new/hubspot")
+    page.get_by_label("Connection name").fill("OAuth HubSpot")
+    page.get_by_label("OAuth client ID").fill("client-1")
+    page.get_by_label("Client secret").fill("secret-1")
+    page.get_by_text("Advanced settings").click()
+    page.get_by_label("API base URL").fill(oauth_hubspot_url)
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_text("The link works for ten minutes")).to_be_visible()
+    snap("authorize")
+    page.get_by_role("link", name="Continue to HubSpot").click()
+
+    expect(page.get_by_text("OAuth HubSpot is connected")).to_be_visible()
+    assert asked[0]["redirect_uri"] == [f"{hub.url}/admin/crm/oauth/callback"]
+    assert asked[0]["code_challenge_method"] == ["S256"]
+    [connection] = connections(hub)
+    assert connection.status == "ok" and connection.tokens_encrypted
+
+    # Authorizing again, refused in HubSpot: the reason is shown, the connection kept.
+    page.get_by_role("link", name="Authorize again").click()
+    page.get_by_role("link", name="Continue to HubSpot").click()
+    expect(page.get_by_text("The CRM was not connected")).to_contain_text("access_denied")
+    expect(page.get_by_role("heading", name="CRM", exact=True)).to_be_visible()
+    snap("refused")
+    assert connections(hub)[0].status == "ok"
