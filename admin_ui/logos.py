@@ -1,4 +1,4 @@
-"""Channel types' logos, for ``<img>`` on any page a logged-in user sees.
+"""Channel and CRM types' logos, for ``<img>`` on any page a logged-in user sees.
 
 Outside ``/admin``: the admin section is for owners and managers, but agents' pages show
 a conversation's channel type too.
@@ -26,5 +26,16 @@ async def logo(request: web.Request) -> web.Response:
     """A type's logo (a generic one for a type without one, or unknown)."""
     await page_identity(request)
     found = request.config_dict[appkeys.CHANNELS].types.get(request.match_info["type_name"])
+    svg = (found.logo if found is not None else "") or DEFAULT_LOGO
+    return web.Response(text=svg, content_type="image/svg+xml", headers=LOGO_HEADERS)
+
+
+@routes.get("/crm-types/{type_name}/logo.svg", name="crm_type.logo")
+async def crm_logo(request: web.Request) -> web.Response:
+    """A CRM type's logo (the generic one for a type without one, or unknown)."""
+    await page_identity(request)
+    found = request.config_dict[appkeys.CRM].env.instances.types.get(
+        request.match_info["type_name"]
+    )
     svg = (found.logo if found is not None else "") or DEFAULT_LOGO
     return web.Response(text=svg, content_type="image/svg+xml", headers=LOGO_HEADERS)

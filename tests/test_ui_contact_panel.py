@@ -52,8 +52,12 @@ async def test_the_panel_shows_the_contact_its_duplicates_activity_and_conversat
     assert f'href="/inbox/conversations/{older.id}"' in html and "Order 1041" in html
     # The open conversation is no "earlier" one.
     assert f'class="earlier-link" href="/inbox/conversations/{current.id}"' not in html
-    # The CRM issue's slot is there and shows nothing.
-    assert 'id="contact-crm" data-crm-slot hidden></div>' in html
+    # The CRM tab and its panel are there, hidden until crm.js finds a record to show.
+    assert (
+        'id="contact-tab-crm" aria-controls="contact-crm" aria-selected="false" tabindex="-1" hidden>'
+        in html
+    )
+    assert f'data-crm-slot data-crm-url="/inbox/contacts/{ada.id}/crm"' in html
 
     page = await client.get(f"/inbox/conversations/{current.id}", headers=HTML)
     assert 'id="contact-card"' in await page.text()

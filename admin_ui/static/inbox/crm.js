@@ -1,0 +1,171 @@
+// The contact panel's CRM tab: filled from inbox.contact.crm (server-rendered, from the
+// cache) whenever a panel appears; an editable field saves on Enter or blur through
+// PATCH /api/v1/contacts/{id}/crm with the value the agent saw as `expected`; a 409
+// conflict shows both values and lets the agent choose; ↺ reverts to the earlier value;
+// read-only values copy on a tap.
+
+import { api, fetchFragment } from "./dom.js";
+
+const REFRESH_POLLS = 5;
+const STATUS_MS = 8000;
+// The last save's message: an edit makes a contact.updated event that redraws the whole
+// panel, so the message is kept here and shown again in the redrawn tab.
+let lastStatus = { text: "", contact: null, at: 0 };
+
+function slot() {
+  return document.getElementById("contact-crm");
+}
+
+function contactId() {
+  return document.getElementById("contact-card")?.dataset.contactId;
+}
+
+function seen(field) {
+  return JSON.parse(field.dataset.value);
+}
+
+function same(a, b) {
+  const text = (v) => (v === null || v === undefined ? "" : String(v)).trim().toLowerCase();
+  return text(a) === text(b);
+}
+
+function words(value) {
+  return value === null || value === undefined || value === "" ? "(empty)" : String(value);
+}
+
+/** Load the CRM tab of the panel on the page; read again while values refresh. */
+export async function loadCrm({ status = "", polls = REFRESH_POLLS } = {}) {
+  const target = slot();
+  if (!target) return;
+  target.dataset.loaded = "true";
+  let fragment;
+  try {
+    fragment = await fetchFragment(target.dataset.crmUrl);
+  } catch {
+    return; // the contact is gone (merged): the panel is refreshed by its own code
+  }
+  if (!fragment || slot() !== target) return;
+  target.replaceChildren(fragment);
+  const records = target.querySelector("[data-crm-records]");
+  const tab = document.getElementById("contact-tab-crm");
+  if (tab) tab.hidden = !records || records.dataset.crmRecords === "0";
+  if (status) lastStatus = { text: status, contact: contactId(), at: Date.now() };
+  const fresh = lastStatus.contact === contactId() && Date.now() - lastStatus.at < STATUS_MS;
+  const box = target.querySelector("[data-crm-status]");
+  if (box && fresh) box.textContent = lastStatus.text;
+  if (records?.dataset.refreshing === "true" && polls > 0) {
+    setTimeout(() => { if (slot() === target) loadCrm({ polls: polls - 1 }); }, 1500);
+  }
+}
+
+function showError(field, message) {
+  const error = field.querySelector("[data-crm-error]");
+  if (!error) return;
+  error.textContent = message;
+  error.hidden = !message;
+  field.querySelector("[name=value]")?.setAttribute("aria-invalid", message ? "true" : "false");
+}
+
+function showConflict(field, mine, current) {
+  const box = field.querySelector("[data-crm-conflict]");
+  const title = field.closest("[data-title]")?.dataset.title ?? "the CRM";
+  box.replaceChildren();
+  const text = document.createElement("p");
+  text.textContent = `${field.dataset.label} was changed in ${title} meanwhile. ` +
+    `Yours: ${words(mine)} · ${title} now: ${words(current)}.`;
+  const keep = document.createElement("button");
+  keep.type = "button";
+  keep.className = "button small";
+  keep.textContent = "Keep mine";
+  keep.addEventListener("click", () => write(field, mine, current));
+  const theirs = document.createElement("button");
+  theirs.type = "button";
+  theirs.className = "button secondary small";
+  theirs.textContent = `Use ${title}'s`;
+  theirs.addEventListener("click", () => loadCrm({ status: `${field.dataset.label}: kept ${title}'s value.` }));
+  box.append(text, keep, " ", theirs);
+  box.hidden = false;
+  box.setAttribute("role", "alert");
+  keep.focus();
+}
+
+/** Write `value` to the field, the CRM holding `expected` as far as the agent knows. */
+async function write(field, value, expected) {
+  if (field.dataset.saving) return;
+  field.dataset.saving = "true";
+  showError(field, "");
+  const record = field.closest("[data-connection-id]");
+  const body = {
+    connection_id: Number(record.dataset.connectionId),
+    field: field.dataset.crmField,
+    value: value === "" ? null : value,
+    expected,
+  };
+  try {
+    await api("PATCH", `/api/v1/contacts/${contactId()}/crm`, body);
+  } catch (error) {
+    delete field.dataset.saving;
+    const details = error.data?.error?.details;
+    if (error.status === 409 && error.data?.error?.code === "crm_conflict") {
+      showConflict(field, value, details?.current ?? null);
+    } else {
+      const mine = Array.isArray(details) ? details.find((d) => d.field === field.dataset.crmField) : null;
+      showError(field, mine?.message ?? error.message);
+    }
+    return;
+  }
+  // What the CRM holds now: a blur as the panel is redrawn must not write it again.
+  field.dataset.value = JSON.stringify(body.value);
+  delete field.dataset.saving;
+  await loadCrm({ status: `${field.dataset.label} saved: ${words(value)}.` });
+}
+
+function saveField(field) {
+  const input = field.querySelector("[name=value]");
+  if (!input || same(input.value, seen(field))) return;
+  write(field, input.value, seen(field));
+}
+
+async function copy(button) {
+  try {
+    await navigator.clipboard.writeText(button.dataset.crmCopy);
+  } catch {
+    return; // no clipboard (not https, or refused): the value stays readable
+  }
+  const label = button.textContent;
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = label; }, 1500);
+}
+
+export function setUpCrm() {
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest?.("#contact-crm [data-crm-form]");
+    if (!form) return;
+    event.preventDefault();
+    saveField(form.closest("[data-crm-field]"));
+  });
+  document.addEventListener("focusout", (event) => {
+    const input = event.target.closest?.("#contact-crm [data-crm-form] [name=value]");
+    if (input && input.tagName === "INPUT") saveField(input.closest("[data-crm-field]"));
+  });
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest?.("#contact-crm [data-crm-form] select[name=value]");
+    if (select) saveField(select.closest("[data-crm-field]"));
+  });
+  document.addEventListener("click", (event) => {
+    const revert = event.target.closest("#contact-crm [data-crm-revert]");
+    if (revert) {
+      const field = revert.closest("[data-crm-field]");
+      return write(field, JSON.parse(revert.dataset.previous), seen(field));
+    }
+    const copyButton = event.target.closest("#contact-crm [data-crm-copy]");
+    if (copyButton) copy(copyButton);
+  });
+  // A panel appears with the page, when a conversation opens, and after every refresh.
+  const fill = () => {
+    const target = slot();
+    if (target && !target.dataset.loaded) loadCrm();
+  };
+  new MutationObserver(fill).observe(document.body, { childList: true, subtree: true });
+  fill();
+}
