@@ -1,7 +1,7 @@
-"""The CRM admin pages in a real browser, against the fake HubSpot served on localhost:
-connect with a private app token (a refused one shown inline, nothing saved), pick the
-fields agents see and edit, map a field, link the existing contacts with progress,
-disable and delete."""
+"""The CRM admin pages in a real browser, against the fake HubSpot and Salesforce served
+on localhost: connect with a private app token (a refused one shown inline, nothing
+saved) or through OAuth, pick the fields agents see and edit, map a field, link the
+existing contacts with progress, disable and delete."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
-from hub_hubspot.crm import HubSpotCrm
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,15 +18,15 @@ from hub.testing import CrmWorld
 from tests.browser.harness import BackgroundLoop, LiveHub, serve
 from tests.fake_crm import fake_crm_app
 from tests.fake_hubspot import HubSpotFake
+from tests.fake_salesforce import SalesforceFake
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
 WRONG = "pat-na1-99999999-2222-3333-4444-555555555555"
 
 
 @pytest.fixture
-def crm_world(monkeypatch: pytest.MonkeyPatch) -> CrmWorld:
-    """The fake HubSpot's records; HubSpot made connectable for the test only."""
-    monkeypatch.setattr(HubSpotCrm, "available", True)
+def crm_world() -> CrmWorld:
+    """The fake CRMs' records."""
     return CrmWorld()
 
 
@@ -44,6 +43,15 @@ def oauth_hubspot_url(background_loop: BackgroundLoop, crm_world: CrmWorld) -> I
     """The fake HubSpot API accepting the OAuth access tokens it issues."""
     server = serve(background_loop, fake_crm_app(hubspot=HubSpotFake(crm_world)))
     yield f"{server.url}/hubspot"
+    server.stop()
+
+
+@pytest.fixture
+def salesforce_url(background_loop: BackgroundLoop, crm_world: CrmWorld) -> Iterator[str]:
+    """The fake Salesforce's login URL (also the instance its token answers name)."""
+    fake = SalesforceFake(crm_world, client_secret="consumer-secret-1")
+    server = serve(background_loop, fake_crm_app(salesforce=fake))
+    yield f"{server.url}/salesforce"
     server.stop()
 
 
@@ -218,3 +226,67 @@ def test_oauth_connects_through_the_admin_callback(
     expect(page.get_by_role("heading", name="CRM", exact=True)).to_be_visible()
     snap("refused")
     assert connections(hub)[0].status == "ok"
+
+
+def test_salesforce_connects_through_oauth_and_saves_its_fields(
+    owner_page: Page,
+    hub: LiveHub,
+    salesforce_url: str,
+    crm_world: CrmWorld,
+    snap: Callable[[str], None],
+) -> None:
+    """Salesforce's sign-in page is played by the test (it sends the browser back with a
+    code); the code is exchanged at the fake's token endpoint, then fields are picked."""
+    page = owner_page
+    asked: list[dict[str, list[str]]] = []
+
+    def authorize(route: Route) -> None:
+        query = parse_qs(urlparse(route.request.url).query)
+        asked.append(query)
+        back = {"code": "aPrx-code-1", "state": query["state"][0]}
+        route.fulfill(
+            status=302, headers={"Location": f"{query['redirect_uri'][0]}?{urlencode(back)}"}
+        )
+
+    page.route(f"{salesforce_url}/services/oauth2/authorize**", authorize)
+    page.goto("/admin")
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="CRM").click()
+    page.get_by_role("link", name="Connect a CRM").first.click()
+    page.get_by_role("link", name="Salesforce").click()
+    page.get_by_label("Connection name").fill("Sales Salesforce")
+    page.get_by_label("Login URL").fill(salesforce_url)
+    page.get_by_label("Consumer key").fill("3MVG9-consumer-key")
+    page.get_by_label("Consumer secret").fill("consumer-secret-1")
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_text("The link works for ten minutes")).to_be_visible()
+    page.get_by_role("link", name="Continue to Salesforce").click()
+
+    expect(page.get_by_text("Sales Salesforce is connected")).to_be_visible()
+    assert asked[0]["client_id"] == ["3MVG9-consumer-key"]
+    assert asked[0]["redirect_uri"] == [f"{hub.url}/admin/crm/oauth/callback"]
+    assert asked[0]["code_challenge_method"] == ["S256"]
+    [connection] = connections(hub)
+    assert connection.type == "salesforce"
+    assert connection.status == "ok" and connection.tokens_encrypted
+    # The field picker lists the org's described fields; read-only ones cannot be edited.
+    expect(page.get_by_label("Show Title")).to_be_visible()
+    expect(page.get_by_label("Agents may edit Created Date")).to_have_count(0)
+
+    page.get_by_label("Show Title").check()
+    page.get_by_label("Agents may edit Title").check()
+    page.get_by_label("Show Lead Source").check()
+    page.get_by_label("Hub field, row 1").fill("fields.job_title")
+    page.get_by_label("Salesforce field, row 1").select_option("Title")
+    page.get_by_label("Direction, row 1").select_option("pull")
+    snap("salesforce-picker")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Saved the settings of Sales Salesforce.")).to_be_visible()
+
+    settings = connections(hub)[0].settings
+    assert {"Title", "LeadSource"} <= set(settings["shown_fields"])
+    assert "Title" in settings["editable_fields"]
+    assert settings["mapping"] == [
+        {"hub_field": "fields.job_title", "crm_field": "Title", "direction": "pull"}
+    ]
+    expect(page.get_by_label("Show Title")).to_be_checked()
+    snap("salesforce-saved")

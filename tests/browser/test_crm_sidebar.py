@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from hub_hubspot.crm import HubSpotCrm
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +27,8 @@ SHOWN = ["firstname", "lastname", "company", "jobtitle", "lifecyclestage"]
 
 
 @pytest.fixture
-def crm_world(monkeypatch: pytest.MonkeyPatch) -> CrmWorld:
-    """The fake HubSpot's records; HubSpot made connectable for the test only."""
-    monkeypatch.setattr(HubSpotCrm, "available", True)
+def crm_world() -> CrmWorld:
+    """The fake CRMs' records."""
     return CrmWorld()
 
 

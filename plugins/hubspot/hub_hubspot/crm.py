@@ -75,8 +75,6 @@ class HubSpotCrm(CrmType[HubSpotConfig]):
     )
     logo = files("hub_hubspot").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = HubSpotConfig
-    # The admin pages and the agent's sidebar are not built yet: listed, not connectable.
-    available = False
     # Not the class's ``oauth``: a private app token connects without OAuth, so whether a
     # connection authorizes through the OAuth app is the instance's ``oauth_app()``.
     oauth = None

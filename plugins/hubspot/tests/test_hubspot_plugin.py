@@ -139,6 +139,6 @@ def test_entry_point_is_declared_in_the_distribution() -> None:
     assert import_module(project["entry-points"]["hub"]["hubspot"]) is crm
 
 
-def test_the_type_is_not_available_yet() -> None:
-    # The admin pages and the sidebar come in a later submission (issue 15).
-    assert HubSpotCrm.available is False
+def test_the_type_is_available() -> None:
+    # The admin pages and the sidebar are built (issue 15): the type is connectable.
+    assert HubSpotCrm.available is True

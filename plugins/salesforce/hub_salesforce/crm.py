@@ -57,8 +57,6 @@ class SalesforceCrm(CrmType[SalesforceConfig]):
     )
     logo = files("hub_salesforce").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = SalesforceConfig
-    # The admin pages and the agent's sidebar are not built yet: listed, not connectable.
-    available = False
     oauth = OAuthApp(
         authorize_url="https://login.salesforce.com/services/oauth2/authorize",
         scopes=("api", "refresh_token"),
