@@ -469,6 +469,9 @@ class HubSpotFake:
         value = values.get(str(name))
         if operator == "EQ":
             return value is not None and str(value).lower() == str(wanted).lower()
+        if operator == "IN":
+            # HubSpot matches string values given to IN only in lowercase.
+            return value is not None and str(value).lower() in (flt.get("values") or [])
         if operator == "GTE" and value is not None:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
             return int(moment.timestamp() * 1000) >= int(str(wanted))
@@ -479,6 +482,8 @@ class HubSpotFake:
         filters = sum(len(g.get("filters") or []) for g in groups)
         if len(groups) > 5 or filters > 25:
             return self.error(400, "Too many filter groups or filters", "VALIDATION_ERROR")
+        if any(len(f.get("values") or []) > 100 for g in groups for f in g.get("filters") or []):
+            return self.error(400, "Too many values in an IN filter", "VALIDATION_ERROR")
         wanted = list(body.get("properties") or [])
         every = [self._contact(i, None) for i in self.world.contacts]
         hits = []

@@ -195,6 +195,23 @@ class HubSpotCrm(CrmType[HubSpotConfig]):
                 return records.record_of(found[0])
         return None
 
+    async def find_many(self, emails: list[str]) -> dict[str, CrmRecord]:
+        """One search per hundred emails with the ``IN`` operator, instead of one search
+        each (search has its own limit of a few requests a second). Keyed by the email
+        lowercased; emails with no contact are left out."""
+        wanted = list(dict.fromkeys(email.lower() for email in emails if email))
+        properties = await self._properties() if wanted else []
+        found: dict[str, CrmRecord] = {}
+        for start in range(0, len(wanted), search.IN_VALUES):
+            chunk = wanted[start : start + search.IN_VALUES]
+            answer = await self._search(search.by_emails(chunk, properties))
+            for result in answer.get("results", []):
+                record = records.record_of(result)
+                email = (record.email or "").lower()
+                if email in chunk:
+                    found.setdefault(email, record)
+        return found
+
     async def create_contact(self, fields: dict[str, Any]) -> CrmRecord:
         """Create a contact; one that exists with the email is read and returned."""
         body = {"properties": {name: wire_value(value) for name, value in fields.items()}}

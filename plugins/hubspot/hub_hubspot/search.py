@@ -24,6 +24,31 @@ def by_email(email: str, properties: list[str]) -> dict[str, Any]:
     }
 
 
+IN_VALUES = 100
+"""Values per ``IN`` filter the hub sends: the core's batch of a hundred emails."""
+
+
+def by_emails(emails: list[str], properties: list[str]) -> dict[str, Any]:
+    """Contacts whose ``email`` is one of ``emails`` (at most ``IN_VALUES``): one ``IN``
+    filter, its ``values`` lowercased because HubSpot matches string values given to
+    ``IN`` only in lowercase. An email belongs to one contact, so one page holds them all."""
+    return {
+        "filterGroups": [
+            {
+                "filters": [
+                    {
+                        "propertyName": "email",
+                        "operator": "IN",
+                        "values": [email.lower() for email in emails],
+                    }
+                ]
+            }
+        ],
+        "properties": properties,
+        "limit": 200,
+    }
+
+
 def national_digits(e164: str) -> str | None:
     """The digits of an E.164 number without its country code, as HubSpot keeps them in
     ``hs_searchable_calculated_*``; ``None`` when the number does not parse."""

@@ -402,3 +402,69 @@ async def test_refused_token_missing_scopes_and_read_only_writes_are_typed() -> 
             )
             with pytest.raises(BadCredentials, match="required scopes"):
                 await crm.owner_email("1")
+
+
+async def test_find_many_sends_one_in_search_per_hundred_emails() -> None:
+    """The documented search body: one filter on ``email`` with the ``IN`` operator and
+    lowercase ``values``; the answer in HubSpot's search format, keyed by email."""
+    world = CrmWorld()
+    emails = [f"Person{n}@Example.com" for n in range(150)]
+    bodies: list[dict[str, Any]] = []
+
+    def search(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        wanted = body["filterGroups"][0]["filters"][0]["values"]
+        results = [
+            {
+                "id": str(1000 + n),
+                "properties": {"email": email, "firstname": f"P{n}"},
+                "createdAt": "2026-01-05T10:00:00.000Z",
+                "updatedAt": "2026-01-06T10:00:00.000Z",
+                "archived": False,
+            }
+            for n, email in enumerate(wanted)
+            if email.endswith(("1@example.com", "7@example.com"))
+        ]
+        return httpx.Response(200, json={"total": len(results), "results": results})
+
+    with respx.mock(assert_all_called=False) as router:
+        router.post(url__regex=r"/crm/objects/[^/]+/contacts/search$").mock(side_effect=search)
+        route_respx(router, API, HubSpotFake(world, token=TOKEN))
+        async with httpx.AsyncClient() as http:
+            crm = HubSpotCrm(
+                HubSpotConfig(access_token=TOKEN), CrmContext(connection_id=1, http=http)
+            )
+            found = await crm.find_many([*emails, emails[0]])
+    assert len(bodies) == 2, "150 emails in two searches of at most 100"
+    first = bodies[0]["filterGroups"]
+    assert first == [
+        {
+            "filters": [
+                {
+                    "propertyName": "email",
+                    "operator": "IN",
+                    "values": [e.lower() for e in emails[:100]],
+                }
+            ]
+        }
+    ]
+    assert len(bodies[1]["filterGroups"][0]["filters"][0]["values"]) == 50
+    assert "email" in bodies[0]["properties"]
+    expected = {e.lower() for e in emails if e.lower().endswith(("1@example.com", "7@example.com"))}
+    assert set(found) == expected
+    assert found["person17@example.com"].fields["firstname"] == "P17"
+
+
+async def test_find_many_through_the_fake_matches_any_letter_case() -> None:
+    world = CrmWorld()
+    ann = world.add_contact({"email": "ann@example.com", "firstname": "Ann"})
+    bo = world.add_contact({"email": "Bo@Example.com", "firstname": "Bo"})
+    world.add_contact({"email": "cy@example.com", "firstname": "Cy"})
+    async with hubspot(world) as crm:
+        found = await crm.find_many(["ANN@example.com", "bo@example.com", "nobody@example.com"])
+        assert await crm.find_many([]) == {}
+    assert {email: record.external_id for email, record in found.items()} == {
+        "ann@example.com": ann,
+        "bo@example.com": bo,
+    }
