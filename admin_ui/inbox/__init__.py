@@ -16,6 +16,7 @@ from admin_ui.inbox import (
     composer,
     contact,
     conversation,
+    email_frame,
     files,
     listing,
     new_conversation,
@@ -25,7 +26,17 @@ from admin_ui.inbox import (
 from hub.api.routing import mount_routes
 
 PREFIX = "/inbox"
-AREAS = (listing, conversation, composer, new_conversation, search, files, contact, notifications)
+AREAS = (
+    listing,
+    conversation,
+    composer,
+    new_conversation,
+    search,
+    files,
+    email_frame,
+    contact,
+    notifications,
+)
 
 
 def inbox_app() -> web.Application:

@@ -1,0 +1,89 @@
+"""Where an email's own words end: its signature and the quoted history of earlier
+messages, in plain text and in HTML, to be folded away in the timeline (the whole mail
+stays one click away).
+
+Only what is reliably recognizable is split off, because folding the sender's own words
+away would hide what they wrote:
+
+* quoted history: ``> …`` lines and "On … wrote:" (text); the first ``<blockquote>``,
+  Gmail's ``gmail_quote`` and Thunderbird's ``moz-cite-prefix`` blocks (HTML);
+* signature: the ``-- `` line of RFC 3676 (text); Gmail's ``gmail_signature``,
+  Thunderbird's ``moz-signature``, Outlook's ``id="Signature"`` blocks (HTML); and in
+  both, a last line such as "Sent from my iPhone" or "Get Outlook for Android".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Where the quoted history of an HTML email starts.
+_HTML_QUOTE = re.compile(
+    r"<blockquote\b|<div\b[^>]*\bclass=[\"'][^\"']*\b(gmail_quote|moz-cite-prefix)\b",
+    re.IGNORECASE,
+)
+# "On Mon, 3 Mar 2025 at 10:00, Ada <ada@example.com> wrote:" and the ">" lines.
+_TEXT_QUOTE = re.compile(r"^(On .{3,300} wrote:\s*$|>)", re.MULTILINE)
+# A mail client's signature block.
+_HTML_SIGNATURE = re.compile(
+    r"<div\b[^>]*\b(class=[\"'][^\"']*\b(gmail_signature|moz-signature)\b"
+    r"|id=[\"']?signature\b)",
+    re.IGNORECASE,
+)
+_TEXT_SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
+# A phone's or app's one-line signature, as the last words of the mail.
+_ONE_LINER = (
+    r"(Sent from my [\w .,'-]{1,40}|Sent from (Mail|Outlook|Yahoo Mail) for [\w .-]{1,20}"
+    r"|Get Outlook for [\w .-]{1,20})"
+)
+_TEXT_ONE_LINER = re.compile(r"^" + _ONE_LINER + r"\s*\Z", re.MULTILINE | re.IGNORECASE)
+# In HTML: with the tags that open its line, after a tag (or at the start), followed
+# only by closing tags and line breaks.
+_HTML_ONE_LINER = re.compile(
+    r"(?:^|(?<=>))\s*(?:<(?:div|p|span|br|font)\b[^>]*>\s*)*"
+    + _ONE_LINER
+    + r"\s*(?:</?(?:div|p|span|br|font)\b[^>]*>\s*)*\Z",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """A mail's own words, then its signature and its quoted history ("" when none)."""
+
+    own: str
+    signature: str = ""
+    quoted: str = ""
+
+
+def _cut(text: str, at: int | None) -> tuple[str, str]:
+    """``text`` split at ``at``, unless that leaves nothing of the sender's own words."""
+    if at is None or not text[:at].strip():
+        return text, ""
+    return text[:at], text[at:]
+
+
+def _first(pattern: re.Pattern[str], text: str) -> int | None:
+    match = pattern.search(text)
+    return match.start() if match else None
+
+
+def _signature_start(own: str, block: re.Pattern[str], one_liner: re.Pattern[str]) -> int | None:
+    """Where the signature of ``own`` starts: a signature block, else a closing line."""
+    found = _first(block, own)
+    return found if found is not None else _first(one_liner, own)
+
+
+def split_html(html: str) -> Pieces:
+    """An HTML mail split into own words, signature and quoted history."""
+    own, quoted = _cut(html, _first(_HTML_QUOTE, html))
+    own, signature = _cut(own, _signature_start(own, _HTML_SIGNATURE, _HTML_ONE_LINER))
+    return Pieces(own, signature, quoted)
+
+
+def split_text(text: str) -> Pieces:
+    """A plain-text mail split into own words, signature and quoted history (the own
+    words without the blank lines that led to the rest)."""
+    own, quoted = _cut(text, _first(_TEXT_QUOTE, text))
+    own, signature = _cut(own, _signature_start(own, _TEXT_SIGNATURE, _TEXT_ONE_LINER))
+    return Pieces(own.rstrip(), signature.strip(), quoted)
