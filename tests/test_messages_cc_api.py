@@ -142,7 +142,9 @@ async def test_a_new_conversation_takes_a_cc(
     _, auth = await user_token("me@example.com", role="owner")
     channel = await factory.channel("mail_test")
     contact = await factory.contact("Ada", email="ada@x.test")
-    await factory.add(ContactIdentity(contact_id=contact.id, channel_id=channel.id, external_id="ada@x.test"))
+    await factory.add(
+        ContactIdentity(contact_id=contact.id, channel_id=channel.id, external_id="ada@x.test")
+    )
     response = await client.post(
         "/api/v1/conversations",
         json={

@@ -18,7 +18,9 @@ Client = TestClient[Any, Any]
 MakeUser = Callable[..., Awaitable[User]]
 
 
-async def _email_conversation(client: Client, make_user: MakeUser, factory: Factory) -> Conversation:
+async def _email_conversation(
+    client: Client, make_user: MakeUser, factory: Factory
+) -> Conversation:
     await make_user("owner@example.com", name="Olive Owner", role="owner")
     await log_in_page(client, "owner@example.com")
     channel = await factory.channel("email", name="Support mail")
@@ -88,7 +90,12 @@ async def test_inline_images_remote_images_and_signature(
             '<img src="https://tracker.test/open.gif" onerror="alert(1)"></p>'
             '<div class="gmail_signature">Ada, Acme Ltd</div>',
         },
-        {"kind": "media", "media_kind": "image", "content_id": "logo@acme", "attachment_id": logo.id},
+        {
+            "kind": "media",
+            "media_kind": "image",
+            "content_id": "logo@acme",
+            "attachment_id": logo.id,
+        },
         {"kind": "media", "media_kind": "image", "content_id": "late@acme"},
     ]
     await factory.add(m)

@@ -43,6 +43,12 @@ export function showError(form, message) {
   box.hidden = !message;
 }
 
+/** The CC field's addresses (the hub checks each and names a bad one). */
+function copies(form) {
+  const field = form.querySelector("input[name=cc]");
+  return field ? field.value.split(/[\s,;]+/).filter(Boolean) : [];
+}
+
 /** The body to POST, and where; null (with the reason shown) when there is nothing to send. */
 function outgoing(form) {
   const mode = modeOf(form);
@@ -66,6 +72,8 @@ function outgoing(form) {
   }
   const subject = form.querySelector("input[name=subject]")?.value.trim();
   if (subject) body.subject = subject;
+  const cc = copies(form);
+  if (cc.length) body.cc = cc;
   const replyTo = form.querySelector("input[name=reply_to]")?.value;
   if (replyTo) body.reply_to = Number(replyTo);
   return { url: `/api/v1/conversations/${id}/messages`, body };
@@ -91,6 +99,8 @@ async function sendElsewhere(form, body, key) {
 
 function resetAfterSend(form) {
   form.querySelector("textarea[name=text]").value = "";
+  const cc = form.querySelector("input[name=cc]");
+  if (cc) cc.value = "";
   clearFiles(form);
   setReplyTo(form, null);
   form.querySelector("[data-template-choice]")?.dispatchEvent(new Event("reset-template"));
