@@ -94,6 +94,11 @@ def test_scripts_handlers_and_styles_are_gone() -> None:
     assert "onerror" not in html and "<script" not in html and "style" not in html
 
 
+def test_an_image_left_without_a_source_is_dropped_not_shown_as_an_empty_box() -> None:
+    html = clean('<p>a<img src="x" onerror="alert(1)">b<IMG SRC="javascript:x" alt="j"></p>')
+    assert html == "<p>ab</p>"
+
+
 def test_normalize_cid_drops_scheme_brackets_and_case() -> None:
     assert normalize_cid("cid:<Part1.ABC@Mail>") == "part1.abc@mail"
     assert normalize_cid("<x@y>") == "x@y"

@@ -20,6 +20,7 @@ from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
 from hub.store.models import ContactIdentity, Message, User
 from tests.factories import Factory
+from tests.ui_helpers import HTML, log_in_page
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
@@ -158,3 +159,27 @@ async def test_a_new_conversation_takes_a_cc(
     )
     assert response.status == 201, await response.text()
     assert (await response.json())["message"]["envelope"] == {"cc": ["boss@x.test"]}
+
+
+async def test_the_composer_offers_cc_and_a_single_re_where_the_channel_has_them(
+    client: Client, factory: Factory, make_user: Callable[..., Awaitable[User]]
+) -> None:
+    await make_user("owner@example.com", role="owner")
+    await log_in_page(client, "owner@example.com")
+    mail = await factory.conversation(await factory.channel("mail_test"), subject="Order 42")
+    await factory.message(mail, "first", subject="Order 42")
+    await factory.message(mail, "second", subject="RE: Re: Order 42 (again)")
+    chat = await factory.conversation(await factory.channel("chat_test"), subject="Order 42")
+
+    async def composer(conversation_id: int) -> str:
+        response = await client.get(
+            f"/inbox/conversations/{conversation_id}/composer", headers=HTML
+        )
+        assert response.status == 200
+        return await response.text()
+
+    html = await composer(mail.id)
+    assert 'name="cc" type="email" multiple' in html
+    assert 'value="Re: Order 42 (again)"' in html
+    other = await composer(chat.id)
+    assert 'name="cc"' not in other and 'name="subject"' not in other

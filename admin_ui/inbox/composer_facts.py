@@ -182,10 +182,16 @@ async def composer_facts(
 
 async def _reply_subject(w: Work, conversation: Conversation) -> str:
     """What a reply's subject starts as: ``Re:`` and the subject of the conversation's
-    latest message that has one (else the conversation's), never ``Re: Re:``."""
+    latest message that has one (else the conversation's), never ``Re: Re:``. A
+    machine's mail does not count ("Automatic reply: …" is not what the thread is
+    about)."""
     latest = await w.db.scalar(
         select(Message.subject)
-        .where(Message.conversation_id == conversation.id, Message.subject.is_not(None))
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.subject.is_not(None),
+            Message.automated.is_(None),
+        )
         .order_by(Message.id.desc())
         .limit(1)
     )

@@ -40,6 +40,9 @@ _DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpeg|webp);base64,[A-Za-z0-9+/=\
 _REMOTE = re.compile(r"^(https?:)?//", re.I)
 _LOCAL_SCHEME = re.compile(r"^\s*(cid|data):", re.I)
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "longdesc"})
+# An image whose source was dropped shows nothing but an empty box: dropped with it
+# (nh3's output is normalized: attributes quoted, tags lower-case).
+_SOURCELESS_IMAGE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,14 @@ def clean(html: str, images: Images | None = None, seen: _Seen | None = None) ->
             return None  # cid: and data: only as an image's source, never a link
         return value
 
-    cleaned = nh3.clean(
-        html,
-        link_rel="noopener noreferrer",
-        url_schemes=set(URL_SCHEMES),
-        attribute_filter=attribute,
+    cleaned = _SOURCELESS_IMAGE.sub(
+        "",
+        nh3.clean(
+            html,
+            link_rel="noopener noreferrer",
+            url_schemes=set(URL_SCHEMES),
+            attribute_filter=attribute,
+        ),
     )
     return Markup(cleaned)  # noqa: S704 - sanitized
 

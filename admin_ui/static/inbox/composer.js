@@ -49,6 +49,15 @@ function copies(form) {
   return field ? field.value.split(/[\s,;]+/).filter(Boolean) : [];
 }
 
+/** Unfold (or fold again) the CC field behind the subject's "Cc" button. */
+function showCc(form, shown) {
+  const toggle = form.querySelector("[data-show-cc]");
+  if (!toggle) return;
+  form.querySelector(".composer-cc").hidden = !shown;
+  toggle.hidden = shown;
+  toggle.setAttribute("aria-expanded", String(shown));
+}
+
 /** The body to POST, and where; null (with the reason shown) when there is nothing to send. */
 function outgoing(form) {
   const mode = modeOf(form);
@@ -100,7 +109,10 @@ async function sendElsewhere(form, body, key) {
 function resetAfterSend(form) {
   form.querySelector("textarea[name=text]").value = "";
   const cc = form.querySelector("input[name=cc]");
-  if (cc) cc.value = "";
+  if (cc) {
+    cc.value = "";
+    showCc(form, false);
+  }
   clearFiles(form);
   setReplyTo(form, null);
   form.querySelector("[data-template-choice]")?.dispatchEvent(new Event("reset-template"));
@@ -239,6 +251,9 @@ export function setUpComposer() {
       setReplyTo(form, reply.dataset.replyTo);
       draftChanged(form);
       form.querySelector("textarea[name=text]").focus();
+    } else if (form && event.target.closest("#composer [data-show-cc]")) {
+      showCc(form, true);
+      form.querySelector("input[name=cc]").focus();
     } else if (form && event.target.closest("#composer [data-cancel-reply]")) {
       setReplyTo(form, null);
       draftChanged(form);
