@@ -42,6 +42,7 @@ from hub.store.models import (
 from hub.store.types import utcnow
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub, wait_for
+from tests.browser.test_accessibility import PAGE_PROBLEMS
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -254,6 +255,7 @@ def test_an_email_is_shown_safely_with_its_images_badges_and_recipients(
     failure = page.locator(f"#message-{ids['bounced']} .failure")
     expect(failure).to_contain_text("Recipient address rejected: User unknown")
     expect(failure.locator(".failure-code")).to_have_text("5.1.1")
+    assert page.evaluate(PAGE_PROBLEMS) == []
     snap("desktop")
     mail.get_by_role("button", name="Show remote images").scroll_into_view_if_needed()
     snap("desktop-badges")
@@ -302,6 +304,8 @@ def test_a_reply_takes_its_subject_and_cc_to_the_api(
     expect(composer.get_by_label("Cc")).to_be_focused()
     composer.get_by_label("Cc").fill("bob@example.com, Eve@Example.com")
     composer.get_by_label("Message").fill("Sorry about that, a new one is on its way.")
+    # The accessibility floor at phone width, with every email part on the page.
+    assert page.evaluate(PAGE_PROBLEMS) == []
     snap("phone-composer")
     composer.get_by_role("button", name="Send").click()
     expect(page.locator(".item.outgoing").last).to_contain_text("a new one is on its way")

@@ -49,6 +49,14 @@ function copies(form) {
   return field ? field.value.split(/[\s,;]+/).filter(Boolean) : [];
 }
 
+/** The words for a refused send: a bad CC address named as the field's label says it
+ * ("Cc: 'bob@example' is not an email address…"), not as the API's "cc.0". */
+function sendError(error) {
+  const detail = error.data?.error?.details?.[0];
+  if (detail?.field?.startsWith?.("cc")) return `Cc: ${detail.message}`;
+  return error.message;
+}
+
 /** Unfold (or fold again) the CC field behind the subject's "Cc" button. */
 function showCc(form, shown) {
   const toggle = form.querySelector("[data-show-cc]");
@@ -151,7 +159,7 @@ async function send(form) {
     }
     await syncTimeline();
   } catch (error) {
-    showError(form, error.message);
+    showError(form, sendError(error));
   } finally {
     delete form.dataset.sending;
     button.disabled = false;
