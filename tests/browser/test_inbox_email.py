@@ -337,8 +337,8 @@ def test_a_reply_takes_its_subject_and_cc_to_the_api(
     composer.get_by_label("Cc").fill("bob@example")
     composer.get_by_label("Message").fill("Another one")
     composer.get_by_role("button", name="Send").click()
-    expect(composer.locator(".composer-error")).to_contain_text(
-        "'bob@example' is not an email address"
+    expect(composer.locator(".composer-error")).to_have_text(
+        "Cc: 'bob@example' is not an email address: one address like name@example.com"
     )
     assert stored() is not None and stored().id == reply.id  # type: ignore[union-attr]
     page.locator(f"#message-{ids['mail']}").scroll_into_view_if_needed()
