@@ -47,6 +47,10 @@ _HTML_ONE_LINER = re.compile(
 )
 
 
+# How far from the end of the sender's words a closing one-liner is looked for.
+TAIL = 2000
+
+
 @dataclass(frozen=True)
 class Pieces:
     """A mail's own words, then its signature and its quoted history ("" when none)."""
@@ -69,9 +73,17 @@ def _first(pattern: re.Pattern[str], text: str) -> int | None:
 
 
 def _signature_start(own: str, block: re.Pattern[str], one_liner: re.Pattern[str]) -> int | None:
-    """Where the signature of ``own`` starts: a signature block, else a closing line."""
+    """Where the signature of ``own`` starts: a signature block, else a closing line.
+
+    The closing line is looked for in the last ``TAIL`` characters only: it ends the
+    mail, and a search from every tag of a long run of tags would take quadratic time
+    (a hostile mail could make each page view slow)."""
     found = _first(block, own)
-    return found if found is not None else _first(one_liner, own)
+    if found is not None:
+        return found
+    start = max(0, len(own) - TAIL)
+    found = _first(one_liner, own[start:])
+    return None if found is None else start + found
 
 
 def split_html(html: str) -> Pieces:
