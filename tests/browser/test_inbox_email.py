@@ -283,6 +283,14 @@ def test_an_email_is_shown_safely_with_its_images_badges_and_recipients(
         "the frame fitted",
     )
     snap("remote-images")
+    # A live update re-renders the timeline (here: an internal comment): the images the
+    # agent asked for stay shown.
+    page.get_by_label("Internal comment").check()
+    page.locator("#composer").get_by_label("Message").fill("Label looks fine to me")
+    page.locator("#composer").get_by_role("button", name="Send").click()
+    expect(page.locator(".item.comment").last).to_contain_text("Label looks fine to me")
+    expect(frame.locator("img[alt='Acme banner']")).to_have_attribute("src", REMOTE)
+    expect(mail.get_by_role("button", name="Show remote images")).to_have_count(0)
 
 
 def test_a_reply_takes_its_subject_and_cc_to_the_api(

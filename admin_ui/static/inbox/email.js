@@ -4,6 +4,10 @@
 // sized to its content as it loads and as its folded parts open.
 
 const SANDBOX = "allow-same-origin allow-popups allow-popups-to-escape-sandbox";
+// The messages whose remote images the agent asked for, while the page lives: a live
+// update re-renders a message as the server has it (images held back) and keepRemoteImages
+// shows them again.
+const asked = new Set();
 
 function fit(frame) {
   const doc = frame.contentDocument;
@@ -15,6 +19,7 @@ function showRemoteImages(button) {
   const bubble = button.closest(".bubble");
   const email = bubble?.querySelector("[data-email]");
   if (!email) return;
+  asked.add(button.closest("[data-item]")?.id);
   const frame = document.createElement("iframe");
   frame.className = "email-frame";
   frame.title = "The email, with its remote images";
@@ -29,6 +34,13 @@ function showRemoteImages(button) {
   });
   email.replaceWith(frame);
   button.closest(".remote-images")?.remove();
+}
+
+/** Show again the remote images asked for in messages re-rendered under ``root``. */
+export function keepRemoteImages(root) {
+  for (const button of root.querySelectorAll("[data-remote-images]")) {
+    if (asked.has(button.closest("[data-item]")?.id)) showRemoteImages(button);
+  }
 }
 
 export function setUpEmail() {
