@@ -4,9 +4,12 @@ history split off, subjects compared without their ``Re:`` chains, recipients in
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from hub_email.parse import parse_mail
 
 from admin_ui.inbox.email_html import (
     CID_PLACEHOLDER,
@@ -19,6 +22,7 @@ from admin_ui.inbox.email_html import (
 from admin_ui.inbox.email_split import split_html, split_text
 from admin_ui.inbox.email_subject import normalize_subject, reply_subject
 from admin_ui.inbox.message_view import Recipients, inline_images, message_view
+from hub.contract import InboundMessage
 from hub.store.models import Attachment, Message
 
 
@@ -198,3 +202,112 @@ def test_automated_mail_gets_its_label() -> None:
     assert message_view(message, [], email=True).automated == "Bounce"
     message.automated = None
     assert message_view(message, [], email=True).automated is None
+
+
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        ("Ok\n\nAm 3. März 2026 um 10:00 schrieb Acme <a@x.test>:\n> alt", "Ok"),
+        ("Ok\n\nLe lun. 3 mars 2026, Acme a écrit :\n> ancien", "Ok"),
+        ("Ok\n\n-----Original Message-----\nFrom: Acme\nold", "Ok"),
+        ("Ok\n\nFrom: Acme Support <a@x.test>\nSent: Monday\nSubject: x\n\nold", "Ok"),
+        ("Ok\n\nVon: Acme <a@x.test>\nGesendet: Montag\n\nalt", "Ok"),
+        # A "From:" line that heads no mail stays the sender's own words.
+        ("From: my side, all good.\nThanks", "From: my side, all good.\nThanks"),
+    ],
+)
+def test_text_quotes_of_other_languages_and_outlook_are_split(text: str, own: str) -> None:
+    assert split_text(text).own == own
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        '<div id="divRplyFwdMsg" dir="ltr"><b>From:</b> Acme</div><div>old</div>',
+        '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">\n'
+        '<p class="MsoNormal"><b>From:</b> Acme<br><b>Sent:</b> Monday</p></div><p>old</p>',
+    ],
+)
+def test_outlook_html_quotes_are_split(quote: str) -> None:
+    pieces = split_html(f"<p>Still waiting.</p>{quote}")
+    assert pieces.own == "<p>Still waiting.</p>" and pieces.quoted == quote
+
+
+# --- real mail, as the email plugin parses it ----------------------------------------------
+
+FIXTURES = Path(__file__).parent.parent / "plugins/email/tests/fixtures"
+
+
+def _parsed(name: str) -> Message | None:
+    """The fixture mail as the intake stores it: its parts' JSON, each media part with a
+    fetched file (attachment id = its position + 100); None for a mail that is no message."""
+    events = parse_mail(
+        (FIXTURES / f"{name}.eml").read_bytes(),
+        uidvalidity=1,
+        uid=1,
+        mailbox_addresses=frozenset({"support@acme.example"}),
+        subject_thread_hours=72,
+        received_at=None,
+    )
+    event = events[0] if events else None
+    if not isinstance(event, InboundMessage):
+        return None
+    parts = [p.model_dump(mode="json", exclude_none=True) for p in event.parts]
+    for index, part in enumerate(parts):
+        if part["kind"] == "media":
+            part["attachment_id"] = 100 + index
+    text = next((p.get("text") for p in parts if p["kind"] == "text"), None)
+    return _message(None, parts, text=text)
+
+
+def _files(message: Message) -> list[Attachment]:
+    return [
+        _attachment(p["attachment_id"], p.get("mime_type") or "application/octet-stream")
+        for p in message.parts
+        if "attachment_id" in p
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.eml")))
+def test_every_fixture_mail_shows_without_markup_that_runs(name: str) -> None:
+    message = _parsed(name)
+    if message is None:
+        pytest.skip("not a message (a bounce's status, or our own mail)")
+    view = message_view(message, _files(message), email=True)
+    shown = "".join(
+        str(x)
+        for x in (view.text, view.quoted_text, view.signature_text)
+        + ((view.email.html, view.email.signature, view.email.quoted) if view.email else ())
+        if x
+    )
+    assert shown.strip()
+    for danger in ("<script", "onerror", "javascript:", "<style", "<meta"):
+        assert danger not in shown.lower(), (name, danger)
+
+
+@pytest.mark.parametrize(
+    ("name", "own", "quoted"),
+    [
+        ("gmail_reply", "Thanks, that fixed it!", "Please try again now."),
+        ("thunderbird_reply", "Still nothing in my inbox.", "Please check your spam folder."),
+        ("outlook_reply", "the replacement has not arrived yet", "A replacement is on its way."),
+    ],
+)
+def test_the_clients_quoted_history_is_folded(name: str, own: str, quoted: str) -> None:
+    message = _parsed(name)
+    assert message is not None
+    view = message_view(message, _files(message), email=True)
+    assert view.email is not None and view.email.quoted is not None
+    assert own in view.email.html and quoted not in view.email.html
+    assert quoted in view.email.quoted
+
+
+@pytest.mark.parametrize("name", ["apple_mail", "related_cid"])
+def test_inline_images_of_real_mail_show_their_stored_file(name: str) -> None:
+    message = _parsed(name)
+    assert message is not None
+    view = message_view(message, _files(message), email=True)
+    assert view.email is not None
+    assert re.search(r'<img src="/inbox/files/10\d"', view.email.html), view.email.html
+    assert CID_PLACEHOLDER not in view.email.html
+    assert view.files == []  # the one image is in place, not listed again

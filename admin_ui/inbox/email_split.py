@@ -5,8 +5,11 @@ stays one click away).
 Only what is reliably recognizable is split off, because folding the sender's own words
 away would hide what they wrote:
 
-* quoted history: ``> …`` lines and "On … wrote:" (text); the first ``<blockquote>``,
-  Gmail's ``gmail_quote`` and Thunderbird's ``moz-cite-prefix`` blocks (HTML);
+* quoted history: ``> …`` lines, "On … wrote:" (and its German, French, Spanish and
+  Italian forms), "-----Original Message-----" and Outlook's "From: …" / "Sent: …"
+  header block (text); the first ``<blockquote>``, Gmail's ``gmail_quote``,
+  Thunderbird's ``moz-cite-prefix``, Outlook on the web's ``divRplyFwdMsg`` and
+  Outlook's border-topped "From:" block (HTML);
 * signature: the ``-- `` line of RFC 3676 (text); Gmail's ``gmail_signature``,
   Thunderbird's ``moz-signature``, Outlook's ``id="Signature"`` blocks (HTML); and in
   both, a last line such as "Sent from my iPhone" or "Get Outlook for Android".
@@ -19,11 +22,24 @@ from dataclasses import dataclass
 
 # Where the quoted history of an HTML email starts.
 _HTML_QUOTE = re.compile(
-    r"<blockquote\b|<div\b[^>]*\bclass=[\"'][^\"']*\b(gmail_quote|moz-cite-prefix)\b",
+    r"<blockquote\b"
+    r"|<div\b[^>]*\bclass=[\"'][^\"']*\b(gmail_quote|moz-cite-prefix)\b"
+    r"|<div\b[^>]*\bid=[\"']?(divRplyFwdMsg|appendonsend)\b"
+    # Outlook: a thin grey line above the earlier mail's bold "From:".
+    r"|<div\b[^>]*\bstyle=[\"'][^\"']*border-top:\s*solid\s+#(E1E1E1|B5C4DF)[^>]*>"
+    r"\s*<p\b[^>]*>\s*<b>\s*(<span\b[^>]*>\s*)?(From|Von|De|Da|Van):",
     re.IGNORECASE,
 )
-# "On Mon, 3 Mar 2025 at 10:00, Ada <ada@example.com> wrote:" and the ">" lines.
-_TEXT_QUOTE = re.compile(r"^(On .{3,300} wrote:\s*$|>)", re.MULTILINE)
+# "On Mon, 3 Mar 2025 at 10:00, Ada <ada@example.com> wrote:" (and its translations), an
+# "Original Message" line, Outlook's "From:" line over "Sent:", and the ">" lines.
+_TEXT_QUOTE = re.compile(
+    r"^(On .{3,300} wrote:\s*$"
+    r"|(Am|Le|El|Il) .{3,300} (schrieb|a écrit|escribió|ha scritto).{0,200}:\s*$"
+    r"|-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine)\s*-{2,}\s*$"
+    r"|(From|Von|De): .{1,300}\n(Sent|Gesendet|Date|Datum|Envoyé): "
+    r"|>)",
+    re.MULTILINE,
+)
 # A mail client's signature block.
 _HTML_SIGNATURE = re.compile(
     r"<div\b[^>]*\b(class=[\"'][^\"']*\b(gmail_signature|moz-signature)\b"
