@@ -79,6 +79,7 @@ async def test_last_checked_shows_for_polling_channels_only(
     assert "Checked never" in listing
     page = await _page(client, f"/admin/channels/{checked.id}")
     assert "<dt>Last checked</dt>" in page and "5 minutes ago" in page
+    assert "fetches its messages itself" in page
     assert "<dt>Last checked</dt>" in await _page(client, f"/admin/channels/{fresh.id}")
     webhook = await _page(client, "/admin/channels?type=custom_channel")
     assert "last-checked" not in webhook
