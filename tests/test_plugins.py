@@ -7,11 +7,17 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 from pydantic import BaseModel
 
-from hub.contract import ChannelType, CrmField, CrmType, hookimpl
+from hub.contract import ChannelType, CrmContext, CrmField, CrmTokens, CrmType, hookimpl
 from hub.plugin_manager import HubPluginManager, PluginInfo, load_plugins
+from hub.testing import CrmWorld
+from tests.fake_crm import route_respx
+from tests.fake_hubspot import HubSpotFake
+from tests.fake_salesforce import SalesforceFake
 from tests.plugin_dists import channel_plugin, write_dist
 
 BUNDLED = {
@@ -195,15 +201,31 @@ def test_hook_hub_register_crm_types() -> None:
 
 async def test_crm_field_catalog_of_bundled_crms_never_lets_email_or_phone_be_edited() -> None:
     manager = load_plugins()
-    for name in ("hubspot", "salesforce"):
-        crm_type = manager.crm_types[name]
-        config = crm_type.Config.model_validate(_sample_crm_config(name))
-        fields: list[CrmField] = await crm_type(config, None).field_catalog()  # type: ignore[arg-type]
-        locked = {f.name.lower() for f in fields if not f.editable}
-        assert {"email", "phone"} <= locked, name
+    world = CrmWorld()
+    tokens = CrmTokens(
+        access_token=world.access_token,
+        refresh_token=world.refresh_token,
+        instance_url="https://acme.my.salesforce.com",
+    )
+    with respx.mock() as router:
+        route_respx(router, "https://api.hubapi.com", HubSpotFake(world, token=_HUBSPOT_TOKEN))
+        route_respx(
+            router, "https://acme.my.salesforce.com", SalesforceFake(world, client_secret="s")
+        )
+        async with httpx.AsyncClient() as http:
+            for name in ("hubspot", "salesforce"):
+                crm_type = manager.crm_types[name]
+                config = crm_type.Config.model_validate(_sample_crm_config(name))
+                context = CrmContext(connection_id=1, http=http, tokens=tokens)
+                fields: list[CrmField] = await crm_type(config, context).field_catalog()
+                locked = {f.name.lower() for f in fields if not f.editable}
+                assert {"email", "phone"} <= locked, name
+
+
+_HUBSPOT_TOKEN = "pat-na1-00000000-0000-0000-0000-000000000000"
 
 
 def _sample_crm_config(name: str) -> dict[str, str]:
     if name == "hubspot":
-        return {"access_token": "pat-na1-00000000-0000-0000-0000-000000000000"}
-    return {"client_id": "3MVG9", "client_secret": "s", "refresh_token": "r"}
+        return {"access_token": _HUBSPOT_TOKEN}
+    return {"client_id": "3MVG9", "client_secret": "s"}

@@ -117,6 +117,13 @@ class CrmType(Generic[ConfigT]):
     async def connect(self) -> None:
         """Validate the credentials; raise ``BadCredentials`` when they fail."""
 
+    def oauth_app(self) -> OAuthApp | None:
+        """How this connection runs OAuth, or ``None`` when its Config holds credentials
+        that work as they are. By default the type's ``oauth``; a type overrides it when
+        the authorize URL depends on the config (a Salesforce sandbox's login URL) or when
+        it takes either kind (a HubSpot private app token, or an OAuth app)."""
+        return self.oauth
+
     def client_id(self) -> str:
         """The OAuth app's client id, for the authorization URL (OAuth types only)."""
         raise NotImplementedError(f"{self.name} does not connect through OAuth")

@@ -1,7 +1,8 @@
 """The plugin developers' kit: run a plugin through a real hub in its own tests.
 
 ``hub.testing.plugin`` is a pytest plugin (loaded automatically where the hub is
-installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base;
+installed) with the ``hub_*`` fixtures; ``ChannelContract`` is the conformance test base
+(``CrmContract`` with its ``CrmWorld`` for CRMs);
 ``hub.testing.webhooks`` signs and posts sample webhooks; ``HubApi`` reads the inbox back;
 ``MemoryFiles`` stands in for the core's file store in unit tests of ``send``;
 ``eventually`` waits for what the hub does in the background.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.testing.contract import ChannelContract, SendErrorCase
+    from hub.testing.crm_contract import CrmActivity, CrmContract, CrmWorld
     from hub.testing.files import MemoryFiles
     from hub.testing.harness import CreatedChannel, HubAdmin, HubApi, HubApiError
     from hub.testing.waiting import eventually
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 _HOMES = {
     "ChannelContract": "hub.testing.contract",
     "SendErrorCase": "hub.testing.contract",
+    "CrmActivity": "hub.testing.crm_contract",
+    "CrmContract": "hub.testing.crm_contract",
+    "CrmWorld": "hub.testing.crm_contract",
     "CreatedChannel": "hub.testing.harness",
     "HubAdmin": "hub.testing.harness",
     "HubApi": "hub.testing.harness",
@@ -46,6 +51,9 @@ _HOMES = {
 __all__ = [
     "ChannelContract",
     "CreatedChannel",
+    "CrmActivity",
+    "CrmContract",
+    "CrmWorld",
     "HubAdmin",
     "HubApi",
     "HubApiError",

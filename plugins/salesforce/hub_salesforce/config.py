@@ -1,9 +1,9 @@
-"""The credentials and options of one Salesforce org; the admin form is generated from it."""
+"""The connected app and options of one Salesforce org; the admin form is generated from it."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from hub.contract import ADVANCED, PLUGIN_CONFIG, EmptyIsDefault, HttpUrlText
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -12,15 +12,17 @@ _API_VERSION = re.compile(r"v[0-9]+\.[0-9]+")
 
 
 class SalesforceConfig(BaseModel):
-    """Access to one Salesforce org through a connected app and a refresh token."""
+    """A connected app the admin authorizes through OAuth (web server flow with PKCE);
+    the tokens it yields are kept by the hub, not in this form."""
 
     model_config = PLUGIN_CONFIG
 
     login_url: HttpUrlText = Field(
         default="https://login.salesforce.com",
         title="Login URL",
-        description="Where tokens are obtained: https://login.salesforce.com for production, "
-        "https://test.salesforce.com for a sandbox, or your org's My Domain URL.",
+        description="Where the admin signs in and tokens are obtained: "
+        "https://login.salesforce.com for production, https://test.salesforce.com for a "
+        "sandbox, or your org's My Domain URL.",
     )
     client_id: str = Field(
         min_length=1,
@@ -31,10 +33,10 @@ class SalesforceConfig(BaseModel):
         title="Consumer secret",
         description="The consumer secret (client secret) of the same connected app.",
     )
-    refresh_token: SecretStr = Field(
-        title="Refresh token",
-        description="A refresh token issued to the connected app for the integration user "
-        "(OAuth scopes 'api refresh_token'); the hub exchanges it for access tokens.",
+    record_object: Literal["Contact", "Lead"] = Field(
+        default="Contact",
+        title="Link inbox contacts to",
+        description="Salesforce Contacts, or Leads (people not yet converted to a Contact).",
     )
     api_version: str = Field(
         default="v67.0",
