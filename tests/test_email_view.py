@@ -93,6 +93,13 @@ def test_only_image_sources_may_be_cid_or_data_and_paths_of_the_hub_never() -> N
     assert "/api/v1/me" not in html and "javascript" not in html
 
 
+def test_links_open_in_a_new_tab_without_a_referrer() -> None:
+    html = clean('<a href="https://shop.test/track?id=1" target="_self">order</a>')
+    assert html == (
+        '<a href="https://shop.test/track?id=1" target="_blank" rel="noopener noreferrer">order</a>'
+    )
+
+
 def test_scripts_handlers_and_styles_are_gone() -> None:
     html = clean('<img src="cid:a" onerror="alert(1)"><script>alert(2)</script><b style="x">b</b>')
     assert "onerror" not in html and "<script" not in html and "style" not in html

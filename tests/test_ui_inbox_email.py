@@ -67,7 +67,8 @@ async def test_recipients_badge_bounce_code_and_subjects(
     assert "message-subject" in head
     assert "message-subject" not in _article(html, again.id)  # same thread, no repeat
     assert "Out of office" in _article(html, auto.id)
-    assert 'class="automated-badge automated-auto_reply">Auto-reply<' in _article(html, auto.id)
+    badge = 'class="automated-badge automated-auto_reply" title="Sent automatically'
+    assert badge in _article(html, auto.id) and ">Auto-reply</p>" in _article(html, auto.id)
     out = _article(html, failed.id)
     assert "user unknown" in out and '<code class="failure-code"' in out and "5.1.1" in out
     assert "to Ada Lovelace" in out and "cc bob@example.com" in out

@@ -3,7 +3,8 @@ sender's own words, their signature and the quoted history of earlier messages (
 last two folded away by the template; ``email_split`` finds where they start).
 
 nh3 (Ammonia) keeps an allow-list of tags and attributes: no script, no event handler,
-no style, no ``javascript:`` link; links get ``rel="noopener noreferrer"``.
+no style, no ``javascript:`` link; links get ``rel="noopener noreferrer"`` and open in a
+new tab.
 
 Images, by where they come from:
 
@@ -120,6 +121,8 @@ def clean(html: str, images: Images | None = None, seen: _Seen | None = None) ->
         nh3.clean(
             html,
             link_rel="noopener noreferrer",
+            # A link in a mail opens a new tab, never in place of the inbox.
+            set_tag_attribute_values={"a": {"target": "_blank"}},
             url_schemes=set(URL_SCHEMES),
             attribute_filter=attribute,
         ),

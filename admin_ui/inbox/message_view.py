@@ -25,8 +25,13 @@ FileKind = Literal["image", "audio", "video", "file"]
 # and a reaction is shown on the message it reacts to.
 SHOWN_PARTS = frozenset({"location", "contact_card", "sticker", "unsupported", "template"})
 _COORDINATE = re.compile(r"^-?\d{1,3}(\.\d+)?$")
-# ``messages.automated`` as the timeline's badge says it.
+# ``messages.automated`` as the timeline's badge says it, and what its tooltip explains.
 AUTOMATED_LABELS = {"auto_reply": "Auto-reply", "bounce": "Bounce", "bulk": "Bulk mail"}
+AUTOMATED_HINTS = {
+    "auto_reply": "Sent automatically (an out-of-office or an acknowledgement): no answer needed",
+    "bounce": "A mail server's report that a mail could not be delivered",
+    "bulk": "A newsletter or mailing-list mail, sent to many",
+}
 # The inbox's file route (``admin_ui.inbox.files``), for an inline image's source.
 FILE_URL = "/inbox/files/{}"
 
@@ -99,6 +104,7 @@ class MessageView:
     signature_text: str | None = None
     recipients: Recipients | None = None
     automated: str | None = None
+    automated_hint: str = ""
 
 
 def file_kind(content_type: str) -> FileKind:
@@ -198,4 +204,5 @@ def message_view(message: Message, files: list[Attachment], *, email: bool) -> M
         signature_text=signature,
         recipients=Recipients.of(message.envelope) if email else None,
         automated=AUTOMATED_LABELS.get(message.automated or ""),
+        automated_hint=AUTOMATED_HINTS.get(message.automated or "", ""),
     )
