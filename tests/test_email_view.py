@@ -13,11 +13,13 @@ from hub_email.parse import parse_mail
 
 from admin_ui.inbox.email_html import (
     CID_PLACEHOLDER,
+    MAX_DEPTH,
     REMOTE_PLACEHOLDER,
     Images,
     clean,
     email_body,
     normalize_cid,
+    too_deep,
 )
 from admin_ui.inbox.email_split import split_html, split_text
 from admin_ui.inbox.email_subject import normalize_subject, reply_subject
@@ -103,6 +105,13 @@ def test_links_open_in_a_new_tab_without_a_referrer() -> None:
 def test_scripts_handlers_and_styles_are_gone() -> None:
     html = clean('<img src="cid:a" onerror="alert(1)"><script>alert(2)</script><b style="x">b</b>')
     assert "onerror" not in html and "<script" not in html and "style" not in html
+
+
+def test_html_nested_too_deep_to_parse_in_time_falls_back_to_its_text() -> None:
+    deep = "<div>" * (MAX_DEPTH + 1) + "hi"
+    assert too_deep(deep) and not too_deep("<div></div>" * 5000 + "<div>" * MAX_DEPTH)
+    view = message_view(_message(deep, [], text="hi, in plain text"), [], email=True)
+    assert view.email is None and view.text == "hi, in plain text"
 
 
 def test_an_image_left_without_a_source_is_dropped_not_shown_as_an_empty_box() -> None:

@@ -41,6 +41,15 @@ _DATA_IMAGE = re.compile(r"^data:image/(png|gif|jpeg|webp);base64,[A-Za-z0-9+/=\
 _REMOTE = re.compile(r"^(https?:)?//", re.I)
 _LOCAL_SCHEME = re.compile(r"^\s*(cid|data):", re.I)
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "longdesc"})
+# HTML nested deeper than this in block elements is not shown (its plain text is): the
+# HTML parser takes quadratic time over such nesting, and a mail of a few hundred KB of
+# "<div>" would hold every page view, and the hub's event loop, for minutes.
+MAX_DEPTH = 1000
+_BLOCK = re.compile(
+    r"<(/?)(div|blockquote|ul|ol|dl|section|article|aside|center|details|fieldset|"
+    r"figure|footer|header|main|nav|menu|dir|hgroup|address|dialog|summary)\b",
+    re.IGNORECASE,
+)
 # An image whose source was dropped shows nothing but an empty box: dropped with it
 # (nh3's output is normalized: attributes quoted, tags lower-case).
 _SOURCELESS_IMAGE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
@@ -128,6 +137,17 @@ def clean(html: str, images: Images | None = None, seen: _Seen | None = None) ->
         ),
     )
     return Markup(cleaned)  # noqa: S704 - sanitized
+
+
+def too_deep(html: str) -> bool:
+    """Whether the HTML nests block elements deeper than ``MAX_DEPTH`` (a linear scan,
+    before the parser would take quadratic time over it)."""
+    depth = 0
+    for match in _BLOCK.finditer(html):
+        depth = max(depth - 1, 0) if match.group(1) else depth + 1
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def email_body(html: str, images: Images | None = None) -> EmailBody:
