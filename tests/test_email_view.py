@@ -14,6 +14,7 @@ from hub_email.parse import parse_mail
 from admin_ui.inbox.email_html import (
     CID_PLACEHOLDER,
     MAX_DEPTH,
+    MAX_HTML_CHARS,
     REMOTE_PLACEHOLDER,
     Images,
     clean,
@@ -112,6 +113,9 @@ def test_html_nested_too_deep_to_parse_in_time_falls_back_to_its_text() -> None:
     assert too_deep(deep) and not too_deep("<div></div>" * 5000 + "<div>" * MAX_DEPTH)
     view = message_view(_message(deep, [], text="hi, in plain text"), [], email=True)
     assert view.email is None and view.text == "hi, in plain text"
+    big = "<p>" + "x" * MAX_HTML_CHARS + "</p>"
+    assert message_view(_message(big, [], text="x"), [], email=True).email is None
+    assert message_view(_message(big[:1000], [], text="x"), [], email=True).email is not None
 
 
 def test_an_image_left_without_a_source_is_dropped_not_shown_as_an_empty_box() -> None:

@@ -45,6 +45,9 @@ _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "longdesc"})
 # HTML parser takes quadratic time over such nesting, and a mail of a few hundred KB of
 # "<div>" would hold every page view, and the hub's event loop, for minutes.
 MAX_DEPTH = 1000
+# Nor HTML longer than this (2 MB of text: mail with pictures embedded as data: URLs, or
+# made to be slow): it is cleaned in the request, on every view.
+MAX_HTML_CHARS = 2_000_000
 _BLOCK = re.compile(
     r"<(/?)(div|blockquote|ul|ol|dl|section|article|aside|center|details|fieldset|"
     r"figure|footer|header|main|nav|menu|dir|hgroup|address|dialog|summary)\b",
@@ -137,6 +140,12 @@ def clean(html: str, images: Images | None = None, seen: _Seen | None = None) ->
         ),
     )
     return Markup(cleaned)  # noqa: S704 - sanitized
+
+
+def showable(html: str) -> bool:
+    """Whether the HTML may be cleaned and shown: not over ``MAX_HTML_CHARS``, not
+    nested deeper than ``MAX_DEPTH``. Otherwise the mail's plain text is shown."""
+    return len(html) <= MAX_HTML_CHARS and not too_deep(html)
 
 
 def too_deep(html: str) -> bool:

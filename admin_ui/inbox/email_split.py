@@ -20,14 +20,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Where the quoted history of an HTML email starts.
+# Where the quoted history of an HTML email starts. Inside a tag, ``[^<>]*``, never
+# ``[^>]*``: a match attempt then stops at the next tag, so a mail of "<div <div <div …"
+# (no ">") costs linear time, not quadratic.
 _HTML_QUOTE = re.compile(
     r"<blockquote\b"
-    r"|<div\b[^>]*\bclass=[\"'][^\"']*\b(gmail_quote|moz-cite-prefix)\b"
-    r"|<div\b[^>]*\bid=[\"']?(divRplyFwdMsg|appendonsend)\b"
+    r"|<div\b[^<>]*\bclass=[\"'][^\"'<>]*\b(gmail_quote|moz-cite-prefix)\b"
+    r"|<div\b[^<>]*\bid=[\"']?(divRplyFwdMsg|appendonsend)\b"
     # Outlook: a thin grey line above the earlier mail's bold "From:".
-    r"|<div\b[^>]*\bstyle=[\"'][^\"']*border-top:\s*solid\s+#(E1E1E1|B5C4DF)[^>]*>"
-    r"\s*<p\b[^>]*>\s*<b>\s*(<span\b[^>]*>\s*)?(From|Von|De|Da|Van):",
+    r"|<div\b[^<>]*\bstyle=[\"'][^\"'<>]*border-top:\s*solid\s+#(E1E1E1|B5C4DF)[^<>]*>"
+    r"\s*<p\b[^<>]*>\s*<b>\s*(<span\b[^<>]*>\s*)?(From|Von|De|Da|Van):",
     re.IGNORECASE,
 )
 # "On Mon, 3 Mar 2025 at 10:00, Ada <ada@example.com> wrote:" (and its translations), an
@@ -42,7 +44,7 @@ _TEXT_QUOTE = re.compile(
 )
 # A mail client's signature block.
 _HTML_SIGNATURE = re.compile(
-    r"<div\b[^>]*\b(class=[\"'][^\"']*\b(gmail_signature|moz-signature)\b"
+    r"<div\b[^<>]*\b(class=[\"'][^\"'<>]*\b(gmail_signature|moz-signature)\b"
     r"|id=[\"']?signature\b)",
     re.IGNORECASE,
 )
@@ -56,9 +58,9 @@ _TEXT_ONE_LINER = re.compile(r"^" + _ONE_LINER + r"\s*\Z", re.MULTILINE | re.IGN
 # In HTML: with the tags that open its line, after a tag (or at the start), followed
 # only by closing tags and line breaks.
 _HTML_ONE_LINER = re.compile(
-    r"(?:^|(?<=>))\s*(?:<(?:div|p|span|br|font)\b[^>]*>\s*)*"
+    r"(?:^|(?<=>))\s*(?:<(?:div|p|span|br|font)\b[^<>]*>\s*)*"
     + _ONE_LINER
-    + r"\s*(?:</?(?:div|p|span|br|font)\b[^>]*>\s*)*\Z",
+    + r"\s*(?:</?(?:div|p|span|br|font)\b[^<>]*>\s*)*\Z",
     re.IGNORECASE,
 )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from admin_ui.inbox.email_html import EmailBody, Images, email_body, normalize_cid, too_deep
+from admin_ui.inbox.email_html import EmailBody, Images, email_body, normalize_cid, showable
 from admin_ui.inbox.email_split import split_text
 from hub.media.store import human_size, shown_inline
 from hub.store.models import Attachment, Message
@@ -172,10 +172,11 @@ def _inline_attachment_ids(message: Message, cids: frozenset[str]) -> set[int]:
 
 
 def html_of(message: Message) -> str | None:
-    """The message's HTML body (an email's), if it has one that can be shown: HTML
-    nested too deep to parse in reasonable time is left out (its plain text shows)."""
+    """The message's HTML body (an email's), if it has one that can be shown: HTML too
+    big or nested too deep to clean in reasonable time is left out (its plain text
+    shows)."""
     html = next((p["html"] for p in message.parts or [] if isinstance(p.get("html"), str)), None)
-    return None if html is None or too_deep(html) else html
+    return html if html is not None and showable(html) else None
 
 
 def message_view(message: Message, files: list[Attachment], *, email: bool) -> MessageView:
