@@ -81,8 +81,8 @@ class Recipients:
 
     @staticmethod
     def short(names: list[str]) -> str:
-        """The first name and how many more: ``Ada <ada@example.com> +2``, with the
-        display name alone when the mail gave one (``Ada +2``)."""
+        """The first recipient and how many more, as the summary line says it: ``Ada
+        +2`` (the display name when the mail gave one, else the address)."""
         first = names[0]
         name = first.partition("<")[0].strip().strip('"') if "<" in first else ""
         shown = name or first
