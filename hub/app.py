@@ -33,6 +33,9 @@ from hub.api import (
     comments,
     contacts,
     conversations,
+    crm_connections,
+    crm_contacts,
+    crm_webhooks,
     custom_inboxes,
     drafts,
     health,
@@ -82,6 +85,8 @@ API_MODULES = (
     channels,
     inbound_log,
     outbox,
+    crm_connections,
+    crm_contacts,
 )
 
 
@@ -127,6 +132,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
             wiring.polling_context,
             wiring.outbox_context,
             wiring.media_context,
+            wiring.crm_context,
         ]
     )
 
@@ -138,6 +144,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.add_subapp(API, _api_app())
     app.add_subapp("/webhooks", _machine_app("/webhooks", webhooks.routes))
     app.add_subapp("/media", _machine_app("/media", media.routes))
+    app.add_subapp("/crm-webhooks", _machine_app("/crm-webhooks", crm_webhooks.routes))
     app.add_subapp("/admin", admin_app())
     app.add_subapp("/inbox", inbox_app())
     # Last: the root's pages, and the error pages for browsers on the root's routes.

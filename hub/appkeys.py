@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hub.channels.outbound import Outbox
     from hub.channels.polling import Poller
     from hub.channels.registry import ChannelInstances
+    from hub.crm.engine import CrmEngine, CrmOptions
     from hub.events.bus import EventBus
     from hub.inbox.views import CountsCache
     from hub.media.store import MediaStore
@@ -56,6 +57,11 @@ INBOUND: web.AppKey[InboundPipe] = web.AppKey("inbound")
 OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
 POLLER: web.AppKey[Poller] = web.AppKey("poller")
 SIGNALS: web.AppKey[ProviderSignals] = web.AppKey("provider_signals")
+
+# The CRM engine (connections, links, sync); tests put options here to turn its
+# periodic jobs off and drive them themselves.
+CRM: web.AppKey[CrmEngine] = web.AppKey("crm")
+CRM_OPTIONS: web.AppKey[CrmOptions] = web.AppKey("crm_options")
 
 # Media: the store (put another one here before the app starts, e.g. an object store),
 # and the fetcher of inbound media (tests put options here to turn its loop off).

@@ -30,6 +30,10 @@ from hub.channels.outbound import Outbox
 from hub.channels.polling import Poller
 from hub.channels.registry import ChannelInstances, ChannelTypes, follow_channel_changes
 from hub.channels.type_sync import follow_type_changes
+from hub.crm.calls import CrmCalls
+from hub.crm.engine import CrmEngine
+from hub.crm.env import CrmEnv
+from hub.crm.registry import CrmInstances
 from hub.events.factory import create_bus
 from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
@@ -304,3 +308,22 @@ async def media_context(app: web.Application) -> AsyncIterator[None]:
     for task in late:
         task.cancel()
     await asyncio.gather(runner, listener, return_exceptions=True)
+
+
+async def crm_context(app: web.Application) -> AsyncIterator[None]:
+    """The CRM engine: its plugin objects, and its periodic jobs while the app runs
+    (pulls, transcripts, bulk links resumed after a restart, pushes on contact changes)."""
+    sessions = app[appkeys.SESSIONS]
+    env = CrmEnv(
+        sessions=sessions,
+        bus=app[appkeys.BUS],
+        instances=CrmInstances(
+            app[appkeys.PLUGINS].crm_types, app[appkeys.CIPHER], app[appkeys.HTTP], sessions
+        ),
+        calls=CrmCalls(sessions),
+    )
+    engine = CrmEngine(env, app.get(appkeys.CRM_OPTIONS))
+    app[appkeys.CRM] = engine
+    engine.start()
+    yield
+    await engine.stop(grace=app[appkeys.SETTINGS].shutdown_timeout)

@@ -175,6 +175,12 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/contacts/{contact_id}/unblock", None),
     ("POST", "/api/v1/contacts/{contact_id}/merge", "SPARE"),
     ("POST", "/api/v1/contacts/{contact_id}/identities", "IDENTITY"),
+    ("GET", "/api/v1/contacts/{contact_id}/crm", None),
+    (
+        "PATCH",
+        "/api/v1/contacts/{contact_id}/crm",
+        {"connection_id": 1, "field": "firstname", "value": "Ann", "expected": None},
+    ),
     ("POST", "/api/v1/conversations", "START"),
     ("GET", "/api/v1/search", "SEARCH"),
     ("PUT", "/api/v1/conversations/{conversation_id}/draft", {"mode": "reply", "body": "d"}),

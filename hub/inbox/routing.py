@@ -5,8 +5,10 @@
   are active and available, in id order, after the one picked last
   (``channels.routing_cursor``). The channel row is locked while picking, so two hub
   processes on PostgreSQL never hand out the same turn.
-- ``crm_owner``: the contact's owner in the linked CRM; CRMs are not connected yet, so
-  it falls back to unassigned.
+- ``crm_owner``: the contact's owner in a linked CRM record (its owner's email, cached
+  on the link by the CRM engine) when that email is an active hub user's; the first
+  enabled connection (by id) that names one decides. Else nobody, as for
+  ``unassigned``.
 
 The rule itself is a built-in plugin (``DefaultRouting``): its ``hub_route_conversation``
 is marked ``trylast``, so a plugin's implementation decides first. This module gathers
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from hub.auth.visibility import ConversationScope
 from hub.contract.hookspecs import hookimpl
@@ -29,7 +31,15 @@ from hub.contract.routing import Assignee, NewConversation
 from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_settings import ChannelRouting
-from hub.store.models import Channel, Conversation, Team, TeamMembership, User
+from hub.store.models import (
+    Channel,
+    Conversation,
+    CrmConnection,
+    CrmContactLink,
+    Team,
+    TeamMembership,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +90,28 @@ async def candidates(work: Work, routing: ChannelRouting) -> list[Pick]:
     return list(picks.values())
 
 
+async def crm_owners(work: Work, contact_id: int) -> list[Pick]:
+    """The active hub users who own the contact's record in an enabled CRM connection,
+    matched by email, first connection first. Reads only the cache: routing never
+    waits on a CRM."""
+    rows = await work.db.execute(
+        select(User.id)
+        .join(CrmContactLink, func.lower(User.email) == CrmContactLink.owner_email)
+        .join(CrmConnection, CrmConnection.id == CrmContactLink.connection_id)
+        .where(
+            CrmContactLink.contact_id == contact_id,
+            CrmConnection.enabled.is_(True),
+            User.is_active.is_(True),
+        )
+        .order_by(CrmContactLink.connection_id)
+    )
+    picks: list[Pick] = []
+    for (user_id,) in rows.all():
+        if all(p.user_id != user_id for p in picks):
+            picks.append(Pick(user_id, None))
+    return picks
+
+
 def next_pick(picks: Sequence[C], cursor: int | None) -> C | None:
     """The first pick after the user picked last (by id), wrapping around."""
     if not picks:
@@ -101,15 +133,19 @@ async def _locked_cursor(work: Work, channel: Channel) -> int | None:
 
 class DefaultRouting:
     """The core's routing rule as a built-in plugin: a round robin where the channel
-    asks for one, else nobody. ``trylast``, so any plugin's answer comes first."""
+    asks for one, the CRM owner where it asks for that, else nobody. ``trylast``, so
+    any plugin's answer comes first."""
 
     @hookimpl(trylast=True)
     def hub_route_conversation(
         self, conversation: NewConversation, candidates: tuple[Assignee, ...]
     ) -> Assignee | None:
-        """The next candidate after the one picked last, for a ``round_robin`` channel."""
+        """The next candidate after the one picked last, for a ``round_robin`` channel;
+        the CRM owner (the one candidate offered) for ``crm_owner``."""
+        if conversation.routing_mode == "crm_owner":
+            # No owner who is a hub user: it waits in Unassigned.
+            return candidates[0] if candidates else None
         if conversation.routing_mode != "round_robin":
-            # unassigned, and crm_owner until CRMs exist: it waits in Unassigned.
             return None
         return next_pick(candidates, conversation.last_user_id)
 
@@ -166,6 +202,8 @@ async def route_new_conversation(
     if routing.mode == "round_robin":
         cursor = await _locked_cursor(work, channel)
         picks = await candidates(work, routing)
+    elif routing.mode == "crm_owner":
+        cursor, picks = channel.routing_cursor, await crm_owners(work, conversation.contact_id)
     else:
         cursor, picks = channel.routing_cursor, []
     new = NewConversation(

@@ -13,6 +13,7 @@ from hub.store.models.conversations import (
     Message,
     Notification,
 )
+from hub.store.models.crm import CrmBulkJob, CrmFieldChange, CrmOAuthState, CrmTranscript
 from hub.store.models.people import (
     ROLES,
     VISIBILITIES,
@@ -48,8 +49,12 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "ConversationThreadKey",
+    "CrmBulkJob",
     "CrmConnection",
     "CrmContactLink",
+    "CrmFieldChange",
+    "CrmOAuthState",
+    "CrmTranscript",
     "CustomInbox",
     "CustomInboxShare",
     "Draft",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models.base import Base, Timestamped
@@ -61,6 +61,18 @@ class CrmConnection(Timestamped, Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     sync_cursor: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # OAuth connections: the tokens (access, refresh, instance URL), encrypted like the
+    # config; written at once, in their own transaction, whenever the plugin refreshes.
+    tokens_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The CRM's contact fields as ``field_catalog`` last answered, so the inbox can label
+    # cached values without asking the CRM.
+    catalog: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    catalog_fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_pulled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the CRM asked to wait (rate limit, outage): the background jobs leave the
+    # connection alone until then.
+    retry_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CrmContactLink(Base):
@@ -80,6 +92,14 @@ class CrmContactLink(Base):
     external_id: Mapped[str] = mapped_column(String(300))
     owner_external_id: Mapped[str | None] = mapped_column(String(300))
     last_synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The record's field values as last read from the CRM, and when: the inbox answers
+    # these (with their age) and never waits on the CRM.
+    cached: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    owner_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    # Pushes the CRM side changed meanwhile: {field: {"hub": value, "crm": value, "at": iso}}.
+    conflicts: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
 
 
 class WorkspaceSetting(Base):

@@ -1,0 +1,325 @@
+"""CRM connections administration: create (credentials checked with the CRM first, or
+left ``connecting`` until the OAuth flow finishes), change, disable, delete, read the
+field catalog, and choose the settings. Owners and managers only, like channels.
+
+A plugin's ``connect`` reaches the CRM over the network, so it never runs inside a
+transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic_core import to_jsonable_python
+from sqlalchemy import ColumnElement, select
+
+from hub.auth.visibility import Viewer
+from hub.contract.crm import CrmField, CrmTokens, CrmType, OAuthApp
+from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
+from hub.crm.calls import CrmCallFailed
+from hub.crm.env import CrmEnv, connection_or_404
+from hub.crm.registry import CrmUnavailable
+from hub.crm.settings import CrmSettings, catalog_of, settings_json
+from hub.errors import Forbidden, HubError, Invalid
+from hub.store.models import CrmConnection
+from hub.store.types import utcnow
+
+log = logging.getLogger(__name__)
+MASK = "********"
+"""What a read shows instead of a secret; sent back in a patch, it keeps the secret."""
+
+
+@dataclass(frozen=True)
+class NewConnection:
+    """What ``POST /api/v1/crm-connections`` asks for."""
+
+    type: str
+    name: str
+    config: dict[str, Any]
+    enabled: bool = True
+    settings: CrmSettings | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionChanges:
+    """A partial update; ``None`` leaves a part as it is; ``config`` is merged over the
+    stored one (a secret sent back as ``MASK`` is kept)."""
+
+    name: str | None = None
+    enabled: bool | None = None
+    config: dict[str, Any] | None = None
+
+
+def require_admin(actor: Viewer) -> None:
+    """403 unless ``actor`` is an owner or manager."""
+    if not actor.is_admin:
+        raise Forbidden("only owners and managers manage CRM connections")
+
+
+def _secrets(config_class: type[BaseModel]) -> set[str]:
+    def mentions(annotation: Any) -> bool:
+        return annotation is SecretStr or any(mentions(a) for a in get_args(annotation))
+
+    return {name for name, f in config_class.model_fields.items() if mentions(f.annotation)}
+
+
+def stored_config(config: BaseModel) -> dict[str, Any]:
+    """A validated Config as JSON with secrets revealed, for encryption."""
+    data = config.model_dump()
+    for name in _secrets(type(config)):
+        value = data.get(name)
+        if isinstance(value, SecretStr):
+            data[name] = value.get_secret_value()
+    revealed: dict[str, Any] = to_jsonable_python(data)
+    return revealed
+
+
+def masked(config: BaseModel) -> dict[str, Any]:
+    """A Config as JSON with every secret shown as ``MASK``."""
+    shown: dict[str, Any] = to_jsonable_python(config.model_dump())
+    for name in _secrets(type(config)):
+        if shown.get(name) is not None:
+            shown[name] = MASK
+    return shown
+
+
+def _validated(kind: type[CrmType[Any]], data: dict[str, Any]) -> BaseModel:
+    try:
+        return kind.Config.model_validate(data)
+    except ValidationError as err:
+        details = [
+            {"field": ".".join(["config", *(str(p) for p in e["loc"])]), "message": e["msg"]}
+            for e in err.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise HubError(422, "validation_error", summary, details) from None
+
+
+class CrmAdmin:
+    """Creates, changes and deletes CRM connections, talking to their plugins."""
+
+    def __init__(self, env: CrmEnv) -> None:
+        self.env = env
+
+    def crm_type(self, name: str, field: str = "type") -> type[CrmType[Any]]:
+        """The installed type ``name``, if it may be connected: 422 naming ``field``
+        when it is not installed, ``type_not_available`` when not built yet."""
+        kind = self.env.instances.types.get(name)
+        if kind is None:
+            known = ", ".join(sorted(self.env.instances.types)) or "none"
+            raise Invalid(field, f"no CRM type {name!r} is installed (installed: {known})")
+        if not kind.available:
+            message = "not available yet: its plugin is not built yet"
+            raise HubError(
+                422,
+                "type_not_available",
+                f"the {kind.title} CRM type is {message}",
+                [{"field": field, "message": message}],
+            )
+        return kind
+
+    def oauth_of(
+        self, connection: CrmConnection, config: BaseModel | None = None
+    ) -> OAuthApp | None:
+        """How the connection runs OAuth (its plugin's ``oauth_app``, which may depend on
+        the config), or ``None`` for credentials that work as they are."""
+        try:
+            return self.env.instances.for_connection(connection, config=config).oauth_app()
+        except CrmUnavailable:
+            return None
+
+    def visible_config(self, connection: CrmConnection) -> dict[str, Any] | None:
+        """The config with secrets masked; ``None`` when it cannot be read."""
+        try:
+            return masked(self.env.instances.config_of(connection))
+        except CrmUnavailable:
+            return None
+
+    async def all(
+        self, actor: Viewer, *, cursor: int | None = None, limit: int = 50
+    ) -> list[CrmConnection]:
+        """Connections in the order they were made (ids after ``cursor``)."""
+        require_admin(actor)
+        conditions: list[ColumnElement[bool]] = []
+        if cursor is not None:
+            conditions.append(CrmConnection.id > cursor)
+        async with self.env.sessions() as db:
+            rows = await db.scalars(
+                select(CrmConnection).where(*conditions).order_by(CrmConnection.id).limit(limit)
+            )
+            return list(rows)
+
+    async def get(self, actor: Viewer, connection_id: int) -> CrmConnection:
+        """One connection."""
+        require_admin(actor)
+        async with self.env.sessions() as db:
+            return await connection_or_404(db, connection_id)
+
+    async def create(self, actor: Viewer, new: NewConnection) -> CrmConnection:
+        """Store a connection. Typed credentials are checked with the CRM first and
+        nothing is kept when refused; an OAuth type waits (``connecting``) for its
+        authorization (``oauth.start``)."""
+        require_admin(actor)
+        kind = self.crm_type(new.type)
+        config = _validated(kind, new.config)
+        probe = CrmConnection(id=0, type=new.type, name=new.name)
+        oauth = self.oauth_of(probe, config)
+        if oauth is None:
+            await self.connect(probe, config)
+        async with self.env.sessions() as db:
+            connection = CrmConnection(
+                type=new.type,
+                name=new.name,
+                config_encrypted=self.env.instances.cipher.encrypt(stored_config(config)),
+                enabled=new.enabled,
+                status="ok" if oauth is None else "connecting",
+                status_reason=None if oauth is None else "authorize the hub in the CRM",
+                settings=settings_json(new.settings or CrmSettings()),
+                catalog=[],
+                failures=0,
+            )
+            db.add(connection)
+            await db.commit()
+        if oauth is None:
+            await self.refresh_catalog(connection.id, quiet=True)
+            async with self.env.sessions() as db:
+                connection = await connection_or_404(db, connection.id)
+        return connection
+
+    async def update(
+        self, actor: Viewer, connection_id: int, changes: ConnectionChanges
+    ) -> CrmConnection:
+        """Apply ``changes``; a changed config is validated whole and (for typed
+        credentials) connected first, nothing stored when that fails."""
+        require_admin(actor)
+        async with self.env.sessions() as db:
+            connection = await connection_or_404(db, connection_id)
+        encrypted: str | None = None
+        reconnected = False
+        if changes.config is not None:
+            kind = self.crm_type(connection.type, "config")
+            try:
+                stored = self.env.instances.cipher.decrypt(connection.config_encrypted)
+            except Exception:
+                stored = {}  # the hub's secret changed: every credential is given again
+            merged = dict(stored)
+            secrets = _secrets(kind.Config)
+            for key, value in changes.config.items():
+                if not (key in secrets and value == MASK and key in stored):
+                    merged[key] = value
+            config = _validated(kind, merged)
+            if self.oauth_of(connection, config) is None:
+                await self.connect(connection, config)
+                reconnected = True
+            encrypted = self.env.instances.cipher.encrypt(stored_config(config))
+        async with self.env.sessions() as db:
+            connection = await connection_or_404(db, connection_id)
+            if encrypted is not None:
+                connection.config_encrypted = encrypted
+            if reconnected:
+                connection.status, connection.status_reason = "ok", None
+                connection.retry_after, connection.failures = None, 0
+            if changes.name is not None:
+                connection.name = changes.name
+            if changes.enabled is not None:
+                connection.enabled = changes.enabled
+            await db.commit()
+        return connection
+
+    async def delete(self, actor: Viewer, connection_id: int) -> None:
+        """Delete a connection with its links, cached values and history."""
+        require_admin(actor)
+        async with self.env.sessions() as db:
+            connection = await connection_or_404(db, connection_id)
+            await db.delete(connection)
+            await db.commit()
+
+    async def set_settings(
+        self, actor: Viewer, connection_id: int, settings: CrmSettings
+    ) -> CrmConnection:
+        """Replace the settings; field names must be in the catalog (when read)."""
+        require_admin(actor)
+        async with self.env.sessions() as db:
+            connection = await connection_or_404(db, connection_id)
+            names = {f.name for f in catalog_of(connection)}
+            if names:
+                _check_names(settings, names)
+            connection.settings = settings_json(settings)
+            await db.commit()
+            return connection
+
+    async def catalog(self, actor: Viewer, connection_id: int) -> list[CrmField]:
+        """The CRM's contact fields, read now (and stored); the stored ones when the
+        CRM cannot be reached and some were read before, else 502."""
+        require_admin(actor)
+        try:
+            return await self.refresh_catalog(connection_id)
+        except CrmCallFailed as err:
+            async with self.env.sessions() as db:
+                stored = catalog_of(await connection_or_404(db, connection_id))
+            if stored:
+                return stored
+            raise HubError(502, "crm_unavailable", err.message) from None
+
+    async def refresh_catalog(self, connection_id: int, *, quiet: bool = False) -> list[CrmField]:
+        """Read the field catalog from the CRM and store it; ``quiet``: a failure
+        is logged and the stored catalog answered."""
+        async with self.env.sessions() as db:
+            connection = await connection_or_404(db, connection_id)
+        try:
+            plugin = self.env.instances.for_connection(connection)
+            fields = await self.env.calls.run(connection_id, plugin.field_catalog)
+        except (CrmCallFailed, CrmUnavailable) as err:
+            if not quiet:
+                if isinstance(err, CrmUnavailable):
+                    raise CrmCallFailed("unavailable", err.reason) from None
+                raise
+            log.warning("CRM connection %s: field catalog not read: %s", connection_id, err)
+            return catalog_of(connection)
+        async with self.env.sessions() as db:
+            fresh = await connection_or_404(db, connection_id)
+            fresh.catalog = [f.model_dump(mode="json") for f in fields]
+            fresh.catalog_fetched_at = utcnow()
+            await db.commit()
+        return fields
+
+    async def connect(
+        self, connection: CrmConnection, config: BaseModel, tokens: CrmTokens | None = None
+    ) -> None:
+        """Build the plugin object and call ``connect``, mapping its errors to 422/502."""
+        try:
+            plugin = self.env.instances.for_connection(connection, config=config, tokens=tokens)
+            await plugin.connect()
+        except CrmUnavailable as err:
+            raise HubError(422, "validation_error", err.reason) from None
+        except BadCredentials as err:
+            raise HubError(422, "bad_credentials", str(err) or "credentials refused") from None
+        except PermanentFailure as err:
+            raise HubError(422, "connect_failed", err.message) from None
+        except (RetryLater, httpx.HTTPError) as err:
+            raise HubError(
+                502, "crm_unavailable", f"the CRM could not be reached, try again later: {err}"
+            ) from None
+        except Exception as err:  # a plugin bug is the plugin's failure, never a 500
+            log.exception("CRM connection %s: connect raised", connection.id)
+            raise HubError(
+                502, "plugin_error", f"the {connection.type} plugin failed: {type(err).__name__}"
+            ) from None
+
+
+def _check_names(settings: CrmSettings, names: set[str]) -> None:
+    for index, name in enumerate(settings.shown_fields or []):
+        if name not in names:
+            raise Invalid(f"shown_fields.{index}", f"the CRM has no field {name!r}")
+    for index, name in enumerate(settings.editable_fields or []):
+        if name not in names:
+            raise Invalid(f"editable_fields.{index}", f"the CRM has no field {name!r}")
+    for index, mapping in enumerate(settings.mapping):
+        if mapping.crm_field not in names:
+            raise Invalid(
+                f"mapping.{index}.crm_field", f"the CRM has no field {mapping.crm_field!r}"
+            )
