@@ -5,9 +5,10 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Any
 
-from hub.contract import Capabilities, ChannelType, hookimpl
+from hub.contract import Capabilities, ChannelType, OutboundMessage, hookimpl
 
-from hub_email import probe
+from hub_email import outbound, probe
+from hub_email.addresses import address_of
 from hub_email.config import EmailConfig
 
 # Common providers cap a whole message at 25 MB, and base64 makes an attachment a third
@@ -36,19 +37,24 @@ class EmailChannel(ChannelType[EmailConfig]):
             "document": _ATTACHMENT_LIMIT,
         },
         subject=True,
+        cc=True,
+        reply_to=False,  # a reply follows the conversation (References), not one message
     )
 
     async def connect(self) -> None:
-        """Reach the IMAP and the SMTP server and read their greetings (no login yet):
-        ``RetryLater`` when one cannot be reached, ``BadCredentials`` when it answers
-        wrongly (another protocol, no TLS where the settings ask for it)."""
-        config = self.config
-        await probe.check(
-            probe.Server("IMAP", config.imap_host, config.imap_port, config.imap_security)
-        )
-        await probe.check(
-            probe.Server("SMTP", config.smtp_host, config.smtp_port, config.smtp_security)
-        )
+        """Log in to the IMAP and the SMTP server and check the folders (``probe``):
+        ``RetryLater`` when a server cannot be reached, ``BadCredentials`` naming the
+        server and the step when the settings are wrong."""
+        await probe.check(self.config)
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send a reply as a mail over SMTP; return its Message-ID (``outbound``)."""
+        return await outbound.send(self.config, self.context, message)
+
+    @classmethod
+    def address_of(cls, text: str) -> str:
+        """The lower-cased email address an agent typed (``Ana <ana@example.com>`` too)."""
+        return address_of(text)
 
 
 @hookimpl

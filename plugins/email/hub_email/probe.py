@@ -1,86 +1,57 @@
-"""Checking that the IMAP and SMTP servers of a mailbox are there, before mail is built.
+"""``connect``: log in to both servers of a mailbox as reading and sending will, and check
+its folders, so an admin learns at once what is wrong and where.
 
-A connect reaches each server with a short timeout (over TLS from the start where the
-security setting is ``ssl``) and reads its greeting: ``* OK`` from IMAP, ``220`` from
-SMTP. It does not log in yet: that comes with reading and sending mail. What it finds is
-told in the contract's words: a server that cannot be reached is ``RetryLater`` (it may
-be down for a moment), one that answers wrongly is ``BadCredentials`` (the settings
-point at the wrong place, and an admin must fix them).
+The IMAP side connects, logs in and opens (read-only) the folder to read and the Sent
+folder when one is set; the SMTP side connects, says EHLO, upgrades with STARTTLS where
+set and logs in when a username is given. Both run at once, each step under a short
+timeout, and a failure names the server and the step (DNS, TCP, TLS, login, folder) in
+the server's own words; when both fail, the message tells both. An unreachable server is
+``RetryLater`` (it may be down for a moment); what an admin must change is
+``BadCredentials``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import socket
-import ssl
-from dataclasses import dataclass
-from typing import Literal
+import dataclasses
 
 from hub.contract import BadCredentials, RetryLater
 
-TIMEOUT_SECONDS = 5.0
-GREETING_MAX = 1024
+from hub_email import servers, smtp
+from hub_email.config import EmailConfig
+from hub_email.imap import ImapSession
+
+TIMEOUT_SECONDS = 10.0
+"""Per step: an admin waits on the connect page, so shorter than when sending."""
 
 
-@dataclass(frozen=True)
-class Server:
-    """One mail server as the settings give it, and the greeting it must open with."""
-
-    protocol: Literal["IMAP", "SMTP"]
-    host: str
-    port: int
-    security: Literal["ssl", "starttls", "none"]
-
-    @property
-    def greeting(self) -> bytes:
-        """How this protocol's server opens a session (RFC 9051, RFC 5321)."""
-        return b"* OK" if self.protocol == "IMAP" else b"220"
-
-    def __str__(self) -> str:
-        return f"the {self.protocol} server {self.host}:{self.port}"
-
-
-async def check(server: Server) -> None:
-    """Connect to ``server`` and read its greeting; raise what an admin can act on."""
-    tls = ssl.create_default_context() if server.security == "ssl" else None
+async def check_imap(config: EmailConfig) -> None:
+    """Log in over IMAP and open the folder to read and the Sent folder."""
+    session = await ImapSession.open(servers.imap_server(config), connect_seconds=TIMEOUT_SECONDS)
     try:
-        async with asyncio.timeout(TIMEOUT_SECONDS):
-            reader, writer = await asyncio.open_connection(
-                server.host,
-                server.port,
-                ssl=tls,
-                server_hostname=server.host if tls else None,
-            )
-            try:
-                line = await reader.readline()
-            finally:
-                writer.close()
-                with contextlib.suppress(OSError):
-                    await writer.wait_closed()
-    except ssl.SSLError as err:
-        # Before OSError: an SSLError is one, but it means the server is there.
-        raise BadCredentials(
-            f"{server} did not complete a TLS handshake ({err.reason or err}): "
-            "check the port and the security setting"
-        ) from None
-    except TimeoutError:
-        raise RetryLater(f"cannot reach {server}: no answer within {TIMEOUT_SECONDS:g} s") from None
-    except OSError as err:
-        raise RetryLater(f"cannot reach {server}: {_reason(err)}") from None
-    if not line[:GREETING_MAX].startswith(server.greeting):
-        raise BadCredentials(
-            f"{server} did not answer like an {server.protocol} server "
-            "(check the host, port and security)"
-        )
+        await session.select(config.imap_folder, readonly=True)
+        if config.sent_folder is not None:
+            await session.select(config.sent_folder, readonly=True)
+    finally:
+        await session.logout()
 
 
-def _reason(err: OSError) -> str:
-    """The operating system's words for a failed connection ("Connection refused")."""
-    if isinstance(err, socket.gaierror):
-        return err.strerror or "unknown host"
-    # asyncio's own text ("Connect call failed (...)") hides the errno's meaning.
-    if err.errno:
-        return os.strerror(err.errno)
-    return str(err) or type(err).__name__
+async def check_smtp(config: EmailConfig) -> None:
+    """Connect to the SMTP server and log in when a username is set."""
+    server = dataclasses.replace(servers.smtp_server(config), timeout=TIMEOUT_SECONDS)
+    await smtp.check_login(server)
+
+
+async def check(config: EmailConfig) -> None:
+    """Check both servers; raise what an admin can act on, naming each that failed."""
+    results = await asyncio.gather(check_imap(config), check_smtp(config), return_exceptions=True)
+    failures = [result for result in results if isinstance(result, BaseException)]
+    unexpected = [f for f in failures if not isinstance(f, BadCredentials | RetryLater)]
+    if unexpected:
+        raise unexpected[0]
+    if not failures:
+        return
+    message = "; ".join(str(failure) for failure in failures)
+    if any(isinstance(failure, BadCredentials) for failure in failures):
+        raise BadCredentials(message)
+    raise RetryLater(message)

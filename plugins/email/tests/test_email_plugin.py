@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-import httpx
 import hub.contract.hookspecs
 import pluggy
 import pytest
-from hub.contract import BadCredentials, ChannelContext, ChannelType, RetryLater
+from hub.contract import ChannelType
 from pydantic import SecretStr, ValidationError
 
 from hub_email import channel
@@ -53,21 +49,68 @@ def test_logo_is_an_svg_document_without_script() -> None:
     assert not [el for el in root.iter() if el.tag.endswith("script")]
 
 
-def test_capabilities_have_subjects_and_attachments_only() -> None:
+def test_capabilities_have_subjects_cc_and_attachments() -> None:
     caps = EmailChannel.capabilities
-    assert caps.subject
+    assert caps.subject and caps.cc
     assert caps.media["document"] > 10_000_000
     assert not (caps.reply_to or caps.typing or caps.edit or caps.templates)
     assert caps.window_hours is None
     assert caps.max_text_length is None
 
 
-def test_config_accepts_a_good_sample_with_standard_ports() -> None:
+def test_config_accepts_a_good_sample_with_standard_ports_and_defaults() -> None:
     config = EmailConfig(**good())
-    assert (config.imap_port, config.imap_security, config.imap_mailbox) == (993, "ssl", "INBOX")
+    assert (config.imap_port, config.imap_security, config.imap_folder) == (993, "tls", "INBOX")
     assert (config.smtp_port, config.smtp_security) == (587, "starttls")
     assert config.from_address == "support@example.com"
     assert config.from_name is None
+    assert config.sent_folder is None
+    assert not config.agent_name_in_from and not config.mark_seen
+    assert (config.subject_thread_hours, config.max_message_mb, config.poll_seconds) == (72, 25, 60)
+
+
+def test_each_config_gets_its_own_message_id_tag_which_is_kept() -> None:
+    first, second = EmailConfig(**good()), EmailConfig(**good(message_id_tag=""))
+    assert first.message_id_tag != second.message_id_tag
+    assert len(first.message_id_tag) == 16
+    stored = first.model_dump(mode="json")
+    assert EmailConfig(**{**stored, **PASSWORDS}).message_id_tag == first.message_id_tag
+
+
+def test_smtp_login_is_optional_for_a_relay_and_empty_means_not_set() -> None:
+    config = EmailConfig(**good(smtp_username="", smtp_password="  ", from_name="", sent_folder=""))
+    assert (config.smtp_username, config.smtp_password) == (None, None)
+    assert (config.from_name, config.sent_folder) == (None, None)
+    without = good()
+    del without["smtp_username"], without["smtp_password"]
+    assert EmailConfig(**without).smtp_username is None
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [({"smtp_password": ""}, "smtp_password"), ({"smtp_username": None}, "smtp_username")],
+)
+def test_half_an_smtp_login_names_the_missing_field(given: dict[str, Any], missing: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        EmailConfig(**good(**given))
+    assert [error["loc"] for error in caught.value.errors()] == [(missing,)]
+    assert "both, or neither" in str(caught.value)
+
+
+def test_rarely_changed_options_are_advanced_and_security_choices_have_words() -> None:
+    properties = EmailConfig.model_json_schema()["properties"]
+    advanced = {name for name, prop in properties.items() if prop.get("advanced")}
+    assert advanced == {
+        "imap_folder",
+        "mark_seen",
+        "subject_thread_hours",
+        "max_message_mb",
+        "poll_seconds",
+        "message_id_tag",
+    }
+    labels = properties["imap_security"]["choice_labels"]
+    assert set(labels) == {"tls", "starttls", "none"}
+    assert "unencrypted" in labels["none"]
 
 
 def test_config_accepts_ip_addresses_and_other_security_modes() -> None:
@@ -89,8 +132,13 @@ def test_email_has_no_api_base_url() -> None:
         ("smtp_host", "smtp.example.com:587"),
         ("imap_port", 0),
         ("smtp_port", 65536),
-        ("imap_security", "tls"),
+        ("imap_security", "ssl"),
         ("smtp_security", "ssl/tls"),
+        ("sent_folder", "Sent\r\nA1 DELETE INBOX"),
+        ("subject_thread_hours", -1),
+        ("max_message_mb", 0),
+        ("poll_seconds", 1),
+        ("message_id_tag", "a b"),
         ("imap_username", ""),
         ("from_address", "support at example.com"),
         ("unknown_field", "x"),
@@ -141,85 +189,5 @@ def test_entry_point_is_declared_in_the_distribution() -> None:
     assert import_module(project["entry-points"]["hub"]["email"]) is channel
 
 
-# --- connect: what can be checked before the plugin is built ------------------------
-
-
 def test_the_type_is_not_available_yet() -> None:
     assert EmailChannel.available is False
-
-
-def closed_port() -> int:
-    """A local port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-async def greeter(greeting: bytes) -> AsyncIterator[int]:
-    """A local server that sends ``greeting`` to whoever connects; yields its port."""
-
-    async def greet(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(greeting)
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(greet, "127.0.0.1", 0)
-    async with server:
-        yield server.sockets[0].getsockname()[1]
-
-
-@pytest.fixture
-async def imap_port() -> AsyncIterator[int]:
-    async for port in greeter(b"* OK IMAP4rev1 ready\r\n"):
-        yield port
-
-
-@pytest.fixture
-async def smtp_port() -> AsyncIterator[int]:
-    async for port in greeter(b"220 mail.example.com ESMTP ready\r\n"):
-        yield port
-
-
-async def connect(**overrides: Any) -> None:
-    plain = {"imap_host": "127.0.0.1", "smtp_host": "127.0.0.1"}
-    plain |= {"imap_security": "none", "smtp_security": "none"}
-    config = EmailConfig(**good(**{**plain, **overrides}))
-    async with httpx.AsyncClient() as http:
-        context = ChannelContext(channel_id=1, webhook_url="https://hub.example/w/1", http=http)
-        await EmailChannel(config, context).connect()
-
-
-async def test_connect_reaches_both_servers_and_reads_their_greetings(
-    imap_port: int, smtp_port: int
-) -> None:
-    await connect(imap_port=imap_port, smtp_port=smtp_port)
-
-
-async def test_connect_to_a_closed_port_is_retry_later_naming_the_server(smtp_port: int) -> None:
-    port = closed_port()
-    with pytest.raises(RetryLater) as caught:
-        await connect(imap_port=port, smtp_port=smtp_port)
-    message = str(caught.value)
-    assert message.startswith(f"cannot reach the IMAP server 127.0.0.1:{port}:")
-    assert "refused" in message.lower()
-
-
-async def test_connect_to_the_wrong_kind_of_server_names_what_answered(
-    imap_port: int, smtp_port: int
-) -> None:
-    with pytest.raises(BadCredentials) as caught:
-        await connect(imap_port=smtp_port, smtp_port=imap_port)
-    assert str(caught.value) == (
-        f"the IMAP server 127.0.0.1:{smtp_port} did not answer like an IMAP server "
-        "(check the host, port and security)"
-    )
-
-
-async def test_connect_over_tls_to_a_plain_server_is_refused_clearly(smtp_port: int) -> None:
-    async for port in greeter(b"* OK IMAP4rev1 ready\r\n"):
-        with pytest.raises(BadCredentials) as caught:
-            await connect(imap_port=port, imap_security="ssl", smtp_port=smtp_port)
-        assert str(caught.value).startswith(
-            f"the IMAP server 127.0.0.1:{port} did not complete a TLS handshake"
-        )
