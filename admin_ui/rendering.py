@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 
 from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
+from admin_ui.relative_time import ago
 from admin_ui.urls import PageUrls
 from hub import appkeys
 from hub.auth.identity import IDENTITY
@@ -37,6 +38,7 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     env = jinja2.Environment(loader=loader, autoescape=True, enable_async=True)
     env.filters["when"] = _when
     env.filters["phone"] = format_phone
+    env.filters["ago"] = ago
     env.globals["url"] = urls
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
     # reach the token of the request being rendered.

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from admin_ui.inbox.email_subject import reply_subject
 from hub.auth.visibility import Viewer
 from hub.contract.channel import Capabilities, ChannelType
 from hub.events.work import Work
@@ -171,12 +172,30 @@ async def composer_facts(
         capabilities=capabilities,
         window=window,
         channels=choices,
-        subject=conversation.subject,
+        subject=await _reply_subject(w, conversation) if capabilities.subject else None,
         draft=draft,
         files=await _draft_files(w, viewer, draft),
         quote=await _quote(w, conversation, draft),
         variables=[Variable(f"${n}", text, values.get(n)) for n, text in VARIABLES.items()],
     )
+
+
+async def _reply_subject(w: Work, conversation: Conversation) -> str:
+    """What a reply's subject starts as: ``Re:`` and the subject of the conversation's
+    latest message that has one (else the conversation's), never ``Re: Re:``. A
+    machine's mail does not count ("Automatic reply: …" is not what the thread is
+    about)."""
+    latest = await w.db.scalar(
+        select(Message.subject)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.subject.is_not(None),
+            Message.automated.is_(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return reply_subject(latest or conversation.subject)
 
 
 def _plugin(channels: ChannelPlugins, channel: Channel) -> ChannelType[Any] | None:
