@@ -11,8 +11,8 @@ import json
 import logging
 import os
 import uuid
-from dataclasses import replace
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
