@@ -26,6 +26,7 @@ from hub.api.context import path_id, work
 from hub.auth.visibility import Viewer
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelPlugins
+from hub.inbox.contacts import list_identities
 from hub.people.directory import list_teams, list_users
 
 __all__ = ["Pane", "Timeline", "load_pane", "load_timeline", "pane_context", "routes"]
@@ -55,10 +56,16 @@ async def pane_context(
     """
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id, reaching=item)
+    # Read once for the composer's channel switcher and the panel's channel list.
+    identities = await list_identities(w.db, viewer, pane.contact.id)
     composer = await composer_facts(
-        w, viewer, pane.conversation, pane.contact, pane.channel, channels
+        w, viewer, pane.conversation, pane.contact, pane.channel, channels, identities
     )
-    panel = await load_panel(w, viewer, pane.contact, conversation_id) if with_panel else None
+    panel = (
+        await load_panel(w, viewer, pane.contact, conversation_id, identities)
+        if with_panel
+        else None
+    )
     return {
         "pane": pane,
         "timeline": timeline,
