@@ -23,7 +23,12 @@ from hub.store.models import (
     Conversation,
     Message,
     OutboxItem,
+    User,
 )
+
+# How many earlier messages a reply names (an email's References): enough to thread in
+# any client, bounded so a long conversation's header stays small.
+REFERENCES_KEPT = 20
 
 
 def idempotency_key(message_id: int) -> str:
@@ -44,6 +49,8 @@ class Delivery:
     recipient_id: str | None
     reply_to_external_id: str | None
     attachments: list[Attachment]
+    references: tuple[str, ...] = ()
+    sender_name: str | None = None
 
     @property
     def blocked(self) -> bool:
@@ -84,6 +91,19 @@ async def load_delivery(db: AsyncSession, item: OutboxItem) -> Delivery | None:
             select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
         )
     )
+    earlier = await db.scalars(
+        select(Message.external_id)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.id < message.id,
+            Message.external_id.is_not(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(REFERENCES_KEPT)
+    )
+    sender_name = None
+    if message.sender_user_id is not None:
+        sender_name = await db.scalar(select(User.name).where(User.id == message.sender_user_id))
     return Delivery(
         item=item,
         message=message,
@@ -93,6 +113,8 @@ async def load_delivery(db: AsyncSession, item: OutboxItem) -> Delivery | None:
         recipient_id=recipient_id,
         reply_to_external_id=reply_to_external_id,
         attachments=attachments,
+        references=tuple(reversed([ref for ref in earlier if ref])),
+        sender_name=sender_name,
     )
 
 
@@ -133,4 +155,7 @@ def build_outbound(
         attachments=attachments,
         # A template message's text is only the inbox's rendering of it.
         template=template_of_parts(message.parts),
+        references=delivery.references,
+        cc=tuple((message.envelope or {}).get("cc") or ()),
+        sender_name=delivery.sender_name,
     )

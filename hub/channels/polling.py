@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from aiohttp import web
@@ -42,6 +43,7 @@ from hub.inbox.intake import take_events
 from hub.inbox.storable import log_row
 from hub.store.engine import create_engine
 from hub.store.models import Channel, InboundLogEntry
+from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ POLL_ERROR_PREFIX = "polling failed: "
 # with another application's single-key ones on a shared database.
 LOCK_NAMESPACE = 0x48554250
 REASON_MAX = 2000
+# How often an idle poll notes the time in channels.last_polled_at (the admin's "last
+# checked"): a write a minute, not one per poll.
+POLLED_MARK_EVERY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,10 @@ class Poller:
         ours = channel.status == "error" and (channel.status_reason or "").startswith(
             POLL_ERROR_PREFIX
         )
-        if not events and not advanced and not ours:
+        now = utcnow()
+        checked = channel.last_polled_at
+        stale = checked is None or now - checked >= POLLED_MARK_EVERY
+        if not events and not advanced and not ours and not stale and not result.problems:
             return PollOutcome()  # the common idle poll: no transaction at all
         request = _poll_request(events)
 
@@ -168,10 +176,15 @@ class Poller:
                 raise NotFound("channel")
             # In this very transaction: the events and the cursor commit or fail together.
             row.poll_cursor = result.cursor
+            row.last_polled_at = now
             if row.status == "error" and (row.status_reason or "").startswith(POLL_ERROR_PREFIX):
                 row.status, row.status_reason = "ok", None  # the provider answered again
                 work.emit(channel_event(row))
             if not events:
+                if result.problems:
+                    problems = "; ".join(result.problems)
+                    entry = log_row(channel_id, request, "error", 200, problems, events)
+                    work.db.add(InboundLogEntry(**entry))
                 return 0
             if not row.enabled:  # disabled while polling: keep them for a replay
                 held = log_row(channel_id, request, "held", 200, "channel disabled", events)
@@ -179,6 +192,8 @@ class Poller:
                 return 0
             intakes = await take_events(work, row, events)
             outcome, reason = summarize(intakes)
+            # What the plugin could only keep as a file is told beside what was stored.
+            reason = "; ".join(filter(None, [reason, *result.problems])) or None
             work.db.add(
                 InboundLogEntry(**log_row(channel_id, request, outcome, 200, reason, events))
             )

@@ -13,7 +13,15 @@ from hub.contract.config import (
     HttpUrlText,
     generated_secret,
 )
-from hub.contract.crm import CrmChanges, CrmContext, CrmField, CrmType
+from hub.contract.crm import (
+    CrmChanges,
+    CrmContext,
+    CrmField,
+    CrmTokens,
+    CrmType,
+    OAuthApp,
+    TokenSaver,
+)
 from hub.contract.errors import (
     BadCredentials,
     PermanentFailure,
@@ -81,6 +89,7 @@ __all__ = [
     "CrmContext",
     "CrmField",
     "CrmRecord",
+    "CrmTokens",
     "CrmType",
     "DeliveryStatus",
     "EmptyIsDefault",
@@ -103,6 +112,7 @@ __all__ = [
     "MessageTemplate",
     "NewConversation",
     "Notice",
+    "OAuthApp",
     "OutboundAttachment",
     "OutboundMessage",
     "PermanentFailure",
@@ -117,6 +127,7 @@ __all__ = [
     "TemplateRef",
     "TextPart",
     "ThreadHint",
+    "TokenSaver",
     "UnsupportedPart",
     "WebhookRejected",
     "WebhookRequest",

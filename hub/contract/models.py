@@ -186,6 +186,17 @@ class InboundMessage(Frozen):
     """Messages of one channel with the same ``group_key`` are shown as one message: the
     first is stored, later ones add their parts to it (Telegram albums). Each keeps its
     own ``external_id`` for dedupe."""
+    references: tuple[str, ...] = ()
+    """External ids of earlier messages this one follows, nearest first (an email's
+    ``In-Reply-To`` and ``References``, ours or the contact's). The core puts the message
+    in the conversation of the first one it knows, when that conversation is the same
+    contact's; else it tries ``thread_hints``, then ``thread_key``, then the contact's
+    open conversation."""
+    thread_hints: tuple[ThreadHint, ...] = ()
+    envelope: Envelope | None = None
+    automated: AutomatedKind | None = None
+    """Set for mail sent by a machine: flagged in the timeline, never answered
+    automatically, and it never reopens a closed conversation by itself."""
     raw: dict[str, Any] = Field(default_factory=dict)
 
 

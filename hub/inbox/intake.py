@@ -28,6 +28,7 @@ from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.intake_groups import add_to_group, load_group
 from hub.inbox.intake_result import Intake
 from hub.inbox.intake_status import take_status
+from hub.inbox.intake_threads import keep_hints, named_conversation
 from hub.inbox.message_notices import NewMessage, notify_assignees
 from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
@@ -183,11 +184,17 @@ async def thread(
 ) -> tuple[Conversation, bool]:
     """The conversation the message belongs to, and whether it was just created.
 
-    With a thread key: the channel's conversation of that key; without: the contact's
-    open (or snoozed: woken) conversation on the channel. A closed one is reopened or
-    left closed for a new one, per the channel's ``closed_conversation`` setting.
+    First the same contact's conversation the message names by its references or thread
+    hints (``hub.inbox.intake_threads``); then, with a thread key, the channel's
+    conversation of that key; without, the contact's open (or snoozed: woken)
+    conversation on the channel. A closed one is reopened or left closed for a new one,
+    per the channel's ``closed_conversation`` setting; a machine's message reopens none.
     """
     now = utcnow()
+    if event.references or event.thread_hints:
+        named = await named_conversation(work, channel, contact.id, event, now)
+        if named is not None and _join(work, channel, named, event, now):
+            return named, False
     index = BatchIndex.of(work.db)
     known, latest, live = (
         index.live_and_latest(channel.id, contact.id)
@@ -196,12 +203,9 @@ async def thread(
     )
     if not known:
         latest, live = await _latest_and_live(work, channel, contact, event)
-    if live is not None and live.status == "snoozed":
-        _wake(work, live, now)
-    if live is not None and live.status == "open":
+    if live is not None and _join(work, channel, live, event, now):
         return live, False
-    if latest is not None and ChannelSettings.of(channel).closed_conversation == "reopen":
-        _reopen(work, latest, now)
+    if latest is not None and latest is not live and _join(work, channel, latest, event, now):
         return latest, False
     conversation = Conversation(
         contact_id=contact.id,
@@ -223,6 +227,24 @@ async def thread(
         work, conversation, "created", None, contact_id=contact.id, channel_id=channel.id
     )
     return conversation, True
+
+
+def _join(
+    work: Work, channel: Channel, conversation: Conversation, event: InboundMessage, now: datetime
+) -> bool:
+    """Whether the message joins ``conversation``: an open one always; a snoozed one,
+    waking it; a closed one when the channel reopens (``closed_conversation``). A
+    machine's message (``automated``: an auto-reply, a bounce) joins any, waking and
+    reopening nothing: it is no reason to start work again."""
+    if conversation.status == "open" or event.automated is not None:
+        return True
+    if conversation.status == "snoozed":
+        _wake(work, conversation, now)
+        return True
+    if ChannelSettings.of(channel).closed_conversation == "reopen":
+        _reopen(work, conversation, now)
+        return True
+    return False
 
 
 async def _latest_and_live(
@@ -334,7 +356,21 @@ def message_row(
         "created_at": min(event.timestamp, now),
         "media_pending": any(part.kind in MEDIA_PART_KINDS for part in event.parts),
         "edit_history": [],
+        "envelope": _envelope(event),
+        "automated": event.automated,
     }
+
+
+def _envelope(event: InboundMessage) -> dict[str, list[str]] | None:
+    """Who else the message was addressed to, as stored: only the lists that have names."""
+    if event.envelope is None:
+        return None
+    lists = {
+        name: [scrub(address) for address in addresses]
+        for name, addresses in event.envelope.model_dump().items()
+        if addresses
+    }
+    return lists or None
 
 
 def announce_message(
@@ -398,6 +434,7 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
     conversation, created = await thread(work, channel, contact, event)
     if created and not contact.blocked:
         await route_new_conversation(work, channel, conversation)
+    await keep_hints(work, channel, conversation, event.thread_hints)
     # Events recorded so far get their times before the message: the timeline reads in order.
     await work.db.flush()
     now = utcnow()
@@ -416,6 +453,8 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
         conversation.unread_count = (conversation.unread_count or 0) + 1
     await mark_inbound(work, channel, now)
     announce_message(work, channel, message, conversation, contact.id, created, event)
-    if not created:  # a new conversation's assignee hears of it as "assigned"
+    # A new conversation's assignee hears of it as "assigned"; a machine's message
+    # (an out-of-office, a bounce) is no reason to interrupt anyone.
+    if not created and event.automated is None:
         await notify_assignees(work.db, [NewMessage(work, conversation, message.id, message.text)])
     return Intake("stored", message.id, conversation.id)

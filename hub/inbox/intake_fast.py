@@ -86,6 +86,8 @@ def _item(index: BatchIndex, channel: Channel, event: Any) -> _Item | None:
         return None
     if event.group_key is not None:
         return None  # an album item may join a stored message: hub.inbox.intake_groups
+    if event.references or event.thread_hints or event.automated is not None:
+        return None  # threaded by what it names (hub.inbox.intake_threads)
     if reply_target(event) is not None:
         return None
     known, existing = index.message((channel.id, key(event.external_id)))

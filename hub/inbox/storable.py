@@ -43,12 +43,24 @@ def key(value: str) -> str:
 def parts_of(event: InboundMessage) -> list[dict[str, Any]]:
     """The message parts of ``event`` as stored: scrubbed JSON, an album item's parts
     marked with the item they came from."""
-    parts = [scrub(part.model_dump(mode="json")) for part in event.parts]
+    parts = [scrub(_stored_part(part.model_dump(mode="json"))) for part in event.parts]
     if event.group_key is not None:
         # An album's parts name the item they came from: a re-delivered item is known by it.
         source = key(event.external_id)
         parts = [{**part, "source_external_id": source} for part in parts]
     return parts
+
+
+# Email's fields of a part, left out when empty: other channels' parts stay as they were.
+_EMAIL_ONLY_FIELDS = ("html", "content_id")
+
+
+def _stored_part(part: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in part.items()
+        if not (value is None and name in _EMAIL_ONLY_FIELDS)
+    }
 
 
 def log_row(

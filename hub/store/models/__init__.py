@@ -9,6 +9,7 @@ from hub.store.models.conversations import (
     Comment,
     Conversation,
     ConversationEvent,
+    ConversationThreadKey,
     Message,
     Notification,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "ContactIdentity",
     "Conversation",
     "ConversationEvent",
+    "ConversationThreadKey",
     "CrmConnection",
     "CrmContactLink",
     "CustomInbox",

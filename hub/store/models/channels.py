@@ -30,6 +30,8 @@ class Channel(Timestamped, Base):
     # The user the round-robin rule picked last; the next pick starts after them.
     routing_cursor: Mapped[int | None] = mapped_column(Integer)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When a polling channel last asked its provider (written at most once a minute).
+    last_polled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 

@@ -63,6 +63,22 @@ class Conversation(Timestamped, Base):
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ConversationThreadKey(Base):
+    """A key a channel's later messages name to join a conversation (an email's subject
+    or Outlook thread index, per contact); the last conversation to take a key keeps it."""
+
+    __tablename__ = "conversation_thread_keys"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "key"),
+        Index("ix_conversation_thread_keys_conversation_id", "conversation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(300))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+
+
 class Message(Base):
     """One message in a conversation, inbound or outbound, with its delivery status."""
 
@@ -94,6 +110,10 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who else an email was addressed to: {"to": [...], "cc": [...], "bcc": [...]}.
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # Sent by a machine (auto_reply|bounce|bulk): flagged, never reopens by itself.
+    automated: Mapped[str | None] = mapped_column(String(16))
 
 
 class Comment(Base):
