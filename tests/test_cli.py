@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -9,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.accounts import authenticate
 from hub.auth.api_tokens import resolve_token
+from hub.cli import freeze_startup_heap
 from hub.store import migrate
 from tests.plugin_dists import write_dist
 
@@ -218,3 +221,16 @@ def test_migrate_brings_a_fresh_sqlite_database_to_the_head_revision(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"database at revision {migrate.head_revision()}"
     assert (tmp_path / "fresh" / "hub.db").exists()
+
+
+async def test_serve_freezes_the_startup_heap_out_of_full_collections() -> None:
+    class StartupObject:
+        """Stands for what starting the hub allocates."""
+
+    kept = [StartupObject() for _ in range(1000)]
+    before = gc.get_freeze_count()
+    try:
+        await freeze_startup_heap(web.Application())
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()  # the rest of the test run collects as usual

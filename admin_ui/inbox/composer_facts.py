@@ -21,7 +21,7 @@ from hub.auth.visibility import Viewer
 from hub.contract.channel import Capabilities, ChannelType
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
-from hub.inbox.contacts import list_identities
+from hub.inbox.contacts import IdentityRow, list_identities
 from hub.inbox.drafts import get_draft
 from hub.inbox.outgoing_rules import last_inbound_at
 from hub.inbox.snippets import VARIABLES, variable_values
@@ -148,10 +148,14 @@ async def composer_facts(
     contact: Contact,
     home: Channel,
     channels: ChannelPlugins,
+    identities: list[IdentityRow] | None = None,
 ) -> ComposerFacts:
-    """The composer of ``conversation`` for ``viewer``, as their draft left it."""
+    """The composer of ``conversation`` for ``viewer``, as their draft left it; the
+    contact's ``identities`` when the caller has them already (the contact panel)."""
     draft = await get_draft(w, viewer, conversation.id)
-    choices = await _channel_choices(w, viewer, contact.id, home)
+    if identities is None:
+        identities = await list_identities(w.db, viewer, contact.id)
+    choices = await _channel_choices(w, identities, home)
     channel = home
     if draft is not None and draft.channel_id not in (None, home.id):
         # The switcher's choice holds while the contact still has that channel.
@@ -206,10 +210,9 @@ def _plugin(channels: ChannelPlugins, channel: Channel) -> ChannelType[Any] | No
 
 
 async def _channel_choices(
-    w: Work, viewer: Viewer, contact_id: int, home: Channel
+    w: Work, identities: list[IdentityRow], home: Channel
 ) -> list[ChannelChoice]:
     """The conversation's channel first, then the contact's other live channels."""
-    identities = await list_identities(w.db, viewer, contact_id)
     ids = {row.identity.channel_id for row in identities} - {home.id}
     others: list[Channel] = []
     if ids:

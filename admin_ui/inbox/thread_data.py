@@ -187,11 +187,11 @@ async def _complete(
     quotes = await _quotes(w, conversation_id, messages)
     reactions = await _reactions(w, conversation_id, [m.id for m in messages])
     user_ids, team_ids = _named(entries)
-    channel_type = await w.db.scalar(
-        select(Channel.type)
-        .join(Conversation, Conversation.channel_id == Channel.id)
-        .where(Conversation.id == conversation_id)
-    )
+    # By id: the caller loaded both (load_pane, the timeline's visibility check), so
+    # these cost no query.
+    conversation = await w.db.get(Conversation, conversation_id)
+    channel = await w.db.get(Channel, conversation.channel_id) if conversation else None
+    channel_type = channel.type if channel is not None else None
     email = channel_type in EMAIL_TYPES
     return Timeline(
         entries,
