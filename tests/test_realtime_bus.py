@@ -7,10 +7,12 @@ CI (the ``CI`` variable set) a missing Redis fails them; elsewhere they are skip
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -291,3 +293,13 @@ async def test_a_token_revoked_in_one_hub_process_closes_its_websocket_on_anothe
         message = await socket.receive(timeout=WAIT)
     assert message.type is WSMsgType.CLOSE, message
     assert (message.data, message.extra) == (CLOSE_ACCESS_ENDED, "API token revoked")
+
+
+def test_an_events_wire_text_is_encoded_once_and_follows_its_id() -> None:
+    event = HubEvent("message.created", {"conversation_id": 7, "text": "hi"})
+    first = event.wire()
+    assert event.wire() is first  # every socket's pump sends the same string
+    assert json.loads(first) == {"type": "message.created", "data": event.data}
+    logged = replace(event, id=42)
+    assert json.loads(logged.wire())["id"] == 42
+    assert "id" not in json.loads(event.wire())

@@ -448,6 +448,14 @@ async def test_the_viewer_is_reloaded_when_it_is_older_than_the_maximum_age(
         assert (await frame(socket))["data"]["conversation_id"] == theirs.id
 
 
+def test_connections_draw_different_age_limits_so_they_do_not_reload_together() -> None:
+    shares = [ws._age_share() for _ in range(200)]
+    assert all(ws.VIEWER_MAX_AGE_LOW <= share <= 1.0 for share in shares)
+    # Spread over the range, not one value: 200 sockets opened together must not all
+    # reload their viewer on the same event.
+    assert max(shares) - min(shares) > (1.0 - ws.VIEWER_MAX_AGE_LOW) / 2
+
+
 @pytest.mark.parametrize("change", ["deactivated", "token_revoked"])
 async def test_a_user_whose_access_ended_is_disconnected_with_4401(
     client: Client, user_token: UserToken, db: async_sessionmaker[AsyncSession], change: str

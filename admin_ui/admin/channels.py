@@ -20,6 +20,7 @@ from hub.channels.admin import ChannelAdmin, ChannelChanges, list_channels, live
 from hub.channels.channel_stats import failed_deliveries, held_requests
 from hub.channels.registry import webhook_url
 from hub.errors import HubError
+from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.channel_settings import ChannelRouting, ChannelSettings
 from hub.store.models import Channel
 
@@ -57,16 +58,33 @@ class ChannelRow:
     reason: str | None
     failed: int
     held: int
+    polls: bool = False
 
     @property
     def last_inbound_at(self) -> datetime | None:
         """When the channel last received anything."""
         return self.channel.last_inbound_at
 
+    @property
+    def last_polled_at(self) -> datetime | None:
+        """When the hub last asked a polling channel's provider for news (written at
+        most once a minute): an admin sees the mailbox is read even when nothing came."""
+        return self.channel.last_polled_at
+
+
+def polls(request: web.Request, channel: Channel) -> bool:
+    """Whether the hub polls the channel (an email mailbox) rather than waiting for
+    webhooks; False when its plugin cannot be built (the status says why)."""
+    try:
+        return request.config_dict[appkeys.CHANNELS].for_channel(channel).polls()
+    except ChannelUnavailable:
+        return False
+
 
 def _row(request: web.Request, channel: Channel, failed: int, held: int) -> ChannelRow:
     state, reason = state_of(request, channel)
-    return ChannelRow(channel, type_title(request, channel.type), state, reason, failed, held)
+    title = type_title(request, channel.type)
+    return ChannelRow(channel, title, state, reason, failed, held, polls(request, channel))
 
 
 async def _channel_id(request: web.Request) -> tuple[int, Channel]:

@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from admin_ui.inbox.email_subject import reply_subject
 from hub.auth.visibility import Viewer
 from hub.contract.channel import Capabilities, ChannelType
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
-from hub.inbox.contacts import list_identities
+from hub.inbox.contacts import IdentityRow, list_identities
 from hub.inbox.drafts import get_draft
 from hub.inbox.outgoing_rules import last_inbound_at
 from hub.inbox.snippets import VARIABLES, variable_values
@@ -147,10 +148,14 @@ async def composer_facts(
     contact: Contact,
     home: Channel,
     channels: ChannelPlugins,
+    identities: list[IdentityRow] | None = None,
 ) -> ComposerFacts:
-    """The composer of ``conversation`` for ``viewer``, as their draft left it."""
+    """The composer of ``conversation`` for ``viewer``, as their draft left it; the
+    contact's ``identities`` when the caller has them already (the contact panel)."""
     draft = await get_draft(w, viewer, conversation.id)
-    choices = await _channel_choices(w, viewer, contact.id, home)
+    if identities is None:
+        identities = await list_identities(w.db, viewer, contact.id)
+    choices = await _channel_choices(w, identities, home)
     channel = home
     if draft is not None and draft.channel_id not in (None, home.id):
         # The switcher's choice holds while the contact still has that channel.
@@ -171,12 +176,30 @@ async def composer_facts(
         capabilities=capabilities,
         window=window,
         channels=choices,
-        subject=conversation.subject,
+        subject=await _reply_subject(w, conversation) if capabilities.subject else None,
         draft=draft,
         files=await _draft_files(w, viewer, draft),
         quote=await _quote(w, conversation, draft),
         variables=[Variable(f"${n}", text, values.get(n)) for n, text in VARIABLES.items()],
     )
+
+
+async def _reply_subject(w: Work, conversation: Conversation) -> str:
+    """What a reply's subject starts as: ``Re:`` and the subject of the conversation's
+    latest message that has one (else the conversation's), never ``Re: Re:``. A
+    machine's mail does not count ("Automatic reply: …" is not what the thread is
+    about)."""
+    latest = await w.db.scalar(
+        select(Message.subject)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.subject.is_not(None),
+            Message.automated.is_(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return reply_subject(latest or conversation.subject)
 
 
 def _plugin(channels: ChannelPlugins, channel: Channel) -> ChannelType[Any] | None:
@@ -187,10 +210,9 @@ def _plugin(channels: ChannelPlugins, channel: Channel) -> ChannelType[Any] | No
 
 
 async def _channel_choices(
-    w: Work, viewer: Viewer, contact_id: int, home: Channel
+    w: Work, identities: list[IdentityRow], home: Channel
 ) -> list[ChannelChoice]:
     """The conversation's channel first, then the contact's other live channels."""
-    identities = await list_identities(w.db, viewer, contact_id)
     ids = {row.identity.channel_id for row in identities} - {home.id}
     others: list[Channel] = []
     if ids:

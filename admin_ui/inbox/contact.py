@@ -23,7 +23,7 @@ from hub.inbox.contact_activity import (
     contact_conversations,
 )
 from hub.inbox.contact_merge import Reason, duplicates_of
-from hub.inbox.contacts import IdentityRow, get_contact, list_identities
+from hub.inbox.contacts import IdentityRow, get_contact, list_identities, visible_conversation_ids
 from hub.store.models import Contact
 
 routes = web.RouteTableDef()
@@ -62,9 +62,14 @@ class ContactPanel:
 
 
 async def load_panel(
-    w: Work, viewer: Viewer, contact: Contact, conversation_id: int | None
+    w: Work,
+    viewer: Viewer,
+    contact: Contact,
+    conversation_id: int | None,
+    identities: list[IdentityRow] | None = None,
 ) -> ContactPanel:
-    """The panel of a contact the viewer may see (the caller checked it)."""
+    """The panel of a contact the viewer may see (the caller checked it); its
+    ``identities`` when the caller has them already (the pane's composer)."""
     suggestions: list[Suggestion] = []
     # Merging is for viewers who see every contact: others get no button to fail.
     if viewer.sees_everything:
@@ -73,12 +78,16 @@ async def load_panel(
             Suggestion(p.other if p.contact.id == contact.id else p.contact, p.reasons)
             for p in pairs
         ]
+    if identities is None:
+        identities = await list_identities(w.db, viewer, contact.id)
+    # Read once for both lists below.
+    visible = await visible_conversation_ids(w.db, viewer, contact.id)
     return ContactPanel(
         contact,
         conversation_id,
-        await list_identities(w.db, viewer, contact.id),
-        await contact_conversations(w.db, viewer, contact.id),
-        await contact_activity(w.db, viewer, contact.id),
+        identities,
+        await contact_conversations(w.db, viewer, contact.id, visible=visible),
+        await contact_activity(w.db, viewer, contact.id, visible=visible),
         suggestions,
         viewer.sees_everything,
     )

@@ -26,6 +26,7 @@ from hub.api.context import path_id, work
 from hub.auth.visibility import Viewer
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelPlugins
+from hub.inbox.contacts import list_identities
 from hub.people.directory import list_teams, list_users
 
 __all__ = ["Pane", "Timeline", "load_pane", "load_timeline", "pane_context", "routes"]
@@ -42,15 +43,29 @@ async def pane_context(
     conversation_id: int,
     channels: ChannelPlugins,
     item: tuple[str, int] | None = None,
+    *,
+    with_panel: bool = True,
 ) -> dict[str, Any]:
     """What the conversation pane shows: the header, the timeline and the composer; with
-    ``item``, enough of the timeline to hold that item (a link to a message or comment)."""
+    ``item``, enough of the timeline to hold that item (a link to a message or comment).
+
+    ``with_panel=False`` leaves the contact panel out (None): the pane fragment, which
+    only the script fetches, has it fetched right after (``inbox.contact``), so the
+    conversation itself shows sooner. The full page keeps it, for browsers without the
+    script.
+    """
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id, reaching=item)
+    # Read once for the composer's channel switcher and the panel's channel list.
+    identities = await list_identities(w.db, viewer, pane.contact.id)
     composer = await composer_facts(
-        w, viewer, pane.conversation, pane.contact, pane.channel, channels
+        w, viewer, pane.conversation, pane.contact, pane.channel, channels, identities
     )
-    panel = await load_panel(w, viewer, pane.contact, conversation_id)
+    panel = (
+        await load_panel(w, viewer, pane.contact, conversation_id, identities)
+        if with_panel
+        else None
+    )
     return {
         "pane": pane,
         "timeline": timeline,
@@ -84,7 +99,7 @@ async def pane(request: web.Request) -> web.StreamResponse:
     item = parse_item(request.query.get("item"))
     async with work(request) as w:
         channels = request.config_dict[appkeys.CHANNELS]
-        context = await pane_context(w, viewer, conversation_id, channels, item)
+        context = await pane_context(w, viewer, conversation_id, channels, item, with_panel=False)
     return await render_fragment(request, "inbox/_pane.html", {**context, "state": state})
 
 

@@ -8,6 +8,7 @@ module only reads what the page shows.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -72,14 +73,9 @@ class CustomView:
     form: InboxForm
 
 
-async def form_options(db: AsyncSession) -> Options:
-    """The channels, active users and teams, by name."""
-    channels = await db.execute(
-        select(Channel.id, Channel.name)
-        .where(Channel.deleted_at.is_(None))
-        .order_by(Channel.name)
-        .limit(OPTIONS_SHOWN)
-    )
+async def form_options(db: AsyncSession, live: Sequence[Channel]) -> Options:
+    """The ``live`` channels (not deleted, by name, as the page has read them), active
+    users and teams, by name."""
     users = await db.execute(
         select(User.id, User.name)
         .where(User.is_active.is_(True))
@@ -88,7 +84,7 @@ async def form_options(db: AsyncSession) -> Options:
     )
     teams = await db.execute(select(Team.id, Team.name).order_by(Team.name).limit(OPTIONS_SHOWN))
     return Options(
-        [Option(i, n) for i, n in channels.all()],
+        [Option(c.id, c.name) for c in live[:OPTIONS_SHOWN]],
         [Option(i, n) for i, n in users.all()],
         [Option(i, n) for i, n in teams.all()],
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from admin_ui.access import ADMIN_ROLES, viewer_of
 from admin_ui.inbox.custom import custom_view, form_options, new_form
-from admin_ui.inbox.new_conversation import dialog_channels
+from admin_ui.inbox.new_conversation import dialog_channels, live_channels
 from admin_ui.inbox.notifications import bell_context
 from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
 from admin_ui.rendering import render, render_fragment
@@ -131,11 +131,12 @@ async def page_context(
     last_event_id = await journal.last_id() if journal is not None else None
     rows, next_cursor = await list_page(w, viewer, state)
     sidebar = await sidebar_context(request, w, viewer)
-    options = await form_options(w.db)
+    live = await live_channels(w)
+    options = await form_options(w.db, live)
     custom = await custom_view(w.db, viewer, state, options)
     return {
         **sidebar,
-        **await empty_context(w, viewer),
+        **empty_context(viewer, has_channel=bool(live)),
         "view_name": _view_name(state, sidebar),
         "state": state,
         "rows": rows,
@@ -148,16 +149,21 @@ async def page_context(
         "new_inbox": new_form(state, viewer, custom),
         "listed_at": utcnow(),
         "last_event_id": last_event_id,
-        "dialog_channels": await dialog_channels(w, request.config_dict[appkeys.CHANNELS]),
+        "dialog_channels": dialog_channels(live, request.config_dict[appkeys.CHANNELS]),
         **await bell_context(w, viewer),
     }
 
 
-async def empty_context(w: Work, viewer: Viewer) -> dict[str, Any]:
+def empty_context(viewer: Viewer, *, has_channel: bool) -> dict[str, Any]:
     """What an empty list needs to say something useful: whether any channel brings
     conversations in, and whether this user may connect one."""
-    has_channel = await w.db.scalar(select(Channel.id).where(Channel.deleted_at.is_(None)).limit(1))
-    return {"has_channel": has_channel is not None, "may_connect": viewer.role in ADMIN_ROLES}
+    return {"has_channel": has_channel, "may_connect": viewer.role in ADMIN_ROLES}
+
+
+async def any_channel(w: Work) -> bool:
+    """Whether any channel (not deleted) is connected."""
+    found = await w.db.scalar(select(Channel.id).where(Channel.deleted_at.is_(None)).limit(1))
+    return found is not None
 
 
 def _view_name(state: ListState, sidebar: dict[str, Any]) -> str:
@@ -189,7 +195,11 @@ async def rows(request: web.Request) -> web.StreamResponse:
     cursor = request.query.get("cursor") or None
     async with work(request) as w:
         page, next_cursor = await list_page(w, viewer, state, cursor)
-        empty = await empty_context(w, viewer) if not page and not cursor else {}
+        empty = (
+            empty_context(viewer, has_channel=await any_channel(w))
+            if not page and not cursor
+            else {}
+        )
     context = {
         **empty,
         "state": state,

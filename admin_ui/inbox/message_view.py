@@ -1,6 +1,7 @@
 """What a message shows in the timeline: its text (an email's folded at the quoted
-history), its sanitized HTML, the parts that are not text, its files by how they play,
-and its earlier versions.
+history and signature), its sanitized HTML with inline images in place, who else an
+email went to, whether a machine sent it, the parts that are not text, its files by how
+they play, and its earlier versions.
 
 Everything here is data for ``_message.html``, which escapes it; the one exception is an
 email's HTML, which ``email_html`` cleans with nh3 (an allow-list sanitizer) and hands
@@ -10,11 +11,12 @@ over as ``Markup``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from admin_ui.inbox.email_html import EmailBody, email_body, split_quoted_text
+from admin_ui.inbox.email_html import EmailBody, Images, email_body, normalize_cid, showable
+from admin_ui.inbox.email_split import split_text
 from hub.media.store import human_size, shown_inline
 from hub.store.models import Attachment, Message
 
@@ -23,6 +25,15 @@ FileKind = Literal["image", "audio", "video", "file"]
 # and a reaction is shown on the message it reacts to.
 SHOWN_PARTS = frozenset({"location", "contact_card", "sticker", "unsupported", "template"})
 _COORDINATE = re.compile(r"^-?\d{1,3}(\.\d+)?$")
+# ``messages.automated`` as the timeline's badge says it, and what its tooltip explains.
+AUTOMATED_LABELS = {"auto_reply": "Auto-reply", "bounce": "Bounce", "bulk": "Bulk mail"}
+AUTOMATED_HINTS = {
+    "auto_reply": "Sent automatically (an out-of-office or an acknowledgement): no answer needed",
+    "bounce": "A mail server's report that a mail could not be delivered",
+    "bulk": "A newsletter or mailing-list mail, sent to many",
+}
+# The inbox's file route (``admin_ui.inbox.files``), for an inline image's source.
+FILE_URL = "/inbox/files/{}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,38 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class Recipients:
+    """Who an email was addressed to (``messages.envelope``), each as the mail named
+    them (``Ada <ada@example.com>`` or a bare address)."""
+
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, envelope: dict[str, Any] | None) -> Recipients | None:
+        """The stored envelope's lists (None when there is none or it names nobody)."""
+        if not isinstance(envelope, dict):
+            return None
+
+        def names(key: str) -> list[str]:
+            value = envelope.get(key)
+            return [str(v) for v in value if str(v).strip()] if isinstance(value, list) else []
+
+        found = cls(names("to"), names("cc"), names("bcc"))
+        return found if found.to or found.cc or found.bcc else None
+
+    @staticmethod
+    def short(names: list[str]) -> str:
+        """The first recipient and how many more, as the summary line says it: ``Ada
+        +2`` (the display name when the mail gave one, else the address)."""
+        first = names[0]
+        name = first.partition("<")[0].strip().strip('"') if "<" in first else ""
+        shown = name or first
+        return f"{shown} +{len(names) - 1}" if len(names) > 1 else shown
+
+
+@dataclass(frozen=True)
 class MessageView:
     """A message as the timeline shows it."""
 
@@ -58,6 +101,10 @@ class MessageView:
     edits: list[Edit]
     media_waiting: bool
     reaction: dict[str, Any] | None = None
+    signature_text: str | None = None
+    recipients: Recipients | None = None
+    automated: str | None = None
+    automated_hint: str = ""
 
 
 def file_kind(content_type: str) -> FileKind:
@@ -98,25 +145,67 @@ def reaction_of(message: Message) -> dict[str, Any] | None:
     return None
 
 
+def inline_images(message: Message, files: list[Attachment], *, remote: bool = False) -> Images:
+    """The message's inline images by Content-ID: the URL of the stored file of each
+    media part that has one (only a file of this message), None while it has none."""
+    own = {a.id for a in files if shown_inline(a.content_type)}
+    by_cid: dict[str, str | None] = {}
+    for part in message.parts or []:
+        cid = part.get("content_id")
+        if part.get("kind") != "media" or not isinstance(cid, str) or not cid.strip():
+            continue
+        attachment_id = part.get("attachment_id")
+        url = FILE_URL.format(attachment_id) if attachment_id in own else None
+        by_cid[normalize_cid(cid)] = url
+    return Images(by_cid, remote)
+
+
+def _inline_attachment_ids(message: Message, cids: frozenset[str]) -> set[int]:
+    """The files shown in place in the HTML (by these Content-IDs)."""
+    return {
+        p["attachment_id"]
+        for p in message.parts or []
+        if isinstance(p.get("content_id"), str)
+        and normalize_cid(p["content_id"]) in cids
+        and isinstance(p.get("attachment_id"), int)
+    }
+
+
+def html_of(message: Message) -> str | None:
+    """The message's HTML body (an email's), if it has one that can be shown: HTML too
+    big or nested too deep to clean in reasonable time is left out (its plain text
+    shows)."""
+    html = next((p["html"] for p in message.parts or [] if isinstance(p.get("html"), str)), None)
+    return html if html is not None and showable(html) else None
+
+
 def message_view(message: Message, files: list[Attachment], *, email: bool) -> MessageView:
     """How ``message`` shows: ``email`` for a channel whose messages are emails (their
-    quoted history is folded)."""
+    quoted history and signature are folded, their recipients shown)."""
     parts = [p for p in message.parts or [] if p.get("kind") in SHOWN_PARTS]
-    html = next((p["html"] for p in message.parts or [] if isinstance(p.get("html"), str)), None)
+    html = html_of(message)
     text = message.text
     if any(p.get("kind") == "template" for p in parts):
         text = None  # the template block says it better than its text rendering
-    quoted = None
+    quoted = signature = None
     if email and text and html is None:
-        text, quoted = split_quoted_text(text)
+        pieces = split_text(text)
+        text, signature, quoted = pieces.own, pieces.signature or None, pieces.quoted or None
+    body = email_body(html, inline_images(message, files)) if html is not None else None
+    # An image shown in place in the HTML is not listed again among the files.
+    shown = _inline_attachment_ids(message, body.inline_cids) if body else set()
     media_waiting = message.media_pending and not files
     return MessageView(
         text=text,
         quoted_text=quoted,
-        email=email_body(html) if html is not None else None,
+        email=body,
         parts=parts,
-        files=[FileView(a, file_kind(a.content_type)) for a in files],
+        files=[FileView(a, file_kind(a.content_type)) for a in files if a.id not in shown],
         edits=_edits(message),
         media_waiting=media_waiting,
         reaction=reaction_of(message),
+        signature_text=signature,
+        recipients=Recipients.of(message.envelope) if email else None,
+        automated=AUTOMATED_LABELS.get(message.automated or ""),
+        automated_hint=AUTOMATED_HINTS.get(message.automated or "", ""),
     )

@@ -4,6 +4,7 @@ which need a template to write first; and a channel's template picker."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -37,16 +38,22 @@ class DialogChannel:
     within the window (anyone at a new address) is written to with a template."""
 
 
-async def dialog_channels(w: Work, channels: ChannelPlugins) -> list[DialogChannel]:
-    """The enabled channels, by name; one whose plugin cannot be built is left out, as
-    nothing could be sent on it."""
+async def live_channels(w: Work) -> list[Channel]:
+    """Every channel not deleted, by name: the inbox page reads them once for the new
+    conversation dialog, the custom inbox dialog and its empty list."""
     rows = await w.db.scalars(
-        select(Channel)
-        .where(Channel.deleted_at.is_(None), Channel.enabled.is_(True))
-        .order_by(Channel.name, Channel.id)
+        select(Channel).where(Channel.deleted_at.is_(None)).order_by(Channel.name, Channel.id)
     )
+    return list(rows)
+
+
+def dialog_channels(live: Sequence[Channel], channels: ChannelPlugins) -> list[DialogChannel]:
+    """The enabled ones of the ``live`` channels, in their order; one whose plugin
+    cannot be built is left out, as nothing could be sent on it."""
     found: list[DialogChannel] = []
-    for channel in rows:
+    for channel in live:
+        if not channel.enabled:
+            continue
         try:
             plugin = channels.for_channel(channel)
         except ChannelUnavailable:

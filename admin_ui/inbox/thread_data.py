@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from admin_ui.inbox.email_subject import normalize_subject
 from admin_ui.inbox.message_view import (
     FileView,
     MessageView,
@@ -70,6 +71,8 @@ class Timeline:
     quotes: dict[int, Message] = field(default_factory=dict)
     reactions: dict[int, list[Reaction]] = field(default_factory=dict)
     email: bool = False
+    # The messages whose subject is shown: an email's only where it changes.
+    subjects: frozenset[int] = frozenset()
 
     def files_of(self, entry: TimelineEntry) -> list[Attachment]:
         """The attachments of a message or comment."""
@@ -82,6 +85,10 @@ class Timeline:
     def map_link(self, part: dict[str, Any]) -> str | None:
         """A map link to a location part."""
         return map_link(part)
+
+    def shows_subject(self, entry: TimelineEntry) -> bool:
+        """Whether the message's subject is shown above it."""
+        return entry.row.id in self.subjects
 
     def view(self, entry: TimelineEntry) -> MessageView:
         """How a message shows."""
@@ -99,6 +106,7 @@ class Timeline:
             self.quotes,
             self.reactions,
             self.email,
+            self.subjects,
         )
 
 
@@ -179,11 +187,12 @@ async def _complete(
     quotes = await _quotes(w, conversation_id, messages)
     reactions = await _reactions(w, conversation_id, [m.id for m in messages])
     user_ids, team_ids = _named(entries)
-    channel_type = await w.db.scalar(
-        select(Channel.type)
-        .join(Conversation, Conversation.channel_id == Channel.id)
-        .where(Conversation.id == conversation_id)
-    )
+    # By id: the caller loaded both (load_pane, the timeline's visibility check), so
+    # these cost no query.
+    conversation = await w.db.get(Conversation, conversation_id)
+    channel = await w.db.get(Channel, conversation.channel_id) if conversation else None
+    channel_type = channel.type if channel is not None else None
+    email = channel_type in EMAIL_TYPES
     return Timeline(
         entries,
         attachments,
@@ -192,8 +201,26 @@ async def _complete(
         await _names(w, Team, team_ids),
         quotes,
         reactions,
-        channel_type in EMAIL_TYPES,
+        email,
+        _shown_subjects(messages, email=email),
     )
+
+
+def _shown_subjects(messages: list[Message], *, email: bool) -> frozenset[int]:
+    """The messages whose subject is shown: every one that has a subject, except, in
+    email, those whose subject only repeats the previous one's ("Re: …" of the same)."""
+    if not email:
+        return frozenset(m.id for m in messages if m.subject)
+    shown: set[int] = set()
+    previous: str | None = None
+    for m in messages:
+        if not m.subject:
+            continue
+        current = normalize_subject(m.subject)
+        if current != previous:
+            shown.add(m.id)
+        previous = current
+    return frozenset(shown)
 
 
 def _named(entries: list[TimelineEntry]) -> tuple[set[int], set[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from hub.auth.visibility import ConversationScope, Viewer, can_see
@@ -73,6 +74,13 @@ class HubEvent:
     def wire(self) -> str:
         """What a websocket client receives: ``{"type", "data"}``, and ``"id"`` when the
         event was logged."""
+        return self._wire
+
+    @cached_property
+    def _wire(self) -> str:
+        # Encoded once per event, not once per connected socket: every socket's pump
+        # sends the same text (200 sockets, 200 dumps per event before). An event is
+        # not changed once published; ``replace(…, id=…)`` makes a new one.
         frame: dict[str, Any] = {"type": self.type, "data": self.data}
         if self.id is not None:
             frame["id"] = self.id

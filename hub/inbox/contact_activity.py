@@ -52,10 +52,17 @@ class Activity:
 
 
 async def contact_conversations(
-    db: AsyncSession, viewer: Viewer, contact_id: int, limit: int = 20
+    db: AsyncSession,
+    viewer: Viewer,
+    contact_id: int,
+    limit: int = 20,
+    *,
+    visible: list[int] | None = None,
 ) -> list[ContactConversation]:
-    """The contact's conversations the viewer may see, most recent first."""
-    visible = await visible_conversation_ids(db, viewer, contact_id)
+    """The contact's conversations the viewer may see, most recent first. ``visible``:
+    their ids, when the caller already has them (``visible_conversation_ids``)."""
+    if visible is None:
+        visible = await visible_conversation_ids(db, viewer, contact_id)
     rows = await db.execute(
         select(Conversation, Channel.name, Channel.type)
         .join(Channel, Channel.id == Conversation.channel_id)
@@ -67,11 +74,17 @@ async def contact_conversations(
 
 
 async def contact_activity(
-    db: AsyncSession, viewer: Viewer, contact_id: int, limit: int = 30
+    db: AsyncSession,
+    viewer: Viewer,
+    contact_id: int,
+    limit: int = 30,
+    *,
+    visible: list[int] | None = None,
 ) -> list[Activity]:
     """The newest comments and events of the contact's visible conversations, merged,
-    newest first."""
-    visible = await visible_conversation_ids(db, viewer, contact_id)
+    newest first. ``visible``: their ids, when the caller already has them."""
+    if visible is None:
+        visible = await visible_conversation_ids(db, viewer, contact_id)
     crm = await crm_changes(db, contact_id, limit)
     if not visible:
         return crm

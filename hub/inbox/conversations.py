@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
+from hub.auth.visibility import ConversationScope, Viewer, can_see
 from hub.contract.notices import ConversationChange, ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
 from hub.events.event import HubEvent
@@ -23,11 +23,15 @@ from hub.store.types import utcnow
 
 
 async def get_visible(work: Work, viewer: Viewer, conversation_id: int) -> Conversation:
-    """The conversation if the viewer may see it; 404 otherwise (hidden = not found)."""
-    conversation = await work.db.scalar(
-        select(Conversation).where(Conversation.id == conversation_id, conversation_filter(viewer))
-    )
-    if conversation is None:
+    """The conversation if the viewer may see it; 404 otherwise (hidden = not found).
+
+    Loaded by id, so a conversation this unit of work already holds costs no query (a
+    pane asks for it from its header, timeline, draft and composer), and judged by the
+    visibility rule's Python twin (``can_see``, proven equal to ``conversation_filter``).
+    A query would return that same held object, with the same values, anyway.
+    """
+    conversation = await work.db.get(Conversation, conversation_id)
+    if conversation is None or not can_see(viewer, ConversationScope.of(conversation)):
         raise NotFound("conversation")
     return conversation
 

@@ -21,6 +21,7 @@ from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
 from hub.inbox.drafts import discard_draft
+from hub.inbox.email_addresses import check_cc
 from hub.inbox.outgoing_rules import (
     TemplateChoice,
     check_template,
@@ -50,7 +51,8 @@ from hub.store.types import utcnow
 @dataclass(frozen=True)
 class Outgoing:
     """What an agent sends: text and/or uploaded attachments, optionally a reply to one
-    of the conversation's messages and a subject (for channels that thread by it); or a
+    of the conversation's messages, a subject (for channels that thread by it) and
+    addresses to copy (``cc``, for channels whose capabilities have ``cc``: email); or a
     provider-approved template (alone)."""
 
     text: str | None = None
@@ -58,6 +60,7 @@ class Outgoing:
     reply_to: int | None = None
     subject: str | None = None
     template: TemplateChoice | None = None
+    cc: list[str] = field(default_factory=list)
 
     @property
     def clean_text(self) -> str | None:
@@ -181,6 +184,7 @@ async def _check_outgoing(
         )
         if replied is None:
             raise Invalid("reply_to", "no message with this id in this conversation")
+    check_cc(outgoing.cc)
     await check_attachments(work, viewer, outgoing.attachments)
     await _check_channel_limits(work, outgoing, channel, channels, contact_id)
 
@@ -204,6 +208,8 @@ async def _check_channel_limits(
     except ChannelUnavailable:
         return
     label = f"the channel {channel.name!r} ({plugin.title})"
+    if outgoing.cc and not plugin.capabilities.cc:
+        raise Invalid("cc", f"{label} cannot send copies to other addresses")
     if outgoing.template is not None:
         check_template(plugin.capabilities, label)
     elif plugin.capabilities.window_hours is not None:
@@ -231,6 +237,8 @@ async def _store_outgoing(
         reply_to_id=outgoing.reply_to,
         status="pending",
         parts=[outgoing.template.part()] if outgoing.template else [],
+        # The outbox's plugin reads the copies from here (``build_outbound``).
+        envelope={"cc": check_cc(outgoing.cc)} if outgoing.cc else None,
     )
     work.db.add(message)
     await work.db.flush()

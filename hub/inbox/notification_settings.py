@@ -9,7 +9,7 @@ a kind turned off is never stored, so it neither counts on the bell nor reaches 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -45,7 +45,11 @@ class NotificationSettings(BaseModel):
 def settings_of(user: User) -> NotificationSettings:
     """The user's settings; stored keys that are unknown or not booleans are ignored (a
     downgrade, a hand edit), so reading never fails."""
-    stored = user.notification_settings or {}
+    return _settings_from(user.notification_settings)
+
+
+def _settings_from(stored: dict[str, Any] | None) -> NotificationSettings:
+    stored = stored or {}
     known = {
         key: value
         for key, value in stored.items()
@@ -81,10 +85,13 @@ async def assignees_wanting(db: AsyncSession, user_ids: set[int], kind: Kind) ->
 
 async def load_settings(db: AsyncSession, user_id: int) -> NotificationSettings:
     """A user's settings (404 for no such user)."""
-    user = await db.get(User, user_id)
-    if user is None:
+    # The one column: loading the user would also load their teams.
+    found = (
+        await db.execute(select(User.notification_settings).where(User.id == user_id))
+    ).one_or_none()
+    if found is None:
         raise NotFound("user")
-    return settings_of(user)
+    return _settings_from(found[0])
 
 
 async def save_settings(

@@ -6,7 +6,9 @@ a client that reconnects with ``?after=<id>`` gets instead the events it missed,
 the realtime event log (``hub.events.journal``), or a ``resync`` when they are gone.
 
 The viewer (role, visibility, teams) is reloaded from the database before judging an
-event when it is more than ``VIEWER_MAX_AGE`` seconds old, and at once on a
+event when it is older than its connection's age limit (drawn anew after each reload
+between half ``VIEWER_MAX_AGE`` and all of it, so connections opened together do not
+all reload on the same event), and at once on a
 ``user.updated`` or ``access.changed`` event about the user, a ``team.updated`` event
 (for team-restricted users) or a bus ``resync``. A user who was deactivated, or whose
 session or token ended, is then disconnected with ``4401`` and a reason saying which,
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -45,6 +48,8 @@ routes = web.RouteTableDef()
 
 HEARTBEAT_SECONDS = 30.0
 VIEWER_MAX_AGE = 30.0
+# The shortest age limit, as a share of VIEWER_MAX_AGE (see _age_share).
+VIEWER_MAX_AGE_LOW = 0.5
 MAX_CLIENT_MESSAGE_BYTES = 16 * 1024  # client messages are tiny; anything bigger is abuse
 USER_UPDATED = "user.updated"
 TEAM_UPDATED = "team.updated"
@@ -169,6 +174,19 @@ def _origin_allowed(request: web.Request) -> bool:
     return sent.netloc == request.host.lower()
 
 
+def _age_share() -> float:
+    """The share of ``VIEWER_MAX_AGE`` this connection's viewer may reach before the
+    next event reloads it, drawn anew after each reload.
+
+    Random between ``VIEWER_MAX_AGE_LOW`` and 1: with one fixed limit, sockets
+    opened together (200 agents, or every tab reconnecting after a restart) all reloaded
+    on the same event, and since each reload restarts the clock they stayed in step, so
+    every 30 s one event waited behind hundreds of reloads queued on the database pool
+    (the inbox bench's webhook-to-DOM p99 of 0.5 s).
+    """
+    return random.uniform(VIEWER_MAX_AGE_LOW, 1.0)  # noqa: S311 (spreading load, not a secret)
+
+
 class Connection:
     """One open websocket: events out (filtered), client messages in."""
 
@@ -194,6 +212,7 @@ class Connection:
         # the connection sees exactly what the handshake allowed.
         self.viewer = Viewer.of(identity.user)
         self._viewer_loaded_at = self._loop.time()
+        self._viewer_age_share = _age_share()
         self.typing = TypingIndicators(
             self.app[appkeys.SESSIONS],
             self.app[appkeys.BUS],
@@ -326,7 +345,7 @@ class Connection:
             return True
         if event.type == TEAM_UPDATED and self._team_restricted:
             return True  # memberships decide only what team-restricted agents see
-        return self._loop.time() - self._viewer_loaded_at > VIEWER_MAX_AGE
+        return self._loop.time() - self._viewer_loaded_at > VIEWER_MAX_AGE * self._viewer_age_share
 
     @property
     def _team_restricted(self) -> bool:
@@ -359,6 +378,7 @@ class Connection:
                     return "API token revoked"
             self.viewer = Viewer.of(user)
         self._viewer_loaded_at = self._loop.time()
+        self._viewer_age_share = _age_share()
         return None
 
     async def _send(self, frame: dict[str, object]) -> None:

@@ -1,29 +1,19 @@
 """The email channel's connect form in a real browser: the fields an admin fills in,
 the advanced options folded away, and a server that cannot be reached told in words
-above the form, nothing saved. (The type is switched on for these tests: it stays
-unavailable until every part of the plugin is merged.)"""
+above the form, nothing saved."""
 
 from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from hub_email.channel import EmailChannel
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.store.models import Channel
 from tests.browser.harness import LiveHub
-
-
-@pytest.fixture(autouse=True)
-def email_available(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The email type as it will be once all its parts are merged."""
-    monkeypatch.setattr(EmailChannel, "available", True)
-    yield
 
 
 def closed_port() -> int:

@@ -43,6 +43,29 @@ export function showError(form, message) {
   box.hidden = !message;
 }
 
+/** The CC field's addresses (the hub checks each and names a bad one). */
+function copies(form) {
+  const field = form.querySelector("input[name=cc]");
+  return field ? field.value.split(/[\s,;]+/).filter(Boolean) : [];
+}
+
+/** The words for a refused send: a bad CC address named as the field's label says it
+ * ("Cc: 'bob@example' is not an email address…"), not as the API's "cc.0". */
+function sendError(error) {
+  const detail = error.data?.error?.details?.[0];
+  if (detail?.field?.startsWith?.("cc")) return `Cc: ${detail.message}`;
+  return error.message;
+}
+
+/** Unfold (or fold again) the CC field behind the subject's "Cc" button. */
+function showCc(form, shown) {
+  const toggle = form.querySelector("[data-show-cc]");
+  if (!toggle) return;
+  form.querySelector(".composer-cc").hidden = !shown;
+  toggle.hidden = shown;
+  toggle.setAttribute("aria-expanded", String(shown));
+}
+
 /** The body to POST, and where; null (with the reason shown) when there is nothing to send. */
 function outgoing(form) {
   const mode = modeOf(form);
@@ -66,6 +89,8 @@ function outgoing(form) {
   }
   const subject = form.querySelector("input[name=subject]")?.value.trim();
   if (subject) body.subject = subject;
+  const cc = copies(form);
+  if (cc.length) body.cc = cc;
   const replyTo = form.querySelector("input[name=reply_to]")?.value;
   if (replyTo) body.reply_to = Number(replyTo);
   return { url: `/api/v1/conversations/${id}/messages`, body };
@@ -91,6 +116,11 @@ async function sendElsewhere(form, body, key) {
 
 function resetAfterSend(form) {
   form.querySelector("textarea[name=text]").value = "";
+  const cc = form.querySelector("input[name=cc]");
+  if (cc) {
+    cc.value = "";
+    showCc(form, false);
+  }
   clearFiles(form);
   setReplyTo(form, null);
   form.querySelector("[data-template-choice]")?.dispatchEvent(new Event("reset-template"));
@@ -129,7 +159,7 @@ async function send(form) {
     }
     await syncTimeline();
   } catch (error) {
-    showError(form, error.message);
+    showError(form, sendError(error));
   } finally {
     delete form.dataset.sending;
     button.disabled = false;
@@ -229,6 +259,9 @@ export function setUpComposer() {
       setReplyTo(form, reply.dataset.replyTo);
       draftChanged(form);
       form.querySelector("textarea[name=text]").focus();
+    } else if (form && event.target.closest("#composer [data-show-cc]")) {
+      showCc(form, true);
+      form.querySelector("input[name=cc]").focus();
     } else if (form && event.target.closest("#composer [data-cancel-reply]")) {
       setReplyTo(form, null);
       draftChanged(form);

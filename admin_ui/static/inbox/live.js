@@ -19,15 +19,21 @@ function schedule() {
 
 async function flush() {
   scheduled = false;
-  const work = [];
-  if (due.sidebar) work.push(refreshSidebar());
-  if (due.head) work.push(refreshHead());
-  if (due.timeline) work.push(syncTimeline());
-  if (due.contact) work.push(refreshContact());
-  for (const id of due.rows) work.push(refreshRow(id));
+  const { sidebar, head, timeline, contact } = due;
+  const rows = [...due.rows];
   due.sidebar = due.head = due.timeline = due.contact = false;
   due.rows.clear();
-  await Promise.allSettled(work);
+  // What changed first (the rows, the open conversation), the counts and the contact
+  // after: the hub serves one request at a time per core, so fetching the sidebar
+  // alongside would delay the new message's row by the sidebar's own time.
+  const first = rows.map((id) => refreshRow(id));
+  if (head) first.push(refreshHead());
+  if (timeline) first.push(syncTimeline());
+  await Promise.allSettled(first);
+  const then = [];
+  if (sidebar) then.push(refreshSidebar());
+  if (contact) then.push(refreshContact());
+  await Promise.allSettled(then);
 }
 
 function apply(event) {

@@ -4,6 +4,7 @@
 import { api, expand, fetchFragment, inbox, replaceById } from "./dom.js";
 import { markCurrent, refreshRow } from "./list.js";
 import { labelDays } from "./days.js";
+import { keepRemoteImages } from "./email.js";
 import { localizeTimes } from "./time.js";
 
 /** The open conversation's pane element, if one is open. */
@@ -136,6 +137,7 @@ export async function syncTimeline() {
     }
   }
   timeline.querySelector(".timeline-empty")?.remove();
+  keepRemoteImages(timeline);
   labelDays(timeline);
   if (atEnd) scrollToEnd(timeline);
   // The agent is looking at it: what arrived is read (and the row's badge clears).

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.schemas.comments import AttachmentRef, CommentOut, SafeText
 from hub.api.schemas.conversations import ConversationOut
 from hub.inbox.comments import CommentRow
+from hub.inbox.email_addresses import MAX_CC, MAX_LENGTH
 from hub.inbox.messages import MessageRow, Outgoing
 from hub.inbox.outgoing_rules import TemplateChoice
 from hub.inbox.timeline import TimelineEntry
@@ -56,6 +57,17 @@ class MessageOut(BaseModel):
         "agent's template message: name, language, parameters)",
     )
     failure_reason: str | None
+    error_code: str | None = Field(
+        None, description="the provider's code for a failure, e.g. an email bounce's `5.1.1`"
+    )
+    envelope: dict[str, list[str]] | None = Field(
+        None,
+        description="who else an email was addressed to: `to`, `cc` and `bcc` lists "
+        "(an outgoing message: the `cc` it was sent with)",
+    )
+    automated: Literal["auto_reply", "bounce", "bulk"] | None = Field(
+        None, description="sent by a machine: an auto-reply, a bounce or bulk mail"
+    )
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
@@ -82,11 +94,25 @@ class MessageOut(BaseModel):
             attachments=[AttachmentRef.of(a) for a in attachments],
             parts=list(m.parts or []),
             failure_reason=m.failure_reason,
+            error_code=m.error_code,
+            envelope=_envelope(m.envelope),
+            automated=m.automated if m.automated in ("auto_reply", "bounce", "bulk") else None,
             created_at=m.created_at,
             sent_at=m.sent_at,
             delivered_at=m.delivered_at,
             read_at=m.read_at,
         )
+
+
+def _envelope(stored: dict[str, Any] | None) -> dict[str, list[str]] | None:
+    """The stored envelope's address lists (None when there is none)."""
+    if not isinstance(stored, dict):
+        return None
+    return {
+        key: [str(a) for a in value]
+        for key, value in stored.items()
+        if key in ("to", "cc", "bcc") and isinstance(value, list)
+    }
 
 
 class TemplateBody(BaseModel):
@@ -123,6 +149,13 @@ class _Outgoing(BaseModel):
         default_factory=list, description="ids of the caller's uploads to attach"
     )
     subject: SafeText | None = Field(None, max_length=1000)
+    cc: list[Annotated[str, Field(max_length=MAX_LENGTH)]] = Field(
+        default_factory=list,
+        max_length=MAX_CC,
+        description="addresses that get a copy (email): bare addresses like "
+        "`name@example.com`, at most 20; only on a channel whose capabilities have `cc` "
+        "(422 elsewhere, and for an entry that is not an address, naming it: `cc.2`)",
+    )
 
 
 class SendMessageBody(_Outgoing):
@@ -133,7 +166,12 @@ class SendMessageBody(_Outgoing):
     def outgoing(self) -> Outgoing:
         """The message this body describes."""
         return Outgoing(
-            self.text, list(self.attachments), self.reply_to, self.subject, self._template()
+            self.text,
+            list(self.attachments),
+            self.reply_to,
+            self.subject,
+            self._template(),
+            list(self.cc),
         )
 
 
@@ -145,7 +183,9 @@ class StartConversationBody(_Outgoing):
 
     def outgoing(self) -> Outgoing:
         """The first message this body describes."""
-        return Outgoing(self.text, list(self.attachments), None, self.subject, self._template())
+        return Outgoing(
+            self.text, list(self.attachments), None, self.subject, self._template(), list(self.cc)
+        )
 
 
 class StartedConversationOut(ConversationOut):

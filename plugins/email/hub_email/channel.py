@@ -36,8 +36,6 @@ class EmailChannel(ChannelType[EmailConfig]):
     )
     logo = files("hub_email").joinpath("logo.svg").read_text(encoding="utf-8")
     Config = EmailConfig
-    # Reading and sending mail are not built yet: the hub lists the type, refuses it.
-    available = False
     capabilities = Capabilities(
         media={
             "image": _ATTACHMENT_LIMIT,

@@ -189,5 +189,5 @@ def test_entry_point_is_declared_in_the_distribution() -> None:
     assert import_module(project["entry-points"]["hub"]["email"]) is channel
 
 
-def test_the_type_is_not_available_yet() -> None:
-    assert EmailChannel.available is False
+def test_the_type_is_available() -> None:
+    assert EmailChannel.available is True
