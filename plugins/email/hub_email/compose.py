@@ -24,6 +24,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from html import escape
 
 from hub.contract import OutboundAttachment, OutboundMessage
 
@@ -92,6 +93,14 @@ def _subject(message: OutboundMessage, is_reply: bool) -> str:
     return subject
 
 
+# Images every mail client shows inline; others (TIFF, HEIC, SVG) stay attachments.
+_INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def _shows_inline(attachment: OutboundAttachment) -> bool:
+    return attachment.content_type.lower() in _INLINE_IMAGES
+
+
 def build_mail(
     message: OutboundMessage,
     *,
@@ -125,10 +134,31 @@ def build_mail(
         mail["In-Reply-To"] = f"<{in_reply_to}>"
         mail["References"] = " ".join(f"<{i}>" for i in _references(message, in_reply_to))
     text = message.text or ""
+    inline = [(a, data) for a, data in attachments if _shows_inline(a)]
+    images = [(f"image{n}.{message_id}", a, data) for n, (a, data) in enumerate(inline, 1)]
+    html = text_to_html(text) + "".join(
+        f'<p><img src="cid:{cid}" alt="{escape(_one_line(a.filename))}"></p>'
+        for cid, a, _ in images
+    )
     # Quoted-printable keeps the mail 7-bit: no server needs 8BITMIME to relay it.
     mail.set_content(text, cte="quoted-printable")
-    mail.add_alternative(text_to_html(text), subtype="html", cte="quoted-printable")
+    mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    html_part = mail.get_body(("html",))
+    for cid, attachment, data in images:
+        # Pictures show in the mail itself, as a mail client's pasted images do.
+        assert html_part is not None  # just added
+        maintype, _, subtype = attachment.content_type.partition("/")
+        html_part.add_related(
+            data,
+            maintype=maintype,
+            subtype=subtype,
+            cid=f"<{cid}>",
+            disposition="inline",
+            filename=_one_line(attachment.filename) or "image",
+        )
     for attachment, data in attachments:
+        if _shows_inline(attachment):
+            continue
         maintype, _, subtype = attachment.content_type.partition("/")
         if not subtype or maintype == "multipart":
             maintype, subtype = "application", "octet-stream"

@@ -219,10 +219,14 @@ def test_round_trip_through_the_parser() -> None:
     assert text.text.rstrip("\n") == message.text
     assert text.html is not None and "Grüße aus Köln 👋" in text.html
     assert all(isinstance(part, MediaPart) for part in attached)
-    names = [part.filename for part in attached if isinstance(part, MediaPart)]
-    assert names == ["Lieferschein Ü.pdf", "photo.png"]
-    ids = [part.provider_media_id for part in attached if isinstance(part, MediaPart)]
-    assert [extract_part(raw, i.split(":", 2)[2]) for i in ids if i] == [b"%PDF-1.4\n", b"\x89PNG"]
+    files_by_name = {part.filename: part for part in attached if isinstance(part, MediaPart)}
+    assert sorted(files_by_name) == ["Lieferschein Ü.pdf", "photo.png"]
+    # The picture is inline: the HTML shows it through its Content-ID; the PDF is attached.
+    photo, pdf = files_by_name["photo.png"], files_by_name["Lieferschein Ü.pdf"]
+    assert photo.content_id and f"cid:{photo.content_id}" in text.html
+    assert pdf.content_id is None
+    sections = [part.provider_media_id or "" for part in (pdf, photo)]
+    assert [extract_part(raw, i.split(":", 2)[2]) for i in sections] == [b"%PDF-1.4\n", b"\x89PNG"]
     assert event.envelope is not None and event.envelope.cc == ("lars@kunde.example",)
 
 

@@ -153,7 +153,14 @@ async def test_attachments_arrive_byte_for_byte(smtp: SmtpServers) -> None:
     await send(config_for(smtp), outbound(attachments=attachments), files)
     mail = smtp.plain.messages[0].message
     got = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
-    assert got == {"Rechnung März.pdf": pdf, "a.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 99}
+    assert got == {"Rechnung März.pdf": pdf}
+    # The picture shows in the mail itself: a related part the HTML names by Content-ID.
+    [image] = [part for part in mail.walk() if part.get_content_type() == "image/png"]
+    assert image.get_filename() == "a.png"
+    assert image.get_content() == b"\x89PNG\r\n\x1a\n" + b"\0" * 99
+    html = mail.get_body(("html",))
+    assert html is not None
+    assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
 
 
 async def test_an_attachment_the_store_lost_fails_the_message_and_sends_nothing(
