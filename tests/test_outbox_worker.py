@@ -637,9 +637,12 @@ async def test_the_process_wide_limit_caps_sends_over_all_channels_and_passes(
         channel = await scripted_channel(factory)
         for m in range(3):
             await queue_message(factory, channel, f"m{m}")
-    # Two passes of one process at once (the worker's and a direct call) share the cap.
+    # Two passes of one process at once share the cap, and so does the app's own worker,
+    # whose first pass may overlap the queueing above and take a share.
     counts = await asyncio.gather(deliver_due(client.app), deliver_due(client.app))
-    assert sum(counts) == 12
+    await eventually(lambda: len(script.calls) == 12)
+    assert sum(counts) <= 12
+    assert len({call.message_id for call in script.calls}) == 12  # each sent once
     assert script.max_in_flight == 3
 
 
