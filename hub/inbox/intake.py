@@ -21,14 +21,12 @@ from hub.contract.notices import MessageReceived
 from hub.errors import Invalid
 from hub.events.event import HubEvent
 from hub.events.work import Work
-from hub.inbox import conversations
-from hub.inbox.channel_settings import ChannelSettings
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone, split_name
 from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.intake_groups import add_to_group, load_group
 from hub.inbox.intake_result import Intake
 from hub.inbox.intake_status import take_status
-from hub.inbox.intake_threads import keep_hints, named_conversation
+from hub.inbox.intake_threads import keep_hints, subject_of, thread
 from hub.inbox.message_notices import NewMessage, notify_assignees
 from hub.inbox.messages import announce_update, message_payload
 from hub.inbox.routing import route_new_conversation
@@ -160,119 +158,7 @@ async def _current(work: Work, contact_id: int) -> Contact:
     return contact
 
 
-# --- threading -----------------------------------------------------------------------
-
-
-def _reopen(work: Work, conversation: Conversation, now: datetime) -> None:
-    conversation.status = "open"
-    conversation.status_changed_at = now
-    conversation.opened_at = now
-    conversation.closed_at = None
-    conversation.snoozed_until = None
-    conversations.record(work, conversation, "reopened", None, by="message")
-
-
-def _wake(work: Work, conversation: Conversation, now: datetime) -> None:
-    conversation.status = "open"
-    conversation.status_changed_at = now
-    conversation.snoozed_until = None
-    conversations.record(work, conversation, "unsnoozed", None, by="message")
-
-
-async def thread(
-    work: Work, channel: Channel, contact: Contact, event: InboundMessage
-) -> tuple[Conversation, bool]:
-    """The conversation the message belongs to, and whether it was just created.
-
-    First the same contact's conversation the message names by its references or thread
-    hints (``hub.inbox.intake_threads``); then, with a thread key, the channel's
-    conversation of that key; without, the contact's open (or snoozed: woken)
-    conversation on the channel. A closed one is reopened or left closed for a new one,
-    per the channel's ``closed_conversation`` setting; a machine's message reopens none.
-    """
-    now = utcnow()
-    if event.references or event.thread_hints:
-        named = await named_conversation(work, channel, contact.id, event, now)
-        if named is not None and _join(work, channel, named, event, now):
-            return named, False
-    index = BatchIndex.of(work.db)
-    known, latest, live = (
-        index.live_and_latest(channel.id, contact.id)
-        if index is not None and event.thread_key is None
-        else (False, None, None)
-    )
-    if not known:
-        latest, live = await _latest_and_live(work, channel, contact, event)
-    if live is not None and _join(work, channel, live, event, now):
-        return live, False
-    if latest is not None and latest is not live and _join(work, channel, latest, event, now):
-        return latest, False
-    conversation = Conversation(
-        contact_id=contact.id,
-        channel_id=channel.id,
-        status="open",
-        thread_key=None if event.thread_key is None else key(event.thread_key),
-        subject=_subject(event),
-        contact_blocked=contact.blocked,
-        opened_at=now,
-        status_changed_at=now,
-        last_message_at=now,
-        unread_count=0,
-    )
-    work.db.add(conversation)
-    await work.db.flush()
-    if index is not None:
-        index.forget_conversations(channel.id, contact.id)
-    conversations.record(
-        work, conversation, "created", None, contact_id=contact.id, channel_id=channel.id
-    )
-    return conversation, True
-
-
-def _join(
-    work: Work, channel: Channel, conversation: Conversation, event: InboundMessage, now: datetime
-) -> bool:
-    """Whether the message joins ``conversation``: an open one always; a snoozed one,
-    waking it; a closed one when the channel reopens (``closed_conversation``). A
-    machine's message (``automated``: an auto-reply, a bounce) joins any, waking and
-    reopening nothing: it is no reason to start work again."""
-    if conversation.status == "open" or event.automated is not None:
-        return True
-    if conversation.status == "snoozed":
-        _wake(work, conversation, now)
-        return True
-    if ChannelSettings.of(channel).closed_conversation == "reopen":
-        _reopen(work, conversation, now)
-        return True
-    return False
-
-
-async def _latest_and_live(
-    work: Work, channel: Channel, contact: Contact, event: InboundMessage
-) -> tuple[Conversation | None, Conversation | None]:
-    """The thread's latest conversation, and the one a message joins (open or snoozed)."""
-    query = select(Conversation).where(Conversation.channel_id == channel.id)
-    if event.thread_key is not None:
-        query = query.where(Conversation.thread_key == key(event.thread_key))
-    else:
-        query = query.where(Conversation.contact_id == contact.id)
-    latest = await work.db.scalar(query.order_by(Conversation.id.desc()).limit(1))
-    live = latest
-    if latest is not None and latest.status == "closed" and event.thread_key is None:
-        # Per contact, an older open conversation (e.g. started by an agent) still wins.
-        live = await work.db.scalar(
-            query.where(Conversation.status.in_(("open", "snoozed")))
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-    return latest, live
-
-
 # --- messages ------------------------------------------------------------------------
-
-
-def _subject(event: InboundMessage) -> str | None:
-    return scrub(event.subject)[:1000] if event.subject else None
 
 
 def _text_of(event: InboundMessage) -> str | None:
@@ -347,7 +233,7 @@ def message_row(
         "sender_user_id": None,
         "external_id": stored_external_id(event),
         "text": _text_of(event),
-        "subject": _subject(event),
+        "subject": subject_of(event),
         "parts": parts_of(event),
         "raw": scrub(event.raw),
         "status": "received",

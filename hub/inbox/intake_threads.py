@@ -1,6 +1,7 @@
-"""Threading by what a message names: the earlier messages it follows (``references``,
-an email's ``In-Reply-To`` and ``References``) and its thread hints (an email's subject
-or Outlook thread index).
+"""Which conversation an inbound message joins (``thread``): first by what it names —
+the earlier messages it follows (``references``, an email's ``In-Reply-To`` and
+``References``) and its thread hints (an email's subject or Outlook thread index) — then
+by its thread key, then the contact's open conversation.
 
 Only a conversation of the same contact is ever joined, so replies of different people
 to one mailing never merge. A hint joins only while the conversation's last message is
@@ -19,8 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.contract.models import InboundMessage, ThreadHint
 from hub.events.work import Work
-from hub.inbox.storable import key
-from hub.store.models import Channel, Conversation, ConversationThreadKey, Message
+from hub.inbox import conversations
+from hub.inbox.channel_settings import ChannelSettings
+from hub.inbox.intake_batch import BatchIndex
+from hub.inbox.storable import key, scrub
+from hub.store.models import Channel, Contact, Conversation, ConversationThreadKey, Message
+from hub.store.types import utcnow
 
 # How many referenced ids are looked up: a long mail thread's References grows by one
 # per reply, and the nearest ones are the ones that decide.
@@ -107,3 +112,113 @@ async def keep_hints(
             set_={"conversation_id": statement.excluded.conversation_id},
         )
     )
+
+
+def subject_of(event: InboundMessage) -> str | None:
+    """The subject a new conversation or message keeps: scrubbed, at most 1,000 characters."""
+    return scrub(event.subject)[:1000] if event.subject else None
+
+
+def _reopen(work: Work, conversation: Conversation, now: datetime) -> None:
+    conversation.status = "open"
+    conversation.status_changed_at = now
+    conversation.opened_at = now
+    conversation.closed_at = None
+    conversation.snoozed_until = None
+    conversations.record(work, conversation, "reopened", None, by="message")
+
+
+def _wake(work: Work, conversation: Conversation, now: datetime) -> None:
+    conversation.status = "open"
+    conversation.status_changed_at = now
+    conversation.snoozed_until = None
+    conversations.record(work, conversation, "unsnoozed", None, by="message")
+
+
+async def thread(
+    work: Work, channel: Channel, contact: Contact, event: InboundMessage
+) -> tuple[Conversation, bool]:
+    """The conversation the message belongs to, and whether it was just created.
+
+    First the same contact's conversation the message names by its references or thread
+    hints (``hub.inbox.intake_threads``); then, with a thread key, the channel's
+    conversation of that key; without, the contact's open (or snoozed: woken)
+    conversation on the channel. A closed one is reopened or left closed for a new one,
+    per the channel's ``closed_conversation`` setting; a machine's message reopens none.
+    """
+    now = utcnow()
+    if event.references or event.thread_hints:
+        named = await named_conversation(work, channel, contact.id, event, now)
+        if named is not None and _join(work, channel, named, event, now):
+            return named, False
+    index = BatchIndex.of(work.db)
+    known, latest, live = (
+        index.live_and_latest(channel.id, contact.id)
+        if index is not None and event.thread_key is None
+        else (False, None, None)
+    )
+    if not known:
+        latest, live = await _latest_and_live(work, channel, contact, event)
+    if live is not None and _join(work, channel, live, event, now):
+        return live, False
+    if latest is not None and latest is not live and _join(work, channel, latest, event, now):
+        return latest, False
+    conversation = Conversation(
+        contact_id=contact.id,
+        channel_id=channel.id,
+        status="open",
+        thread_key=None if event.thread_key is None else key(event.thread_key),
+        subject=subject_of(event),
+        contact_blocked=contact.blocked,
+        opened_at=now,
+        status_changed_at=now,
+        last_message_at=now,
+        unread_count=0,
+    )
+    work.db.add(conversation)
+    await work.db.flush()
+    if index is not None:
+        index.forget_conversations(channel.id, contact.id)
+    conversations.record(
+        work, conversation, "created", None, contact_id=contact.id, channel_id=channel.id
+    )
+    return conversation, True
+
+
+def _join(
+    work: Work, channel: Channel, conversation: Conversation, event: InboundMessage, now: datetime
+) -> bool:
+    """Whether the message joins ``conversation``: an open one always; a snoozed one,
+    waking it; a closed one when the channel reopens (``closed_conversation``). A
+    machine's message (``automated``: an auto-reply, a bounce) joins any, waking and
+    reopening nothing: it is no reason to start work again."""
+    if conversation.status == "open" or event.automated is not None:
+        return True
+    if conversation.status == "snoozed":
+        _wake(work, conversation, now)
+        return True
+    if ChannelSettings.of(channel).closed_conversation == "reopen":
+        _reopen(work, conversation, now)
+        return True
+    return False
+
+
+async def _latest_and_live(
+    work: Work, channel: Channel, contact: Contact, event: InboundMessage
+) -> tuple[Conversation | None, Conversation | None]:
+    """The thread's latest conversation, and the one a message joins (open or snoozed)."""
+    query = select(Conversation).where(Conversation.channel_id == channel.id)
+    if event.thread_key is not None:
+        query = query.where(Conversation.thread_key == key(event.thread_key))
+    else:
+        query = query.where(Conversation.contact_id == contact.id)
+    latest = await work.db.scalar(query.order_by(Conversation.id.desc()).limit(1))
+    live = latest
+    if latest is not None and latest.status == "closed" and event.thread_key is None:
+        # Per contact, an older open conversation (e.g. started by an agent) still wins.
+        live = await work.db.scalar(
+            query.where(Conversation.status.in_(("open", "snoozed")))
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    return latest, live
