@@ -254,3 +254,25 @@ async def test_the_periodic_run_pushes_a_change_no_event_announced(
 
     assert quiet == ["changes_since"]  # nothing changed: no read, no write
     assert account.records[record_id]["country"] == "NL"
+
+
+async def test_a_hub_without_a_crm_starts_no_work_for_contact_changes(
+    client: Client, account: Account, headers: dict[str, str], factory: Factory
+) -> None:
+    engine = engine_of(client)
+    contact = await factory.contact("Ann", email="ann@example.com")
+    await engine.pull_all()  # finds no connection
+    engine.push_soon(contact.id)
+    engine.transcript_soon(1)
+    assert engine._tasks == {}
+
+    # A connection made in this process is heard of at once.
+    made = await client.post(
+        "/api/v1/crm-connections",
+        json={"type": "memory", "name": "Sales", "config": {"account": "acme"}},
+        headers=headers,
+    )
+    assert made.status == 201, await made.text()
+    engine.push_soon(contact.id)
+    assert f"push:{contact.id}" in engine._tasks
+    await engine.idle()

@@ -9,6 +9,7 @@ transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -102,8 +103,11 @@ def _validated(kind: type[CrmType[Any]], data: dict[str, Any]) -> BaseModel:
 class CrmAdmin:
     """Creates, changes and deletes CRM connections, talking to their plugins."""
 
-    def __init__(self, env: CrmEnv) -> None:
+    def __init__(self, env: CrmEnv, on_create: Callable[[], None] | None = None) -> None:
         self.env = env
+        # Told when a connection is stored: the engine stops skipping work it skipped
+        # while the hub had no CRM.
+        self.on_create = on_create
 
     def crm_type(self, name: str, field: str = "type") -> type[CrmType[Any]]:
         """The installed type ``name``, if it may be connected: 422 naming ``field``
@@ -184,6 +188,8 @@ class CrmAdmin:
             )
             db.add(connection)
             await db.commit()
+        if self.on_create is not None:
+            self.on_create()
         if oauth is None:
             await self.refresh_catalog(connection.id, quiet=True)
             async with self.env.sessions() as db:

@@ -42,7 +42,11 @@ class CrmEngine:
 
     def __init__(self, env: CrmEnv, options: CrmOptions | None = None) -> None:
         self.env = env
-        self.admin = CrmAdmin(env)
+        self.admin = CrmAdmin(env, on_create=self._connection_created)
+        # Whether the hub has any CRM connection, as the last pull saw (None: not known
+        # yet). Without one, contact changes and closed conversations start no work: a
+        # hub without a CRM pays nothing for the engine on its hot paths.
+        self._any_connection: bool | None = None
         self.options = options or CrmOptions()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
@@ -97,8 +101,13 @@ class CrmEngine:
 
         return self.schedule(f"refresh:{connection_id}:{contact_id}", job)
 
+    def _connection_created(self) -> None:
+        self._any_connection = True
+
     def push_soon(self, contact_id: int) -> None:
         """Push the contact's mapped fields to every connection that pushes."""
+        if self._any_connection is False:
+            return
 
         async def job() -> None:
             for connection_id in await sync.pushing_connections(self.env):
@@ -109,6 +118,8 @@ class CrmEngine:
     def transcript_soon(self, conversation_id: int) -> None:
         """Log a just-closed conversation on each connection that logs transcripts,
         linking its contact first (per the linking rule) where it has no record yet."""
+        if self._any_connection is False:
+            return
 
         async def job() -> None:
             async with self.env.sessions() as db:
@@ -153,6 +164,9 @@ class CrmEngine:
         """Pull every usable connection once, then push what changed in the hub."""
         async with self.env.sessions() as db:
             ids = list(await db.scalars(select(CrmConnection.id).order_by(CrmConnection.id)))
+        # Another process may create one meanwhile: its changes wait for the next pull's
+        # sweep (push_due, the transcript sweep), as events missed in a restart do.
+        self._any_connection = bool(ids)
         for connection_id in ids:
             await sync.pull(self.env, connection_id)
             await sync.push_due(self.env, connection_id)
