@@ -160,6 +160,27 @@ async def test_a_signed_webhook_updates_the_cache_and_a_forged_one_is_refused(
     assert (await contact(db, contact_id)).country == "IT"
 
 
+async def test_a_webhook_body_that_is_too_big_not_utf8_or_too_deep_is_refused(
+    client: Client, setup: tuple[int, int, str], settings: Settings
+) -> None:
+    connection_id, _, _ = setup
+    signed = {"X-Memory-Signature": "signed"}
+    url = f"/crm-webhooks/{connection_id}"
+    utf16 = '[{"objectId": 1}]'.encode("utf-16")
+    deep = "[" * (settings.webhook_max_depth + 1) + "]" * (settings.webhook_max_depth + 1)
+    big = b"[" + b" " * settings.max_body_bytes + b"]"
+
+    answers = [
+        await client.post(url, data=utf16, headers=signed),
+        await client.post(url, data=deep, headers=signed),
+        await client.post(url, data=big, headers=signed),
+    ]
+
+    assert [a.status for a in answers] == [400, 400, 413]
+    codes = [(await a.json())["error"]["code"] for a in answers]
+    assert codes == ["bad_body", "bad_body", "too_large"]
+
+
 async def test_a_hub_change_is_pushed_per_the_mapping(
     client: Client,
     setup: tuple[int, int, str],

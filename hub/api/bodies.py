@@ -18,6 +18,16 @@ M = TypeVar("M", bound=BaseModel)
 Wording = Callable[[ErrorDetails], str]
 
 
+async def read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The raw body, or None when it is over ``limit`` bytes (declared or actual)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return None
+
+
 def _pydantic_wording(error: ErrorDetails) -> str:
     return error["msg"]
 

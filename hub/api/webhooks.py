@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub import appkeys
+from hub.api.bodies import read_limited
 from hub.api.context import path_id
 from hub.channels.inbound import Answer
 from hub.contract.models import WebhookRequest
@@ -26,16 +27,6 @@ def _respond(answer: Answer) -> web.Response:
             content_type=answer.response.content_type,
         )
     return web.json_response(answer.body, status=answer.status, headers=answer.headers)
-
-
-async def _read_body(request: web.Request, limit: int) -> bytes | None:
-    """The raw body, or None when it is over ``limit`` (declared or actual)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return None
 
 
 @routes.route("GET", "/webhooks/{channel_id}")
@@ -55,7 +46,7 @@ async def webhook(request: web.Request) -> web.Response:
     pipe = request.config_dict[appkeys.INBOUND]
     source = request.remote
     limit = request.config_dict[appkeys.SETTINGS].max_body_bytes
-    body = await _read_body(request, limit)
+    body = await read_limited(request, limit)
     raw = WebhookRequest(
         method=request.method,
         url=str(request.rel_url),
