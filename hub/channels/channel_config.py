@@ -1,5 +1,5 @@
-"""A channel's config as the API handles it: validated by its type's Config, merged
-under a patch, and shown with its secrets masked.
+"""A channel's (or CRM connection's) config as the API handles it: validated by its
+type's Config, merged under a patch, and shown with its secrets masked.
 
 Stored configs are plain JSON with secrets revealed (``registry.stored_config``), then
 encrypted; every read for a person goes through ``masked``.
@@ -15,10 +15,14 @@ from pydantic_core import to_jsonable_python
 
 from hub.channels.registry import stored_config
 from hub.contract.channel import ChannelType
+from hub.contract.crm import CrmType
 from hub.errors import HubError
 
 MASK: Final = "********"
 """What a read shows instead of a secret; sent back in a patch, it keeps the secret."""
+
+PluginType = type[ChannelType[Any]] | type[CrmType[Any]]
+"""A channel or CRM type: what its settings are validated by is its ``Config``."""
 
 
 def config_error(err: ValidationError, prefix: str = "config") -> HubError:
@@ -31,7 +35,7 @@ def config_error(err: ValidationError, prefix: str = "config") -> HubError:
     return HubError(422, "validation_error", summary, details)
 
 
-def validate_config(channel_type: type[ChannelType[Any]], data: dict[str, Any]) -> BaseModel:
+def validate_config(channel_type: PluginType, data: dict[str, Any]) -> BaseModel:
     """``data`` validated by the type's Config; 422 naming the bad fields otherwise."""
     try:
         return channel_type.Config.model_validate(data)
@@ -45,7 +49,7 @@ def _mentions_secret(annotation: Any) -> bool:
     return any(_mentions_secret(arg) for arg in get_args(annotation))
 
 
-def secret_fields(channel_type: type[ChannelType[Any]]) -> set[str]:
+def secret_fields(channel_type: PluginType) -> set[str]:
     """The names of the Config's ``SecretStr`` fields (optional ones included)."""
     return {
         name
@@ -55,7 +59,7 @@ def secret_fields(channel_type: type[ChannelType[Any]]) -> set[str]:
 
 
 def merge_config(
-    channel_type: type[ChannelType[Any]], stored: dict[str, Any], patch: dict[str, Any]
+    channel_type: PluginType, stored: dict[str, Any], patch: dict[str, Any]
 ) -> dict[str, Any]:
     """A config patch over the stored config: fields left out are kept, and a secret
     sent back masked keeps its stored value. The result still needs validating."""

@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 
 from hub.auth.visibility import Viewer
+from hub.channels.channel_config import masked, merge_config, validate_config
+from hub.channels.registry import stored_config
 from hub.contract.crm import CrmField, CrmTokens, CrmType, OAuthApp
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.crm.calls import CrmCallFailed
@@ -30,8 +31,6 @@ from hub.store.models import CrmConnection
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
-MASK = "********"
-"""What a read shows instead of a secret; sent back in a patch, it keeps the secret."""
 
 
 @dataclass(frozen=True)
@@ -59,45 +58,6 @@ def require_admin(actor: Viewer) -> None:
     """403 unless ``actor`` is an owner or manager."""
     if not actor.is_admin:
         raise Forbidden("only owners and managers manage CRM connections")
-
-
-def _secrets(config_class: type[BaseModel]) -> set[str]:
-    def mentions(annotation: Any) -> bool:
-        return annotation is SecretStr or any(mentions(a) for a in get_args(annotation))
-
-    return {name for name, f in config_class.model_fields.items() if mentions(f.annotation)}
-
-
-def stored_config(config: BaseModel) -> dict[str, Any]:
-    """A validated Config as JSON with secrets revealed, for encryption."""
-    data = config.model_dump()
-    for name in _secrets(type(config)):
-        value = data.get(name)
-        if isinstance(value, SecretStr):
-            data[name] = value.get_secret_value()
-    revealed: dict[str, Any] = to_jsonable_python(data)
-    return revealed
-
-
-def masked(config: BaseModel) -> dict[str, Any]:
-    """A Config as JSON with every secret shown as ``MASK``."""
-    shown: dict[str, Any] = to_jsonable_python(config.model_dump())
-    for name in _secrets(type(config)):
-        if shown.get(name) is not None:
-            shown[name] = MASK
-    return shown
-
-
-def _validated(kind: type[CrmType[Any]], data: dict[str, Any]) -> BaseModel:
-    try:
-        return kind.Config.model_validate(data)
-    except ValidationError as err:
-        details = [
-            {"field": ".".join(["config", *(str(p) for p in e["loc"])]), "message": e["msg"]}
-            for e in err.errors()
-        ]
-        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        raise HubError(422, "validation_error", summary, details) from None
 
 
 class CrmAdmin:
@@ -169,7 +129,7 @@ class CrmAdmin:
         authorization (``oauth.start``)."""
         require_admin(actor)
         kind = self.crm_type(new.type)
-        config = _validated(kind, new.config)
+        config = validate_config(kind, new.config)
         probe = CrmConnection(id=0, type=new.type, name=new.name)
         oauth = self.oauth_of(probe, config)
         if oauth is None:
@@ -212,12 +172,7 @@ class CrmAdmin:
                 stored = self.env.instances.cipher.decrypt(connection.config_encrypted)
             except Exception:
                 stored = {}  # the hub's secret changed: every credential is given again
-            merged = dict(stored)
-            secrets = _secrets(kind.Config)
-            for key, value in changes.config.items():
-                if not (key in secrets and value == MASK and key in stored):
-                    merged[key] = value
-            config = _validated(kind, merged)
+            config = validate_config(kind, merge_config(kind, stored, changes.config))
             if self.oauth_of(connection, config) is None:
                 await self.connect(connection, config)
                 reconnected = True
