@@ -23,6 +23,9 @@ ConversationChange = Literal[
     "blocked",
     "unblocked",
     "merged",
+    "label_added",
+    "label_removed",
+    "priority_changed",
 ]
 """The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 
