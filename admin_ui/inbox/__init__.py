@@ -23,6 +23,7 @@ from admin_ui.inbox import (
     new_conversation,
     notifications,
     search,
+    triage,
 )
 from hub.api.routing import mount_routes
 
@@ -38,6 +39,7 @@ AREAS = (
     contact,
     crm,
     notifications,
+    triage,
 )
 
 

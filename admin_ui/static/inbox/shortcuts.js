@@ -116,6 +116,8 @@ function shortcutFor(event) {
     case "e": return closeAndNext;
     case "s": return () => act("snooze");
     case "a": return () => act("assign");
+    case "l": return () => act("labels");
+    case "p": return () => act("priority");
     case "/": return () => document.getElementById("inbox-search-q")?.focus();
     case "?": return showShortcuts;
     default: return null;
