@@ -153,6 +153,12 @@ async function labels(pane, id) {
   filterLabels(dialog);
   filter.oninput = () => filterLabels(dialog);
   filter.onkeydown = (event) => {
+    // A search box eats the first Esc to clear itself: here Esc closes, as elsewhere.
+    if (event.key === "Escape") {
+      event.preventDefault();
+      dialog.close();
+      return;
+    }
     if (event.key !== "Enter") return;
     event.preventDefault();
     const visible = [...dialog.querySelectorAll(".label-choice:not([hidden]) input")];
