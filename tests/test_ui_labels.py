@@ -60,7 +60,9 @@ async def test_form_errors_are_shown_beside_the_fields(
     taken = await client.post("/admin/labels/new", data={**base, "name": "BILLING"})
     assert taken.status == 409
     assert "exists already" in error_of(await taken.text(), "name")
-    bad_colour = await client.post("/admin/labels/new", data={**base, "name": "X", "colour": "#f00"})
+    bad_colour = await client.post(
+        "/admin/labels/new", data={**base, "name": "X", "colour": "#f00"}
+    )
     assert bad_colour.status == 422
     assert "grey, red" in error_of(await bad_colour.text(), "colour")
     long_name = await client.post("/admin/labels/new", data={**base, "name": "n" * 51})
@@ -102,9 +104,7 @@ async def test_deleting_says_how_many_conversations_carry_it(
     assert owner.id
 
 
-async def test_agents_cannot_open_the_labels_admin(
-    client: Client, make_user: MakeUser
-) -> None:
+async def test_agents_cannot_open_the_labels_admin(client: Client, make_user: MakeUser) -> None:
     await make_user("agent@example.com")
     await log_in_page(client, "agent@example.com")
     assert (await client.get("/admin/labels", headers=HTML)).status == 403

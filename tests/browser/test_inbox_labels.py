@@ -24,9 +24,7 @@ def create_label(page: Page, name: str, colour: str, description: str = "") -> N
     if description:
         page.get_by_label("Description (optional)").fill(description)
     page.get_by_role("button", name="Create label").click()
-    expect(page.locator(".flashes")).to_contain_text(
-        f"Created label {name}."
-    )
+    expect(page.locator(".flashes")).to_contain_text(f"Created label {name}.")
 
 
 def test_labels_and_priority_from_the_admin_page_to_the_list_live(
