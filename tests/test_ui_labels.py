@@ -154,6 +154,12 @@ async def test_rows_header_picker_filter_sort_and_timeline_show_triage(
     filtered = await (await client.get(f"/inbox?label={billing.id}", headers=HTML)).text()
     assert f'id="row-{urgent.id}"' in filtered and f'id="row-{plain.id}"' not in filtered
     assert f'<option value="{billing.id}" selected>Billing</option>' in filtered
+    # A custom inbox saved from the filtered list starts with its label ticked; every
+    # label and priority is offered.
+    new_inbox = filtered.split('id="custom-inbox-new"', 1)[1].split("</dialog>", 1)[0]
+    assert f'name="label_ids" value="{billing.id}" checked' in new_inbox
+    assert f'name="label_ids" value="{vip.id}">' in new_inbox
+    assert 'name="priorities" value="urgent">' in new_inbox
     assert (await client.get("/inbox?label=abc", headers=HTML)).status == 422
     assert (await client.get("/inbox?label=424242", headers=HTML)).status == 422
 
