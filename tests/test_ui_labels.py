@@ -167,6 +167,7 @@ async def test_rows_header_picker_filter_sort_and_timeline_show_triage(
     head = opened.split('id="pane-head"', 1)[1].split("</header>", 1)[0]
     assert f'data-label-ids="{billing.id}"' in head and 'data-priority="urgent"' in head
     assert 'data-action="labels"' in head and 'data-action="priority"' in head
+    assert "data-composer-labels" in opened.split('id="composer"', 1)[1]
     assert "added label Billing" in opened and "set priority to Urgent" in opened
     assert 'id="priority-urgent" name="priority" value="urgent" checked' in opened
 

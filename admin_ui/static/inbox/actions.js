@@ -231,5 +231,9 @@ export function setUpActions() {
   });
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-dialog-cancel]")) event.target.closest("dialog").close();
+    // The composer's Labels button opens the header's picker (one picker, one code path).
+    if (event.target.closest("[data-composer-labels]")) {
+      document.querySelector('#pane-head [data-action="labels"]')?.click();
+    }
   });
 }
