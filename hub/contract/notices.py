@@ -23,6 +23,8 @@ ConversationChange = Literal[
     "blocked",
     "unblocked",
     "merged",
+    "merged_into",
+    "merged_in",
 ]
 """The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 
