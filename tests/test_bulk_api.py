@@ -63,6 +63,7 @@ async def test_a_small_selection_runs_in_the_request_with_an_event_each(
     job = await response.json()
     assert (job["status"], job["total"], job["processed"]) == ("finished", 4, 4)
     assert (job["done"], job["skipped"], job["refused"]) == (3, 1, 0)
+    assert job["summary"] == "3 assigned, 1 skipped"
     assert response.headers["Location"] == f"/api/v1/bulk-jobs/{job['id']}"
     assert await _assignees(db, ids) == [ben.id] * 4
     for conversation in fresh:
@@ -118,7 +119,7 @@ async def test_an_agent_is_refused_what_they_cannot_see_without_learning_which(
     # The answer names no conversation: hidden and missing ones look the same.
     assert set(job) == {
         *("id", "action", "status", "total", "processed", "done", "skipped", "refused"),
-        *("error", "created_at", "finished_at"),
+        *("error", "summary", "created_at", "finished_at"),
     }
     async with db() as session:
         assert (await session.get(Conversation, hidden.id)).status == "open"  # type: ignore[union-attr]

@@ -147,6 +147,17 @@ async def start(
     return job
 
 
+def summary(job: BulkJob) -> str:
+    """The job's counts in words: "198 assigned, 2 skipped" (zero counts left out)."""
+    action = ACTIONS.get(job.action)
+    parts = [
+        f"{job.done} {action.done_word if action else 'done'}",
+        *([f"{job.skipped} skipped"] if job.skipped else []),
+        *([f"{job.refused} refused"] if job.refused else []),
+    ]
+    return ", ".join(parts)
+
+
 async def get_job(db: AsyncSession, viewer: Viewer, job_id: int) -> BulkJob:
     """A job, for its actor and admins only (404 for anyone else: not theirs to know)."""
     job = await db.get(BulkJob, job_id)

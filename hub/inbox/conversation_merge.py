@@ -15,9 +15,9 @@ What references a conversation, and what a merge does with each:
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from hub.auth.visibility import ConversationScope, Viewer
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.errors import HubError, Invalid
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible, record
@@ -87,3 +87,23 @@ def _fold(target: Conversation, source: Conversation) -> None:
     ):
         target.last_inbound_at = source.last_inbound_at
     target.unread_count += source.unread_count
+
+
+async def merge_candidates(
+    work: Work, viewer: Viewer, conversation_id: int, limit: int = 50
+) -> list[Conversation]:
+    """The conversations ``conversation_id`` can be merged into: the same contact's
+    others the viewer sees and that were not merged themselves, latest first."""
+    conversation = await get_visible(work, viewer, conversation_id)
+    found = await work.db.scalars(
+        select(Conversation)
+        .where(
+            Conversation.contact_id == conversation.contact_id,
+            Conversation.id != conversation.id,
+            Conversation.merged_into_id.is_(None),
+            conversation_filter(viewer),
+        )
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    return list(found)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.inbox.bulk import MAX_TARGETS
+from hub.inbox.bulk import MAX_TARGETS, summary
 from hub.inbox.bulk_actions import ACTIONS
 from hub.store.models import BulkJob
 from hub.store.types import MAX_ID, DbId
@@ -54,6 +54,7 @@ class BulkJobOut(BaseModel):
     skipped: int = Field(description="already so, or in a state the action does not apply to")
     refused: int = Field(description="hidden from the actor, gone, or refused by a rule")
     error: str | None
+    summary: str = Field(description='what happened so far, e.g. "198 assigned, 2 skipped"')
     created_at: datetime
     finished_at: datetime | None
 
@@ -70,6 +71,7 @@ class BulkJobOut(BaseModel):
             skipped=job.skipped,
             refused=job.refused,
             error=job.error,
+            summary=summary(job),
             created_at=job.created_at,
             finished_at=job.finished_at,
         )
