@@ -113,6 +113,10 @@ async def test_merge_rules(
     assert await merge(one.id, {}) == (422, "validation_error")
     assert await merge(one.id, {"into": two.id}) == (200, None)
     assert await merge(one.id, {"into": two.id}) == (409, "already_merged")
+    # Its timeline is in the other one now: it cannot be reopened on its own.
+    response = await client.post(f"/api/v1/conversations/{one.id}/reopen", headers=auth)
+    assert response.status == 409
+    assert (await response.json())["error"]["code"] == "merged"
     # Nothing moved for the refused merges.
     async with db() as session:
         assert (await session.get(Conversation, bobs.id)).merged_into_id is None  # type: ignore[union-attr]

@@ -165,6 +165,13 @@ async def reopen(work: Work, viewer: Viewer, conversation_id: int) -> Conversati
     conversation = await get_visible(work, viewer, conversation_id)
     if conversation.status == "open":
         raise HubError(409, "already_open", "the conversation is open already")
+    if conversation.merged_into_id is not None:
+        # Its timeline lives in the target now: reopening it would start an empty twin.
+        raise HubError(
+            409,
+            "merged",
+            f"this conversation was merged into #{conversation.merged_into_id}: reopen that one",
+        )
     now = utcnow()
     _set_status(conversation, "open", now)
     conversation.opened_at = now

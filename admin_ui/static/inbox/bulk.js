@@ -31,12 +31,16 @@ function render() {
   page.checked = all.length > 0 && onPage === all.length;
   page.indeterminate = onPage > 0 && onPage < all.length;
   const count = b.querySelector("[data-bulk-count]");
-  count.textContent = matching ? "All conversations matching this view are selected." : `${selected.size} selected`;
+  count.textContent = matching ? "All matching conversations selected" : `${selected.size} selected`;
   // Past this page there is more to select: the list has another page to load.
   const more = Boolean(document.querySelector("#rows > [data-more]"));
   b.querySelector("[data-select-matching]").hidden = matching || !page.checked || !more;
-  b.querySelector(".bulk-actions").hidden = busy;
-  b.hidden = !busy && !matching && selected.size === 0 && b.querySelector("[data-bulk-summary]").hidden;
+  const choosing = !busy && (matching || selected.size > 0);
+  b.querySelector(".bulk-select").hidden = !choosing;
+  b.querySelector(".bulk-actions").hidden = !choosing;
+  const done = b.querySelector("[data-bulk-done]");
+  if (choosing) done.hidden = true; // a new selection replaces the last summary
+  b.hidden = !busy && !choosing && done.hidden;
   document.body.classList.toggle("bulk-on", !b.hidden);
 }
 
@@ -60,14 +64,9 @@ function choose(id, on, range) {
     setRow(id, on);
   }
   anchor = id;
-  hideSummary();
   render();
 }
 
-function hideSummary() {
-  const summary = bar()?.querySelector("[data-bulk-summary]");
-  if (summary && !busy) summary.hidden = true;
-}
 
 /** Unselect everything; false when nothing was selected (Esc then does what it did). */
 export function clearSelection() {
@@ -113,7 +112,7 @@ function showSummary(text, failed = false) {
   const summary = b.querySelector("[data-bulk-summary]");
   summary.textContent = text;
   summary.classList.toggle("error", failed);
-  summary.hidden = false;
+  b.querySelector("[data-bulk-done]").hidden = false;
 }
 
 /** Run ``action`` on the selection; follow a background job to its end. */
@@ -133,6 +132,7 @@ async function run(action, params = {}) {
     selected.clear();
     anchor = null;
   } catch (error) {
+    // Refused as a whole (e.g. a closing note required): the selection stays to retry.
     showSummary(error.message, true);
   } finally {
     busy = false;
@@ -225,7 +225,8 @@ function onClick(event) {
     render();
   } else if (event.target.closest("[data-bulk-clear]")) {
     clearSelection();
-    bar().querySelector("[data-bulk-summary]").hidden = true;
+  } else if (event.target.closest("[data-bulk-dismiss]")) {
+    bar().querySelector("[data-bulk-done]").hidden = true;
     render();
   } else {
     const button = event.target.closest("[data-bulk]");
@@ -238,7 +239,6 @@ function onChange(event) {
   matching = false;
   if (event.target.checked) for (const box of boxes()) selected.add(box.value);
   else selected.clear();
-  hideSummary();
   render();
 }
 

@@ -10,7 +10,9 @@ import { openConversation, openPane } from "./thread.js";
 
 /** Whether the key went to something the user types in. */
 function typing(target) {
-  return Boolean(target?.closest?.("input, textarea, select, [contenteditable]:not([contenteditable=false])"));
+  // A checkbox or radio (a row's selection box) takes no text: shortcuts work there.
+  const field = "input:not([type=checkbox], [type=radio]), textarea, select, [contenteditable]:not([contenteditable=false])";
+  return Boolean(target?.closest?.(field));
 }
 
 function dialogOpen() {
