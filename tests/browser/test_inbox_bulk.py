@@ -5,7 +5,6 @@ progress and summary, and merge one conversation into another of the same contac
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
