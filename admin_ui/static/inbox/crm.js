@@ -33,8 +33,18 @@ function words(value) {
   return value === null || value === undefined || value === "" ? "(empty)" : String(value);
 }
 
+/** Show the last save's message in the tab on the page, while it is fresh. */
+function showStatus() {
+  const fresh = lastStatus.contact === contactId() && Date.now() - lastStatus.at < STATUS_MS;
+  const box = slot()?.querySelector("[data-crm-status]");
+  if (box && fresh) box.textContent = lastStatus.text;
+}
+
 /** Load the CRM tab of the panel on the page; read again while values refresh. */
 export async function loadCrm({ status = "", polls = REFRESH_POLLS } = {}) {
+  // Kept before the fetch: the panel may be redrawn meanwhile, and the redrawn tab's own
+  // load must show this message, not an older one.
+  if (status) lastStatus = { text: status, contact: contactId(), at: Date.now() };
   const target = slot();
   if (!target) return;
   target.dataset.loaded = "true";
@@ -44,15 +54,16 @@ export async function loadCrm({ status = "", polls = REFRESH_POLLS } = {}) {
   } catch {
     return; // the contact is gone (merged): the panel is refreshed by its own code
   }
-  if (!fragment || slot() !== target) return;
+  if (!fragment) return;
+  if (slot() !== target) {
+    showStatus(); // redrawn meanwhile: its tab may have loaded before this message was kept
+    return;
+  }
   target.replaceChildren(fragment);
   const records = target.querySelector("[data-crm-records]");
   const tab = document.getElementById("contact-tab-crm");
   if (tab) tab.hidden = !records || records.dataset.crmRecords === "0";
-  if (status) lastStatus = { text: status, contact: contactId(), at: Date.now() };
-  const fresh = lastStatus.contact === contactId() && Date.now() - lastStatus.at < STATUS_MS;
-  const box = target.querySelector("[data-crm-status]");
-  if (box && fresh) box.textContent = lastStatus.text;
+  showStatus();
   if (records?.dataset.refreshing === "true" && polls > 0) {
     setTimeout(() => { if (slot() === target) loadCrm({ polls: polls - 1 }); }, 1500);
   }
