@@ -10,14 +10,19 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.app import create_app
+from hub.settings import Settings
 from hub.store.models import (
     Comment,
+    Contact,
     Conversation,
     ConversationEvent,
     ConversationThreadKey,
     Draft,
+    Message,
     User,
 )
+from tests.channel_doubles import manager, message, post
 from tests.factories import BASE_TIME, Factory
 
 Client = TestClient[Any, Any]
@@ -117,7 +122,49 @@ async def test_merge_rules(
     response = await client.post(f"/api/v1/conversations/{one.id}/reopen", headers=auth)
     assert response.status == 409
     assert (await response.json())["error"]["code"] == "merged"
+    response = await client.post(
+        f"/api/v1/conversations/{one.id}/messages", json={"text": "hi"}, headers=auth
+    )
+    assert response.status == 409
+    assert (await response.json())["error"]["code"] == "merged"
     # Nothing moved for the refused merges.
     async with db() as session:
         assert (await session.get(Conversation, bobs.id)).merged_into_id is None  # type: ignore[union-attr]
         assert (await session.get(Conversation, hidden.id)).status == "open"  # type: ignore[union-attr]
+
+
+async def test_a_new_message_never_lands_in_a_merged_conversation(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    factory: Factory,
+    user_token: UserToken,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    hub = await aiohttp_client(create_app(settings, plugins=manager()))
+    _, auth = await user_token("me@example.com", role="owner")
+    channel = await factory.channel("double", "Double")
+    assert (await post(hub, channel.id, message("m1"))).status == 200
+    async with db() as session:
+        kept = await session.scalar(select(Conversation))
+        assert kept is not None
+        kept.status = "closed"
+        await session.commit()
+    async with db() as session:
+        contact = await session.get(Contact, kept.contact_id)
+        assert contact is not None
+    merged = await factory.conversation(channel, contact, minutes=5)
+    response = await hub.post(url(merged.id), json={"into": kept.id}, headers=auth)
+    assert response.status == 200, await response.text()
+
+    # The channel reopens a closed conversation on a new message: the one that was kept,
+    # never the merged one, though it is the contact's latest on this channel.
+    assert (await post(hub, channel.id, message("m2"))).status == 200
+    async with db() as session:
+        landed = await session.scalar(
+            select(Message.conversation_id).where(Message.external_id == "m2")
+        )
+        assert landed == kept.id
+        reopened = await session.get(Conversation, kept.id)
+        assert reopened is not None and reopened.status == "open"
+        left = await session.get(Conversation, merged.id)
+        assert left is not None and left.status == "closed"
