@@ -11,6 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
+from hub.auth.visibility import Viewer
+from hub.events.work import Work
+from hub.inbox.conversation_merge import merge
 from hub.settings import Settings
 from hub.store.models import (
     Comment,
@@ -105,19 +108,19 @@ async def test_merge_rules(
     hidden = await factory.conversation(channel, ada, assignee_id=other.id)
     bobs = await factory.conversation(channel, bob, assignee_id=agent.id)
 
-    async def merge(source: int, body: Any) -> tuple[int, str | None]:
+    async def try_merge(source: int, body: Any) -> tuple[int, str | None]:
         response = await client.post(url(source), json=body, headers=auth)
         error = (await response.json()).get("error", {}) if response.status >= 400 else {}
         return response.status, error.get("code")
 
-    assert await merge(one.id, {"into": bobs.id}) == (409, "different_contacts")
-    assert await merge(one.id, {"into": one.id}) == (422, "validation_error")
-    assert await merge(one.id, {"into": hidden.id}) == (404, "not_found")
-    assert await merge(hidden.id, {"into": one.id}) == (404, "not_found")
-    assert await merge(one.id, {"into": "two"}) == (422, "validation_error")
-    assert await merge(one.id, {}) == (422, "validation_error")
-    assert await merge(one.id, {"into": two.id}) == (200, None)
-    assert await merge(one.id, {"into": two.id}) == (409, "already_merged")
+    assert await try_merge(one.id, {"into": bobs.id}) == (409, "different_contacts")
+    assert await try_merge(one.id, {"into": one.id}) == (422, "validation_error")
+    assert await try_merge(one.id, {"into": hidden.id}) == (404, "not_found")
+    assert await try_merge(hidden.id, {"into": one.id}) == (404, "not_found")
+    assert await try_merge(one.id, {"into": "two"}) == (422, "validation_error")
+    assert await try_merge(one.id, {}) == (422, "validation_error")
+    assert await try_merge(one.id, {"into": two.id}) == (200, None)
+    assert await try_merge(one.id, {"into": two.id}) == (409, "already_merged")
     # Its timeline is in the other one now: it cannot be reopened on its own.
     response = await client.post(f"/api/v1/conversations/{one.id}/reopen", headers=auth)
     assert response.status == 409
@@ -168,3 +171,28 @@ async def test_a_new_message_never_lands_in_a_merged_conversation(
         assert reopened is not None and reopened.status == "open"
         left = await session.get(Conversation, merged.id)
         assert left is not None and left.status == "closed"
+
+
+async def test_a_merge_announces_both_conversations_live(
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    owner = await make_user("owner@example.com", role="owner")
+    channel = await factory.channel()
+    ada = await factory.contact("Ada")
+    target = await factory.conversation(channel, ada)
+    source = await factory.conversation(channel, ada)
+
+    async with db() as session:
+        work = Work(session)
+        await merge(work, Viewer.of(owner), source.id, target.id)
+        await session.commit()
+
+    updated = {
+        (e.data["conversation_id"], e.data["event"])
+        for e in work.events
+        if e.type == "conversation.updated"
+    }
+    assert updated == {(source.id, "merged_into"), (target.id, "merged_in")}
+    assert [n.change for n in work.notices] == ["merged_into", "merged_in"]
