@@ -12,7 +12,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.auth.visibility import Viewer
 from hub.events.bus import MemoryBus
+from hub.events.work import Work, unit_of_work
 from hub.inbox import bulk
 from hub.store.models import BulkJob, Conversation, ConversationEvent, User
 from hub.store.types import utcnow
@@ -289,3 +291,35 @@ async def test_a_view_the_caller_does_not_have_is_403_and_too_many_matches_422(
     response = await client.post(URL, json=body, headers=auth)
     assert response.status == 422
     assert (await response.json())["error"]["code"] == "too_many_conversations"
+
+
+async def test_progress_is_visible_between_batches_to_the_actor_and_admins(
+    client: Client, factory: Factory, user_token: UserToken, db: async_sessionmaker[AsyncSession]
+) -> None:
+    agent, auth = await user_token("agent@example.com")
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    channel = await factory.channel()
+    made = [await factory.conversation(channel, minutes=i) for i in range(60)]
+    async with db() as session:
+        work = Work(session)
+        job = await bulk.start(
+            work,
+            Viewer.of(agent),
+            "assign",
+            {"user_id": agent.id},
+            ids=[c.id for c in made],
+        )
+        assert job.status == "queued"
+        # Claimed by this test, as the runner claims it, so the app's own runner does not.
+        job.status = "running"
+        await session.commit()
+    # One batch, as the runner does it, then a look from outside.
+    async with unit_of_work(db, MemoryBus()) as work:
+        await bulk.run_batch(work, job.id)
+
+    for headers in (auth, owner_auth):
+        response = await client.get(f"/api/v1/bulk-jobs/{job.id}", headers=headers)
+        assert response.status == 200
+        seen = await response.json()
+        assert (seen["status"], seen["processed"], seen["total"]) == ("running", 50, 60)
+        assert seen["summary"] == "50 assigned"
