@@ -242,7 +242,11 @@ async def test_a_job_whose_actor_left_fails_cleanly(
             "conversation_ids",
         ),
         ({"action": "assign", "conversation_ids": [1]}, 422, "params"),
-        ({"action": "assign", "conversation_ids": [1], "params": {"user_id": 999}}, 422, "user_id"),
+        (
+            {"action": "assign", "conversation_ids": [1], "params": {"user_id": 999}},
+            422,
+            "params.user_id",
+        ),
         (
             {"action": "close", "conversation_ids": [1], "params": {"colour": 1}},
             422,

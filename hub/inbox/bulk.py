@@ -99,7 +99,14 @@ async def start(
         )
     params = _params(action, raw_params)
     if action.check is not None:
-        await action.check(work, action.params.model_validate(params))
+        try:
+            await action.check(work, action.params.model_validate(params))
+        except HubError as err:
+            # The checks are the single actions' own (``user_id``); here they are params.
+            if err.status == 422 and isinstance(err.details, list):
+                for detail in err.details:
+                    detail["field"] = f"params.{detail['field']}"
+            raise
     if (ids is None) == (matching is None):
         raise HubError(
             422,

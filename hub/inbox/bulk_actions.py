@@ -88,7 +88,7 @@ async def _check_close(work: Work, p: CloseParams) -> None:
 
 async def _check_snooze(work: Work, p: SnoozeParams) -> None:
     if p.until <= utcnow():
-        raise Invalid("params.until", "must be in the future")
+        raise Invalid("until", "must be in the future")
 
 
 ACTIONS: dict[str, BulkAction] = {
