@@ -8,9 +8,12 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import viewer_of
+from admin_ui.inbox.state import ListState
 from admin_ui.rendering import render_fragment
 from hub.api.context import path_id, work
+from hub.inbox.bulk import MAX_TARGETS
 from hub.inbox.conversation_merge import merge_candidates
+from hub.inbox.views import matching_ids
 from hub.people.directory import list_teams, list_users
 from hub.store.models import Channel
 
@@ -34,6 +37,25 @@ async def assignees(request: web.Request) -> web.StreamResponse:
             "picker_id": "bulk-assign-to",
         }
         return await render_fragment(request, "inbox/_assignees.html", context)
+
+
+@routes.get("/inbox/bulk/matching", name="inbox.bulk.matching")
+async def matching(request: web.Request) -> web.StreamResponse:
+    """The bulk bar's "Select all N matching this view": how many conversations the
+    list's view and tab hold for the viewer, up to the most one bulk job takes."""
+    viewer = viewer_of(request)
+    state = ListState.of(request, viewer)
+    async with work(request) as w:
+        ids = await matching_ids(
+            w.db,
+            viewer,
+            view=state.view,
+            status=state.status,
+            unanswered=True if state.unanswered else None,
+            limit=MAX_TARGETS + 1,
+        )
+    context = {"total": len(ids), "limit": MAX_TARGETS}
+    return await render_fragment(request, "inbox/_bulk_matching.html", context)
 
 
 @routes.get("/inbox/conversations/{conversation_id}/merge-targets", name="inbox.merge_targets")

@@ -31,10 +31,14 @@ function render() {
   page.checked = all.length > 0 && onPage === all.length;
   page.indeterminate = onPage > 0 && onPage < all.length;
   const count = b.querySelector("[data-bulk-count]");
-  count.textContent = matching ? "All matching conversations selected" : `${selected.size} selected`;
+  const offer = b.querySelector("[data-select-matching]");
+  const total = Number(offer.dataset.total ?? 0);
+  const allText = total ? `All ${total.toLocaleString()} matching selected` : "All matching selected";
+  count.textContent = matching ? allText : `${selected.size} selected`;
   // Past this page there is more to select: the list has another page to load.
   const more = Boolean(document.querySelector("#rows > [data-more]"));
-  b.querySelector("[data-select-matching]").hidden = matching || !page.checked || !more;
+  offer.hidden = matching || !page.checked || !more;
+  if (!offer.hidden && !counting && offer.dataset.total === undefined) countMatching();
   const choosing = !busy && (matching || selected.size > 0);
   b.querySelector(".bulk-select").hidden = !choosing;
   b.querySelector(".bulk-actions").hidden = !choosing;
@@ -47,6 +51,30 @@ function render() {
 function setRow(id, on) {
   if (on) selected.add(id);
   else selected.delete(id);
+}
+
+let counting = false;
+
+/** Count what "all matching" would take, for the offer to say ("Select all 200…"). */
+async function countMatching() {
+  counting = true;
+  try {
+    const fresh = await fetchFragment(bar().dataset.matchingUrl);
+    const offer = fresh?.firstElementChild;
+    if (offer) bar().querySelector("[data-select-matching]").replaceWith(offer);
+  } catch {
+    // Not counted: the offer keeps its words without the number (and is not asked again).
+    bar().querySelector("[data-select-matching]").dataset.total = "";
+  } finally {
+    counting = false;
+  }
+  render();
+}
+
+/** Forget the count: the list changed (a job ran, rows moved). */
+function forgetCount() {
+  const offer = bar()?.querySelector("[data-select-matching]");
+  if (offer) delete offer.dataset.total;
 }
 
 /** Select or unselect one row; with ``range``, every row from the last one clicked. */
@@ -131,6 +159,7 @@ async function run(action, params = {}) {
     matching = false;
     selected.clear();
     anchor = null;
+    forgetCount();
   } catch (error) {
     // Refused as a whole (e.g. a closing note required): the selection stays to retry.
     showSummary(error.message, true);
@@ -146,7 +175,9 @@ function ask(dialog, submit) {
   const error = dialog.querySelector(".dialog-error");
   error.hidden = true;
   for (const what of dialog.querySelectorAll("[data-bulk-what]")) {
-    what.textContent = matching ? "every matching conversation" : `${selected.size} conversation${selected.size === 1 ? "" : "s"}`;
+    const total = Number(bar().querySelector("[data-select-matching]").dataset.total ?? 0);
+    const all = total ? `all ${total.toLocaleString()} matching conversations` : "every matching conversation";
+    what.textContent = matching ? all : `${selected.size} conversation${selected.size === 1 ? "" : "s"}`;
   }
   form.onsubmit = (event) => {
     event.preventDefault();
@@ -220,7 +251,7 @@ function onClick(event) {
     return;
   }
   if (!event.target.closest("#bulk-bar")) return;
-  if (event.target.closest("[data-select-matching]")) {
+  if (event.target.closest("button[data-select-matching]")) {
     matching = true;
     render();
   } else if (event.target.closest("[data-bulk-clear]")) {
