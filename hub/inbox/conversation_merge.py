@@ -37,9 +37,10 @@ async def merge(work: Work, viewer: Viewer, source_id: int, into_id: int) -> Con
     The viewer must see both (404 otherwise); both must be the same contact's and neither
     merged already (409). Each gets a timeline event and realtime updates.
     """
+    # Visibility first: a hidden conversation is 404 whatever the body says.
+    source = await get_visible(work, viewer, source_id)
     if source_id == into_id:
         raise Invalid("into", "a conversation cannot be merged into itself")
-    source = await get_visible(work, viewer, source_id)
     target = await get_visible(work, viewer, into_id)
     if source.merged_into_id is not None:
         raise HubError(
