@@ -156,7 +156,8 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         await prune_idempotency_keys(sessions, keep_hours=settings.idempotency_key_hours)
 
     async def bulk_jobs_job() -> None:
-        await run_due_jobs(sessions, bus, observers)
+        # Stopping hands a job in progress back (queued) after its current batch.
+        await run_due_jobs(sessions, bus, observers, stopping=stop.is_set)
 
     async def prune_realtime_log_job() -> None:
         if bus.journal is not None:

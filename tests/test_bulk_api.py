@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import Viewer
 from hub.events.bus import MemoryBus
+from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
 from hub.inbox import bulk
 from hub.store.models import BulkJob, Conversation, ConversationEvent, User
@@ -24,6 +25,18 @@ from tests.factories import Factory
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
 URL = "/api/v1/conversations/bulk"
+
+
+class CountingBus(MemoryBus):
+    """A memory bus that counts what it published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published = 0
+
+    async def publish(self, event: HubEvent) -> None:
+        self.published += 1
+        await super().publish(event)
 
 
 async def _assignees(db: async_sessionmaker[AsyncSession], ids: list[int]) -> list[int | None]:
@@ -327,3 +340,26 @@ async def test_progress_is_visible_between_batches_to_the_actor_and_admins(
         seen = await response.json()
         assert (seen["status"], seen["processed"], seen["total"]) == ("running", 50, 60)
         assert seen["summary"] == "50 assigned"
+
+
+async def test_a_stopping_process_hands_its_job_back_after_the_batch_in_progress(
+    factory: Factory,
+    make_user: Callable[..., Awaitable[User]],
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    me = await make_user("me@example.com", role="owner")
+    channel = await factory.channel()
+    ids = [(await factory.conversation(channel, minutes=i)).id for i in range(80)]
+    job = BulkJob(actor_id=me.id, action="close", params={}, targets=ids, total=80)
+    await factory.add(job)
+    bus = CountingBus()
+
+    # The process is told to stop while the first batch runs (its events go out after).
+    await bulk.run_due_jobs(db, bus, None, stopping=lambda: bus.published > 0)
+
+    async with db() as session:
+        left = await session.get(BulkJob, job.id)
+    assert left is not None
+    assert (left.status, left.position, left.done) == ("queued", 50, 50)
+    # Queued again: the next process (or this one restarted) takes it at once.
+    assert await bulk.claim(db) == job.id

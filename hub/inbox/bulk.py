@@ -17,6 +17,7 @@ the background runner (``run_due_jobs``, started by ``hub.wiring``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -234,10 +235,15 @@ async def run_job(
     bus: EventBus,
     observers: Observers | None,
     job_id: int,
+    stopping: Callable[[], bool] | None = None,
 ) -> BulkJob | None:
     """Run a claimed job to its end, a batch per transaction; an unexpected error fails
-    the job (logged) rather than retrying it forever."""
+    the job (logged) rather than retrying it forever. When ``stopping()`` turns true (the
+    process shuts down), the job goes back to ``queued`` after the batch in progress, for
+    another process, or this one restarted, to take at once."""
     while True:
+        if stopping is not None and stopping():
+            return await _requeue(sessions, job_id)
         try:
             async with unit_of_work(sessions, bus, observers) as work:
                 job = await run_batch(work, job_id)
@@ -251,6 +257,15 @@ async def run_job(
                 return failed
         if job is None or job.status != "running":
             return job
+
+
+async def _requeue(sessions: async_sessionmaker[AsyncSession], job_id: int) -> BulkJob | None:
+    async with sessions() as db:
+        job = await db.get(BulkJob, job_id)
+        if job is not None and job.status == "running":
+            job.status = "queued"
+            await db.commit()
+        return job
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession]) -> int | None:
@@ -280,9 +295,16 @@ async def claim(sessions: async_sessionmaker[AsyncSession]) -> int | None:
 
 
 async def run_due_jobs(
-    sessions: async_sessionmaker[AsyncSession], bus: EventBus, observers: Observers | None
+    sessions: async_sessionmaker[AsyncSession],
+    bus: EventBus,
+    observers: Observers | None,
+    stopping: Callable[[], bool] | None = None,
 ) -> None:
-    """Run every job there is to take, one after another (the background runner)."""
-    while (job_id := await claim(sessions)) is not None:
+    """Run every job there is to take, one after another (the background runner), until
+    ``stopping()`` says the process shuts down."""
+    while not (stopping is not None and stopping()):
+        job_id = await claim(sessions)
+        if job_id is None:
+            return
         log.info("running bulk job %s", job_id)
-        await run_job(sessions, bus, observers, job_id)
+        await run_job(sessions, bus, observers, job_id, stopping)
