@@ -18,6 +18,7 @@ from admin_ui.urls import PageUrls
 from hub import appkeys
 from hub.auth.identity import IDENTITY
 from hub.inbox.contact_fields import format_phone
+from hub.inbox.priority import LABELS as PRIORITY_NAMES
 
 # Scripts and styles only from the hub's own files: were some text ever rendered unescaped,
 # an injected inline script or event handler would still not run.
@@ -43,6 +44,8 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     env.filters["phone"] = format_phone
     env.filters["ago"] = ago
     env.globals["url"] = urls
+    # The priority picker's choices, in rising order, with their names.
+    env.globals["priorities"] = tuple(PRIORITY_NAMES.items())
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
     # reach the token of the request being rendered.
     env.globals["current_csrf_token"] = _CSRF_TOKEN.get

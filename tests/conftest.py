@@ -55,9 +55,20 @@ def _asyncpg_url(url: str) -> str:
 async def _pg_admin(sql: str) -> None:
     assert PG_URL
     engine = create_engine(_asyncpg_url(PG_URL), isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(sql))
-    await engine.dispose()
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def _drop_database(name: str) -> None:
+    """Drop a test database; FORCE (which waits about 10 s here even with nobody to
+    throw out) only when a connection is still open on it."""
+    try:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+    except DBAPIError:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _migrate(url: str) -> None:
@@ -80,23 +91,38 @@ def pg_database() -> Iterator[str]:
     assert PG_URL
     name = f"hub_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    # A test needs no durability: commits need not wait for the WAL to reach the disk.
+    asyncio.run(_pg_admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = make_url(_asyncpg_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
     asyncio.run(_migrate(url))
     yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_drop_database(name))
 
 
-async def _truncate(url: str) -> None:
+def _emptying_sql() -> str:
+    """One statement that empties every table and restarts every sequence.
+
+    DELETE, children first, rather than TRUNCATE: a test leaves a few rows, and TRUNCATE
+    of every table (new files for each) took 0.8 s a test where this takes 0.05 s.
+    """
+    deletes = "".join(f'DELETE FROM "{t.name}"; ' for t in reversed(Base.metadata.sorted_tables))
+    restarts = (
+        "PERFORM setval(c.oid, 1, false) FROM pg_class c "
+        "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace;"
+    )
+    return f"DO $$ BEGIN {deletes}{restarts} END $$"
+
+
+async def _empty(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     try:
         for attempt in (1, 2):
             try:
                 async with engine.begin() as conn:
                     # A connection a test leaked with a transaction open would make
-                    # TRUNCATE wait forever: wait a while, then say who holds it.
+                    # the deletes wait forever: wait a while, then say who holds it.
                     await conn.execute(text("SET LOCAL lock_timeout = '15s'"))
-                    await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                    await conn.exec_driver_sql(_emptying_sql())
                 return
             except DBAPIError:
                 if attempt == 2:
@@ -136,7 +162,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         url = request.getfixturevalue("pg_database")
         yield url
-        asyncio.run(_truncate(url))
+        asyncio.run(_empty(url))
 
 
 @pytest.fixture

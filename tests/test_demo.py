@@ -22,7 +22,9 @@ from hub.store.models import (
     Comment,
     Contact,
     Conversation,
+    ConversationLabel,
     CustomInbox,
+    Label,
     Message,
     Snippet,
     Team,
@@ -87,6 +89,9 @@ async def test_the_demo_fills_an_empty_hub_with_every_state(
     assert await count(db, Attachment, photos) == 2
     assert await count(db, Snippet) == 3
     assert await count(db, CustomInbox) == 1
+    assert await count(db, Label) == 4
+    assert await count(db, ConversationLabel) == 5
+    assert await count(db, Conversation, Conversation.priority == 4) == 1  # urgent
 
     # The marker names the two channels and the last seeded message.
     marker = read_marker(demo_settings)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,27 +22,45 @@ from hub.settings import Settings
 from hub.store import migrate
 from hub.store.engine import create_engine, create_sessionmaker
 from hub.store.models import Base, Conversation, Team
-from tests.conftest import ENGINES, PG_URL, _asyncpg_url, _pg_admin
+from tests.conftest import ENGINES, PG_URL, _asyncpg_url, _drop_database, _pg_admin
 
 Client = TestClient[Any, Any]
 SECRET = "test-secret-" + "x" * 40
 
 
+@pytest.fixture(scope="session")
+def pg_empty_database() -> Iterator[str | None]:
+    """A PostgreSQL database for the migration tests, made once: each test empties its
+    schema (dropping a database waits for a checkpoint, about 10 s here)."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"hub_mig_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    yield make_url(_asyncpg_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_drop_database(name))
+
+
+async def _empty_schema(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await conn.exec_driver_sql("CREATE SCHEMA public")
+    await engine.dispose()
+
+
 @pytest.fixture(params=ENGINES)
-async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def empty_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_empty_database: str | None
+) -> AsyncIterator[str]:
     """The URL of a database with nothing in it, once per engine under test."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
-    assert PG_URL
-    name = f"hub_mig_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield (
-            make_url(_asyncpg_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = pg_empty_database
+    assert url
+    await _empty_schema(url)
+    yield url
 
 
 @pytest.fixture

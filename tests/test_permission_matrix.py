@@ -22,7 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.media.store import FileMediaStore
 from hub.settings import Settings
-from hub.store.models import Attachment, Comment, Contact, ContactIdentity, Conversation, User
+from hub.store.models import (
+    Attachment,
+    Comment,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationLabel,
+    Label,
+    User,
+)
 from tests.factories import Factory
 
 Client = TestClient[Any, Any]
@@ -74,6 +83,7 @@ class World:
     channel: int
     factory: Factory
     db: async_sessionmaker[AsyncSession]
+    label: int = 0
 
     async def restore(self, name: str) -> None:
         """Undo what a call may have changed, so every call meets the same world."""
@@ -143,7 +153,9 @@ async def build_world(
         await factory.add(comment, attachment, identity)
         things[name] = Thing(conversation.id, message.id, comment.id, contact.id, attachment.id)
     teams = {"team_a": team_a.id, "team_b": team_b.id}
-    return World(things, layout, teams, auth, users, channel.id, factory, db)
+    label = Label(name="Matrix", name_key="matrix", colour="blue")
+    await factory.add(label)
+    return World(things, layout, teams, auth, users, channel.id, factory, db, label.id)
 
 
 def soon() -> str:
@@ -167,6 +179,9 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/conversations/{conversation_id}/read", None),
     # Into itself: refused (422) once the caller may see it, so nothing is merged.
     ("POST", "/api/v1/conversations/{conversation_id}/merge", "SELF"),
+    ("POST", "/api/v1/conversations/{conversation_id}/labels", "LABEL"),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/labels/{label_id}", "UNLABEL"),
+    ("POST", "/api/v1/conversations/{conversation_id}/priority", {"priority": "high"}),
     ("GET", "/api/v1/messages/{message_id}", None),
     ("POST", "/api/v1/messages/{message_id}/retry", None),
     ("GET", "/api/v1/attachments/{attachment_id}", None),
@@ -216,8 +231,9 @@ def test_the_matrix_covers_every_object_endpoint(client: Client) -> None:
     assert missing == set()
 
 
-def _url(template: str, thing: Thing) -> str:
+def _url(template: str, thing: Thing, label_id: int = 0) -> str:
     return template.format(
+        label_id=label_id,
         conversation_id=thing.conversation,
         message_id=thing.message,
         contact_id=thing.contact,
@@ -230,8 +246,19 @@ async def _call(
 ) -> int:
     headers = world.auth[caller]
     params: dict[str, str] | None = None
-    url = _url(template, thing)
-    if body == "SOON":
+    url = _url(template, thing, world.label)
+    if body == "LABEL":
+        body = {"label_ids": [world.label]}
+    elif body == "UNLABEL":
+        # The label on the conversation first, so that only visibility can answer 404.
+        async with world.db() as session:
+            if await session.get(ConversationLabel, (thing.conversation, world.label)) is None:
+                session.add(
+                    ConversationLabel(conversation_id=thing.conversation, label_id=world.label)
+                )
+                await session.commit()
+        body = None
+    elif body == "SOON":
         body = {"until": soon()}
     elif body == "SPARE":
         # A fresh duplicate to merge in, visible to those who see every contact.
@@ -343,6 +370,7 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/teams", {"name": "New team"}),
     ("PATCH", "/api/v1/settings", {"closing_notes": "off"}),
     ("POST", "/api/v1/snippets", {"name": "Hi", "shortcut": "hi", "body": "Hello"}),
+    ("POST", "/api/v1/labels", {"name": "New label", "colour": "red"}),
 ]
 
 

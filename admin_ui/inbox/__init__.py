@@ -24,6 +24,7 @@ from admin_ui.inbox import (
     new_conversation,
     notifications,
     search,
+    triage,
 )
 from hub.api.routing import mount_routes
 
@@ -40,6 +41,7 @@ AREAS = (
     contact,
     crm,
     notifications,
+    triage,
 )
 
 

@@ -52,6 +52,7 @@ async def matching(request: web.Request) -> web.StreamResponse:
             view=state.view,
             status=state.status,
             unanswered=True if state.unanswered else None,
+            label_ids=[state.label] if state.label is not None else [],
             limit=MAX_TARGETS + 1,
         )
     context = {"total": len(ids), "limit": MAX_TARGETS}

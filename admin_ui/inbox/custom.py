@@ -18,7 +18,7 @@ from admin_ui.inbox.state import ListState
 from hub.auth.visibility import Viewer
 from hub.inbox.custom_inboxes import SharedInbox, get_custom_inbox
 from hub.inbox.filters import CustomInboxFilters
-from hub.store.models import Channel, Team, User
+from hub.store.models import Channel, Label, Team, User
 
 OPTIONS_SHOWN = 500
 
@@ -38,6 +38,7 @@ class Options:
     channels: list[Option]
     users: list[Option]
     teams: list[Option]
+    labels: list[Option] = field(default_factory=list)
 
     def names(self, kind: str, ids: list[int]) -> list[str]:
         """The names of these ids (``#id`` for one no longer there)."""
@@ -75,7 +76,7 @@ class CustomView:
 
 async def form_options(db: AsyncSession, live: Sequence[Channel]) -> Options:
     """The ``live`` channels (not deleted, by name, as the page has read them), active
-    users and teams, by name."""
+    users, teams and labels, by name."""
     users = await db.execute(
         select(User.id, User.name)
         .where(User.is_active.is_(True))
@@ -83,10 +84,14 @@ async def form_options(db: AsyncSession, live: Sequence[Channel]) -> Options:
         .limit(OPTIONS_SHOWN)
     )
     teams = await db.execute(select(Team.id, Team.name).order_by(Team.name).limit(OPTIONS_SHOWN))
+    labels = await db.execute(
+        select(Label.id, Label.name).order_by(Label.name_key).limit(OPTIONS_SHOWN)
+    )
     return Options(
         [Option(c.id, c.name) for c in live[:OPTIONS_SHOWN]],
         [Option(i, n) for i, n in users.all()],
         [Option(i, n) for i, n in teams.all()],
+        [Option(i, n) for i, n in labels.all()],
     )
 
 
@@ -94,7 +99,7 @@ def filters_from_state(
     state: ListState, viewer: Viewer, base: CustomInboxFilters | None = None
 ) -> CustomInboxFilters:
     """The filters of the list being looked at, to save as a custom inbox: its view (or
-    the custom inbox's own filters), its status tab and the unanswered filter."""
+    the custom inbox's own filters), its status tab, the unanswered and label filters."""
     filters = (base or CustomInboxFilters()).model_copy(deep=True)
     view = state.view
     if view.kind == "mine":
@@ -107,6 +112,8 @@ def filters_from_state(
         filters.statuses = [state.status]
     if state.unanswered:
         filters.unanswered = True
+    if state.label is not None:
+        filters.label_ids = [state.label]
     return filters
 
 
@@ -126,6 +133,10 @@ def describe(filters: CustomInboxFilters, options: Options) -> list[str]:
         lines.append("Teams: " + ", ".join(options.names("teams", filters.team_ids)))
     if filters.unanswered is not None:
         lines.append("Unanswered only" if filters.unanswered else "Answered only")
+    if filters.label_ids:
+        lines.append("Any of the labels: " + ", ".join(options.names("labels", filters.label_ids)))
+    if filters.priorities:
+        lines.append("Priority: " + ", ".join(filters.priorities))
     for condition in filters.contact:
         words = condition.op.replace("_", " ")
         value = f" “{condition.value}”" if condition.value else ""

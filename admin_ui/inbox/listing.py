@@ -21,9 +21,11 @@ from hub.api.context import path_id, work
 from hub.auth.visibility import Viewer
 from hub.events.work import Work
 from hub.inbox.custom_inboxes import list_custom_inboxes
+from hub.inbox.labels import all_labels
 from hub.inbox.previews import Preview, RowFacts, row_facts
+from hub.inbox.priority import Priority, name_of
 from hub.inbox.views import ViewCount, inbox_counts, list_conversations
-from hub.store.models import Channel, Conversation
+from hub.store.models import Channel, Conversation, Label
 from hub.store.types import utcnow
 
 routes = web.RouteTableDef()
@@ -42,15 +44,26 @@ class Row:
     channel_type: str
     assignee_name: str | None
     team_name: str | None
+    labels: tuple[Label, ...] = ()
+
+    @property
+    def priority(self) -> Priority:
+        """The conversation's priority by name."""
+        return name_of(self.conversation.priority)
 
     def sort_key(self, state: ListState) -> int:
         """The row's place in the list (microseconds of the sorted column), so a row that
         changed is put back where the server would list it."""
         c = self.conversation
         at: datetime = (
-            c.last_message_at if state.sort in ("newest", "oldest") else c.status_changed_at
+            c.last_message_at
+            if state.sort in ("newest", "oldest", "priority")
+            else c.status_changed_at
         )
-        return int(at.timestamp() * 1_000_000)
+        micros = int(at.timestamp() * 1_000_000)
+        # By priority, then time: the priority weighs more than any time can (1e16 µs is
+        # three centuries), so one number still orders the rows.
+        return c.priority * 10**16 + micros if state.sort == "priority" else micros
 
     @property
     def initials(self) -> str:
@@ -73,6 +86,7 @@ def rows_of(pairs: list[tuple[Conversation, str]], facts: RowFacts) -> list[Row]
                 channel_type,
                 facts.users.get(conversation.assignee_id or 0),
                 facts.teams.get(conversation.team_id or 0),
+                tuple(facts.labels.get(conversation.id, ())),
             )
         )
     return rows
@@ -96,6 +110,7 @@ async def list_page(
         status=state.status,
         sort=state.sort,
         unanswered=True if state.unanswered else None,
+        label_ids=[state.label] if state.label is not None else [],
         cursor=cursor,
         limit=PAGE_SIZE if only_id is None else 1,
         only_id=only_id,
@@ -143,6 +158,7 @@ async def page_context(
         "next_cursor": next_cursor,
         "status_tabs": STATUS_TABS,
         "sorts": SORTS,
+        "all_labels": await all_labels(w.db),
         "viewer": viewer,
         "custom": custom,
         "options": options,

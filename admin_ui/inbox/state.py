@@ -1,5 +1,6 @@
-"""Which list the agent is looking at: the view, the status tab, the sort and the
-unanswered filter, read from the page's query string and written back into its links."""
+"""Which list the agent is looking at: the view, the status tab, the sort, the
+unanswered filter and the label filter, read from the page's query string and written
+back into its links."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ SORTS: tuple[tuple[Sort, str], ...] = (
     ("oldest", "Oldest"),
     ("longest", "Longest {status}"),
     ("shortest", "Shortest {status}"),
+    ("priority", "Priority"),
 )
 
 
@@ -35,6 +37,7 @@ class ListState:
     status: StatusTab = "open"
     sort: Sort = "newest"
     unanswered: bool = False
+    label: int | None = None
 
     @classmethod
     def of(cls, request: web.Request, viewer: Viewer) -> ListState:
@@ -47,9 +50,13 @@ class ListState:
         if status not in get_args(StatusTab):
             raise _bad("status", "must be open, closed, snoozed or all")
         if sort not in get_args(Sort):
-            raise _bad("sort", "must be newest, oldest, longest or shortest")
+            raise _bad("sort", "must be newest, oldest, longest, shortest or priority")
         unanswered = query.get("unanswered", "") not in ("", "0")
-        return cls(view, status, sort, unanswered)  # type: ignore[arg-type]
+        label_text = query.get("label") or ""
+        if label_text and not (label_text.isdigit() and len(label_text) < 19):
+            raise _bad("label", "must be a label id")
+        label = int(label_text) if label_text else None
+        return cls(view, status, sort, unanswered, label)  # type: ignore[arg-type]
 
     def query(self, cursor: str | None = None, **changes: object) -> dict[str, str | None]:
         """The query string of this state (with ``changes``, and a page's ``cursor``),
@@ -60,6 +67,7 @@ class ListState:
             "status": None if state.status == "open" else state.status,
             "sort": None if state.sort == "newest" else state.sort,
             "unanswered": "1" if state.unanswered else None,
+            "label": str(state.label) if state.label is not None else None,
             "cursor": cursor,
         }
 

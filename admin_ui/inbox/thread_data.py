@@ -26,9 +26,20 @@ from hub.auth.visibility import Viewer
 from hub.errors import Invalid, NotFound
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible
+from hub.inbox.labels import labels_of
+from hub.inbox.priority import Priority, name_of
 from hub.inbox.timeline import TimelineEntry, TimelinePage, conversation_timeline
 from hub.inbox.workspace import load_workspace_settings
-from hub.store.models import Attachment, Channel, Contact, Conversation, Message, Team, User
+from hub.store.models import (
+    Attachment,
+    Channel,
+    Contact,
+    Conversation,
+    Label,
+    Message,
+    Team,
+    User,
+)
 
 TIMELINE_PAGE = 50
 # How many pages back a link to an item may reach (the items between are shown too).
@@ -48,6 +59,12 @@ class Pane:
     team_name: str | None = None
     closing_notes: str = "optional"
     may_block: bool = False
+    labels: tuple[Label, ...] = ()
+
+    @property
+    def priority(self) -> Priority:
+        """The conversation's priority by name."""
+        return name_of(self.conversation.priority)
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,7 @@ async def load_pane(w: Work, viewer: Viewer, conversation_id: int) -> Pane:
         settings.closing_notes,
         # Blocking is for those who see every contact (hub.inbox.contacts.set_blocked).
         viewer.sees_everything,
+        tuple((await labels_of(w.db, [conversation.id]))[conversation.id]),
     )
 
 

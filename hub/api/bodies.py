@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -94,6 +94,11 @@ async def read_json(request: web.Request, model: type[M]) -> M:
 def read_query(request: web.Request, model: type[M]) -> M:
     """Validate the query string as ``model``; 422 naming every bad parameter.
 
-    A parameter given twice keeps its last value, as most frameworks do.
+    A parameter given twice keeps its last value, as most frameworks do, except for the
+    model's list fields (``label=1&label=2``), which take every value.
     """
-    return validate(model, dict(request.query))
+    values: dict[str, Any] = dict(request.query)
+    for name, info in model.model_fields.items():
+        if get_origin(info.annotation) is list and name in request.query:
+            values[name] = request.query.getall(name)
+    return validate(model, values)

@@ -38,7 +38,14 @@ async def start(request: web.Request) -> web.Response:
     matching = None
     if body.filter is not None:
         f = body.filter
-        matching = bulk.ListFilter(View.parse(f.view), f.status, f.unanswered, f.contact_id)
+        matching = bulk.ListFilter(
+            View.parse(f.view),
+            f.status,
+            f.unanswered,
+            f.contact_id,
+            tuple(f.label),
+            tuple(f.priority),
+        )
     async with work(request) as w:
         job = await bulk.start(
             w, viewer, body.action, body.params, ids=body.conversation_ids, matching=matching

@@ -20,15 +20,18 @@ from hub.api.schemas.conversations import (
     ConversationOut,
     ConversationQuery,
     CountsOut,
+    PriorityBody,
     SnoozeBody,
     ViewCountOut,
     ViewSeenBody,
 )
+from hub.api.schemas.labels import LabelsBody
 from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
 from hub.events.work import Work
-from hub.inbox import conversations
+from hub.inbox import conversations, triage
 from hub.inbox.conversation_merge import merge as merge_conversations
+from hub.inbox.labels import labels_of
 from hub.inbox.views import View, inbox_counts, list_conversations, open_view
 from hub.store.models import Contact, Conversation
 
@@ -40,7 +43,8 @@ ITEM = "/api/v1/conversations/{conversation_id}"
 
 async def _out(w: Work, conversation: Conversation) -> ConversationOut:
     name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
-    return ConversationOut.of(conversation, name or "")
+    found = await labels_of(w.db, [conversation.id])
+    return ConversationOut.of(conversation, name or "", found[conversation.id])
 
 
 @api.get(
@@ -50,7 +54,10 @@ async def list_(request: web.Request) -> web.Response:
     """List the conversations of a view, one page at a time.
 
     Views a caller does not have answer 403; a team or custom inbox that does not exist
-    (or is not shared with the caller) answers 404.
+    (or is not shared with the caller) answers 404. `label` (repeatable) keeps the
+    conversations carrying any of the labels (422 naming `label` for an unknown id),
+    `priority` (repeatable) those with any of the priorities; `sort=priority` lists
+    urgent first, then by newest message.
     """
     viewer = await current_viewer(request)
     query = read_query(request, ConversationQuery)
@@ -64,10 +71,14 @@ async def list_(request: web.Request) -> web.Response:
             sort=query.sort,
             unanswered=query.unanswered,
             contact_id=query.contact_id,
+            label_ids=query.label,
+            priorities=query.priority,
             cursor=query.cursor,
             limit=query.limit,
         )
-    return json_items([ConversationOut.of_row(row) for row in rows], next_cursor)
+        found = await labels_of(w.db, [row.conversation.id for row in rows])
+    items = [ConversationOut.of_row(row, found[row.conversation.id]) for row in rows]
+    return json_items(items, next_cursor)
 
 
 @api.get(ITEM, response=ConversationOut)
@@ -160,6 +171,32 @@ async def read(request: web.Request) -> web.Response:
     response = await _act(request, conversations.mark_read, await current_viewer(request))
     signals_of(request.config_dict).read(path_id(request, "conversation_id", "conversation"))
     return response
+
+
+@api.post(f"{ITEM}/labels", body=LabelsBody, response=ConversationOut)
+async def add_labels(request: web.Request) -> web.Response:
+    """Put labels on the conversation (those it carries stay; 422 naming `label_ids`
+    for an id that is no label). Each new label is a timeline event."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, LabelsBody)
+    return await _act(request, triage.add_labels, viewer, label_ids=body.label_ids)
+
+
+@api.delete(f"{ITEM}/labels/{{label_id}}", response=ConversationOut)
+async def remove_label(request: web.Request) -> web.Response:
+    """Take a label off the conversation (404 when it does not carry it)."""
+    viewer = await current_viewer(request)
+    label_id = path_id(request, "label_id", "label")
+    return await _act(request, triage.remove_label, viewer, label_id=label_id)
+
+
+@api.post(f"{ITEM}/priority", body=PriorityBody, response=ConversationOut)
+async def priority(request: web.Request) -> web.Response:
+    """Set the priority: none, low, medium, high or urgent (the same again changes
+    nothing and records no event)."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, PriorityBody)
+    return await _act(request, triage.change_priority, viewer, priority=body.priority)
 
 
 @api.get("/api/v1/inbox/counts", response=CountsOut)

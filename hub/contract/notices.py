@@ -25,6 +25,9 @@ ConversationChange = Literal[
     "merged",
     "merged_into",
     "merged_in",
+    "label_added",
+    "label_removed",
+    "priority_changed",
 ]
 """The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 

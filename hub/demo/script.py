@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hub.inbox.priority import Priority
+
 State = Literal["open", "assigned", "team", "snoozed", "closed"]
 
 
@@ -38,6 +40,8 @@ class Story:
     email: str | None = None
     hours_ago: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    priority: Priority = "none"
 
 
 TEAMS = ("Support", "Sales")
@@ -74,6 +78,8 @@ STORIES = (
         "open",
         email="grace@example.com",
         hours_ago=0.5,
+        labels=("Refund",),
+        priority="high",
     ),
     Story(
         "app-linus",
@@ -83,6 +89,8 @@ STORIES = (
         "team",
         team="Sales",
         hours_ago=1.5,
+        labels=("Sales lead", "VIP"),
+        priority="medium",
     ),
     Story(
         "app-marie",
@@ -123,6 +131,7 @@ STORIES = (
         "assigned",
         agent="leo@demo.example",
         hours_ago=2,
+        labels=("Refund",),
     ),
     Story(
         "app-ada",
@@ -132,6 +141,8 @@ STORIES = (
         "open",
         email="ada@example.com",
         hours_ago=0.1,
+        labels=("Bug",),
+        priority="urgent",
     ),
     Story(
         "web-hedy",
@@ -142,6 +153,13 @@ STORIES = (
         agent="sofia@demo.example",
         hours_ago=4,
     ),
+)
+# The labels the demo's admin made: name, palette colour, description.
+LABELS = (
+    ("Bug", "red", "Something in the shop or the app is broken"),
+    ("Refund", "green", "Returns, refunds and replacements"),
+    ("Sales lead", "blue", "A customer who may buy more"),
+    ("VIP", "purple", None),
 )
 SNIPPETS = (
     ("Greeting", "hi", "Hi $contact.first_name|there, thanks for writing to us! How can I help?"),

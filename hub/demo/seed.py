@@ -1,9 +1,9 @@
 """``hub demo``: fill an empty hub with a living demo workspace.
 
 Everything goes through the hub's own paths on a started app: users, teams, channels,
-snippets and a custom inbox through the domain functions; the customers' messages (with
+snippets, labels and a custom inbox through the domain functions; the customers' messages (with
 photos) through the inbound pipe, signed as a service signs them; replies, comments,
-assignments, snoozes and closes through the same functions the REST API calls.
+assignments, labels, priorities, snoozes and closes through the same functions the REST API calls.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from hub.demo.customer import body_of, message_event, signed_headers
 from hub.demo.echo import echo_url
 from hub.demo.images import striped_png
 from hub.demo.marker import DemoMarker, write_marker
-from hub.demo.script import CHANNELS, PEOPLE, SNIPPETS, STORIES, TEAMS, Story
+from hub.demo.script import CHANNELS, LABELS, PEOPLE, SNIPPETS, STORIES, TEAMS, Story
 from hub.events.work import Work, unit_of_work
-from hub.inbox import comments, conversations, custom_inboxes, messages, snippets
+from hub.inbox import comments, conversations, custom_inboxes, labels, messages, snippets, triage
 from hub.inbox.comments import NewComment
 from hub.inbox.filters import CustomInboxFilters
 from hub.inbox.messages import Outgoing
@@ -94,6 +94,7 @@ class Seeder:
         self.users: dict[str, Viewer] = {}
         self.teams: dict[str, int] = {}
         self.channels: list[tuple[int, str]] = []  # id, signing secret
+        self.labels: dict[str, int] = {}  # name → id
 
     def work(self) -> AbstractAsyncContextManager[Work]:
         """One transaction, announced after commit like an API request's."""
@@ -229,6 +230,20 @@ class Seeder:
             await conversations.snooze(w, owner, conversation_id, until)
         elif story.state == "closed":
             await conversations.close(w, owner, conversation_id, story.note)
+        if story.labels:
+            ids = [self.labels[name] for name in story.labels]
+            await triage.add_labels(w, owner, conversation_id, ids)
+        if story.priority != "none":
+            await triage.change_priority(w, owner, conversation_id, story.priority)
+
+    async def make_labels(self) -> None:
+        """The labels the stories use."""
+        async with self.work() as w:
+            for name, colour, description in LABELS:
+                label = await labels.create_label(
+                    w, self.owner, name=name, colour=colour, description=description
+                )
+                self.labels[name] = label.id
 
     async def extras(self) -> None:
         """The snippets, and a custom inbox of the website's unanswered conversations."""
@@ -274,6 +289,7 @@ async def seed_demo(
     seeder = Seeder(app, password or generate_password())
     await seeder.people()
     await seeder.channels_and_marker()
+    await seeder.make_labels()
     for story in STORIES:
         await seeder.story(story)
     await seeder.extras()

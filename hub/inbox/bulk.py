@@ -32,6 +32,7 @@ from hub.events.bus import EventBus
 from hub.events.work import Work, unit_of_work
 from hub.inbox.bulk_actions import ACTIONS, BulkAction
 from hub.inbox.conversations import get_visible
+from hub.inbox.priority import Priority
 from hub.inbox.views import StatusTab, View, matching_ids
 from hub.observers import Observers
 from hub.store.models import BulkJob, User
@@ -57,6 +58,8 @@ class ListFilter:
     status: StatusTab = "open"
     unanswered: bool | None = None
     contact_id: int | None = None
+    label_ids: tuple[int, ...] = ()
+    priorities: tuple[Priority, ...] = ()
 
 
 def _params(action: BulkAction, raw: dict[str, object]) -> dict[str, object]:
@@ -123,6 +126,8 @@ async def start(
             status=matching.status,
             unanswered=matching.unanswered,
             contact_id=matching.contact_id,
+            label_ids=matching.label_ids,
+            priorities=matching.priorities,
             limit=MAX_TARGETS + 1,
         )
         if len(targets) > MAX_TARGETS:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, NotFound
 from hub.inbox.filters import CustomInboxFilters
+from hub.inbox.labels import check_label_ids
 from hub.people.directory import teams_by_ids, users_by_ids
 from hub.store.models import CustomInbox, CustomInboxShare
 from hub.store.paging import name_key, name_page
@@ -134,6 +135,7 @@ async def create_custom_inbox(
     db: AsyncSession, viewer: Viewer, name: str, filters: CustomInboxFilters, sharing: Sharing
 ) -> SharedInbox:
     """Save a filter as a custom inbox owned by the viewer, shared as asked."""
+    await check_label_ids(db, filters.label_ids, "filters.label_ids")
     inbox = CustomInbox(owner_id=viewer.id, name=name, filters=filters.model_dump(mode="json"))
     db.add(inbox)
     await db.flush()
@@ -162,6 +164,7 @@ async def update_custom_inbox(
     if name is not None:
         inbox.name = name
     if filters is not None:
+        await check_label_ids(db, filters.label_ids, "filters.label_ids")
         inbox.filters = filters.model_dump(mode="json")
     if sharing is not None:
         shared = await _share(db, inbox, sharing)

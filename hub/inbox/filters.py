@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from hub.store.models import Contact, Conversation
+from hub.inbox.priority import Priority, level
+from hub.store.models import Contact, Conversation, ConversationLabel
 from hub.store.types import DbId
 
 ContactField = Literal["name", "first_name", "last_name", "email", "phone"]
@@ -46,6 +48,12 @@ class CustomInboxFilters(BaseModel):
     contact: list[ContactCondition] = Field(default_factory=list, max_length=20)
     last_activity_from: AwareDatetime | None = None
     last_activity_to: AwareDatetime | None = None
+    label_ids: list[DbId] = Field(
+        default_factory=list, max_length=100, description="carrying any of these labels"
+    )
+    priorities: list[Priority] = Field(
+        default_factory=list, max_length=5, description="with any of these priorities"
+    )
 
 
 def _contact_condition(condition: ContactCondition) -> ColumnElement[bool]:
@@ -92,7 +100,26 @@ def filters_clause(filters: CustomInboxFilters) -> ColumnElement[bool]:
         clauses.append(Conversation.last_message_at >= filters.last_activity_from)
     if filters.last_activity_to is not None:
         clauses.append(Conversation.last_message_at <= filters.last_activity_to)
+    if filters.label_ids:
+        clauses.append(labels_clause(filters.label_ids))
+    if filters.priorities:
+        clauses.append(priorities_clause(filters.priorities))
     return and_(true(), *clauses)
+
+
+def labels_clause(label_ids: Sequence[int]) -> ColumnElement[bool]:
+    """Conversations carrying any of these labels."""
+    return exists(
+        select(ConversationLabel.label_id).where(
+            ConversationLabel.conversation_id == Conversation.id,
+            ConversationLabel.label_id.in_(list(label_ids)),
+        )
+    )
+
+
+def priorities_clause(priorities: Sequence[Priority]) -> ColumnElement[bool]:
+    """Conversations with any of these priorities."""
+    return Conversation.priority.in_([level(p) for p in priorities])
 
 
 def unanswered_clause(unanswered: bool = True) -> ColumnElement[bool]:

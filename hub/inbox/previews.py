@@ -1,16 +1,17 @@
 """What a conversation list row shows besides the conversation: the last message's
-preview, and the names of the channel, assignee and team, read in a few set queries for a
-whole page of rows."""
+preview, the names of the channel, assignee and team, and its labels, read in a few set
+queries for a whole page of rows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.store.models import Attachment, Channel, Conversation, Message, Team, User
+from hub.inbox.labels import labels_of
+from hub.store.models import Attachment, Channel, Conversation, Label, Message, Team, User
 
 PREVIEW_CHARS = 140
 
@@ -33,6 +34,7 @@ class RowFacts:
     channels: dict[int, tuple[str, str]]  # id → (name, type)
     users: dict[int, str]  # id → name
     teams: dict[int, str]  # id → name
+    labels: dict[int, list[Label]] = field(default_factory=dict)  # conversation id → labels
 
 
 def _fold(text: str | None) -> str:
@@ -91,4 +93,5 @@ async def row_facts(db: AsyncSession, conversations: Sequence[Conversation]) -> 
         channels=channels,
         users=await _names(db, User, (c.assignee_id for c in conversations if c.assignee_id)),
         teams=await _names(db, Team, (c.team_id for c in conversations if c.team_id)),
+        labels=await labels_of(db, ids),
     )

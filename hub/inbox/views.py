@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,13 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Forbidden, HubError, NotFound
 from hub.inbox.custom_inboxes import get_accessible_inbox
-from hub.inbox.filters import CustomInboxFilters, filters_clause, unanswered_clause
+from hub.inbox.filters import (
+    CustomInboxFilters,
+    filters_clause,
+    labels_clause,
+    priorities_clause,
+    unanswered_clause,
+)
+from hub.inbox.labels import check_label_ids
+from hub.inbox.priority import Priority
 from hub.inbox.view_seen import DOTTED_KINDS, dots_since_seen, mark_seen
 from hub.store.models import Contact, Conversation, Team
 from hub.store.paging import pack, unpack
 
 StatusTab = Literal["open", "closed", "snoozed", "all"]
-Sort = Literal["newest", "oldest", "longest", "shortest"]
+Sort = Literal["newest", "oldest", "longest", "shortest", "priority"]
 
 
 @dataclass(frozen=True)
@@ -98,14 +107,14 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
 
 
 def _sort_column(sort: Sort) -> ColumnElement[datetime]:
-    if sort in ("newest", "oldest"):
+    if sort in ("newest", "oldest", "priority"):
         return Conversation.last_message_at  # type: ignore[return-value]
     # Time in the current status: open for how long, closed or snoozed since when.
     return Conversation.status_changed_at  # type: ignore[return-value]
 
 
 def _descending(sort: Sort) -> bool:
-    return sort in ("newest", "shortest")
+    return sort in ("newest", "shortest", "priority")
 
 
 def encode_cursor(value: datetime, row_id: int) -> str:
@@ -134,6 +143,8 @@ async def _matching(
     status: StatusTab,
     unanswered: bool | None,
     contact_id: int | None,
+    label_ids: Sequence[int] = (),
+    priorities: Sequence[Priority] = (),
 ) -> list[ColumnElement[bool]]:
     """The conditions of a view's tab as listed: one definition for the list and for
     "every conversation matching" of a bulk action."""
@@ -144,6 +155,11 @@ async def _matching(
         where.append(Conversation.contact_id == contact_id)
     if unanswered is not None:
         where.append(unanswered_clause(unanswered))
+    if label_ids:
+        await check_label_ids(db, label_ids, "label")
+        where.append(labels_clause(label_ids))
+    if priorities:
+        where.append(priorities_clause(priorities))
     return where
 
 
@@ -155,10 +171,12 @@ async def matching_ids(
     status: StatusTab = "open",
     unanswered: bool | None = None,
     contact_id: int | None = None,
+    label_ids: Sequence[int] = (),
+    priorities: Sequence[Priority] = (),
     limit: int,
 ) -> list[int]:
     """The ids of every conversation a view's tab lists (newest first), ``limit`` at most."""
-    where = await _matching(db, viewer, view, status, unanswered, contact_id)
+    where = await _matching(db, viewer, view, status, unanswered, contact_id, label_ids, priorities)
     query = (
         select(Conversation.id)
         .where(*where)
@@ -180,22 +198,40 @@ async def list_conversations(
     limit: int = 25,
     only_id: int | None = None,
     contact_id: int | None = None,
+    label_ids: Sequence[int] = (),
+    priorities: Sequence[Priority] = (),
 ) -> tuple[list[ConversationRow], str | None]:
     """One page of a view's conversations and the cursor of the next page (or None).
 
     ``only_id`` narrows the list to one conversation: whether, and as what, it shows in
     the list (a live update of one row). ``contact_id`` narrows it to one contact's
-    conversations (the command bar opens a contact's latest)."""
+    conversations (the command bar opens a contact's latest). ``label_ids`` keeps those
+    carrying any of the labels (422 naming ``label`` for an unknown one), ``priorities``
+    those with any of the priorities. The ``priority`` sort lists urgent first, and
+    within a priority the newest activity first."""
     column = _sort_column(sort)
     descending = _descending(sort)
     query = (
         select(Conversation, Contact.name)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(*await _matching(db, viewer, view, status, unanswered, contact_id))
+        .where(
+            *await _matching(
+                db, viewer, view, status, unanswered, contact_id, label_ids, priorities
+            )
+        )
     )
     if only_id is not None:
         query = query.where(Conversation.id == only_id)
-    if cursor:
+    if cursor and sort == "priority":
+        level, position, last_id = unpack(cursor, int, datetime, int)
+        query = query.where(
+            (Conversation.priority < level)
+            | (
+                (Conversation.priority == level)
+                & ((column < position) | ((column == position) & (Conversation.id < last_id)))
+            )
+        )
+    elif cursor:
         position, last_id = decode_cursor(cursor)
         if descending:
             query = query.where(
@@ -205,17 +241,24 @@ async def list_conversations(
             query = query.where(
                 (column > position) | ((column == position) & (Conversation.id > last_id))
             )
-    order = (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
+    order: tuple[Any, ...] = (
+        (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
+    )
+    if sort == "priority":
+        order = (Conversation.priority.desc(), *order)
     result = await db.execute(query.order_by(*order).limit(limit + 1))
     rows = [ConversationRow(conversation, name) for conversation, name in result.all()]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1].conversation
-        next_cursor = encode_cursor(
-            last.last_message_at if sort in ("newest", "oldest") else last.status_changed_at,
-            last.id,
-        )
+        if sort == "priority":
+            next_cursor = pack(last.priority, last.last_message_at, last.id)
+        else:
+            next_cursor = encode_cursor(
+                last.last_message_at if sort in ("newest", "oldest") else last.status_changed_at,
+                last.id,
+            )
     return rows, next_cursor
 
 

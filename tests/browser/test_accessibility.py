@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from hub import appkeys
 from hub.auth.api_tokens import create_token
 from hub.events.work import unit_of_work
+from hub.inbox.labels import create_label
 from hub.inbox.snippets import create_snippet
 from hub.people import directory
 from tests.browser.harness import LiveHub
@@ -80,6 +81,7 @@ def arrange(hub: LiveHub) -> None:
     async def make() -> None:
         async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
             await directory.create_team(work, viewer, "Support <b>team</b>", [])
+            await create_label(work, viewer, name=XSS, colour="pink", description=XSS)
         async with app[appkeys.SESSIONS]() as db:
             await create_snippet(db, viewer, name="Greeting", shortcut="hi", body="Hello!")
             await create_token(db, owner, "Backups")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
@@ -167,7 +168,7 @@ def test_a_snippet_by_slash_and_a_variable_by_dollar(
 
 
 def test_files_are_checked_before_upload_and_an_accepted_one_is_delivered(
-    page: Page, world: InboxWorld, snap: Callable[[str], None]
+    page: Page, world: InboxWorld, snap: Callable[[str], None], tmp_path: Path
 ) -> None:
     world.customer_writes("ada-lovelace", "Can you send the invoice?")
     log_in(page, "owner@example.com")
@@ -184,9 +185,12 @@ def test_files_are_checked_before_upload_and_an_accepted_one_is_delivered(
         [{"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ" * 10}]
     )
     expect(error).to_contain_text("tool.exe: this type of file cannot be sent")
-    picker.set_input_files(
-        [{"name": "scan.png", "mimeType": "image/png", "buffer": b"\0" * (21 * 1024 * 1024)}]
-    )
+    # A file on disk, not a buffer: the browser reads it from its path, where 21 MB of
+    # buffer would cross the DevTools protocol as base64 (20 s here).
+    big = tmp_path / "scan.png"
+    with big.open("wb") as file:
+        file.truncate(21 * 1024 * 1024)
+    picker.set_input_files(big)
     expect(error).to_contain_text("scan.png is 21 MB: files may be at most 20 MB.")
     assert uploads == []  # refused before anything was sent
 

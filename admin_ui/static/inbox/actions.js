@@ -1,7 +1,7 @@
 // The conversation header's actions: each calls the REST API, then the pane is brought
 // up to date (the same domain functions, and permission checks, as any API client).
-// Close (with a closing note), snooze and assign ask first, in a <dialog>; the buttons
-// keep their data-action names, which the keyboard shortcuts click.
+// Close (with a closing note), snooze, assign, labels and priority ask first, in a
+// <dialog>; the buttons keep their data-action names, which the keyboard shortcuts click.
 
 import { api, fetchFragment } from "./dom.js";
 import { refreshRow } from "./list.js";
@@ -135,6 +135,94 @@ async function merge(pane, id) {
   return null;
 }
 
+/** Put a label on the conversation, or take it off; the pane and row follow. */
+export async function setLabel(id, labelId, on) {
+  if (on) await api("POST", conversationUrl(id, "labels"), { label_ids: [Number(labelId)] });
+  else await api("DELETE", `${conversationUrl(id, "labels")}/${labelId}`);
+  await refreshAfter(id);
+}
+
+/** Give the conversation a priority (none, low, medium, high, urgent). */
+export async function setPriority(id, priority) {
+  await api("POST", conversationUrl(id, "priority"), { priority });
+  await refreshAfter(id);
+}
+
+/** Show only the label choices whose name holds the filter's text. */
+function filterLabels(dialog) {
+  const text = dialog.querySelector("#labels-filter").value.trim().toLowerCase();
+  let shown = 0;
+  for (const choice of dialog.querySelectorAll(".label-choice")) {
+    const match = !text || choice.dataset.labelName.includes(text);
+    choice.hidden = !match;
+    if (match) shown += 1;
+  }
+  dialog.querySelector("[data-labels-none]").hidden = shown > 0 || !dialog.querySelector(".label-choice");
+}
+
+/**
+ * The label picker: a checkbox per label, fetched fresh; each tick or untick applies at
+ * once (so another agent sees it live), and the filter box narrows the list. Enter in
+ * the filter ticks the only label left.
+ */
+async function labels(pane, id) {
+  const dialog = pane.querySelector("#labels-dialog");
+  const fresh = await fetchFragment(dialog.dataset.pickerUrl);
+  const choices = fresh?.querySelector("#labels-choices");
+  if (choices) dialog.querySelector("#labels-choices").replaceWith(choices);
+  const filter = dialog.querySelector("#labels-filter");
+  const status = dialog.querySelector("[data-labels-status]");
+  filter.value = "";
+  showError(dialog, null);
+  filterLabels(dialog);
+  filter.oninput = () => filterLabels(dialog);
+  filter.onkeydown = (event) => {
+    // A search box eats the first Esc to clear itself: here Esc closes, as elsewhere.
+    if (event.key === "Escape") {
+      event.preventDefault();
+      dialog.close();
+      return;
+    }
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const visible = [...dialog.querySelectorAll(".label-choice:not([hidden]) input")];
+    if (visible.length === 1) visible[0].click();
+  };
+  dialog.querySelector("#labels-choices").onchange = async (event) => {
+    const box = event.target.closest("input[type=checkbox]");
+    if (!box) return;
+    box.disabled = true;
+    showError(dialog, null);
+    try {
+      await setLabel(id, box.value, box.checked);
+      status.textContent = `${box.checked ? "Added" : "Removed"} ${box.dataset.labelName}`;
+    } catch (error) {
+      box.checked = !box.checked;
+      showError(dialog, error.message);
+    } finally {
+      box.disabled = false;
+    }
+  };
+  dialog.querySelector("form").onsubmit = null;
+  dialog.showModal();
+  filter.focus();
+  return null;
+}
+
+function priority(pane, id) {
+  const dialog = pane.querySelector("#priority-dialog");
+  const current = pane.querySelector("#pane-head").dataset.priority || "none";
+  const radio = dialog.querySelector(`input[name=priority][value="${current}"]`);
+  if (radio) radio.checked = true;
+  ask(dialog, async (form) => {
+    const chosen = form.querySelector("input[name=priority]:checked");
+    if (!chosen) throw new Error("Choose a priority.");
+    await setPriority(id, chosen.value);
+  });
+  (radio ?? dialog.querySelector("input[name=priority]")).focus();
+  return null;
+}
+
 const ACTIONS = {
   merge,
   close: closeConversation,
@@ -142,6 +230,8 @@ const ACTIONS = {
   snooze,
   unsnooze: (pane, id) => api("POST", conversationUrl(id, "unsnooze")),
   assign,
+  labels,
+  priority,
   block: (pane) => api("POST", `/api/v1/contacts/${pane.dataset.contactId}/block`),
   unblock: (pane) => api("POST", `/api/v1/contacts/${pane.dataset.contactId}/unblock`),
 };
@@ -171,6 +261,10 @@ export function setUpActions() {
     if (link && !(event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0)) {
       event.preventDefault();
       openConversation(link.dataset.openConversation);
+    }
+    // The composer's Labels button opens the header's picker (one picker, one code path).
+    if (event.target.closest("[data-composer-labels]")) {
+      document.querySelector('#pane-head [data-action="labels"]')?.click();
     }
   });
 }

@@ -122,6 +122,7 @@ function target() {
   const b = bar();
   const filter = { view: inbox().dataset.view, status: b.dataset.status };
   if (b.dataset.unanswered) filter.unanswered = true;
+  if (b.dataset.label) filter.label = [Number(b.dataset.label)];
   return { filter };
 }
 

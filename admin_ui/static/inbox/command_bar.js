@@ -4,10 +4,16 @@
 //
 // The commands come from the page itself (the sidebar's links, the header's action
 // buttons), so the bar offers exactly what the page does; contacts come from the REST
-// API as the user types.
+// API as the user types, and so do the labels (one "Add label …" or "Remove label …"
+// each, read when the bar opens), next to "Set priority to …".
 
+import { setLabel, setPriority } from "./actions.js";
 import { api } from "./dom.js";
 import { openConversation, openPane } from "./thread.js";
+
+const PRIORITIES = [["urgent", "Urgent"], ["high", "High"], ["medium", "Medium"], ["low", "Low"], ["none", "No priority"]];
+const LABELS_SHOWN = 100;
+let knownLabels = [];
 
 const CONTACTS_SHOWN = 5;
 const TYPING_PAUSE_MS = 200;
@@ -43,12 +49,45 @@ function pageCommands() {
         run: () => button.click(),
       });
     }
+    found.push(...triageCommands(pane, name));
   }
   for (const link of document.querySelectorAll("#inbox-sidebar a[data-view]")) {
     const name = link.querySelector(".view-name")?.textContent.trim() ?? link.textContent.trim();
     found.push({ group: "Inbox", label: `Go to ${name}`, run: () => location.assign(link.href) });
   }
   return found;
+}
+
+/** Label and priority commands for the open conversation. */
+function triageCommands(pane, name) {
+  const id = pane.dataset.conversationId;
+  const head = pane.querySelector("#pane-head");
+  const carried = new Set((head?.dataset.labelIds ?? "").split(" ").filter(Boolean));
+  const current = head?.dataset.priority ?? "none";
+  const found = knownLabels.map((label) => {
+    const on = carried.has(String(label.id));
+    return {
+      group: "Label",
+      label: `${on ? "Remove" : "Add"} label ${label.name} — ${name}`,
+      run: () => setLabel(id, label.id, !on),
+    };
+  });
+  for (const [value, text] of PRIORITIES) {
+    if (value === current) continue;
+    found.push({ group: "Priority", label: `Set priority to ${text} — ${name}`, run: () => setPriority(id, value) });
+  }
+  return found;
+}
+
+/** Read the labels (for the label commands), then list the commands again. */
+async function loadLabels() {
+  try {
+    const page = await api("GET", `/api/v1/labels?limit=${LABELS_SHOWN}`);
+    knownLabels = page?.items ?? [];
+  } catch {
+    return; // the other commands still work; the label ones wait for the next opening
+  }
+  if (dialog()?.open) refresh();
 }
 
 function matches(command, words) {
@@ -159,6 +198,7 @@ export function openCommandBar() {
   bar.showModal();
   refresh();
   input().focus();
+  if (openPane()) loadLabels();
 }
 
 export function setUpCommandBar() {

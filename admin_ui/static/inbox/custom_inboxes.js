@@ -24,6 +24,8 @@ function bodyOf(form) {
     assignee_ids: checkedIds(form, "assignee_ids"),
     include_unassigned: form.querySelector('input[name="include_unassigned"]').checked,
     team_ids: checkedIds(form, "team_ids"),
+    label_ids: checkedIds(form, "label_ids"),
+    priorities: [...form.querySelectorAll('input[name="priorities"]:checked')].map((input) => input.value),
     unanswered: unanswered === "" ? null : unanswered === "true",
   };
   const share = { user_ids: checkedIds(form, "share_user_ids"), team_ids: checkedIds(form, "share_team_ids") };

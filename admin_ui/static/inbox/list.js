@@ -8,8 +8,9 @@ import { localizeTimes } from "./time.js";
 
 const view = () => inbox().dataset.view;
 const isCustom = () => view().startsWith("custom:");
-// Newest first and shortest-in-status first list the largest sort key first.
-const descending = () => ["newest", "shortest"].includes(inbox().dataset.sort ?? "newest");
+// Newest first, shortest-in-status first and priority (urgent first; its key weighs the
+// priority above the time) list the largest sort key first.
+const descending = () => ["newest", "shortest", "priority"].includes(inbox().dataset.sort ?? "newest");
 
 /** Load the next page (of rows or search hits) when a "more" item scrolls into view. */
 export function watchMore(observer) {

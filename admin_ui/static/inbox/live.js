@@ -43,6 +43,14 @@ function apply(event) {
   const conversationId = data?.conversation_id;
   const open = openPane()?.dataset.conversationId;
   if (type === "counts.changed") due.sidebar = true;
+  if (type === "label.updated") {
+    // A label renamed, recoloured or deleted: the rows and header that show it.
+    for (const chip of document.querySelectorAll(`#rows .label-chip[data-label-id="${data?.label_id}"]`)) {
+      due.rows.add(chip.closest(".row")?.dataset.conversationId);
+    }
+    if (document.querySelector(`#pane-head .label-chip[data-label-id="${data?.label_id}"]`)) due.head = true;
+    due.rows.delete(undefined);
+  }
   if (type === "contact.updated" && conversationId) {
     due.rows.add(conversationId);  // the row shows the contact's name
     if (String(conversationId) === open) due.contact = due.head = true;

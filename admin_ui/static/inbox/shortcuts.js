@@ -120,6 +120,8 @@ function shortcutFor(event) {
     case "s": return () => act("snooze");
     case "a": return () => act("assign");
     case "x": return toggleFocused;
+    case "l": return () => act("labels");
+    case "p": return () => act("priority");
     case "/": return () => document.getElementById("inbox-search-q")?.focus();
     case "?": return showShortcuts;
     default: return null;

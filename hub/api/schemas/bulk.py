@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.inbox.bulk import MAX_TARGETS, summary
 from hub.inbox.bulk_actions import ACTIONS
+from hub.inbox.priority import Priority
 from hub.store.models import BulkJob
 from hub.store.types import MAX_ID, DbId
 
@@ -24,6 +25,12 @@ class BulkFilter(BaseModel):
     status: Literal["open", "closed", "snoozed", "all"] = "open"
     unanswered: bool | None = None
     contact_id: int | None = Field(None, ge=1, le=MAX_ID)
+    label: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=20, description="carrying any of these labels"
+    )
+    priority: list[Priority] = Field(
+        default_factory=list, max_length=5, description="with any of these priorities"
+    )
 
 
 class BulkBody(BaseModel):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from hub.api.schemas.labels import LabelRef
+from hub.inbox.priority import Priority, name_of
 from hub.inbox.views import ConversationRow, ViewCount
-from hub.store.models import Conversation
+from hub.store.models import Conversation, Label
 from hub.store.types import MAX_ID, DbId
 
 
@@ -37,10 +40,14 @@ class ConversationOut(BaseModel):
     snoozed_until: datetime | None
     closed_at: datetime | None
     closing_note: str | None
+    priority: Priority
+    labels: list[LabelRef] = Field(description="by name")
 
     @classmethod
-    def of(cls, conversation: Conversation, contact_name: str) -> ConversationOut:
-        """Serialize a stored conversation."""
+    def of(
+        cls, conversation: Conversation, contact_name: str, labels: Sequence[Label] = ()
+    ) -> ConversationOut:
+        """Serialize a stored conversation with its labels."""
         c = conversation
         return cls(
             id=c.id,
@@ -58,12 +65,14 @@ class ConversationOut(BaseModel):
             snoozed_until=c.snoozed_until,
             closed_at=c.closed_at,
             closing_note=c.closing_note,
+            priority=name_of(c.priority),
+            labels=[LabelRef.of(label) for label in labels],
         )
 
     @classmethod
-    def of_row(cls, row: ConversationRow) -> ConversationOut:
-        """Serialize a listed row."""
-        return cls.of(row.conversation, row.contact_name)
+    def of_row(cls, row: ConversationRow, labels: Sequence[Label] = ()) -> ConversationOut:
+        """Serialize a listed row with its labels."""
+        return cls.of(row.conversation, row.contact_name, labels)
 
 
 class ConversationQuery(BaseModel):
@@ -73,10 +82,20 @@ class ConversationQuery(BaseModel):
 
     view: str = Field("all", description="all, mine, unassigned, blocked, team:<id> or custom:<id>")
     status: Literal["open", "closed", "snoozed", "all"] = "open"
-    sort: Literal["newest", "oldest", "longest", "shortest"] = Field(
+    sort: Literal["newest", "oldest", "longest", "shortest", "priority"] = Field(
         "newest",
-        description="newest/oldest message first, or longest/shortest time in the current "
-        "status (open, closed or snoozed)",
+        description="newest/oldest message first, longest/shortest time in the current "
+        "status (open, closed or snoozed), or priority (urgent first, then newest message)",
+    )
+    label: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="only conversations carrying any of these labels (repeat the parameter)",
+    )
+    priority: list[Priority] = Field(
+        default_factory=list,
+        max_length=5,
+        description="only conversations with any of these priorities (repeat the parameter)",
     )
     unanswered: bool | None = Field(None, description="only (un)answered conversations")
     contact_id: int | None = Field(
@@ -109,6 +128,14 @@ class SnoozeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     until: AwareDatetime
+
+
+class PriorityBody(BaseModel):
+    """``POST /api/v1/conversations/{id}/priority``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority = Field(description="none, low, medium, high or urgent")
 
 
 class ViewCountOut(BaseModel):

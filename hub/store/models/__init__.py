@@ -15,6 +15,7 @@ from hub.store.models.conversations import (
     Notification,
 )
 from hub.store.models.crm import CrmBulkJob, CrmFieldChange, CrmOAuthState, CrmTranscript
+from hub.store.models.labels import ConversationLabel, Label
 from hub.store.models.people import (
     ROLES,
     VISIBILITIES,
@@ -50,6 +51,7 @@ __all__ = [
     "ContactIdentity",
     "Conversation",
     "ConversationEvent",
+    "ConversationLabel",
     "ConversationThreadKey",
     "CrmBulkJob",
     "CrmConnection",
@@ -63,6 +65,7 @@ __all__ = [
     "IdempotencyKey",
     "InboundLogEntry",
     "InboxViewSeen",
+    "Label",
     "LoginSession",
     "Message",
     "Notification",

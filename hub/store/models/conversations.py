@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models.base import Base, Timestamped
@@ -30,6 +39,8 @@ class Conversation(Timestamped, Base):
         Index("ix_conversations_assignee_last", "assignee_id", "last_message_at"),
         Index("ix_conversations_team_last", "team_id", "last_message_at"),
         # Covers the sidebar counts: index-only scans, no table lookups.
+        # The sort by priority (urgent first, then newest activity) within a status tab.
+        Index("ix_conversations_status_priority_last", "status", "priority", "last_message_at"),
         Index(
             "ix_conversations_counts",
             "status",
@@ -66,6 +77,9 @@ class Conversation(Timestamped, Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL")
     )
+    # 0 none, 1 low, 2 medium, 3 high, 4 urgent (hub.inbox.priority): a number, so the
+    # sort by priority is an index range, not a CASE over names.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
 
 class ConversationThreadKey(Base):

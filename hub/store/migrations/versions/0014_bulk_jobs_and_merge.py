@@ -1,11 +1,8 @@
 """Bulk jobs on conversations, and conversations merged into another
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03 18:30:00.000000
-
-Written beside 0013 (labels and priority, on another branch): ``down_revision`` names
-0012 for now and is rechained onto 0013 when both are merged.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ import hub.store.types
 from hub.store.types import Id, Json
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
