@@ -17,7 +17,14 @@ from hub.events.bus import MemoryBus
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
 from hub.inbox import bulk
-from hub.store.models import BulkJob, Conversation, ConversationEvent, User
+from hub.store.models import (
+    BulkJob,
+    Conversation,
+    ConversationEvent,
+    ConversationLabel,
+    Label,
+    User,
+)
 from hub.store.types import utcnow
 from hub.testing import eventually
 from tests.factories import Factory
@@ -363,3 +370,34 @@ async def test_a_stopping_process_hands_its_job_back_after_the_batch_in_progress
     assert (left.status, left.position, left.done) == ("queued", 50, 50)
     # Queued again: the next process (or this one restarted) takes it at once.
     assert await bulk.claim(db) == job.id
+
+
+async def test_labels_and_priority_in_bulk_skip_what_already_has_them(
+    client: Client, factory: Factory, user_token: UserToken, db: async_sessionmaker[AsyncSession]
+) -> None:
+    _, auth = await user_token("me@example.com", role="owner")
+    channel = await factory.channel()
+    urgent = Label(name="Urgent", name_key="urgent", colour="red")
+    await factory.add(urgent)
+    first = await factory.conversation(channel, priority=3)
+    second = await factory.conversation(channel)
+    await factory.add(ConversationLabel(conversation_id=first.id, label_id=urgent.id))
+    ids = [first.id, second.id]
+
+    async def run(action: str, **params: Any) -> tuple[int, int, int, str]:
+        body = {"action": action, "conversation_ids": ids, "params": params}
+        response = await client.post(URL, json=body, headers=auth)
+        assert response.status == 202, await response.text()
+        job = await response.json()
+        return job["done"], job["skipped"], job["refused"], job["summary"]
+
+    assert await run("label", label_id=urgent.id) == (1, 1, 0, "1 labelled, 1 skipped")
+    assert await run("priority", priority="high") == (1, 1, 0, "1 prioritised, 1 skipped")
+    assert await _events(db, second.id) == ["label_added", "priority_changed"]
+    response = await client.post(
+        URL,
+        json={"action": "label", "conversation_ids": ids, "params": {"label_id": 999}},
+        headers=auth,
+    )
+    assert response.status == 422
+    assert (await response.json())["error"]["details"][0]["field"] == "params.label_id"

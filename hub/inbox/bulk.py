@@ -187,7 +187,7 @@ async def _apply_one(
         conversation = await get_visible(work, viewer, conversation_id)
     except NotFound:
         return "refused"  # hidden or gone: the same answer, so nothing leaks
-    if action.already(conversation, params):
+    if await action.is_done(work, conversation, params):
         return "skipped"
     try:
         await action.apply(work, viewer, conversation_id, params)

@@ -3,9 +3,9 @@
 An entry names its parameters (a pydantic model, so a bad one is a precise 422), checks
 them once before the job starts, says whether a conversation is already as the action
 wants (counted "skipped", no event), and applies the single-conversation domain function
-of ``hub.inbox.conversations`` — the same one the one-conversation endpoints call, with
-its own visibility check, timeline event and realtime events. Adding an action (a label,
-a priority) is one more entry in ``ACTIONS``.
+of ``hub.inbox.conversations`` or ``hub.inbox.triage`` — the same one the
+one-conversation endpoints call, with its own visibility check, timeline event and
+realtime events. Adding an action is one more entry in ``ACTIONS``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
 
 from hub.auth.visibility import Viewer
 from hub.errors import Invalid
 from hub.events.work import Work
-from hub.inbox import conversations
-from hub.store.models import Conversation
+from hub.inbox import conversations, triage
+from hub.inbox.priority import Priority, level
+from hub.store.models import Conversation, ConversationLabel, Label
 from hub.store.types import DbId, utcnow
 
 
@@ -61,13 +63,30 @@ class SnoozeParams(BaseModel):
     until: AwareDatetime
 
 
+class LabelParams(BaseModel):
+    """Put one label on each conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label_id: DbId
+
+
+class PriorityParams(BaseModel):
+    """Give each conversation a priority (``none`` takes it away)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority
+
+
 @dataclass(frozen=True)
 class BulkAction:
     """One action of the registry.
 
     ``check`` runs once, before the job is stored (422 for parameters no conversation
-    could take); ``already`` is true when a conversation needs no change; ``apply`` is
-    the single-conversation domain function.
+    could take); ``already`` is true when a conversation needs no change (from its
+    columns; ``already_in`` when that needs a query, as a label does); ``apply`` is the
+    single-conversation domain function.
     """
 
     name: str
@@ -76,6 +95,13 @@ class BulkAction:
     apply: Callable[[Work, Viewer, int, Any], Awaitable[Conversation]]
     already: Callable[[Conversation, Any], bool]
     check: Callable[[Work, Any], Awaitable[None]] | None = None
+    already_in: Callable[[Work, Conversation, Any], Awaitable[bool]] | None = None
+
+    async def is_done(self, work: Work, conversation: Conversation, params: Any) -> bool:
+        """Whether ``conversation`` is already as this action wants it."""
+        if self.already_in is not None:
+            return await self.already_in(work, conversation, params)
+        return self.already(conversation, params)
 
 
 async def _check_assign(work: Work, p: AssignParams) -> None:
@@ -89,6 +115,20 @@ async def _check_close(work: Work, p: CloseParams) -> None:
 async def _check_snooze(work: Work, p: SnoozeParams) -> None:
     if p.until <= utcnow():
         raise Invalid("until", "must be in the future")
+
+
+async def _check_label(work: Work, p: LabelParams) -> None:
+    if await work.db.get(Label, p.label_id) is None:
+        raise Invalid("label_id", "no label with this id")
+
+
+async def _has_label(work: Work, c: Conversation, p: LabelParams) -> bool:
+    found = await work.db.scalar(
+        select(ConversationLabel.label_id).where(
+            ConversationLabel.conversation_id == c.id, ConversationLabel.label_id == p.label_id
+        )
+    )
+    return found is not None
 
 
 ACTIONS: dict[str, BulkAction] = {
@@ -131,6 +171,22 @@ ACTIONS: dict[str, BulkAction] = {
             NoParams,
             lambda w, v, cid, p: conversations.reopen(w, v, cid),
             lambda c, p: c.status == "open",
+        ),
+        BulkAction(
+            "label",
+            "labelled",
+            LabelParams,
+            lambda w, v, cid, p: triage.add_labels(w, v, cid, [p.label_id]),
+            lambda c, p: False,
+            _check_label,
+            _has_label,
+        ),
+        BulkAction(
+            "priority",
+            "prioritised",
+            PriorityParams,
+            lambda w, v, cid, p: triage.change_priority(w, v, cid, p.priority),
+            lambda c, p: c.priority == level(p.priority),
         ),
     )
 }

@@ -45,7 +45,7 @@ class BulkBody(BaseModel):
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="the action's parameters: assign {user_id, team_id}, close {note}, "
-        "snooze {until}; none for unassign and reopen",
+        "snooze {until}, label {label_id}, priority {priority}; none for unassign and reopen",
     )
 
 
