@@ -28,6 +28,7 @@ from hub import appkeys, wiring
 from hub.api import (
     attachments,
     auth,
+    bulk,
     channel_types,
     channels,
     comments,
@@ -70,6 +71,7 @@ API_MODULES = (
     auth,
     tokens,
     conversations,
+    bulk,
     messages,
     comments,
     drafts,

@@ -3,6 +3,7 @@
 // conversations without reloading.
 
 import { setUpActions } from "./actions.js";
+import { setUpBulk } from "./bulk.js";
 import { setUpCommandBar } from "./command_bar.js";
 import { setUpComposer } from "./composer.js";
 import { setUpContact } from "./contact.js";
@@ -36,6 +37,7 @@ setUpThread();
 setUpComposer();
 setUpNewConversation();
 setUpActions();
+setUpBulk();
 setUpContact();
 setUpCrm();
 setUpNotifications();
