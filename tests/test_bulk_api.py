@@ -394,6 +394,10 @@ async def test_labels_and_priority_in_bulk_skip_what_already_has_them(
     assert await run("label", label_id=urgent.id) == (1, 1, 0, "1 labelled, 1 skipped")
     assert await run("priority", priority="high") == (1, 1, 0, "1 prioritised, 1 skipped")
     assert await _events(db, second.id) == ["label_added", "priority_changed"]
+    # Taking it off: both carry it now; then neither does, and again is all skipped.
+    assert await run("unlabel", label_id=urgent.id) == (2, 0, 0, "2 unlabelled")
+    assert await run("unlabel", label_id=urgent.id) == (0, 2, 0, "0 unlabelled, 2 skipped")
+    assert await _events(db, second.id) == ["label_added", "priority_changed", "label_removed"]
     response = await client.post(
         URL,
         json={"action": "label", "conversation_ids": ids, "params": {"label_id": 999}},

@@ -64,7 +64,7 @@ class SnoozeParams(BaseModel):
 
 
 class LabelParams(BaseModel):
-    """Put one label on each conversation."""
+    """Put one label on each conversation (``unlabel``: take it off)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -131,6 +131,11 @@ async def _has_label(work: Work, c: Conversation, p: LabelParams) -> bool:
     return found is not None
 
 
+async def _lacks_label(work: Work, c: Conversation, p: LabelParams) -> bool:
+    # Not carrying it is "already so": skipped, where remove_label would answer 404.
+    return not await _has_label(work, c, p)
+
+
 ACTIONS: dict[str, BulkAction] = {
     action.name: action
     for action in (
@@ -180,6 +185,15 @@ ACTIONS: dict[str, BulkAction] = {
             lambda c, p: False,
             _check_label,
             _has_label,
+        ),
+        BulkAction(
+            "unlabel",
+            "unlabelled",
+            LabelParams,
+            lambda w, v, cid, p: triage.remove_label(w, v, cid, p.label_id),
+            lambda c, p: False,
+            _check_label,
+            _lacks_label,
         ),
         BulkAction(
             "priority",
