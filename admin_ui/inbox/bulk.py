@@ -11,6 +11,7 @@ from admin_ui.access import viewer_of
 from admin_ui.inbox.state import ListState
 from admin_ui.rendering import render_fragment
 from hub.api.context import path_id, work
+from hub.errors import Invalid
 from hub.inbox.bulk import MAX_TARGETS
 from hub.inbox.conversation_merge import merge_candidates
 from hub.inbox.views import matching_ids
@@ -20,6 +21,9 @@ from hub.store.models import Channel
 routes = web.RouteTableDef()
 # The assignee picker lists this many people and teams (by name), as the pane's does.
 PICKER_LIMIT = 200
+# The merge picker lists this many of the contact's conversations; past it, a filter box.
+MERGE_SHOWN = 50
+MAX_FILTER = 200
 
 
 @routes.get("/inbox/bulk/assignees", name="inbox.bulk.assignees")
@@ -61,14 +65,25 @@ async def matching(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/inbox/conversations/{conversation_id}/merge-targets", name="inbox.merge_targets")
 async def merge_targets(request: web.Request) -> web.StreamResponse:
-    """The same contact's other conversations the viewer may merge this one into."""
+    """The same contact's other conversations the viewer may merge this one into; past
+    ``MERGE_SHOWN`` of them a filter box (``?q=``: number, subject or message text)."""
     viewer = viewer_of(request)
     conversation_id = path_id(request, "conversation_id", "conversation")
+    q = request.query.get("q", "").strip()
+    if len(q) > MAX_FILTER:
+        raise Invalid("q", f"at most {MAX_FILTER} characters")
     async with work(request) as w:
-        found = await merge_candidates(w, viewer, conversation_id)
+        # One more than shown: whether the contact has more than fit (the filter's cue).
+        found = await merge_candidates(w, viewer, conversation_id, MERGE_SHOWN + 1, q or None)
         names = await w.db.execute(
             select(Channel.id, Channel.name).where(Channel.id.in_({c.channel_id for c in found}))
         )
         channels = {channel_id: name for channel_id, name in names.all()}
-        context = {"conversation_id": conversation_id, "targets": found, "channels": channels}
+        context = {
+            "conversation_id": conversation_id,
+            "targets": found[:MERGE_SHOWN],
+            "more": len(found) > MERGE_SHOWN,
+            "q": q,
+            "channels": channels,
+        }
         return await render_fragment(request, "inbox/_merge_targets.html", context)

@@ -15,7 +15,7 @@ What references a conversation, and what a merge does with each:
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.errors import HubError, Invalid
@@ -28,6 +28,7 @@ from hub.store.models import (
     ConversationThreadKey,
     Message,
 )
+from hub.store.paging import like_pattern
 from hub.store.types import utcnow
 
 
@@ -91,12 +92,16 @@ def _fold(target: Conversation, source: Conversation) -> None:
 
 
 async def merge_candidates(
-    work: Work, viewer: Viewer, conversation_id: int, limit: int = 50
+    work: Work, viewer: Viewer, conversation_id: int, limit: int = 50, q: str | None = None
 ) -> list[Conversation]:
     """The conversations ``conversation_id`` can be merged into: the same contact's
-    others the viewer sees and that were not merged themselves, latest first."""
+    others the viewer sees and that were not merged themselves, latest first.
+
+    ``q`` narrows them (for a contact with many): its number ("#12" or "12"), or text
+    in the subject or in one of the messages, case-folded.
+    """
     conversation = await get_visible(work, viewer, conversation_id)
-    found = await work.db.scalars(
+    query = (
         select(Conversation)
         .where(
             Conversation.contact_id == conversation.contact_id,
@@ -107,4 +112,20 @@ async def merge_candidates(
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(limit)
     )
-    return list(found)
+    text = (q or "").strip()
+    if text:
+        pattern = like_pattern(text)
+        said = (
+            select(Message.id)
+            .where(
+                Message.conversation_id == Conversation.id,
+                func.lower(Message.text).like(pattern, escape="\\"),
+            )
+            .exists()
+        )
+        matches = [func.lower(Conversation.subject).like(pattern, escape="\\"), said]
+        number = text.removeprefix("#")
+        if number.isdigit() and len(number) < 18:  # a bigint's worth of digits
+            matches.append(Conversation.id == int(number))
+        query = query.where(or_(*matches))
+    return list(await work.db.scalars(query))

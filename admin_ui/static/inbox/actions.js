@@ -111,6 +111,28 @@ async function assign(pane, id) {
   return null;
 }
 
+let mergeFilterTimer = 0;
+let mergeFilterSeq = 0;
+
+/** Ask the hub for the merge targets matching the filter's text (a contact with many). */
+function filterMergeTargets(filter) {
+  clearTimeout(mergeFilterTimer);
+  mergeFilterTimer = setTimeout(async () => {
+    const seq = ++mergeFilterSeq;
+    const url = `${filter.dataset.filterUrl}?${new URLSearchParams({ q: filter.value.trim() })}`;
+    let fresh;
+    try {
+      fresh = await fetchFragment(url);
+    } catch (error) {
+      showError(filter.closest("dialog"), error.message);
+      return;
+    }
+    if (seq !== mergeFilterSeq) return; // a later keystroke asked again
+    const list = fresh?.querySelector("#merge-target-list");
+    if (list) filter.closest("dialog")?.querySelector("#merge-target-list")?.replaceWith(list);
+  }, 250);
+}
+
 /** Merge into another of the contact's conversations, picked from a list; then open it. */
 async function merge(pane, id) {
   const dialog = pane.querySelector("#merge-dialog");
@@ -118,6 +140,8 @@ async function merge(pane, id) {
   const fresh = await fetchFragment(dialog.dataset.targetsUrl);
   const list = fresh?.firstElementChild;
   if (list) dialog.querySelector("#merge-targets").replaceWith(list);
+  const filter = dialog.querySelector("#merge-filter");
+  if (filter) filter.oninput = () => filterMergeTargets(filter);
   dialog.onclick = async (event) => {
     const choice = event.target.closest("[data-merge-into]");
     if (!choice) return;
