@@ -14,6 +14,7 @@ from hub.api.context import path_id, work
 from hub.errors import Invalid
 from hub.inbox.bulk import MAX_TARGETS
 from hub.inbox.conversation_merge import merge_candidates
+from hub.inbox.labels import all_labels
 from hub.inbox.views import matching_ids
 from hub.people.directory import list_teams, list_users
 from hub.store.models import Channel
@@ -41,6 +42,16 @@ async def assignees(request: web.Request) -> web.StreamResponse:
             "picker_id": "bulk-assign-to",
         }
         return await render_fragment(request, "inbox/_assignees.html", context)
+
+
+@routes.get("/inbox/bulk/label-picker", name="inbox.bulk.label_picker")
+async def label_picker(request: web.Request) -> web.StreamResponse:
+    """The bulk bar's label picker: the pane's checkboxes, none ticked (a selection's
+    conversations carry different labels; Add and Remove say what to do)."""
+    async with work(request) as w:
+        labels = await all_labels(w.db)
+    context = {"labels": labels, "carried": set(), "picker_id": "bulk-label"}
+    return await render_fragment(request, "inbox/_label_picker.html", context)
 
 
 @routes.get("/inbox/bulk/matching", name="inbox.bulk.matching")

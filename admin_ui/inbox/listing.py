@@ -25,6 +25,7 @@ from hub.inbox.labels import all_labels
 from hub.inbox.previews import Preview, RowFacts, row_facts
 from hub.inbox.priority import Priority, name_of
 from hub.inbox.views import ViewCount, inbox_counts, list_conversations
+from hub.inbox.workspace import load_workspace_settings
 from hub.store.models import Channel, Conversation, Label
 from hub.store.types import utcnow
 
@@ -159,6 +160,8 @@ async def page_context(
         "status_tabs": STATUS_TABS,
         "sorts": SORTS,
         "all_labels": await all_labels(w.db),
+        # The bulk bar asks for a closing note as the single close does.
+        "closing_notes": (await load_workspace_settings(w.db)).closing_notes,
         "viewer": viewer,
         "custom": custom,
         "options": options,

@@ -172,9 +172,10 @@ export async function setPriority(id, priority) {
   await refreshAfter(id);
 }
 
-/** Show only the label choices whose name holds the filter's text. */
-function filterLabels(dialog) {
-  const text = dialog.querySelector("#labels-filter").value.trim().toLowerCase();
+/** Show only the label choices whose name holds the filter's text (the pane's picker
+ * and the bulk bar's: the dialog's search box). */
+export function filterLabels(dialog) {
+  const text = dialog.querySelector("input[type=search]").value.trim().toLowerCase();
   let shown = 0;
   for (const choice of dialog.querySelectorAll(".label-choice")) {
     const match = !text || choice.dataset.labelName.includes(text);
@@ -281,7 +282,7 @@ export function setUpActions() {
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-dialog-cancel]")) event.target.closest("dialog").close();
     // The merged conversation's notice opens the one it was merged into, in place.
-    const link = event.target.closest("#pane-head [data-open-conversation]");
+    const link = event.target.closest(".pane-main [data-open-conversation]");
     if (link && !(event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0)) {
       event.preventDefault();
       openConversation(link.dataset.openConversation);

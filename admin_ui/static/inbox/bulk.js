@@ -1,9 +1,12 @@
 // Bulk actions on the list: select rows (click, shift-click for a range, the page's box,
-// then "all matching this view"), then assign, unassign, close, snooze or reopen them
-// through POST /api/v1/conversations/bulk — the same domain functions and per-conversation
+// then "all matching this view"), then assign, unassign, label, prioritise, close (with
+// the closing note the workspace asks for), snooze or reopen them through
+// POST /api/v1/conversations/bulk — the same domain functions and per-conversation
 // permission checks as one conversation's actions. A large job runs in the background:
-// the bar polls its progress and ends with the hub's summary ("198 assigned, 2 skipped").
+// the bar polls its progress and ends with the hub's summary ("198 assigned, 2 skipped";
+// "200 labelled Billing"). Several labels are one job each, one after the other.
 
+import { filterLabels } from "./actions.js";
 import { api, fetchFragment, inbox } from "./dom.js";
 import { reloadList } from "./list.js";
 import { snoozePresets, toLocalInput } from "./snooze.js";
@@ -144,31 +147,48 @@ function showSummary(text, failed = false) {
   b.querySelector("[data-bulk-done]").hidden = false;
 }
 
-/** Run ``action`` on the selection; follow a background job to its end. */
-async function run(action, params = {}) {
+/** The hub's summary with what was done named: "198 labelled Billing, 2 skipped". */
+function named(summary, what) {
+  if (!what) return summary;
+  const [head, ...rest] = summary.split(", ");
+  return [`${head} ${what}`, ...rest].join(", ");
+}
+
+/** Run each step ({action, params, what}) on the selection, one job after the other;
+ * follow a background job to its end; sum them all up. */
+async function run(steps) {
   busy = true;
   render();
+  const goal = target(); // the selection is kept until every step has run
+  const said = [];
   try {
-    let job = await api("POST", "/api/v1/conversations/bulk", { action, params, ...target() });
-    while (job.status === "queued" || job.status === "running") {
-      showProgress(job);
-      await wait(500);
-      job = await api("GET", `/api/v1/bulk-jobs/${job.id}`);
+    for (const { action, params = {}, what = "" } of steps) {
+      let job = await api("POST", "/api/v1/conversations/bulk", { action, params, ...goal });
+      while (job.status === "queued" || job.status === "running") {
+        showProgress(job);
+        await wait(500);
+        job = await api("GET", `/api/v1/bulk-jobs/${job.id}`);
+      }
+      if (job.status === "failed") {
+        said.push(`Stopped: ${job.error}. ${named(job.summary, what)}.`);
+        showSummary(said.join(" "), true);
+        return;
+      }
+      said.push(`${named(job.summary, what)}.`);
     }
-    const failed = job.status === "failed";
-    showSummary(failed ? `Stopped: ${job.error}. ${job.summary}.` : `${job.summary}.`, failed);
+    showSummary(said.join(" "));
     matching = false;
     selected.clear();
     anchor = null;
     forgetCount();
   } catch (error) {
     // Refused as a whole (e.g. a closing note required): the selection stays to retry.
-    showSummary(error.message, true);
+    showSummary([...said, error.message].join(" "), true);
   } finally {
     busy = false;
+    render();
+    await reloadList();
   }
-  render();
-  await reloadList();
 }
 
 function ask(dialog, submit) {
@@ -183,9 +203,9 @@ function ask(dialog, submit) {
   form.onsubmit = (event) => {
     event.preventDefault();
     try {
-      const params = submit(form);
+      const steps = submit(form, event.submitter);
       dialog.close();
-      run(dialog.dataset.action, params);
+      run(steps);
     } catch (problem) {
       error.textContent = problem.message;
       error.hidden = false;
@@ -196,20 +216,18 @@ function ask(dialog, submit) {
 
 async function askAssignee() {
   const dialog = document.getElementById("bulk-assign-dialog");
-  dialog.dataset.action = "assign";
   const fresh = await fetchFragment(bar().dataset.assigneesUrl);
   const select = fresh?.querySelector("select");
   if (select) dialog.querySelector("#bulk-assign-to").replaceWith(select);
   ask(dialog, (form) => {
     const [kind, value] = form.querySelector("#bulk-assign-to").value.split(":");
-    return kind === "team" ? { team_id: Number(value) } : { user_id: Number(value) };
+    return [{ action: "assign", params: kind === "team" ? { team_id: Number(value) } : { user_id: Number(value) } }];
   });
   dialog.querySelector("#bulk-assign-to").focus();
 }
 
 function askSnooze() {
   const dialog = document.getElementById("bulk-snooze-dialog");
-  dialog.dataset.action = "snooze";
   const presets = snoozePresets(new Date());
   const input = dialog.querySelector("#bulk-snooze-until");
   input.min = toLocalInput(new Date());
@@ -222,20 +240,77 @@ function askSnooze() {
     const preset = event.target.closest("[data-snooze-preset]");
     if (!preset) return;
     dialog.close();
-    run("snooze", { until: presets[preset.dataset.snoozePreset].toISOString() });
+    run([{ action: "snooze", params: { until: presets[preset.dataset.snoozePreset].toISOString() } }]);
   };
   ask(dialog, () => {
     if (!input.value) throw new Error("Pick a date and time, or one of the presets.");
-    return { until: new Date(input.value).toISOString() };
+    return [{ action: "snooze", params: { until: new Date(input.value).toISOString() } }];
   });
+}
+
+/** Labels to add or take off: the pane's picker (fetched fresh), its filter box; Add
+ * and Remove run one job per label ticked. */
+async function askLabels() {
+  const dialog = document.getElementById("bulk-label-dialog");
+  const fresh = await fetchFragment(bar().dataset.labelPickerUrl);
+  const choices = fresh?.querySelector("#bulk-label-choices");
+  if (choices) dialog.querySelector("#bulk-label-choices").replaceWith(choices);
+  const filter = dialog.querySelector("#bulk-label-filter");
+  filter.value = "";
+  filterLabels(dialog);
+  filter.oninput = () => filterLabels(dialog);
+  filter.onkeydown = (event) => {
+    // Enter ticks the only label left, as in the pane's picker (it does not submit).
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const visible = [...dialog.querySelectorAll(".label-choice:not([hidden]) input")];
+    if (visible.length === 1) visible[0].click();
+  };
+  ask(dialog, (form, submitter) => {
+    const ticked = [...form.querySelectorAll("#bulk-label-choices input:checked")];
+    if (!ticked.length) throw new Error("Tick at least one label.");
+    const action = submitter?.value === "unlabel" ? "unlabel" : "label";
+    return ticked.map((box) => ({ action, params: { label_id: Number(box.value) }, what: box.dataset.labelName }));
+  });
+  filter.focus();
+}
+
+function askPriority() {
+  const dialog = document.getElementById("bulk-priority-dialog");
+  for (const radio of dialog.querySelectorAll("input[name=priority]")) radio.checked = false;
+  ask(dialog, (form) => {
+    const chosen = form.querySelector("input[name=priority]:checked");
+    if (!chosen) throw new Error("Choose a priority.");
+    const name = chosen.labels[0]?.textContent.trim() ?? chosen.value;
+    const what = chosen.value === "none" ? "(priority taken away)" : `as ${name}`;
+    return [{ action: "priority", params: { priority: chosen.value }, what }];
+  });
+  dialog.querySelector("input[name=priority]").focus();
+}
+
+/** Close; with the closing note the workspace asks for (the same for every one). */
+function askClose() {
+  const dialog = document.getElementById("bulk-close-dialog");
+  if (!dialog) return run([{ action: "close" }]); // closing notes are off
+  const note = dialog.querySelector("textarea");
+  note.value = "";
+  ask(dialog, () => {
+    const text = note.value.trim();
+    if (!text && dialog.dataset.mode === "mandatory") throw new Error("Write a closing note: this workspace asks for one.");
+    return [{ action: "close", params: text ? { note: text } : {} }];
+  });
+  note.focus();
+  return null;
 }
 
 const ACTIONS = {
   assign: askAssignee,
   snooze: askSnooze,
-  unassign: () => run("unassign"),
-  close: () => run("close"),
-  reopen: () => run("reopen"),
+  label: askLabels,
+  priority: askPriority,
+  close: askClose,
+  unassign: () => run([{ action: "unassign" }]),
+  reopen: () => run([{ action: "reopen" }]),
 };
 
 function onClick(event) {
