@@ -1,6 +1,8 @@
 """Bulk actions and merging in the browser: select rows (click, shift-click, x, Esc, the
 page, all matching), assign 200 conversations to an agent in a background job with its
-progress and summary, and merge one conversation into another of the same contact."""
+progress and summary, label and prioritise a selection, close one with the closing note
+the workspace requires, and merge one conversation into another of the same contact
+(which then offers no reply)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.store.models import Contact, Conversation, Message
+from hub.inbox.priority import level
+from hub.inbox.workspace import save_workspace_settings
+from hub.store.models import Contact, Conversation, ConversationLabel, Label, Message
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub
 from tests.browser.inbox_world import InboxWorld
@@ -125,6 +129,114 @@ def test_bulk_assign_of_200_conversations_shows_progress_and_a_summary(
     snap("phone-selected")
 
 
+def test_bulk_label_and_priority_on_a_selection(
+    page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
+) -> None:
+    async def labels(db: AsyncSession) -> int:
+        billing = Label(name="Billing", name_key="billing", colour="green")
+        db.add_all([billing, Label(name="VIP", name_key="vip", colour="purple")])
+        await db.commit()
+        return billing.id
+
+    billing_id = hub.query(labels)
+    seed(hub, world.channel_id, 30)
+    log_in(page, "owner@example.com")
+    rows = page.locator("#rows > .row")
+    expect(rows).to_have_count(25)
+    bar = page.locator("#bulk-bar")
+    summary = bar.locator("[data-bulk-summary]")
+    carrying = (ConversationLabel.label_id == billing_id,)
+
+    # Every matching conversation (30, past the first page) gets Billing.
+    page.get_by_label("Select every conversation on the page").check()
+    page.get_by_role("button", name="Select all 30 matching this view").click()
+    bar.get_by_role("button", name="Label", exact=True).click()
+    dialog = page.locator("#bulk-label-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Label all 30 matching conversations")
+    # The pane's picker: its filter narrows, Enter ticks the only one left.
+    dialog.get_by_label("Filter labels").fill("bill")
+    expect(dialog.locator(".label-choice:not([hidden])")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("checkbox", name="Billing")).to_be_checked()
+    dialog.get_by_label("Filter labels").fill("")
+    snap("label-dialog")
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    expect(summary).to_have_text("30 labelled Billing.", timeout=60_000)
+    expect(rows.first.locator(".label-chip", has_text="Billing")).to_be_visible()
+    assert hub.count(ConversationLabel, *carrying) == 30
+    snap("labelled")
+
+    # Two rows: take it off again.
+    boxes = page.locator("#rows > .row [data-select]")
+    boxes.nth(0).click()
+    boxes.nth(1).click(modifiers=["Shift"])
+    bar.get_by_role("button", name="Label", exact=True).click()
+    dialog.get_by_role("checkbox", name="Billing").check()
+    dialog.get_by_role("button", name="Remove", exact=True).click()
+    expect(summary).to_have_text("2 unlabelled Billing.")
+    expect(rows.nth(0).locator(".label-chip", has_text="Billing")).to_have_count(0)
+    assert hub.count(ConversationLabel, *carrying) == 28
+
+    # The page's 25: High priority.
+    page.get_by_label("Select every conversation on the page").check()
+    bar.get_by_role("button", name="Priority", exact=True).click()
+    choosing = page.locator("#bulk-priority-dialog")
+    expect(choosing).to_contain_text("Priority of 25 conversations")
+    choosing.get_by_role("button", name="Set priority").click()  # nothing chosen yet
+    expect(choosing.locator(".dialog-error")).to_have_text("Choose a priority.")
+    choosing.get_by_label("High").check()
+    snap("priority-dialog")
+    choosing.get_by_role("button", name="Set priority").click()
+    expect(summary).to_have_text("25 prioritised as High.")
+    expect(rows.first.locator(".priority-tag")).to_have_text(re.compile("high", re.I))
+    assert hub.count(Conversation, Conversation.priority == level("high")) == 25
+
+    # On a phone: the bar and the label dialog fit.
+    page.set_viewport_size({"width": 390, "height": 844})
+    boxes.nth(0).click()
+    expect(bar.get_by_role("button", name="Priority", exact=True)).to_be_visible()
+    snap("phone-bar-with-label-and-priority")
+    bar.get_by_role("button", name="Label", exact=True).click()
+    expect(dialog).to_be_visible()
+    snap("phone-label-dialog")
+
+
+def test_bulk_close_asks_for_the_mandatory_closing_note(
+    page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
+) -> None:
+    async def mandatory(db: AsyncSession) -> None:
+        await save_workspace_settings(db, {"closing_notes": "mandatory"})
+        await db.commit()
+
+    hub.query(mandatory)
+    seed(hub, world.channel_id, 3)
+    log_in(page, "owner@example.com")
+    rows = page.locator("#rows > .row")
+    expect(rows).to_have_count(3)
+    bar = page.locator("#bulk-bar")
+    page.get_by_label("Select every conversation on the page").check()
+    bar.get_by_role("button", name="Close", exact=True).click()
+    dialog = page.locator("#bulk-close-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Close 3 conversations")
+    expect(dialog.get_by_label("Closing note (required)")).to_be_focused()
+    # Empty: asked again, nothing closed.
+    dialog.get_by_role("button", name="Close", exact=True).click()
+    expect(dialog.locator(".dialog-error")).to_contain_text("Write a closing note")
+    expect(dialog).to_be_visible()
+    assert hub.count(Conversation, Conversation.status == "closed") == 0
+    dialog.get_by_label("Closing note (required)").fill("Outage over, answered by mail")
+    snap("close-dialog")
+    dialog.get_by_role("button", name="Close", exact=True).click()
+    expect(bar.locator("[data-bulk-summary]")).to_have_text("3 closed.")
+    expect(rows).to_have_count(0)  # the Open tab no longer lists them
+    note = Conversation.closing_note == "Outage over, answered by mail"
+    assert hub.count(Conversation, Conversation.status == "closed", note) == 3
+    page.set_viewport_size({"width": 390, "height": 844})
+    snap("phone-closed-summary")
+
+
 def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
 ) -> None:
@@ -177,11 +289,29 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     assert first < then
     snap("merged-target")
 
-    # The source's page still opens, pointing at the target.
+    # The source's page still opens, pointing at the target: no reply box, a notice in
+    # its place, and nothing offers to reply, close or reopen it.
     page.goto(f"/inbox/conversations/{source_id}")
-    notice = page.locator(".merged-notice")
-    expect(notice).to_contain_text(f"merged into #{target_id}")
+    notice = page.locator("#merged-notice")
+    expect(notice).to_contain_text(f"Merged into #{target_id} — reply there")
+    expect(page.locator("#composer")).to_have_count(0)
     expect(head.get_by_role("button", name="Merge")).to_have_count(0)
+    for action in ("close", "reopen", "snooze"):
+        expect(head.locator(f'[data-action="{action}"]')).to_have_count(0)
+    page.locator("#timeline").focus()
+    page.keyboard.press("r")  # the reply shortcut: nothing to focus, nothing breaks
+    page.keyboard.press("Control+k")
+    command_bar = page.get_by_role("dialog", name="Command bar")
+    options = command_bar.get_by_role("option")
+    expect(options.first).to_be_visible()
+    command_bar.get_by_role("combobox").fill("Assign")  # what it does offer
+    expect(options.filter(has_text=re.compile(r"^Assign —"))).to_have_count(1)
+    for word in ("Close", "Reopen", "Reply"):
+        command_bar.get_by_role("combobox").fill(word)
+        expect(options.filter(has_text=re.compile(rf"^{word} —"))).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(command_bar).to_be_hidden()
+    snap("merged-notice")
     page.set_viewport_size({"width": 390, "height": 844})
     snap("phone-merged-notice")
     notice.get_by_role("link", name=f"#{target_id}").click()
