@@ -153,7 +153,7 @@ def test_bulk_label_and_priority_on_a_selection(
     bar.get_by_role("button", name="Label", exact=True).click()
     dialog = page.locator("#bulk-label-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Label all 30 matching conversations")
+    expect(dialog).to_contain_text("Labels for all 30 matching conversations")
     # The pane's picker: its filter narrows, Enter ticks the only one left.
     dialog.get_by_label("Filter labels").fill("bill")
     expect(dialog.locator(".label-choice:not([hidden])")).to_have_count(1)
@@ -219,7 +219,7 @@ def test_bulk_close_asks_for_the_mandatory_closing_note(
     bar.get_by_role("button", name="Close", exact=True).click()
     dialog = page.locator("#bulk-close-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Close 3 conversations")
+    expect(dialog).to_contain_text("Close 3 conversations with a note")
     expect(dialog.get_by_label("Closing note (required)")).to_be_focused()
     # Empty: asked again, nothing closed.
     dialog.get_by_role("button", name="Close", exact=True).click()

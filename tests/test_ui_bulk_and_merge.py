@@ -1,5 +1,6 @@
 """The merge picker's fragment: the same contact's other conversations, and past 50 of
-them a filter box that asks the hub by number, subject or message text."""
+them a filter box that asks the hub by number, subject or message text; and the bulk
+bar's own pickers (closing note as the workspace says, labels)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.store.models import User
+from hub.inbox.workspace import save_workspace_settings
+from hub.store.models import Label, User
 from tests.factories import Factory
 from tests.ui_helpers import HTML, log_in_page
 
@@ -76,3 +79,33 @@ async def test_past_fifty_a_filter_finds_by_number_subject_or_message(
     assert _targets(html) == [] and "matches" in html
     response = await client.get(url, params={"q": "x" * 201}, headers=HTML)
     assert response.status == 422
+
+
+async def test_the_bulk_bar_asks_for_a_closing_note_as_the_workspace_says(
+    client: Client, factory: Factory, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user("owner@example.com", role="owner")
+    await log_in_page(client, "owner@example.com")
+    await factory.conversation(await factory.channel())
+    label = Label(name="Billing", name_key="billing", colour="green")
+    await factory.add(label)
+
+    async def page_with(mode: str) -> str:
+        async with db() as session:
+            await save_workspace_settings(session, {"closing_notes": mode})
+            await session.commit()
+        response = await client.get("/inbox", headers=HTML)
+        assert response.status == 200, await response.text()
+        return await response.text()
+
+    html = await page_with("optional")
+    assert 'id="bulk-close-dialog" aria-labelledby="bulk-close-title" data-mode="optional"' in html
+    assert "Closing note (optional)" in html and 'data-bulk="close" aria-haspopup="dialog"' in html
+    html = await page_with("mandatory")
+    assert 'data-mode="mandatory"' in html and "Closing note (required)" in html
+    html = await page_with("off")
+    assert 'id="bulk-close-dialog"' not in html and 'data-bulk="close">' in html
+    # The bulk label picker: the pane's checkboxes, with their own ids, none ticked.
+    response = await client.get("/inbox/bulk/label-picker", headers=HTML)
+    picker = await response.text()
+    assert f'id="bulk-label-{label.id}"' in picker and "checked" not in picker
