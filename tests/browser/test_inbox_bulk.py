@@ -186,6 +186,7 @@ def test_bulk_label_and_priority_on_a_selection(
     choosing.get_by_role("button", name="Set priority").click()  # nothing chosen yet
     expect(choosing.locator(".dialog-error")).to_have_text("Choose a priority.")
     choosing.get_by_label("High").check()
+    expect(choosing.locator(".dialog-error")).to_be_hidden()
     snap("priority-dialog")
     choosing.get_by_role("button", name="Set priority").click()
     expect(summary).to_have_text("25 prioritised as High.")
@@ -316,3 +317,44 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     snap("phone-merged-notice")
     notice.get_by_role("link", name=f"#{target_id}").click()
     expect(page).to_have_url(re.compile(rf"/inbox/conversations/{target_id}(\?|$)"))
+
+
+def test_the_merge_picker_filters_a_contact_with_many_conversations(
+    page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
+) -> None:
+    world.customer_writes("ada-lovelace", "Where is my parcel?")
+
+    async def many(db: AsyncSession) -> int:
+        first = await db.get(Conversation, 1)
+        assert first is not None
+        older = [
+            Conversation(
+                contact_id=first.contact_id,
+                channel_id=first.channel_id,
+                subject="Old invoice" if i == 0 else f"Question {i}",
+                status="closed",
+                last_message_at=START + timedelta(minutes=i),
+            )
+            for i in range(55)
+        ]
+        db.add_all(older)
+        await db.commit()
+        return older[0].id
+
+    invoice_id = hub.query(many)
+    log_in(page, "owner@example.com")
+    page.goto("/inbox/conversations/1")
+    page.locator("#pane-head").get_by_role("button", name="Merge").click()
+    dialog = page.locator("#merge-dialog")
+    targets = dialog.locator("[data-merge-into]")
+    expect(targets).to_have_count(50)  # the latest 50; the oldest needs the filter
+    expect(dialog.locator(f'[data-merge-into="{invoice_id}"]')).to_have_count(0)
+    dialog.get_by_label("Filter by number, subject or message").fill("invoice")
+    expect(targets).to_have_count(1)
+    expect(targets.first).to_contain_text(f"#{invoice_id}")
+    expect(dialog.get_by_label("Filter by number, subject or message")).to_be_focused()
+    snap("merge-filter")
+    page.set_viewport_size({"width": 390, "height": 844})
+    snap("phone-merge-filter")
+    page.keyboard.press("Escape")  # closes, not only clears the box
+    expect(dialog).to_be_hidden()

@@ -141,7 +141,16 @@ async function merge(pane, id) {
   const list = fresh?.firstElementChild;
   if (list) dialog.querySelector("#merge-targets").replaceWith(list);
   const filter = dialog.querySelector("#merge-filter");
-  if (filter) filter.oninput = () => filterMergeTargets(filter);
+  if (filter) {
+    filter.oninput = () => filterMergeTargets(filter);
+    // A search box eats the first Esc to clear itself: here Esc closes, as elsewhere.
+    filter.onkeydown = (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        dialog.close();
+      }
+    };
+  }
   dialog.onclick = async (event) => {
     const choice = event.target.closest("[data-merge-into]");
     if (!choice) return;

@@ -195,6 +195,8 @@ function ask(dialog, submit) {
   const form = dialog.querySelector("form");
   const error = dialog.querySelector(".dialog-error");
   error.hidden = true;
+  // A new choice makes the last complaint stale.
+  form.oninput = () => { error.hidden = true; };
   for (const what of dialog.querySelectorAll("[data-bulk-what]")) {
     const total = Number(bar().querySelector("[data-select-matching]").dataset.total ?? 0);
     const all = total ? `all ${total.toLocaleString()} matching conversations` : "every matching conversation";
