@@ -36,8 +36,11 @@ function renumber() {
     item.querySelector('[data-move="-1"]').disabled = index === 0;
     item.querySelector('[data-move="1"]').disabled = index === items.length - 1;
     const title = item.querySelector(".macro-action-title").textContent;
+    // The visible words ("Up", "Remove") start each name, as speech input expects.
+    const names = { "-1": "Up (move up)", 1: "Down (move down)" };
     for (const button of item.querySelectorAll(".macro-action-moves button")) {
-      button.setAttribute("aria-label", `${button.textContent}: action ${index + 1}, ${title}`);
+      const name = names[button.dataset.move] ?? button.textContent;
+      button.setAttribute("aria-label", `${name}: action ${index + 1}, ${title}`);
     }
   });
 }
@@ -97,26 +100,56 @@ function clearErrors() {
   }
 }
 
-/** Show the API's error; mark the action it names, if any. */
-function showError(error) {
+/** Mark one action as wrong, with ``message`` under it; the summary names it. */
+function markAction(index, message) {
+  const item = list().children[index];
+  item.classList.add("has-error");
+  const note = item.querySelector("[data-action-error]");
+  note.textContent = message;
+  note.hidden = false;
+  const title = item.querySelector(".macro-action-title").textContent;
+  return `Action ${index + 1} (${title}): ${message}`;
+}
+
+function showSummary(text) {
   const box = form().querySelector(".form-error");
-  box.textContent = error.message;
+  box.textContent = text;
   box.hidden = false;
-  const field = error.details?.[0]?.field ?? "";
-  const match = /^actions[[.](\d+)/.exec(field);
-  const item = match ? list().children[Number(match[1])] : null;
-  if (item) {
-    item.classList.add("has-error");
-    const note = item.querySelector("[data-action-error]");
-    note.textContent = error.details[0].message;
-    note.hidden = false;
-  }
   box.focus();
+}
+
+/** Show the API's error; mark the action it names ("actions[2]…", "actions.2…"), if any. */
+function showError(error) {
+  const detail = error.details?.[0];
+  const match = /^actions[[.](\d+)/.exec(detail?.field ?? "");
+  const index = match ? Number(match[1]) : -1;
+  if (index >= 0 && index < list().children.length) {
+    showSummary(markAction(index, detail.message));
+  } else {
+    showSummary(error.message);
+  }
+}
+
+/** The first action missing a field it needs (before asking the hub): marked; or null. */
+function checkRequired() {
+  const items = [...list().children];
+  for (const [index, item] of items.entries()) {
+    for (const field of item.querySelectorAll("[data-required]")) {
+      const empty = field.dataset.kind === "ids" ? !field.querySelector("input:checked") : !field.value.trim();
+      if (empty) return markAction(index, field.dataset.required);
+    }
+  }
+  return null;
 }
 
 async function save(event) {
   event.preventDefault();
   clearErrors();
+  const missing = checkRequired();
+  if (missing) {
+    showSummary(missing);
+    return;
+  }
   const macroId = form().dataset.macroId;
   const body = {
     name: form().querySelector("#macro-name").value,

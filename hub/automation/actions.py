@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
 from hub.auth.visibility import Viewer
@@ -51,7 +52,10 @@ class Assign(_Action):
     @model_validator(mode="after")
     def _someone(self) -> Self:
         if self.user_id is None and self.team_id is None:
-            raise ValueError("give a user_id or a team_id (or use the unassign action)")
+            # A custom error's message is shown as is ("Value error, …" otherwise).
+            raise PydanticCustomError(
+                "assign_target", "give a user_id or a team_id (or use the unassign action)"
+            )
         return self
 
 
@@ -108,7 +112,7 @@ class Snooze(_Action):
     @model_validator(mode="after")
     def _one_way(self) -> Self:
         if (self.preset is None) == (self.minutes is None):
-            raise ValueError("give either a preset or minutes")
+            raise PydanticCustomError("snooze_until", "give either a preset or minutes")
         return self
 
     def until(self, now: datetime) -> datetime:
