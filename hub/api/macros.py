@@ -88,7 +88,7 @@ async def delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@api.post(f"{ITEM}/run", body=MacroRunBody, response=MacroRunOut, errors=(409, 413, 415))
+@api.post(f"{ITEM}/run", body=MacroRunBody, response=MacroRunOut, errors=(409,))
 async def run(request: web.Request) -> web.Response:
     """Run a macro's actions in order on one conversation, as you: each through the
     same checks as doing it by hand (a reply refused where the channel's window is
