@@ -28,6 +28,7 @@ from hub import appkeys, wiring
 from hub.api import (
     attachments,
     auth,
+    bulk,
     channel_types,
     channels,
     comments,
@@ -71,6 +72,7 @@ API_MODULES = (
     auth,
     tokens,
     conversations,
+    bulk,
     messages,
     comments,
     drafts,

@@ -39,6 +39,8 @@ from hub.crm.registry import CrmInstances
 from hub.events.factory import create_bus
 from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
+from hub.inbox.bulk import POLL_SECONDS as BULK_POLL_SECONDS
+from hub.inbox.bulk import run_due_jobs
 from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
@@ -141,7 +143,7 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The background jobs: waking snoozed conversations, deleting inbound-log and
+    """The background jobs: waking snoozed conversations, running bulk jobs, deleting inbound-log and
     realtime-log rows past their retention, writing when API tokens were last used,
     deleting expired idempotency keys, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
@@ -163,6 +165,10 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     async def prune_idempotency_keys_job() -> None:
         await prune_idempotency_keys(sessions, keep_hours=settings.idempotency_key_hours)
 
+    async def bulk_jobs_job() -> None:
+        # Stopping hands a job in progress back (queued) after its current batch.
+        await run_due_jobs(sessions, bus, observers, stopping=stop.is_set)
+
     async def prune_realtime_log_job() -> None:
         if bus.journal is not None:
             await bus.journal.prune()
@@ -182,6 +188,7 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
                 write_token_uses_job, every=LAST_USED_RESOLUTION.total_seconds(), stop=stop
             )
         ),
+        asyncio.create_task(run_periodically(bulk_jobs_job, every=BULK_POLL_SECONDS, stop=stop)),
         asyncio.create_task(
             run_periodically(prune_idempotency_keys_job, every=PRUNE_EVERY_SECONDS, stop=stop)
         ),

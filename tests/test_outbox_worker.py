@@ -600,14 +600,22 @@ async def test_two_concurrent_passes_never_send_one_row_twice(
     channel = await scripted_channel(factory)
     queued = [await queue_message(factory, channel, f"m{n}") for n in range(30)]
 
+    # The apps' own workers may take a share too: their first pass can start late on a
+    # busy machine and overlap the queueing, so the last of their sends may still run
+    # when the two passes end.
     counts = await asyncio.gather(deliver_due(first.app), deliver_due(second.app))
+    await eventually(lambda: len(script.calls) >= 30)
 
     sent_ids = [m.message_id for m in script.calls]
     assert sorted(sent_ids) == sorted(q.message.id for q in queued)  # each exactly once
-    assert sum(counts) == 30
-    for one in queued:
-        message, item = await stored(db, one)
-        assert (message.status, item.status) == ("sent", "done")
+    assert sum(counts) <= 30
+
+    async def all_sent() -> None:
+        for one in queued:
+            message, item = await stored(db, one)
+            assert (message.status, item.status) == ("sent", "done")
+
+    await eventually(all_sent)
 
 
 # --- limits -------------------------------------------------------------------------------

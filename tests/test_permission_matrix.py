@@ -177,6 +177,8 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/conversations/{conversation_id}/snooze", "SOON"),
     ("POST", "/api/v1/conversations/{conversation_id}/unsnooze", None),
     ("POST", "/api/v1/conversations/{conversation_id}/read", None),
+    # Into itself: refused (422) once the caller may see it, so nothing is merged.
+    ("POST", "/api/v1/conversations/{conversation_id}/merge", "SELF"),
     ("POST", "/api/v1/conversations/{conversation_id}/labels", "LABEL"),
     ("DELETE", "/api/v1/conversations/{conversation_id}/labels/{label_id}", "UNLABEL"),
     ("POST", "/api/v1/conversations/{conversation_id}/priority", {"priority": "high"}),
@@ -270,6 +272,8 @@ async def _call(
             "text": "hi",
             "subject": "new",
         }
+    elif body == "SELF":
+        body = {"into": thing.conversation}
     elif body == "IDENTITY":
         body = {"channel_id": world.channel, "address": "someone-new"}
     elif body == "SEARCH":
@@ -337,6 +341,28 @@ async def test_views_the_caller_does_not_have_are_403(
         name = f"team:{world.teams[view]}" if view.startswith("team_") else view
         response = await client.get("/api/v1/conversations", params={"view": name}, headers=headers)
         assert response.status == 403, (caller, view)
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+async def test_a_bulk_action_changes_only_what_the_caller_may_see(
+    client: Client, world: World, caller: str
+) -> None:
+    ids = [world.things[name].conversation for name in CONVERSATIONS]
+    response = await client.post(
+        "/api/v1/conversations/bulk",
+        json={"action": "close", "conversation_ids": ids},
+        headers=world.auth[caller],
+    )
+    assert response.status == 202, await response.text()
+    job = await response.json()
+    hidden = len(CONVERSATIONS) - len(VISIBLE[caller])
+    assert (job["done"], job["skipped"], job["refused"]) == (len(VISIBLE[caller]), 0, hidden)
+    for name in CONVERSATIONS:
+        response = await client.get(
+            f"/api/v1/conversations/{world.things[name].conversation}", headers=world.auth["owner"]
+        )
+        closed = (await response.json())["status"] == "closed"
+        assert closed == (name in VISIBLE[caller]), (caller, name)
 
 
 ADMIN_ONLY: list[tuple[str, str, Any]] = [

@@ -13,6 +13,7 @@ from aiohttp import web
 from admin_ui.access import member_guard
 from admin_ui.errors import page_errors
 from admin_ui.inbox import (
+    bulk,
     composer,
     contact,
     conversation,
@@ -30,6 +31,7 @@ from hub.api.routing import mount_routes
 PREFIX = "/inbox"
 AREAS = (
     listing,
+    bulk,
     conversation,
     composer,
     new_conversation,

@@ -13,6 +13,7 @@ from hub.api.bodies import read_json, read_query
 from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
+from hub.api.schemas.bulk import MergeBody
 from hub.api.schemas.conversations import (
     AssignBody,
     CloseBody,
@@ -29,6 +30,7 @@ from hub.auth.visibility import Viewer
 from hub.channels.agent_signals import signals_of
 from hub.events.work import Work
 from hub.inbox import conversations, triage
+from hub.inbox.conversation_merge import merge as merge_conversations
 from hub.inbox.labels import labels_of
 from hub.inbox.views import View, inbox_counts, list_conversations, open_view
 from hub.store.models import Contact, Conversation
@@ -141,6 +143,24 @@ async def snooze(request: web.Request) -> web.Response:
 async def unsnooze(request: web.Request) -> web.Response:
     """Bring a snoozed conversation back now."""
     return await _act(request, conversations.unsnooze, await current_viewer(request))
+
+
+@api.post(f"{ITEM}/merge", body=MergeBody, response=ConversationOut, errors=(409,))
+async def merge(request: web.Request) -> web.Response:
+    """Merge this conversation into `into`, another of the same contact; answers the target.
+
+    The messages, comments and events move into the target, keeping their times; this
+    one is closed and marked merged (its page points at the target), with an event in
+    both timelines. 404 unless the caller sees both; 409 for another contact's
+    conversation or one merged already; 422 for itself.
+    """
+    viewer = await current_viewer(request)
+    source_id = path_id(request, "conversation_id", "conversation")
+    body = await read_json(request, MergeBody)
+    async with work(request) as w:
+        target = await merge_conversations(w, viewer, source_id, body.into)
+        out = await _out(w, target)
+    return json_model(out)
 
 
 @api.post(f"{ITEM}/read", response=ConversationOut)

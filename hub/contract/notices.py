@@ -23,6 +23,8 @@ ConversationChange = Literal[
     "blocked",
     "unblocked",
     "merged",
+    "merged_into",
+    "merged_in",
     "label_added",
     "label_removed",
     "priority_changed",

@@ -90,13 +90,9 @@ def _set_status(conversation: Conversation, status: str, at: datetime) -> None:
     conversation.status_changed_at = at
 
 
-async def assign(
-    work: Work, viewer: Viewer, conversation_id: int, user_id: int | None, team_id: int | None
-) -> Conversation:
-    """Assign to a user and/or a team. The user must be active; when a team is given
-    too, the user must belong to it."""
-    # Visibility first: a hidden conversation is 404 whatever the body says.
-    conversation = await get_visible(work, viewer, conversation_id)
+async def check_assignee(work: Work, user_id: int | None, team_id: int | None) -> None:
+    """422 unless the user is active, the team exists, and the user is in the team when
+    both are given (checked once per conversation, and once up front by a bulk assign)."""
     if user_id is None and team_id is None:
         raise Invalid("user_id", "give a user_id or a team_id (to unassign, use unassign)")
     assignee = await work.db.get(User, user_id) if user_id is not None else None
@@ -108,6 +104,28 @@ async def assign(
             raise Invalid("team_id", "no team with this id")
         if assignee is not None and team_id not in {t.id for t in assignee.teams}:
             raise Invalid("user_id", f"{assignee.name} is not a member of {team.name}")
+
+
+async def check_closing_note(work: Work, note: str | None) -> str | None:
+    """The closing note as stored (blank is none), or 422 when the workspace's
+    ``closing_notes`` setting asks for one or forbids it."""
+    note = (note or "").strip() or None
+    mode = (await load_workspace_settings(work.db)).closing_notes
+    if mode == "mandatory" and note is None:
+        raise Invalid("note", "a closing note is required in this workspace")
+    if mode == "off" and note is not None:
+        raise Invalid("note", "closing notes are turned off in this workspace")
+    return note
+
+
+async def assign(
+    work: Work, viewer: Viewer, conversation_id: int, user_id: int | None, team_id: int | None
+) -> Conversation:
+    """Assign to a user and/or a team. The user must be active; when a team is given
+    too, the user must belong to it."""
+    # Visibility first: a hidden conversation is 404 whatever the body says.
+    conversation = await get_visible(work, viewer, conversation_id)
+    await check_assignee(work, user_id, team_id)
     previous = ConversationScope.of(conversation)
     conversation.assignee_id = user_id
     conversation.team_id = team_id
@@ -132,12 +150,7 @@ async def close(work: Work, viewer: Viewer, conversation_id: int, note: str | No
     conversation = await get_visible(work, viewer, conversation_id)
     if conversation.status == "closed":
         raise HubError(409, "already_closed", "the conversation is closed already")
-    note = (note or "").strip() or None
-    mode = (await load_workspace_settings(work.db)).closing_notes
-    if mode == "mandatory" and note is None:
-        raise Invalid("note", "a closing note is required in this workspace")
-    if mode == "off" and note is not None:
-        raise Invalid("note", "closing notes are turned off in this workspace")
+    note = await check_closing_note(work, note)
     now = utcnow()
     _set_status(conversation, "closed", now)
     conversation.closed_at = now
@@ -152,6 +165,13 @@ async def reopen(work: Work, viewer: Viewer, conversation_id: int) -> Conversati
     conversation = await get_visible(work, viewer, conversation_id)
     if conversation.status == "open":
         raise HubError(409, "already_open", "the conversation is open already")
+    if conversation.merged_into_id is not None:
+        # Its timeline lives in the target now: reopening it would start an empty twin.
+        raise HubError(
+            409,
+            "merged",
+            f"this conversation was merged into #{conversation.merged_into_id}: reopen that one",
+        )
     now = utcnow()
     _set_status(conversation, "open", now)
     conversation.opened_at = now

@@ -168,13 +168,18 @@ async def prefetch(db: AsyncSession, hints: Sequence[Delivery]) -> None:
     owners = [c.id for c in contacts if c.merged_into_id is None]
     latest = (
         select(func.max(Conversation.id))
-        .where(Conversation.channel_id.in_(channel_ids), Conversation.contact_id.in_(owners))
+        .where(
+            Conversation.channel_id.in_(channel_ids),
+            Conversation.contact_id.in_(owners),
+            Conversation.merged_into_id.is_(None),  # history: its thread goes on in the target
+        )
         .group_by(Conversation.channel_id, Conversation.contact_id)
     )
     rows = await db.scalars(
         select(Conversation).where(
             Conversation.channel_id.in_(channel_ids),
             Conversation.contact_id.in_(owners),
+            Conversation.merged_into_id.is_(None),
             Conversation.status.in_(LIVE) | Conversation.id.in_(latest),
         )
     )

@@ -207,7 +207,10 @@ async def _latest_and_live(
     work: Work, channel: Channel, contact: Contact, event: InboundMessage
 ) -> tuple[Conversation | None, Conversation | None]:
     """The thread's latest conversation, and the one a message joins (open or snoozed)."""
-    query = select(Conversation).where(Conversation.channel_id == channel.id)
+    # A conversation merged into another is history: its thread continues in the target.
+    query = select(Conversation).where(
+        Conversation.channel_id == channel.id, Conversation.merged_into_id.is_(None)
+    )
     if event.thread_key is not None:
         query = query.where(Conversation.thread_key == key(event.thread_key))
     else:

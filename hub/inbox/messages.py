@@ -272,8 +272,9 @@ async def send_message(
 ) -> MessageRow:
     """Send a reply in a visible conversation (404 otherwise): stored ``pending`` with its
     outbox row. A closed conversation is reopened first (a "reopened" event); a snoozed
-    one stays snoozed. A blocked contact (409) or a deleted channel (409) refuses it; a
-    disabled channel accepts it, and the outbox holds it until the channel is enabled.
+    one stays snoozed. A blocked contact, a merged conversation or a deleted channel (409)
+    refuses it; a disabled channel accepts it, and the outbox holds it until the channel
+    is enabled.
 
     With ``channels``, attachments are also checked against the channel's
     capabilities (422 no files at all, 415 a kind it cannot send, 413 too large; 422 a
@@ -284,6 +285,13 @@ async def send_message(
     conversation = await conversations.get_visible(work, viewer, conversation_id)
     if conversation.contact_blocked:
         raise HubError(409, "contact_blocked", "the contact is blocked; unblock them to reply")
+    if conversation.merged_into_id is not None:
+        # Its timeline, and the thread with the contact, go on in the target.
+        raise HubError(
+            409,
+            "merged",
+            f"this conversation was merged into #{conversation.merged_into_id}: reply there",
+        )
     channel = await work.db.get(Channel, conversation.channel_id)
     if channel is None or channel.deleted_at is not None:
         raise HubError(409, "channel_deleted", "the conversation's channel has been deleted")

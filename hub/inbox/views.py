@@ -136,6 +136,56 @@ class ConversationRow:
     contact_name: str
 
 
+async def _matching(
+    db: AsyncSession,
+    viewer: Viewer,
+    view: View,
+    status: StatusTab,
+    unanswered: bool | None,
+    contact_id: int | None,
+    label_ids: Sequence[int] = (),
+    priorities: Sequence[Priority] = (),
+) -> list[ColumnElement[bool]]:
+    """The conditions of a view's tab as listed: one definition for the list and for
+    "every conversation matching" of a bulk action."""
+    where = [await view_clause(db, viewer, view)]
+    if status != "all":
+        where.append(Conversation.status == status)
+    if contact_id is not None:
+        where.append(Conversation.contact_id == contact_id)
+    if unanswered is not None:
+        where.append(unanswered_clause(unanswered))
+    if label_ids:
+        await check_label_ids(db, label_ids, "label")
+        where.append(labels_clause(label_ids))
+    if priorities:
+        where.append(priorities_clause(priorities))
+    return where
+
+
+async def matching_ids(
+    db: AsyncSession,
+    viewer: Viewer,
+    *,
+    view: View,
+    status: StatusTab = "open",
+    unanswered: bool | None = None,
+    contact_id: int | None = None,
+    label_ids: Sequence[int] = (),
+    priorities: Sequence[Priority] = (),
+    limit: int,
+) -> list[int]:
+    """The ids of every conversation a view's tab lists (newest first), ``limit`` at most."""
+    where = await _matching(db, viewer, view, status, unanswered, contact_id, label_ids, priorities)
+    query = (
+        select(Conversation.id)
+        .where(*where)
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    return list(await db.scalars(query))
+
+
 async def list_conversations(
     db: AsyncSession,
     viewer: Viewer,
@@ -164,21 +214,14 @@ async def list_conversations(
     query = (
         select(Conversation, Contact.name)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(await view_clause(db, viewer, view))
+        .where(
+            *await _matching(
+                db, viewer, view, status, unanswered, contact_id, label_ids, priorities
+            )
+        )
     )
-    if status != "all":
-        query = query.where(Conversation.status == status)
     if only_id is not None:
         query = query.where(Conversation.id == only_id)
-    if contact_id is not None:
-        query = query.where(Conversation.contact_id == contact_id)
-    if unanswered is not None:
-        query = query.where(unanswered_clause(unanswered))
-    if label_ids:
-        await check_label_ids(db, label_ids, "label")
-        query = query.where(labels_clause(label_ids))
-    if priorities:
-        query = query.where(priorities_clause(priorities))
     if cursor and sort == "priority":
         level, position, last_id = unpack(cursor, int, datetime, int)
         query = query.where(

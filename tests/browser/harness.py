@@ -187,7 +187,11 @@ class LiveHub:
         """A custom-channel event posted to the channel's webhook, signed as a service does."""
         body = json.dumps(event).encode()
         headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
-        return httpx.post(f"{self.url}/webhooks/{channel_id}", content=body, headers=headers)
+        # A generous timeout: the first request of a fresh hub on a loaded CI machine took
+        # over httpx's default 5 s once; a webhook that never answers still fails.
+        return httpx.post(
+            f"{self.url}/webhooks/{channel_id}", content=body, headers=headers, timeout=30
+        )
 
     def count(self, model: Any, *conditions: Any) -> int:
         """How many rows of ``model`` match ``conditions``."""

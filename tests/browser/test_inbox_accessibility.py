@@ -27,7 +27,7 @@ def arrange(world: InboxWorld, page: Page) -> None:
     csrf = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     with httpx.Client(
-        base_url=world.hub.url, cookies=cookies, headers={"X-CSRF-Token": csrf}
+        base_url=world.hub.url, cookies=cookies, headers={"X-CSRF-Token": csrf}, timeout=30
     ) as api:
         conversation = api.get("/api/v1/conversations", params={"view": "all"}).json()["items"][0]
         upload = api.post(

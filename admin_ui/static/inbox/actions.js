@@ -6,7 +6,7 @@
 import { api, fetchFragment } from "./dom.js";
 import { refreshRow } from "./list.js";
 import { snoozePresets, toLocalInput } from "./snooze.js";
-import { openPane, refreshHead, syncTimeline } from "./thread.js";
+import { openConversation, openPane, refreshHead, syncTimeline } from "./thread.js";
 
 const conversationUrl = (id, action) => `/api/v1/conversations/${id}/${action}`;
 
@@ -111,6 +111,30 @@ async function assign(pane, id) {
   return null;
 }
 
+/** Merge into another of the contact's conversations, picked from a list; then open it. */
+async function merge(pane, id) {
+  const dialog = pane.querySelector("#merge-dialog");
+  showError(dialog, null);
+  const fresh = await fetchFragment(dialog.dataset.targetsUrl);
+  const list = fresh?.firstElementChild;
+  if (list) dialog.querySelector("#merge-targets").replaceWith(list);
+  dialog.onclick = async (event) => {
+    const choice = event.target.closest("[data-merge-into]");
+    if (!choice) return;
+    choice.disabled = true;
+    try {
+      await api("POST", conversationUrl(id, "merge"), { into: Number(choice.dataset.mergeInto) });
+      dialog.close();
+      await openConversation(choice.dataset.mergeInto);
+    } catch (error) {
+      showError(dialog, error.message);
+      choice.disabled = false;
+    }
+  };
+  dialog.showModal();
+  return null;
+}
+
 /** Put a label on the conversation, or take it off; the pane and row follow. */
 export async function setLabel(id, labelId, on) {
   if (on) await api("POST", conversationUrl(id, "labels"), { label_ids: [Number(labelId)] });
@@ -200,6 +224,7 @@ function priority(pane, id) {
 }
 
 const ACTIONS = {
+  merge,
   close: closeConversation,
   reopen: (pane, id) => api("POST", conversationUrl(id, "reopen")),
   snooze,
@@ -231,6 +256,12 @@ export function setUpActions() {
   });
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-dialog-cancel]")) event.target.closest("dialog").close();
+    // The merged conversation's notice opens the one it was merged into, in place.
+    const link = event.target.closest("#pane-head [data-open-conversation]");
+    if (link && !(event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0)) {
+      event.preventDefault();
+      openConversation(link.dataset.openConversation);
+    }
     // The composer's Labels button opens the header's picker (one picker, one code path).
     if (event.target.closest("[data-composer-labels]")) {
       document.querySelector('#pane-head [data-action="labels"]')?.click();

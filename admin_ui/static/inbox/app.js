@@ -3,6 +3,7 @@
 // conversations without reloading.
 
 import { setUpActions } from "./actions.js";
+import { setUpBulk } from "./bulk.js";
 import { setUpCommandBar } from "./command_bar.js";
 import { setUpComposer } from "./composer.js";
 import { setUpContact } from "./contact.js";
@@ -38,6 +39,7 @@ setUpComposer();
 setUpNewConversation();
 setUpActions();
 setUpMacros();
+setUpBulk();
 setUpContact();
 setUpCrm();
 setUpNotifications();

@@ -8,6 +8,7 @@ import { refreshBell } from "./notifications.js";
 
 const due = { sidebar: false, head: false, timeline: false, contact: false, rows: new Set() };
 let scheduled = false;
+const BURST = 10;
 
 function schedule() {
   if (scheduled) return;
@@ -26,7 +27,8 @@ async function flush() {
   // What changed first (the rows, the open conversation), the counts and the contact
   // after: the hub serves one request at a time per core, so fetching the sidebar
   // alongside would delay the new message's row by the sidebar's own time.
-  const first = rows.map((id) => refreshRow(id));
+  // A burst touching many rows (a bulk job's batch) reloads the list once instead.
+  const first = rows.length > BURST ? [reloadList()] : rows.map((id) => refreshRow(id));
   if (head) first.push(refreshHead());
   if (timeline) first.push(syncTimeline());
   await Promise.allSettled(first);

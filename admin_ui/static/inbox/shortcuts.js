@@ -1,15 +1,18 @@
 // Keyboard shortcuts of the inbox (the list of them: templates/inbox/_shortcuts.html).
 //
 // A shortcut never fires while the user types in a field or while a dialog is open: a
-// letter typed into the composer is text, not a command. Esc is left to the browser,
-// which closes a modal dialog by itself.
+// letter typed into the composer is text, not a command. Esc clears a bulk selection;
+// otherwise it is left to the browser, which closes a modal dialog by itself.
 
+import { clearSelection, toggleFocused } from "./bulk.js";
 import { openCommandBar } from "./command_bar.js";
 import { openConversation, openPane } from "./thread.js";
 
 /** Whether the key went to something the user types in. */
 function typing(target) {
-  return Boolean(target?.closest?.("input, textarea, select, [contenteditable]:not([contenteditable=false])"));
+  // A checkbox or radio (a row's selection box) takes no text: shortcuts work there.
+  const field = "input:not([type=checkbox], [type=radio]), textarea, select, [contenteditable]:not([contenteditable=false])";
+  return Boolean(target?.closest?.(field));
 }
 
 function dialogOpen() {
@@ -116,6 +119,7 @@ function shortcutFor(event) {
     case "e": return closeAndNext;
     case "s": return () => act("snooze");
     case "a": return () => act("assign");
+    case "x": return toggleFocused;
     case "l": return () => act("labels");
     case "p": return () => act("priority");
     case "/": return () => document.getElementById("inbox-search-q")?.focus();
@@ -131,6 +135,11 @@ export function setUpShortcuts() {
     if (event.key === "Escape" && event.target.closest?.("#composer")) {
       event.preventDefault();
       document.getElementById("timeline")?.focus();
+      return;
+    }
+    // Esc elsewhere clears a bulk selection, if there is one; else it is the browser's.
+    if (event.key === "Escape" && !typing(event.target) && clearSelection()) {
+      event.preventDefault();
       return;
     }
     const action = shortcutFor(event);

@@ -7,6 +7,7 @@ from hub.store.models.composing import Draft, IdempotencyKey
 from hub.store.models.contacts import Contact, ContactIdentity
 from hub.store.models.conversations import (
     Attachment,
+    BulkJob,
     Comment,
     Conversation,
     ConversationEvent,
@@ -43,6 +44,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "Base",
+    "BulkJob",
     "Channel",
     "ChannelDefinition",
     "Comment",

@@ -72,6 +72,11 @@ class Conversation(Timestamped, Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_message_direction: Mapped[str | None] = mapped_column(String(3))  # in|out
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when this conversation was merged into another: its timeline moved there and
+    # its page points at that one (kept, not deleted, so links to it still lead somewhere).
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
     # 0 none, 1 low, 2 medium, 3 high, 4 urgent (hub.inbox.priority): a number, so the
     # sort by priority is an index range, not a CASE over names.
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
@@ -199,3 +204,36 @@ class Notification(Base):
     data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BulkJob(Base):
+    """A bulk action on many conversations run in the background, with its progress.
+
+    ``targets`` are the conversation ids resolved when the job started (the filter's
+    matches with the actor's visibility then); ``position`` is how many of them are
+    done, committed with each batch, so a job left ``running`` by a stopped process
+    resumes from there.
+    """
+
+    __tablename__ = "bulk_jobs"
+    __table_args__ = (
+        Index("ix_bulk_jobs_actor_id", "actor_id", "id"),
+        Index("ix_bulk_jobs_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    targets: Mapped[list[int]] = mapped_column(Json, default=list)
+    # queued | running | finished | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

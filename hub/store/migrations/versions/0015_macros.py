@@ -1,7 +1,7 @@
 """Macros: named lists of actions, personal or shared
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03 19:10:00.000000
 """
 
@@ -16,8 +16,7 @@ from sqlalchemy.dialects import postgresql
 import hub.store.types
 
 revision: str = "0015"
-# 0014 may land in parallel; whoever merges rechains this onto it.
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,110 @@
+"""Merging two conversations of the same contact: the source's timeline moves into the
+target, and the source stays behind, closed, pointing at the target.
+
+What references a conversation, and what a merge does with each:
+
+- messages, comments (with their attachments) and timeline events move, keeping their
+  times, so the target's timeline is both in time order;
+- email thread keys move, so the thread's later emails land in the target;
+- drafts, notifications and CRM transcripts stay on the source: a draft is the agent's
+  unsent text there, a notification links to the source (whose page now points at the
+  target), and a transcript already written to the CRM is not taken back;
+- outbox rows follow their messages (they reference the message, not the conversation);
+- the inbox-seen marks are per view, not per conversation: nothing to do.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
+from hub.errors import HubError, Invalid
+from hub.events.work import Work
+from hub.inbox.conversations import get_visible, record
+from hub.store.models import (
+    Comment,
+    Conversation,
+    ConversationEvent,
+    ConversationThreadKey,
+    Message,
+)
+from hub.store.types import utcnow
+
+
+async def merge(work: Work, viewer: Viewer, source_id: int, into_id: int) -> Conversation:
+    """Merge conversation ``source_id`` into ``into_id``; returns the target.
+
+    The viewer must see both (404 otherwise); both must be the same contact's and neither
+    merged already (409). Each gets a timeline event and realtime updates.
+    """
+    # Visibility first: a hidden conversation is 404 whatever the body says.
+    source = await get_visible(work, viewer, source_id)
+    if source_id == into_id:
+        raise Invalid("into", "a conversation cannot be merged into itself")
+    target = await get_visible(work, viewer, into_id)
+    if source.merged_into_id is not None:
+        raise HubError(
+            409, "already_merged", f"this conversation was merged into #{source.merged_into_id}"
+        )
+    if target.merged_into_id is not None:
+        raise HubError(
+            409,
+            "target_merged",
+            f"#{target.id} was merged into #{target.merged_into_id}: merge into that one",
+        )
+    if source.contact_id != target.contact_id:
+        raise HubError(
+            409,
+            "different_contacts",
+            "only conversations of the same contact can be merged",
+        )
+    for model in (Message, Comment, ConversationEvent, ConversationThreadKey):
+        await work.db.execute(
+            update(model)
+            .where(model.conversation_id == source.id)
+            .values(conversation_id=target.id)
+        )
+    _fold(target, source)
+    previous = ConversationScope.of(source)
+    now = utcnow()
+    source.status = "closed"
+    source.status_changed_at = now
+    source.closed_at = now
+    source.snoozed_until = None
+    source.unread_count = 0
+    source.merged_into_id = target.id
+    record(work, source, "merged_into", viewer.id, previous, into=target.id)
+    record(work, target, "merged_in", viewer.id, source=source.id)
+    return target
+
+
+def _fold(target: Conversation, source: Conversation) -> None:
+    """The target's summary columns take the source's messages into account."""
+    if source.last_message_at > target.last_message_at:
+        target.last_message_at = source.last_message_at
+        target.last_message_direction = source.last_message_direction
+    if source.last_inbound_at is not None and (
+        target.last_inbound_at is None or source.last_inbound_at > target.last_inbound_at
+    ):
+        target.last_inbound_at = source.last_inbound_at
+    target.unread_count += source.unread_count
+
+
+async def merge_candidates(
+    work: Work, viewer: Viewer, conversation_id: int, limit: int = 50
+) -> list[Conversation]:
+    """The conversations ``conversation_id`` can be merged into: the same contact's
+    others the viewer sees and that were not merged themselves, latest first."""
+    conversation = await get_visible(work, viewer, conversation_id)
+    found = await work.db.scalars(
+        select(Conversation)
+        .where(
+            Conversation.contact_id == conversation.contact_id,
+            Conversation.id != conversation.id,
+            Conversation.merged_into_id.is_(None),
+            conversation_filter(viewer),
+        )
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    return list(found)
