@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import appkeys
 from hub.app import create_app
 from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
@@ -234,10 +235,21 @@ async def test_a_run_does_each_action_with_its_ordinary_timeline_event(
         ],
     )
 
+    subscription = client.app[appkeys.BUS].subscribe()
     response = await run(client, agent, macro["id"], conversation.id)
+    subscription.close()
+    events = [event async for event in subscription]
 
     assert response.status == 200, await response.text()
     body = await response.json()
+    # The ordinary live events, as if each were done by hand.
+    assert [e.data["event"] for e in events if e.type == "conversation.updated"] == [
+        "assigned",
+        "label_added",
+        "priority_changed",
+        "closed",
+    ]
+    assert [e.data["body"] for e in events if e.type == "comment.created"] == ["Refund issued"]
     assert [o["type"] for o in body["outcomes"]] == [
         "assign",
         "add_labels",
@@ -374,3 +386,44 @@ async def test_a_snippet_action_queues_a_reply_the_channel_window_allows(
             )
             == 0
         )
+
+
+async def test_a_snooze_and_a_removal_run_and_unsharing_makes_a_macro_the_admins(
+    client: Client, user_token: UserToken, factory: Factory, db: Sessions
+) -> None:
+    manager, admin = await user_token("admin@example.com", role="manager")
+    _, agent = await user_token("ana@example.com")
+    label = await make_label(client, admin, "Billing")
+    conversation = await factory.conversation(await factory.channel())
+    macro = await make_macro(
+        client,
+        admin,
+        "Later",
+        [
+            {"type": "remove_labels", "label_ids": [label]},
+            {"type": "snooze", "minutes": 90},
+        ],
+        shared=True,
+    )
+
+    ran = await (await run(client, agent, macro["id"], conversation.id)).json()
+
+    assert [o["changed"] for o in ran["outcomes"]] == [False, True]
+    async with db() as session:
+        stored = await session.get(Conversation, conversation.id)
+        assert stored is not None and stored.status == "snoozed"
+        assert stored.snoozed_until is not None
+        assert 85 * 60 < (stored.snoozed_until - stored.status_changed_at).total_seconds() < 95 * 60
+    # A closed conversation is not snoozed, by a macro as by hand: 409, naming the action.
+    closed = await client.post(
+        f"/api/v1/conversations/{conversation.id}/close", json={}, headers=agent
+    )
+    assert closed.status == 200, await closed.text()
+    refused = await run(client, agent, macro["id"], conversation.id)
+    assert refused.status == 409
+    error = (await refused.json())["error"]
+    assert error["code"] == "conversation_closed"
+    assert error["message"].startswith("action 2 (snooze) failed:")
+    unshared = await client.patch(f"{MACROS}/{macro['id']}", json={"shared": False}, headers=admin)
+    assert (await unshared.json())["owner_id"] == manager.id
+    assert (await client.get(f"{MACROS}/{macro['id']}", headers=agent)).status == 404
