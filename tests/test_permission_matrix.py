@@ -371,6 +371,11 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
     ("PATCH", "/api/v1/settings", {"closing_notes": "off"}),
     ("POST", "/api/v1/snippets", {"name": "Hi", "shortcut": "hi", "body": "Hello"}),
     ("POST", "/api/v1/labels", {"name": "New label", "colour": "red"}),
+    (
+        "POST",
+        "/api/v1/macros",
+        {"name": "Shared", "shared": True, "actions": [{"type": "add_comment", "text": "x"}]},
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Personal pages (``/me/...``): your profile, password and API tokens, open to every role.
+"""Personal pages (``/me/...``): your profile, password, API tokens and macros, open to
+every role.
 
 They are outside the admin section on purpose: agents reach them too.
 """
@@ -7,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_ui.personal import password, profile, tokens
+from admin_ui.personal import macros, password, profile, tokens
 
-AREAS = (profile, password, tokens)
+AREAS = (profile, password, tokens, macros)
 
 
 def add_personal_routes(router: web.UrlDispatcher) -> None:

@@ -5,15 +5,18 @@
 // The commands come from the page itself (the sidebar's links, the header's action
 // buttons), so the bar offers exactly what the page does; contacts come from the REST
 // API as the user types, and so do the labels (one "Add label …" or "Remove label …"
-// each, read when the bar opens), next to "Set priority to …".
+// each, read when the bar opens), next to "Set priority to …", and the macros ("Run
+// macro: …", also read when the bar opens).
 
 import { setLabel, setPriority } from "./actions.js";
 import { api } from "./dom.js";
+import { loadMacros, runMacro } from "./macros.js";
 import { openConversation, openPane } from "./thread.js";
 
 const PRIORITIES = [["urgent", "Urgent"], ["high", "High"], ["medium", "Medium"], ["low", "Low"], ["none", "No priority"]];
 const LABELS_SHOWN = 100;
 let knownLabels = [];
+let knownMacros = [];
 
 const CONTACTS_SHOWN = 5;
 const TYPING_PAUSE_MS = 200;
@@ -50,6 +53,10 @@ function pageCommands() {
       });
     }
     found.push(...triageCommands(pane, name));
+    const id = pane.dataset.conversationId;
+    for (const macro of knownMacros) {
+      found.push({ group: "Macro", label: `Run macro: ${macro.name} — ${name}`, run: () => runMacro(id, macro.id) });
+    }
   }
   for (const link of document.querySelectorAll("#inbox-sidebar a[data-view]")) {
     const name = link.querySelector(".view-name")?.textContent.trim() ?? link.textContent.trim();
@@ -86,6 +93,16 @@ async function loadLabels() {
     knownLabels = page?.items ?? [];
   } catch {
     return; // the other commands still work; the label ones wait for the next opening
+  }
+  if (dialog()?.open) refresh();
+}
+
+/** Read the macros (for the "Run macro" commands), then list the commands again. */
+async function loadMacroCommands() {
+  try {
+    knownMacros = await loadMacros();
+  } catch {
+    return; // as for labels: the other commands still work
   }
   if (dialog()?.open) refresh();
 }
@@ -198,7 +215,10 @@ export function openCommandBar() {
   bar.showModal();
   refresh();
   input().focus();
-  if (openPane()) loadLabels();
+  if (openPane()) {
+    loadLabels();
+    loadMacroCommands();
+  }
 }
 
 export function setUpCommandBar() {

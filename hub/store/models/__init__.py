@@ -1,5 +1,6 @@
 """Every table of the hub; importing this module registers them all on ``Base.metadata``."""
 
+from hub.store.models.automation import Macro
 from hub.store.models.base import Base
 from hub.store.models.channels import Channel, ChannelDefinition, InboundLogEntry, OutboxItem
 from hub.store.models.composing import Draft, IdempotencyKey
@@ -67,6 +68,7 @@ __all__ = [
     "InboxViewSeen",
     "Label",
     "LoginSession",
+    "Macro",
     "Message",
     "Notification",
     "OutboxItem",
