@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.inbox.priority import level
 from hub.inbox.workspace import save_workspace_settings
-from hub.store.models import Contact, Conversation, ConversationLabel, Label, Message
+from hub.store.models import (
+    Contact,
+    Conversation,
+    ConversationLabel,
+    Label,
+    Macro,
+    Message,
+)
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub
 from tests.browser.inbox_world import InboxWorld
@@ -255,6 +262,7 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
         )
         db.add(later)
         await db.flush()
+        db.add(Macro(name="Wrap up", actions=[{"type": "close"}]))  # offered elsewhere
         db.add(
             Message(
                 conversation_id=later.id,
@@ -289,6 +297,13 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     then = next(i for i, t in enumerate(texts) if "Following up on that" in t)
     assert first < then
     snap("merged-target")
+    # The target, open and not merged, is offered the macro (what the source is not).
+    page.keyboard.press("Control+k")
+    command_bar = page.get_by_role("dialog", name="Command bar")
+    command_bar.get_by_role("combobox").fill("run macro")
+    expect(command_bar.get_by_role("option", name=re.compile("Run macro: Wrap up"))).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(command_bar).to_be_hidden()
 
     # The source's page still opens, pointing at the target: no reply box, a notice in
     # its place, and nothing offers to reply, close or reopen it.
@@ -307,9 +322,9 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     expect(options.first).to_be_visible()
     command_bar.get_by_role("combobox").fill("Assign")  # what it does offer
     expect(options.filter(has_text=re.compile(r"^Assign —"))).to_have_count(1)
-    for word in ("Close", "Reopen", "Reply"):
+    for word in ("Close", "Reopen", "Reply", "Run macro"):
         command_bar.get_by_role("combobox").fill(word)
-        expect(options.filter(has_text=re.compile(rf"^{word} —"))).to_have_count(0)
+        expect(options.filter(has_text=re.compile(rf"^{word}\b"))).to_have_count(0)
     page.keyboard.press("Escape")
     expect(command_bar).to_be_hidden()
     snap("merged-notice")

@@ -54,7 +54,10 @@ function pageCommands() {
     }
     found.push(...triageCommands(pane, name));
     const id = pane.dataset.conversationId;
-    for (const macro of knownMacros) {
+    // A merged conversation takes no reply, close or reopen: no macro either (its
+    // composer, with the Macros button, gave way to the merged notice).
+    const macros = pane.querySelector("#merged-notice") ? [] : knownMacros;
+    for (const macro of macros) {
       found.push({ group: "Macro", label: `Run macro: ${macro.name} — ${name}`, run: () => runMacro(id, macro.id) });
     }
   }
