@@ -11,11 +11,12 @@ import { openConversation, openPane, refreshHead, syncTimeline } from "./thread.
 const conversationUrl = (id, action) => `/api/v1/conversations/${id}/${action}`;
 
 /** Bring the pane and its row up to date after a change. */
-async function refreshAfter(id) {
+export async function refreshAfter(id) {
   await Promise.allSettled([refreshHead(), syncTimeline(), refreshRow(id)]);
 }
 
-function showError(dialog, message) {
+/** Show (or clear, with no message) the error line of a dialog. */
+export function showError(dialog, message) {
   const box = dialog.querySelector(".dialog-error");
   box.textContent = message ?? "";
   box.hidden = !message;

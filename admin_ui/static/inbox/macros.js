@@ -3,9 +3,9 @@
 // bar offers "Run macro: …" from the same list. A run is one API call; the pane and its
 // row then follow, and everyone else's through the ordinary live events.
 
+import { refreshAfter, showError } from "./actions.js";
 import { api } from "./dom.js";
-import { refreshRow } from "./list.js";
-import { openPane, refreshHead, syncTimeline } from "./thread.js";
+import { openPane } from "./thread.js";
 
 const MACROS_SHOWN = 100;
 
@@ -18,13 +18,7 @@ export async function loadMacros() {
 /** Run a macro on a conversation; rejects with the API's message (which action failed). */
 export async function runMacro(conversationId, macroId) {
   await api("POST", `/api/v1/macros/${macroId}/run`, { conversation_id: Number(conversationId) });
-  await Promise.allSettled([refreshHead(), syncTimeline(), refreshRow(conversationId)]);
-}
-
-function showError(dialog, message) {
-  const box = dialog.querySelector(".dialog-error");
-  box.textContent = message ?? "";
-  box.hidden = !message;
+  await refreshAfter(conversationId);
 }
 
 /** One button per macro in the menu; the empty note when there is none. */
