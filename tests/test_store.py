@@ -16,6 +16,7 @@ from hub.store.models import (
     ApiToken,
     Attachment,
     Base,
+    BulkJob,
     Channel,
     ChannelDefinition,
     Comment,
@@ -23,6 +24,7 @@ from hub.store.models import (
     ContactIdentity,
     Conversation,
     ConversationEvent,
+    ConversationLabel,
     ConversationThreadKey,
     CrmBulkJob,
     CrmConnection,
@@ -36,7 +38,9 @@ from hub.store.models import (
     IdempotencyKey,
     InboundLogEntry,
     InboxViewSeen,
+    Label,
     LoginSession,
+    Macro,
     Message,
     Notification,
     OutboxItem,
@@ -73,6 +77,7 @@ class Parents:
     comment: Comment
     inbox: CustomInbox
     crm: CrmConnection
+    label: Label
 
 
 async def _save(db: Sessions, *rows: Base) -> None:
@@ -101,7 +106,8 @@ async def parents(db: Sessions) -> Parents:
     channel = _channel()
     contact = Contact(name="Carla Customer", email="carla@example.com")
     crm = CrmConnection(type="hubspot", name="HubSpot", config_encrypted="gAAAA-crm")
-    await _save(db, user, team, channel, contact, crm)
+    label = Label(name="Billing", name_key="billing", colour="green")
+    await _save(db, user, team, channel, contact, crm, label)
     conversation = Conversation(contact_id=contact.id, channel_id=channel.id, team_id=team.id)
     inbox = CustomInbox(owner_id=user.id, name="VIP", filters={"status": "open"})
     await _save(db, conversation, inbox)
@@ -115,7 +121,7 @@ async def parents(db: Sessions) -> Parents:
     )
     comment = Comment(conversation_id=conversation.id, author_id=user.id, body="@ann look")
     await _save(db, message, comment)
-    return Parents(user, team, channel, contact, conversation, message, comment, inbox, crm)
+    return Parents(user, team, channel, contact, conversation, message, comment, inbox, crm, label)
 
 
 Builder = Callable[[Parents], Base]
@@ -189,6 +195,8 @@ BUILDERS: dict[str, Builder] = {
         last_inbound_at=WHEN,
         last_message_direction="in",
         unread_count=3,
+        merged_into_id=p.conversation.id,
+        priority=4,
     ),
     "messages": lambda p: Message(
         conversation_id=p.conversation.id,
@@ -363,6 +371,33 @@ BUILDERS: dict[str, Builder] = {
         last_contact_id=250,
         created_at=WHEN,
         updated_at=WHEN,
+    ),
+    "labels": lambda p: Label(
+        name="Zoë's VIP ✓", name_key="zoë's vip ✓", colour="purple", description="ünïcode"
+    ),
+    "conversation_labels": lambda p: ConversationLabel(
+        conversation_id=p.conversation.id, label_id=p.label.id, added_by=p.user.id, created_at=WHEN
+    ),
+    "bulk_jobs": lambda p: BulkJob(
+        actor_id=p.user.id,
+        action="assign",
+        params={"user_id": p.user.id},
+        targets=[3, 1, 2],
+        status="running",
+        total=3,
+        position=1,
+        done=1,
+        skipped=0,
+        refused=0,
+        error="ünïcode",
+        created_at=WHEN,
+        updated_at=WHEN,
+        finished_at=WHEN,
+    ),
+    "macros": lambda p: Macro(
+        name="Refund done",
+        owner_id=p.user.id,
+        actions=[{"type": "add_labels", "label_ids": [p.label.id]}, {"type": "close"}],
     ),
 }
 
