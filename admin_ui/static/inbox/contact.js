@@ -37,6 +37,19 @@ function onTabKey(event) {
   selectTab(tabs[(moves[event.key] + tabs.length) % tabs.length], true);
 }
 
+/** A selector for the focused element inside `root`, to focus its copy in a redrawn
+ * panel: a redraw by a live event must not drop the keyboard user's place. */
+function focusAddress(root) {
+  const focused = document.activeElement;
+  if (!focused || focused === root || !root.contains(focused)) return null;
+  if (focused.id) return `#${CSS.escape(focused.id)}`;
+  const field = focused.closest("[data-field]");
+  if (field && focused.matches("[data-edit]")) {
+    return `[data-field="${CSS.escape(field.dataset.field)}"] [data-edit]`;
+  }
+  return null;
+}
+
 /** Fetch the panel again (after an edit, a merge, or a contact.updated event). */
 export async function refreshContact({ focusField = null } = {}) {
   const current = card();
@@ -54,10 +67,11 @@ export async function refreshContact({ focusField = null } = {}) {
   }
   if (!fragment || card() !== current) return;
   localizeTimes(fragment);
+  const address = focusField ? `[data-field="${focusField}"] [data-edit]` : focusAddress(current);
   const fresh = replaceById(fragment);
   const tab = fresh?.querySelector(`#${chosenTab}`);
   if (tab) selectTab(tab);
-  if (focusField) fresh?.querySelector(`[data-field="${focusField}"] [data-edit]`)?.focus();
+  if (address) fresh?.querySelector(address)?.focus();
 }
 
 function openEditor(field) {

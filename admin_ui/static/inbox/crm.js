@@ -11,6 +11,9 @@ const STATUS_MS = 8000;
 // The last save's message: an edit makes a contact.updated event that redraws the whole
 // panel, so the message is kept here and shown again in the redrawn tab.
 let lastStatus = { text: "", contact: null, at: 0 };
+// What the agent has typed and not saved yet, and the field they are in: a live event
+// redraws the whole panel, which would otherwise wipe an edit in progress.
+const drafts = { contact: null, values: new Map(), focused: null };
 
 function slot() {
   return document.getElementById("contact-crm");
@@ -31,6 +34,28 @@ function same(a, b) {
 
 function words(value) {
   return value === null || value === undefined || value === "" ? "(empty)" : String(value);
+}
+
+function draftKey(field) {
+  return `${field.closest("[data-connection-id]")?.dataset.connectionId}:${field.dataset.crmField}`;
+}
+
+function textInput(field) {
+  const input = field.querySelector("[name=value]");
+  return input?.tagName === "INPUT" ? input : null;
+}
+
+/** Put the unsaved edits (and the focus) back into a freshly drawn tab. */
+function restoreDrafts(target) {
+  if (drafts.contact !== contactId()) return;
+  for (const field of target.querySelectorAll("[data-crm-field]")) {
+    const key = draftKey(field);
+    const input = textInput(field);
+    if (!input || !drafts.values.has(key)) continue;
+    input.value = drafts.values.get(key);
+    const nothingFocused = !document.activeElement || document.activeElement === document.body;
+    if (drafts.focused === key && nothingFocused) input.focus();
+  }
 }
 
 /** Show the last save's message in the tab on the page, while it is fresh. */
@@ -60,6 +85,7 @@ export async function loadCrm({ status = "", polls = REFRESH_POLLS } = {}) {
     return;
   }
   target.replaceChildren(fragment);
+  restoreDrafts(target);
   const records = target.querySelector("[data-crm-records]");
   const tab = document.getElementById("contact-tab-crm");
   if (tab) tab.hidden = !records || records.dataset.crmRecords === "0";
@@ -78,6 +104,8 @@ function showError(field, message) {
 }
 
 function showConflict(field, mine, current) {
+  const input = textInput(field);
+  if (input) input.value = mine ?? "";
   const box = field.querySelector("[data-crm-conflict]");
   const title = field.closest("[data-title]")?.dataset.title ?? "the CRM";
   box.replaceChildren();
@@ -93,11 +121,24 @@ function showConflict(field, mine, current) {
   theirs.type = "button";
   theirs.className = "button secondary small";
   theirs.textContent = `Use ${title}'s`;
-  theirs.addEventListener("click", () => loadCrm({ status: `${field.dataset.label}: kept ${title}'s value.` }));
+  theirs.addEventListener("click", () => {
+    drafts.values.delete(draftKey(field));
+    loadCrm({ status: `${field.dataset.label}: kept ${title}'s value.` });
+  });
   box.append(text, keep, " ", theirs);
   box.hidden = false;
   box.setAttribute("role", "alert");
   keep.focus();
+}
+
+/** The field as it is on the page now: a live event may have redrawn the panel while a
+ * save was in flight, and an answer shown in the old, detached field would be lost. */
+function liveField(field, connectionId) {
+  if (field.isConnected) return field;
+  const name = CSS.escape(field.dataset.crmField);
+  return slot()?.querySelector(
+    `[data-connection-id="${connectionId}"] [data-crm-field="${name}"]`,
+  ) ?? field;
 }
 
 /** Write `value` to the field, the CRM holding `expected` as far as the agent knows. */
@@ -116,6 +157,8 @@ async function write(field, value, expected) {
     await api("PATCH", `/api/v1/contacts/${contactId()}/crm`, body);
   } catch (error) {
     delete field.dataset.saving;
+    field = liveField(field, body.connection_id);
+    showError(field, "");
     const details = error.data?.error?.details;
     if (error.status === 409 && error.data?.error?.code === "crm_conflict") {
       showConflict(field, value, details?.current ?? null);
@@ -127,6 +170,7 @@ async function write(field, value, expected) {
   }
   // What the CRM holds now: a blur as the panel is redrawn must not write it again.
   field.dataset.value = JSON.stringify(body.value);
+  drafts.values.delete(draftKey(field));
   delete field.dataset.saving;
   await loadCrm({ status: `${field.dataset.label} saved: ${words(value)}.` });
 }
@@ -154,6 +198,19 @@ export function setUpCrm() {
     if (!form) return;
     event.preventDefault();
     saveField(form.closest("[data-crm-field]"));
+  });
+  document.addEventListener("input", (event) => {
+    const input = event.target.closest?.("#contact-crm [data-crm-form] input[name=value]");
+    if (!input) return;
+    const field = input.closest("[data-crm-field]");
+    if (drafts.contact !== contactId()) drafts.values.clear();
+    drafts.contact = contactId();
+    if (same(input.value, seen(field))) drafts.values.delete(draftKey(field));
+    else drafts.values.set(draftKey(field), input.value);
+  });
+  document.addEventListener("focusin", (event) => {
+    const input = event.target.closest?.("#contact-crm [data-crm-form] input[name=value]");
+    drafts.focused = input ? draftKey(input.closest("[data-crm-field]")) : null;
   });
   document.addEventListener("focusout", (event) => {
     const input = event.target.closest?.("#contact-crm [data-crm-form] [name=value]");
