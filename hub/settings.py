@@ -134,6 +134,12 @@ class Settings(BaseSettings):
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )
+    csat_check_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often closed conversations are checked for a CSAT survey to send "
+        "(a close also triggers a check at once).",
+    )
     counts_cache_seconds: float = Field(
         1.0,
         ge=0,

@@ -41,10 +41,17 @@ from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
 from hub.inbox.bulk import POLL_SECONDS as BULK_POLL_SECONDS
 from hub.inbox.bulk import run_due_jobs
+from hub.inbox.csat import send_surveys
 from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
-from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.inbox.jobs import (
+    forget_counts_on_change,
+    run_periodically,
+    run_when_woken,
+    wake_on_close,
+    wake_snoozes,
+)
 from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.media.store import media_store_of
 from hub.observers import Observers
@@ -143,7 +150,8 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The background jobs: waking snoozed conversations, running bulk jobs, deleting inbound-log and
+    """The background jobs: waking snoozed conversations, sending CSAT surveys of closed
+    conversations, running bulk jobs, deleting inbound-log and
     realtime-log rows past their retention, writing when API tokens were last used,
     deleting expired idempotency keys, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
@@ -200,14 +208,34 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             )
         ),
     ]
+
+    def page_url(token: str) -> str:
+        return f"{(settings.public_url or '').rstrip('/')}/csat/{token}"
+
+    async def csat_job() -> None:
+        await send_surveys(
+            sessions,
+            bus,
+            observers,
+            app[appkeys.CHANNELS],
+            page_url if settings.public_url else None,
+        )
+
+    closed = asyncio.Event()
+    periodic.append(
+        asyncio.create_task(
+            run_when_woken(csat_job, wake=closed, every=settings.csat_check_seconds, stop=stop)
+        )
+    )
     listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))
+    close_listener = asyncio.create_task(wake_on_close(bus, closed))
     yield
     stop.set()
     # Let a run in progress finish its transaction; cancel only if it hangs.
     _, late = await asyncio.wait(periodic, timeout=settings.shutdown_timeout)
-    for task in [*late, listener]:
+    for task in [*late, listener, close_listener]:
         task.cancel()
-    await asyncio.gather(*periodic, listener, return_exceptions=True)
+    await asyncio.gather(*periodic, listener, close_listener, return_exceptions=True)
     try:  # the uses noted since the last run
         await write_token_uses_job()
     except Exception:

@@ -23,7 +23,9 @@ from hub.store.models import Attachment, Message
 FileKind = Literal["image", "audio", "video", "file"]
 # Parts shown as a block of their own; text and media are the message's text and files,
 # and a reaction is shown on the message it reacts to.
-SHOWN_PARTS = frozenset({"location", "contact_card", "sticker", "unsupported", "template"})
+SHOWN_PARTS = frozenset(
+    {"location", "contact_card", "sticker", "unsupported", "template", "choices"}
+)
 _COORDINATE = re.compile(r"^-?\d{1,3}(\.\d+)?$")
 # ``messages.automated`` as the timeline's badge says it, and what its tooltip explains.
 AUTOMATED_LABELS = {"auto_reply": "Auto-reply", "bounce": "Bounce", "bulk": "Bulk mail"}

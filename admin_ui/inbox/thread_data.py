@@ -26,6 +26,7 @@ from hub.auth.visibility import Viewer
 from hub.errors import Invalid, NotFound
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible
+from hub.inbox.csat import survey_of
 from hub.inbox.labels import labels_of
 from hub.inbox.priority import Priority, name_of
 from hub.inbox.timeline import TimelineEntry, TimelinePage, conversation_timeline
@@ -35,6 +36,7 @@ from hub.store.models import (
     Channel,
     Contact,
     Conversation,
+    CsatSurvey,
     Label,
     Message,
     Team,
@@ -60,6 +62,8 @@ class Pane:
     closing_notes: str = "optional"
     may_block: bool = False
     labels: tuple[Label, ...] = ()
+    csat: CsatSurvey | None = None
+    """The conversation's CSAT survey, if it was surveyed (its rating once answered)."""
 
     @property
     def priority(self) -> Priority:
@@ -148,6 +152,7 @@ async def load_pane(w: Work, viewer: Viewer, conversation_id: int) -> Pane:
         # Blocking is for those who see every contact (hub.inbox.contacts.set_blocked).
         viewer.sees_everything,
         tuple((await labels_of(w.db, [conversation.id]))[conversation.id]),
+        await survey_of(w.db, conversation.id),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contract.models import OutboundAttachment, OutboundMessage
+from hub.inbox.csat_settings import choices_of_parts
 from hub.inbox.outgoing_rules import template_of_parts
 from hub.media.links import signed_media_url
 from hub.settings import Settings
@@ -158,4 +159,6 @@ def build_outbound(
         references=delivery.references,
         cc=tuple((message.envelope or {}).get("cc") or ()),
         sender_name=delivery.sender_name,
+        # A CSAT survey's buttons (hub.inbox.csat); stored only for channels that show them.
+        choices=choices_of_parts(message.parts),
     )

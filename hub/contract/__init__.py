@@ -33,6 +33,8 @@ from hub.contract.errors import (
 from hub.contract.hookspecs import hookimpl
 from hub.contract.models import (
     AutomatedKind,
+    Choice,
+    ChoicePart,
     ContactCardPart,
     ContentPart,
     CrmRecord,
@@ -81,6 +83,8 @@ __all__ = [
     "Capabilities",
     "ChannelContext",
     "ChannelType",
+    "Choice",
+    "ChoicePart",
     "ContactCardPart",
     "ContentPart",
     "ConversationChange",

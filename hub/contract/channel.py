@@ -27,7 +27,8 @@ class Capabilities(BaseModel):
     """What a channel can carry; the core and UI check these before sending.
 
     ``media`` maps a file kind (a ``MediaPart.media_kind``, or ``sticker``) to its size
-    limit in bytes; a kind left out is one the channel cannot carry. ``window_hours`` is the provider's customer-service window
+    limit in bytes; a kind left out is one the channel cannot carry. ``window_hours`` is the
+    provider's customer-service window
     (WhatsApp: 24), ``None`` when free-form messages are always allowed.
     """
 
@@ -42,6 +43,10 @@ class Capabilities(BaseModel):
     templates: bool = False
     window_hours: int | None = None
     max_text_length: int | None = None
+    choices: int = 0
+    """How many ``OutboundMessage.choices`` the channel can show as buttons (0: none; the
+    core then sends the text alone and reads the contact's typed answer). A contact's
+    tap comes back as a ``ChoicePart``."""
 
 
 class FileReader(Protocol):

@@ -106,6 +106,16 @@ class ReactionPart(Frozen):
     emoji: str = ""
 
 
+class ChoicePart(Frozen):
+    """The contact picked one of the ``choices`` of one of our messages (a WhatsApp reply
+    button or list row, a Telegram inline keyboard button): ``choice_id`` is the
+    ``Choice.id`` we sent, ``title`` what the contact saw on it."""
+
+    kind: Literal["choice"] = "choice"
+    choice_id: str = Field(min_length=1, max_length=200)
+    title: str = ""
+
+
 class UnsupportedPart(Frozen):
     """Content the plugin cannot translate; kept and shown as unsupported, never dropped."""
 
@@ -121,6 +131,7 @@ ContentPart = Annotated[
     | ContactCardPart
     | StickerPart
     | ReactionPart
+    | ChoicePart
     | UnsupportedPart,
     Field(discriminator="kind"),
 ]
@@ -335,6 +346,17 @@ class TemplateRef(Frozen):
     parameters: tuple[str, ...] = ()
 
 
+class Choice(Frozen):
+    """One answer the contact can pick with a tap (a reply button, a keyboard button).
+
+    ``id`` comes back as ``ChoicePart.choice_id`` when the contact picks it; ``title`` is
+    the button's label (short: WhatsApp allows 20 characters on a button, 24 on a list
+    row)."""
+
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=60)
+
+
 class OutboundMessage(Frozen):
     """One agent reply to deliver through a channel.
 
@@ -362,6 +384,10 @@ class OutboundMessage(Frozen):
     """Addresses the agent copied (channels whose ``Capabilities.cc`` is set)."""
     sender_name: str | None = None
     """The display name of the agent who wrote it (email's "Ana via Acme Support")."""
+    choices: tuple[Choice, ...] = ()
+    """Answers to offer as buttons (a CSAT survey), in order; only sent to channels whose
+    ``Capabilities.choices`` is at least their number. ``text`` is the question, and also
+    says how to answer in words, so a plugin may show it alone as a fallback."""
 
 
 class MessageTemplate(Frozen):

@@ -28,6 +28,9 @@ ConversationChange = Literal[
     "label_added",
     "label_removed",
     "priority_changed",
+    "csat_sent",
+    "csat_skipped",
+    "csat_rated",
 ]
 """The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 

@@ -22,6 +22,7 @@ from hub.errors import Invalid
 from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox.contact_fields import NAME_LENGTH, normalize_email, normalize_phone, split_name
+from hub.inbox.csat import answer_of
 from hub.inbox.intake_batch import BatchIndex
 from hub.inbox.intake_groups import add_to_group, load_group
 from hub.inbox.intake_result import Intake
@@ -163,7 +164,13 @@ async def _current(work: Work, contact_id: int) -> Contact:
 
 def _text_of(event: InboundMessage) -> str | None:
     # Captions count as text: a photo with a caption reads as that caption in lists.
-    pieces = [getattr(part, "text", None) or getattr(part, "caption", None) for part in event.parts]
+    # A tapped button (a ChoicePart) reads as its title.
+    pieces = [
+        getattr(part, "text", None)
+        or getattr(part, "caption", None)
+        or getattr(part, "title", None)
+        for part in event.parts
+    ]
     text = scrub("\n".join(p for p in pieces if p))
     return text or None
 
@@ -317,7 +324,12 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
             return await _edit(work, existing, event)
         return Intake("duplicate", existing.id, existing.conversation_id)
     contact = await identify(work, channel, event.sender_id, event.sender)
-    conversation, created = await thread(work, channel, contact, event)
+    # A CSAT answer joins its surveyed conversation and leaves it closed (hub.inbox.csat).
+    answer = await answer_of(work, channel, contact, event)
+    if answer is not None:
+        conversation, created = answer.conversation, False
+    else:
+        conversation, created = await thread(work, channel, contact, event)
     if created and not contact.blocked:
         await route_new_conversation(work, channel, conversation)
     await keep_hints(work, channel, conversation, event.thread_hints)
@@ -339,6 +351,9 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
         conversation.unread_count = (conversation.unread_count or 0) + 1
     await mark_inbound(work, channel, now)
     announce_message(work, channel, message, conversation, contact.id, created, event)
+    if answer is not None:
+        await answer.record(work)
+        return Intake("stored", message.id, conversation.id)
     # A new conversation's assignee hears of it as "assigned"; a machine's message
     # (an out-of-office, a bounce) is no reason to interrupt anyone.
     if not created and event.automated is None:

@@ -55,3 +55,33 @@ async def forget_counts_on_change(bus: EventBus, cache: CountsCache) -> None:
                 cache.clear()
     finally:
         subscription.close()
+
+
+async def wake_on_close(bus: EventBus, wake: asyncio.Event) -> None:
+    """Set ``wake`` whenever any hub process reports a closed conversation, so its CSAT
+    survey goes out in seconds rather than at the next periodic run."""
+    subscription = bus.subscribe()
+    try:
+        async for event in subscription:
+            if event.type == "conversation.updated" and event.data.get("event") == "closed":
+                wake.set()
+    finally:
+        subscription.close()
+
+
+async def run_when_woken(
+    job: Callable[[], Awaitable[object]], *, wake: asyncio.Event, every: float, stop: asyncio.Event
+) -> None:
+    """Run ``job`` whenever ``wake`` is set, and every ``every`` seconds anyway (a wake
+    another process missed, a run that failed), until ``stop`` is set."""
+    while not stop.is_set():
+        wake.clear()  # before the run: a wake during it means one more run
+        try:
+            await job()
+        except Exception:
+            log.exception("background job %s failed; retrying in %ss", job.__name__, every)
+        waits = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+        _, pending = await asyncio.wait(waits, timeout=every, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -16,6 +16,7 @@ from hub.store.models.conversations import (
     Notification,
 )
 from hub.store.models.crm import CrmBulkJob, CrmFieldChange, CrmOAuthState, CrmTranscript
+from hub.store.models.csat import CsatSurvey
 from hub.store.models.labels import ConversationLabel, Label
 from hub.store.models.people import (
     ROLES,
@@ -60,6 +61,7 @@ __all__ = [
     "CrmFieldChange",
     "CrmOAuthState",
     "CrmTranscript",
+    "CsatSurvey",
     "CustomInbox",
     "CustomInboxShare",
     "Draft",

@@ -1,0 +1,106 @@
+"""The workspace's CSAT settings (one JSON value under the ``csat`` key of
+``workspace_settings``) and the answers a survey offers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.contract.models import Choice
+from hub.store.models import WorkspaceSetting
+from hub.store.types import utcnow
+
+KEY = "csat"
+CHOICE_PREFIX = "csat:"
+CHOICES_PART = "choices"
+DEFAULT_QUESTION = "How would you rate the help you got from us?"
+# What each point of a scale says on its button (at most 20 characters: WhatsApp's limit).
+WORDS: dict[int, tuple[str, ...]] = {
+    3: ("Poor", "OK", "Great"),
+    5: ("Very poor", "Poor", "OK", "Good", "Excellent"),
+}
+
+
+class CsatSettings(BaseModel):
+    """Whether closed conversations get a survey, what it asks and on which scale.
+
+    ``since`` is when surveys were last turned on: only conversations closed after it are
+    asked, so turning CSAT on never surveys the whole history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=300)
+    scale: Literal[3, 5] = 5
+    since: AwareDatetime | None = None
+
+
+async def load_csat_settings(db: AsyncSession) -> CsatSettings:
+    """The current settings (the defaults, off, when never saved)."""
+    row = await db.get(WorkspaceSetting, KEY)
+    return CsatSettings.model_validate(row.value if row is not None else {})
+
+
+async def save_csat_settings(
+    db: AsyncSession, *, enabled: bool, question: str, scale: int
+) -> CsatSettings:
+    """Validate and store the settings (``since`` moves when surveys are turned on); the
+    caller commits. Raises pydantic's ``ValidationError`` for bad values."""
+    current = await load_csat_settings(db)
+    since: datetime | None = current.since
+    if enabled and not current.enabled:
+        since = utcnow()
+    updated = CsatSettings.model_validate(
+        {"enabled": enabled, "question": question.strip(), "scale": scale, "since": since}
+    )
+    value = updated.model_dump(mode="json")
+    row = await db.get(WorkspaceSetting, KEY)
+    if row is None:
+        db.add(WorkspaceSetting(key=KEY, value=value))
+    else:
+        row.value = value
+    return updated
+
+
+def choices(scale: int) -> tuple[Choice, ...]:
+    """The survey's buttons, worst first: ``csat:1`` "1 · Very poor" … ``csat:5``."""
+    return tuple(
+        Choice(id=f"{CHOICE_PREFIX}{n}", title=f"{n} · {word}")
+        for n, word in enumerate(WORDS[scale], start=1)
+    )
+
+
+def rating_of_choice(choice_id: str, scale: int) -> int | None:
+    """The rating a tapped button stands for, or None when it is no survey button."""
+    number = choice_id.removeprefix(CHOICE_PREFIX)
+    if number == choice_id or not number.isdigit():
+        return None
+    rating = int(number)
+    return rating if 1 <= rating <= scale else None
+
+
+def rating_of_text(text: str | None, scale: int) -> int | None:
+    """The rating a typed answer gives: a lone number in range ("4", " 4 ", "4/5")."""
+    if text is None:
+        return None
+    cleaned = text.strip().removesuffix(f"/{scale}").strip()
+    if len(cleaned) != 1 or not cleaned.isdigit():
+        return None
+    rating = int(cleaned)
+    return rating if 1 <= rating <= scale else None
+
+
+def choices_part(scale: int) -> dict[str, Any]:
+    """The stored message part that carries a survey's buttons to the outbox."""
+    return {"kind": CHOICES_PART, "choices": [c.model_dump() for c in choices(scale)]}
+
+
+def choices_of_parts(parts: list[dict[str, Any]] | None) -> tuple[Choice, ...]:
+    """The ``OutboundMessage.choices`` of a stored message (none for most)."""
+    for part in parts or []:
+        if part.get("kind") == CHOICES_PART:
+            return tuple(Choice.model_validate(c) for c in part.get("choices") or ())
+    return ()
