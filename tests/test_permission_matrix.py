@@ -182,6 +182,7 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/conversations/{conversation_id}/labels", "LABEL"),
     ("DELETE", "/api/v1/conversations/{conversation_id}/labels/{label_id}", "UNLABEL"),
     ("POST", "/api/v1/conversations/{conversation_id}/priority", {"priority": "high"}),
+    ("GET", "/api/v1/conversations/{conversation_id}/csat", None),
     ("GET", "/api/v1/messages/{message_id}", None),
     ("POST", "/api/v1/messages/{message_id}/retry", None),
     ("GET", "/api/v1/attachments/{attachment_id}", None),
@@ -371,6 +372,7 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
     ("PATCH", "/api/v1/settings", {"closing_notes": "off"}),
     ("POST", "/api/v1/snippets", {"name": "Hi", "shortcut": "hi", "body": "Hello"}),
     ("POST", "/api/v1/labels", {"name": "New label", "colour": "red"}),
+    ("PUT", "/api/v1/csat/settings", {"enabled": True, "question": "How did we do?"}),
     (
         "POST",
         "/api/v1/macros",

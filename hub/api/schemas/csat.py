@@ -1,0 +1,105 @@
+"""Bodies of the CSAT endpoints, and a survey as the API shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from hub.api.schemas.inbound_log import UtcTime
+from hub.store.models import CsatSurvey
+
+Status = Literal["sent", "skipped", "answered"]
+
+
+class CsatQuery(BaseModel):
+    """``GET /api/v1/csat`` parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = Field(
+        None, description="only surveys in this state (`answered`: those with a rating)"
+    )
+    since: UtcTime | None = Field(
+        None, description="only surveys asked at or after this time (ISO 8601; no zone: UTC)"
+    )
+    until: UtcTime | None = Field(
+        None, description="only surveys asked before this time (ISO 8601; no zone: UTC)"
+    )
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(25, ge=1, le=100)
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
+        since = info.data.get("since")
+        if until is not None and since is not None and until <= since:
+            raise PydanticCustomError("time_order", "must be later than since")
+        return until
+
+
+class CsatOut(BaseModel):
+    """One conversation's survey: asked (`sent`), not asked (`skipped`, with the
+    reason) or `answered` (with the rating from 1 to `scale`)."""
+
+    conversation_id: int
+    contact_id: int
+    channel_id: int
+    status: Status
+    skip_reason: str | None
+    scale: int
+    rating: int | None
+    comment: str | None
+    answered_via: Literal["choice", "text", "page"] | None = Field(
+        description="a tapped button, a typed number, or the public answer page"
+    )
+    message_id: int | None = Field(description="the question as sent (none when skipped)")
+    asked_at: datetime
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, row: CsatSurvey) -> CsatOut:
+        """Serialize a stored survey (its token is never shown)."""
+        return cls(
+            conversation_id=row.conversation_id,
+            contact_id=row.contact_id,
+            channel_id=row.channel_id,
+            status=row.status,
+            skip_reason=row.skip_reason,
+            scale=row.scale,
+            rating=row.rating,
+            comment=row.comment,
+            answered_via=row.answered_via,
+            message_id=row.message_id,
+            asked_at=row.created_at,
+            answered_at=row.answered_at,
+        )
+
+
+class ConversationCsatOut(BaseModel):
+    """A conversation's survey, or null when it was never surveyed."""
+
+    survey: CsatOut | None
+
+
+class CsatSettingsBody(BaseModel):
+    """``PUT /api/v1/csat/settings``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+    question: str = Field(min_length=1, max_length=300)
+    scale: Literal[3, 5] = 5
+
+
+class CsatSettingsOut(BaseModel):
+    """The workspace's CSAT settings."""
+
+    enabled: bool
+    question: str
+    scale: int
+    since: datetime | None = Field(
+        description="when surveys were last turned on: only conversations closed after it are asked"
+    )
