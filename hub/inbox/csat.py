@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import ConversationScope
 from hub.contract.models import ChoicePart, InboundMessage
+from hub.errors import HubError, Invalid, NotFound
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
@@ -304,3 +305,35 @@ async def survey_of(db: AsyncSession, conversation_id: int) -> CsatSurvey | None
         select(CsatSurvey).where(CsatSurvey.conversation_id == conversation_id)
     )
     return found
+
+
+# --- the public answer page ------------------------------------------------------------
+
+COMMENT_MAX = 1000
+
+
+async def survey_by_token(db: AsyncSession, token: str) -> CsatSurvey:
+    """The survey a public page link names; 404 for a token that names none."""
+    if not token or len(token) > 64:
+        raise NotFound("survey")
+    row: CsatSurvey | None = await db.scalar(select(CsatSurvey).where(CsatSurvey.token == token))
+    if row is None:
+        raise NotFound("survey")
+    return row
+
+
+async def answer_on_page(work: Work, token: str, rating: int, comment: str | None) -> CsatSurvey:
+    """Take an answer from the public page: 404 for an unknown token, 409 once the
+    survey has its answer (the page works once), 422 for a rating off the scale."""
+    row = await survey_by_token(work.db, token)
+    if not 1 <= rating <= row.scale:
+        raise Invalid("rating", f"choose a rating from 1 to {row.scale}")
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > COMMENT_MAX:
+        raise Invalid("comment", f"at most {COMMENT_MAX} characters")
+    conversation = await work.db.get(Conversation, row.conversation_id)
+    if row.status != "sent" or conversation is None:
+        raise HubError(409, "answered", "this survey has been answered already")
+    if not await rate(work, row, conversation, rating, comment, "page"):
+        raise HubError(409, "answered", "this survey has been answered already")
+    return row

@@ -1,0 +1,89 @@
+"""CSAT surveys: turn them on, set the question and the scale; the latest answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from admin_ui.access import viewer_of
+from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.rendering import redirect, render
+from admin_ui.urls import page_url
+from admin_ui.wording import validate_form
+from hub.api.context import work
+from hub.api.schemas.csat import CsatSettingsBody
+from hub.errors import HubError
+from hub.inbox.csat_reports import list_surveys
+from hub.inbox.csat_settings import load_csat_settings, save_csat_settings
+
+routes = web.RouteTableDef()
+FIELDS = ("enabled", "question", "scale")
+SCALES: list[tuple[str, str, str]] = [
+    ("5", "1 to 5", "Very poor, poor, OK, good, excellent (the default)."),
+    ("3", "1 to 3", "Poor, OK, great: quicker to answer."),
+]
+# The latest answers shown under the form.
+LATEST = 10
+
+
+async def _page(request: web.Request, state: FormState, status: int = 200) -> web.Response:
+    async with work(request) as w:
+        latest, _ = await list_surveys(
+            w.db,
+            viewer_of(request),
+            status="answered",
+            since=None,
+            until=None,
+            cursor=None,
+            limit=LATEST,
+        )
+    context: dict[str, Any] = {
+        "values": state.values,
+        "errors": state.errors,
+        "message": state.message,
+        "scales": SCALES,
+        "latest": latest,
+    }
+    return await render(request, "admin/csat.html", context, status)
+
+
+def _number(raw: str) -> int | str:
+    """A form's number as a number (the scale is 3 or 5), anything else as typed."""
+    return int(raw) if raw.isdigit() and len(raw) < 4 else raw
+
+
+@routes.get("/admin/csat", name="admin.csat")
+async def csat_form(request: web.Request) -> web.StreamResponse:
+    """The CSAT settings form with the current values, and the latest ratings."""
+    async with work(request) as w:
+        current = await load_csat_settings(w.db)
+    values = current.model_dump(mode="json")
+    values["scale"] = str(current.scale)
+    return await _page(request, FormState(values))
+
+
+@routes.post("/admin/csat")
+async def save(request: web.Request) -> web.StreamResponse:
+    """Save the settings; turning surveys on asks conversations closed from now on."""
+    form = await request.post()
+    values: dict[str, object] = {name: text(form, name) for name in FIELDS}
+    try:
+        body = validate_form(
+            CsatSettingsBody,
+            {
+                "enabled": values["enabled"] == "on",
+                "question": values["question"],
+                "scale": _number(str(values["scale"] or "5")),
+            },
+        )
+        async with work(request) as w:
+            await save_csat_settings(
+                w.db, enabled=body.enabled, question=body.question, scale=body.scale
+            )
+    except HubError as err:
+        values["enabled"] = values["enabled"] == "on"
+        return await _page(request, failed(err, values, FIELDS), err.status)
+    return redirect(
+        request, page_url(request, "admin.csat"), ("success", "Satisfaction survey saved.")
+    )

@@ -1,0 +1,158 @@
+"""The CSAT pages: the public answer page an email links (token, once, CSRF, bad token
+404) and the admin settings page."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.inbox.csat import new_token
+from hub.inbox.csat_settings import load_csat_settings
+from hub.store.models import Conversation, ConversationEvent, CsatSurvey, User
+from tests.factories import Factory
+from tests.test_ui_users import as_owner, error_of
+from tests.ui_helpers import HTML, hidden
+
+Client = TestClient[Any, Any]
+Sessions = async_sessionmaker[AsyncSession]
+MakeUser = Callable[..., Awaitable[User]]
+
+
+async def asked(db: Sessions, factory: Factory, scale: int = 5) -> tuple[str, int]:
+    """A closed conversation whose survey was sent with a page link; its token."""
+    channel = await factory.channel(type_="email")
+    conversation = await factory.conversation(channel=channel, status="closed")
+    token = new_token()
+    async with db() as session:
+        session.add(
+            CsatSurvey(
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                channel_id=channel.id,
+                status="sent",
+                scale=scale,
+                token=token,
+            )
+        )
+        await session.commit()
+    return token, conversation.id
+
+
+async def stored(db: Sessions) -> CsatSurvey:
+    async with db() as session:
+        row = await session.scalar(select(CsatSurvey))
+        assert row is not None
+        return row
+
+
+async def test_the_page_takes_one_rating_and_comment_without_a_login(
+    client: Client, db: Sessions, factory: Factory
+) -> None:
+    token, conversation_id = await asked(db, factory)
+    response = await client.get(f"/csat/{token}")
+    assert response.status == 200
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src" in response.headers["Content-Security-Policy"]
+    html = await response.text()
+    assert "<script" not in html
+    assert 'name="rating" value="5"' in html and 'name="rating" value="6"' not in html
+    form_token = hidden(html, "form_token")
+
+    answered = await client.post(
+        f"/csat/{token}",
+        data={"form_token": form_token, "rating": "4", "comment": "Quick <b>and</b> kind"},
+    )
+    assert answered.status == 200
+    page = await answered.text()
+    assert "4 out of 5" in page and "<b>and</b>" not in page
+    row = await stored(db)
+    assert (row.status, row.rating, row.comment, row.answered_via) == (
+        "answered",
+        4,
+        "Quick <b>and</b> kind",
+        "page",
+    )
+    async with db() as session:
+        kinds = list(
+            await session.scalars(
+                select(ConversationEvent.kind).where(
+                    ConversationEvent.conversation_id == conversation_id
+                )
+            )
+        )
+        conversation = await session.get_one(Conversation, conversation_id)
+    assert kinds.count("csat_rated") == 1
+    assert conversation.status == "closed"
+
+    # The page works once: a second post changes nothing; the link then says thanks.
+    again = await client.post(f"/csat/{token}", data={"form_token": form_token, "rating": "1"})
+    assert again.status == 409
+    assert "answered already" in await again.text()
+    assert (await stored(db)).rating == 4
+    later = await (await client.get(f"/csat/{token}")).text()
+    assert "answered already" in later and 'name="rating"' not in later
+
+
+async def test_bad_tokens_ratings_and_forms_are_refused(
+    client: Client, db: Sessions, factory: Factory
+) -> None:
+    token, _ = await asked(db, factory, scale=3)
+    for bad in ("nope", new_token(), "x" * 65):
+        response = await client.get(f"/csat/{bad}", headers=HTML)
+        assert response.status == 404, bad
+    form_token = hidden(await (await client.get(f"/csat/{token}")).text(), "form_token")
+    # No form token (another site's form): refused, nothing stored.
+    forged = await client.post(f"/csat/{token}", data={"rating": "3"})
+    assert forged.status == 403
+    cookie_only = await client.post(f"/csat/{token}", data={"form_token": "x", "rating": "3"})
+    assert cookie_only.status == 403
+    for rating in ("0", "4", "five", ""):
+        response = await client.post(
+            f"/csat/{token}", data={"form_token": form_token, "rating": rating}
+        )
+        assert response.status == 422, rating
+        assert "from 1 to 3" in await response.text()
+    long = await client.post(
+        f"/csat/{token}", data={"form_token": form_token, "rating": "2", "comment": "c" * 1001}
+    )
+    assert long.status == 422
+    unknown = await client.post(
+        f"/csat/{new_token()}", data={"form_token": form_token, "rating": "2"}, headers=HTML
+    )
+    assert unknown.status == 404
+    row = await stored(db)
+    assert (row.status, row.rating) == ("sent", None)
+
+
+async def test_the_admin_page_turns_surveys_on_and_lists_ratings(
+    client: Client, make_user: MakeUser, db: Sessions, factory: Factory
+) -> None:
+    _, csrf = await as_owner(client, make_user)
+    page = await (await client.get("/admin/csat", headers=HTML)).text()
+    assert "Satisfaction survey" in page and "No ratings yet." in page
+    form = {"csrf_token": csrf, "enabled": "on", "question": "How was it?", "scale": "3"}
+    saved = await client.post("/admin/csat", data=form, allow_redirects=False)
+    assert saved.status == 303
+    async with db() as session:
+        settings = await load_csat_settings(session)
+    assert (settings.enabled, settings.question, settings.scale) == (True, "How was it?", 3)
+    assert settings.since is not None
+
+    bad = await client.post("/admin/csat", data={**form, "question": "", "scale": "4"})
+    assert bad.status == 422
+    html = await bad.text()
+    assert error_of(html, "question") and error_of(html, "scale")
+
+    token, conversation_id = await asked(db, factory)
+    async with db() as session:
+        row = await session.scalar(select(CsatSurvey).where(CsatSurvey.token == token))
+        assert row is not None
+        row.status, row.rating, row.comment = "answered", 5, "Lovely"
+        await session.commit()
+    page = await (await client.get("/admin/csat", headers=HTML)).text()
+    assert f"Conversation #{conversation_id}" in page and "5/5" in page and "Lovely" in page
