@@ -53,7 +53,7 @@ def test_a_csat_answer_arriving_from_the_custom_channel(
     assert survey["recipient"] == {"id": "ada-lovelace"}
     assert "Reply with a number from 1 to 5" in survey["text"]
     log = page.get_by_role("log")
-    expect(log).to_contain_text("The hub asked the contact for a rating (1–5)")
+    expect(log).to_contain_text("The hub asked the contact for a rating from 1 to 5")
     expect(log).to_contain_text("How did we do today?")
     expect(head).to_contain_text("CSAT asked")
 
