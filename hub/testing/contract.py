@@ -41,6 +41,7 @@ from pydantic import BaseModel
 from hub.contract import (
     ChannelContext,
     ChannelType,
+    Choice,
     InboundEvent,
     InboundMessage,
     OutboundMessage,
@@ -250,6 +251,29 @@ class ChannelContract:
             self.mock_send_success(router, config)
             async with self.plugin() as plugin:
                 provider_id = await plugin.send(self.outbound_message(recipient))
+        assert isinstance(provider_id, str) and provider_id
+
+    @pytest.mark.asyncio
+    async def test_contract_a_message_with_choices_is_sent(self) -> None:
+        """A message offering ``choices`` (a CSAT survey's buttons) is sent like any
+        other: as buttons by a type whose ``capabilities.choices`` covers them, else as
+        its text alone (the core only adds choices a channel says it can show)."""
+        config = self.revealed_config()
+        recipient = (await self._normalize(self._samples()[0]))[0].sender_id
+        assert self.channel_type.capabilities.choices >= 0
+        message = self.outbound_message(recipient).model_copy(
+            update={
+                "choices": (
+                    Choice(id="csat:1", title="1 · Poor"),
+                    Choice(id="csat:2", title="2 · OK"),
+                    Choice(id="csat:3", title="3 · Great"),
+                )
+            }
+        )
+        with respx.mock(assert_all_called=False) as router:
+            self.mock_send_success(router, config)
+            async with self.plugin() as plugin:
+                provider_id = await plugin.send(message)
         assert isinstance(provider_id, str) and provider_id
 
     @pytest.mark.asyncio

@@ -73,6 +73,8 @@ class TelegramChannel(ChannelType[TelegramConfig]):
         typing=True,
         edit=True,
         max_text_length=4096,
+        # An inline keyboard under the message; a press is a callback_query (ChoicePart).
+        choices=10,
     )
 
     @property

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.contract import (
+    ChoicePart,
     ContactCardPart,
     ContentPart,
     InboundMessage,
@@ -89,9 +90,27 @@ def _callback(query: CallbackQuery, raw: dict[str, Any]) -> InboundMessage:
         # A callback query carries no date; it is happening now.
         timestamp=datetime.now(UTC),
         reply_to_external_id=message_key(chat_id, source.message_id) if source else None,
-        parts=(TextPart(text=pressed) if pressed else UnsupportedPart(raw_type="callback_query"),),
+        parts=(
+            ChoicePart(choice_id=pressed[:200], title=_button_text(raw, pressed))
+            if pressed
+            else UnsupportedPart(raw_type="callback_query"),
+        ),
         raw=raw,
     )
+
+
+def _button_text(raw: dict[str, Any], data: str) -> str:
+    """The label of the pressed button, read from the keyboard of the message it was on
+    (the callback carries only its ``callback_data``); the data when it is not there."""
+    message = (raw.get("callback_query") or {}).get("message") or {}
+    keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    for row in keyboard if isinstance(keyboard, list) else []:
+        for button in row if isinstance(row, list) else []:
+            if isinstance(button, dict) and button.get("callback_data") == data:
+                text = button.get("text")
+                if isinstance(text, str) and text:
+                    return text
+    return data
 
 
 def _profile(chat: Chat | None, user: User | None) -> SenderProfile:

@@ -19,6 +19,8 @@ MB = 1_000_000
 PHOTO_UPLOAD_LIMIT = 10 * MB
 UPLOAD_LIMIT = 50 * MB
 CAPTION_LIMIT = 1024
+# An inline keyboard button's callback_data: 1-64 bytes.
+CALLBACK_DATA_LIMIT = 64
 
 _PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 _VOICE_TYPES = {"audio/ogg", "audio/opus"}
@@ -58,7 +60,8 @@ def plan(message: OutboundMessage) -> list[BotCall]:
     """The calls that deliver ``message``: its text, then one per attachment.
 
     A text short enough rides as the first attachment's caption, as a Telegram user
-    would send it; the reply quote goes on the first call only.
+    would send it; the reply quote and the choices' inline keyboard go on the first call
+    only.
     """
     base: dict[str, Any] = {"chat_id": chat_id(message.recipient_id)}
     quote = reply_parameters(message)
@@ -83,7 +86,22 @@ def plan(message: OutboundMessage) -> list[BotCall]:
         raise PermanentFailure("empty_message", "the reply has neither text nor files")
     if quote is not None:
         calls[0].params["reply_parameters"] = quote
+    if message.choices:
+        calls[0].params["reply_markup"] = inline_keyboard(message)
     return calls
+
+
+def inline_keyboard(message: OutboundMessage) -> dict[str, Any]:
+    """The message's ``choices`` as an ``InlineKeyboardMarkup``, one button a row; a
+    press comes back as a ``callback_query`` whose ``data`` is the choice's id."""
+    for choice in message.choices:
+        if not 1 <= len(choice.id.encode()) <= CALLBACK_DATA_LIMIT:
+            raise PermanentFailure(
+                "choice_id_too_long",
+                f"a button's id may be 1-{CALLBACK_DATA_LIMIT} bytes on Telegram: {choice.id!r}",
+            )
+    rows = [[{"text": c.title, "callback_data": c.id}] for c in message.choices]
+    return {"inline_keyboard": rows}
 
 
 def _method_for(attachment: OutboundAttachment) -> tuple[str, str, int]:

@@ -11,6 +11,8 @@ import respx
 from hub.contract import (
     BadCredentials,
     ChannelContext,
+    Choice,
+    ChoicePart,
     InboundMessage,
     MediaPart,
     OutboundAttachment,
@@ -195,3 +197,52 @@ async def test_a_too_big_answer_of_get_file_is_a_permanent_failure(bot: Telegram
         with pytest.raises(PermanentFailure) as caught:
             await bot.fetch_media(MediaPart(media_kind="video", provider_media_id="BAAD"))
     assert caught.value.code == "media_too_large"
+
+
+async def test_choices_go_as_an_inline_keyboard_and_a_press_comes_back_as_a_choice(
+    bot: TelegramChannel,
+) -> None:
+    message = OutboundMessage(
+        message_id=3,
+        conversation_id=1,
+        recipient_id="111222333",
+        idempotency_key="k",
+        text="How did we do?",
+        choices=(
+            Choice(id="csat:1", title="1 · Very poor"),
+            Choice(id="csat:5", title="5 · Great"),
+        ),
+    )
+    with respx.mock() as router:
+        route = router.post(f"{API}/sendMessage").respond(200, json=fixture("sent_message"))
+        await bot.send(message)
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["text"] == "How did we do?"
+    assert sent["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "1 · Very poor", "callback_data": "csat:1"}],
+            [{"text": "5 · Great", "callback_data": "csat:5"}],
+        ]
+    }
+
+    result = await bot.handle_webhook(request_of(update_sample("csat_button")))
+    [pressed] = result.events
+    assert isinstance(pressed, InboundMessage)
+    assert pressed.parts == (ChoicePart(choice_id="csat:4", title="4 · Good"),)
+    assert pressed.reply_to_external_id == "111222333:77"
+    assert result.response is not None
+    assert json.loads(result.response.body)["method"] == "answerCallbackQuery"
+
+
+async def test_a_choice_id_over_64_bytes_cannot_be_a_button(bot: TelegramChannel) -> None:
+    message = OutboundMessage(
+        message_id=4,
+        conversation_id=1,
+        recipient_id="111222333",
+        idempotency_key="k",
+        text="Pick",
+        choices=(Choice(id="x" * 65, title="Too long"),),
+    )
+    with pytest.raises(PermanentFailure) as caught:
+        await bot.send(message)
+    assert caught.value.code == "choice_id_too_long"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -66,7 +67,7 @@ EXPECTED_KINDS = {
     "venue": ["location"],
     "contact": ["contact_card"],
     "reply": ["text"],
-    "callback_query": ["text"],
+    "callback_query": ["choice"],
     "poll": ["unsupported"],
 }
 
@@ -148,3 +149,38 @@ async def test_a_forged_secret_is_refused_and_stores_nothing(hub_api: HubApi) ->
     response = await hub_api.post_webhook(channel_id, update_sample("text", "forged-secret"))
     assert response.status == 403
     assert await hub_api.channel_messages(channel_id) == []
+
+
+async def test_a_csat_survey_goes_with_buttons_and_a_press_is_the_rating(
+    hub_api: HubApi,
+) -> None:
+    channel_id, secret = await _channel(hub_api)
+    await hub_api.call(
+        "PUT", "/api/v1/csat/settings", json={"enabled": True, "question": "How did we do?"}
+    )
+    await _post(hub_api, channel_id, secret, "text")
+    [conversation] = await hub_api.conversations()
+    cid = int(conversation["id"])
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(f"{API}/sendMessage").respond(200, json=fixture("sent_message"))
+        await hub_api.call("POST", f"/api/v1/conversations/{cid}/close", json={})
+
+        async def asked() -> dict[str, Any]:
+            found: dict[str, Any] = (
+                await hub_api.call("GET", f"/api/v1/conversations/{cid}/csat")
+            )["survey"]
+            assert found is not None, "no survey yet"
+            return found
+
+        survey = await eventually(asked)
+        await hub_api.delivered(int(survey["message_id"]))
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["text"].startswith("How did we do?")
+    keyboard = sent["reply_markup"]["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in keyboard] == [f"csat:{n}" for n in range(1, 6)]
+
+    await _post(hub_api, channel_id, secret, "csat_button")
+    rated = (await hub_api.call("GET", f"/api/v1/conversations/{cid}/csat"))["survey"]
+    assert (rated["status"], rated["rating"], rated["answered_via"]) == ("answered", 4, "choice")
+    [after] = await hub_api.conversations()
+    assert after["status"] == "closed"

@@ -34,6 +34,7 @@ from hub_whatsapp.normalize import parse_events
 from hub_whatsapp.outbound import (
     MediaItem,
     envelope,
+    interactive_body,
     media_body,
     plan_media,
     template_body,
@@ -77,6 +78,8 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
         templates=True,
         window_hours=24,
         max_text_length=4096,
+        # Interactive reply buttons (up to 3) or a list (up to 10 rows).
+        choices=10,
     )
 
     def __init__(self, config: WhatsAppConfig, context: ChannelContext) -> None:
@@ -136,6 +139,9 @@ class WhatsAppChannel(ChannelType[WhatsAppConfig]):
             return await self._post(
                 envelope(to, reply_to, "template", template_body(message.template))
             )
+        if message.choices and not message.attachments:
+            body = interactive_body(message.text or "", message.choices)
+            return await self._post(envelope(to, reply_to, "interactive", body))
         text, media = plan_media(message)
         if text is None and not media:
             raise PermanentFailure("empty_message", "there is nothing to send")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from hub.contract import (
+    ChoicePart,
     ContactCardPart,
     ContentPart,
     InboundEvent,
@@ -180,6 +181,9 @@ def parts_of(wire: WireMessage) -> list[ContentPart]:
         choice = wire.interactive.button_reply or wire.interactive.list_reply
         if choice is not None:
             text = f"{choice.title}\n{choice.description}" if choice.description else choice.title
+            if choice.id:
+                # The id is the Choice.id we sent (OutboundMessage.choices).
+                return [ChoicePart(choice_id=choice.id[:200], title=text)]
             return [TextPart(text=text)]
     if kind == "button" and wire.button is not None:
         return [TextPart(text=wire.button.text or wire.button.payload or "")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.contract import (
+    Choice,
     FileKind,
     OutboundAttachment,
     OutboundMessage,
@@ -120,3 +121,50 @@ def template_body(template: TemplateRef) -> dict[str, Any]:
             }
         ]
     return body
+
+
+# Interactive messages: at most 3 reply buttons (titles up to 20 characters) or a list
+# of up to 10 rows (titles up to 24); the body text up to 1024 characters.
+BUTTONS_MAX, BUTTON_TITLE_MAX = 3, 20
+ROWS_MAX, ROW_TITLE_MAX = 10, 24
+INTERACTIVE_TEXT_LIMIT = 1024
+LIST_BUTTON = "Choose"
+
+
+def interactive_body(text: str, choices: tuple[Choice, ...]) -> dict[str, Any]:
+    """``interactive``: reply buttons for up to three choices, else a list message, so
+    a 1-5 rating fits; the contact's pick comes back as a ``button_reply`` or a
+    ``list_reply`` carrying the choice's id."""
+    if not text or len(text) > INTERACTIVE_TEXT_LIMIT:
+        raise PermanentFailure(
+            "text_too_long",
+            f"a message with buttons takes 1-{INTERACTIVE_TEXT_LIMIT} characters of text",
+        )
+    if len(choices) > ROWS_MAX:
+        raise PermanentFailure("too_many_choices", f"WhatsApp shows at most {ROWS_MAX} choices")
+    buttons = len(choices) <= BUTTONS_MAX
+    limit = BUTTON_TITLE_MAX if buttons else ROW_TITLE_MAX
+    for choice in choices:
+        if len(choice.title) > limit:
+            raise PermanentFailure(
+                "choice_title_too_long",
+                f"WhatsApp allows {limit} characters on this button: {choice.title!r}",
+            )
+    if buttons:
+        return {
+            "type": "button",
+            "body": {"text": text},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": c.id, "title": c.title}} for c in choices
+                ]
+            },
+        }
+    return {
+        "type": "list",
+        "body": {"text": text},
+        "action": {
+            "button": LIST_BUTTON,
+            "sections": [{"rows": [{"id": c.id, "title": c.title} for c in choices]}],
+        },
+    }

@@ -11,6 +11,7 @@ import pytest
 import respx
 from hub.contract import (
     BadCredentials,
+    Choice,
     MediaPart,
     OutboundAttachment,
     OutboundMessage,
@@ -154,6 +155,67 @@ async def test_text_is_sent_with_the_documented_body_and_returns_the_wamid() -> 
             "text": {"body": "Your order ships today", "preview_url": False},
         }
     ]
+
+
+@respx.mock
+async def test_three_choices_go_as_interactive_reply_buttons() -> None:
+    route = respx.post(MESSAGES).respond(200, json=ACCEPTED)
+    choices = tuple(
+        Choice(id=f"csat:{n}", title=t) for n, t in ((1, "Poor"), (2, "OK"), (3, "Great"))
+    )
+    assert await make_channel().send(reply(text="How did we do?", choices=choices)) == "wamid.SENT1"
+    assert sent_bodies(route) == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": SENDER,
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": "How did we do?"},
+                "action": {
+                    "buttons": [
+                        {"type": "reply", "reply": {"id": "csat:1", "title": "Poor"}},
+                        {"type": "reply", "reply": {"id": "csat:2", "title": "OK"}},
+                        {"type": "reply", "reply": {"id": "csat:3", "title": "Great"}},
+                    ]
+                },
+            },
+        }
+    ]
+
+
+@respx.mock
+async def test_more_than_three_choices_go_as_an_interactive_list() -> None:
+    route = respx.post(MESSAGES).respond(200, json=ACCEPTED)
+    choices = tuple(Choice(id=f"csat:{n}", title=f"{n} · Rating") for n in range(1, 6))
+    await make_channel().send(reply(text="How did we do?", choices=choices))
+    [body] = sent_bodies(route)
+    assert body["type"] == "interactive"
+    assert body["interactive"] == {
+        "type": "list",
+        "body": {"text": "How did we do?"},
+        "action": {
+            "button": "Choose",
+            "sections": [{"rows": [{"id": c.id, "title": c.title} for c in choices]}],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("choices", "code"),
+    [
+        ((Choice(id="a", title="x" * 21),), "choice_title_too_long"),
+        (tuple(Choice(id=f"c{n}", title="x" * 25) for n in range(4)), "choice_title_too_long"),
+        (tuple(Choice(id=f"c{n}", title="t") for n in range(11)), "too_many_choices"),
+    ],
+)
+async def test_choices_whatsapp_cannot_show_fail_before_any_call(
+    choices: tuple[Choice, ...], code: str
+) -> None:
+    with pytest.raises(PermanentFailure) as caught:
+        await make_channel().send(reply(text="Pick", choices=choices))
+    assert caught.value.code == code
 
 
 @respx.mock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from whatsapp_helpers import (
     TEXT_ID,
     WABA_ID,
     first_message,
+    load,
     signed_sample,
 )
 
@@ -41,8 +43,8 @@ EXPECTED_KINDS = {
     "sticker": ["sticker"],
     "location": ["location"],
     "contacts": ["contact_card"],
-    "interactive_button_reply": ["text"],
-    "interactive_list_reply": ["text"],
+    "interactive_button_reply": ["choice"],
+    "interactive_list_reply": ["choice"],
     "button": ["text"],
     "reaction": ["reaction"],
     "unsupported": ["unsupported"],
@@ -225,3 +227,68 @@ async def test_a_wrong_signature_leaves_the_inbox_untouched(hub_api: HubApi) -> 
     response = await hub_api.post_webhook(channel_id, signed_sample("text", "not-the-app-secret"))
     assert response.status == 403
     assert await hub_api.channel_messages(channel_id) == []
+
+
+async def _close_and_wait_for_the_survey(hub_api: HubApi, cid: int) -> dict[str, Any]:
+    await hub_api.call("POST", f"/api/v1/conversations/{cid}/close", json={})
+
+    async def surveyed() -> dict[str, Any]:
+        found: dict[str, Any] = (await hub_api.call("GET", f"/api/v1/conversations/{cid}/csat"))[
+            "survey"
+        ]
+        assert found is not None, "no survey yet"
+        return found
+
+    return await eventually(surveyed)
+
+
+async def test_a_csat_survey_goes_as_a_list_and_the_pick_is_the_rating(hub_api: HubApi) -> None:
+    channel_id, secret = await _channel(hub_api)
+    await hub_api.call(
+        "PUT", "/api/v1/csat/settings", json={"enabled": True, "question": "How did we do?"}
+    )
+    await _post(hub_api, channel_id, signed_sample("text", secret))
+    [conversation] = await hub_api.conversations()
+    cid = int(conversation["id"])
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(f"{GRAPH}/{PHONE_NUMBER_ID}/messages").respond(
+            200,
+            json={
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": SENDER, "wa_id": SENDER}],
+                "messages": [{"id": "wamid.SURVEY1"}],
+            },
+        )
+        survey = await _close_and_wait_for_the_survey(hub_api, cid)
+        await hub_api.delivered(int(survey["message_id"]))
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["type"] == "interactive" and sent["interactive"]["type"] == "list"
+    rows = sent["interactive"]["action"]["sections"][0]["rows"]
+    assert [row["id"] for row in rows] == [f"csat:{n}" for n in range(1, 6)]
+
+    # The contact picks "4 · Good" (a documented list_reply, naming the survey).
+    pick = load("interactive_list_reply")
+    message = pick["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["id"] = "wamid.CSATPICK1"
+    message["interactive"]["list_reply"] = {"id": "csat:4", "title": "4 · Good"}
+    message["context"] = {"from": "15550783881", "id": "wamid.SURVEY1"}
+    await _post(hub_api, channel_id, signed_sample(json.dumps(pick).encode(), secret))
+    rated = (await hub_api.call("GET", f"/api/v1/conversations/{cid}/csat"))["survey"]
+    assert (rated["status"], rated["rating"], rated["answered_via"]) == ("answered", 4, "choice")
+    [after] = await hub_api.conversations()
+    assert after["status"] == "closed"
+
+
+async def test_no_survey_outside_the_24_hour_window(hub_api: HubApi) -> None:
+    channel_id, secret = await _channel(hub_api)
+    await hub_api.call(
+        "PUT", "/api/v1/csat/settings", json={"enabled": True, "question": "How did we do?"}
+    )
+    await _post(hub_api, channel_id, signed_sample("text", secret))
+    [conversation] = await hub_api.conversations()
+    cid = int(conversation["id"])
+    await hub_api.backdate_last_inbound(cid, hours=25)
+    survey = await _close_and_wait_for_the_survey(hub_api, cid)
+    assert survey["status"] == "skipped"
+    assert survey["skip_reason"] == "outside the channel's 24-hour customer-service window"
+    assert survey["message_id"] is None
