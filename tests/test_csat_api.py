@@ -4,6 +4,7 @@ the API lists it; the survey job's rules (window, re-close, race, turned off).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -307,3 +308,69 @@ async def test_settings_are_validated(client: Client, owner: dict[str, str]) -> 
     assert (on["enabled"], on["scale"]) == (True, 3) and on["since"] is not None
     again = await turn_on(client, owner, question="Better?")
     assert again["since"] == on["since"], "saving while on keeps when it was turned on"
+
+
+class MailChannel(ChannelType[WindowConfig]):
+    """A mail-like channel: subjects, no buttons."""
+
+    name: ClassVar[str] = "mail_test"
+    title: ClassVar[str] = "Mail"
+    description: ClassVar[str] = "test"
+    logo: ClassVar[str] = "<svg/>"
+    Config: ClassVar[type[BaseModel]] = WindowConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(subject=True)
+
+    async def send(self, message: Any) -> str:
+        return "x"
+
+
+async def test_a_mail_channel_gets_the_answer_pages_link(db: Sessions, factory: Factory) -> None:
+    channel = await factory.channel()
+    conversation = await factory.conversation(channel=channel, status="closed")
+    async with db() as session:
+        await save_csat_settings(session, enabled=True, question="Rate us?", scale=5)
+        await session.commit()
+    plugin = MailChannel(WindowConfig(), None)  # type: ignore[arg-type]
+    async with db() as session:
+        settings = await load_csat_settings(session)
+        closed = await session.get_one(Conversation, conversation.id)
+        row = await survey(
+            Work(session), closed, settings, Plugins(plugin), lambda t: f"https://hub.test/csat/{t}"
+        )
+        await session.commit()
+        message = await session.get_one(Message, row.message_id)
+    assert row.token is not None and len(row.token) >= 40
+    assert f"https://hub.test/csat/{row.token}" in (message.text or "")
+    assert "reply with a number from 1 to 5" in (message.text or "")
+    assert message.parts == []
+
+
+async def test_two_processes_at_once_ask_each_conversation_once(
+    client: Client, owner: dict[str, str], db: Sessions, service: respx.MockRouter
+) -> None:
+    await turn_on(client, owner)
+    channel = await create_channel(client, owner)
+    for n in range(3):
+        sender = {"id": f"u-{n}", "name": f"Person {n}"}
+        await post_signed(client, channel, {**message_event(f"m-{n}", "Hi"), "sender": sender})
+    async with db() as session:
+        ids = list(await session.scalars(select(Conversation.id)))
+        # Closed behind the bus's back: no wake, so only the two runs below ask.
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(ids))
+            .values(status="closed", status_changed_at=utcnow())
+        )
+        await session.commit()
+    assert len(ids) == 3
+    channels = client.app[appkeys.CHANNELS]
+    bus, observers = client.app[appkeys.BUS], client.app[appkeys.OBSERVERS]
+    done = await asyncio.gather(
+        send_surveys(db, bus, observers, channels), send_surveys(db, bus, observers, channels)
+    )
+    assert sum(done) == 3
+    for conversation_id in ids:
+        assert len(await survey_messages(db, conversation_id)) == 1
+    async with db() as session:
+        statuses = list(await session.scalars(select(CsatSurvey.status)))
+    assert statuses == ["sent"] * 3

@@ -185,24 +185,27 @@ async def send_surveys(
     channels: ChannelPlugins,
     page_url: PageUrl | None = None,
 ) -> int:
-    """Survey every due conversation, each in its own transaction; how many were done
-    (asked or skipped) by this process."""
-    async with sessions() as db:
-        settings = await load_csat_settings(db)
-        due = [c.id for c in await due_conversations(db, settings)]
+    """Survey every due conversation, each in its own transaction, a batch at a time
+    until none is left (a bulk close of hundreds); how many this process did (asked or
+    skipped). Each one leaves a row, so the batches always move on."""
     done = 0
-    for conversation_id in due:
-        try:
-            async with unit_of_work(sessions, bus, observers) as work:
-                conversation = await work.db.get(Conversation, conversation_id)
-                if conversation is None or conversation.status != "closed":
-                    continue
-                await survey(work, conversation, settings, channels, page_url)
-            done += 1
-        except IntegrityError:
-            # Another process surveyed it first; our message was rolled back with it.
-            log.info("conversation %s was surveyed by another process", conversation_id)
-    return done
+    while True:
+        async with sessions() as db:
+            settings = await load_csat_settings(db)
+            due = [c.id for c in await due_conversations(db, settings)]
+        for conversation_id in due:
+            try:
+                async with unit_of_work(sessions, bus, observers) as work:
+                    conversation = await work.db.get(Conversation, conversation_id)
+                    if conversation is None or conversation.status != "closed":
+                        continue
+                    await survey(work, conversation, settings, channels, page_url)
+                done += 1
+            except IntegrityError:
+                # Another process surveyed it first; our message was rolled back with it.
+                log.info("conversation %s was surveyed by another process", conversation_id)
+        if len(due) < BATCH:
+            return done
 
 
 # --- answers ----------------------------------------------------------------------------
