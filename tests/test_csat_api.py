@@ -125,6 +125,7 @@ async def test_the_contact_is_asked_once_and_their_number_is_the_answer(
     bus, observers = client.app[appkeys.BUS], client.app[appkeys.OBSERVERS]
     assert await send_surveys(db, bus, observers, channels) == 0
 
+    unread_before = (await get_json(client, f"/api/v1/conversations/{cid}", owner))["unread_count"]
     status, answer = await post_signed(client, channel, message_event("m-2", " 4 "))
     assert (status, answer["result"]) == (200, "stored")
     found = await csat_of(client, cid, owner)
@@ -132,6 +133,7 @@ async def test_the_contact_is_asked_once_and_their_number_is_the_answer(
     assert found["answered_at"] is not None
     after = await get_json(client, f"/api/v1/conversations/{cid}", owner)
     assert after["status"] == "closed", "an answer is no new work"
+    assert after["unread_count"] == unread_before
     async with db() as session:
         conversations = list(await session.scalars(select(Conversation.id)))
     assert conversations == [cid], "nor a new conversation"

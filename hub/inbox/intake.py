@@ -347,7 +347,8 @@ async def take_message(work: Work, channel: Channel, event: InboundMessage) -> I
     conversation.last_message_at = max(conversation.last_message_at, message.created_at)
     conversation.last_inbound_at = now
     conversation.last_message_direction = "in"
-    if not contact.blocked:
+    # A CSAT answer is no new work: it leaves the closed conversation read.
+    if not contact.blocked and answer is None:
         conversation.unread_count = (conversation.unread_count or 0) + 1
     await mark_inbound(work, channel, now)
     announce_message(work, channel, message, conversation, contact.id, created, event)
