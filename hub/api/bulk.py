@@ -46,17 +46,28 @@ async def start(request: web.Request) -> web.Response:
             tuple(f.label),
             tuple(f.priority),
         )
+    app = request.config_dict
+    actions = app[appkeys.BULK_ACTIONS]
     async with work(request) as w:
         job = await bulk.start(
-            w, viewer, body.action, body.params, ids=body.conversation_ids, matching=matching
+            w,
+            viewer,
+            body.action,
+            body.params,
+            ids=body.conversation_ids,
+            matching=matching,
+            actions=actions,
         )
-    app = request.config_dict
     if job.status == "running":
         ran = await bulk.run_job(
-            app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS], job.id
+            app[appkeys.SESSIONS],
+            app[appkeys.BUS],
+            app[appkeys.OBSERVERS],
+            job.id,
+            actions=actions,
         )
         job = ran or job
-    response = json_model(BulkJobOut.of(job), status=202)
+    response = json_model(BulkJobOut.of(job, actions), status=202)
     response.headers["Location"] = f"/api/v1/bulk-jobs/{job.id}"
     return response
 
@@ -69,5 +80,5 @@ async def get(request: web.Request) -> web.Response:
     job_id = path_id(request, "job_id", "bulk job")
     async with work(request) as w:
         job = await bulk.get_job(w.db, viewer, job_id)
-        out = BulkJobOut.of(job)
+        out = BulkJobOut.of(job, request.config_dict[appkeys.BULK_ACTIONS])
     return json_model(out)

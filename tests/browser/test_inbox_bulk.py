@@ -245,6 +245,43 @@ def test_bulk_close_asks_for_the_mandatory_closing_note(
     snap("phone-closed-summary")
 
 
+def test_a_macro_runs_on_a_selection_each_conversation_all_or_nothing(
+    page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
+) -> None:
+    async def macro(db: AsyncSession) -> None:
+        actions = [
+            {"type": "set_priority", "priority": "urgent"},
+            {"type": "snooze", "minutes": 120},
+        ]
+        db.add(Macro(name="Escalate and wait", actions=actions))
+        await db.commit()
+
+    hub.query(macro)
+    seed(hub, world.channel_id, 6)
+    log_in(page, "owner@example.com")
+    rows = page.locator("#rows > .row")
+    expect(rows).to_have_count(6)
+    bar = page.locator("#bulk-bar")
+    page.get_by_label("Select every conversation on the page").check()
+    bar.get_by_role("button", name="Macro", exact=True).click()
+    dialog = page.locator("#bulk-macro-dialog")
+    expect(dialog).to_contain_text("Run a macro on 6 conversations")
+    expect(dialog.get_by_label("Macro")).to_have_text("Escalate and wait")
+    snap("macro-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    # On a phone: the bar, the dialog, and the run.
+    page.set_viewport_size({"width": 390, "height": 844})
+    bar.get_by_role("button", name="Macro", exact=True).click()
+    expect(dialog).to_be_visible()
+    snap("phone-macro-dialog")
+    dialog.get_by_role("button", name="Run", exact=True).click()
+    expect(bar.locator("[data-bulk-summary]")).to_have_text("Macro “Escalate and wait”: 6 done.")
+    expect(rows).to_have_count(0)  # snoozed: no longer on the Open tab
+    urgent = Conversation.priority == level("urgent")
+    assert hub.count(Conversation, urgent, Conversation.status == "snoozed") == 6
+    snap("phone-macro-summary")
+
+
 def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
 ) -> None:
