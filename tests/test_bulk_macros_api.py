@@ -16,7 +16,7 @@ from hub.automation.bulk_macros import bulk_actions
 from hub.events.bus import MemoryBus
 from hub.events.work import unit_of_work
 from hub.inbox import bulk
-from hub.store.models import Conversation, ConversationEvent, ConversationLabel, User
+from hub.store.models import Comment, Conversation, ConversationEvent, ConversationLabel, User
 from hub.testing import eventually
 from tests.factories import Factory
 from tests.test_macros_api import make_label, make_macro
@@ -199,3 +199,31 @@ async def test_an_unknown_or_anothers_macro_is_a_422_naming_it(
         assert response.status == 422, await response.text()
         details = (await response.json())["error"]["details"]
         assert details[0]["field"] == "params.macro_id", details
+
+
+async def test_a_repeated_request_with_its_idempotency_key_runs_the_job_once(
+    client: Client, user_token: UserToken, factory: Factory, db: Sessions
+) -> None:
+    _, agent = await user_token("ana@example.com")
+    channel = await factory.channel()
+    ids = [(await factory.conversation(channel)).id for _ in range(3)]
+    macro = await make_macro(client, agent, "Note", [{"type": "add_comment", "text": "seen"}])
+    body = {"action": "macro", "conversation_ids": ids, "params": {"macro_id": macro["id"]}}
+    keyed = {**agent, "Idempotency-Key": "bulk-1"}
+
+    first = await client.post(URL, json=body, headers=keyed)
+    again = await client.post(URL, json=body, headers=keyed)
+
+    assert (first.status, again.status) == (202, 202)
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    job = await first.json()
+    assert (await again.json())["id"] == job["id"]
+    assert (job["status"], job["done"]) == ("finished", 3)
+    async with db() as session:
+        commented = list(await session.scalars(select(Comment.conversation_id)))
+    assert sorted(commented) == sorted(ids)  # one comment each, not two
+    # The same key for another request is refused, not run.
+    other = await client.post(URL, json={**body, "conversation_ids": ids[:1]}, headers=keyed)
+    assert other.status == 422, await other.text()
+    assert (await other.json())["error"]["code"] == "idempotency_key_reused"

@@ -7,11 +7,14 @@ from aiohttp import web
 from hub import appkeys
 from hub.api.bodies import read_json
 from hub.api.context import current_viewer, path_id, work
+from hub.api.idempotency import keyed_request, marked, once
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.bulk import BulkBody, BulkJobOut
+from hub.events.work import Work
 from hub.inbox import bulk
 from hub.inbox.views import View
+from hub.store.models import BulkJob
 
 api = ApiRoutes("conversations")
 
@@ -22,6 +25,7 @@ api = ApiRoutes("conversations")
     response=BulkJobOut,
     status=202,
     errors=(403, 404),
+    idempotent=True,
 )
 async def start(request: web.Request) -> web.Response:
     """Run an action on many conversations; answers the job (always 202, one shape).
@@ -31,7 +35,8 @@ async def start(request: web.Request) -> web.Response:
     `GET /api/v1/bulk-jobs/{id}` (the `Location` header). Each conversation is checked
     against the caller's visibility on its own: hidden or missing ones are counted
     `refused`, never named. At most 5000 conversations per job, as ids or as a filter's
-    matches (422 past that).
+    matches (422 past that). With an `Idempotency-Key`, a repeat answers the first
+    job again (as it stands now) and starts nothing.
     """
     viewer = await current_viewer(request)
     body = await read_json(request, BulkBody)
@@ -48,8 +53,10 @@ async def start(request: web.Request) -> web.Response:
         )
     app = request.config_dict
     actions = app[appkeys.BULK_ACTIONS]
-    async with work(request) as w:
-        job = await bulk.start(
+    keyed = keyed_request(request, viewer, "bulk", None, body)
+
+    async def act(w: Work) -> BulkJob:
+        return await bulk.start(
             w,
             viewer,
             body.action,
@@ -58,7 +65,12 @@ async def start(request: web.Request) -> web.Response:
             matching=matching,
             actions=actions,
         )
-    if job.status == "running":
+
+    async def load(w: Work, job_id: int) -> BulkJob:
+        return await bulk.get_job(w.db, viewer, job_id)
+
+    job, replayed = await once(request, keyed, act, lambda j: j.id, load)
+    if job.status == "running" and not replayed:
         ran = await bulk.run_job(
             app[appkeys.SESSIONS],
             app[appkeys.BUS],
@@ -69,7 +81,7 @@ async def start(request: web.Request) -> web.Response:
         job = ran or job
     response = json_model(BulkJobOut.of(job, actions), status=202)
     response.headers["Location"] = f"/api/v1/bulk-jobs/{job.id}"
-    return response
+    return marked(response, replayed)
 
 
 @api.get("/api/v1/bulk-jobs/{job_id}", response=BulkJobOut)
