@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.inbox.csat import new_token
-from hub.inbox.csat_settings import load_csat_settings
+from hub.inbox.csat_settings import choices_part, load_csat_settings
 from hub.store.models import Conversation, ConversationEvent, CsatSurvey, User
 from tests.factories import Factory
 from tests.test_ui_users import as_owner, error_of
@@ -156,3 +156,49 @@ async def test_the_admin_page_turns_surveys_on_and_lists_ratings(
         await session.commit()
     page = await (await client.get("/admin/csat", headers=HTML)).text()
     assert f"Conversation #{conversation_id}" in page and "5/5" in page and "Lovely" in page
+
+
+async def test_the_pane_shows_a_surveys_buttons_its_events_and_the_rating(
+    client: Client, make_user: MakeUser, db: Sessions, factory: Factory
+) -> None:
+    await as_owner(client, make_user)
+    channel = await factory.channel(type_="telegram")
+    conversation = await factory.conversation(channel=channel, status="closed")
+    await factory.message(
+        conversation,
+        "How did we do?",
+        direction="out",
+        status="sent",
+        parts=[choices_part(3)],
+    )
+    async with db() as session:
+        session.add_all(
+            [
+                ConversationEvent(
+                    conversation_id=conversation.id,
+                    kind="csat_sent",
+                    data={"scale": 3, "buttons": True},
+                ),
+                ConversationEvent(
+                    conversation_id=conversation.id,
+                    kind="csat_rated",
+                    data={"rating": 2, "scale": 3, "comment": "Slow <i>reply</i>", "via": "page"},
+                ),
+                CsatSurvey(
+                    conversation_id=conversation.id,
+                    contact_id=conversation.contact_id,
+                    channel_id=channel.id,
+                    status="answered",
+                    scale=3,
+                    rating=2,
+                    comment="Slow <i>reply</i>",
+                ),
+            ]
+        )
+        await session.commit()
+    html = await (await client.get(f"/inbox/conversations/{conversation.id}", headers=HTML)).text()
+    assert "Sent with buttons" in html
+    assert "<li>1 · Poor</li><li>2 · OK</li><li>3 · Great</li>" in html
+    assert "The hub asked the contact for a rating from 1 to 3, with buttons" in html
+    assert "Customer rated 2/3</span>: “Slow &lt;i&gt;reply&lt;/i&gt;”" in html
+    assert 'data-csat-rating="2"' in html and "CSAT 2/3" in html
