@@ -15,7 +15,7 @@ from hub.inbox.csat_settings import choices_part, load_csat_settings
 from hub.store.models import Conversation, ConversationEvent, CsatSurvey, User
 from tests.factories import Factory
 from tests.test_ui_users import as_owner, error_of
-from tests.ui_helpers import HTML, hidden
+from tests.ui_helpers import HTML, hidden, log_in_page
 
 Client = TestClient[Any, Any]
 Sessions = async_sessionmaker[AsyncSession]
@@ -202,3 +202,34 @@ async def test_the_pane_shows_a_surveys_buttons_its_events_and_the_rating(
     assert "The hub asked the contact for a rating from 1 to 3, with buttons" in html
     assert "Customer rated 2/3</span>: “Slow &lt;i&gt;reply&lt;/i&gt;”" in html
     assert 'data-csat-rating="2"' in html and "CSAT 2/3" in html
+
+
+async def test_the_panel_shows_the_rating_only_of_a_conversation_the_viewer_sees(
+    client: Client, make_user: MakeUser, db: Sessions, factory: Factory
+) -> None:
+    agent = await make_user("ben@example.com", name="Ben", visibility="assigned")
+    await log_in_page(client, "ben@example.com")
+    channel = await factory.channel()
+    mine = await factory.conversation(channel=channel, status="closed", assignee_id=agent.id)
+    hidden = await factory.conversation(channel=channel, contact=None, status="closed")
+    async with db() as session:
+        other = await session.get_one(Conversation, hidden.id)
+        other.contact_id = mine.contact_id  # the same contact, not assigned to Ben
+        for conversation, rating in ((mine, 5), (hidden, 1)):
+            session.add(
+                CsatSurvey(
+                    conversation_id=conversation.id,
+                    contact_id=mine.contact_id,
+                    channel_id=channel.id,
+                    status="answered",
+                    scale=5,
+                    rating=rating,
+                )
+            )
+        await session.commit()
+    base = f"/inbox/contacts/{mine.contact_id}/panel"
+    seen = await (await client.get(base, params={"conversation_id": mine.id}, headers=HTML)).text()
+    assert "5/5</span> for this conversation" in seen
+    response = await client.get(base, params={"conversation_id": hidden.id}, headers=HTML)
+    assert response.status == 200
+    assert "Satisfaction" not in await response.text()

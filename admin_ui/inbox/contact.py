@@ -24,7 +24,8 @@ from hub.inbox.contact_activity import (
 )
 from hub.inbox.contact_merge import Reason, duplicates_of
 from hub.inbox.contacts import IdentityRow, get_contact, list_identities, visible_conversation_ids
-from hub.store.models import Contact
+from hub.inbox.csat import survey_of
+from hub.store.models import Contact, CsatSurvey
 
 routes = web.RouteTableDef()
 SUGGESTIONS_SHOWN = 10
@@ -49,6 +50,8 @@ class ContactPanel:
     activity: list[Activity]
     suggestions: list[Suggestion]
     can_merge: bool
+    csat: CsatSurvey | None = None
+    """The CSAT survey of the conversation the panel sits beside, when the viewer sees it."""
 
     @property
     def custom_fields(self) -> list[tuple[str, Any]]:
@@ -90,6 +93,9 @@ async def load_panel(
         await contact_activity(w.db, viewer, contact.id, visible=visible),
         suggestions,
         viewer.sees_everything,
+        await survey_of(w.db, conversation_id)
+        if conversation_id is not None and conversation_id in visible
+        else None,
     )
 
 

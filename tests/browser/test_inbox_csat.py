@@ -56,6 +56,7 @@ def test_a_csat_answer_arriving_from_the_custom_channel(
     expect(log).to_contain_text("The hub asked the contact for a rating from 1 to 5")
     expect(log).to_contain_text("How did we do today?")
     expect(head).to_contain_text("CSAT asked")
+    expect(page.locator("#contact-panel .contact-csat")).to_contain_text("no answer yet")
 
     # The contact answers 4: the rating shows without a reload, and the conversation
     # stays closed.
@@ -63,6 +64,8 @@ def test_a_csat_answer_arriving_from_the_custom_channel(
     expect(log.locator(".csat-rating")).to_have_text("Customer rated 4/5")
     expect(head.locator(".csat-rating")).to_have_text("CSAT 4/5")
     expect(head).to_contain_text("closed")
+    panel = page.locator("#contact-panel .contact-csat")
+    expect(panel).to_contain_text("4/5 for this conversation")
     assert world.hub.count(Conversation, Conversation.status == "open") == 0
     assert world.hub.count(CsatSurvey, CsatSurvey.rating == 4) == 1
     snap("rated")

@@ -60,6 +60,8 @@ function apply(event) {
     if (String(conversationId) === open) {
       due.timeline = true;
       if (type === "conversation.updated") due.head = true;
+      // A CSAT survey's progress shows in the contact panel too.
+      if (type === "conversation.updated" && String(data?.event).startsWith("csat_")) due.contact = true;
     }
   }
   schedule();
