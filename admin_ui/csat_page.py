@@ -15,7 +15,7 @@ from hub import appkeys
 from hub.api.context import work
 from hub.errors import HubError
 from hub.inbox.csat import COMMENT_MAX, answer_on_page, survey_by_token
-from hub.inbox.csat_settings import WORDS, load_csat_settings
+from hub.inbox.csat_settings import WORDS, load_csat_settings, rating_of_form
 
 routes = web.RouteTableDef()
 PAGE = "/csat/{token}"
@@ -63,7 +63,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
     check_form_token(request, form.get("form_token"))
     raw_rating, comment = form.get("rating", ""), form.get("comment", "")
     comment = comment if isinstance(comment, str) else ""
-    rating = int(raw_rating) if isinstance(raw_rating, str) and raw_rating.isdigit() else 0
+    rating = rating_of_form(raw_rating, 10) or 0  # the scale is checked with the survey
     async with work(request) as w:
         row = await survey_by_token(w.db, token)
         question = await _question(w.db)

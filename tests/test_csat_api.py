@@ -21,7 +21,12 @@ from hub import appkeys
 from hub.contract import Capabilities, ChannelType
 from hub.events.work import Work
 from hub.inbox.csat import send_surveys, survey
-from hub.inbox.csat_settings import load_csat_settings, save_csat_settings
+from hub.inbox.csat_settings import (
+    load_csat_settings,
+    rating_of_choice,
+    rating_of_text,
+    save_csat_settings,
+)
 from hub.store.models import Channel, Conversation, ConversationEvent, CsatSurvey, Message
 from hub.store.types import utcnow
 from hub.testing import eventually
@@ -376,3 +381,40 @@ async def test_two_processes_at_once_ask_each_conversation_once(
     async with db() as session:
         statuses = list(await session.scalars(select(CsatSurvey.status)))
     assert statuses == ["sent"] * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("4", 4),
+        (" 5 ", 5),
+        ("3/5", 3),
+        ("1", 1),
+        ("0", None),
+        ("6", None),
+        ("²", None),
+        ("٤", None),
+        ("44", None),
+        ("4 stars", None),
+        ("", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_which_typed_answers_are_ratings(text: str, rating: int | None) -> None:
+    assert rating_of_text(text, 5) == rating
+
+
+@pytest.mark.parametrize(
+    ("choice_id", "rating"),
+    [
+        ("csat:4", 4),
+        ("csat:5", 5),
+        ("csat:6", None),
+        ("csat:²", None),
+        ("order_status", None),
+        ("csat:", None),
+        ("4", None),
+    ],
+)
+def test_which_buttons_are_ratings(choice_id: str, rating: int | None) -> None:
+    assert rating_of_choice(choice_id, 5) == rating

@@ -111,12 +111,16 @@ async def test_bad_tokens_ratings_and_forms_are_refused(
     assert forged.status == 403
     cookie_only = await client.post(f"/csat/{token}", data={"form_token": "x", "rating": "3"})
     assert cookie_only.status == 403
-    for rating in ("0", "4", "five", ""):
+    for rating in ("0", "4", "five", "", "9" * 5000, "²"):
         response = await client.post(
             f"/csat/{token}", data={"form_token": form_token, "rating": rating}
         )
         assert response.status == 422, rating
         assert "from 1 to 3" in await response.text()
+    nul = await client.post(
+        f"/csat/{token}", data={"form_token": form_token, "rating": "2", "comment": "a\x00b"}
+    )
+    assert nul.status == 422
     long = await client.post(
         f"/csat/{token}", data={"form_token": form_token, "rating": "2", "comment": "c" * 1001}
     )
@@ -143,6 +147,8 @@ async def test_the_admin_page_turns_surveys_on_and_lists_ratings(
     assert (settings.enabled, settings.question, settings.scale) == (True, "How was it?", 3)
     assert settings.since is not None
 
+    weird = await client.post("/admin/csat", data={**form, "scale": "²"})
+    assert weird.status == 422
     bad = await client.post("/admin/csat", data={**form, "question": "", "scale": "4"})
     assert bad.status == 422
     html = await bad.text()

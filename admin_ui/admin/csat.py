@@ -50,7 +50,7 @@ async def _page(request: web.Request, state: FormState, status: int = 200) -> we
 
 def _number(raw: str) -> int | str:
     """A form's number as a number (the scale is 3 or 5), anything else as typed."""
-    return int(raw) if raw.isdigit() and len(raw) < 4 else raw
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else raw
 
 
 @routes.get("/admin/csat", name="admin.csat")

@@ -334,6 +334,8 @@ async def answer_on_page(work: Work, token: str, rating: int, comment: str | Non
     comment = (comment or "").strip() or None
     if comment is not None and len(comment) > COMMENT_MAX:
         raise Invalid("comment", f"at most {COMMENT_MAX} characters")
+    if comment is not None and "\x00" in comment:
+        raise Invalid("comment", "the comment holds a character that cannot be kept")
     conversation = await work.db.get(Conversation, row.conversation_id)
     if row.status != "sent" or conversation is None:
         raise HubError(409, "answered", "this survey has been answered already")

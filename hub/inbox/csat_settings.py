@@ -73,24 +73,31 @@ def choices(scale: int) -> tuple[Choice, ...]:
     )
 
 
+def _rating(digits: str, scale: int) -> int | None:
+    """``digits`` as a rating from 1 to ``scale``: ASCII digits only (``"²".isdigit()``
+    is true, and ``int`` refuses it)."""
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 3):
+        return None
+    rating = int(digits)
+    return rating if 1 <= rating <= scale else None
+
+
 def rating_of_choice(choice_id: str, scale: int) -> int | None:
     """The rating a tapped button stands for, or None when it is no survey button."""
     number = choice_id.removeprefix(CHOICE_PREFIX)
-    if number == choice_id or not number.isdigit():
-        return None
-    rating = int(number)
-    return rating if 1 <= rating <= scale else None
+    return None if number == choice_id else _rating(number, scale)
 
 
 def rating_of_text(text: str | None, scale: int) -> int | None:
     """The rating a typed answer gives: a lone number in range ("4", " 4 ", "4/5")."""
     if text is None:
         return None
-    cleaned = text.strip().removesuffix(f"/{scale}").strip()
-    if len(cleaned) != 1 or not cleaned.isdigit():
-        return None
-    rating = int(cleaned)
-    return rating if 1 <= rating <= scale else None
+    return _rating(text.strip().removesuffix(f"/{scale}").strip(), scale)
+
+
+def rating_of_form(raw: object, scale: int) -> int | None:
+    """The rating a form posted (the answer page's button), or None when it is none."""
+    return _rating(raw, scale) if isinstance(raw, str) else None
 
 
 def choices_part(scale: int) -> dict[str, Any]:
