@@ -418,3 +418,21 @@ def test_which_typed_answers_are_ratings(text: str, rating: int | None) -> None:
 )
 def test_which_buttons_are_ratings(choice_id: str, rating: int | None) -> None:
     assert rating_of_choice(choice_id, 5) == rating
+
+
+async def test_a_disabled_channel_is_not_asked(
+    client: Client, owner: dict[str, str], service: respx.MockRouter, db: Sessions
+) -> None:
+    await turn_on(client, owner)
+    channel = await create_channel(client, owner)
+    await post_signed(client, channel, message_event("m-1", "Hi"))
+    cid = (await first_conversation(client, owner))["id"]
+    async with db() as session:
+        await session.execute(
+            update(Channel).where(Channel.id == channel["id"]).values(enabled=False)
+        )
+        await session.commit()
+    await close(client, cid, owner)
+    found = await asked(client, cid, owner)
+    assert (found["status"], found["skip_reason"]) == ("skipped", "the channel is disabled")
+    assert await survey_messages(db, cid) == []

@@ -104,6 +104,9 @@ async def _skip_reason(
     """Why this conversation's contact is not asked, or None to ask."""
     if channel is None or channel.deleted_at is not None:
         return "the channel was deleted"
+    if not channel.enabled:
+        # Its outbox holds messages until it is enabled: a rating asked days late is noise.
+        return "the channel is disabled"
     if conversation.contact_blocked:
         return "the contact is blocked"
     contact = await work.db.get(Contact, conversation.contact_id)
