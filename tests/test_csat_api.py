@@ -436,3 +436,27 @@ async def test_a_disabled_channel_is_not_asked(
     found = await asked(client, cid, owner)
     assert (found["status"], found["skip_reason"]) == ("skipped", "the channel is disabled")
     assert await survey_messages(db, cid) == []
+
+
+async def test_a_channel_can_be_left_out(
+    client: Client, owner: dict[str, str], service: respx.MockRouter, db: Sessions
+) -> None:
+    channel = await create_channel(client, owner)
+    unknown = await client.put(
+        "/api/v1/csat/settings",
+        json={"enabled": True, "question": "Rate?", "off_channel_ids": [channel["id"] + 99]},
+        headers=owner,
+    )
+    assert unknown.status == 422
+    assert "off_channel_ids" in await unknown.text()
+    on = await turn_on(client, owner, off_channel_ids=[channel["id"], channel["id"]])
+    assert on["off_channel_ids"] == [channel["id"]]
+    await post_signed(client, channel, message_event("m-1", "Hi"))
+    cid = (await first_conversation(client, owner))["id"]
+    await close(client, cid, owner)
+    found = await asked(client, cid, owner)
+    assert (found["status"], found["skip_reason"]) == (
+        "skipped",
+        "surveys are off for this channel",
+    )
+    assert await survey_messages(db, cid) == []

@@ -137,15 +137,27 @@ async def test_the_admin_page_turns_surveys_on_and_lists_ratings(
     client: Client, make_user: MakeUser, db: Sessions, factory: Factory
 ) -> None:
     _, csrf = await as_owner(client, make_user)
+    chat = await factory.channel(name="Chat")
+    mail = await factory.channel(type_="email", name="Mail")
     page = await (await client.get("/admin/csat", headers=HTML)).text()
     assert "Satisfaction survey" in page and "No ratings yet." in page
+    assert (
+        f'id="ask-channel-{chat.id}" name="ask_channel" type="checkbox" value="{chat.id}" checked'
+        in page
+    )
     form = {"csrf_token": csrf, "enabled": "on", "question": "How was it?", "scale": "3"}
-    saved = await client.post("/admin/csat", data=form, allow_redirects=False)
+    # Only the chat is ticked: the mailbox is left out.
+    saved = await client.post(
+        "/admin/csat", data={**form, "ask_channel": str(chat.id)}, allow_redirects=False
+    )
     assert saved.status == 303
     async with db() as session:
         settings = await load_csat_settings(session)
     assert (settings.enabled, settings.question, settings.scale) == (True, "How was it?", 3)
+    assert settings.off_channel_ids == [mail.id]
     assert settings.since is not None
+    page = await (await client.get("/admin/csat", headers=HTML)).text()
+    assert f'value="{mail.id}">' in page and f'value="{mail.id}" checked' not in page
 
     weird = await client.post("/admin/csat", data={**form, "scale": "²"})
     assert weird.status == 422

@@ -29,6 +29,7 @@ def _settings_out(settings: CsatSettings) -> CsatSettingsOut:
         enabled=settings.enabled,
         question=settings.question,
         scale=settings.scale,
+        off_channel_ids=settings.off_channel_ids,
         since=settings.since,
     )
 
@@ -64,13 +65,18 @@ async def get_settings(request: web.Request) -> web.Response:
 
 @api.put("/api/v1/csat/settings", body=CsatSettingsBody, response=CsatSettingsOut, errors=(403,))
 async def put_settings(request: web.Request) -> web.Response:
-    """Turn surveys on or off, set the question and the scale (3 or 5) (owners and
-    managers). Turning them on asks only conversations closed from then on."""
+    """Turn surveys on or off, set the question, the scale (3 or 5) and the channels
+    not asked (owners and managers; 422 for an unknown channel). Turning them on asks
+    only conversations closed from then on."""
     await current_admin(request)
     body = await read_json(request, CsatSettingsBody)
     async with work(request) as w:
         settings = await save_csat_settings(
-            w.db, enabled=body.enabled, question=body.question, scale=body.scale
+            w.db,
+            enabled=body.enabled,
+            question=body.question,
+            scale=body.scale,
+            off_channel_ids=body.off_channel_ids,
         )
     return json_model(_settings_out(settings))
 

@@ -99,11 +99,17 @@ async def due_conversations(db: AsyncSession, settings: CsatSettings) -> list[Co
 
 
 async def _skip_reason(
-    work: Work, conversation: Conversation, channel: Channel | None, plugin: Any
+    work: Work,
+    conversation: Conversation,
+    channel: Channel | None,
+    plugin: Any,
+    settings: CsatSettings,
 ) -> str | None:
     """Why this conversation's contact is not asked, or None to ask."""
     if channel is None or channel.deleted_at is not None:
         return "the channel was deleted"
+    if channel.id in settings.off_channel_ids:
+        return "surveys are off for this channel"
     if not channel.enabled:
         # Its outbox holds messages until it is enabled: a rating asked days late is noise.
         return "the channel is disabled"
@@ -141,7 +147,7 @@ async def survey(
             plugin = channels.for_channel(channel)
         except ChannelUnavailable:
             plugin = None
-    reason = await _skip_reason(work, conversation, channel, plugin)
+    reason = await _skip_reason(work, conversation, channel, plugin, settings)
     row = CsatSurvey(
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,

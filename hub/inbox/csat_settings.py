@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.contract.models import Choice
-from hub.store.models import WorkspaceSetting
+from hub.errors import Invalid
+from hub.store.models import Channel, WorkspaceSetting
 from hub.store.types import utcnow
 
 KEY = "csat"
@@ -35,6 +37,8 @@ class CsatSettings(BaseModel):
     enabled: bool = False
     question: str = Field(default=DEFAULT_QUESTION, min_length=1, max_length=300)
     scale: Literal[3, 5] = 5
+    off_channel_ids: list[int] = Field(default_factory=list, max_length=500)
+    """Channels whose contacts are not asked (a channel added later is asked)."""
     since: AwareDatetime | None = None
 
 
@@ -45,16 +49,32 @@ async def load_csat_settings(db: AsyncSession) -> CsatSettings:
 
 
 async def save_csat_settings(
-    db: AsyncSession, *, enabled: bool, question: str, scale: int
+    db: AsyncSession,
+    *,
+    enabled: bool,
+    question: str,
+    scale: int,
+    off_channel_ids: list[int] | None = None,
 ) -> CsatSettings:
     """Validate and store the settings (``since`` moves when surveys are turned on); the
-    caller commits. Raises pydantic's ``ValidationError`` for bad values."""
+    caller commits. 422 naming ``off_channel_ids`` for a channel that does not exist."""
     current = await load_csat_settings(db)
     since: datetime | None = current.since
     if enabled and not current.enabled:
         since = utcnow()
+    off = sorted(set(off_channel_ids or []))
+    if off:
+        known = set(await db.scalars(select(Channel.id).where(Channel.id.in_(off))))
+        if unknown := [i for i in off if i not in known]:
+            raise Invalid("off_channel_ids", f"no channel with the id {unknown[0]}")
     updated = CsatSettings.model_validate(
-        {"enabled": enabled, "question": question.strip(), "scale": scale, "since": since}
+        {
+            "enabled": enabled,
+            "question": question.strip(),
+            "scale": scale,
+            "off_channel_ids": off,
+            "since": since,
+        }
     )
     value = updated.model_dump(mode="json")
     row = await db.get(WorkspaceSetting, KEY)

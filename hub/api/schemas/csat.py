@@ -92,6 +92,12 @@ class CsatSettingsBody(BaseModel):
     enabled: bool
     question: str = Field(min_length=1, max_length=300)
     scale: Literal[3, 5] = 5
+    off_channel_ids: list[int] = Field(
+        default_factory=list,
+        max_length=500,
+        description="channels whose contacts are not asked (every other channel is, "
+        "including channels added later)",
+    )
 
 
 class CsatSettingsOut(BaseModel):
@@ -100,6 +106,7 @@ class CsatSettingsOut(BaseModel):
     enabled: bool
     question: str
     scale: int
+    off_channel_ids: list[int]
     since: datetime | None = Field(
         description="when surveys were last turned on: only conversations closed after it are asked"
     )
