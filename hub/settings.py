@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     snooze_check_seconds: float = Field(
         15.0, gt=0, description="How often snoozed conversations are checked for their wake time."
     )
+    sla_check_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often SLA clocks are started and passed due times marked as breached.",
+    )
     counts_cache_seconds: float = Field(
         1.0,
         ge=0,

@@ -44,7 +44,12 @@ from hub.inbox.bulk import run_due_jobs
 from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
-from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.inbox.jobs import (
+    check_service_levels,
+    forget_counts_on_change,
+    run_periodically,
+    wake_snoozes,
+)
 from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.media.store import media_store_of
 from hub.observers import Observers
@@ -143,7 +148,7 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The background jobs: waking snoozed conversations, running bulk jobs, deleting inbound-log and
+    """The background jobs: waking snoozed conversations, SLA clocks and breaches, running bulk jobs, deleting inbound-log and
     realtime-log rows past their retention, writing when API tokens were last used,
     deleting expired idempotency keys, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
@@ -151,6 +156,11 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
 
     async def wake_snoozes_job() -> None:
         await wake_snoozes(sessions, bus, observers)
+
+    async def sla_job() -> None:
+        # Business-hours policies count calendar minutes until the business-hours clock
+        # is passed here: check_service_levels(..., Clocks(business=add_open_minutes)).
+        await check_service_levels(sessions, bus, observers)
 
     async def prune_inbound_log_job() -> None:
         await prune_inbound_log(
@@ -178,6 +188,7 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(
             run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
         ),
+        asyncio.create_task(run_periodically(sla_job, every=settings.sla_check_seconds, stop=stop)),
         asyncio.create_task(
             run_periodically(
                 prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop

@@ -28,6 +28,9 @@ ConversationChange = Literal[
     "label_added",
     "label_removed",
     "priority_changed",
+    "sla_applied",
+    "sla_removed",
+    "sla_breached",
 ]
 """The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 

@@ -80,6 +80,18 @@ class Conversation(Timestamped, Base):
     # 0 none, 1 low, 2 medium, 3 high, 4 urgent (hub.inbox.priority): a number, so the
     # sort by priority is an index range, not a CASE over names.
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The SLA policy applied (hub.inbox.sla) and each target's due time while it runs
+    # (NULL once met or not started); a breach marker is set once, by the breach job,
+    # and kept after the target is met late, until that target's clock starts again.
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policies.id", ondelete="SET NULL")
+    )
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    next_response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationThreadKey(Base):
