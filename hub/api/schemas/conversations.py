@@ -83,7 +83,10 @@ class ConversationQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    view: str = Field("all", description="all, mine, unassigned, blocked, team:<id> or custom:<id>")
+    view: str = Field(
+        "all",
+        description="all, mine, unassigned, blocked, sla (SLA at risk), team:<id> or custom:<id>",
+    )
     status: Literal["open", "closed", "snoozed", "all"] = "open"
     sort: Literal["newest", "oldest", "longest", "shortest", "priority"] = Field(
         "newest",
