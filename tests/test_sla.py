@@ -4,6 +4,7 @@ contact's message or a reopening calls for and marks each breach once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -241,3 +242,38 @@ async def test_business_hours_policies_count_with_the_clock_given(
             work, None, conversation.id, calendar_id, sla.Clocks(business=open_hours)
         )
     assert calls == [(team.id, 30)]
+
+
+async def test_two_jobs_at_once_mark_a_breach_once(
+    db: Sessions, factory: Factory, admin: User, make_user: MakeUser
+) -> None:
+    if db.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("SQLite suits one hub process (docs/configuration.md): no row locks")
+    agent = await make_user("ana@example.com", name="Ana")
+    due = [await _waiting(factory, 45, assignee_id=agent.id) for _ in range(3)]
+    policy_id = await _policy(db, admin, first_response_minutes=30)
+    for conversation in due:
+        await _apply(db, Viewer.of(admin), conversation.id, policy_id)
+
+    # Two hub processes' jobs: each skips the rows the other holds, none marks twice.
+    first, second = await asyncio.gather(_job(db), _job(db))
+    assert sorted(first + second) == sorted((c.id, "first_response") for c in due)
+    assert len(await _notified(db)) == 3
+    for conversation in due:
+        kinds = [kind for kind, _ in await _events(db, conversation.id)]
+        assert kinds.count("sla_breached") == 1
+
+
+async def test_a_breach_notifies_only_those_who_want_it(
+    db: Sessions, factory: Factory, admin: User, make_user: MakeUser
+) -> None:
+    agent = await make_user("ana@example.com", name="Ana")
+    async with db() as session:
+        stored = await session.get_one(User, agent.id)
+        stored.notification_settings = {"sla_breached": False}
+        await session.commit()
+    conversation = await _waiting(factory, 45, assignee_id=agent.id)
+    policy_id = await _policy(db, admin, first_response_minutes=30)
+    await _apply(db, Viewer.of(admin), conversation.id, policy_id)
+    assert await _job(db) == [(conversation.id, "first_response")]
+    assert await _notified(db) == []
