@@ -277,3 +277,47 @@ async def test_a_breach_notifies_only_those_who_want_it(
     await _apply(db, Viewer.of(admin), conversation.id, policy_id)
     assert await _job(db) == [(conversation.id, "first_response")]
     assert await _notified(db) == []
+
+
+async def test_a_wait_without_a_target_is_looked_at_once_per_message(
+    db: Sessions, factory: Factory, admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # First reply only: after the reply, the contact's next message starts no clock,
+    # and the job does not look at that conversation again on every run.
+    looked: list[int] = []
+    start_replies = sla._start_replies
+
+    async def counting(session: AsyncSession, conversation: Conversation, *args: object) -> bool:
+        looked.append(conversation.id)
+        return await start_replies(session, conversation, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sla, "_start_replies", counting)
+    conversation = await _waiting(factory, 20)
+    policy_id = await _policy(db, admin, first_response_minutes=30)
+    await _apply(db, Viewer.of(admin), conversation.id, policy_id)
+    at = utcnow() - timedelta(minutes=10)
+    await factory.message(
+        conversation, "hi", direction="out", status="sent", sender_user_id=admin.id, created_at=at
+    )
+
+    async def customer_writes(when: datetime) -> None:
+        await factory.message(conversation, "thanks!", created_at=when)
+        async with db() as session:
+            stored = await session.get_one(Conversation, conversation.id)
+            stored.first_response_due_at = None  # what the reply did
+            stored.last_message_at = when
+            stored.last_message_direction = "in"
+            await session.commit()
+
+    await customer_writes(at + timedelta(minutes=1))
+    looked.clear()
+    await _job(db)
+    await _job(db)
+    assert looked == [conversation.id]  # once, not on every run
+    stored = await _load(db, conversation.id)
+    assert (stored.first_response_due_at, stored.next_response_due_at) == (None, None)
+    assert stored.sla_checked_at == at + timedelta(minutes=1)
+
+    await customer_writes(at + timedelta(minutes=2))
+    await _job(db)
+    assert looked == [conversation.id, conversation.id]  # a newer message: once more

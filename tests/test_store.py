@@ -204,6 +204,7 @@ BUILDERS: dict[str, Builder] = {
         first_response_breached_at=WHEN,
         next_response_breached_at=WHEN + timedelta(seconds=1),
         resolution_breached_at=WHEN + timedelta(seconds=2),
+        sla_checked_at=WHEN - timedelta(minutes=1),
     ),
     "messages": lambda p: Message(
         conversation_id=p.conversation.id,

@@ -230,6 +230,12 @@ async def start_clocks(work: Work, clocks: Clocks) -> list[int]:
             SlaPolicy.first_response_minutes.is_not(None),
             SlaPolicy.next_response_minutes.is_not(None),
         ),
+        # Looked at once per new message: a wait the policy sets no target for (a next
+        # reply under a first-reply-only policy) is not looked at again every run.
+        or_(
+            Conversation.sla_checked_at.is_(None),
+            Conversation.last_message_at > Conversation.sla_checked_at,
+        ),
     )
     unresolved = and_(
         Conversation.resolution_due_at.is_(None), SlaPolicy.resolution_minutes.is_not(None)
@@ -247,6 +253,9 @@ async def start_clocks(work: Work, clocks: Clocks) -> list[int]:
         changed = False
         if conversation.first_response_due_at is None and conversation.next_response_due_at is None:
             changed = await _start_replies(work.db, conversation, policy, clock)
+            # The last message time seen, not now: a message committed after this read
+            # moves last_message_at past it and is looked at on the next run.
+            conversation.sla_checked_at = conversation.last_message_at
         if conversation.resolution_due_at is None:
             changed = await _start_resolution(work.db, conversation, policy, clock) or changed
         if changed:

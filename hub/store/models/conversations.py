@@ -92,6 +92,8 @@ class Conversation(Timestamped, Base):
     first_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last message time the SLA job looked at for a reply clock to start.
+    sla_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationThreadKey(Base):

@@ -23,6 +23,7 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 WHEN = hub.store.types.UtcDateTime(timezone=True)
 DUES = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
 BREACHES = ("first_response_breached_at", "next_response_breached_at", "resolution_breached_at")
+CHECKED = "sla_checked_at"
 
 
 def upgrade() -> None:
@@ -42,7 +43,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("conversations", schema=None) as batch:
         batch.add_column(sa.Column("sla_policy_id", ID, nullable=True))
-        for column in (*DUES, *BREACHES):
+        for column in (*DUES, *BREACHES, CHECKED):
             batch.add_column(sa.Column(column, WHEN, nullable=True))
         batch.create_foreign_key(
             op.f("fk_conversations_sla_policy_id_sla_policies"),
@@ -62,6 +63,6 @@ def downgrade() -> None:
         batch.drop_constraint(
             op.f("fk_conversations_sla_policy_id_sla_policies"), type_="foreignkey"
         )
-        for column in (*BREACHES, *DUES, "sla_policy_id"):
+        for column in (CHECKED, *BREACHES, *DUES, "sla_policy_id"):
             batch.drop_column(column)
     op.drop_table("sla_policies")
