@@ -158,8 +158,7 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         await wake_snoozes(sessions, bus, observers)
 
     async def sla_job() -> None:
-        # Business-hours policies count calendar minutes until the business-hours clock
-        # is passed here: check_service_levels(..., Clocks(business=add_open_minutes)).
+        # The clocks are hub.inbox.sla.hub_clocks(): business hours plug in there.
         await check_service_levels(sessions, bus, observers)
 
     async def prune_inbound_log_job() -> None:

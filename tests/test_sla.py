@@ -321,3 +321,27 @@ async def test_a_wait_without_a_target_is_looked_at_once_per_message(
     await customer_writes(at + timedelta(minutes=2))
     await _job(db)
     assert looked == [conversation.id, conversation.id]  # a newer message: once more
+
+
+async def test_the_job_tells_open_inboxes_of_started_clocks_and_breaches(
+    db: Sessions, factory: Factory, admin: User, make_user: MakeUser
+) -> None:
+    agent = await make_user("ana@example.com", name="Ana")
+    conversation = await _waiting(factory, 45, assignee_id=agent.id)
+    policy_id = await _policy(db, admin, first_response_minutes=30, resolution_minutes=600)
+    async with db() as session:  # the policy is on, but no clock has started yet
+        stored = await session.get_one(Conversation, conversation.id)
+        stored.sla_policy_id = policy_id
+        await session.commit()
+    bus = MemoryBus()
+    subscription = bus.subscribe()
+    async with unit_of_work(db, bus) as work:
+        assert await sla.check_slas(work) == [(conversation.id, "first_response")]
+    subscription.close()
+    events = [(e.type, e.data.get("event"), e.data.get("kind")) async for e in subscription]
+    assert ("conversation.updated", "sla_started", None) in events
+    assert ("conversation.updated", "sla_breached", None) in events
+    assert ("notification", None, "sla_breached") in events
+    assert ("counts.changed", None, None) in events
+    stored = await _load(db, conversation.id)
+    assert _near(stored.resolution_due_at, conversation.opened_at + timedelta(minutes=600))

@@ -21,7 +21,7 @@ Snoozing pauses nothing: the contact is still waiting.
 
 The clock is a parameter: ``calendar_minutes`` by default; a policy with
 ``business_hours`` uses the ``business`` clock given (the business-hours module's
-``add_open_minutes``, with the conversation's team).
+``add_open_minutes``, with the conversation's team), by default ``hub_clocks()``'s.
 """
 
 from __future__ import annotations
@@ -73,6 +73,13 @@ class Clocks:
     def of(self, policy: SlaPolicy) -> Clock:
         """The clock a policy counts in."""
         return self.business if policy.business_hours else calendar_minutes
+
+
+def hub_clocks() -> Clocks:
+    """The clocks the hub counts with wherever none are given (applying a policy by
+    hand, by a macro or a rule; the SLA job). The one place to plug business hours in:
+    ``Clocks(business=business_hours.add_open_minutes)``."""
+    return Clocks()
 
 
 def _agent_reply() -> list[object]:
@@ -168,7 +175,7 @@ async def apply_policy(
     policy = await get_policy(work.db, policy_id)
     if conversation.sla_policy_id == policy.id:
         return False
-    clock = (clocks or Clocks()).of(policy)
+    clock = (clocks or hub_clocks()).of(policy)
     _clear(conversation)
     conversation.sla_policy_id = policy.id
     await _start_replies(work.db, conversation, policy, clock)
@@ -313,5 +320,5 @@ async def _who_hears(db: AsyncSession, conversation: Conversation) -> list[int]:
 
 async def check_slas(work: Work, clocks: Clocks | None = None) -> list[tuple[int, str]]:
     """One run of the SLA job: start due clocks, then mark breaches."""
-    await start_clocks(work, clocks or Clocks())
+    await start_clocks(work, clocks or hub_clocks())
     return await mark_breaches(work)
