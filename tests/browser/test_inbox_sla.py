@@ -1,5 +1,5 @@
-"""SLA in the browser: an admin creates a policy on /admin/sla; on a conversation it
-shows its due time in the header; when the due time passes, the SLA job marks the breach
+"""SLA in the browser: an admin creates a policy on /admin/sla and puts it on a
+conversation from the command bar, which shows its due time in the header; when the due time passes, the SLA job marks the breach
 and the open inbox shows it live, without a reload: the row's badge, the header, the
 timeline, the "SLA at risk" view's count and the bell; desktop and phone."""
 
@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub import appkeys
-from hub.events.work import unit_of_work
-from hub.inbox.sla import apply_policy
-from hub.store.models import Conversation, SlaPolicy
+from hub.store.models import Conversation
 from hub.store.types import utcnow
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub
@@ -29,18 +26,6 @@ from tests.browser.inbox_world import InboxWorld
 def hub_overrides() -> dict[str, Any]:
     """The SLA job runs every 0.3 s: a breach shows within a moment."""
     return {"sla_check_seconds": 0.3}
-
-
-def _apply(hub: LiveHub, conversation_id: int) -> None:
-    """Put the (one) policy on the conversation, as a rule would (the hub as actor)."""
-
-    async def run() -> None:
-        async with unit_of_work(hub.sessions, hub.app[appkeys.BUS]) as work:
-            policy_id = await work.db.scalar(select(SlaPolicy.id))
-            assert policy_id is not None
-            await apply_policy(work, None, conversation_id, policy_id)
-
-    hub.run(run())
 
 
 def _move_due_time(hub: LiveHub, conversation_id: int, minutes_ago: int) -> None:
@@ -75,6 +60,11 @@ def test_an_sla_breach_appears_live(
     expect(table.get_by_role("row", name=re.compile("Gold"))).to_contain_text("45 min")
     expect(table.get_by_role("row", name=re.compile("Gold"))).to_contain_text("1 day")
     snap("admin-sla")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="Gold", exact=True).click()
+    expect(page.get_by_label("First reply within")).to_have_value("45")
+    snap("admin-sla-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.goto("/inbox")
     rows = page.locator("#rows .row")
@@ -86,13 +76,19 @@ def test_an_sla_breach_appears_live(
     # The sidebar shows the view once a policy exists (after the page's next redraw).
     sla_view = page.locator('#inbox-sidebar a[data-view="sla"]')
 
-    # A rule (here: the hub, as a rule would) applies the policy: live in the header.
-    _apply(hub, ada_id)
+    # The agent applies the policy from the command bar (macros and rules can too).
+    page.locator("body").press("Escape")
+    page.keyboard.press("Control+k")
+    bar = page.get_by_role("dialog", name="Command bar")
+    expect(bar).to_be_visible()
+    page.keyboard.type("apply sla gold")
+    expect(bar.get_by_role("option").first).to_contain_text("Apply SLA policy Gold")
+    page.keyboard.press("Enter")
     head = page.locator("#pane-head")
     expect(head.locator(".pane-sla")).to_contain_text(re.compile(r"First reply due in (44|45) min"))
     expect(head.locator(".pane-sla")).to_contain_text("Resolution due in 24 h")
     expect(ada_row.locator(".sla-tag")).to_have_count(0)  # not due soon: no badge
-    expect(page.get_by_role("log")).to_contain_text("The hub applied SLA policy Gold")
+    expect(page.get_by_role("log")).to_contain_text("Olive Owner applied SLA policy Gold")
     expect(sla_view).to_contain_text("0")
 
     # Nothing reloads from here on: a marker on the window would be gone.
