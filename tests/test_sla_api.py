@@ -251,3 +251,30 @@ async def test_deleting_a_policy_takes_it_off_its_conversations(
             None,
             None,
         )
+
+
+async def test_the_at_risk_view_lists_and_counts_what_the_caller_sees(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    me, auth = await user_token("agent@example.com", visibility="assigned")
+    _, admin = await user_token("boss@example.com", role="manager")
+    counts = await (await client.get("/api/v1/inbox/counts", headers=auth)).json()
+    assert "sla" not in [c["view"] for c in counts["views"]]  # no policy yet
+    policy = await make_policy(client, admin, "Gold", first_response_minutes=60)
+    mine_late = await waiting(factory, 90, assignee_id=me.id)
+    mine_calm = await waiting(factory, 1, assignee_id=me.id)  # due in 59 min
+    others_late = await waiting(factory, 90)
+    for conversation in (mine_late, mine_calm, others_late):
+        response = await client.put(
+            conv_url(conversation.id, "/sla"), json={"policy_id": policy}, headers=admin
+        )
+        assert response.status == 200
+
+    listed = await (await client.get("/api/v1/conversations?view=sla", headers=auth)).json()
+    assert [c["id"] for c in listed["items"]] == [mine_late.id]
+    everyone = await (await client.get("/api/v1/conversations?view=sla", headers=admin)).json()
+    assert {c["id"] for c in everyone["items"]} == {mine_late.id, others_late.id}
+    counts = await (await client.get("/api/v1/inbox/counts", headers=auth)).json()
+    assert {"view": "sla", "name": "SLA at risk", "open": 1}.items() <= next(
+        c for c in counts["views"] if c["view"] == "sla"
+    ).items()
