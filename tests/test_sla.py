@@ -345,3 +345,21 @@ async def test_the_job_tells_open_inboxes_of_started_clocks_and_breaches(
     assert ("counts.changed", None, None) in events
     stored = await _load(db, conversation.id)
     assert _near(stored.resolution_due_at, conversation.opened_at + timedelta(minutes=600))
+
+
+async def test_a_reopened_wait_counts_from_the_reopening(
+    db: Sessions, factory: Factory, admin: User
+) -> None:
+    # Closed without a reply, reopened a day later: the first reply is due from then.
+    conversation = await _waiting(factory, 60 * 24)
+    policy_id = await _policy(db, admin, first_response_minutes=30)
+    viewer = Viewer.of(admin)
+    async with unit_of_work(db, MemoryBus()) as work:
+        await conversations.close(work, viewer, conversation.id, None)
+    await _apply(db, viewer, conversation.id, policy_id)
+    assert (await _load(db, conversation.id)).first_response_due_at is None  # closed
+    async with unit_of_work(db, MemoryBus()) as work:
+        await conversations.reopen(work, viewer, conversation.id)
+    assert await _job(db) == []
+    stored = await _load(db, conversation.id)
+    assert _near(stored.first_response_due_at, stored.opened_at + timedelta(minutes=30))

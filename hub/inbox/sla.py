@@ -98,14 +98,16 @@ async def _first(db: AsyncSession, conversation_id: int, *where: object) -> date
 
 async def _waits(db: AsyncSession, conversation: Conversation) -> tuple[datetime | None, bool]:
     """Since when the contact waits for a reply (None: not waiting), and whether that is
-    their first wait (no agent reply yet after their first message)."""
+    their first wait (no agent reply yet after their first message). A wait counts from
+    the conversation's opening at the earliest: closed without a reply and reopened, the
+    contact's old message does not make the new wait late from the start."""
     cid = conversation.id
     first_in = await _first(db, cid, Message.direction == "in")
     if first_in is None:
         return None, False
     replied = await _first(db, cid, *_agent_reply(), Message.created_at >= first_in)
     if replied is None:
-        return first_in, True
+        return max(first_in, conversation.opened_at), True
     last_reply = await db.scalar(
         select(func.max(Message.created_at)).where(
             Message.conversation_id == cid,
@@ -113,7 +115,7 @@ async def _waits(db: AsyncSession, conversation: Conversation) -> tuple[datetime
         )
     )
     waiting = await _first(db, cid, Message.direction == "in", Message.created_at > last_reply)
-    return waiting, False
+    return (None if waiting is None else max(waiting, conversation.opened_at)), False
 
 
 async def _start_replies(
@@ -178,8 +180,9 @@ async def apply_policy(
     clock = (clocks or hub_clocks()).of(policy)
     _clear(conversation)
     conversation.sla_policy_id = policy.id
-    await _start_replies(work.db, conversation, policy, clock)
-    await _start_resolution(work.db, conversation, policy, clock)
+    if conversation.status != "closed":  # closed: nothing runs until it reopens
+        await _start_replies(work.db, conversation, policy, clock)
+        await _start_resolution(work.db, conversation, policy, clock)
     record(
         work,
         conversation,
