@@ -52,6 +52,8 @@ TARGET_NAMES = {
     "resolution": "Resolution",
 }
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
+# The statuses whose clocks run (an index range, where "!= closed" is none).
+RUNNING = ("open", "snoozed")
 # How many conversations one run of the job starts clocks for or marks breached.
 BATCH = 200
 
@@ -211,12 +213,9 @@ async def remove_policy(work: Work, viewer: Viewer, conversation_id: int) -> boo
 
 def _locked(query: Q) -> Q:
     # Several hub processes run the job: each takes rows the others have not locked, so
-    # a breach is marked (and notified) once. SQLite, one writer, ignores it.
-    return (
-        query.order_by(Conversation.id)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True, of=Conversation)
-    )
+    # a breach is marked (and notified) once. SQLite, one writer, ignores it. No order:
+    # an ORDER BY id would walk the primary key past every conversation to find a few.
+    return query.limit(BATCH).with_for_update(skip_locked=True, of=Conversation)
 
 
 def _announce(work: Work, conversation: Conversation) -> None:
@@ -254,7 +253,7 @@ async def start_clocks(work: Work, clocks: Clocks) -> list[int]:
         _locked(
             select(Conversation, SlaPolicy)
             .join(SlaPolicy, SlaPolicy.id == Conversation.sla_policy_id)
-            .where(Conversation.status != "closed", or_(waiting, unresolved))
+            .where(Conversation.status.in_(RUNNING), or_(waiting, unresolved))
         )
     )
     started = []
@@ -287,7 +286,7 @@ async def mark_breaches(work: Work, now: datetime | None = None) -> list[tuple[i
     found = await work.db.scalars(
         _locked(
             select(Conversation).where(
-                Conversation.status != "closed",
+                Conversation.status.in_(RUNNING),
                 or_(*(_passed(t, now) for t in TARGETS)),
             )
         )

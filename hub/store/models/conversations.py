@@ -41,6 +41,8 @@ class Conversation(Timestamped, Base):
         # Covers the sidebar counts: index-only scans, no table lookups.
         # The sort by priority (urgent first, then newest activity) within a status tab.
         Index("ix_conversations_status_priority_last", "status", "priority", "last_message_at"),
+        # The SLA job's clocks to start: the conversations of each policy still running.
+        Index("ix_conversations_sla_policy_status", "sla_policy_id", "status"),
         Index(
             "ix_conversations_counts",
             "status",

@@ -54,10 +54,14 @@ def upgrade() -> None:
         )
         for column in DUES:
             batch.create_index(f"ix_conversations_{column}", [column], unique=False)
+        batch.create_index(
+            "ix_conversations_sla_policy_status", ["sla_policy_id", "status"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("conversations", schema=None) as batch:
+        batch.drop_index("ix_conversations_sla_policy_status")
         for column in DUES:
             batch.drop_index(f"ix_conversations_{column}")
         batch.drop_constraint(
