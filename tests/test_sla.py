@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import Viewer
+from hub.errors import NotFound
 from hub.events.bus import MemoryBus
 from hub.events.work import unit_of_work
 from hub.inbox import conversations, sla, sla_clocks
@@ -363,3 +364,12 @@ async def test_a_reopened_wait_counts_from_the_reopening(
     assert await _job(db) == []
     stored = await _load(db, conversation.id)
     assert _near(stored.first_response_due_at, stored.opened_at + timedelta(minutes=30))
+
+
+async def test_the_hub_applying_to_a_missing_conversation_is_not_found(
+    db: Sessions, admin: User
+) -> None:
+    policy_id = await _policy(db, admin, resolution_minutes=60)
+    with pytest.raises(NotFound):
+        async with unit_of_work(db, MemoryBus()) as work:
+            await sla.apply_policy(work, None, 424242, policy_id)

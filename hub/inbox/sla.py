@@ -35,22 +35,18 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.visibility import ConversationScope, Viewer
+from hub.errors import NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible, notify, record
 from hub.inbox.sla_policies import get_policy
+from hub.inbox.sla_status import TARGETS
 from hub.store.models import Conversation, Message, SlaPolicy, TeamMembership, User
 from hub.store.types import utcnow
 
 Clock = Callable[[AsyncSession, int | None, datetime, int], Awaitable[datetime]]
 """Add ``minutes`` to ``start`` for a team (``db``, ``team_id``, ``start``, ``minutes``)."""
 
-TARGETS = ("first_response", "next_response", "resolution")
-TARGET_NAMES = {
-    "first_response": "First reply",
-    "next_response": "Next reply",
-    "resolution": "Resolution",
-}
 Q = TypeVar("Q", bound=Select)  # type: ignore[type-arg]
 # The statuses whose clocks run (an index range, where "!= closed" is none).
 RUNNING = ("open", "snoozed")
@@ -175,7 +171,10 @@ async def apply_policy(
     if viewer is not None:
         conversation = await get_visible(work, viewer, conversation_id)
     else:
-        conversation = await work.db.get_one(Conversation, conversation_id)
+        found = await work.db.get(Conversation, conversation_id)
+        if found is None:
+            raise NotFound("conversation")
+        conversation = found
     policy = await get_policy(work.db, policy_id)
     if conversation.sla_policy_id == policy.id:
         return False
