@@ -161,7 +161,7 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
 
     async def sla_job() -> None:
         # The clocks are hub.inbox.sla.hub_clocks(): business hours plug in there.
-        await check_service_levels(sessions, bus, observers)
+        await check_service_levels(sessions, bus, observers, every=settings.sla_check_seconds)
 
     async def prune_inbound_log_job() -> None:
         await prune_inbound_log(

@@ -373,3 +373,37 @@ async def test_the_hub_applying_to_a_missing_conversation_is_not_found(
     with pytest.raises(NotFound):
         async with unit_of_work(db, MemoryBus()) as work:
             await sla.apply_policy(work, None, 424242, policy_id)
+
+
+async def test_a_due_time_coming_near_redraws_the_open_inboxes(
+    db: Sessions, factory: Factory, admin: User
+) -> None:
+    policy_id = await _policy(db, admin, first_response_minutes=60)
+    now = utcnow()
+    channel = await factory.channel()
+    near = await factory.conversation(
+        channel, sla_policy_id=policy_id, first_response_due_at=now + timedelta(minutes=29.9)
+    )
+    far = await factory.conversation(
+        channel, sla_policy_id=policy_id, first_response_due_at=now + timedelta(minutes=40)
+    )
+    already = await factory.conversation(
+        channel, sla_policy_id=policy_id, first_response_due_at=now + timedelta(minutes=10)
+    )
+
+    async def redrawn(every: float | None) -> set[int]:
+        bus = MemoryBus()
+        subscription = bus.subscribe()
+        async with unit_of_work(db, bus) as work:
+            await sla.check_slas(work, None, every)
+        subscription.close()
+        return {
+            e.data["conversation_id"]
+            async for e in subscription
+            if e.type == "conversation.updated" and e.data.get("event") == "sla_due_soon"
+        }
+
+    # Came within 30 minutes since the last run (15 s ago): only that one.
+    assert await redrawn(15) == {near.id}
+    assert far.id not in await redrawn(15) and already.id not in await redrawn(15)
+    assert await redrawn(None) == set()

@@ -34,10 +34,12 @@ async def check_service_levels(
     bus: EventBus,
     observers: Observers | None,
     clocks: Clocks | None = None,
+    every: float | None = None,
 ) -> None:
-    """Start the SLA clocks due since the last run and mark passed due times breached."""
+    """Start the SLA clocks due since the last run, redraw what came due soon since the
+    last run (``every`` seconds ago) and mark passed due times breached."""
     async with unit_of_work(sessions, bus, observers) as work:
-        breached = await check_slas(work, clocks)
+        breached = await check_slas(work, clocks, every)
     if breached:
         log.info("SLA breached: %s", breached)
 

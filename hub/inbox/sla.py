@@ -40,7 +40,7 @@ from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible, notify, record
 from hub.inbox.sla_policies import get_policy
-from hub.inbox.sla_status import TARGETS
+from hub.inbox.sla_status import AT_RISK_MINUTES, TARGETS
 from hub.store.models import Conversation, Message, SlaPolicy, TeamMembership, User
 from hub.store.types import utcnow
 
@@ -217,11 +217,11 @@ def _locked(query: Q) -> Q:
     return query.limit(BATCH).with_for_update(skip_locked=True, of=Conversation)
 
 
-def _announce(work: Work, conversation: Conversation) -> None:
+def _announce(work: Work, conversation: Conversation, event: str = "sla_started") -> None:
     """Open inboxes redraw the conversation's due times (no timeline event: a clock
-    starting is no news, its breach is)."""
+    starting, or a due time coming near, is no news; its breach is)."""
     scope = ConversationScope.of(conversation)
-    data = {"conversation_id": conversation.id, "event": "sla_started", "actor_id": None}
+    data = {"conversation_id": conversation.id, "event": event, "actor_id": None}
     work.emit(HubEvent("conversation.updated", data, scope=scope))
     work.emit(HubEvent("counts.changed", {}, scope=scope))
 
@@ -319,7 +319,39 @@ async def _who_hears(db: AsyncSession, conversation: Conversation) -> list[int]:
     return list(await db.scalars(query.where(User.is_active.is_(True)).order_by(User.id)))
 
 
-async def check_slas(work: Work, clocks: Clocks | None = None) -> list[tuple[int, str]]:
-    """One run of the SLA job: start due clocks, then mark breaches."""
+async def announce_due_soon(work: Work, now: datetime, every: float) -> list[int]:
+    """Redraw the conversations whose due time came within ``AT_RISK_MINUTES`` since the
+    last run (``every`` seconds ago): nothing else happens to them at that moment, and
+    their rows' badge and the "SLA at risk" count would wait for the next event. Read
+    only, so each hub process may do it (a duplicate is one more redraw)."""
+    edge = now + timedelta(minutes=AT_RISK_MINUTES)
+    since = edge - timedelta(seconds=every)
+    coming = or_(
+        *(
+            and_(
+                getattr(Conversation, f"{target}_due_at") > since,
+                getattr(Conversation, f"{target}_due_at") <= edge,
+            )
+            for target in TARGETS
+        )
+    )
+    found = await work.db.scalars(
+        select(Conversation).where(Conversation.status == "open", coming).limit(BATCH)
+    )
+    announced = []
+    for conversation in found:
+        _announce(work, conversation, "sla_due_soon")
+        announced.append(conversation.id)
+    return announced
+
+
+async def check_slas(
+    work: Work, clocks: Clocks | None = None, every: float | None = None
+) -> list[tuple[int, str]]:
+    """One run of the SLA job: start due clocks, then mark breaches; with ``every`` (the
+    job's interval), redraw what came due soon since the last run."""
+    now = utcnow()
     await start_clocks(work, clocks or hub_clocks())
-    return await mark_breaches(work)
+    if every is not None:
+        await announce_due_soon(work, now, every)
+    return await mark_breaches(work, now)
