@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.auth.visibility import Viewer
 from hub.errors import NotFound
 from hub.events.bus import MemoryBus
-from hub.events.work import unit_of_work
+from hub.events.work import Work, unit_of_work
 from hub.inbox import conversations, sla, sla_clocks
 from hub.inbox.sla_policies import PolicyFields, create_policy
 from hub.store.models import Conversation, ConversationEvent, Notification, User
@@ -155,7 +155,7 @@ async def test_a_reply_meets_the_first_response_and_the_next_message_starts_the_
     )
     async with db() as session:  # what sending does (tests/test_sla_api.py sends for real)
         stored = await session.get_one(Conversation, conversation.id)
-        sla_clocks.reply_sent(stored)
+        sla_clocks.reply_sent(Work(session), stored)
         stored.last_message_direction = "out"
         await session.commit()
     assert (await _load(db, conversation.id)).first_response_due_at is None

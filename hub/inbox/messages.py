@@ -251,7 +251,7 @@ async def _store_outgoing(
     )
     conversation.last_message_at = message.created_at
     conversation.last_message_direction = "out"
-    sla_clocks.reply_sent(conversation)
+    sla_clocks.reply_sent(work, conversation)
     scope = ConversationScope.of(conversation)
     # Replying shows the conversation was read, as marking it read would (the assignee's
     # count; anyone's while unassigned).

@@ -117,3 +117,11 @@ def test_an_sla_breach_appears_live(
     rows.first.locator(".row-link").click()
     expect(head.locator(".sla-breached")).to_be_visible()
     snap("phone-conversation")
+
+    # The late reply: the first reply is missed (red), the badge goes, the view empties.
+    page.locator("#composer textarea").first.fill("Sorry for the wait, here it is.")
+    page.get_by_role("button", name="Send").click()
+    expect(head.locator(".sla-missed")).to_have_text("First reply missed")
+    expect(head.locator(".sla-running")).to_contain_text("Resolution due in 24 h")
+    expect(page.locator(f"#row-{ada_id} .sla-tag")).to_have_count(0)
+    snap("phone-replied")
