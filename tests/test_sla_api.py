@@ -278,3 +278,25 @@ async def test_the_at_risk_view_lists_and_counts_what_the_caller_sees(
     assert {"view": "sla", "name": "SLA at risk", "open": 1}.items() <= next(
         c for c in counts["views"] if c["view"] == "sla"
     ).items()
+
+
+async def test_merging_stops_the_clocks_of_the_conversation_merged_away(
+    client: Client, factory: Factory, user_token: UserToken
+) -> None:
+    _, admin = await user_token("boss@example.com", role="manager")
+    policy = await make_policy(
+        client, admin, "Gold", first_response_minutes=30, resolution_minutes=60
+    )
+    channel = await factory.channel()
+    ada = await factory.contact("Ada")
+    at = utcnow() - timedelta(minutes=5)
+    source = await factory.conversation(channel, ada, opened_at=at, last_message_direction="in")
+    target = await factory.conversation(channel, ada, opened_at=at)
+    await factory.message(source, "help", created_at=at)
+    await client.put(conv_url(source.id, "/sla"), json={"policy_id": policy}, headers=admin)
+    merged = await client.post(
+        conv_url(source.id, "/merge"), json={"into": target.id}, headers=admin
+    )
+    assert merged.status == 200, await merged.text()
+    state = (await (await client.get(conv_url(source.id), headers=admin)).json())["sla"]
+    assert (state["first_response_due_at"], state["resolution_due_at"]) == (None, None)
