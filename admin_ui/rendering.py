@@ -14,6 +14,7 @@ from aiohttp import web
 
 from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
 from admin_ui.relative_time import ago
+from admin_ui.sla_wording import sla_badge, sla_lines
 from admin_ui.urls import PageUrls
 from hub import appkeys
 from hub.auth.identity import IDENTITY
@@ -49,6 +50,9 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
     # reach the token of the request being rendered.
     env.globals["current_csrf_token"] = _CSRF_TOKEN.get
+    # A conversation's SLA due times and breaches in words (rows and the header).
+    env.globals["sla_lines"] = sla_lines
+    env.globals["sla_badge"] = sla_badge
     return env
 
 

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         description="How often closed conversations are checked for a CSAT survey to send "
         "(a close also triggers a check at once).",
     )
+    sla_check_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often SLA clocks are started and passed due times marked as breached.",
+    )
     counts_cache_seconds: float = Field(
         1.0,
         ge=0,

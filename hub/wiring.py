@@ -47,6 +47,7 @@ from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import (
+    check_service_levels,
     forget_counts_on_change,
     run_periodically,
     run_when_woken,
@@ -152,8 +153,8 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The background jobs: waking snoozed conversations, sending CSAT surveys of closed
-    conversations, running bulk jobs, deleting inbound-log and
+    """The background jobs: waking snoozed conversations, SLA clocks and breaches, sending
+    CSAT surveys of closed conversations, running bulk jobs, deleting inbound-log and
     realtime-log rows past their retention, writing when API tokens were last used,
     deleting expired idempotency keys, and forgetting the sidebar counts on every change."""
     settings = app[appkeys.SETTINGS]
@@ -161,6 +162,10 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
 
     async def wake_snoozes_job() -> None:
         await wake_snoozes(sessions, bus, observers)
+
+    async def sla_job() -> None:
+        # The clocks are hub.inbox.sla.hub_clocks(): business hours plug in there.
+        await check_service_levels(sessions, bus, observers, every=settings.sla_check_seconds)
 
     async def prune_inbound_log_job() -> None:
         await prune_inbound_log(
@@ -190,6 +195,7 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(
             run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
         ),
+        asyncio.create_task(run_periodically(sla_job, every=settings.sla_check_seconds, stop=stop)),
         asyncio.create_task(
             run_periodically(
                 prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop

@@ -29,6 +29,7 @@ DEFAULTS = {
     "mention": True,
     "assigned": True,
     "snooze_ended": True,
+    "sla_breached": True,
     "desktop": False,
     "sound": False,
 }

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.media.store import FileMediaStore
@@ -30,6 +30,7 @@ from hub.store.models import (
     Conversation,
     ConversationLabel,
     Label,
+    SlaPolicy,
     User,
 )
 from tests.factories import Factory
@@ -183,6 +184,8 @@ ENDPOINTS: list[tuple[str, str, Any]] = [
     ("DELETE", "/api/v1/conversations/{conversation_id}/labels/{label_id}", "UNLABEL"),
     ("POST", "/api/v1/conversations/{conversation_id}/priority", {"priority": "high"}),
     ("GET", "/api/v1/conversations/{conversation_id}/csat", None),
+    ("PUT", "/api/v1/conversations/{conversation_id}/sla", "SLA"),
+    ("DELETE", "/api/v1/conversations/{conversation_id}/sla", None),
     ("GET", "/api/v1/messages/{message_id}", None),
     ("POST", "/api/v1/messages/{message_id}/retry", None),
     ("GET", "/api/v1/attachments/{attachment_id}", None),
@@ -259,6 +262,15 @@ async def _call(
                 )
                 await session.commit()
         body = None
+    elif body == "SLA":
+        # A policy that exists, so that only visibility can answer 404.
+        async with world.db() as session:
+            policy = await session.scalar(select(SlaPolicy).limit(1))
+            if policy is None:
+                policy = SlaPolicy(name="Gold", name_key="gold", resolution_minutes=60)
+                session.add(policy)
+                await session.commit()
+            body = {"policy_id": policy.id}
     elif body == "SOON":
         body = {"until": soon()}
     elif body == "SPARE":
@@ -373,6 +385,7 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/snippets", {"name": "Hi", "shortcut": "hi", "body": "Hello"}),
     ("POST", "/api/v1/labels", {"name": "New label", "colour": "red"}),
     ("PUT", "/api/v1/csat/settings", {"enabled": True, "question": "How did we do?"}),
+    ("POST", "/api/v1/sla-policies", {"name": "Gold", "resolution_minutes": 60}),
     (
         "POST",
         "/api/v1/macros",

@@ -10,6 +10,7 @@ from hub.automation.actions import (
     Action,
     AddComment,
     AddLabels,
+    ApplySla,
     Assign,
     Close,
     RemoveLabels,
@@ -29,6 +30,7 @@ TITLES: dict[str, str] = {
     "add_comment": "Add a comment",
     "snooze": "Snooze",
     "close": "Close",
+    "apply_sla": "Apply an SLA policy",
 }
 SNOOZE_PRESETS: dict[str, str] = {
     "later": "later today (3 hours)",
@@ -54,6 +56,7 @@ class Names:
     teams: Mapping[int, str] = field(default_factory=dict)
     labels: Mapping[int, str] = field(default_factory=dict)
     snippets: Mapping[int, str] = field(default_factory=dict)
+    sla_policies: Mapping[int, str] = field(default_factory=dict)
 
 
 def _name(names: Mapping[int, str], key: int, what: str) -> str:
@@ -91,4 +94,6 @@ def describe(action: Action, names: Names) -> str:
         return f"Snooze for {_minutes(action.minutes or 0)}"
     if isinstance(action, Close):
         return "Close" + (f" with note “{action.note}”" if action.note else "")
+    if isinstance(action, ApplySla):
+        return f"Apply SLA policy {_name(names.sla_policies, action.policy_id, 'SLA policy')}"
     return TITLES[action.type]

@@ -31,6 +31,7 @@ from hub.errors import NotFound
 from hub.events.work import Work
 from hub.inbox.labels import all_labels
 from hub.inbox.priority import LABELS as PRIORITY_NAMES
+from hub.inbox.sla_policies import all_policies
 from hub.store.models import Macro, Snippet, Team, User
 
 routes = web.RouteTableDef()
@@ -40,7 +41,8 @@ SHOWN = 500
 
 
 async def _pickers(w: Work) -> dict[str, Any]:
-    """What the editor's pickers offer: active users, teams, labels, snippets."""
+    """What the editor's pickers offer: active users, teams, labels, snippets, SLA
+    policies."""
     users = await w.db.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name))
     teams = await w.db.scalars(select(Team).order_by(Team.name))
     snippets = await w.db.scalars(select(Snippet).order_by(Snippet.name))
@@ -49,6 +51,7 @@ async def _pickers(w: Work) -> dict[str, Any]:
         "teams": list(teams),
         "labels": await all_labels(w.db),
         "snippets": list(snippets),
+        "sla_policies": await all_policies(w.db),
     }
 
 
@@ -58,6 +61,7 @@ def _names(pickers: dict[str, Any]) -> Names:
         teams={t.id: t.name for t in pickers["teams"]},
         labels={label.id: label.name for label in pickers["labels"]},
         snippets={s.id: s.name for s in pickers["snippets"]},
+        sla_policies={p.id: p.name for p in pickers["sla_policies"]},
     )
 
 

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from hub.auth.visibility import Viewer
 from hub.errors import Invalid
 from hub.events.work import Work
-from hub.inbox import comments, conversations, messages, snippets, triage
+from hub.inbox import comments, conversations, messages, sla, snippets, triage
 from hub.inbox.channel_plugins import ChannelPlugins
 from hub.inbox.priority import Priority
-from hub.store.models import ConversationLabel, Label, Snippet, Team, User
+from hub.store.models import ConversationLabel, Label, SlaPolicy, Snippet, Team, User
 from hub.store.types import DbId, utcnow
 
 COMMENT_MAX = 5000
@@ -135,6 +135,14 @@ class Close(_Action):
     note: str | None = Field(None, max_length=NOTE_MAX)
 
 
+class ApplySla(_Action):
+    """Put an SLA policy on the conversation and start its clocks (the same policy
+    again is no change; another one replaces it, with fresh due times)."""
+
+    type: Literal["apply_sla"] = "apply_sla"
+    policy_id: DbId
+
+
 Action = Annotated[
     Assign
     | Unassign
@@ -144,7 +152,8 @@ Action = Annotated[
     | SendSnippet
     | AddComment
     | Snooze
-    | Close,
+    | Close
+    | ApplySla,
     Field(discriminator="type"),
 ]
 ACTION_TYPES: tuple[str, ...] = (
@@ -157,6 +166,7 @@ ACTION_TYPES: tuple[str, ...] = (
     "add_comment",
     "snooze",
     "close",
+    "apply_sla",
 )
 
 
@@ -189,6 +199,8 @@ async def check_references(work: Work, action: Action, field: str) -> None:
             raise Invalid(f"{field}.label_ids", f"no label with id {', '.join(missing)}")
     elif isinstance(action, SendSnippet) and await work.db.get(Snippet, action.snippet_id) is None:
         raise Invalid(f"{field}.snippet_id", f"no snippet with id {action.snippet_id}")
+    elif isinstance(action, ApplySla) and await work.db.get(SlaPolicy, action.policy_id) is None:
+        raise Invalid(f"{field}.policy_id", f"no SLA policy with id {action.policy_id}")
 
 
 async def _remove_labels(
@@ -247,6 +259,10 @@ async def run_action(
         return Outcome(kind, comment_id=added.comment.id)
     elif isinstance(action, Snooze):
         await conversations.snooze(work, viewer, conversation_id, action.until(utcnow()))
+    elif isinstance(action, ApplySla):
+        return Outcome(
+            kind, await sla.apply_policy(work, viewer, conversation_id, action.policy_id)
+        )
     else:
         conversation = await conversations.get_visible(work, viewer, conversation_id)
         if conversation.status == "closed":

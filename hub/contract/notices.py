@@ -31,6 +31,9 @@ ConversationChange = Literal[
     "csat_sent",
     "csat_skipped",
     "csat_rated",
+    "sla_applied",
+    "sla_removed",
+    "sla_breached",
 ]
 """The timeline event kinds of a conversation, each a ``ConversationUpdated.change``."""
 

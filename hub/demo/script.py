@@ -161,6 +161,9 @@ LABELS = (
     ("Sales lead", "blue", "A customer who may buy more"),
     ("VIP", "purple", None),
 )
+# The demo's SLA policy, on every conversation left open: name and targets in minutes
+# (first reply, next reply, resolution); the header and rows show their due times.
+SLA_POLICY = ("Standard", 60, 120, 60 * 24)
 SNIPPETS = (
     ("Greeting", "hi", "Hi $contact.first_name|there, thanks for writing to us! How can I help?"),
     (

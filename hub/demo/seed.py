@@ -1,7 +1,7 @@
 """``hub demo``: fill an empty hub with a living demo workspace.
 
 Everything goes through the hub's own paths on a started app: users, teams, channels,
-snippets, labels and a custom inbox through the domain functions; the customers' messages (with
+snippets, labels, an SLA policy and a custom inbox through the domain functions; the customers' messages (with
 photos) through the inbound pipe, signed as a service signs them; replies, comments,
 assignments, labels, priorities, snoozes and closes through the same functions the REST API calls.
 """
@@ -29,9 +29,19 @@ from hub.demo.customer import body_of, message_event, signed_headers
 from hub.demo.echo import echo_url
 from hub.demo.images import striped_png
 from hub.demo.marker import DemoMarker, write_marker
-from hub.demo.script import CHANNELS, LABELS, PEOPLE, SNIPPETS, STORIES, TEAMS, Story
+from hub.demo.script import CHANNELS, LABELS, PEOPLE, SLA_POLICY, SNIPPETS, STORIES, TEAMS, Story
 from hub.events.work import Work, unit_of_work
-from hub.inbox import comments, conversations, custom_inboxes, labels, messages, snippets, triage
+from hub.inbox import (
+    comments,
+    conversations,
+    custom_inboxes,
+    labels,
+    messages,
+    sla,
+    sla_policies,
+    snippets,
+    triage,
+)
 from hub.inbox.comments import NewComment
 from hub.inbox.filters import CustomInboxFilters
 from hub.inbox.messages import Outgoing
@@ -95,6 +105,7 @@ class Seeder:
         self.teams: dict[str, int] = {}
         self.channels: list[tuple[int, str]] = []  # id, signing secret
         self.labels: dict[str, int] = {}  # name → id
+        self.sla_policy_id: int | None = None
 
     def work(self) -> AbstractAsyncContextManager[Work]:
         """One transaction, announced after commit like an API request's."""
@@ -235,10 +246,15 @@ class Seeder:
             await triage.add_labels(w, owner, conversation_id, ids)
         if story.priority != "none":
             await triage.change_priority(w, owner, conversation_id, story.priority)
+        if story.state != "closed" and self.sla_policy_id is not None:
+            await sla.apply_policy(w, owner, conversation_id, self.sla_policy_id)
 
     async def make_labels(self) -> None:
-        """The labels the stories use."""
+        """The labels the stories use, and the SLA policy on their open conversations."""
         async with self.work() as w:
+            name, first, following, resolution = SLA_POLICY
+            fields = sla_policies.PolicyFields(name, first, following, resolution)
+            self.sla_policy_id = (await sla_policies.create_policy(w, self.owner, fields)).id
             for name, colour, description in LABELS:
                 label = await labels.create_label(
                     w, self.owner, name=name, colour=colour, description=description

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select, update
 from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.errors import HubError, Invalid
 from hub.events.work import Work
+from hub.inbox import sla_clocks
 from hub.inbox.conversations import get_visible, record
 from hub.store.models import (
     Channel,
@@ -77,6 +78,7 @@ async def merge(work: Work, viewer: Viewer, source_id: int, into_id: int) -> Con
     source.snoozed_until = None
     source.unread_count = 0
     source.merged_into_id = target.id
+    sla_clocks.closed(source)
     record(work, source, "merged_into", viewer.id, previous, into=target.id)
     record(work, target, "merged_in", viewer.id, source=source.id)
     return target

@@ -16,6 +16,7 @@ from hub.contract.notices import ConversationChange, ConversationUpdated
 from hub.errors import HubError, Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
+from hub.inbox import sla_clocks
 from hub.inbox.notification_settings import wants
 from hub.inbox.workspace import load_workspace_settings
 from hub.store.models import Conversation, ConversationEvent, Notification, Team, User
@@ -156,6 +157,7 @@ async def close(work: Work, viewer: Viewer, conversation_id: int, note: str | No
     conversation.closed_at = now
     conversation.closing_note = note
     conversation.snoozed_until = None
+    sla_clocks.closed(conversation)
     record(work, conversation, "closed", viewer.id, note=note)
     return conversation
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.events.bus import EventBus
 from hub.events.work import unit_of_work
 from hub.inbox.conversations import wake_due_snoozes
+from hub.inbox.sla import Clocks, check_slas
 from hub.inbox.views import CountsCache
 from hub.observers import Observers
 
@@ -26,6 +27,21 @@ async def wake_snoozes(
         woken = await wake_due_snoozes(work)
     if woken:
         log.info("snooze ended for conversations %s", woken)
+
+
+async def check_service_levels(
+    sessions: async_sessionmaker[AsyncSession],
+    bus: EventBus,
+    observers: Observers | None,
+    clocks: Clocks | None = None,
+    every: float | None = None,
+) -> None:
+    """Start the SLA clocks due since the last run, redraw what came due soon since the
+    last run (``every`` seconds ago) and mark passed due times breached."""
+    async with unit_of_work(sessions, bus, observers) as work:
+        breached = await check_slas(work, clocks, every)
+    if breached:
+        log.info("SLA breached: %s", breached)
 
 
 async def run_periodically(

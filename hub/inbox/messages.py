@@ -18,7 +18,7 @@ from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
 from hub.errors import HubError, Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
-from hub.inbox import conversations
+from hub.inbox import conversations, sla_clocks
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
 from hub.inbox.drafts import discard_draft
 from hub.inbox.email_addresses import check_cc
@@ -251,6 +251,7 @@ async def _store_outgoing(
     )
     conversation.last_message_at = message.created_at
     conversation.last_message_direction = "out"
+    sla_clocks.reply_sent(work, conversation)
     scope = ConversationScope.of(conversation)
     # Replying shows the conversation was read, as marking it read would (the assignee's
     # count; anyone's while unassigned).

@@ -20,8 +20,8 @@ from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.store.models import User
 
-Kind = Literal["message", "mention", "assigned", "snooze_ended"]
-KINDS: tuple[Kind, ...] = ("message", "mention", "assigned", "snooze_ended")
+Kind = Literal["message", "mention", "assigned", "snooze_ended", "sla_breached"]
+KINDS: tuple[Kind, ...] = ("message", "mention", "assigned", "snooze_ended", "sla_breached")
 
 
 class NotificationSettings(BaseModel):
@@ -33,6 +33,11 @@ class NotificationSettings(BaseModel):
     mention: bool = Field(True, description="someone mentions me in a comment")
     assigned: bool = Field(True, description="someone (or routing) assigns me a conversation")
     snooze_ended: bool = Field(True, description="a snoozed conversation of mine is back")
+    sla_breached: bool = Field(
+        True,
+        description="an SLA target of a conversation of mine (or, unassigned, of my team's; "
+        "for owners and managers, of one with neither) was breached",
+    )
     desktop: bool = Field(False, description="show desktop notifications (the browser asks too)")
     sound: bool = Field(False, description="play a short sound while the inbox tab is hidden")
 

@@ -24,9 +24,11 @@ from hub.inbox.filters import (
 )
 from hub.inbox.labels import check_label_ids
 from hub.inbox.priority import Priority
+from hub.inbox.sla_status import any_policy, at_risk_clause, at_risk_count
 from hub.inbox.view_seen import DOTTED_KINDS, dots_since_seen, mark_seen
 from hub.store.models import Contact, Conversation, Team
 from hub.store.paging import pack, unpack
+from hub.store.types import utcnow
 
 StatusTab = Literal["open", "closed", "snoozed", "all"]
 Sort = Literal["newest", "oldest", "longest", "shortest", "priority"]
@@ -34,16 +36,16 @@ Sort = Literal["newest", "oldest", "longest", "shortest", "priority"]
 
 @dataclass(frozen=True)
 class View:
-    """A parsed view name: ``all``, ``mine``, ``unassigned``, ``blocked``, ``team:<id>``,
-    ``custom:<id>``."""
+    """A parsed view name: ``all``, ``mine``, ``unassigned``, ``blocked``, ``sla`` (SLA
+    at risk), ``team:<id>``, ``custom:<id>``."""
 
-    kind: Literal["all", "mine", "unassigned", "blocked", "team", "custom"]
+    kind: Literal["all", "mine", "unassigned", "blocked", "sla", "team", "custom"]
     ref: int | None = None
 
     @classmethod
     def parse(cls, text: str) -> View:
         """Parse a view name; 422 naming the parameter when it is not one."""
-        if text in ("all", "mine", "unassigned", "blocked"):
+        if text in ("all", "mine", "unassigned", "blocked", "sla"):
             return cls(text)  # type: ignore[arg-type]
         kind, _, ref = text.partition(":")
         if kind in ("team", "custom") and ref.isdigit() and len(ref) < 19:
@@ -51,7 +53,7 @@ class View:
         raise HubError(
             422,
             "validation_error",
-            "view: must be all, mine, unassigned, blocked, team:<id> or custom:<id>",
+            "view: must be all, mine, unassigned, blocked, sla, team:<id> or custom:<id>",
             [{"field": "view", "message": "unknown view"}],
         )
 
@@ -83,6 +85,8 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
     not_blocked = Conversation.contact_blocked.is_(False)
     if view.kind == "mine":
         return and_(Conversation.assignee_id == viewer.id, not_blocked)
+    if view.kind == "sla":  # what the viewer sees of it, like a custom inbox
+        return and_(at_risk_clause(utcnow()), not_blocked, conversation_filter(viewer))
     if view.kind in ("all", "unassigned", "blocked"):
         if not viewer.sees_everything:
             raise Forbidden(f"the {view.kind} view is not available to you")
@@ -407,6 +411,9 @@ async def inbox_counts(
     counts = [
         ViewCount(c.view, c.name, c.open, since[c.view]) if c.view in since else c for c in counts
     ]
+    if await any_policy(db):
+        at_risk = await at_risk_count(db, viewer, utcnow())
+        counts.append(ViewCount("sla", "SLA at risk", at_risk, 0))
     if viewer.sees_everything:
         blocked_open = await db.scalar(
             select(func.count()).where(

@@ -16,6 +16,7 @@ from hub import appkeys
 from hub.auth.api_tokens import create_token
 from hub.events.work import unit_of_work
 from hub.inbox.labels import create_label
+from hub.inbox.sla_policies import PolicyFields, create_policy
 from hub.inbox.snippets import create_snippet
 from hub.people import directory
 from tests.browser.harness import LiveHub
@@ -82,6 +83,7 @@ def arrange(hub: LiveHub) -> None:
         async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
             await directory.create_team(work, viewer, "Support <b>team</b>", [])
             await create_label(work, viewer, name=XSS, colour="pink", description=XSS)
+            await create_policy(work, viewer, PolicyFields(XSS, resolution_minutes=60))
         async with app[appkeys.SESSIONS]() as db:
             await create_snippet(db, viewer, name="Greeting", shortcut="hi", body="Hello!")
             await create_token(db, owner, "Backups")

@@ -176,6 +176,13 @@ export async function setLabel(id, labelId, on) {
   await refreshAfter(id);
 }
 
+/** Put an SLA policy on the conversation (``policyId``), or take it off (null). */
+export async function setSla(id, policyId) {
+  if (policyId === null) await api("DELETE", conversationUrl(id, "sla"));
+  else await api("PUT", conversationUrl(id, "sla"), { policy_id: Number(policyId) });
+  await refreshAfter(id);
+}
+
 /** Give the conversation a priority (none, low, medium, high, urgent). */
 export async function setPriority(id, priority) {
   await api("POST", conversationUrl(id, "priority"), { priority });

@@ -5,10 +5,11 @@
 // The commands come from the page itself (the sidebar's links, the header's action
 // buttons), so the bar offers exactly what the page does; contacts come from the REST
 // API as the user types, and so do the labels (one "Add label …" or "Remove label …"
-// each, read when the bar opens), next to "Set priority to …", and the macros ("Run
-// macro: …", also read when the bar opens).
+// each, read when the bar opens), next to "Set priority to …", the SLA policies ("Apply
+// SLA policy …", "Remove the SLA policy") and the macros ("Run macro: …", also read when
+// the bar opens).
 
-import { setLabel, setPriority } from "./actions.js";
+import { setLabel, setPriority, setSla } from "./actions.js";
 import { api } from "./dom.js";
 import { loadMacros, runMacro } from "./macros.js";
 import { openConversation, openPane } from "./thread.js";
@@ -17,6 +18,7 @@ const PRIORITIES = [["urgent", "Urgent"], ["high", "High"], ["medium", "Medium"]
 const LABELS_SHOWN = 100;
 let knownLabels = [];
 let knownMacros = [];
+let knownPolicies = [];
 
 const CONTACTS_SHOWN = 5;
 const TYPING_PAUSE_MS = 200;
@@ -86,7 +88,24 @@ function triageCommands(pane, name) {
     if (value === current) continue;
     found.push({ group: "Priority", label: `Set priority to ${text} — ${name}`, run: () => setPriority(id, value) });
   }
+  const policy = head?.dataset.slaPolicyId ?? "";
+  for (const each of knownPolicies) {
+    if (String(each.id) === policy) continue;
+    found.push({ group: "SLA", label: `Apply SLA policy ${each.name} — ${name}`, run: () => setSla(id, each.id) });
+  }
+  if (policy) found.push({ group: "SLA", label: `Remove the SLA policy — ${name}`, run: () => setSla(id, null) });
   return found;
+}
+
+/** Read the SLA policies (for the "Apply SLA policy" commands), then list the commands again. */
+async function loadPolicies() {
+  try {
+    const page = await api("GET", "/api/v1/sla-policies");
+    knownPolicies = page?.items ?? [];
+  } catch {
+    return; // as for labels: the other commands still work
+  }
+  if (dialog()?.open) refresh();
 }
 
 /** Read the labels (for the label commands), then list the commands again. */
@@ -221,6 +240,7 @@ export function openCommandBar() {
   if (openPane()) {
     loadLabels();
     loadMacroCommands();
+    loadPolicies();
   }
 }
 

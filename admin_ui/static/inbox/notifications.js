@@ -82,6 +82,7 @@ function describe(data) {
     mention: "You were mentioned",
     assigned: "A conversation was assigned to you",
     snooze_ended: "⏰ Snooze ended",
+    sla_breached: "⚠ SLA breached",
   };
   return { title: titles[data.kind] ?? "Inbox Hub", body: data.excerpt ?? "" };
 }

@@ -21,7 +21,9 @@ class BulkFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     view: str = Field(
-        "all", max_length=40, description="all, mine, unassigned, blocked, team:<id> or custom:<id>"
+        "all",
+        max_length=40,
+        description="all, mine, unassigned, blocked, sla (SLA at risk), team:<id> or custom:<id>",
     )
     status: Literal["open", "closed", "snoozed", "all"] = "open"
     unanswered: bool | None = None

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.api.schemas.labels import LabelRef
+from hub.api.schemas.sla import SlaStateOut
 from hub.inbox.priority import Priority, name_of
 from hub.inbox.views import ConversationRow, ViewCount
 from hub.store.models import Conversation, Label
@@ -42,6 +43,7 @@ class ConversationOut(BaseModel):
     closing_note: str | None
     priority: Priority
     labels: list[LabelRef] = Field(description="by name")
+    sla: SlaStateOut | None = Field(description="the SLA policy's due times; null without one")
 
     @classmethod
     def of(
@@ -67,6 +69,7 @@ class ConversationOut(BaseModel):
             closing_note=c.closing_note,
             priority=name_of(c.priority),
             labels=[LabelRef.of(label) for label in labels],
+            sla=SlaStateOut.of(c),
         )
 
     @classmethod
@@ -80,7 +83,10 @@ class ConversationQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    view: str = Field("all", description="all, mine, unassigned, blocked, team:<id> or custom:<id>")
+    view: str = Field(
+        "all",
+        description="all, mine, unassigned, blocked, sla (SLA at risk), team:<id> or custom:<id>",
+    )
     status: Literal["open", "closed", "snoozed", "all"] = "open"
     sort: Literal["newest", "oldest", "longest", "shortest", "priority"] = Field(
         "newest",

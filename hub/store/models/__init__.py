@@ -28,6 +28,7 @@ from hub.store.models.people import (
     User,
 )
 from hub.store.models.realtime import RealtimeEvent
+from hub.store.models.sla import SlaPolicy
 from hub.store.models.workspace import (
     CrmConnection,
     CrmContactLink,
@@ -76,6 +77,7 @@ __all__ = [
     "OutboxItem",
     "RealtimeEvent",
     "SetupToken",
+    "SlaPolicy",
     "Snippet",
     "Team",
     "TeamMembership",

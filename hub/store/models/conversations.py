@@ -41,6 +41,8 @@ class Conversation(Timestamped, Base):
         # Covers the sidebar counts: index-only scans, no table lookups.
         # The sort by priority (urgent first, then newest activity) within a status tab.
         Index("ix_conversations_status_priority_last", "status", "priority", "last_message_at"),
+        # The SLA job's clocks to start: the conversations of each policy still running.
+        Index("ix_conversations_sla_policy_status", "sla_policy_id", "status"),
         Index(
             "ix_conversations_counts",
             "status",
@@ -80,6 +82,20 @@ class Conversation(Timestamped, Base):
     # 0 none, 1 low, 2 medium, 3 high, 4 urgent (hub.inbox.priority): a number, so the
     # sort by priority is an index range, not a CASE over names.
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The SLA policy applied (hub.inbox.sla) and each target's due time while it runs
+    # (NULL once met or not started); a breach marker is set once, by the breach job,
+    # and kept after the target is met late, until that target's clock starts again.
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policies.id", ondelete="SET NULL")
+    )
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    next_response_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last message time the SLA job looked at for a reply clock to start.
+    sla_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationThreadKey(Base):
