@@ -21,6 +21,7 @@ from hub.store.models import (
     ConversationEvent,
     ConversationLabel,
     Message,
+    Notification,
     Rule,
     RuleRun,
     User,
@@ -302,6 +303,12 @@ async def test_round_robin_spreads_over_available_members_and_a_webhook_is_poste
     assert rows[0].id == first
     assert {c.assignee_id for c in rows} == {ana.id, bo.id}
     assert {c.team_id for c in rows} == {team.id}
+    async with client.app[appkeys.SESSIONS]() as db:
+        bells = list(await db.scalars(select(Notification).where(Notification.kind == "assigned")))
+    assert sorted((n.user_id, n.data["rule"], n.data["by"]) for n in bells) == [
+        (ana.id, "Spread", None),
+        (bo.id, "Spread", None),
+    ]
     assert hook.call_count == 2
     sent = hook.calls[0].request
     assert b'"rule":{"id":' in sent.content.replace(b" ", b"")

@@ -77,9 +77,11 @@ async def notify(
     work: Work, user_id: int, kind: str, conversation: Conversation | None, **data: Any
 ) -> None:
     """Store a notification for one user and push it to them, unless their notification
-    settings turn that kind off."""
+    settings turn that kind off. One an automation rule causes names it (``rule``)."""
     if not await wants(work.db, user_id, kind):
         return
+    if work.rule is not None:
+        data = {**data, "rule": work.rule.name}
     work.db.add(
         Notification(
             user_id=user_id,
