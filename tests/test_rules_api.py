@@ -352,3 +352,62 @@ async def test_no_reply_fires_once_per_waiting_message_even_with_two_hub_process
         conversation = await session.get(Conversation, waiting.id)
         assert conversation is not None and conversation.priority == 3
         assert await session.scalar(select(RuleRun.event)) == "no_reply"
+
+
+async def test_rules_run_in_order_a_stop_ends_the_run_and_nothing_to_change_is_skipped(
+    client: Client, owner: dict[str, str], factory: Factory, user_token: UserToken
+) -> None:
+    ana, _ = await user_token("ana@example.com")
+    first = await make(client, owner, "/api/v1/labels", {"name": "First", "colour": "blue"})
+    second = await make(client, owner, "/api/v1/labels", {"name": "Second", "colour": "red"})
+    one = await make_rule(
+        client,
+        owner,
+        name="One",
+        event="assigned",
+        stop_processing=True,
+        actions=[{"type": "add_labels", "label_ids": [first]}],
+    )
+    two = await make_rule(
+        client,
+        owner,
+        name="Two",
+        event="assigned",
+        actions=[{"type": "add_labels", "label_ids": [second]}],
+    )
+    off = await make_rule(
+        client,
+        owner,
+        name="Off",
+        event="assigned",
+        enabled=False,
+        actions=[{"type": "add_comment", "text": "never"}],
+    )
+    conversation = await factory.conversation(await factory.channel())
+    assign = f"/api/v1/conversations/{conversation.id}/assign"
+
+    async def labels() -> list[int]:
+        async with client.app[appkeys.SESSIONS]() as db:
+            return sorted(await db.scalars(select(ConversationLabel.label_id)))
+
+    assert (await client.post(assign, json={"user_id": ana.id}, headers=owner)).status == 200
+    await settle(client)
+    assert await labels() == [first]
+    assert [len(await runs_of(client, owner, r["id"])) for r in (one, two, off)] == [1, 0, 0]
+
+    await client.patch(f"{RULES}/{one['id']}", json={"stop_processing": False}, headers=owner)
+    assert (await client.post(assign, json={"user_id": ana.id}, headers=owner)).status == 200
+    await settle(client)
+    assert await labels() == [first, second]
+    assert [r["outcome"] for r in await runs_of(client, owner, one["id"])] == ["skipped", "done"]
+    assert [r["outcome"] for r in await runs_of(client, owner, two["id"])] == ["done"]
+    assert await runs_of(client, owner, off["id"]) == []
+
+    page = await (await client.get(f"{RULES}/{one['id']}/runs?limit=1", headers=owner)).json()
+    assert [r["outcome"] for r in page["items"]] == ["skipped"] and page["next_cursor"]
+    rest = await client.get(
+        f"{RULES}/{one['id']}/runs?limit=1&cursor={page['next_cursor']}", headers=owner
+    )
+    assert [r["outcome"] for r in (await rest.json())["items"]] == ["done"]
+    bad = await client.get(f"{RULES}/{one['id']}/runs?cursor=nonsense", headers=owner)
+    assert bad.status == 422

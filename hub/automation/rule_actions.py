@@ -34,7 +34,7 @@ from hub.errors import HubError, Invalid
 from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_plugins import ChannelPlugins
-from hub.store.models import Conversation, Team, TeamMembership, User
+from hub.store.models import Conversation, ConversationLabel, Team, TeamMembership, User
 
 URL_MAX = 2000
 WEBHOOK_TIMEOUT_SECONDS = 5.0
@@ -151,11 +151,28 @@ async def run_rule_action(
             return Outcome(action.type, changed=False)
         await conversations.assign(work, hub, conversation_id, user_id, action.team_id)
         return Outcome(action.type)
-    if isinstance(action, Assign):
-        conversation = await conversations.get_visible(work, hub, conversation_id)
-        if (conversation.assignee_id, conversation.team_id) == (action.user_id, action.team_id):
-            return Outcome(action.type, changed=False)
+    if await _already(work, conversation_id, action):
+        return Outcome(action.type, changed=False)
     return await run_action(work, hub, conversation_id, cast(Action, action), channels=channels)
+
+
+async def _already(work: Work, conversation_id: int, action: BaseModel) -> bool:
+    """Whether an assign, unassign or add-labels finds the conversation already so
+    (the run is then ``skipped`` rather than writing the same timeline event again)."""
+    conversation = await conversations.get_visible(work, Viewer.hub(), conversation_id)
+    if isinstance(action, Assign):
+        return (conversation.assignee_id, conversation.team_id) == (action.user_id, action.team_id)
+    if isinstance(action, Unassign):
+        return conversation.assignee_id is None and conversation.team_id is None
+    if isinstance(action, AddLabels):
+        carried = await work.db.scalars(
+            select(ConversationLabel.label_id).where(
+                ConversationLabel.conversation_id == conversation_id,
+                ConversationLabel.label_id.in_(action.label_ids),
+            )
+        )
+        return set(carried) >= set(action.label_ids)
+    return False
 
 
 @dataclass(frozen=True)
