@@ -151,9 +151,10 @@ async def run_rule_action(
             return Outcome(action.type, changed=False)
         await conversations.assign(work, hub, conversation_id, user_id, action.team_id)
         return Outcome(action.type)
-    if await _already(work, conversation_id, action):
-        return Outcome(action.type, changed=False)
-    return await run_action(work, hub, conversation_id, cast(Action, action), channels=channels)
+    core = cast(Action, action)
+    if await _already(work, conversation_id, core):
+        return Outcome(core.type, changed=False)
+    return await run_action(work, hub, conversation_id, core, channels=channels)
 
 
 async def _already(work: Work, conversation_id: int, action: BaseModel) -> bool:
