@@ -52,7 +52,8 @@ async def test_the_list_says_each_rule_in_words_and_turns_and_moves_them(
     page = await (await client.get("/admin/rules", headers=HTML)).text()
     assert "Message text contains “invoice”" in page
     assert "Assign to team Billing &lt;b&gt;, then Send a webhook to https://h.example/x" in page
-    assert "No reply after 15 minutes" in page
+    assert "When</strong> a customer has waited 15 minutes for a reply" in page
+    assert "When</strong> a message is received" in page
     assert page.index("Billing routing") < page.index("Nudge")
 
     moved = await client.post(

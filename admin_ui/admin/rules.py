@@ -77,9 +77,10 @@ def _row(rule: Rule, names: RuleNames) -> dict[str, Any]:
         actions = [describe_action(a, names) for a in rules.actions_of(rule)]
     except HubError as error:
         conditions, actions = [], [error.message]
-    when = rules.EVENT_TITLES.get(rule.event, rule.event)
+    title = rules.EVENT_TITLES.get(rule.event, rule.event)
+    when = title[0].lower() + title[1:]
     if rule.event == "no_reply":
-        when = f"No reply after {rule.minutes} minutes"
+        when = f"a customer has waited {rule.minutes} minutes for a reply"
     return {"rule": rule, "when": when, "conditions": conditions, "actions": actions}
 
 
