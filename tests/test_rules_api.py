@@ -385,6 +385,15 @@ async def test_rules_run_in_order_a_stop_ends_the_run_and_nothing_to_change_is_s
     )
     conversation = await factory.conversation(await factory.channel())
     assign = f"/api/v1/conversations/{conversation.id}/assign"
+    blocked = await factory.conversation(
+        await factory.channel(), await factory.contact(blocked=True)
+    )
+    response = await client.post(
+        f"/api/v1/conversations/{blocked.id}/assign", json={"user_id": ana.id}, headers=owner
+    )
+    assert response.status == 200, await response.text()
+    await settle(client)
+    assert await runs_of(client, owner, one["id"]) == []  # rules leave blocked contacts alone
 
     async def labels() -> list[int]:
         async with client.app[appkeys.SESSIONS]() as db:

@@ -288,9 +288,10 @@ async def _waiting(db: AsyncSession, rule: Rule) -> list[tuple[int, int]]:
 
 
 async def gather_facts(work: Work, conversation_id: int, message_id: int | None) -> Facts | None:
-    """The facts conditions look at; None when the conversation is gone."""
+    """The facts conditions look at; None when the conversation is gone, or its contact
+    is blocked (rules leave blocked contacts alone, as agents do)."""
     conversation = await work.db.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or conversation.contact_blocked:
         return None
     contact = await work.db.get(Contact, conversation.contact_id)
     if message_id is None:
