@@ -2,7 +2,8 @@
 message text, a bad pattern refused and named on its condition, three actions), and a
 customer's message about an invoice is routed to Billing, labelled and answered with a
 snippet, live in the inbox, its timeline naming the rule, and logged in the run log; a
-message about something else is left alone. On a phone, the pages fit."""
+message about something else is left alone. A no-reply rule is added, moved up, turned
+off and deleted. On a phone, the pages fit."""
 
 from __future__ import annotations
 
@@ -138,6 +139,37 @@ def test_a_rule_routes_a_message_about_an_invoice_to_billing_and_replies(
     expect(runs.locator("tbody tr")).to_contain_text("Done")
     assert hub.count(RuleRun, RuleRun.outcome == "done") == 1
     snap("runs")
+
+    # A second rule, on the no-reply timer: the minutes appear for that event only.
+    page.goto("/admin/rules/new")
+    page.get_by_label("Name").fill("Nudge")
+    minutes = page.get_by_label("Minutes without a reply")
+    expect(minutes).to_be_hidden()
+    page.get_by_label("When").select_option(label="No reply after some minutes")
+    expect(minutes).to_be_visible()
+    minutes.fill("15")
+    add(page, "action", "Set priority")
+    page.locator("#rule-actions > li").nth(0).get_by_role(
+        "combobox", name=re.compile("^Priority")
+    ).select_option(label="High")
+    page.get_by_role("button", name="Save rule").click()
+    page.wait_for_url(re.compile(r"/admin/rules$"))
+    expect(page.locator(".rule-item .rule-when")).to_have_text(
+        [
+            "When a message is received",
+            "When a customer has waited 15 minutes for a reply",
+        ]
+    )
+    nudge = page.locator(".rule-item").nth(1)
+    nudge.get_by_role("button", name=re.compile("^Up")).click()
+    expect(page.locator(".rule-name")).to_have_text(["Nudge", "Billing routing"])
+    page.locator(".rule-item").nth(0).get_by_role("button", name=re.compile("^Turn off")).click()
+    expect(page.locator(".rule-item").nth(0).locator(".badge").first).to_have_text("Off")
+    page.locator(".rule-item").nth(0).get_by_role("link", name=re.compile("^Delete")).click()
+    expect(page.get_by_role("heading", name="Delete the rule Nudge?")).to_be_visible()
+    page.get_by_role("button", name="Delete rule").click()
+    expect(page.locator(".flashes")).to_contain_text("Deleted rule Nudge.")
+    expect(page.locator(".rule-name")).to_have_text(["Billing routing"])
 
     # On a phone: the list, the editor and the run log fit.
     page.set_viewport_size(PHONE)
