@@ -15,7 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
+from hub.automation.rule_actions import AssignRoundRobin, run_rule_action
 from hub.automation.rule_runner import RuleRunner
+from hub.events.work import unit_of_work
 from hub.store.models import (
     Conversation,
     ConversationEvent,
@@ -309,6 +311,14 @@ async def test_round_robin_spreads_over_available_members_and_a_webhook_is_poste
         (ana.id, "Spread", None),
         (bo.id, "Spread", None),
     ]
+    # A conversation already with an available member of the team stays with them.
+    second = rows[1]
+    async with unit_of_work(client.app[appkeys.SESSIONS], client.app[appkeys.BUS]) as work:
+        again = await run_rule_action(work, second.id, AssignRoundRobin(team_id=team.id))
+    assert again.changed is False
+    async with client.app[appkeys.SESSIONS]() as db:
+        kept = await db.get(Conversation, second.id)
+        assert kept is not None and kept.assignee_id == second.assignee_id
     assert hook.call_count == 2
     sent = hook.calls[0].request
     assert b'"rule":{"id":' in sent.content.replace(b" ", b"")

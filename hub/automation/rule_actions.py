@@ -35,6 +35,7 @@ from hub.events.work import Work
 from hub.inbox import conversations
 from hub.inbox.channel_plugins import ChannelPlugins
 from hub.store.models import Conversation, ConversationLabel, Team, TeamMembership, User
+from hub.store.types import DbId
 
 URL_MAX = 2000
 WEBHOOK_TIMEOUT_SECONDS = 5.0
@@ -49,10 +50,10 @@ class _RuleAction(BaseModel):
 class AssignRoundRobin(_RuleAction):
     """Assign to the team, and within it to the active, available member with the
     fewest open conversations (ties: the lowest user id); to the team alone when no
-    member is available."""
+    member is available. A conversation already with such a member stays with them."""
 
     type: Literal["assign_round_robin"] = "assign_round_robin"
-    team_id: Annotated[int, Field(strict=True, ge=1)]
+    team_id: DbId
 
 
 class SendWebhook(_RuleAction):
@@ -110,9 +111,9 @@ async def check_rule_references(work: Work, action: BaseModel, field: str) -> No
         await check_references(work, cast(Action, action), field)
 
 
-async def pick_round_robin(work: Work, team_id: int) -> int | None:
-    """The team's active, available member with the fewest open conversations assigned
-    (ties: lowest id); None when nobody is available."""
+async def round_robin_order(work: Work, team_id: int) -> list[int]:
+    """The team's active, available members, fewest open conversations (assigned, in any
+    team) first, ties by lowest id: the first is whom round robin picks."""
     open_counts = (
         select(Conversation.assignee_id, func.count().label("open"))
         .where(Conversation.status == "open", Conversation.assignee_id.is_not(None))
@@ -130,9 +131,8 @@ async def pick_round_robin(work: Work, team_id: int) -> int | None:
             User.available.is_(True),
         )
         .order_by(load, User.id)
-        .limit(1)
     )
-    return (await work.db.execute(query)).scalar_one_or_none()
+    return list(await work.db.scalars(query))
 
 
 async def run_rule_action(
@@ -146,9 +146,13 @@ async def run_rule_action(
     hub = Viewer.hub()
     if isinstance(action, AssignRoundRobin):
         conversation = await conversations.get_visible(work, hub, conversation_id)
-        user_id = await pick_round_robin(work, action.team_id)
-        if conversation.assignee_id == user_id and conversation.team_id == action.team_id:
+        members = await round_robin_order(work, action.team_id)
+        if conversation.team_id == action.team_id and (
+            conversation.assignee_id in members
+            or (not members and conversation.assignee_id is None)
+        ):
             return Outcome(action.type, changed=False)
+        user_id = members[0] if members else None
         await conversations.assign(work, hub, conversation_id, user_id, action.team_id)
         return Outcome(action.type)
     core = cast(Action, action)
