@@ -23,6 +23,8 @@ from hub.auth.throttle import LoginThrottle, MemoryThrottle
 from hub.auth.throttle_redis import RedisThrottle
 from hub.auth.token_uses import write_token_uses
 from hub.automation.bulk_macros import bulk_actions
+from hub.automation.rule_runner import BUILTIN_NAME as RULES_NAME
+from hub.automation.rule_runner import RuleRunner, RulesPlugin
 from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.group_commit import GroupCommitter
@@ -65,6 +67,8 @@ log = logging.getLogger(__name__)
 # How often the realtime event log is pruned: often enough that it stays about
 # HUB_REALTIME_REPLAY_SECONDS long, and in short transactions.
 REALTIME_PRUNE_SECONDS = 60.0
+# How often the no-reply rules look for customers waiting: their minutes are whole.
+RULE_TIMER_SECONDS = 30.0
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -251,6 +255,34 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     except Exception:
         log.exception("could not write when API tokens were last used")
     await app[appkeys.OBSERVERS].drain(grace=settings.shutdown_timeout)
+
+
+async def rules_context(app: web.Application) -> AsyncIterator[None]:
+    """The automation rules: a built-in observer plugin (it needs the database, the bus,
+    the channels and the HTTP client, so it is registered once they exist) and the
+    no-reply timer."""
+    runner = RuleRunner(
+        app[appkeys.SESSIONS],
+        app[appkeys.BUS],
+        app[appkeys.OBSERVERS],
+        channels=app[appkeys.CHANNELS],
+        http=app[appkeys.HTTP],
+    )
+    manager = app[appkeys.PLUGINS]
+    manager.register_builtin(RulesPlugin(runner), RULES_NAME)
+
+    async def rule_timers_job() -> None:
+        await runner.fire_due_timers()
+
+    stop = asyncio.Event()
+    timer = asyncio.create_task(
+        run_periodically(rule_timers_job, every=RULE_TIMER_SECONDS, stop=stop)
+    )
+    yield
+    stop.set()
+    await asyncio.gather(timer, return_exceptions=True)
+    if manager.pm.get_plugin(RULES_NAME) is not None:
+        manager.pm.unregister(name=RULES_NAME)
 
 
 def plugins_context(

@@ -391,6 +391,12 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
         "/api/v1/macros",
         {"name": "Shared", "shared": True, "actions": [{"type": "add_comment", "text": "x"}]},
     ),
+    (
+        "POST",
+        "/api/v1/rules",
+        {"name": "Rule", "event": "closed", "actions": [{"type": "add_comment", "text": "x"}]},
+    ),
+    ("GET", "/api/v1/rules", None),
 ]
 
 

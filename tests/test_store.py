@@ -46,6 +46,9 @@ from hub.store.models import (
     Notification,
     OutboxItem,
     RealtimeEvent,
+    Rule,
+    RuleRun,
+    RuleTimerFire,
     SetupToken,
     SlaPolicy,
     Snippet,
@@ -80,6 +83,7 @@ class Parents:
     inbox: CustomInbox
     crm: CrmConnection
     label: Label
+    rule: Rule | None = None
 
 
 async def _save(db: Sessions, *rows: Base) -> None:
@@ -122,8 +126,11 @@ async def parents(db: Sessions) -> Parents:
         status="received",
     )
     comment = Comment(conversation_id=conversation.id, author_id=user.id, body="@ann look")
-    await _save(db, message, comment)
-    return Parents(user, team, channel, contact, conversation, message, comment, inbox, crm, label)
+    rule = Rule(name="Billing routing", event="message_received", actions=[{"type": "close"}])
+    await _save(db, message, comment, rule)
+    return Parents(
+        user, team, channel, contact, conversation, message, comment, inbox, crm, label, rule
+    )
 
 
 Builder = Callable[[Parents], Base]
@@ -430,6 +437,29 @@ BUILDERS: dict[str, Builder] = {
         answered_via="page",
         answered_at=WHEN,
         created_at=WHEN,
+    ),
+    "rules": lambda p: Rule(
+        name="Nudge",
+        enabled=False,
+        event="no_reply",
+        minutes=45,
+        conditions=[{"type": "message_text", "op": "matches", "value": "ünï.*code"}],
+        actions=[{"type": "send_webhook", "url": "https://hooks.example/x"}],
+        position=7,
+        stop_processing=True,
+        created_at=WHEN,
+        updated_at=WHEN,
+    ),
+    "rule_runs": lambda p: RuleRun(
+        rule_id=p.rule.id if p.rule else 0,
+        conversation_id=p.conversation.id,
+        event="assigned",
+        outcome="failed",
+        error="ünïcode",
+        created_at=WHEN,
+    ),
+    "rule_timer_fires": lambda p: RuleTimerFire(
+        rule_id=p.rule.id if p.rule else 0, message_id=p.message.id, fired_at=WHEN
     ),
 }
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import page_identity
-from admin_ui.personal.macro_wording import (
+from admin_ui.action_wording import (
     SNOOZE_MINUTES,
     SNOOZE_PRESETS,
     TITLES,

@@ -17,17 +17,32 @@ from hub.store.models import Conversation, User
 
 @dataclass(frozen=True)
 class Viewer:
-    """The facts about a user that visibility depends on."""
+    """The facts about a user that visibility depends on.
+
+    ``system`` is the hub itself acting (an automation rule): it sees every
+    conversation, and what it does is recorded with no actor (``actor_id`` None).
+    """
 
     id: int
     role: str
     visibility: str
     team_ids: frozenset[int]
+    system: bool = False
 
     @classmethod
     def of(cls, user: User) -> Viewer:
         """The viewer for a loaded user (with its teams)."""
         return cls(user.id, user.role, user.visibility, frozenset(t.id for t in user.teams))
+
+    @classmethod
+    def hub(cls) -> Viewer:
+        """The hub itself, for automation: no user (id 0 matches no row), sees all."""
+        return cls(0, "owner", "all", frozenset(), system=True)
+
+    @property
+    def actor_id(self) -> int | None:
+        """Who a change is recorded as: the user, or None when the hub does it."""
+        return None if self.system else self.id
 
     @property
     def sees_everything(self) -> bool:

@@ -1,2 +1,3 @@
-"""Automation: the action vocabulary (``actions``) and macros that run a list of actions
-on a conversation. Rules (event, conditions, actions) will use the same vocabulary."""
+"""Automation: the action vocabulary (``actions``), macros that run a list of actions on a
+conversation, and rules (``rules``, ``rule_conditions``, ``rule_actions``,
+``rule_runner``): on an event, when conditions hold, actions run as the hub."""

@@ -245,7 +245,7 @@ async def run_action(
         return Outcome(kind, await _remove_labels(work, viewer, conversation_id, action.label_ids))
     elif isinstance(action, SetPriority):
         conversation = await conversations.get_visible(work, viewer, conversation_id)
-        changed = triage.set_priority(work, conversation, action.priority, viewer.id)
+        changed = triage.set_priority(work, conversation, action.priority, viewer.actor_id)
         return Outcome(kind, changed)
     elif isinstance(action, SendSnippet):
         text = await snippets.render_snippet(work.db, viewer, action.snippet_id, conversation_id)

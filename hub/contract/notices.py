@@ -86,12 +86,15 @@ class MessageStatusChanged(Frozen):
 
 class ConversationUpdated(Frozen):
     """A conversation changed: ``change`` is its timeline event kind (see
-    ``ConversationChange``) and ``data`` that event's data."""
+    ``ConversationChange``) and ``data`` that event's data. ``rule_id`` is the
+    automation rule whose action made the change (None for a person or the hub's own
+    jobs); the rules never act on such a change again, which is how they cannot loop."""
 
     conversation_id: int
     change: ConversationChange
     actor_id: int | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    rule_id: int | None = None
 
 
 Notice = MessageReceived | MessageSent | MessageFailed | MessageStatusChanged | ConversationUpdated

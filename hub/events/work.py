@@ -21,19 +21,29 @@ from hub.observers import Observers
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class RuleOrigin:
+    """The automation rule a unit of work's changes come from."""
+
+    id: int
+    name: str
+
+
 @dataclass
 class Work:
     """The session of a unit of work, and what to announce once it commits.
 
     ``hooks`` are the plugins' hooks (pluggy's hook relay) for the decisions plugins
     take inside the transaction (routing); ``None`` outside the app, where the core's
-    built-in rules decide.
+    built-in rules decide. ``rule`` is set while an automation rule's actions run in
+    this unit: the timeline events they write name it, and their notices carry its id.
     """
 
     db: AsyncSession
     hooks: pluggy.HookRelay | None = None
     events: list[HubEvent] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    rule: RuleOrigin | None = None
 
     def emit(self, event: HubEvent) -> None:
         """Publish ``event`` if, and only after, the transaction commits."""

@@ -109,7 +109,7 @@ async def add_comment(
     await check_attachments(work, viewer, new.attachments)
 
     comment = Comment(
-        conversation_id=conversation.id, author_id=viewer.id, body=body, mentions=mentions
+        conversation_id=conversation.id, author_id=viewer.actor_id, body=body, mentions=mentions
     )
     work.db.add(comment)
     await work.db.flush()
@@ -127,7 +127,7 @@ async def add_comment(
                 "mention",
                 conversation,
                 comment_id=comment.id,
-                by=viewer.id,
+                by=viewer.actor_id,
                 excerpt=body[:200],
             )
     work.emit(
@@ -136,7 +136,7 @@ async def add_comment(
             {
                 "id": comment.id,
                 "conversation_id": conversation.id,
-                "author_id": viewer.id,
+                "author_id": viewer.actor_id,
                 "body": body,
                 "mentions": mentions,
                 "created_at": comment.created_at.isoformat(),

@@ -45,7 +45,10 @@ def record(
     previous: ConversationScope | None = None,
     **data: Any,
 ) -> None:
-    """Write a timeline event and announce the change to whoever may see it."""
+    """Write a timeline event and announce the change to whoever may see it. A change
+    an automation rule makes names the rule (``data["rule"]``, the notice's ``rule_id``)."""
+    if work.rule is not None:
+        data = {**data, "rule": work.rule.name, "rule_id": work.rule.id}
     event = ConversationEvent(
         conversation_id=conversation.id, kind=kind, actor_id=actor_id, data=data
     )
@@ -62,7 +65,11 @@ def record(
     work.emit(HubEvent("counts.changed", {}, scope=scope, previous=previous))
     work.observe(
         ConversationUpdated(
-            conversation_id=conversation.id, change=kind, actor_id=actor_id, data=data
+            conversation_id=conversation.id,
+            change=kind,
+            actor_id=actor_id,
+            data=data,
+            rule_id=work.rule.id if work.rule is not None else None,
         )
     )
 
@@ -71,9 +78,11 @@ async def notify(
     work: Work, user_id: int, kind: str, conversation: Conversation | None, **data: Any
 ) -> None:
     """Store a notification for one user and push it to them, unless their notification
-    settings turn that kind off."""
+    settings turn that kind off. One an automation rule causes names it (``rule``)."""
     if not await wants(work.db, user_id, kind):
         return
+    if work.rule is not None:
+        data = {**data, "rule": work.rule.name}
     work.db.add(
         Notification(
             user_id=user_id,
@@ -130,9 +139,11 @@ async def assign(
     previous = ConversationScope.of(conversation)
     conversation.assignee_id = user_id
     conversation.team_id = team_id
-    record(work, conversation, "assigned", viewer.id, previous, user_id=user_id, team_id=team_id)
+    record(
+        work, conversation, "assigned", viewer.actor_id, previous, user_id=user_id, team_id=team_id
+    )
     if user_id is not None and user_id != viewer.id:
-        await notify(work, user_id, "assigned", conversation, by=viewer.id)
+        await notify(work, user_id, "assigned", conversation, by=viewer.actor_id)
     return conversation
 
 
@@ -142,7 +153,7 @@ async def unassign(work: Work, viewer: Viewer, conversation_id: int) -> Conversa
     previous = ConversationScope.of(conversation)
     conversation.assignee_id = None
     conversation.team_id = None
-    record(work, conversation, "unassigned", viewer.id, previous)
+    record(work, conversation, "unassigned", viewer.actor_id, previous)
     return conversation
 
 
@@ -158,7 +169,7 @@ async def close(work: Work, viewer: Viewer, conversation_id: int, note: str | No
     conversation.closing_note = note
     conversation.snoozed_until = None
     sla_clocks.closed(conversation)
-    record(work, conversation, "closed", viewer.id, note=note)
+    record(work, conversation, "closed", viewer.actor_id, note=note)
     return conversation
 
 
@@ -179,7 +190,7 @@ async def reopen(work: Work, viewer: Viewer, conversation_id: int) -> Conversati
     conversation.opened_at = now
     conversation.closed_at = None
     conversation.snoozed_until = None
-    record(work, conversation, "reopened", viewer.id)
+    record(work, conversation, "reopened", viewer.actor_id)
     return conversation
 
 
@@ -202,7 +213,7 @@ async def snooze(work: Work, viewer: Viewer, conversation_id: int, until: dateti
         raise Invalid("until", "must be in the future")
     _set_status(conversation, "snoozed", utcnow())
     conversation.snoozed_until = until
-    record(work, conversation, "snoozed", viewer.id, until=until.isoformat())
+    record(work, conversation, "snoozed", viewer.actor_id, until=until.isoformat())
     return conversation
 
 
@@ -211,7 +222,7 @@ async def unsnooze(work: Work, viewer: Viewer, conversation_id: int) -> Conversa
     conversation = await get_visible(work, viewer, conversation_id)
     if conversation.status != "snoozed":
         raise HubError(409, "not_snoozed", "the conversation is not snoozed")
-    _wake(work, conversation, actor_id=viewer.id)
+    _wake(work, conversation, actor_id=viewer.actor_id)
     return conversation
 
 

@@ -231,7 +231,7 @@ async def _store_outgoing(
         conversation_id=conversation.id,
         channel_id=conversation.channel_id,
         direction="out",
-        sender_user_id=viewer.id,
+        sender_user_id=viewer.actor_id,
         text=outgoing.template.rendering() if outgoing.template else outgoing.clean_text,
         subject=outgoing.subject,
         reply_to_id=outgoing.reply_to,

@@ -188,7 +188,7 @@ async def apply_policy(
         work,
         conversation,
         "sla_applied",
-        viewer.id if viewer else None,
+        viewer.actor_id if viewer else None,
         policy_id=policy.id,
         name=policy.name,
     )
@@ -203,7 +203,7 @@ async def remove_policy(work: Work, viewer: Viewer, conversation_id: int) -> boo
         return False
     conversation.sla_policy_id = None
     _clear(conversation)
-    record(work, conversation, "sla_removed", viewer.id)
+    record(work, conversation, "sla_removed", viewer.actor_id)
     return True
 
 

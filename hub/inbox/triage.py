@@ -58,10 +58,12 @@ async def add_labels(
     for label in new:
         work.db.add(
             ConversationLabel(
-                conversation_id=conversation.id, label_id=label.id, added_by=viewer.id
+                conversation_id=conversation.id, label_id=label.id, added_by=viewer.actor_id
             )
         )
-        record(work, conversation, "label_added", viewer.id, label_id=label.id, name=label.name)
+        record(
+            work, conversation, "label_added", viewer.actor_id, label_id=label.id, name=label.name
+        )
     return conversation
 
 
@@ -80,7 +82,7 @@ async def remove_label(
     )
     if label is None or not result.rowcount:  # type: ignore[attr-defined]
         raise HubError(404, "not_found", "label not found on this conversation")
-    record(work, conversation, "label_removed", viewer.id, label_id=label.id, name=label.name)
+    record(work, conversation, "label_removed", viewer.actor_id, label_id=label.id, name=label.name)
     return conversation
 
 
@@ -106,5 +108,5 @@ async def change_priority(
 ) -> Conversation:
     """An agent sets the priority of a conversation they may see (404 otherwise)."""
     conversation = await get_visible(work, viewer, conversation_id)
-    set_priority(work, conversation, priority, viewer.id)
+    set_priority(work, conversation, priority, viewer.actor_id)
     return conversation

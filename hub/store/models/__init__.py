@@ -1,6 +1,6 @@
 """Every table of the hub; importing this module registers them all on ``Base.metadata``."""
 
-from hub.store.models.automation import Macro
+from hub.store.models.automation import Macro, Rule, RuleRun, RuleTimerFire
 from hub.store.models.base import Base
 from hub.store.models.channels import Channel, ChannelDefinition, InboundLogEntry, OutboxItem
 from hub.store.models.composing import Draft, IdempotencyKey
@@ -76,6 +76,9 @@ __all__ = [
     "Notification",
     "OutboxItem",
     "RealtimeEvent",
+    "Rule",
+    "RuleRun",
+    "RuleTimerFire",
     "SetupToken",
     "SlaPolicy",
     "Snippet",

@@ -1,7 +1,7 @@
 """SLA policies, and each conversation's policy, due times and breach markers
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-03 21:50:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import hub.store.types
 
 revision: str = "0018"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

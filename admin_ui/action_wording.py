@@ -1,4 +1,4 @@
-"""Macros in words, for the pages that list them: "Assign to Ana Agent", "Add labels
+"""Actions in words, for the pages that list macros and rules: "Assign to Ana Agent", "Add labels
 Billing, VIP"… with the names of the users, teams, labels and snippets they name."""
 
 from __future__ import annotations
