@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin_ui.admin.rule_wording import CONDITION_TITLES, RULE_ACTION_TITLES
 from hub.store.models import Rule, RuleRun, User
 from tests.factories import Factory
 from tests.test_ui_users import HTML, as_owner, log_in_page
@@ -117,3 +118,16 @@ async def test_agents_cannot_open_the_rules_admin(client: Client, make_user: Mak
     await make_user("agent@example.com")
     await log_in_page(client, "agent@example.com")
     assert (await client.get("/admin/rules", headers=HTML)).status == 403
+
+
+async def test_the_editor_has_a_form_for_every_condition_and_action_it_offers(
+    client: Client, make_user: MakeUser
+) -> None:
+    await as_owner(client, make_user)
+    page = await (await client.get("/admin/rules/new", headers=HTML)).text()
+
+    for what, titles in (("conditions", CONDITION_TITLES), ("actions", RULE_ACTION_TITLES)):
+        for kind in titles:
+            # Offered in the "add" menu, and a template to add it with.
+            assert f'<option value="{kind}">' in page, (what, kind)
+            assert f'data-template="{what}:{kind}"' in page, (what, kind)

@@ -36,6 +36,7 @@ from hub.automation.rule_conditions import CONTACT_FIELDS
 from hub.errors import HubError
 from hub.events.work import Work
 from hub.inbox.labels import all_labels
+from hub.inbox.sla_policies import all_policies
 from hub.inbox.priority import LABELS as PRIORITY_NAMES
 from hub.store.models import Channel, Rule, Snippet, Team, User
 
@@ -55,6 +56,7 @@ async def _pickers(w: Work) -> dict[str, Any]:
         "labels": await all_labels(w.db),
         "snippets": list(snippets),
         "channels": list(channels),
+        "sla_policies": await all_policies(w.db),
     }
 
 
@@ -65,6 +67,7 @@ def _names(pickers: dict[str, Any]) -> RuleNames:
             teams={t.id: t.name for t in pickers["teams"]},
             labels={label.id: label.name for label in pickers["labels"]},
             snippets={s.id: s.name for s in pickers["snippets"]},
+            sla_policies={p.id: p.name for p in pickers["sla_policies"]},
         ),
         channels={c.id: c.name for c in pickers["channels"]},
     )

@@ -19,6 +19,7 @@ from hub.automation.actions import (
     Action,
     AddComment,
     AddLabels,
+    ApplySla,
     Assign,
     Close,
     Outcome,
@@ -81,6 +82,7 @@ RuleAction = Annotated[
     | AddComment
     | Snooze
     | Close
+    | ApplySla
     | AssignRoundRobin
     | SendWebhook,
     Field(discriminator="type"),
@@ -97,6 +99,7 @@ RULE_ACTION_TYPES: tuple[str, ...] = (
     "add_comment",
     "snooze",
     "close",
+    "apply_sla",
     "send_webhook",
 )
 
