@@ -16,6 +16,7 @@ from hub.store.models.conversations import (
     Notification,
 )
 from hub.store.models.crm import CrmBulkJob, CrmFieldChange, CrmOAuthState, CrmTranscript
+from hub.store.models.hours import AvailabilitySchedule, BusinessHours, OutOfHoursReply
 from hub.store.models.labels import ConversationLabel, Label
 from hub.store.models.people import (
     ROLES,
@@ -43,8 +44,10 @@ __all__ = [
     "VISIBILITIES",
     "ApiToken",
     "Attachment",
+    "AvailabilitySchedule",
     "Base",
     "BulkJob",
+    "BusinessHours",
     "Channel",
     "ChannelDefinition",
     "Comment",
@@ -71,6 +74,7 @@ __all__ = [
     "Macro",
     "Message",
     "Notification",
+    "OutOfHoursReply",
     "OutboxItem",
     "RealtimeEvent",
     "SetupToken",
