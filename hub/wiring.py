@@ -45,6 +45,8 @@ from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import forget_counts_on_change, run_periodically, wake_snoozes
+from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS_NAME
+from hub.inbox.out_of_hours import OutOfHoursReplies
 from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.media.store import media_store_of
 from hub.observers import Observers
@@ -213,6 +215,19 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     except Exception:
         log.exception("could not write when API tokens were last used")
     await app[appkeys.OBSERVERS].drain(grace=settings.shutdown_timeout)
+
+
+async def hours_context(app: web.Application) -> AsyncIterator[None]:
+    """Business hours at work: the built-in out-of-hours reply observer (registered like
+    a plugin, for this app's database and channels)."""
+    manager = app[appkeys.PLUGINS]
+    replies = OutOfHoursReplies(
+        app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS], app[appkeys.CHANNELS]
+    )
+    manager.register_builtin(replies, OUT_OF_HOURS_NAME)
+    yield
+    # A manager a test hands to several apps must not keep this app's observer.
+    manager.pm.unregister(name=OUT_OF_HOURS_NAME)
 
 
 def plugins_context(

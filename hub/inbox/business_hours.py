@@ -31,7 +31,8 @@ WORKSPACE = "workspace"
 HOLIDAYS_MAX = 400
 INTERVALS_PER_DAY_MAX = 6
 HOLIDAY_NAME_MAX = 100
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_NAMES = tuple(key.capitalize() for key in DAY_KEYS)
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,12 @@ def check_zone(name: str, field: str = "time_zone") -> ZoneInfo:
 
 def check_week(days: Sequence[Sequence[tuple[str, str]]]) -> list[list[list[str]]]:
     """A week as stored: seven days of sorted, non-overlapping ``["HH:MM", "HH:MM"]``
-    pairs; 422 naming the day (``week.0`` is Monday) otherwise."""
+    pairs; 422 naming the day (``week.monday``…) otherwise."""
     if len(days) != 7:
         raise Invalid("week", "give seven days, Monday first")
     stored: list[list[list[str]]] = []
     for index, day in enumerate(days):
-        field = f"week.{index}"
+        field = f"week.{DAY_KEYS[index]}"
         if len(day) > INTERVALS_PER_DAY_MAX:
             raise Invalid(field, f"at most {INTERVALS_PER_DAY_MAX} periods a day")
         try:
@@ -85,7 +86,8 @@ def check_week(days: Sequence[Sequence[tuple[str, str]]]) -> list[list[list[str]
             )
         except ValueError:
             raise Invalid(field, "times are HH:MM, from 00:00 to 24:00") from None
-        for (start, end), following in zip(minutes, [*minutes[1:], None], strict=True):
+        for position, (start, end) in enumerate(minutes):
+            following = minutes[position + 1] if position + 1 < len(minutes) else None
             if start == end:
                 raise Invalid(field, f"{DAY_NAMES[index]}: a period cannot end when it starts")
             overnight = end < start
@@ -182,8 +184,13 @@ def require_admin(actor: Viewer) -> None:
         raise Forbidden("only owners and managers set business hours")
 
 
+async def team_exists(db: AsyncSession, team_id: int) -> bool:
+    """Whether the team ``team_id`` exists."""
+    return await db.get(Team, team_id) is not None
+
+
 async def _check_team(db: AsyncSession, team_id: int | None) -> None:
-    if team_id is not None and await db.get(Team, team_id) is None:
+    if team_id is not None and not await team_exists(db, team_id):
         raise NotFound("team")
 
 
@@ -228,3 +235,9 @@ async def delete_hours(work: Work, actor: Viewer, team_id: int | None) -> None:
     if not getattr(result, "rowcount", 0):
         raise NotFound("business hours")
     _announce(work, team_id, "deleted")
+
+
+def state(row: BusinessHours, at: datetime) -> tuple[bool, datetime | None]:
+    """Whether ``row`` is open at ``at``, and when that next changes."""
+    hours = weekly(row)
+    return hours_calendar.is_open(hours, at), hours_calendar.next_change(hours, at)
