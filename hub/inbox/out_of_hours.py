@@ -26,6 +26,7 @@ mark the conversation answered or read.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,10 +45,13 @@ from hub.inbox.messages import enqueue_delivery, message_payload
 from hub.inbox.outgoing_rules import check_window, last_inbound_at
 from hub.observers import Observers
 from hub.store.models import Channel, Conversation, Message, OutOfHoursReply
+from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
 BUILTIN_NAME = "hub.out_of_hours"
 AUTO_REPLY = "auto_reply"
+# A contact's message older than this when the hub gets it gets no reply.
+STALE_AFTER = timedelta(hours=6)
 
 
 async def _window_open(
@@ -69,14 +73,21 @@ async def _window_open(
 
 
 async def reply_if_closed(
-    work: Work, message_id: int, *, channels: ChannelPlugins | None = None
+    work: Work,
+    message_id: int,
+    *,
+    channels: ChannelPlugins | None = None,
+    at: datetime | None = None,
 ) -> Message | None:
     """Answer the inbound message ``message_id`` with its channel's out-of-hours text if
-    the conversation's hours were closed when it arrived and nothing forbids it; the
-    reply (queued), or None when none is due."""
+    the conversation's hours are closed ``at`` (now: the message just reached the hub)
+    and nothing forbids it; the reply (queued), or None when none is due."""
+    now = utcnow() if at is None else at
     inbound = await work.db.get(Message, message_id)
     if inbound is None or inbound.direction != "in" or inbound.automated is not None:
         return None
+    if now - inbound.created_at > STALE_AFTER:
+        return None  # a backlog caught up late (a poller, an outage): not worth a reply
     conversation = await work.db.get(Conversation, inbound.conversation_id)
     channel = await work.db.get(Channel, inbound.channel_id)
     if conversation is None or channel is None or channel.deleted_at is not None:
@@ -91,12 +102,11 @@ async def reply_if_closed(
     if row is None:
         return None  # no hours anywhere: always open
     hours = business_hours.weekly(row)
-    arrived = inbound.created_at
-    if hours_calendar.is_open(hours, arrived):
+    if hours_calendar.is_open(hours, now):
         return None
     if not await _window_open(work, channel, conversation, channels):
         return None
-    day = hours_calendar.local_date(hours, arrived).isoformat()
+    day = hours_calendar.local_date(hours, now).isoformat()
     claim = await _claim_day(work.db, conversation.id, day)
     if claim is None:
         return None
