@@ -17,6 +17,7 @@ from hub.api.schemas.people import UserPatchBody
 from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.auth.visibility import Viewer
 from hub.errors import HubError
+from hub.inbox import availability
 from hub.inbox.notification_settings import (
     NotificationSettings,
     save_settings,
@@ -76,7 +77,7 @@ async def set_availability(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     available = text(form, "available") == "true"
     async with work(request) as w:
-        await directory.set_availability(w, identity.user.id, available)
+        await availability.set_by_hand(w, identity.user.id, available)
     done = (
         "You are available: routing may give you new conversations."
         if available

@@ -10,20 +10,24 @@ from hub.api.context import current_viewer, path_id, work
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas.business_hours import (
+    AvailabilityScheduleBody,
+    AvailabilityScheduleOut,
     BusinessHoursBody,
     BusinessHoursOut,
     StatusOut,
     StatusQuery,
     TimeZoneOut,
+    Week,
 )
 from hub.errors import NotFound
-from hub.inbox import business_hours
-from hub.store.models import BusinessHours
+from hub.inbox import availability, business_hours
+from hub.store.models import AvailabilitySchedule, BusinessHours
 from hub.store.types import utcnow
 
 api = ApiRoutes("business hours")
 WORKSPACE = "/api/v1/business-hours/workspace"
 TEAM = "/api/v1/business-hours/teams/{team_id}"
+MY_SCHEDULE = "/api/v1/me/availability-schedule"
 
 
 def _out(row: BusinessHours) -> BusinessHoursOut:
@@ -128,3 +132,52 @@ async def put_team(request: web.Request) -> web.Response:
 async def delete_team(request: web.Request) -> web.Response:
     """Remove a team's own hours (owners and managers): it follows the workspace default."""
     return await _delete(request, path_id(request, "team_id", "team"))
+
+
+def _schedule_out(row: AvailabilitySchedule) -> AvailabilityScheduleOut:
+    now = utcnow()
+    return AvailabilityScheduleOut(
+        enabled=row.enabled,
+        time_zone=row.time_zone,
+        week=Week.of(row.week),
+        scheduled_available=availability.scheduled_available(row, now),
+        override_until=row.override_until,
+        next_boundary=availability.next_boundary(row, now),
+    )
+
+
+@api.get(MY_SCHEDULE, response=AvailabilityScheduleOut)
+async def get_my_schedule(request: web.Request) -> web.Response:
+    """Your availability schedule (404 when you have none)."""
+    viewer = await current_viewer(request)
+    async with work(request) as w:
+        row = await availability.get_schedule(w.db, viewer.id)
+        if row is None:
+            raise NotFound("availability schedule")
+        out = _schedule_out(row)
+    return json_model(out)
+
+
+@api.put(MY_SCHEDULE, body=AvailabilityScheduleBody, response=AvailabilityScheduleOut)
+async def put_my_schedule(request: web.Request) -> web.Response:
+    """Set your weekly availability (any role, for yourself): while `enabled`, you are
+    available in its periods and away outside them, and it applies at once. Your manual
+    toggle (`PUT /api/v1/me/availability`) then holds until the next start or end of a
+    period. 422 names `time_zone` or `week.<day>`."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, AvailabilityScheduleBody)
+    async with work(request) as w:
+        row = await availability.save_schedule(
+            w, viewer.id, time_zone=body.time_zone, week=body.week.pairs(), enabled=body.enabled
+        )
+        out = _schedule_out(row)
+    return json_model(out)
+
+
+@api.delete(MY_SCHEDULE, status=204)
+async def delete_my_schedule(request: web.Request) -> web.Response:
+    """Remove your availability schedule; your availability stays as it is now."""
+    viewer = await current_viewer(request)
+    async with work(request) as w:
+        await availability.delete_schedule(w, viewer.id)
+    return web.Response(status=204)

@@ -69,7 +69,12 @@ def check_zone(name: str, field: str = "time_zone") -> ZoneInfo:
         raise Invalid(field, "must be an IANA time zone such as Europe/Berlin") from None
 
 
-def check_week(days: Sequence[Sequence[tuple[str, str]]]) -> list[list[list[str]]]:
+NEVER_OPEN = "open at least one period a week (delete the hours to be always open)"
+
+
+def check_week(
+    days: Sequence[Sequence[tuple[str, str]]], never: str = NEVER_OPEN
+) -> list[list[list[str]]]:
     """A week as stored: seven days of sorted, non-overlapping ``["HH:MM", "HH:MM"]``
     pairs; 422 naming the day (``week.monday``…) otherwise."""
     if len(days) != 7:
@@ -97,9 +102,7 @@ def check_week(days: Sequence[Sequence[tuple[str, str]]]) -> list[list[list[str]
             [[hours_calendar.format_clock(a), hours_calendar.format_clock(b)] for a, b in minutes]
         )
     if not any(stored):
-        raise Invalid(
-            "week", "open at least one period a week (delete the hours to be always open)"
-        )
+        raise Invalid("week", never)
     return stored
 
 

@@ -141,3 +141,26 @@ class TimeZoneOut(BaseModel):
     """An IANA time zone a schedule may use."""
 
     name: str
+
+
+class AvailabilityScheduleBody(BaseModel):
+    """``PUT /api/v1/me/availability-schedule``: the whole schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="false keeps the schedule but stops following it")
+    time_zone: str = Field(max_length=64, description="an IANA zone", examples=["Europe/Berlin"])
+    week: Week = Field(description="the periods you are available; outside them you are away")
+
+
+class AvailabilityScheduleOut(BaseModel):
+    """Your availability schedule and where it stands now."""
+
+    enabled: bool
+    time_zone: str
+    week: Week
+    scheduled_available: bool = Field(description="what the schedule alone says now")
+    override_until: datetime | None = Field(
+        description="your manual toggle holds until then; null: the schedule applies"
+    )
+    next_boundary: datetime | None = Field(description="the next start or end of a period")
