@@ -10,6 +10,7 @@ from aiohttp import web
 
 from admin_ui.access import admin_guard
 from admin_ui.admin import (
+    business_hours,
     channel_connect,
     channel_routing,
     channels,
@@ -42,6 +43,7 @@ AREAS = (
     teams,
     snippets,
     labels,
+    business_hours,
     workspace,
     inbound_log,
     dead_letters,

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from admin_ui.access import page_identity
 from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.personal.schedule import local_text
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -36,6 +37,8 @@ async def _page(
     state = state or FormState({"name": identity.user.name})
     async with request.config_dict[appkeys.SESSIONS]() as db:
         sessions = await list_sessions(db, identity.user.id)
+        schedule = await availability.get_schedule(db, identity.user.id)
+    held = schedule.override_until if schedule and schedule.enabled else None
     context = {
         "section": "profile",
         "values": state.values,
@@ -44,6 +47,8 @@ async def _page(
         "sessions": sessions,
         "notification_settings": settings_of(identity.user),
         "current_session_id": identity.session.id if identity.session else None,
+        "schedule": schedule,
+        "override_until": local_text(held, schedule.time_zone) if schedule and held else None,
     }
     return await render(request, "personal/profile.html", context, status)
 
