@@ -35,14 +35,18 @@ def summary(week: list[list[list[str]]]) -> list[tuple[str, list[str]]]:
 
 def _state(row: BusinessHours) -> dict[str, Any]:
     open_now, next_change = business_hours.state(row, utcnow())
-    local = next_change.astimezone(ZoneInfo(row.time_zone)) if next_change else None
+    zone = ZoneInfo(row.time_zone)
+    local = next_change.astimezone(zone) if next_change else None
+    holidays = business_hours.holidays_of(row)
+    today = utcnow().astimezone(zone).date()
     return {
         "row": row,
         "week": summary(row.week),
         "open_now": open_now,
         # "Mon 3 Dec, 09:00" in the schedule's own zone.
         "next_change": local.strftime("%a %-d %b, %H:%M") if local else None,
-        "holidays": business_hours.holidays_of(row),
+        "holidays": holidays,
+        "upcoming": [h for h in holidays if h.day >= today],
     }
 
 
