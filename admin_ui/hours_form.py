@@ -15,8 +15,10 @@ from typing import Any
 from multidict import MultiMapping
 
 from hub.errors import Invalid
-from hub.inbox.business_hours import DAY_KEYS, DAY_NAMES, Holiday
+from hub.inbox.business_hours import DAY_KEYS, DAY_NAMES, INTERVALS_PER_DAY_MAX, Holiday
 
+# Two periods a day in the editor (a lunch break); a day stored with more (through the
+# API) shows them all, so saving the page keeps them.
 PERIODS_SHOWN = 2
 DEFAULT_ZONE = "UTC"
 
@@ -29,6 +31,11 @@ class DayRow:
     name: str
     open: bool = False
     periods: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def slots(self) -> range:
+        """The period inputs the editor shows for this day."""
+        return range(max(PERIODS_SHOWN, len(self.periods)))
 
     def period(self, index: int) -> tuple[str, str]:
         """The ``index``-th period as the inputs show it ("" when there is none)."""
@@ -73,7 +80,7 @@ class WeekForm:
         days = []
         for key, name in zip(DAY_KEYS, DAY_NAMES, strict=True):
             periods = []
-            for index in range(PERIODS_SHOWN):
+            for index in range(INTERVALS_PER_DAY_MAX):
                 opens = _text(form, f"{key}_opens_{index}")
                 closes = _text(form, f"{key}_closes_{index}")
                 if opens or closes:

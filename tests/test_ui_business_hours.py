@@ -216,3 +216,27 @@ async def test_the_out_of_hours_reply_on_the_routing_page(
     page = await (await client.get(url, headers=HTML)).text()
     assert "Closed now &lt;3, back at 9." in page
     assert re.search(r'<input[^>]*id="out_of_hours_reply"[^>]*checked', page)
+
+
+async def test_a_day_with_more_periods_than_the_editor_shows_keeps_them(
+    client: Client, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user("owner@example.com", role="owner")
+    csrf = await log_in_page(client, "owner@example.com")
+    three = [["08:00", "10:00"], ["11:00", "12:00"], ["14:00", "18:00"]]
+    async with db() as session:
+        session.add(
+            BusinessHours(scope="workspace", time_zone="UTC", week=[three] + [[]] * 6, holidays=[])
+        )
+        await session.commit()
+    editor = await (await client.get("/admin/business-hours/workspace", headers=HTML)).text()
+    assert 'name="monday_opens_2" value="14:00"' in editor
+    assert 'name="tuesday_opens_2"' not in editor  # two slots on an ordinary day
+    form = week_form(csrf, "UTC") | {"monday_open": "on"}
+    for index, (opens, closes) in enumerate(three):
+        form |= {f"monday_opens_{index}": opens, f"monday_closes_{index}": closes}
+    assert (
+        await client.post("/admin/business-hours/workspace", data=form, allow_redirects=False)
+    ).status == 303
+    row = await stored(db)
+    assert row is not None and row.week[0] == three
