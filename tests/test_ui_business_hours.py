@@ -85,6 +85,10 @@ async def test_setting_the_workspace_hours_with_holidays(
     await client.post("/admin/business-hours/workspace", data=again)
     row = await stored(db)
     assert row is not None and row.holidays == [{"date": "2026-12-31", "name": ""}]
+    confirm = await (
+        await client.get("/admin/business-hours/workspace/remove", headers=HTML)
+    ).text()
+    assert "Remove the workspace&#39;s business hours?" in confirm and "always open" in confirm
     removed = await client.post(
         "/admin/business-hours/workspace/remove", data={"csrf_token": csrf}, allow_redirects=False
     )
@@ -144,7 +148,11 @@ async def test_a_teams_own_hours_start_from_the_default(
     overview = await (await client.get("/admin/business-hours", headers=HTML)).text()
     assert "Its own, in UTC" in overview
     assert (await client.get("/admin/business-hours/teams/999999", headers=HTML)).status == 404
+    confirm = await client.get(f"/admin/business-hours/teams/{team.id}/remove", headers=HTML)
+    assert "follow the workspace" in await confirm.text()
     await client.post(f"/admin/business-hours/teams/{team.id}/remove", data={"csrf_token": csrf})
+    gone = await client.get(f"/admin/business-hours/teams/{team.id}/remove", headers=HTML)
+    assert gone.status == 404
     assert await stored(db, team.id) is None
 
 
@@ -184,6 +192,8 @@ async def test_an_agent_sets_their_schedule_on_me(
     assert "Set by hand until" in page
     bad = await client.post("/me/schedule", data=week_form(csrf, "UTC") | {"enabled": "on"})
     assert bad.status == 422 and "switch the schedule off" in error_beside(await bad.text(), "week")
+    confirm = await (await client.get("/me/schedule/remove", headers=HTML)).text()
+    assert "Remove your availability schedule?" in confirm
     await client.post("/me/schedule/remove", data={"csrf_token": csrf})
     async with db() as session:
         assert await availability.get_schedule(session, agent.id) is None

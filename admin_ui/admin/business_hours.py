@@ -145,7 +145,48 @@ async def save_workspace(request: web.Request) -> web.StreamResponse:
     return await _save(request, None)
 
 
-@routes.post(WORKSPACE + "/remove", name="admin.business_hours.workspace.remove")
+async def _confirm(request: web.Request, team: Team | None) -> web.Response:
+    async with work(request) as w:
+        if await business_hours.get_hours(w.db, team.id if team else None) is None:
+            raise NotFound("business hours")
+    if team:
+        heading = f"Remove {team.name}'s own business hours?"
+        message = f"{team.name} will follow the workspace's business hours again."
+        action = page_url(request, "admin.business_hours.team.remove", team_id=team.id)
+        back = page_url(request, "admin.business_hours.team", team_id=team.id)
+    else:
+        heading = "Remove the workspace's business hours?"
+        message = (
+            "Teams without hours of their own will be always open, and no out-of-hours "
+            "reply will be sent for their conversations."
+        )
+        action = page_url(request, "admin.business_hours.workspace.remove")
+        back = page_url(request, "admin.business_hours.workspace")
+    context = {
+        "heading": heading,
+        "message": message,
+        "details": ["The week and the holidays are deleted; you can set them again any time."],
+        "action": action,
+        "confirm_label": "Remove the hours",
+        "cancel_url": back,
+        "section": "business-hours",
+    }
+    return await render(request, "admin/confirm.html", context)
+
+
+@routes.get(WORKSPACE + "/remove", name="admin.business_hours.workspace.remove")
+async def confirm_remove_workspace(request: web.Request) -> web.StreamResponse:
+    """Ask before removing the workspace default."""
+    return await _confirm(request, None)
+
+
+@routes.get(TEAM + "/remove", name="admin.business_hours.team.remove")
+async def confirm_remove_team(request: web.Request) -> web.StreamResponse:
+    """Ask before removing a team's own hours."""
+    return await _confirm(request, await _team(request))
+
+
+@routes.post(WORKSPACE + "/remove")
 async def remove_workspace(request: web.Request) -> web.StreamResponse:
     """Remove the workspace default (always open where no team hours apply)."""
     return await _remove(request, None)
@@ -163,7 +204,7 @@ async def save_team(request: web.Request) -> web.StreamResponse:
     return await _save(request, await _team(request))
 
 
-@routes.post(TEAM + "/remove", name="admin.business_hours.team.remove")
+@routes.post(TEAM + "/remove")
 async def remove_team(request: web.Request) -> web.StreamResponse:
     """Remove a team's own hours: it follows the workspace default again."""
     return await _remove(request, await _team(request))

@@ -89,7 +89,23 @@ async def save(request: web.Request) -> web.StreamResponse:
     return redirect(request, page_url(request, "me.schedule"), ("success", done))
 
 
-@routes.post(PATH + "/remove", name="me.schedule.remove")
+@routes.get(PATH + "/remove", name="me.schedule.remove")
+async def confirm_remove(request: web.Request) -> web.StreamResponse:
+    """Ask before deleting your schedule."""
+    await page_identity(request)
+    context = {
+        "layout": "personal/layout.html",
+        "section": "schedule",
+        "heading": "Remove your availability schedule?",
+        "message": "Your availability stays as it is now; you set it by hand from then on.",
+        "action": page_url(request, "me.schedule.remove"),
+        "confirm_label": "Remove my schedule",
+        "cancel_url": page_url(request, "me.schedule"),
+    }
+    return await render(request, "admin/confirm.html", context)
+
+
+@routes.post(PATH + "/remove")
 async def remove(request: web.Request) -> web.StreamResponse:
     """Delete your schedule; your availability stays as it is now."""
     identity = await page_identity(request)
