@@ -34,6 +34,7 @@ from hub.store.models import (
     User,
 )
 from tests.factories import Factory
+from tests.ui_helpers import HTML, log_in_page
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
@@ -137,6 +138,13 @@ async def test_a_message_out_of_hours_gets_one_auto_reply_a_day(
     # The API and the timeline say it was automatic.
     shown = await (await client.get(f"/api/v1/messages/{reply.id}", headers=owner)).json()
     assert shown["automated"] == "auto_reply"
+    # The timeline shows it as the hub's automatic reply.
+    await log_in_page(client, "owner@example.com")
+    page = await (
+        await client.get(f"/inbox/conversations/{conversation['id']}", headers=HTML)
+    ).text()
+    article = page.split(f'id="message-{reply.id}"', 1)[1].split("</article>", 1)[0]
+    assert "Automated" in article and "Auto-reply" in article and "out-of-hours reply" in article
     # A second message the same day: no second reply.
     await post_message(client, channel, "m-2")
     assert len(await replies_in(db, conversation["id"])) == 1
