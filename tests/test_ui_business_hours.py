@@ -225,6 +225,8 @@ async def test_the_out_of_hours_reply_on_the_routing_page(
     assert (row.settings["out_of_hours_reply"], row.settings["out_of_hours_text"]) == (True, text)
     page = await (await client.get(url, headers=HTML)).text()
     assert "Closed now &lt;3, back at 9." in page
+    shown = await (await client.get(f"/admin/channels/{channel.id}", headers=HTML)).text()
+    assert "Answers with the out-of-hours reply" in shown
     assert re.search(r'<input[^>]*id="out_of_hours_reply"[^>]*checked', page)
 
 
