@@ -214,3 +214,13 @@ def test_add_open_minutes_agrees_with_a_minute_by_minute_count(minutes: int) -> 
         at += timedelta(minutes=1)
     # ``at`` is one minute past the last open minute counted.
     assert got == at
+
+
+def test_open_around_the_clock_is_open_and_changes_only_far_away() -> None:
+    always = weekdays(("00:00", "24:00"), weekend=True)
+    at = berlin(2026, 12, 3, 12, 0)
+    assert is_open(always, at)
+    assert is_open(always, berlin(2026, 3, 29, 2, 30))  # the hour that does not exist
+    change = next_change(always, at)
+    assert change is not None and change - at > timedelta(days=365)
+    assert add_open_minutes(always, at, 3 * 24 * 60) == at + timedelta(days=3)

@@ -122,9 +122,16 @@ def open_spans(hours: WeeklyHours, since: datetime) -> Iterator[tuple[datetime, 
 
 
 def is_open(hours: WeeklyHours, at: datetime) -> bool:
-    """Whether ``at`` falls inside an open span (start included, end excluded)."""
-    for begin, finish in open_spans(hours, at):
-        return begin <= at < finish
+    """Whether ``at`` falls inside an open span (start included, end excluded).
+
+    Only two days can hold it: a period starts on its day and ends before the next
+    day's end, so this looks at the local date of ``at`` and the day before, without
+    walking to the end of a long open stretch as :func:`open_spans` would."""
+    day = at.astimezone(hours.zone).date()
+    for start_day in (day - timedelta(days=1), day):
+        for begin, finish in _day_spans(hours, start_day):
+            if begin <= at < finish:
+                return True
     return False
 
 
