@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import appkeys
+from hub.events.work import unit_of_work
 from hub.inbox import availability, business_hours
 from hub.store.models import Team, User
 from tests.browser.conftest import log_in
@@ -158,3 +160,23 @@ def test_an_agent_follows_a_weekly_schedule(
     assert available and held_until is not None
     assert page.evaluate(FITS), "the profile is wider than the screen"
     snap("profile")
+
+    # In the inbox, the top bar's switch follows the schedule live: saving the schedule
+    # again (as from another tab) drops the manual choice, and Alex is away at once.
+    page.goto("/inbox")
+    switch = page.get_by_role("switch")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    week = [[] if i == today else [("00:00", "24:00")] for i in range(7)]
+
+    async def save_again() -> None:
+        app = hub.app
+        async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
+            await availability.save_schedule(
+                work, agent.id, time_zone="UTC", week=week, enabled=True
+            )
+
+    expect(page.locator("body")).to_have_attribute("data-socket", "live")
+    hub.run(save_again())
+    expect(switch).to_have_attribute("aria-checked", "false")
+    expect(switch).to_contain_text("Away")
+    snap("inbox-away")
