@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from hub.store import migrate
 from hub.store.engine import create_engine
@@ -105,8 +106,13 @@ async def fresh_database(
         if keep:
             print(f"\nkept database {name}")
         else:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # FORCE waits about 10 s even with nobody to throw out: only when needed.
+            try:
+                async with admin.connect() as conn:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            except DBAPIError:
+                async with admin.connect() as conn:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Mapping
 
     import httpx
     import jinja2
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from hub.channels.registry import ChannelInstances
     from hub.crm.engine import CrmEngine, CrmOptions
     from hub.events.bus import EventBus
+    from hub.inbox.bulk_actions import BulkAction
     from hub.inbox.views import CountsCache
     from hub.media.store import MediaStore
     from hub.metrics import Metrics
@@ -51,6 +53,8 @@ BUS: web.AppKey[EventBus] = web.AppKey("bus")
 COUNTS_CACHE: web.AppKey[CountsCache] = web.AppKey("counts_cache")
 OBSERVERS: web.AppKey[Observers] = web.AppKey("observers")
 CHANNELS: web.AppKey[ChannelInstances] = web.AppKey("channels")
+# The bulk actions: the inbox's and the macro run, checked against the channels.
+BULK_ACTIONS: web.AppKey[Mapping[str, BulkAction]] = web.AppKey("bulk_actions")
 
 # The channel pipes and their workers.
 INBOUND: web.AppKey[InboundPipe] = web.AppKey("inbound")

@@ -22,6 +22,7 @@ from hub.auth.api_tokens import LAST_USED_RESOLUTION
 from hub.auth.throttle import LoginThrottle, MemoryThrottle
 from hub.auth.throttle_redis import RedisThrottle
 from hub.auth.token_uses import write_token_uses
+from hub.automation.bulk_macros import bulk_actions
 from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.group_commit import GroupCommitter
@@ -139,6 +140,7 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
         files=media_store_of(app, app[appkeys.SETTINGS]),
     )
     app[appkeys.SIGNALS] = ProviderSignals(app[appkeys.SESSIONS], app[appkeys.CHANNELS])
+    app[appkeys.BULK_ACTIONS] = bulk_actions(app[appkeys.CHANNELS])
     types = app[appkeys.CHANNELS].types
     await load_declared_at_start(app[appkeys.SESSIONS], types)
     follower = asyncio.create_task(
@@ -175,7 +177,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
 
     async def bulk_jobs_job() -> None:
         # Stopping hands a job in progress back (queued) after its current batch.
-        await run_due_jobs(sessions, bus, observers, stopping=stop.is_set)
+        await run_due_jobs(
+            sessions, bus, observers, stopping=stop.is_set, actions=app[appkeys.BULK_ACTIONS]
+        )
 
     async def prune_realtime_log_job() -> None:
         if bus.journal is not None:

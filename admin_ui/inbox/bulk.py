@@ -5,7 +5,6 @@ conversations an open one can be merged into. The actions themselves call the RE
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from admin_ui.access import viewer_of
 from admin_ui.inbox.state import ListState
@@ -17,7 +16,6 @@ from hub.inbox.conversation_merge import merge_candidates
 from hub.inbox.labels import all_labels
 from hub.inbox.views import matching_ids
 from hub.people.directory import list_teams, list_users
-from hub.store.models import Channel
 
 routes = web.RouteTableDef()
 # The assignee picker lists this many people and teams (by name), as the pane's does.
@@ -86,15 +84,10 @@ async def merge_targets(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         # One more than shown: whether the contact has more than fit (the filter's cue).
         found = await merge_candidates(w, viewer, conversation_id, MERGE_SHOWN + 1, q or None)
-        names = await w.db.execute(
-            select(Channel.id, Channel.name).where(Channel.id.in_({c.channel_id for c in found}))
-        )
-        channels = {channel_id: name for channel_id, name in names.all()}
         context = {
             "conversation_id": conversation_id,
             "targets": found[:MERGE_SHOWN],
             "more": len(found) > MERGE_SHOWN,
             "q": q,
-            "channels": channels,
         }
         return await render_fragment(request, "inbox/_merge_targets.html", context)

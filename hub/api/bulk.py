@@ -7,11 +7,14 @@ from aiohttp import web
 from hub import appkeys
 from hub.api.bodies import read_json
 from hub.api.context import current_viewer, path_id, work
+from hub.api.idempotency import keyed_request, marked, once
 from hub.api.responses import json_model
 from hub.api.routing import ApiRoutes
 from hub.api.schemas.bulk import BulkBody, BulkJobOut
+from hub.events.work import Work
 from hub.inbox import bulk
 from hub.inbox.views import View
+from hub.store.models import BulkJob
 
 api = ApiRoutes("conversations")
 
@@ -22,6 +25,7 @@ api = ApiRoutes("conversations")
     response=BulkJobOut,
     status=202,
     errors=(403, 404),
+    idempotent=True,
 )
 async def start(request: web.Request) -> web.Response:
     """Run an action on many conversations; answers the job (always 202, one shape).
@@ -31,7 +35,8 @@ async def start(request: web.Request) -> web.Response:
     `GET /api/v1/bulk-jobs/{id}` (the `Location` header). Each conversation is checked
     against the caller's visibility on its own: hidden or missing ones are counted
     `refused`, never named. At most 5000 conversations per job, as ids or as a filter's
-    matches (422 past that).
+    matches (422 past that). With an `Idempotency-Key`, a repeat answers the first
+    job again (as it stands now) and starts nothing.
     """
     viewer = await current_viewer(request)
     body = await read_json(request, BulkBody)
@@ -46,19 +51,37 @@ async def start(request: web.Request) -> web.Response:
             tuple(f.label),
             tuple(f.priority),
         )
-    async with work(request) as w:
-        job = await bulk.start(
-            w, viewer, body.action, body.params, ids=body.conversation_ids, matching=matching
-        )
     app = request.config_dict
-    if job.status == "running":
+    actions = app[appkeys.BULK_ACTIONS]
+    keyed = keyed_request(request, viewer, "bulk", None, body)
+
+    async def act(w: Work) -> BulkJob:
+        return await bulk.start(
+            w,
+            viewer,
+            body.action,
+            body.params,
+            ids=body.conversation_ids,
+            matching=matching,
+            actions=actions,
+        )
+
+    async def load(w: Work, job_id: int) -> BulkJob:
+        return await bulk.get_job(w.db, viewer, job_id)
+
+    job, replayed = await once(request, keyed, act, lambda j: j.id, load)
+    if job.status == "running" and not replayed:
         ran = await bulk.run_job(
-            app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS], job.id
+            app[appkeys.SESSIONS],
+            app[appkeys.BUS],
+            app[appkeys.OBSERVERS],
+            job.id,
+            actions=actions,
         )
         job = ran or job
-    response = json_model(BulkJobOut.of(job), status=202)
+    response = json_model(BulkJobOut.of(job, actions), status=202)
     response.headers["Location"] = f"/api/v1/bulk-jobs/{job.id}"
-    return response
+    return marked(response, replayed)
 
 
 @api.get("/api/v1/bulk-jobs/{job_id}", response=BulkJobOut)
@@ -69,5 +92,5 @@ async def get(request: web.Request) -> web.Response:
     job_id = path_id(request, "job_id", "bulk job")
     async with work(request) as w:
         job = await bulk.get_job(w.db, viewer, job_id)
-        out = BulkJobOut.of(job)
+        out = BulkJobOut.of(job, request.config_dict[appkeys.BULK_ACTIONS])
     return json_model(out)

@@ -17,10 +17,9 @@ the background runner (``run_due_jobs``, started by ``hub.wiring``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select, update
@@ -30,7 +29,7 @@ from hub.auth.visibility import Viewer
 from hub.errors import HubError, NotFound
 from hub.events.bus import EventBus
 from hub.events.work import Work, unit_of_work
-from hub.inbox.bulk_actions import ACTIONS, BulkAction
+from hub.inbox.bulk_actions import ACTIONS, BulkAction, Outcome
 from hub.inbox.conversations import get_visible
 from hub.inbox.priority import Priority
 from hub.inbox.views import StatusTab, View, matching_ids
@@ -46,8 +45,6 @@ MAX_TARGETS = 5000  # per job, given as ids or matched by a filter
 # A running job whose progress has not moved for this long lost its process.
 STALE_AFTER = timedelta(seconds=60)
 POLL_SECONDS = 1.0  # how often each process looks for a queued job
-
-Outcome = Literal["done", "skipped", "refused"]
 
 
 @dataclass(frozen=True)
@@ -86,31 +83,36 @@ async def start(
     *,
     ids: list[int] | None = None,
     matching: ListFilter | None = None,
+    actions: Mapping[str, BulkAction] = ACTIONS,
 ) -> BulkJob:
-    """Store a job for ``action_name`` on ``ids`` or on what ``matching`` lists now.
+    """Store a job for ``action_name`` (of ``actions``) on ``ids`` or on what
+    ``matching`` lists now.
 
     422 for an unknown action, bad parameters, no target or too many; 403/404 for a view
     the actor does not have, as listing it would. The job is ``running`` when small
     enough to run at once in the caller (see ``INLINE_MAX``), else ``queued``.
     """
-    action = ACTIONS.get(action_name)
+    action = actions.get(action_name)
     if action is None:
         raise HubError(
             422,
             "validation_error",
             f"unknown action {action_name!r}",
-            [{"field": "action", "message": f"one of {', '.join(ACTIONS)}"}],
+            [{"field": "action", "message": f"one of {', '.join(actions)}"}],
         )
     params = _params(action, raw_params)
-    if action.check is not None:
-        try:
+    try:
+        if action.check is not None:
             await action.check(work, action.params.model_validate(params))
-        except HubError as err:
-            # The checks are the single actions' own (``user_id``); here they are params.
-            if err.status == 422 and isinstance(err.details, list):
-                for detail in err.details:
-                    detail["field"] = f"params.{detail['field']}"
-            raise
+        if action.prepare is not None:
+            prepared = await action.prepare(work, viewer, action.params.model_validate(params))
+            params = prepared.model_dump(mode="json", exclude_none=True)
+    except HubError as err:
+        # The checks are the single actions' own (``user_id``); here they are params.
+        if err.status == 422 and isinstance(err.details, list):
+            for detail in err.details:
+                detail["field"] = f"params.{detail['field']}"
+        raise
     if (ids is None) == (matching is None):
         raise HubError(
             422,
@@ -160,9 +162,9 @@ async def start(
     return job
 
 
-def summary(job: BulkJob) -> str:
+def summary(job: BulkJob, actions: Mapping[str, BulkAction] = ACTIONS) -> str:
     """The job's counts in words: "198 assigned, 2 skipped" (zero counts left out)."""
-    action = ACTIONS.get(job.action)
+    action = actions.get(job.action)
     parts = [
         f"{job.done} {action.done_word if action else 'done'}",
         *([f"{job.skipped} skipped"] if job.skipped else []),
@@ -187,8 +189,11 @@ async def _apply_one(
         conversation = await get_visible(work, viewer, conversation_id)
     except NotFound:
         return "refused"  # hidden or gone: the same answer, so nothing leaks
+    if action.step is not None:
+        return await action.step(work, viewer, conversation.id, params)
     if await action.is_done(work, conversation, params):
         return "skipped"
+    assert action.apply is not None  # an entry gives either ``step`` or ``apply``
     try:
         await action.apply(work, viewer, conversation_id, params)
     except HubError as err:
@@ -199,7 +204,9 @@ async def _apply_one(
     return "done"
 
 
-async def run_batch(work: Work, job_id: int) -> BulkJob | None:
+async def run_batch(
+    work: Work, job_id: int, actions: Mapping[str, BulkAction] = ACTIONS
+) -> BulkJob | None:
     """Run the job's next batch in ``work`` and move its position; finish it when no
     target is left. None when the job is gone."""
     job = await work.db.get(BulkJob, job_id)
@@ -213,8 +220,11 @@ async def run_batch(work: Work, job_id: int) -> BulkJob | None:
     if not batch:
         _finish(job, "finished", None)
         return job
+    action = actions.get(job.action)
+    if action is None:  # stored by a hub that knew it (a plugin since removed)
+        _finish(job, "failed", f"this hub cannot run {job.action!r} jobs")
+        return job
     viewer = Viewer.of(actor)
-    action = ACTIONS[job.action]
     params = action.params.model_validate(job.params)
     counts = {"done": 0, "skipped": 0, "refused": 0}
     for conversation_id in batch:
@@ -241,6 +251,7 @@ async def run_job(
     observers: Observers | None,
     job_id: int,
     stopping: Callable[[], bool] | None = None,
+    actions: Mapping[str, BulkAction] = ACTIONS,
 ) -> BulkJob | None:
     """Run a claimed job to its end, a batch per transaction; an unexpected error fails
     the job (logged) rather than retrying it forever. When ``stopping()`` turns true (the
@@ -251,7 +262,7 @@ async def run_job(
             return await _requeue(sessions, job_id)
         try:
             async with unit_of_work(sessions, bus, observers) as work:
-                job = await run_batch(work, job_id)
+                job = await run_batch(work, job_id, actions)
         except Exception as err:
             log.exception("bulk job %s failed", job_id)
             async with sessions() as db:
@@ -304,6 +315,7 @@ async def run_due_jobs(
     bus: EventBus,
     observers: Observers | None,
     stopping: Callable[[], bool] | None = None,
+    actions: Mapping[str, BulkAction] = ACTIONS,
 ) -> None:
     """Run every job there is to take, one after another (the background runner), until
     ``stopping()`` says the process shuts down."""
@@ -312,4 +324,4 @@ async def run_due_jobs(
         if job_id is None:
             return
         log.info("running bulk job %s", job_id)
-        await run_job(sessions, bus, observers, job_id, stopping)
+        await run_job(sessions, bus, observers, job_id, stopping, actions)

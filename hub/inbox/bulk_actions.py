@@ -5,14 +5,16 @@ them once before the job starts, says whether a conversation is already as the a
 wants (counted "skipped", no event), and applies the single-conversation domain function
 of ``hub.inbox.conversations`` or ``hub.inbox.triage`` — the same one the
 one-conversation endpoints call, with its own visibility check, timeline event and
-realtime events. Adding an action is one more entry in ``ACTIONS``.
+realtime events. Adding an action is one more entry in ``ACTIONS``; a layer above the
+inbox adds its own to a copy of it (``hub.automation.bulk_macros``: running a macro,
+which brings its own ``prepare`` and ``step``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
@@ -24,6 +26,8 @@ from hub.inbox import conversations, triage
 from hub.inbox.priority import Priority, level
 from hub.store.models import Conversation, ConversationLabel, Label
 from hub.store.types import DbId, utcnow
+
+Outcome = Literal["done", "skipped", "refused"]
 
 
 class NoParams(BaseModel):
@@ -87,21 +91,29 @@ class BulkAction:
     could take); ``already`` is true when a conversation needs no change (from its
     columns; ``already_in`` when that needs a query, as a label does); ``apply`` is the
     single-conversation domain function.
+
+    An action that is several steps on each conversation (a macro) gives ``step``
+    instead of ``apply`` and ``already``: the whole of one conversation, answering its
+    outcome; and ``prepare``, run once as the actor before the job is stored, returns
+    the parameters to store (the macro's actions copied, so an edit meanwhile does not
+    change a job already started).
     """
 
     name: str
     done_word: str
     params: type[BaseModel]
-    apply: Callable[[Work, Viewer, int, Any], Awaitable[Conversation]]
-    already: Callable[[Conversation, Any], bool]
+    apply: Callable[[Work, Viewer, int, Any], Awaitable[Conversation]] | None = None
+    already: Callable[[Conversation, Any], bool] | None = None
     check: Callable[[Work, Any], Awaitable[None]] | None = None
     already_in: Callable[[Work, Conversation, Any], Awaitable[bool]] | None = None
+    prepare: Callable[[Work, Viewer, Any], Awaitable[BaseModel]] | None = None
+    step: Callable[[Work, Viewer, int, Any], Awaitable[Outcome]] | None = None
 
     async def is_done(self, work: Work, conversation: Conversation, params: Any) -> bool:
         """Whether ``conversation`` is already as this action wants it."""
         if self.already_in is not None:
             return await self.already_in(work, conversation, params)
-        return self.already(conversation, params)
+        return self.already is not None and self.already(conversation, params)
 
 
 async def _check_assign(work: Work, p: AssignParams) -> None:

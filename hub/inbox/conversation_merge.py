@@ -15,6 +15,8 @@ What references a conversation, and what a merge does with each:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, or_, select, update
 
 from hub.auth.visibility import ConversationScope, Viewer, conversation_filter
@@ -22,6 +24,7 @@ from hub.errors import HubError, Invalid
 from hub.events.work import Work
 from hub.inbox.conversations import get_visible, record
 from hub.store.models import (
+    Channel,
     Comment,
     Conversation,
     ConversationEvent,
@@ -91,9 +94,18 @@ def _fold(target: Conversation, source: Conversation) -> None:
     target.unread_count += source.unread_count
 
 
+@dataclass(frozen=True)
+class MergeTarget:
+    """A conversation one can be merged into, with its channel's name (what a picker
+    shows of one without a subject)."""
+
+    conversation: Conversation
+    channel_name: str
+
+
 async def merge_candidates(
     work: Work, viewer: Viewer, conversation_id: int, limit: int = 50, q: str | None = None
-) -> list[Conversation]:
+) -> list[MergeTarget]:
     """The conversations ``conversation_id`` can be merged into: the same contact's
     others the viewer sees and that were not merged themselves, latest first.
 
@@ -102,7 +114,8 @@ async def merge_candidates(
     """
     conversation = await get_visible(work, viewer, conversation_id)
     query = (
-        select(Conversation)
+        select(Conversation, Channel.name)
+        .join(Channel, Channel.id == Conversation.channel_id)
         .where(
             Conversation.contact_id == conversation.contact_id,
             Conversation.id != conversation.id,
@@ -128,4 +141,5 @@ async def merge_candidates(
         if number.isdigit() and len(number) < 18:  # a bigint's worth of digits
             matches.append(Conversation.id == int(number))
         query = query.where(or_(*matches))
-    return list(await work.db.scalars(query))
+    rows = await work.db.execute(query)
+    return [MergeTarget(found, name) for found, name in rows.all()]

@@ -38,7 +38,9 @@ from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
 
-Scope = Literal["message", "comment", "conversation"]
+Scope = Literal["message", "comment", "conversation", "bulk"]
+# What a key's stored id names, by scope: a new conversation answers its first message.
+RESOURCE_KIND: dict[str, str] = {"comment": "comment", "bulk": "bulk_job"}
 T = TypeVar("T")
 MAX_KEY_LENGTH = 255
 # How often the expiry job runs; keys live for hours, so an hour late is harmless.
@@ -103,7 +105,7 @@ async def _claim(work: Work, request: KeyedRequest) -> IdempotencyKey:
         scope=request.scope,
         key=request.key,
         request_sha256=request.request_sha256,
-        resource_kind="comment" if request.scope == "comment" else "message",
+        resource_kind=RESOURCE_KIND.get(request.scope, "message"),
     )
     work.db.add(row)
     try:

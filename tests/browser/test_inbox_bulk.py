@@ -245,6 +245,43 @@ def test_bulk_close_asks_for_the_mandatory_closing_note(
     snap("phone-closed-summary")
 
 
+def test_a_macro_runs_on_a_selection_each_conversation_all_or_nothing(
+    page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
+) -> None:
+    async def macro(db: AsyncSession) -> None:
+        actions = [
+            {"type": "set_priority", "priority": "urgent"},
+            {"type": "snooze", "minutes": 120},
+        ]
+        db.add(Macro(name="Escalate and wait", actions=actions))
+        await db.commit()
+
+    hub.query(macro)
+    seed(hub, world.channel_id, 6)
+    log_in(page, "owner@example.com")
+    rows = page.locator("#rows > .row")
+    expect(rows).to_have_count(6)
+    bar = page.locator("#bulk-bar")
+    page.get_by_label("Select every conversation on the page").check()
+    bar.get_by_role("button", name="Macro", exact=True).click()
+    dialog = page.locator("#bulk-macro-dialog")
+    expect(dialog).to_contain_text("Run a macro on 6 conversations")
+    expect(dialog.get_by_label("Macro")).to_have_text("Escalate and wait")
+    snap("macro-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    # On a phone: the bar, the dialog, and the run.
+    page.set_viewport_size({"width": 390, "height": 844})
+    bar.get_by_role("button", name="Macro", exact=True).click()
+    expect(dialog).to_be_visible()
+    snap("phone-macro-dialog")
+    dialog.get_by_role("button", name="Run", exact=True).click()
+    expect(bar.locator("[data-bulk-summary]")).to_have_text("Macro “Escalate and wait”: 6 done.")
+    expect(rows).to_have_count(0)  # snoozed: no longer on the Open tab
+    urgent = Conversation.priority == level("urgent")
+    assert hub.count(Conversation, urgent, Conversation.status == "snoozed") == 6
+    snap("phone-macro-summary")
+
+
 def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
 ) -> None:
@@ -306,13 +343,13 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     expect(command_bar).to_be_hidden()
 
     # The source's page still opens, pointing at the target: no reply box, a notice in
-    # its place, and nothing offers to reply, close or reopen it.
+    # its place, and nothing offers to reply, close, reopen or triage it.
     page.goto(f"/inbox/conversations/{source_id}")
     notice = page.locator("#merged-notice")
     expect(notice).to_contain_text(f"Merged into #{target_id} — reply there")
     expect(page.locator("#composer")).to_have_count(0)
     expect(head.get_by_role("button", name="Merge")).to_have_count(0)
-    for action in ("close", "reopen", "snooze"):
+    for action in ("close", "reopen", "snooze", "assign", "labels", "priority"):
         expect(head.locator(f'[data-action="{action}"]')).to_have_count(0)
     page.locator("#timeline").focus()
     page.keyboard.press("r")  # the reply shortcut: nothing to focus, nothing breaks
@@ -320,9 +357,9 @@ def test_merging_a_conversation_moves_its_timeline_and_leaves_a_notice(
     command_bar = page.get_by_role("dialog", name="Command bar")
     options = command_bar.get_by_role("option")
     expect(options.first).to_be_visible()
-    command_bar.get_by_role("combobox").fill("Assign")  # what it does offer
-    expect(options.filter(has_text=re.compile(r"^Assign —"))).to_have_count(1)
-    for word in ("Close", "Reopen", "Reply", "Run macro"):
+    command_bar.get_by_role("combobox").fill("Search")  # what it does offer
+    expect(options.filter(has_text=re.compile(r"^Search —"))).to_have_count(1)
+    for word in ("Close", "Reopen", "Reply", "Run macro", "Assign", "Add label", "Set priority"):
         command_bar.get_by_role("combobox").fill(word)
         expect(options.filter(has_text=re.compile(rf"^{word}\b"))).to_have_count(0)
     page.keyboard.press("Escape")

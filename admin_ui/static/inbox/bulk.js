@@ -1,6 +1,6 @@
 // Bulk actions on the list: select rows (click, shift-click for a range, the page's box,
-// then "all matching this view"), then assign, unassign, label, prioritise, close (with
-// the closing note the workspace asks for), snooze or reopen them through
+// then "all matching this view"), then assign, unassign, label, prioritise, run a macro,
+// close (with the closing note the workspace asks for), snooze or reopen them through
 // POST /api/v1/conversations/bulk — the same domain functions and per-conversation
 // permission checks as one conversation's actions. A large job runs in the background:
 // the bar polls its progress and ends with the hub's summary ("198 assigned, 2 skipped";
@@ -9,6 +9,7 @@
 import { filterLabels } from "./actions.js";
 import { api, fetchFragment, inbox } from "./dom.js";
 import { reloadList } from "./list.js";
+import { loadMacros } from "./macros.js";
 import { snoozePresets, toLocalInput } from "./snooze.js";
 
 const selected = new Set(); // conversation ids, as strings
@@ -154,15 +155,17 @@ function named(summary, what) {
   return [`${head} ${what}`, ...rest].join(", ");
 }
 
-/** Run each step ({action, params, what}) on the selection, one job after the other;
- * follow a background job to its end; sum them all up. */
+/** Run each step ({action, params, what, title}) on the selection, one job after the
+ * other; follow a background job to its end; sum them all up ("what" names what was
+ * done after the count, "title" before the whole: "Macro “Escalate”: 30 done"). */
 async function run(steps) {
   busy = true;
   render();
   const goal = target(); // the selection is kept until every step has run
   const said = [];
   try {
-    for (const { action, params = {}, what = "" } of steps) {
+    for (const { action, params = {}, what = "", title = "" } of steps) {
+      const say = (summary) => (title ? `${title}: ${summary}` : named(summary, what));
       let job = await api("POST", "/api/v1/conversations/bulk", { action, params, ...goal });
       while (job.status === "queued" || job.status === "running") {
         showProgress(job);
@@ -170,11 +173,11 @@ async function run(steps) {
         job = await api("GET", `/api/v1/bulk-jobs/${job.id}`);
       }
       if (job.status === "failed") {
-        said.push(`Stopped: ${job.error}. ${named(job.summary, what)}.`);
+        said.push(`Stopped: ${job.error}. ${say(job.summary)}.`);
         showSummary(said.join(" "), true);
         return;
       }
-      said.push(`${named(job.summary, what)}.`);
+      said.push(`${say(job.summary)}.`);
     }
     showSummary(said.join(" "));
     matching = false;
@@ -305,7 +308,35 @@ function askClose() {
   return null;
 }
 
+/** A macro the user sees (shared and their own), run on each selected conversation. */
+async function askMacro() {
+  const dialog = document.getElementById("bulk-macro-dialog");
+  const select = dialog.querySelector("#bulk-macro-choice");
+  let macros = [];
+  let problem = null;
+  try {
+    macros = await loadMacros();
+  } catch (error) {
+    problem = error.message;
+  }
+  select.replaceChildren(...macros.map((macro) => new Option(macro.name, String(macro.id))));
+  select.hidden = macros.length === 0;
+  dialog.querySelector("[data-macros-none]").hidden = macros.length > 0;
+  ask(dialog, (form) => {
+    const chosen = form.querySelector("#bulk-macro-choice").selectedOptions[0];
+    if (!chosen) throw new Error("Choose a macro.");
+    return [{ action: "macro", params: { macro_id: Number(chosen.value) }, title: `Macro “${chosen.text}”` }];
+  });
+  if (problem) {
+    const error = dialog.querySelector(".dialog-error");
+    error.textContent = problem;
+    error.hidden = false;
+  }
+  select.focus();
+}
+
 const ACTIONS = {
+  macro: askMacro,
   assign: askAssignee,
   snooze: askSnooze,
   label: askLabels,

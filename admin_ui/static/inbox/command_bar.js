@@ -52,12 +52,12 @@ function pageCommands() {
         run: () => button.click(),
       });
     }
-    found.push(...triageCommands(pane, name));
     const id = pane.dataset.conversationId;
-    // A merged conversation takes no reply, close or reopen: no macro either (its
-    // composer, with the Macros button, gave way to the merged notice).
-    const macros = pane.querySelector("#merged-notice") ? [] : knownMacros;
-    for (const macro of macros) {
+    // A merged conversation takes no reply, close, reopen or triage: its thread goes on
+    // in the target, and its header offers none of them; no macro either.
+    const merged = Boolean(pane.querySelector("#merged-notice"));
+    if (!merged) found.push(...triageCommands(pane, name));
+    for (const macro of merged ? [] : knownMacros) {
       found.push({ group: "Macro", label: `Run macro: ${macro.name} — ${name}`, run: () => runMacro(id, macro.id) });
     }
   }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.inbox.bulk import MAX_TARGETS, summary
-from hub.inbox.bulk_actions import ACTIONS
+from hub.inbox.bulk_actions import ACTIONS, BulkAction
 from hub.inbox.priority import Priority
 from hub.store.models import BulkJob
 from hub.store.types import MAX_ID, DbId
@@ -39,13 +40,14 @@ class BulkBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(max_length=32, description=f"one of {', '.join(ACTIONS)}")
+    action: str = Field(max_length=32, description=f"one of {', '.join([*ACTIONS, 'macro'])}")
     conversation_ids: list[DbId] | None = Field(None, max_length=MAX_TARGETS)
     filter: BulkFilter | None = None
     params: dict[str, Any] = Field(
         default_factory=dict,
         description="the action's parameters: assign {user_id, team_id}, close {note}, "
-        "snooze {until}, label {label_id}, priority {priority}; none for unassign and reopen",
+        "snooze {until}, label {label_id}, priority {priority}, macro {macro_id}; none for "
+        "unassign and reopen",
     )
 
 
@@ -66,8 +68,8 @@ class BulkJobOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, job: BulkJob) -> BulkJobOut:
-        """Serialize a stored job."""
+    def of(cls, job: BulkJob, actions: Mapping[str, BulkAction] = ACTIONS) -> BulkJobOut:
+        """Serialize a stored job (``actions``: the registry that names its counts)."""
         return cls(
             id=job.id,
             action=job.action,
@@ -78,7 +80,7 @@ class BulkJobOut(BaseModel):
             skipped=job.skipped,
             refused=job.refused,
             error=job.error,
-            summary=summary(job),
+            summary=summary(job, actions),
             created_at=job.created_at,
             finished_at=job.finished_at,
         )
