@@ -25,6 +25,7 @@ mark the conversation answered or read.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -52,6 +53,8 @@ BUILTIN_NAME = "hub.out_of_hours"
 AUTO_REPLY = "auto_reply"
 # A contact's message older than this when the hub gets it gets no reply.
 STALE_AFTER = timedelta(hours=6)
+# How many out-of-hours checks of one hub process use the database at once.
+CONCURRENT_REPLIES = 2
 
 
 async def _window_open(
@@ -163,14 +166,26 @@ class OutOfHoursReplies:
         self._bus = bus
         self._observers = observers
         self._channels = channels
+        # A burst of inbound messages starts one observer task each: only a few at a time
+        # take a database connection, so the pipe's own transactions never wait for one.
+        self._slots = asyncio.Semaphore(CONCURRENT_REPLIES)
 
     @hookimpl
     async def hub_message_received(self, notice: MessageReceived) -> None:
         """Reply if the conversation's hours are closed (after the commit, in the
         background; an exception is logged by the observer runner)."""
-        await self.handle(notice.message_id)
+        await self.handle(notice.message_id, notice.channel_id)
 
-    async def handle(self, message_id: int) -> Message | None:
-        """Run :func:`reply_if_closed` in a transaction of its own."""
-        async with unit_of_work(self._sessions, self._bus, self._observers) as work:
-            return await reply_if_closed(work, message_id, channels=self._channels)
+    async def handle(self, message_id: int, channel_id: int | None = None) -> Message | None:
+        """Run :func:`reply_if_closed` in a transaction of its own (none at all when the
+        message's channel sends no out-of-hours reply: the common case costs one read)."""
+        async with self._slots:
+            if channel_id is not None and not await self._replies_on(channel_id):
+                return None
+            async with unit_of_work(self._sessions, self._bus, self._observers) as work:
+                return await reply_if_closed(work, message_id, channels=self._channels)
+
+    async def _replies_on(self, channel_id: int) -> bool:
+        async with self._sessions() as db:
+            channel = await db.get(Channel, channel_id)
+            return channel is not None and ChannelSettings.of(channel).out_of_hours_reply
