@@ -193,3 +193,13 @@ async def test_time_zones_are_listed(client: Client, user_token: UserToken) -> N
     ]
     assert "Europe/Berlin" in names and "America/New_York" in names
     assert names == sorted(names)
+
+
+async def test_deleting_a_team_deletes_its_hours(
+    client: Client, user_token: UserToken, factory: Factory
+) -> None:
+    _, admin = await user_token("admin@example.com", role="owner")
+    team = await factory.team("Gone soon")
+    assert (await client.put(f"{ROOT}/teams/{team.id}", json=body(), headers=admin)).status == 200
+    assert (await client.delete(f"/api/v1/teams/{team.id}", headers=admin)).status == 204
+    assert (await (await client.get(ROOT, headers=admin)).json())["items"] == []
