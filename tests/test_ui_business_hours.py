@@ -191,7 +191,7 @@ async def test_an_agent_sets_their_schedule_on_me(
     page = await (await client.get("/me/schedule", headers=HTML)).text()
     assert "Set by hand until" in page
     bad = await client.post("/me/schedule", data=week_form(csrf, "UTC") | {"enabled": "on"})
-    assert bad.status == 422 and "switch the schedule off" in error_beside(await bad.text(), "week")
+    assert bad.status == 422 and "remove the schedule" in error_beside(await bad.text(), "week")
     confirm = await (await client.get("/me/schedule/remove", headers=HTML)).text()
     assert "Remove your availability schedule?" in confirm
     await client.post("/me/schedule/remove", data={"csrf_token": csrf})

@@ -26,7 +26,7 @@ from hub.people import directory
 from hub.store.models import AvailabilitySchedule, User
 from hub.store.types import utcnow
 
-NEVER_AVAILABLE = "give at least one period a week, or switch the schedule off"
+NEVER_AVAILABLE = "give at least one period a week, or remove the schedule"
 # How often every hub process brings availability in line with the schedules.
 CHECK_SECONDS = 30.0
 

@@ -100,6 +100,8 @@ def test_an_owner_sets_business_hours_and_a_holiday(
         page.locator(f"#{day}_opens_1").fill("")
         page.locator(f"#{day}_closes_1").fill("")
     page.get_by_label("Saturday: open").uncheck()
+    assert page.evaluate(FITS), "the team's editor is wider than the screen"
+    snap("team-editor")
     page.get_by_role("button", name="Save business hours").click()
     expect(page.get_by_text("Night shift's business hours are saved.")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="Night shift")).to_contain_text("Its own")
