@@ -207,11 +207,16 @@ async def test_a_failing_reply_loses_no_message(
 
 
 async def arrange(
-    factory: Factory, *, settings: dict[str, Any] | None = None, at: datetime = CLOSED
+    factory: Factory,
+    *,
+    settings: dict[str, Any] | None = None,
+    at: datetime = CLOSED,
+    hours: bool = True,
 ) -> tuple[Channel, int, int]:
     """A replying channel, nine-to-five hours (UTC) and a contact's message at ``at``."""
     channel = await factory.channel(settings=settings or replying())
-    await set_hours(factory, NINE_TO_FIVE)
+    if hours:
+        await set_hours(factory, NINE_TO_FIVE)
     conversation = await factory.conversation(channel, last_inbound_at=at)
     message = await factory.message(conversation, created_at=at)
     return channel, conversation.id, message.id
@@ -324,3 +329,23 @@ async def test_machines_blocked_contacts_and_stale_messages_get_none(
     # The text must be there to switch it on.
     with pytest.raises(ValueError, match="out_of_hours_text"):
         ChannelSettings(out_of_hours_reply=True, out_of_hours_text="  ")
+
+
+async def test_on_mail_the_reply_is_in_the_thread(
+    factory: Factory, db: async_sessionmaker[AsyncSession]
+) -> None:
+    mail = SimpleNamespace(capabilities=Capabilities(subject=True))
+    chat = SimpleNamespace(capabilities=Capabilities())
+    _, _, message_id = await arrange(factory)
+    async with db() as session:
+        inbound = await session.get(Message, message_id)
+        assert inbound is not None
+        inbound.subject = "Where is my order?"
+        await session.commit()
+    sent = await reply(db, message_id, channels=SimpleNamespace(for_channel=lambda c: mail))
+    assert sent is not None
+    assert (sent.subject, sent.reply_to_id) == ("Where is my order?", message_id)
+    # A chat channel: no subject, not a quoted reply.
+    _, _, other_id = await arrange(factory, hours=False)
+    sent = await reply(db, other_id, channels=SimpleNamespace(for_channel=lambda c: chat))
+    assert sent is not None and (sent.subject, sent.reply_to_id) == (None, None)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import ConversationScope
+from hub.contract.channel import Capabilities
 from hub.contract.hookspecs import hookimpl
 from hub.contract.notices import MessageReceived
 from hub.errors import HubError
@@ -57,19 +58,22 @@ STALE_AFTER = timedelta(hours=6)
 CONCURRENT_REPLIES = 2
 
 
-async def _window_open(
-    work: Work, channel: Channel, conversation: Conversation, channels: ChannelPlugins | None
-) -> bool:
+def _capabilities(channel: Channel, channels: ChannelPlugins | None) -> Capabilities | None:
+    """What the channel can carry; None when its plugin cannot be built (the outbox could
+    not send the reply anyway). Without ``channels`` (tests), a plain channel's."""
     if channels is None:
-        return True
+        return Capabilities()
     try:
-        plugin = channels.for_channel(channel)
+        return channels.for_channel(channel).capabilities
     except ChannelUnavailable:
-        return False  # the outbox could not send it anyway
+        return None
+
+
+async def _window_open(
+    work: Work, capabilities: Capabilities, conversation: Conversation, channel_id: int
+) -> bool:
     try:
-        check_window(
-            plugin.capabilities, await last_inbound_at(work, conversation.contact_id, channel.id)
-        )
+        check_window(capabilities, await last_inbound_at(work, conversation.contact_id, channel_id))
     except HubError:
         return False
     return True
@@ -107,7 +111,8 @@ async def reply_if_closed(
     hours = business_hours.weekly(row)
     if hours_calendar.is_open(hours, now):
         return None
-    if not await _window_open(work, channel, conversation, channels):
+    capabilities = _capabilities(channel, channels)
+    if capabilities is None or not await _window_open(work, capabilities, conversation, channel.id):
         return None
     day = hours_calendar.local_date(hours, now).isoformat()
     claim = await _claim_day(work.db, conversation.id, day)
@@ -123,6 +128,10 @@ async def reply_if_closed(
         parts=[],
         automated=AUTO_REPLY,
     )
+    if capabilities.subject:
+        # Mail: a reply in the thread (the plugin makes it "Re: …" with In-Reply-To).
+        reply.subject = inbound.subject or conversation.subject
+        reply.reply_to_id = inbound.id
     work.db.add(reply)
     await work.db.flush()
     enqueue_delivery(work, reply)
