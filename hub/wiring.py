@@ -42,6 +42,7 @@ from hub.crm.registry import CrmInstances
 from hub.events.factory import create_bus
 from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
+from hub.inbox.availability import CHECK_SECONDS as AVAILABILITY_CHECK_SECONDS
 from hub.inbox.bulk import POLL_SECONDS as BULK_POLL_SECONDS
 from hub.inbox.bulk import run_due_jobs
 from hub.inbox.csat import send_surveys
@@ -50,12 +51,15 @@ from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import (
     check_service_levels,
+    follow_availability_schedules,
     forget_counts_on_change,
     run_periodically,
     run_when_woken,
     wake_on_close,
     wake_snoozes,
 )
+from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS_NAME
+from hub.inbox.out_of_hours import OutOfHoursReplies
 from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.media.store import media_store_of
 from hub.observers import Observers
@@ -283,6 +287,32 @@ async def rules_context(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(timer, return_exceptions=True)
     if manager.pm.get_plugin(RULES_NAME) is not None:
         manager.pm.unregister(name=RULES_NAME)
+
+
+async def hours_context(app: web.Application) -> AsyncIterator[None]:
+    """Business hours at work: the built-in out-of-hours reply observer (registered like
+    a plugin, for this app's database and channels), and the job that makes agents'
+    availability follow their schedules."""
+    manager = app[appkeys.PLUGINS]
+    sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
+    replies = OutOfHoursReplies(sessions, bus, observers, app[appkeys.CHANNELS])
+    manager.register_builtin(replies, OUT_OF_HOURS_NAME)
+
+    async def availability_schedules_job() -> None:
+        await follow_availability_schedules(sessions, bus, observers)
+
+    stop = asyncio.Event()
+    job = asyncio.create_task(
+        run_periodically(availability_schedules_job, every=AVAILABILITY_CHECK_SECONDS, stop=stop)
+    )
+    yield
+    stop.set()
+    _, late = await asyncio.wait([job], timeout=app[appkeys.SETTINGS].shutdown_timeout)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(job, return_exceptions=True)
+    # A manager a test hands to several apps must not keep this app's observer.
+    manager.pm.unregister(name=OUT_OF_HOURS_NAME)
 
 
 def plugins_context(

@@ -468,7 +468,13 @@ async def test_routing_and_settings_are_validated_and_settings_patches_merge(
     item = f"/api/v1/channels/{created['id']}"
     patched = await client.patch(item, json={"settings": {"max_concurrency": 4}}, headers=auth)
     settings = (await patched.json())["settings"]
-    assert settings == {"closed_conversation": "new", "max_concurrency": 4, "rate_per_second": None}
+    assert settings == {
+        "closed_conversation": "new",
+        "max_concurrency": 4,
+        "rate_per_second": None,
+        "out_of_hours_reply": False,
+        "out_of_hours_text": None,
+    }
     for body, field in (
         ({"settings": {"max_concurrency": 0}}, "settings.max_concurrency"),
         ({"settings": {"rate_per_second": -1}}, "settings.rate_per_second"),

@@ -397,6 +397,16 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
         {"name": "Rule", "event": "closed", "actions": [{"type": "add_comment", "text": "x"}]},
     ),
     ("GET", "/api/v1/rules", None),
+    (
+        "PUT",
+        "/api/v1/business-hours/workspace",
+        {"time_zone": "UTC", "week": {"monday": [{"opens": "09:00", "closes": "17:00"}]}},
+    ),
+    (
+        "PUT",
+        "/api/v1/business-hours/teams/TEAM_A",
+        {"time_zone": "UTC", "week": {"monday": [{"opens": "09:00", "closes": "17:00"}]}},
+    ),
 ]
 
 
@@ -405,7 +415,8 @@ async def test_workspace_administration_is_for_owners_and_managers(
     client: Client, world: World, caller: str
 ) -> None:
     admin = CALLERS[caller]["role"] in ("owner", "manager")
-    for method, path, body in ADMIN_ONLY:
+    for method, template, body in ADMIN_ONLY:
+        path = template.replace("TEAM_A", str(world.teams["team_a"]))
         response = await client.request(method, path, json=body, headers=world.auth[caller])
         if admin:
             assert response.status in (200, 201), (caller, path, await response.text())

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.store.models import (
     ApiToken,
     Attachment,
+    AvailabilitySchedule,
     Base,
     BulkJob,
+    BusinessHours,
     Channel,
     ChannelDefinition,
     Comment,
@@ -45,6 +47,7 @@ from hub.store.models import (
     Message,
     Notification,
     OutboxItem,
+    OutOfHoursReply,
     RealtimeEvent,
     Rule,
     RuleRun,
@@ -460,6 +463,29 @@ BUILDERS: dict[str, Builder] = {
     ),
     "rule_timer_fires": lambda p: RuleTimerFire(
         rule_id=p.rule.id if p.rule else 0, message_id=p.message.id, fired_at=WHEN
+    "business_hours": lambda p: BusinessHours(
+        scope=f"team:{p.team.id}",
+        team_id=p.team.id,
+        time_zone="America/Argentina/Buenos_Aires",
+        week=[[["09:00", "12:00"], ["13:00", "24:00"]], [["22:00", "06:00"]], [], [], [], [], []],
+        holidays=[{"date": "2026-12-25", "name": "Noël ✓"}],
+        created_at=WHEN,
+        updated_at=WHEN,
+    ),
+    "out_of_hours_replies": lambda p: OutOfHoursReply(
+        conversation_id=p.conversation.id,
+        day="2026-12-03",
+        message_id=p.message.id,
+        created_at=WHEN,
+    ),
+    "availability_schedules": lambda p: AvailabilitySchedule(
+        user_id=p.user.id,
+        enabled=False,
+        time_zone="Asia/Kolkata",
+        week=[[], [], [], [], [], [["10:00", "14:30"]], []],
+        override_until=WHEN,
+        created_at=WHEN,
+        updated_at=WHEN,
     ),
 }
 

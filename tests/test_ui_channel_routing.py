@@ -134,6 +134,8 @@ async def test_saving_routing_to_a_team_stores_it_and_returns_to_the_channel(
         "closed_conversation": "new",
         "max_concurrency": None,
         "rate_per_second": 2.5,
+        "out_of_hours_reply": False,
+        "out_of_hours_text": None,
     }
     _, html = await page_text(client, f"/admin/channels/{channel.id}")
     assert "Routing of Support &lt;x&gt; saved." in html

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from admin_ui.access import admin_guard
 from admin_ui.admin import (
+    business_hours,
     channel_connect,
     channel_routing,
     channels,
@@ -47,6 +48,7 @@ AREAS = (
     labels,
     sla,
     rules,
+    business_hours,
     workspace,
     csat,
     inbound_log,

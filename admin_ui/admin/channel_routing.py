@@ -40,6 +40,8 @@ class RoutingForm:
     closed_conversation: str = "reopen"
     max_concurrency: str = ""
     rate_per_second: str = ""
+    out_of_hours_reply: bool = False
+    out_of_hours_text: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +55,8 @@ class RoutingForm:
             closed_conversation=settings.closed_conversation,
             max_concurrency=_text(settings.max_concurrency),
             rate_per_second=_text(settings.rate_per_second),
+            out_of_hours_reply=settings.out_of_hours_reply,
+            out_of_hours_text=settings.out_of_hours_text or "",
         )
 
     @classmethod
@@ -65,6 +69,8 @@ class RoutingForm:
             closed_conversation=str(form.get("closed_conversation", "reopen")),
             max_concurrency=str(form.get("max_concurrency", "")).strip(),
             rate_per_second=str(form.get("rate_per_second", "")).strip(),
+            out_of_hours_reply=form.get("out_of_hours_reply") == "on",
+            out_of_hours_text=str(form.get("out_of_hours_text", "")).strip(),
         )
 
     def validated(self) -> tuple[ChannelRouting, ChannelSettings] | None:
@@ -86,10 +92,14 @@ class RoutingForm:
                     "closed_conversation": self.closed_conversation,
                     "max_concurrency": self.max_concurrency or None,
                     "rate_per_second": self.rate_per_second or None,
+                    "out_of_hours_reply": self.out_of_hours_reply,
+                    "out_of_hours_text": self.out_of_hours_text or None,
                 }
             )
         except ValidationError as err:
             self._add(err)
+        if self.out_of_hours_reply and not self.out_of_hours_text:
+            self.errors["out_of_hours_text"] = "Write the reply to send, or untick the box above."
         chosen = routing is not None and (routing.user_ids or routing.team_ids)
         if routing is not None and routing.mode == "round_robin" and not chosen:
             self.errors["user_ids"] = NOBODY_CHOSEN
@@ -101,6 +111,8 @@ class RoutingForm:
         for detail in validation_details(err):
             # "user_ids.0" → the field the form shows; the first message per field wins.
             name = detail["field"].split(".")[0]
+            if name in ("", "body") and "out_of_hours_text" in detail["message"]:
+                continue  # said beside the reply's text (``validated``)
             self.errors.setdefault(name, _friendly(name, detail["message"]))
 
     def add_service_error(self, err: HubError) -> None:

@@ -34,6 +34,8 @@ AUTOMATED_HINTS = {
     "bounce": "A mail server's report that a mail could not be delivered",
     "bulk": "A newsletter or mailing-list mail, sent to many",
 }
+# The hub's own auto-reply (out of hours, ``hub.inbox.out_of_hours``).
+OUR_AUTO_REPLY_HINT = "Sent by the hub, not an agent: the channel's out-of-hours reply"
 # The inbox's file route (``admin_ui.inbox.files``), for an inline image's source.
 FILE_URL = "/inbox/files/{}"
 
@@ -209,5 +211,9 @@ def message_view(message: Message, files: list[Attachment], *, email: bool) -> M
         signature_text=signature,
         recipients=Recipients.of(message.envelope) if email else None,
         automated=AUTOMATED_LABELS.get(message.automated or ""),
-        automated_hint=AUTOMATED_HINTS.get(message.automated or "", ""),
+        automated_hint=(
+            OUR_AUTO_REPLY_HINT
+            if message.direction == "out" and message.automated == "auto_reply"
+            else AUTOMATED_HINTS.get(message.automated or "", "")
+        ),
     )

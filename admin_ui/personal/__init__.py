@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from admin_ui.personal import macros, password, profile, tokens
+from admin_ui.personal import macros, password, profile, schedule, tokens
 
-AREAS = (profile, password, tokens, macros)
+AREAS = (profile, schedule, password, tokens, macros)
 
 
 def add_personal_routes(router: web.UrlDispatcher) -> None:

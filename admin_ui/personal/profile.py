@@ -8,6 +8,7 @@ from aiohttp import web
 
 from admin_ui.access import page_identity
 from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.personal.schedule import local_text
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -17,6 +18,7 @@ from hub.api.schemas.people import UserPatchBody
 from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.auth.visibility import Viewer
 from hub.errors import HubError
+from hub.inbox import availability
 from hub.inbox.notification_settings import (
     NotificationSettings,
     save_settings,
@@ -35,6 +37,8 @@ async def _page(
     state = state or FormState({"name": identity.user.name})
     async with request.config_dict[appkeys.SESSIONS]() as db:
         sessions = await list_sessions(db, identity.user.id)
+        schedule = await availability.get_schedule(db, identity.user.id)
+    held = schedule.override_until if schedule and schedule.enabled else None
     context = {
         "section": "profile",
         "values": state.values,
@@ -43,6 +47,8 @@ async def _page(
         "sessions": sessions,
         "notification_settings": settings_of(identity.user),
         "current_session_id": identity.session.id if identity.session else None,
+        "schedule": schedule,
+        "override_until": local_text(held, schedule.time_zone) if schedule and held else None,
     }
     return await render(request, "personal/profile.html", context, status)
 
@@ -76,7 +82,7 @@ async def set_availability(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     available = text(form, "available") == "true"
     async with work(request) as w:
-        await directory.set_availability(w, identity.user.id, available)
+        await availability.set_by_hand(w, identity.user.id, available)
     done = (
         "You are available: routing may give you new conversations."
         if available

@@ -24,6 +24,7 @@ from hub.api.schemas.people import (
 from hub.auth.identity import identify
 from hub.auth.login import change_own_password
 from hub.auth.sessions import end_other_sessions, list_sessions
+from hub.inbox import availability
 from hub.people import directory
 
 api = ApiRoutes("users")
@@ -176,9 +177,10 @@ async def end_my_other_sessions(request: web.Request) -> web.Response:
 
 @api.put("/api/v1/me/availability", body=AvailabilityBody, response=UserOut)
 async def set_availability(request: web.Request) -> web.Response:
-    """Set the caller available or unavailable for new conversations (routing uses it)."""
+    """Set the caller available or unavailable for new conversations (routing uses it).
+    With an availability schedule on, this holds until the schedule's next boundary."""
     viewer = await current_viewer(request)
     body = await read_json(request, AvailabilityBody)
     async with work(request) as w:
-        out = UserOut.of(await directory.set_availability(w, viewer.id, body.available))
+        out = UserOut.of(await availability.set_by_hand(w, viewer.id, body.available))
     return json_model(out)

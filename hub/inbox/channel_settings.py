@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hub.store.models import Channel
 from hub.store.types import DbId
 
 log = logging.getLogger(__name__)
+OUT_OF_HOURS_TEXT_MAX = 1000
 
 
 class ChannelRouting(BaseModel):
@@ -44,7 +45,9 @@ class ChannelSettings(BaseModel):
 
     ``closed_conversation``: a message to a closed conversation ``reopen``s it or starts a
     ``new`` one. ``max_concurrency`` / ``rate_per_second`` override the hub-wide outbox
-    limits (``None``: use the hub's settings).
+    limits (``None``: use the hub's settings). ``out_of_hours_reply``: when a contact
+    writes while the conversation's business hours are closed, the hub answers with
+    ``out_of_hours_text``, at most once per conversation a day (``hub.inbox.out_of_hours``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +55,14 @@ class ChannelSettings(BaseModel):
     closed_conversation: Literal["reopen", "new"] = "reopen"
     max_concurrency: int | None = Field(default=None, ge=1, le=100)
     rate_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    out_of_hours_reply: bool = False
+    out_of_hours_text: str | None = Field(default=None, max_length=OUT_OF_HOURS_TEXT_MAX)
+
+    @model_validator(mode="after")
+    def _text_when_on(self) -> ChannelSettings:
+        if self.out_of_hours_reply and not (self.out_of_hours_text or "").strip():
+            raise ValueError("out_of_hours_text: write the reply to turn it on")
+        return self
 
     @classmethod
     def of(cls, channel: Channel) -> ChannelSettings:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.events.bus import EventBus
 from hub.events.work import unit_of_work
+from hub.inbox.availability import apply_schedules
 from hub.inbox.conversations import wake_due_snoozes
 from hub.inbox.sla import Clocks, check_slas
 from hub.inbox.views import CountsCache
@@ -42,6 +43,17 @@ async def check_service_levels(
         breached = await check_slas(work, clocks, every)
     if breached:
         log.info("SLA breached: %s", breached)
+
+
+async def follow_availability_schedules(
+    sessions: async_sessionmaker[AsyncSession], bus: EventBus, observers: Observers | None
+) -> None:
+    """Make every scheduled agent's availability what their schedule says (unless their
+    manual toggle still holds)."""
+    async with unit_of_work(sessions, bus, observers) as work:
+        changed = await apply_schedules(work)
+    if changed:
+        log.info("availability schedules changed users %s", changed)
 
 
 async def run_periodically(

@@ -17,6 +17,7 @@ from hub.store.models.conversations import (
 )
 from hub.store.models.crm import CrmBulkJob, CrmFieldChange, CrmOAuthState, CrmTranscript
 from hub.store.models.csat import CsatSurvey
+from hub.store.models.hours import AvailabilitySchedule, BusinessHours, OutOfHoursReply
 from hub.store.models.labels import ConversationLabel, Label
 from hub.store.models.people import (
     ROLES,
@@ -45,8 +46,10 @@ __all__ = [
     "VISIBILITIES",
     "ApiToken",
     "Attachment",
+    "AvailabilitySchedule",
     "Base",
     "BulkJob",
+    "BusinessHours",
     "Channel",
     "ChannelDefinition",
     "Comment",
@@ -74,6 +77,7 @@ __all__ = [
     "Macro",
     "Message",
     "Notification",
+    "OutOfHoursReply",
     "OutboxItem",
     "RealtimeEvent",
     "Rule",
