@@ -3,11 +3,16 @@ parsing (its 422s), and the guard on what a pattern reads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.auth.visibility import Viewer
 from hub.automation.rule_conditions import (
     CONDITION_TYPES,
     REGEX_INPUT_MAX,
@@ -17,9 +22,13 @@ from hub.automation.rule_conditions import (
     parse_conditions,
 )
 from hub.errors import Invalid
-from hub.events.work import Work
+from hub.events.bus import MemoryBus
+from hub.events.work import Work, unit_of_work
+from hub.inbox import business_hours
+from hub.inbox.business_hours import HoursSpec
 from hub.store.models import Contact, Conversation
 from hub.store.types import utcnow
+from tests.factories import Factory
 
 
 def facts(text: str = "", **conversation: Any) -> Facts:
@@ -145,3 +154,36 @@ async def test_a_registered_condition_type_is_parsed_and_tested(
     assert asked == [(3, True), (3, False)]
     with pytest.raises(Invalid):
         parse_conditions([{"type": "open_now", "open": True, "extra": 1}])
+
+
+async def test_business_hours_follow_the_teams_hours_else_the_workspaces(
+    db: async_sessionmaker[AsyncSession], factory: Factory, make_user: Callable[..., Any]
+) -> None:
+    admin = Viewer.of(await make_user("boss@example.com", role="manager"))
+    team = await factory.team("Weekdays")
+    monday_10 = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    sunday_10 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    closed = parse_conditions([{"type": "business_hours", "op": "closed"}])
+    opened = parse_conditions(
+        [{"type": "business_hours"}, {"type": "business_hours", "op": "open"}]
+    )
+
+    async def check(team_id: int | None, at: datetime) -> tuple[bool, bool]:
+        async with db() as session:
+            work = Work(db=session)
+            seen = replace(facts(team_id=team_id), at=at)
+            return await all_hold(work, seen, closed), await all_hold(work, seen, opened[1:])
+
+    # No hours anywhere: always open.
+    assert await check(team.id, sunday_10) == (False, True)
+    weekdays = [[("09:00", "17:00")]] * 5 + [[], []]
+    async with unit_of_work(db, MemoryBus()) as work:
+        saturdays: list[list[tuple[str, str]]] = [[]] * 5 + [[("08:00", "12:00")], []]
+        await business_hours.save_hours(work, admin, None, HoursSpec("UTC", saturdays))
+        await business_hours.save_hours(work, admin, team.id, HoursSpec("UTC", weekdays))
+    assert await check(team.id, monday_10) == (False, True)
+    assert await check(team.id, sunday_10) == (True, False)
+    # Without a team: the workspace default, here Saturday mornings only.
+    assert await check(None, monday_10) == (True, False)
+    assert await check(None, datetime(2026, 12, 5, 10, 0, tzinfo=UTC)) == (False, True)
+    assert opened[0] == closed[0]  # "closed" is the default test

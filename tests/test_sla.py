@@ -16,7 +16,7 @@ from hub.auth.visibility import Viewer
 from hub.errors import NotFound
 from hub.events.bus import MemoryBus
 from hub.events.work import Work, unit_of_work
-from hub.inbox import conversations, sla, sla_clocks
+from hub.inbox import business_hours, conversations, sla, sla_clocks
 from hub.inbox.sla_policies import PolicyFields, create_policy
 from hub.store.models import Conversation, ConversationEvent, Notification, User
 from hub.store.types import utcnow
@@ -243,6 +243,27 @@ async def test_business_hours_policies_count_with_the_clock_given(
             work, None, conversation.id, calendar_id, sla.Clocks(business=open_hours)
         )
     assert calls == [(team.id, 30)]
+
+
+async def test_the_hubs_clock_counts_the_teams_business_hours(
+    db: Sessions, factory: Factory, admin: User
+) -> None:
+    # The team is open one hour a day, away from now: 30 minutes of open time end
+    # inside that hour, not 30 calendar minutes after the contact wrote.
+    hour = 12 if utcnow().hour in (23, 0, 1) else 0
+    window = (f"{hour:02}:00", f"{hour + 1:02}:00")
+    team = await factory.team("Nights")
+    async with unit_of_work(db, MemoryBus()) as work:
+        spec = business_hours.HoursSpec("UTC", [[window]] * 7)
+        await business_hours.save_hours(work, Viewer.of(admin), team.id, spec)
+    conversation = await _waiting(factory, 5, team_id=team.id)
+    policy_id = await _policy(db, admin, first_response_minutes=30, business_hours=True)
+
+    assert await _apply(db, Viewer.of(admin), conversation.id, policy_id)
+
+    due = (await _load(db, conversation.id)).first_response_due_at
+    assert due is not None and due > conversation.opened_at + timedelta(minutes=30)
+    assert (due.hour, due.minute) == (hour, 30), due
 
 
 async def test_two_jobs_at_once_mark_a_breach_once(

@@ -15,6 +15,7 @@ from hub.automation.actions import Action
 from hub.automation.rule_actions import AssignRoundRobin, SendWebhook
 from hub.automation.rule_conditions import (
     AssigneeIs,
+    BusinessHoursAre,
     ChannelIs,
     ContactField,
     Labels,
@@ -29,7 +30,7 @@ RULE_ACTION_TITLES: dict[str, str] = {
     "assign_round_robin": "Assign round robin in a team",
     "send_webhook": "Send a webhook",
 }
-# The condition types the editor offers (business hours joins when it exists).
+# The condition types the editor offers.
 CONDITION_TITLES: dict[str, str] = {
     "message_text": "Message text",
     "channel": "Channel",
@@ -38,6 +39,7 @@ CONDITION_TITLES: dict[str, str] = {
     "priority": "Priority",
     "team": "Team",
     "assignee": "Assignee",
+    "business_hours": "Business hours",
 }
 
 
@@ -77,6 +79,8 @@ def describe_condition(condition: BaseModel, names: RuleNames) -> str:
         if condition.op == "unassigned":
             return "Unassigned"
         return f"Assigned to {_list(n.users, condition.user_ids, 'user')}"
+    if isinstance(condition, BusinessHoursAre):
+        return "During business hours" if condition.op == "open" else "Outside business hours"
     return str(getattr(condition, "type", "condition"))
 
 

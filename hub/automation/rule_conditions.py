@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hub.errors import Invalid
 from hub.events.work import Work
+from hub.inbox.business_hours import is_open
 from hub.inbox.priority import Priority, level
 from hub.store.models import Contact, Conversation
 from hub.store.types import DbId
@@ -120,6 +121,14 @@ class AssigneeIs(_Condition):
     user_ids: list[DbId] = Field(default_factory=list, max_length=IDS_MAX)
 
 
+class BusinessHoursAre(_Condition):
+    """At the moment of the event, the business hours of the conversation's team (else
+    the workspace default) are open, or closed. No hours set at all: always open."""
+
+    type: Literal["business_hours"] = "business_hours"
+    op: Literal["open", "closed"] = "closed"
+
+
 Test = Callable[[Work, Facts, Any], Awaitable[bool]]
 
 
@@ -176,6 +185,11 @@ async def _assignee(_: Work, facts: Facts, c: AssigneeIs) -> bool:
     return user_id is None if c.op == "unassigned" else user_id in c.user_ids
 
 
+async def _business_hours(work: Work, facts: Facts, c: BusinessHoursAre) -> bool:
+    now_open = await is_open(work.db, facts.conversation.team_id, facts.at)
+    return now_open == (c.op == "open")
+
+
 CONDITION_TYPES: dict[str, ConditionType] = {
     "channel": ConditionType(ChannelIs, _channel, "Channel is"),
     "contact_field": ConditionType(ContactField, _contact_field, "Contact field"),
@@ -184,11 +198,12 @@ CONDITION_TYPES: dict[str, ConditionType] = {
     "priority": ConditionType(PriorityIs, _priority, "Priority"),
     "team": ConditionType(TeamIs, _team, "Team"),
     "assignee": ConditionType(AssigneeIs, _assignee, "Assignee"),
+    "business_hours": ConditionType(BusinessHoursAre, _business_hours, "Business hours"),
 }
 
 
 def register(kind: str, condition_type: ConditionType) -> None:
-    """Add a condition type (e.g. ``business_hours``) to the registry."""
+    """Add a condition type to the registry (a plugin's, or a test's)."""
     CONDITION_TYPES[kind] = condition_type
 
 

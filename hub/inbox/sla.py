@@ -38,6 +38,7 @@ from hub.auth.visibility import ConversationScope, Viewer
 from hub.errors import NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
+from hub.inbox.business_hours import add_open_minutes
 from hub.inbox.conversations import get_visible, notify, record
 from hub.inbox.sla_policies import get_policy
 from hub.inbox.sla_status import AT_RISK_MINUTES, TARGETS
@@ -64,9 +65,10 @@ async def calendar_minutes(
 @dataclass(frozen=True)
 class Clocks:
     """The clocks SLA code counts with: calendar minutes, and the business-hours clock
-    for policies that ask for it (calendar minutes too until that clock is given)."""
+    for policies that ask for it (the team's hours, else the workspace default's; tests
+    give another)."""
 
-    business: Clock = calendar_minutes
+    business: Clock = add_open_minutes
 
     def of(self, policy: SlaPolicy) -> Clock:
         """The clock a policy counts in."""
@@ -75,8 +77,8 @@ class Clocks:
 
 def hub_clocks() -> Clocks:
     """The clocks the hub counts with wherever none are given (applying a policy by
-    hand, by a macro or a rule; the SLA job). The one place to plug business hours in:
-    ``Clocks(business=business_hours.add_open_minutes)``."""
+    hand, by a macro or a rule; the SLA job): business hours from
+    ``hub.inbox.business_hours``."""
     return Clocks()
 
 

@@ -3,7 +3,8 @@ message text, a bad pattern refused and named on its condition, three actions), 
 customer's message about an invoice is routed to Billing, labelled and answered with a
 snippet, live in the inbox, its timeline naming the rule, and logged in the run log; a
 message about something else is left alone. A no-reply rule is added, moved up, turned
-off and deleted. On a phone, the pages fit."""
+off and deleted. A rule with the business-hours condition replies out of hours, and not
+once the hours are open. On a phone, the pages fit."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from playwright.sync_api import Page, expect
 
 from hub import appkeys
 from hub.events.work import unit_of_work
+from hub.inbox import business_hours
+from hub.inbox.business_hours import HoursSpec
 from hub.inbox.snippets import create_snippet
 from hub.people import directory
 from hub.store.models import RuleRun
+from hub.store.types import utcnow
 from tests.browser.conftest import log_in
 from tests.browser.harness import LiveHub, wait_for
 from tests.browser.inbox_world import InboxWorld
@@ -183,3 +187,70 @@ def test_a_rule_routes_a_message_about_an_invoice_to_billing_and_replies(
     expect(page.locator("#rule-actions > li")).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     snap("phone-editor")
+
+
+def test_a_rule_replies_out_of_hours_and_not_during_them(
+    page: Page, world: InboxWorld, hub: LiveHub, snap: Callable[[str], None]
+) -> None:
+    viewer = hub.viewer()
+    app = hub.app
+    # Open one hour a day, away from now: closed while the test runs.
+    hour = 12 if utcnow().hour in (23, 0, 1) else 0
+    away = HoursSpec("UTC", [[(f"{hour:02}:00", f"{hour + 1:02}:00")]] * 7)
+
+    async def arrange_hours(spec: HoursSpec | None) -> None:
+        async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
+            if spec is None:
+                await business_hours.delete_hours(work, viewer, None)
+            else:
+                await business_hours.save_hours(work, viewer, None, spec)
+
+    async def closed_snippet() -> None:
+        async with app[appkeys.SESSIONS]() as db:
+            await create_snippet(
+                db,
+                viewer,
+                name="Closed",
+                shortcut="closed",
+                body="Thanks $contact.first_name, we are closed now and answer tomorrow.",
+            )
+            await db.commit()
+
+    hub.run(arrange_hours(away))
+    hub.run(closed_snippet())
+    log_in(page, "owner@example.com")
+    page.goto("/admin/rules/new")
+    page.get_by_label("Name").fill("Out of hours")
+    page.get_by_label("When").select_option(label="A message is received")
+    add(page, "condition", "Business hours")
+    condition = page.locator("#rule-conditions > li").nth(0)
+    expect(condition.get_by_role("combobox", name=re.compile("^When"))).to_have_value("closed")
+    add(page, "action", "Reply with a snippet")
+    page.locator("#rule-actions > li").nth(0).get_by_role(
+        "combobox", name=re.compile("^Snippet")
+    ).select_option(label="Closed (/closed)")
+    snap("editor")
+    page.get_by_role("button", name="Save rule").click()
+    page.wait_for_url(re.compile(r"/admin/rules$"))
+    expect(page.locator(".rule-item .rule-if")).to_have_text("If Outside business hours")
+
+    # Closed now: the customer is answered at once.
+    page.goto("/inbox")
+    world.customer_writes("ada-lovelace", "Are you there?", name="Ada Lovelace")
+    page.locator("#rows .row").filter(has_text="Ada Lovelace").locator(".row-link").click()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("Thanks Ada, we are closed now and answer tomorrow.")
+    wait_for(lambda: len(world.replies()) == 1, "the service has the out-of-hours reply")
+    snap("replied")
+
+    # Open around the clock (no hours at all): the next customer gets no such reply.
+    hub.run(arrange_hours(None))
+    world.customer_writes("grace-hopper", "Hello?", name="Grace Hopper")
+    expect(page.locator("#rows .row").filter(has_text="Grace Hopper")).to_have_count(1)
+    wait_for(
+        lambda: hub.count(RuleRun) == 1 and len(world.replies()) == 1,
+        "one run only: the rule did not match during business hours",
+    )
+    page.set_viewport_size(PHONE)
+    page.goto("/admin/rules")
+    snap("phone-list")
