@@ -463,6 +463,7 @@ BUILDERS: dict[str, Builder] = {
     ),
     "rule_timer_fires": lambda p: RuleTimerFire(
         rule_id=p.rule.id if p.rule else 0, message_id=p.message.id, fired_at=WHEN
+    ),
     "business_hours": lambda p: BusinessHours(
         scope=f"team:{p.team.id}",
         team_id=p.team.id,

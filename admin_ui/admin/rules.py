@@ -36,8 +36,8 @@ from hub.automation.rule_conditions import CONTACT_FIELDS
 from hub.errors import HubError
 from hub.events.work import Work
 from hub.inbox.labels import all_labels
-from hub.inbox.sla_policies import all_policies
 from hub.inbox.priority import LABELS as PRIORITY_NAMES
+from hub.inbox.sla_policies import all_policies
 from hub.store.models import Channel, Rule, Snippet, Team, User
 
 routes = web.RouteTableDef()
