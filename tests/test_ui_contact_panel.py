@@ -134,6 +134,7 @@ async def test_the_profile_page_saves_the_notification_settings(
         "mention": False,
         "assigned": True,
         "snooze_ended": False,
+        "sla_breached": False,
         "desktop": False,
         "sound": True,
     }
