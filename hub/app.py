@@ -52,6 +52,7 @@ from hub.api import (
     teams,
     tokens,
     users,
+    webhook_subscriptions,
     webhooks,
     workspace,
 )
@@ -85,6 +86,7 @@ API_MODULES = (
     snippets,
     labels,
     macros,
+    webhook_subscriptions,
     custom_inboxes,
     search,
     channel_types,
@@ -137,6 +139,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
             wiring.inbound_context,
             wiring.polling_context,
             wiring.outbox_context,
+            wiring.webhooks_context,
             wiring.media_context,
             wiring.crm_context,
         ]

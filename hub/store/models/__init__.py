@@ -27,6 +27,7 @@ from hub.store.models.people import (
     User,
 )
 from hub.store.models.realtime import RealtimeEvent
+from hub.store.models.webhooks import WebhookDelivery, WebhookSubscription
 from hub.store.models.workspace import (
     CrmConnection,
     CrmContactLink,
@@ -78,5 +79,7 @@ __all__ = [
     "Team",
     "TeamMembership",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkspaceSetting",
 ]
