@@ -23,6 +23,7 @@ from admin_ui.admin import (
     snippets,
     teams,
     users,
+    webhooks,
     workspace,
 )
 from admin_ui.errors import page_errors
@@ -45,6 +46,7 @@ AREAS = (
     workspace,
     inbound_log,
     dead_letters,
+    webhooks,
     plugins,
 )
 

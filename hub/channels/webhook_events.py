@@ -25,12 +25,10 @@ from hub.store.models import Contact, Conversation, WebhookDelivery, WebhookSubs
 from hub.store.types import utcnow
 
 EVENT_TYPES: dict[str, str] = {
-    "message.created": "A message was stored: a contact's (direction in) or an agent's reply "
-    "(direction out, status pending until the provider takes it).",
-    "conversation.created": "A conversation was opened (by a contact's first message or by "
-    "an agent).",
-    "conversation.updated": "A conversation changed: assigned, unassigned, reopened, "
-    "snoozed, labelled, prioritised, merged… (`data.change` says which).",
+    "message.created": "A message was stored: a contact's or an agent's reply.",
+    "conversation.created": "A conversation was opened.",
+    "conversation.updated": "Any other change of a conversation: assigned, reopened, "
+    "snoozed, labelled… (data.change says which).",
     "conversation.closed": "A conversation was closed.",
     "contact.updated": "A contact's details, fields or identities changed.",
 }
