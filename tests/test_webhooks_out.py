@@ -463,7 +463,8 @@ async def test_filters_by_event_type_and_channel(
 
     await eventually(lambda: len(receiver.requests) >= 2)
     await asyncio.sleep(0.3)
-    events = receiver.events()
+    # Sent concurrently, so in any order; created_at orders them.
+    events = sorted(receiver.events(), key=lambda e: e["created_at"])
     assert [e["type"] for e in events] == ["conversation.closed", "message.created"]
     assert events[0]["data"]["conversation"]["id"] == here.id
     assert events[0]["data"]["change"] == "closed"
@@ -544,6 +545,9 @@ async def test_only_owners_and_managers_manage_webhooks(
 ) -> None:
     _, agent = await user_token("agent@example.com")
     hook = await subscribe(hub, owner, receiver.url, ["message.created"])
+    types = await (await hub.get(f"{HOOKS}/event-types", headers=owner)).json()
+    assert "conversation.closed" in [t["type"] for t in types["items"]]
+    assert (await hub.get(f"{HOOKS}/event-types", headers=agent)).status == 403
     assert (await hub.get(HOOKS, headers=agent)).status == 403
     assert (
         await hub.post(

@@ -117,7 +117,9 @@ class DeliveryRecorder:
 
 
 def _may_matter(work: Work) -> bool:
-    return bool(work.notices) or any(
+    """Whether ``work`` carries anything a webhook may be sent for (if not, not even the
+    subscriptions are read)."""
+    return any(isinstance(n, ConversationUpdated) for n in work.notices) or any(
         e.type in ("message.created", "contact.updated") for e in work.events
     )
 

@@ -69,6 +69,7 @@ class WebhookWorker:
         self.wake = asyncio.Event()
         self._guarded: aiohttp.ClientSession | None = None
         self._open: aiohttp.ClientSession | None = None
+        self._resolver: GuardedResolver | None = None
 
     def _client(self, allow_private: bool) -> aiohttp.ClientSession:
         headers = {"User-Agent": f"inbox-hub-webhooks/{__version__}"}
@@ -77,7 +78,8 @@ class WebhookWorker:
                 self._open = aiohttp.ClientSession(headers=headers)
             return self._open
         if self._guarded is None:
-            connector = aiohttp.TCPConnector(resolver=GuardedResolver())
+            self._resolver = GuardedResolver()
+            connector = aiohttp.TCPConnector(resolver=self._resolver)
             self._guarded = aiohttp.ClientSession(connector=connector, headers=headers)
         return self._guarded
 
@@ -87,6 +89,9 @@ class WebhookWorker:
             if client is not None:
                 await client.close()
         self._guarded = self._open = None
+        if self._resolver is not None:
+            await self._resolver.close()
+            self._resolver = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send due deliveries until ``stop`` is set; a failed pass is logged and the
@@ -158,6 +163,9 @@ class WebhookWorker:
             )
         if delivery is None or subscription is None:
             return  # deleted meanwhile, with its subscription
+        if not subscription.enabled:  # disabled since the claim: not attempted
+            await self.release(delivery_id, lease)
+            return
         try:
             outcome = await self.attempt(delivery, subscription)
         except Exception as err:  # never leave a claimed row without an outcome
@@ -195,6 +203,17 @@ class WebhookWorker:
             return Outcome(None, f"no answer within {self.settings.webhook_timeout_seconds:g} s")
         except aiohttp.ClientError as err:
             return Outcome(None, describe(err))
+
+    async def release(self, delivery_id: int, lease: str) -> None:
+        """Give back a claimed delivery without attempting it."""
+        async with self.sessions() as db:
+            await db.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_owner == lease)
+                .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            await db.commit()
 
     async def record(self, delivery: WebhookDelivery, lease: str, outcome: Outcome) -> None:
         """Write the attempt's outcome: delivered, retried later, or failed."""
