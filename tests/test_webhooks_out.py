@@ -368,6 +368,8 @@ async def test_two_processes_never_send_the_same_attempt(
         "http://169.254.169.254/latest/meta-data",
         "http://192.168.0.10/",
         "http://[::ffff:10.0.0.1]/",
+        "http://[fe80::1]/hook",
+        "http://0.0.0.0:8080/",
         "http://localhost:8080/hook",  # a name resolving to a loopback address
     ],
 )
@@ -561,6 +563,9 @@ async def test_only_owners_and_managers_manage_webhooks(
 async def test_bad_input_is_a_precise_422(hub: Client, owner: dict[str, str]) -> None:
     cases = [
         ({"url": "ftp://example.com", "events": ["message.created"]}, "url"),
+        ({"url": "http://:80/hook", "events": ["message.created"]}, "url"),
+        ({"url": "http://example.com:port/", "events": ["message.created"]}, "url"),
+        ({"url": "https://exa mple.com/", "events": ["message.created"]}, "url"),
         ({"url": "https://example.com", "events": ["message.deleted"]}, "events"),
         ({"url": "https://example.com", "events": []}, "events"),
         (
@@ -693,3 +698,25 @@ async def test_a_contacts_message_through_the_inbound_pipe_is_delivered(
     created = by_type["conversation.created"]["data"]["conversation"]
     assert created["id"] == message["conversation_id"]
     assert created["channel_id"] == channel["id"]
+
+
+async def test_redeliver_waits_while_an_attempt_is_in_flight(
+    hub: Client,
+    owner: dict[str, str],
+    receiver: Receiver,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    hook = await subscribe(hub, owner, receiver.url, ["message.created"])
+    await hub.patch(f"{HOOKS}/{hook['id']}", json={"enabled": False}, headers=owner)
+    test = await (await hub.post(f"{HOOKS}/{hook['id']}/test", headers=owner)).json()
+    # A worker holds it right now.
+    await set_delivery(db, lease_owner="busy:1", lease_expires_at=utcnow() + timedelta(minutes=1))
+    url = f"{HOOKS}/{hook['id']}/deliveries/{test['id']}/redeliver"
+    response = await hub.post(url, headers=owner)
+    assert response.status == 409
+    assert (await response.json())["error"]["code"] == "in_flight"
+    one = await hub.get(f"{HOOKS}/{hook['id']}/deliveries/{test['id']}", headers=owner)
+    assert (await one.json())["event_type"] == "webhook.test"
+    other = await subscribe(hub, owner, receiver.url, ["message.created"])
+    wrong = f"{HOOKS}/{other['id']}/deliveries/{test['id']}"
+    assert (await hub.get(wrong, headers=owner)).status == 404

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,10 +79,15 @@ def check_url_text(url: str) -> str:
     value = url.strip()
     if len(value) > URL_MAX:
         raise Invalid("url", f"at most {URL_MAX} characters")
-    scheme, _, rest = value.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    if scheme.lower() not in ("http", "https") or not host:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise Invalid("url", "not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise Invalid("url", "give an http:// or https:// URL with a host")
+    if any(c.isspace() for c in value):
+        raise Invalid("url", "a URL has no spaces")
     return value
 
 
