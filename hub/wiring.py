@@ -340,13 +340,14 @@ async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
             run_periodically(prune_webhook_deliveries_job, every=PRUNE_EVERY_SECONDS, stop=stop)
         ),
     ]
+    listener = asyncio.create_task(worker.listen(app[appkeys.BUS]))
     yield
     stop.set()
     worker.wake.set()
     _, late = await asyncio.wait(tasks, timeout=settings.shutdown_timeout)
-    for task in late:
+    for task in [*late, listener]:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*tasks, listener, return_exceptions=True)
     await worker.close()
 
 

@@ -225,7 +225,12 @@ async def test_a_delivery_that_keeps_failing_gives_up_after_a_day(
     hook = await subscribe(hub, owner, receiver.url, ["message.created"])
     receiver.answers = [503, 503]
     await reply(hub, owner, conversation.id, "hi")
-    await eventually(lambda: len(receiver.requests) == 1)
+
+    async def first_failed() -> None:
+        [row] = await log_of(hub, owner, hook["id"])
+        assert (row["status"], row["attempts"]) == ("pending", 1)
+
+    await eventually(first_failed)
     # A day later: the next failure is the last.
     await set_delivery(db, next_attempt_at=utcnow(), give_up_at=utcnow() + timedelta(seconds=5))
 
@@ -720,3 +725,19 @@ async def test_redeliver_waits_while_an_attempt_is_in_flight(
     other = await subscribe(hub, owner, receiver.url, ["message.created"])
     wrong = f"{HOOKS}/{other['id']}/deliveries/{test['id']}"
     assert (await hub.get(wrong, headers=owner)).status == 404
+
+
+async def test_a_change_wakes_the_worker_rather_than_waiting_for_the_poll(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    owner: dict[str, str],
+    factory: Factory,
+    receiver: Receiver,
+) -> None:
+    slow = await aiohttp_client(
+        create_app(settings.model_copy(update={"webhook_poll_seconds": 60.0}))
+    )
+    conversation = await factory.conversation(await factory.channel())
+    await subscribe(slow, owner, receiver.url, ["message.created"])
+    await reply(slow, owner, conversation.id, "at once")
+    await eventually(lambda: len(receiver.requests) == 1, timeout=5)

@@ -29,6 +29,7 @@ from hub import __version__
 from hub.channels.backoff import retry_delay
 from hub.channels.webhook_guard import GuardedResolver, UnsafeAddress, check_url, describe
 from hub.channels.webhook_subscriptions import secret_of, sign
+from hub.events.bus import EventBus
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher
 from hub.store.models import WebhookDelivery, WebhookSubscription
@@ -36,6 +37,10 @@ from hub.store.pruning import delete_in_batches
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
+
+# The realtime events announced after a commit whose unit of work may have written
+# deliveries (conversation notices come with a conversation.updated event).
+WAKING_EVENTS = frozenset({"message.created", "conversation.updated", "contact.updated"})
 
 
 @dataclass(frozen=True)
@@ -102,11 +107,28 @@ class WebhookWorker:
                 sent = await self.run_once()
             except Exception:
                 log.exception("webhook worker pass failed")
-            if sent:
+            if sent or stop.is_set():
                 continue
+            # No await between the check above and the clear: a stop (or a wake) that
+            # came while the pass ran is not cleared away.
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=self.settings.webhook_poll_seconds)
+
+    async def listen(self, bus: EventBus) -> None:
+        """Wake the worker when a change that may have written deliveries is announced
+        (in any process sharing the bus), so they go out at once, not at the next poll."""
+        while True:
+            subscription = bus.subscribe()
+            try:
+                async for event in subscription:
+                    if event.type in WAKING_EVENTS:
+                        self.wake.set()
+            finally:
+                subscription.close()
+            # The bus dropped a listener that fell behind: subscribe again, and look.
+            self.wake.set()
+            await asyncio.sleep(0.1)
 
     async def run_once(self) -> int:
         """Claim up to ``webhook_concurrency`` due deliveries and send them together;
