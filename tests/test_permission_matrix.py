@@ -376,6 +376,17 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
         "/api/v1/macros",
         {"name": "Shared", "shared": True, "actions": [{"type": "add_comment", "text": "x"}]},
     ),
+    (
+        "POST",
+        "/api/v1/webhooks",
+        # allow_private: no name to resolve (the tests run offline).
+        {
+            "url": "https://hooks.example.com/in",
+            "events": ["message.created"],
+            "allow_private": True,
+        },
+    ),
+    ("GET", "/api/v1/webhooks", None),
 ]
 
 

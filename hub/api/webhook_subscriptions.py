@@ -40,7 +40,7 @@ def _wake(request: web.Request) -> None:
         worker.wake.set()
 
 
-@api.get("/api/v1/webhooks/event-types", response=Page[EventTypeOut])
+@api.get("/api/v1/webhooks/event-types", response=Page[EventTypeOut], errors=(403,))
 async def event_types(request: web.Request) -> web.Response:
     """The event types a webhook may subscribe to."""
     subs.require_admin(await current_viewer(request))
