@@ -741,3 +741,42 @@ async def test_a_change_wakes_the_worker_rather_than_waiting_for_the_poll(
     await subscribe(slow, owner, receiver.url, ["message.created"])
     await reply(slow, owner, conversation.id, "at once")
     await eventually(lambda: len(receiver.requests) == 1, timeout=5)
+
+
+async def test_a_failed_job_of_a_group_commit_sends_nothing(
+    settings: Settings, db: async_sessionmaker[AsyncSession], factory: Factory
+) -> None:
+    """In a batch of inbound jobs, only those whose savepoint held get deliveries."""
+    from hub.channels.group_commit import GroupCommitter
+    from hub.events.work import Work
+
+    cipher = ConfigCipher(settings.secret_key)
+    await _pending_deliveries(db, cipher, "https://example.com/hook", 0)
+    conversation = await factory.conversation(await factory.channel())
+    db.configure(info={PRE_COMMIT: DeliveryRecorder(timedelta(hours=24))})
+    bus = MemoryBus()
+    committer = GroupCommitter(db, bus, None, batch_max=10)
+    committer.start()
+
+    def job(text: str, fail: bool) -> Callable[[Work], Awaitable[str]]:
+        async def run(work: Work) -> str:
+            payload = {"id": 1, "conversation_id": conversation.id, "text": text}
+            work.emit(HubEvent("message.created", payload))
+            if fail:
+                raise ValueError("poison")
+            return text
+
+        return run
+
+    try:
+        results = await asyncio.gather(
+            committer.submit(job("kept", False)),
+            committer.submit(job("dropped", True)),
+            committer.submit(job("kept too", False)),
+            return_exceptions=True,
+        )
+    finally:
+        await committer.stop()
+    assert results[0] == "kept" and isinstance(results[1], ValueError)
+    texts = sorted(r.payload["data"]["message"]["text"] for r in await delivery_rows(db))
+    assert texts == ["kept", "kept too"]
