@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import appkeys
 from hub.app import create_app
 from hub.channels.webhook_events import DeliveryRecorder
-from hub.channels.webhook_guard import UnsafeAddress, check_url
+from hub.channels.webhook_guard import GuardedResolver, UnsafeAddress, check_url
 from hub.channels.webhook_subscriptions import sign
 from hub.channels.webhook_worker import WebhookWorker, prune_deliveries
 from hub.events.bus import MemoryBus
@@ -400,6 +400,16 @@ async def test_a_public_address_passes_the_guard() -> None:
     await check_url("http://93.184.216.34/hook")
     with pytest.raises(UnsafeAddress):
         await check_url("http://100.64.0.1/hook")  # shared address space
+
+
+async def test_the_connection_resolver_refuses_a_name_that_resolves_privately() -> None:
+    """What the delivery connects through: checked at connect time, not only before."""
+    resolver = GuardedResolver()
+    try:
+        with pytest.raises(OSError, match="private"):
+            await resolver.resolve("localhost", 80)
+    finally:
+        await resolver.close()
 
 
 async def test_the_guard_holds_at_delivery_time_too(
