@@ -88,7 +88,8 @@ def arrange(hub: LiveHub) -> None:
                 work,
                 viewer,
                 app[appkeys.CIPHER],
-                url="https://hooks.example.com/" + XSS,
+                # Markup in the path too (spaces encoded: a URL has none).
+                url="https://hooks.example.com/" + XSS.replace(" ", "%20"),
                 events=["message.created"],
                 channel_ids=[],
                 description=XSS,
