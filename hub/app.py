@@ -56,6 +56,7 @@ from hub.api import (
     teams,
     tokens,
     users,
+    webhook_subscriptions,
     webhooks,
     workspace,
 )
@@ -93,6 +94,7 @@ API_MODULES = (
     sla,
     rules,
     business_hours,
+    webhook_subscriptions,
     custom_inboxes,
     search,
     channel_types,
@@ -147,6 +149,7 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
             wiring.inbound_context,
             wiring.polling_context,
             wiring.outbox_context,
+            wiring.webhooks_context,
             wiring.media_context,
             wiring.crm_context,
         ]

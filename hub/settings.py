@@ -203,6 +203,36 @@ class Settings(BaseSettings):
     outbox_concurrency: int = Field(
         16, ge=1, description="Deliveries in flight at once in one hub process, all channels."
     )
+    webhook_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle webhook worker looks for due deliveries."
+    )
+    webhook_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a webhook worker holds a delivery it took; a delivery whose "
+        "worker died is taken again after this. Keep it above the attempt timeout.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long one webhook delivery attempt may take."
+    )
+    webhook_retry_hours: float = Field(
+        24.0, gt=0, description="How long a failing webhook delivery is retried before it fails."
+    )
+    webhook_backoff_seconds: float = Field(
+        30.0, gt=0, description="First webhook retry delay; it doubles each attempt, with jitter."
+    )
+    webhook_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="Longest delay between two webhook delivery attempts."
+    )
+    webhook_concurrency: int = Field(
+        8, ge=1, description="Webhook deliveries in flight at once in one hub process."
+    )
+    webhook_keep_days: int = Field(
+        7,
+        ge=0,
+        description="Days delivered and failed webhook deliveries stay in the delivery log; "
+        "0 keeps them forever.",
+    )
     channel_concurrency: int = Field(
         4,
         ge=1,

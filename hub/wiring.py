@@ -11,8 +11,12 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
+import secrets
+import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import httpx
 from aiohttp import web
@@ -35,6 +39,8 @@ from hub.channels.outbound import Outbox
 from hub.channels.polling import Poller
 from hub.channels.registry import ChannelInstances, ChannelTypes, follow_channel_changes
 from hub.channels.type_sync import follow_type_changes
+from hub.channels.webhook_events import DeliveryRecorder
+from hub.channels.webhook_worker import WebhookWorker, prune_deliveries
 from hub.crm.calls import CrmCalls
 from hub.crm.engine import CrmEngine
 from hub.crm.env import CrmEnv
@@ -42,6 +48,7 @@ from hub.crm.registry import CrmInstances
 from hub.events.factory import create_bus
 from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
+from hub.events.work import PRE_COMMIT
 from hub.inbox.availability import CHECK_SECONDS as AVAILABILITY_CHECK_SECONDS
 from hub.inbox.bulk import POLL_SECONDS as BULK_POLL_SECONDS
 from hub.inbox.bulk import run_due_jobs
@@ -82,7 +89,11 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         settings.effective_database_url, busy_timeout=settings.database_busy_timeout
     )
     app[appkeys.ENGINE] = engine
-    app[appkeys.SESSIONS] = create_sessionmaker(engine)
+    sessions = create_sessionmaker(engine)
+    # Outgoing webhooks' deliveries are written in the transaction of the change itself.
+    recorder = DeliveryRecorder(timedelta(hours=settings.webhook_retry_hours))
+    sessions.configure(info={PRE_COMMIT: recorder})
+    app[appkeys.SESSIONS] = sessions
     yield
     await engine.dispose()
 
@@ -404,6 +415,36 @@ async def outbox_context(app: web.Application) -> AsyncIterator[None]:
     for task in [*late, listener]:
         task.cancel()
     await asyncio.gather(worker, listener, return_exceptions=True)
+
+
+async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
+    """Start the outgoing-webhook worker and its retention job; stop them on cleanup,
+    letting attempts in flight finish (past the grace, they are retried after the lease)."""
+    settings = app[appkeys.SETTINGS]
+    worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+    worker = WebhookWorker(app[appkeys.SESSIONS], settings, app[appkeys.CIPHER], worker_id)
+    app[appkeys.WEBHOOKS] = worker
+    sessions = app[appkeys.SESSIONS]
+
+    async def prune_webhook_deliveries_job() -> None:
+        await prune_deliveries(sessions, settings.webhook_keep_days)
+
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(worker.run(stop)),
+        asyncio.create_task(
+            run_periodically(prune_webhook_deliveries_job, every=PRUNE_EVERY_SECONDS, stop=stop)
+        ),
+    ]
+    listener = asyncio.create_task(worker.listen(app[appkeys.BUS]))
+    yield
+    stop.set()
+    worker.wake.set()
+    _, late = await asyncio.wait(tasks, timeout=settings.shutdown_timeout)
+    for task in [*late, listener]:
+        task.cancel()
+    await asyncio.gather(*tasks, listener, return_exceptions=True)
+    await worker.close()
 
 
 async def media_context(app: web.Application) -> AsyncIterator[None]:

@@ -407,6 +407,17 @@ ADMIN_ONLY: list[tuple[str, str, Any]] = [
         "/api/v1/business-hours/teams/TEAM_A",
         {"time_zone": "UTC", "week": {"monday": [{"opens": "09:00", "closes": "17:00"}]}},
     ),
+    (
+        "POST",
+        "/api/v1/webhooks",
+        # allow_private: no name to resolve (the tests run offline).
+        {
+            "url": "https://hooks.example.com/in",
+            "events": ["message.created"],
+            "allow_private": True,
+        },
+    ),
+    ("GET", "/api/v1/webhooks", None),
 ]
 
 

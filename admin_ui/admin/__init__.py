@@ -27,6 +27,7 @@ from admin_ui.admin import (
     snippets,
     teams,
     users,
+    webhooks,
     workspace,
 )
 from admin_ui.errors import page_errors
@@ -53,6 +54,7 @@ AREAS = (
     csat,
     inbound_log,
     dead_letters,
+    webhooks,
     plugins,
 )
 

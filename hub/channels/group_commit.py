@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.events.bus import EventBus
-from hub.events.work import Work, announce_all
+from hub.events.work import Work, announce_all, before_commit
 from hub.observers import Observers
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,7 @@ class GroupCommitter:
                 await _begin(db)
                 for pending in batch:
                     await _run_in_savepoint(db, pending, self._hooks)
+                await before_commit(db, _works_of(batch))
                 await db.commit()
         except Exception:
             if len(batch) == 1:
@@ -217,6 +218,7 @@ class GroupCommitter:
                         continue
                     work = Work(db, hooks=self._hooks)
                     done.append((work, await pending.run(work)))
+                await before_commit(db, [work for work, _ in done])
                 await db.commit()
         except Exception as err:  # any failure means: run the batch the careful way
             log.debug(
@@ -243,6 +245,7 @@ class GroupCommitter:
             async with self._sessions() as db:
                 await _begin(db)
                 await _run_in_savepoint(db, pending, self._hooks)
+                await before_commit(db, _works_of([pending]))
                 await db.commit()
         except Exception as err:
             pending.error = err
@@ -262,6 +265,11 @@ class GroupCommitter:
         except Exception:
             # Committed is committed: a bus hiccup must not turn into a provider retry.
             log.exception("announcing an inbound batch's events failed")
+
+
+def _works_of(batch: list[_Pending[Any]]) -> list[Work]:
+    """The units of work of the jobs that succeeded (a failed savepoint's are dropped)."""
+    return [p.work for p in batch if p.work is not None and p.error is None]
 
 
 async def _begin(db: AsyncSession) -> None:

@@ -4,7 +4,7 @@ causes, both sent only after commit."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -19,6 +19,14 @@ from hub.events.journal import loggable
 from hub.observers import Observers
 
 log = logging.getLogger(__name__)
+
+PRE_COMMIT = "hub.pre_commit"
+"""The key in a session's ``info`` (set on the app's session factory by ``hub.wiring``)
+of a hook that sees every unit of work just before its transaction commits."""
+
+PreCommitHook = Callable[[AsyncSession, Sequence["Work"]], Awaitable[None]]
+"""Writes rows that must commit with the change itself (the outgoing webhooks'
+deliveries), from the events and notices of the units of work about to commit."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,15 @@ async def publish_events(bus: EventBus, events: Sequence[HubEvent]) -> None:
             await bus.publish(event)
 
 
+async def before_commit(db: AsyncSession, works: Sequence[Work]) -> None:
+    """Run the session's pre-commit hook (if its factory has one) on ``works``, in the
+    transaction about to commit: what it writes commits with the change, or not at all.
+    Call right before ``db.commit()`` wherever units of work commit."""
+    hook: PreCommitHook | None = db.info.get(PRE_COMMIT)
+    if hook is not None and any(work.events or work.notices for work in works):
+        await hook(db, works)
+
+
 @asynccontextmanager
 async def unit_of_work(
     sessions: async_sessionmaker[AsyncSession],
@@ -107,5 +124,6 @@ async def unit_of_work(
     async with sessions() as db:
         work = Work(db, hooks=observers.hooks if observers is not None else None)
         yield work
+        await before_commit(db, [work])
         await db.commit()
     await work.announce(bus, observers)

@@ -8,12 +8,14 @@ later is checked too. A page that does not answer 200 is a failure, never skippe
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from hub import appkeys
 from hub.auth.api_tokens import create_token
+from hub.channels.webhook_subscriptions import create_subscription, send_test
 from hub.events.work import unit_of_work
 from hub.inbox.labels import create_label
 from hub.inbox.sla_policies import PolicyFields, create_policy
@@ -84,6 +86,18 @@ def arrange(hub: LiveHub) -> None:
             await directory.create_team(work, viewer, "Support <b>team</b>", [])
             await create_label(work, viewer, name=XSS, colour="pink", description=XSS)
             await create_policy(work, viewer, PolicyFields(XSS, resolution_minutes=60))
+            hook, _ = await create_subscription(
+                work,
+                viewer,
+                app[appkeys.CIPHER],
+                # Markup in the path too (spaces encoded: a URL has none).
+                url="https://hooks.example.com/" + XSS.replace(" ", "%20"),
+                events=["message.created"],
+                channel_ids=[],
+                description=XSS,
+                allow_private=True,
+            )
+            await send_test(work, viewer, hook.id, timedelta(hours=1))
         async with app[appkeys.SESSIONS]() as db:
             await create_snippet(db, viewer, name="Greeting", shortcut="hi", body="Hello!")
             await create_token(db, owner, "Backups")

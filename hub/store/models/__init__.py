@@ -30,6 +30,7 @@ from hub.store.models.people import (
 )
 from hub.store.models.realtime import RealtimeEvent
 from hub.store.models.sla import SlaPolicy
+from hub.store.models.webhooks import WebhookDelivery, WebhookSubscription
 from hub.store.models.workspace import (
     CrmConnection,
     CrmContactLink,
@@ -89,5 +90,7 @@ __all__ = [
     "Team",
     "TeamMembership",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkspaceSetting",
 ]
