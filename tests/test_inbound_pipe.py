@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import appkeys
 from hub.app import create_app
 from hub.appkeys import INBOUND
+from hub.channels.media_jobs import MediaFetchOptions
 from hub.events.event import HubEvent
 from hub.settings import Settings
 from hub.store.models import (
@@ -339,8 +340,17 @@ async def test_an_edit_replaces_the_text_and_keeps_the_old_one(
 
 
 async def test_media_marks_the_message_pending_and_reply_to_is_resolved(
-    hub: Client, channel: Channel, db: Sessions
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    recorder: Recorder,
+    channel: Channel,
+    db: Sessions,
 ) -> None:
+    # The fetcher off: it would take the pending media up (and clear the flag) as soon
+    # as the message is stored, racing the check below.
+    app = create_app(settings, plugins=manager(recorder))
+    app[appkeys.MEDIA_FETCH_OPTIONS] = MediaFetchOptions(background=False)
+    hub = await aiohttp_client(app)
     await post(hub, channel.id, message("m1"))
     photo = {
         "kind": "media",

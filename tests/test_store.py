@@ -58,6 +58,8 @@ from hub.store.models import (
     Team,
     TeamMembership,
     User,
+    WebhookDelivery,
+    WebhookSubscription,
     WorkspaceSetting,
 )
 
@@ -87,6 +89,7 @@ class Parents:
     crm: CrmConnection
     label: Label
     rule: Rule | None = None
+    webhook: WebhookSubscription | None = None
 
 
 async def _save(db: Sessions, *rows: Base) -> None:
@@ -130,9 +133,21 @@ async def parents(db: Sessions) -> Parents:
     )
     comment = Comment(conversation_id=conversation.id, author_id=user.id, body="@ann look")
     rule = Rule(name="Billing routing", event="message_received", actions=[{"type": "close"}])
-    await _save(db, message, comment, rule)
+    webhook = WebhookSubscription(url="https://hooks.example.com/in", secret="gAAAA-secret")
+    await _save(db, message, comment, rule, webhook)
     return Parents(
-        user, team, channel, contact, conversation, message, comment, inbox, crm, label, rule
+        user,
+        team,
+        channel,
+        contact,
+        conversation,
+        message,
+        comment,
+        inbox,
+        crm,
+        label,
+        rule,
+        webhook,
     )
 
 
@@ -478,6 +493,36 @@ BUILDERS: dict[str, Builder] = {
         day="2026-12-03",
         message_id=p.message.id,
         created_at=WHEN,
+    ),
+    "webhook_subscriptions": lambda p: WebhookSubscription(
+        url="https://hooks.example.com/ünï?a=1&b=2",
+        description="CRM sync ✓",
+        events=["message.created", "conversation.closed"],
+        channel_ids=[p.channel.id],
+        secret="gAAAA-secret",
+        enabled=False,
+        allow_private=True,
+        disabled_reason="the receiver answered 410 Gone",
+        created_by=p.user.id,
+        created_at=WHEN,
+        updated_at=WHEN,
+    ),
+    "webhook_deliveries": lambda p: WebhookDelivery(
+        subscription_id=p.webhook.id if p.webhook else 0,
+        event_id="evt_0123456789abcdef",
+        event_type="message.created",
+        payload={"id": "evt_0123456789abcdef", "data": {"text": "Zoë ✓"}},
+        status="failed",
+        attempts=7,
+        created_at=WHEN,
+        next_attempt_at=WHEN,
+        give_up_at=WHEN,
+        last_attempt_at=WHEN,
+        last_status_code=503,
+        last_error="timed out after 10 s",
+        delivered_at=None,
+        lease_owner="host:1234",
+        lease_expires_at=WHEN,
     ),
     "availability_schedules": lambda p: AvailabilitySchedule(
         user_id=p.user.id,
