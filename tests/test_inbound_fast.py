@@ -21,6 +21,7 @@ from hub import appkeys
 from hub.app import create_app
 from hub.appkeys import INBOUND
 from hub.channels.group_commit import GroupCommitter
+from hub.channels.media_jobs import MediaFetchOptions
 from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.inbox.intake_batch import BatchIndex, prefetch
@@ -51,7 +52,12 @@ def recorder() -> Recorder:
 async def hub(
     aiohttp_client: Callable[..., Awaitable[Client]], settings: Settings, recorder: Recorder
 ) -> Client:
-    return await aiohttp_client(create_app(settings, plugins=manager(recorder)))
+    app = create_app(settings, plugins=manager(recorder))
+    # The media fetcher off: it takes a stored photo up at once (the double cannot
+    # download it, so it writes a failed attempt), and the two paths' snapshots would
+    # differ by whether it got there first.
+    app[appkeys.MEDIA_FETCH_OPTIONS] = MediaFetchOptions(background=False)
+    return await aiohttp_client(app)
 
 
 def committer(hub: Client) -> GroupCommitter:
