@@ -18,7 +18,9 @@ from admin_ui.inbox.state import ListState
 from hub.auth.visibility import Viewer
 from hub.inbox.custom_inboxes import SharedInbox, get_custom_inbox
 from hub.inbox.filters import CustomInboxFilters
-from hub.store.models import Channel, Label, Team, User
+from hub.inbox.labels import all_labels
+from hub.inbox.lookups import team_names
+from hub.store.models import Channel, User
 
 OPTIONS_SHOWN = 500
 
@@ -83,15 +85,13 @@ async def form_options(db: AsyncSession, live: Sequence[Channel]) -> Options:
         .order_by(User.name)
         .limit(OPTIONS_SHOWN)
     )
-    teams = await db.execute(select(Team.id, Team.name).order_by(Team.name).limit(OPTIONS_SHOWN))
-    labels = await db.execute(
-        select(Label.id, Label.name).order_by(Label.name_key).limit(OPTIONS_SHOWN)
-    )
+    teams = list((await team_names(db)).items())[:OPTIONS_SHOWN]
+    labels = (await all_labels(db))[:OPTIONS_SHOWN]
     return Options(
         [Option(c.id, c.name) for c in live[:OPTIONS_SHOWN]],
         [Option(i, n) for i, n in users.all()],
-        [Option(i, n) for i, n in teams.all()],
-        [Option(i, n) for i, n in labels.all()],
+        [Option(i, n) for i, n in teams],
+        [Option(label.id, label.name) for label in labels],
     )
 
 

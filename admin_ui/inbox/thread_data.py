@@ -28,6 +28,7 @@ from hub.events.work import Work
 from hub.inbox.conversations import get_visible
 from hub.inbox.csat import survey_of
 from hub.inbox.labels import labels_of
+from hub.inbox.lookups import team_names
 from hub.inbox.priority import Priority, name_of
 from hub.inbox.timeline import TimelineEntry, TimelinePage, conversation_timeline
 from hub.inbox.workspace import load_workspace_settings
@@ -139,15 +140,19 @@ async def load_pane(w: Work, viewer: Viewer, conversation_id: int) -> Pane:
     channel = await w.db.get(Channel, conversation.channel_id)
     if contact is None or channel is None:  # deleted meanwhile: the cascade follows
         raise NotFound("conversation")
-    assignee = await w.db.get(User, conversation.assignee_id) if conversation.assignee_id else None
-    team = await w.db.get(Team, conversation.team_id) if conversation.team_id else None
+    assignee = (
+        await w.db.scalar(select(User.name).where(User.id == conversation.assignee_id))
+        if conversation.assignee_id
+        else None
+    )
+    team = (await team_names(w.db)).get(conversation.team_id) if conversation.team_id else None
     settings = await load_workspace_settings(w.db)
     return Pane(
         conversation,
         contact,
         channel,
-        assignee.name if assignee else None,
-        team.name if team else None,
+        assignee,
+        team,
         settings.closing_notes,
         # Blocking is for those who see every contact (hub.inbox.contacts.set_blocked).
         viewer.sees_everything,

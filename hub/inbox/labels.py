@@ -14,6 +14,7 @@ from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.event import HubEvent
 from hub.events.work import Work
+from hub.inbox.lookups import remembered
 from hub.store.models import ConversationLabel, Label
 from hub.store.paging import like_pattern, name_page
 
@@ -120,11 +121,14 @@ async def list_labels(
 
 
 async def all_labels(db: AsyncSession) -> list[Label]:
-    """Every label by name (up to ``ALL_LABELS_MAX``), for pickers and filters."""
-    result = await db.scalars(
-        select(Label).order_by(Label.name_key, Label.id).limit(ALL_LABELS_MAX)
-    )
-    return list(result)
+    """Every label by name (up to ``ALL_LABELS_MAX``), for pickers and filters (read
+    once per unit of work: a page asks more than once)."""
+
+    async def load() -> list[Label]:
+        query = select(Label).order_by(Label.name_key, Label.id).limit(ALL_LABELS_MAX)
+        return list(await db.scalars(query))
+
+    return await remembered(db, "all_labels", load)
 
 
 async def usage(db: AsyncSession, label_ids: Sequence[int]) -> dict[int, int]:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.inbox.labels import labels_of
-from hub.store.models import Attachment, Channel, Conversation, Label, Message, Team, User
+from hub.inbox.lookups import team_names
+from hub.store.models import Attachment, Channel, Conversation, Label, Message, User
 
 PREVIEW_CHARS = 140
 
@@ -68,13 +69,11 @@ async def last_messages(db: AsyncSession, conversation_ids: Sequence[int]) -> di
     }
 
 
-async def _names(
-    db: AsyncSession, model: type[User] | type[Team], ids: Iterable[int]
-) -> dict[int, str]:
+async def _user_names(db: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = await db.execute(select(model.id, model.name).where(model.id.in_(wanted)))
+    rows = await db.execute(select(User.id, User.name).where(User.id.in_(wanted)))
     return {row_id: name for row_id, name in rows.all()}
 
 
@@ -91,7 +90,7 @@ async def row_facts(db: AsyncSession, conversations: Sequence[Conversation]) -> 
     return RowFacts(
         previews=await last_messages(db, ids),
         channels=channels,
-        users=await _names(db, User, (c.assignee_id for c in conversations if c.assignee_id)),
-        teams=await _names(db, Team, (c.team_id for c in conversations if c.team_id)),
+        users=await _user_names(db, (c.assignee_id for c in conversations if c.assignee_id)),
+        teams=await team_names(db),
         labels=await labels_of(db, ids),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.visibility import Viewer, conversation_filter
 from hub.errors import Forbidden, HubError, NotFound
+from hub.inbox import lookups
 from hub.inbox.custom_inboxes import get_accessible_inbox
 from hub.inbox.filters import (
     CustomInboxFilters,
@@ -371,8 +372,7 @@ async def inbox_counts(
     the viewer has opened (``open_view``) shows a dot only for messages that arrived
     after.
     """
-    teams = (await db.execute(select(Team.id, Team.name).order_by(Team.name))).all()
-    team_names = {team_id: name for team_id, name in teams}
+    team_names = await lookups.team_names(db)
     team_ids = allowed_team_ids(viewer, list(team_names))
     opened: Counter[str] = Counter()
     dots: Counter[str] = Counter()

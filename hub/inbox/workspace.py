@@ -8,7 +8,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.inbox.lookups import remember, remembered
 from hub.store.models import WorkspaceSetting
+
+SETTINGS_KEY = "workspace_settings"
 
 
 class WorkspaceSettings(BaseModel):
@@ -20,13 +23,18 @@ class WorkspaceSettings(BaseModel):
 
 
 async def load_workspace_settings(db: AsyncSession) -> WorkspaceSettings:
-    """The current settings; keys never saved take their defaults."""
-    rows = await db.execute(
-        select(WorkspaceSetting.key, WorkspaceSetting.value).where(
-            WorkspaceSetting.key.in_(WorkspaceSettings.model_fields)
+    """The current settings; keys never saved take their defaults (read once per unit
+    of work: a page asks more than once)."""
+
+    async def load() -> WorkspaceSettings:
+        rows = await db.execute(
+            select(WorkspaceSetting.key, WorkspaceSetting.value).where(
+                WorkspaceSetting.key.in_(WorkspaceSettings.model_fields)
+            )
         )
-    )
-    return WorkspaceSettings.model_validate({key: value for key, value in rows.all()})
+        return WorkspaceSettings.model_validate({key: value for key, value in rows.all()})
+
+    return await remembered(db, SETTINGS_KEY, load)
 
 
 async def save_workspace_settings(
@@ -42,4 +50,5 @@ async def save_workspace_settings(
             db.add(WorkspaceSetting(key=key, value=value))
         else:
             row.value = value
+    remember(db, SETTINGS_KEY, updated)
     return updated
