@@ -65,7 +65,7 @@ from hub.api.openapi import build_openapi
 from hub.api.routing import mount_routes, under
 from hub.auth.token_uses import TokenUses
 from hub.demo.echo import add_echo
-from hub.inbox.views import CountsCache
+from hub.inbox.view_counts import CountsCache
 from hub.metrics import Metrics
 from hub.plugin_manager import HubPluginManager
 from hub.realtime import ws

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from hub.crm.engine import CrmEngine, CrmOptions
     from hub.events.bus import EventBus
     from hub.inbox.bulk_actions import BulkAction
-    from hub.inbox.views import CountsCache
+    from hub.inbox.view_counts import CountsCache
     from hub.media.store import MediaStore
     from hub.metrics import Metrics
     from hub.observers import Observers

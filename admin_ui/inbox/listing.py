@@ -24,7 +24,8 @@ from hub.inbox.custom_inboxes import list_custom_inboxes
 from hub.inbox.labels import all_labels
 from hub.inbox.previews import Preview, RowFacts, row_facts
 from hub.inbox.priority import Priority, name_of
-from hub.inbox.views import ViewCount, inbox_counts, list_conversations
+from hub.inbox.view_counts import ViewCount, inbox_counts
+from hub.inbox.views import list_conversations
 from hub.inbox.workspace import load_workspace_settings
 from hub.store.models import Channel, Conversation, Label
 from hub.store.types import utcnow

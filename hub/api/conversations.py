@@ -32,7 +32,8 @@ from hub.events.work import Work
 from hub.inbox import conversations, triage
 from hub.inbox.conversation_merge import merge as merge_conversations
 from hub.inbox.labels import labels_of
-from hub.inbox.views import View, inbox_counts, list_conversations, open_view
+from hub.inbox.view_counts import inbox_counts, open_view
+from hub.inbox.views import View, list_conversations
 from hub.store.models import Contact, Conversation
 
 api = ApiRoutes("conversations")

@@ -14,7 +14,7 @@ from hub.events.work import unit_of_work
 from hub.inbox.availability import apply_schedules
 from hub.inbox.conversations import wake_due_snoozes
 from hub.inbox.sla import Clocks, check_slas
-from hub.inbox.views import CountsCache
+from hub.inbox.view_counts import CountsCache
 from hub.observers import Observers
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The sidebar's dot says "something new arrived here since you last looked": it goes to the
 one inbox, by priority Mine > Team > Unassigned > All, that holds an unread conversation
-(``hub.inbox.views.inbox_counts``), and once the user opens that inbox it stays off until
+(``hub.inbox.view_counts.inbox_counts``), and once the user opens that inbox it stays off until
 a message arrives after that moment. ``dot_clause`` writes the same priority as SQL, so a
 dot can be re-counted against the time the inbox was last opened.
 """

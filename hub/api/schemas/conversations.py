@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from hub.api.schemas.labels import LabelRef
 from hub.api.schemas.sla import SlaStateOut
 from hub.inbox.priority import Priority, name_of
-from hub.inbox.views import ConversationRow, ViewCount
+from hub.inbox.view_counts import ViewCount
+from hub.inbox.views import ConversationRow
 from hub.store.models import Conversation, Label
 from hub.store.types import MAX_ID, DbId
 
