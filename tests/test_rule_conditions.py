@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import httpx
 import pytest
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import Viewer
+from hub.automation.rule_actions import SendWebhook, send_webhook
 from hub.automation.rule_conditions import (
     CONDITION_TYPES,
     REGEX_INPUT_MAX,
@@ -105,6 +107,11 @@ async def test_all_conditions_must_hold_and_none_always_holds() -> None:
     ("raw", "field"),
     [
         ({"type": "message_text", "op": "matches", "value": "a("}, "conditions[0].value"),
+        # Past the engine's repeat limit: an OverflowError, not re.error.
+        (
+            {"type": "message_text", "op": "matches", "value": "a{4294967296}"},
+            "conditions[0].value",
+        ),
         ({"type": "message_text", "value": "x" * 201}, "conditions[0].value"),
         ({"type": "message_text", "value": ""}, "conditions[0].value"),
         ({"type": "nope"}, "conditions[0].type"),
@@ -187,3 +194,11 @@ async def test_business_hours_follow_the_teams_hours_else_the_workspaces(
     assert await check(None, monday_10) == (True, False)
     assert await check(None, datetime(2026, 12, 5, 10, 0, tzinfo=UTC)) == (False, True)
     assert opened[0] == closed[0]  # "closed" is the default test
+
+
+async def test_a_webhook_url_httpx_cannot_encode_is_a_failed_result_not_a_crash() -> None:
+    # Valid as a URL, but not as IDNA: httpx raises its own error before any network.
+    action = SendWebhook(url="http://xn--ls8h.la/")
+    async with httpx.AsyncClient() as http:
+        result = await send_webhook(http, action, {"event": "test"})
+    assert result.error is not None and result.error.startswith("webhook http://xn--ls8h.la/")

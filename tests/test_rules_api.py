@@ -127,6 +127,11 @@ async def test_only_owners_and_managers_manage_rules_and_saves_refuse_bad_parts(
             {"actions": [{"type": "send_webhook", "url": "ftp://x.example"}]},
             "actions.0.send_webhook.url",
         ),
+        # A URL the HTTP client would refuse when sending: refused when saving.
+        (
+            {"actions": [{"type": "send_webhook", "url": "http://a.example/\x7f"}]},
+            "actions.0.send_webhook.url",
+        ),
         ({"event": "sometimes"}, "event"),
     ]
     for change, field in bad:

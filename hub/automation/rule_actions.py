@@ -69,6 +69,10 @@ class SendWebhook(_RuleAction):
         parsed = TypeAdapter(AnyHttpUrl).validate_python(value)
         if parsed.scheme not in ("http", "https"):
             raise ValueError("an http or https URL")
+        try:
+            httpx.URL(value)  # what the POST will parse: refuse now what it would refuse
+        except (httpx.InvalidURL, ValueError) as error:
+            raise ValueError(f"not a URL the hub can call: {error}") from error
         return value
 
 
@@ -200,6 +204,8 @@ async def send_webhook(
     except httpx.TimeoutException:
         return WebhookResult(action.url, f"webhook {action.url}: no answer in time")
     except httpx.HTTPError as error:
+        return WebhookResult(action.url, f"webhook {action.url}: {type(error).__name__}")
+    except Exception as error:  # noqa: BLE001 - a URL httpx cannot encode (IDNA…): logged as the run's error
         return WebhookResult(action.url, f"webhook {action.url}: {type(error).__name__}")
     if not response.is_success:
         return WebhookResult(action.url, f"webhook {action.url} answered {response.status_code}")

@@ -84,7 +84,9 @@ class MessageText(_Condition):
         if info.data.get("op") == "matches":
             try:
                 re.compile(value)
-            except re.error as error:
+            # A repeat count past the engine's limit ("a{4294967296}") is an
+            # OverflowError, a deep nesting a RecursionError: bad patterns all the same.
+            except (re.error, OverflowError, RecursionError) as error:
                 raise ValueError(f"not a valid regular expression: {error}") from error
         return value
 
