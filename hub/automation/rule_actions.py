@@ -203,9 +203,9 @@ async def send_webhook(
         response = await http.post(action.url, json=payload, timeout=WEBHOOK_TIMEOUT_SECONDS)
     except httpx.TimeoutException:
         return WebhookResult(action.url, f"webhook {action.url}: no answer in time")
-    except httpx.HTTPError as error:
-        return WebhookResult(action.url, f"webhook {action.url}: {type(error).__name__}")
-    except Exception as error:  # noqa: BLE001 - a URL httpx cannot encode (IDNA…): logged as the run's error
+    except Exception as error:
+        # httpx's errors, and those of a URL it cannot encode (an IDNA error): the
+        # run's error, never the runner's crash.
         return WebhookResult(action.url, f"webhook {action.url}: {type(error).__name__}")
     if not response.is_success:
         return WebhookResult(action.url, f"webhook {action.url} answered {response.status_code}")
