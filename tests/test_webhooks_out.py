@@ -400,6 +400,8 @@ async def test_a_public_address_passes_the_guard() -> None:
     await check_url("http://93.184.216.34/hook")
     with pytest.raises(UnsafeAddress):
         await check_url("http://100.64.0.1/hook")  # shared address space
+    with pytest.raises(UnsafeAddress, match="does not resolve"):
+        await check_url("http://a..b/hook")  # a name IDNA refuses: no 500
 
 
 async def test_the_connection_resolver_refuses_a_name_that_resolves_privately() -> None:

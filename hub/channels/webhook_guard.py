@@ -69,7 +69,7 @@ async def check_url(url: str) -> None:
         pass  # a name, not an address literal
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as err:
+    except (OSError, UnicodeError) as err:  # UnicodeError: a name IDNA refuses ("a..b")
         raise UnsafeAddress(f"{host} does not resolve: {err}") from None
     if not infos:
         raise UnsafeAddress(f"{host} does not resolve")

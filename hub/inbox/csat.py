@@ -37,6 +37,7 @@ from hub.events.work import Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
 from hub.inbox.conversations import record
 from hub.inbox.csat_settings import (
+    WORDS,
     CsatSettings,
     choices_part,
     load_csat_settings,
@@ -251,7 +252,8 @@ async def answer_of(
 ) -> Answer | None:
     """The answer ``event`` gives to the contact's latest open survey on this channel
     (asked within ``ANSWER_WITHIN``, its conversation still closed), or None."""
-    if event.automated is not None or event.edited:
+    # Most messages are no rating on any scale: told without a query (intake's hot path).
+    if event.automated is not None or event.edited or rating_in(event, max(WORDS)) is None:
         return None
     row = await work.db.scalar(
         select(CsatSurvey)
