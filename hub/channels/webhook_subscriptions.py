@@ -28,13 +28,13 @@ from hub.channels.webhook_events import (
 from hub.channels.webhook_guard import UnsafeAddress, check_url
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.work import Work
+from hub.inbox.labels import check_description
 from hub.store.crypto import ConfigCipher
 from hub.store.models import Channel, WebhookDelivery, WebhookSubscription
 from hub.store.paging import pack, unpack
 from hub.store.types import utcnow
 
 URL_MAX = 2000
-DESCRIPTION_MAX = 200
 SUBSCRIPTIONS_MAX = 100
 
 
@@ -127,13 +127,6 @@ async def check_channels(db: AsyncSession, channel_ids: list[int]) -> list[int]:
         if missing:
             raise Invalid("channel_ids", f"no channel {', '.join(missing)}")
     return kept
-
-
-def check_description(description: str | None) -> str | None:
-    value = (description or "").strip()
-    if len(value) > DESCRIPTION_MAX:
-        raise Invalid("description", f"at most {DESCRIPTION_MAX} characters")
-    return value or None
 
 
 async def create_subscription(

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.schemas.people import PatchBody
 from hub.channels.webhook_events import EVENT_TYPES
-from hub.channels.webhook_subscriptions import DESCRIPTION_MAX, URL_MAX, SubscriptionChanges
+from hub.channels.webhook_subscriptions import URL_MAX, SubscriptionChanges
+from hub.inbox.labels import DESCRIPTION_MAX
 from hub.store.models import WebhookDelivery, WebhookSubscription
 from hub.store.types import DbId
 
