@@ -42,7 +42,8 @@ Action = Callable[..., Awaitable[Conversation]]
 ITEM = "/api/v1/conversations/{conversation_id}"
 
 
-async def _out(w: Work, conversation: Conversation) -> ConversationOut:
+async def conversation_out(w: Work, conversation: Conversation) -> ConversationOut:
+    """A conversation as the API answers it (with its contact's name and its labels)."""
     name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
     found = await labels_of(w.db, [conversation.id])
     return ConversationOut.of(conversation, name or "", found[conversation.id])
@@ -89,7 +90,7 @@ async def get(request: web.Request) -> web.Response:
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
         conversation = await conversations.get_visible(w, viewer, conversation_id)
-        out = await _out(w, conversation)
+        out = await conversation_out(w, conversation)
     return json_model(out)
 
 
@@ -97,7 +98,7 @@ async def _act(request: web.Request, action: Action, viewer: Viewer, **kwargs: A
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
         conversation = await action(w, viewer, conversation_id, **kwargs)
-        out = await _out(w, conversation)
+        out = await conversation_out(w, conversation)
     return json_model(out)
 
 
@@ -160,7 +161,7 @@ async def merge(request: web.Request) -> web.Response:
     body = await read_json(request, MergeBody)
     async with work(request) as w:
         target = await merge_conversations(w, viewer, source_id, body.into)
-        out = await _out(w, target)
+        out = await conversation_out(w, target)
     return json_model(out)
 
 

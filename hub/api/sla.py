@@ -4,19 +4,16 @@ and managers); put one on a conversation or take it off (whoever sees the conver
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from hub.api.bodies import read_json
 from hub.api.context import current_viewer, path_id, work
+from hub.api.conversations import conversation_out
 from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas.conversations import ConversationOut
 from hub.api.schemas.sla import ApplySlaBody, SlaPolicyBody, SlaPolicyOut
-from hub.events.work import Work
 from hub.inbox import sla, sla_policies
 from hub.inbox.conversations import get_visible
-from hub.inbox.labels import labels_of
-from hub.store.models import Contact
 
 api = ApiRoutes("sla")
 ITEM = "/api/v1/sla-policies/{policy_id}"
@@ -82,13 +79,6 @@ async def delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def _out(w: Work, conversation_id: int, request: web.Request) -> ConversationOut:
-    conversation = await get_visible(w, await current_viewer(request), conversation_id)
-    name = await w.db.scalar(select(Contact.name).where(Contact.id == conversation.contact_id))
-    found = await labels_of(w.db, [conversation.id])
-    return ConversationOut.of(conversation, name or "", found[conversation.id])
-
-
 @api.put(CONVERSATION_SLA, body=ApplySlaBody, response=ConversationOut)
 async def apply(request: web.Request) -> web.Response:
     """Put an SLA policy on the conversation (replacing its policy, if any) and start
@@ -99,7 +89,7 @@ async def apply(request: web.Request) -> web.Response:
     body = await read_json(request, ApplySlaBody)
     async with work(request) as w:
         await sla.apply_policy(w, viewer, conversation_id, body.policy_id)
-        out = await _out(w, conversation_id, request)
+        out = await conversation_out(w, await get_visible(w, viewer, conversation_id))
     return json_model(out)
 
 
@@ -111,5 +101,5 @@ async def remove(request: web.Request) -> web.Response:
     conversation_id = path_id(request, "conversation_id", "conversation")
     async with work(request) as w:
         await sla.remove_policy(w, viewer, conversation_id)
-        out = await _out(w, conversation_id, request)
+        out = await conversation_out(w, await get_visible(w, viewer, conversation_id))
     return json_model(out)
