@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from hub.auth.visibility import Viewer
 from hub.automation.actions import (
+    ACTION_TYPES,
     Action,
     AddComment,
     AddLabels,
@@ -92,18 +93,11 @@ RuleAction = Annotated[
     Field(discriminator="type"),
 ]
 RULE_ACTIONS = TypeAdapter(list[RuleAction])
+# The macros' actions, round robin next to assign, and the webhook last (the editor's order).
 RULE_ACTION_TYPES: tuple[str, ...] = (
-    "assign",
+    ACTION_TYPES[0],
     "assign_round_robin",
-    "unassign",
-    "add_labels",
-    "remove_labels",
-    "set_priority",
-    "send_snippet",
-    "add_comment",
-    "snooze",
-    "close",
-    "apply_sla",
+    *ACTION_TYPES[1:],
     "send_webhook",
 )
 

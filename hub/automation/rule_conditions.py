@@ -3,7 +3,7 @@
 Each type is a pydantic model (its ``type`` and fields) and an ``async`` test of the
 facts of one conversation at one moment (``Facts``). A rule's conditions all have to
 hold (AND). The registry (``CONDITION_TYPES``) is a plain dict so a condition type can
-be added by one entry (``register``) without touching the rules or the runner; stored
+be added by one entry without touching the rules or the runner; stored
 conditions of a type the hub no longer knows make the rule fail its run, not crash.
 """
 
@@ -202,11 +202,6 @@ CONDITION_TYPES: dict[str, ConditionType] = {
     "assignee": ConditionType(AssigneeIs, _assignee, "Assignee"),
     "business_hours": ConditionType(BusinessHoursAre, _business_hours, "Business hours"),
 }
-
-
-def register(kind: str, condition_type: ConditionType) -> None:
-    """Add a condition type to the registry (a plugin's, or a test's)."""
-    CONDITION_TYPES[kind] = condition_type
 
 
 def parse_conditions(raw: Sequence[object], field_name: str = "conditions") -> list[BaseModel]:
