@@ -8,12 +8,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import appkeys
 from hub.crm.connections import NewConnection
 from hub.crm.settings import CrmSettings
+from hub.events.work import unit_of_work
+from hub.inbox.contact_fields import ContactChanges
+from hub.inbox.contacts import update_contact
 from hub.store.models import Contact
 from hub.testing import CrmWorld
 from tests.browser.conftest import log_in
@@ -81,8 +84,26 @@ def open_crm_tab(page: Page) -> None:
     panel.get_by_role("tab", name="CRM").click()
 
 
+def teammate_edits_the_contact(world: InboxWorld) -> None:
+    """Ada's country is set by someone else: a contact.updated event for her panel."""
+    hub = world.hub
+    app = hub.app
+
+    async def edit() -> None:
+        async with unit_of_work(app[appkeys.SESSIONS], app[appkeys.BUS]) as work:
+            ada = await work.db.scalar(select(Contact.id).where(Contact.name == "Ada Lovelace"))
+            assert ada is not None
+            await update_contact(work, hub.viewer(), ada, ContactChanges(country="GB"))
+
+    hub.run(edit())
+
+
 def test_edit_revert_and_a_conflict(
-    page: Page, crm_world: CrmWorld, record_id: str, snap: Callable[[str], None]
+    page: Page,
+    world: InboxWorld,
+    crm_world: CrmWorld,
+    record_id: str,
+    snap: Callable[[str], None],
 ) -> None:
     open_crm_tab(page)
     crm = page.get_by_role("tabpanel", name="CRM")
@@ -114,19 +135,27 @@ def test_edit_revert_and_a_conflict(
     expect(crm.locator("[data-crm-status]")).to_have_text("Lifecycle Stage saved: customer.")
     assert crm_world.contacts[record_id]["lifecyclestage"] == "customer"
 
-    # Someone changes the title in HubSpot meanwhile: the agent's edit is not written
-    # over it; both values are shown and the agent chooses.
-    # HubSpot changes while the agent is typing (after the panel read its value: were it
-    # changed earlier, a refresh of the panel could show it and the save would rightly
-    # write over a value the agent saw).
+    # Someone changes the title in HubSpot while the agent types: the agent's edit is not
+    # written over it; both values are shown and the agent chooses. (Typed key by key, as
+    # a person types: the live redraws of the earlier saves may still be arriving, and
+    # the panel carries a draft and the focus across them.)
     conflict = crm.locator("[data-crm-conflict]:not([hidden])")
     job = crm.get_by_role("textbox", name="Job Title")
-    job.fill("Poet")
+    job.fill("")
+    job.press_sequentially("Poet")
+    expect(job).to_have_value("Poet")
     crm_world.contacts[record_id]["jobtitle"] = "Director"
     job.blur()
     expect(conflict).to_contain_text("Yours: Poet · HubSpot now: Director")
     assert crm_world.contacts[record_id]["jobtitle"] == "Director"
     snap("conflict")
+
+    # A teammate's edit redraws the whole panel: the question is still asked.
+    page.evaluate("document.getElementById('contact-card').dataset.drawnBefore = 'yes'")
+    teammate_edits_the_contact(world)
+    expect(page.locator("#contact-card:not([data-drawn-before])")).to_be_attached()
+    expect(conflict).to_contain_text("Yours: Poet · HubSpot now: Director")
+    expect(crm.get_by_role("textbox", name="Job Title")).to_have_value("Poet")
     conflict.get_by_role("button", name="Keep mine").click()
     expect(crm.locator("[data-crm-status]")).to_have_text("Job Title saved: Poet.")
     assert crm_world.contacts[record_id]["jobtitle"] == "Poet"

@@ -11,9 +11,10 @@ const STATUS_MS = 8000;
 // The last save's message: an edit makes a contact.updated event that redraws the whole
 // panel, so the message is kept here and shown again in the redrawn tab.
 let lastStatus = { text: "", contact: null, at: 0 };
-// What the agent has typed and not saved yet, and the field they are in: a live event
-// redraws the whole panel, which would otherwise wipe an edit in progress.
-const drafts = { contact: null, values: new Map(), focused: null };
+// What the agent has typed and not saved yet, the field they are in, and the conflicts
+// waiting for their choice: a live event redraws the whole panel, which would otherwise
+// wipe an edit in progress or the question a refused save asked.
+const drafts = { contact: null, values: new Map(), focused: null, conflicts: new Map() };
 
 function slot() {
   return document.getElementById("contact-crm");
@@ -45,16 +46,18 @@ function textInput(field) {
   return input?.tagName === "INPUT" ? input : null;
 }
 
-/** Put the unsaved edits (and the focus) back into a freshly drawn tab. */
+/** Put the unsaved edits, the open conflicts (and the focus) back into a freshly drawn tab. */
 function restoreDrafts(target) {
   if (drafts.contact !== contactId()) return;
   for (const field of target.querySelectorAll("[data-crm-field]")) {
     const key = draftKey(field);
+    const conflict = drafts.conflicts.get(key);
+    if (conflict) showConflict(field, conflict.mine, conflict.current, { focus: false });
     const input = textInput(field);
-    if (!input || !drafts.values.has(key)) continue;
-    input.value = drafts.values.get(key);
+    if (!input) continue;
+    if (drafts.values.has(key)) input.value = drafts.values.get(key).value;
     const nothingFocused = !document.activeElement || document.activeElement === document.body;
-    if (drafts.focused === key && nothingFocused) input.focus();
+    if (drafts.focused === key && nothingFocused && !conflict) input.focus();
   }
 }
 
@@ -103,7 +106,24 @@ function showError(field, message) {
   field.querySelector("[name=value]")?.setAttribute("aria-invalid", message ? "true" : "false");
 }
 
-function showConflict(field, mine, current) {
+/** The drafts are this contact's from now on (another contact's are dropped). */
+function claimDrafts() {
+  if (drafts.contact === contactId()) return;
+  drafts.values.clear();
+  drafts.conflicts.clear();
+  drafts.contact = contactId();
+}
+
+function forget(field) {
+  drafts.values.delete(draftKey(field));
+  drafts.conflicts.delete(draftKey(field));
+}
+
+function showConflict(field, mine, current, { focus = true } = {}) {
+  claimDrafts();
+  // The agent has now seen the CRM's value: a save from here on expects it.
+  drafts.values.set(draftKey(field), { value: mine ?? "", seen: current });
+  drafts.conflicts.set(draftKey(field), { mine, current });
   const input = textInput(field);
   if (input) input.value = mine ?? "";
   const box = field.querySelector("[data-crm-conflict]");
@@ -116,19 +136,22 @@ function showConflict(field, mine, current) {
   keep.type = "button";
   keep.className = "button small";
   keep.textContent = "Keep mine";
-  keep.addEventListener("click", () => write(field, mine, current));
+  keep.addEventListener("click", () => {
+    drafts.conflicts.delete(draftKey(field));
+    write(field, mine, current);
+  });
   const theirs = document.createElement("button");
   theirs.type = "button";
   theirs.className = "button secondary small";
   theirs.textContent = `Use ${title}'s`;
   theirs.addEventListener("click", () => {
-    drafts.values.delete(draftKey(field));
+    forget(field);
     loadCrm({ status: `${field.dataset.label}: kept ${title}'s value.` });
   });
   box.append(text, keep, " ", theirs);
   box.hidden = false;
   box.setAttribute("role", "alert");
-  keep.focus();
+  if (focus) keep.focus();
 }
 
 /** The field as it is on the page now: a live event may have redrawn the panel while a
@@ -170,15 +193,26 @@ async function write(field, value, expected) {
   }
   // What the CRM holds now: a blur as the panel is redrawn must not write it again.
   field.dataset.value = JSON.stringify(body.value);
-  drafts.values.delete(draftKey(field));
+  forget(field);
   delete field.dataset.saving;
   await loadCrm({ status: `${field.dataset.label} saved: ${words(value)}.` });
 }
 
-function saveField(field) {
+/** The value the agent saw when they began to edit: a redraw meanwhile may show the
+ * CRM's newer one under their draft, and it must not be written over unasked. */
+function expectedOf(field) {
+  const draft = drafts.contact === contactId() ? drafts.values.get(draftKey(field)) : undefined;
+  return draft ? draft.seen : seen(field);
+}
+
+/** Save the field's value if it changed; leaving a field whose conflict is still asked
+ * does not answer the question (only its buttons, or Enter, do). */
+function saveField(field, { leaving = false } = {}) {
+  if (leaving && drafts.conflicts.has(draftKey(field))) return;
   const input = field.querySelector("[name=value]");
-  if (!input || same(input.value, seen(field))) return;
-  write(field, input.value, seen(field));
+  const expected = expectedOf(field);
+  if (!input || same(input.value, expected)) return;
+  write(field, input.value, expected);
 }
 
 async function copy(button) {
@@ -203,18 +237,29 @@ export function setUpCrm() {
     const input = event.target.closest?.("#contact-crm [data-crm-form] input[name=value]");
     if (!input) return;
     const field = input.closest("[data-crm-field]");
-    if (drafts.contact !== contactId()) drafts.values.clear();
-    drafts.contact = contactId();
-    if (same(input.value, seen(field))) drafts.values.delete(draftKey(field));
-    else drafts.values.set(draftKey(field), input.value);
+    claimDrafts();
+    const key = draftKey(field);
+    const expected = expectedOf(field);
+    if (same(input.value, expected)) drafts.values.delete(key);
+    else drafts.values.set(key, { value: input.value, seen: expected });
   });
   document.addEventListener("focusin", (event) => {
     const input = event.target.closest?.("#contact-crm [data-crm-form] input[name=value]");
+    if (input) claimDrafts();
     drafts.focused = input ? draftKey(input.closest("[data-crm-field]")) : null;
   });
   document.addEventListener("focusout", (event) => {
     const input = event.target.closest?.("#contact-crm [data-crm-form] [name=value]");
-    if (input && input.tagName === "INPUT") saveField(input.closest("[data-crm-field]"));
+    if (!input || input.tagName !== "INPUT") return;
+    // Chromium also sends focusout when a redraw removes the focused field: that is not
+    // the agent leaving it, and a half-typed value must not be saved (the draft and the
+    // focus move to the redrawn field). The removal is over by the next microtask.
+    queueMicrotask(() => {
+      if (!input.isConnected) return;
+      const field = input.closest("[data-crm-field]");
+      if (drafts.focused === draftKey(field)) drafts.focused = null;
+      saveField(field, { leaving: true });
+    });
   });
   document.addEventListener("change", (event) => {
     const select = event.target.closest?.("#contact-crm [data-crm-form] select[name=value]");
