@@ -38,9 +38,7 @@ async def listed(client: Client, auth: dict[str, str], **params: Any) -> dict[st
     return body
 
 
-async def test_only_owners_and_managers_read_the_log(
-    client: Client, user_token: UserToken
-) -> None:
+async def test_only_owners_and_managers_read_the_log(client: Client, user_token: UserToken) -> None:
     _, agent = await user_token("agent@example.com")
     _, manager = await user_token("manager@example.com", role="manager")
     assert (await client.get(LOG, headers=agent)).status == 403
@@ -129,7 +127,7 @@ async def test_the_csv_export_has_every_matching_row_and_defuses_formulas(
     owner, auth = await user_token("owner@example.com", role="owner")
     await write(
         db,
-        (owner.id, "label.created", "label", "1", "=HYPERLINK(\"http://evil\")"),
+        (owner.id, "label.created", "label", "1", '=HYPERLINK("http://evil")'),
         (owner.id, "label.created", "label", "2", "+1"),
         (owner.id, "label.created", "label", "3", "-2"),
         (owner.id, "label.created", "label", "4", "@SUM(A1)"),
@@ -145,7 +143,7 @@ async def test_the_csv_export_has_every_matching_row_and_defuses_formulas(
         "'@SUM(A1)",
         "'-2",
         "'+1",
-        "'=HYPERLINK(\"http://evil\")",
+        '\'=HYPERLINK("http://evil")',
     ]
     assert rows[0]["actor"] == "Alex Agent <owner@example.com>"
     assert rows[0]["changes"] == '{"x": [1, 2]}'

@@ -81,7 +81,9 @@ async def test_a_channel_change_records_who_when_where_and_never_its_secret(
     config = {"login": "hunter2-first", "region": "eu"}
     made = await ok(
         await client.post(
-            "/api/v1/channels", json={"type": "vault", "name": "Desk", "config": config}, headers=auth
+            "/api/v1/channels",
+            json={"type": "vault", "name": "Desk", "config": config},
+            headers=auth,
         ),
         201,
     )
@@ -159,7 +161,7 @@ async def test_users_roles_and_passwords_are_recorded_without_the_password(
 async def test_teams_are_recorded(
     client: Client, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    user, auth = owner
+    _, auth = owner
     made = await ok(await client.post("/api/v1/teams", json={"name": "Support"}, headers=auth), 201)
     url = f"/api/v1/teams/{made['id']}"
     await ok(await client.patch(url, json={"name": "Care"}, headers=auth))
@@ -232,7 +234,7 @@ async def test_snippets_macros_and_rules_are_recorded(
 async def test_sla_policies_business_hours_and_shared_inboxes_are_recorded(
     client: Client, owner: tuple[User, dict[str, str]], db: Sessions, user_token: UserToken
 ) -> None:
-    user, auth = owner
+    _, auth = owner
     policy = {"name": "Gold", "first_response_minutes": 30}
     await ok(await client.post("/api/v1/sla-policies", json=policy, headers=auth), 201)
     week = {"monday": [{"opens": "09:00", "closes": "17:00"}]}
@@ -271,7 +273,10 @@ async def test_outgoing_webhooks_are_recorded_without_their_signing_secret(
     created, rotated, deleted = await entries(db, "webhook.")
     assert created.changes["url"] == [None, "http://127.0.0.1:9/hook"]
     assert created.changes["secret"] == [None, "***"]
-    assert (rotated.action, rotated.changes) == ("webhook.secret_rotated", {"secret": ["***", "***"]})
+    assert (rotated.action, rotated.changes) == (
+        "webhook.secret_rotated",
+        {"secret": ["***", "***"]},
+    )
     assert deleted.action == "webhook.deleted"
     assert made["secret"] not in await table_text(db)
 
