@@ -10,6 +10,7 @@ from typing import Any
 # Every target type the domain records (hub.auth.audit callers), as the filter offers it.
 TARGET_TYPES = {
     "channel": "Channels",
+    "channel_type": "Channel types (declared)",
     "crm_connection": "CRM connections",
     "user": "Users",
     "team": "Teams",

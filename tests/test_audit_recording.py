@@ -17,6 +17,7 @@ from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
 from hub.store.models import User
 from tests.audit_helpers import Sessions, entries, table_text
+from tests.conftest import PASSWORD
 from tests.crm_memory import ACCOUNTS, Account, quiet_app
 
 Client = TestClient[Any, Any]
@@ -41,6 +42,7 @@ class VaultChannel(ChannelType[VaultConfig]):
     description = "A test channel with a secret."
     logo = '<svg xmlns="http://www.w3.org/2000/svg"/>'
     Config = VaultConfig
+    extensible = True
 
     async def connect(self) -> None:
         """Accept any credentials."""
@@ -111,6 +113,38 @@ async def test_a_channel_change_records_who_when_where_and_never_its_secret(
     assert updated.changes["config.login"] == ["***", "***"]
     text = await table_text(db)
     assert "hunter2" not in text
+
+
+async def test_declared_channel_types_are_recorded(
+    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
+) -> None:
+    _, auth = owner
+    manifest = {"name": "acme", "title": "Acme", "base": "vault"}
+    await ok(await client.post("/api/v1/channel-types", json=manifest, headers=auth), 201)
+    url = "/api/v1/channel-types/acme"
+    await ok(await client.patch(url, json={"title": "Acme chat"}, headers=auth))
+    await ok(await client.delete(url, headers=auth), 204)
+    created, updated, deleted = await entries(db, "channel_type.")
+    assert created.changes["title"] == [None, "Acme"]
+    assert (updated.target_id, updated.changes["title"]) == ("acme", ["Acme", "Acme chat"])
+    assert deleted.action == "channel_type.deleted"
+
+
+async def test_a_user_changing_their_own_password_is_recorded_without_it(
+    client: Client, make_user: Callable[..., Awaitable[User]], db: Sessions
+) -> None:
+    user = await make_user("agent@example.com")
+    login = {"email": "agent@example.com", "password": PASSWORD}
+    response = await client.post("/api/v1/auth/login", json=login)
+    csrf = (await response.json())["csrf_token"]
+    change = {"current_password": PASSWORD, "new_password": "pw-Tr0ub4dor-and-3"}
+    answer = await client.post("/api/v1/me/password", json=change, headers={"X-CSRF-Token": csrf})
+    assert answer.status == 204, await answer.text()
+    (entry,) = await entries(db, "user.password_changed")
+    assert (entry.actor_id, entry.target_id, entry.ip) == (user.id, str(user.id), "127.0.0.1")
+    assert entry.changes == {"password": ["***", "***"]}
+    text = await table_text(db)
+    assert "Tr0ub4dor" not in text and PASSWORD not in text
 
 
 async def test_an_update_that_changes_nothing_records_nothing(

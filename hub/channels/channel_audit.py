@@ -57,3 +57,27 @@ async def record(
         channel.name,
         audit.diff(before, after, secrets),
     )
+
+
+def manifest_facts(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A declarative type's audited fields: its manifest (which holds no secret: secret
+    credentials take no default), the logo as its size rather than its SVG text."""
+    facts = dict(manifest)
+    if facts.get("logo"):
+        facts["logo"] = f"{len(str(facts['logo']))} characters of SVG"
+    return facts
+
+
+async def record_definition(
+    db: AsyncSession,
+    actor: Viewer,
+    verb: str,
+    name: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Record ``channel_type.<verb>`` of the declarative type ``name``."""
+    changes = audit.diff(manifest_facts(before), manifest_facts(after))
+    await audit.record(
+        db, actor.actor_id, f"channel_type.{verb}", "channel_type", name, name, changes
+    )
