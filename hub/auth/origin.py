@@ -2,8 +2,10 @@
 
 The domain functions take a ``Viewer``, not the request, so the request's origin rides
 on a context variable instead: ``identify`` sets it once per request, in the request's
-own task, and the audit recorder reads it in the same task. Work done outside a
-request (automation, the CLI, background jobs) sees the empty default.
+own task, and the audit recorder reads it in the same task. aiohttp runs each request
+in a task of its own, on a copy of the connection's context, so one request's origin
+never reaches the next one on a kept-alive connection. Work done outside a request
+(automation, the CLI, background jobs) sees the empty default.
 """
 
 from __future__ import annotations
