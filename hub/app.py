@@ -27,6 +27,7 @@ from admin_ui import admin_app, inbox_app, setup_pages
 from hub import appkeys, wiring
 from hub.api import (
     attachments,
+    audit_log,
     auth,
     bulk,
     business_hours,
@@ -95,6 +96,7 @@ API_MODULES = (
     rules,
     business_hours,
     webhook_subscriptions,
+    audit_log,
     custom_inboxes,
     search,
     channel_types,

@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     inbound_log_prune_seconds: float = Field(
         3600.0, gt=0, description="How often inbound-log rows past their retention are deleted."
     )
+    audit_keep_days: int = Field(
+        365,
+        ge=0,
+        description="Days the audit log keeps its entries (who changed what in the "
+        "workspace's set-up); 0 keeps them forever.",
+    )
     idempotency_key_hours: int = Field(
         24,
         ge=1,

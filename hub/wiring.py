@@ -23,6 +23,7 @@ from aiohttp import web
 
 from hub import __version__, appkeys
 from hub.auth.api_tokens import LAST_USED_RESOLUTION
+from hub.auth.audit_retention import prune_audit_log
 from hub.auth.throttle import LoginThrottle, MemoryThrottle
 from hub.auth.throttle_redis import RedisThrottle
 from hub.auth.token_uses import write_token_uses
@@ -193,6 +194,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             rejected_keep_days=settings.inbound_log_rejected_keep_days,
         )
 
+    async def prune_audit_log_job() -> None:
+        await prune_audit_log(sessions, keep_days=settings.audit_keep_days)
+
     async def write_token_uses_job() -> None:
         await write_token_uses(sessions, app[appkeys.TOKEN_USES])
 
@@ -218,6 +222,11 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(
             run_periodically(
                 prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop
+            )
+        ),
+        asyncio.create_task(
+            run_periodically(
+                prune_audit_log_job, every=settings.inbound_log_prune_seconds, stop=stop
             )
         ),
         asyncio.create_task(

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from admin_ui.access import admin_guard
 from admin_ui.admin import (
+    audit_log,
     business_hours,
     channel_connect,
     channel_routing,
@@ -55,6 +56,7 @@ AREAS = (
     inbound_log,
     dead_letters,
     webhooks,
+    audit_log,
     plugins,
 )
 

@@ -104,6 +104,7 @@ async def save(request: web.Request) -> web.StreamResponse:
                 question=body.question,
                 scale=body.scale,
                 off_channel_ids=body.off_channel_ids,
+                actor=viewer_of(request),
             )
     except HubError as err:
         values["enabled"] = values["enabled"] == "on"

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import FormState, failed, text
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -61,7 +62,7 @@ async def save(request: web.Request) -> web.StreamResponse:
         body = validate_form(WorkspaceSettingsPatch, values)
         changes = body.model_dump(include=body.model_fields_set, mode="json")
         async with work(request) as w:
-            saved = await save_workspace_settings(w.db, changes)
+            saved = await save_workspace_settings(w.db, changes, actor=viewer_of(request))
             # As the API does: clients show e.g. the closing-note box from these.
             w.emit(HubEvent("settings.updated", saved.model_dump(mode="json")))
     except HubError as err:

@@ -68,7 +68,7 @@ async def put_settings(request: web.Request) -> web.Response:
     """Turn surveys on or off, set the question, the scale (3 or 5) and the channels
     not asked (owners and managers; 422 for an unknown channel). Turning them on asks
     only conversations closed from then on."""
-    await current_admin(request)
+    viewer = await current_admin(request)
     body = await read_json(request, CsatSettingsBody)
     async with work(request) as w:
         settings = await save_csat_settings(
@@ -77,6 +77,7 @@ async def put_settings(request: web.Request) -> web.Response:
             question=body.question,
             scale=body.scale,
             off_channel_ids=body.off_channel_ids,
+            actor=viewer,
         )
     return json_model(_settings_out(settings))
 

@@ -29,11 +29,11 @@ async def get(request: web.Request) -> web.Response:
 )
 async def update(request: web.Request) -> web.Response:
     """Change some settings (owners and managers); unknown keys answer 422."""
-    await current_admin(request)
+    viewer = await current_admin(request)
     body = await read_json(request, WorkspaceSettingsPatch)
     changes = body.model_dump(include=body.model_fields_set, mode="json")
     async with work(request) as w:
-        settings = await save_workspace_settings(w.db, changes)
+        settings = await save_workspace_settings(w.db, changes, actor=viewer)
         # Clients show e.g. the closing-note box from these: let them refresh.
         w.emit(HubEvent("settings.updated", settings.model_dump(mode="json")))
     return json_model(settings)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.token_uses import TokenUses
 from hub.auth.tokens import hash_secret, new_secret
 from hub.errors import NotFound
@@ -29,6 +30,9 @@ async def create_token(db: AsyncSession, user: User, name: str) -> tuple[str, Ap
     )
     db.add(row)
     await db.flush()
+    # The plaintext is never recorded; the prefix shown in lists identifies the token.
+    changes = audit.created({"name": name, "prefix": row.prefix})
+    await audit.record(db, user.id, "api_token.created", "api_token", row.id, name, changes)
     return plaintext, row
 
 
@@ -37,6 +41,14 @@ async def resolve_token(
 ) -> User | None:
     """The active user behind an unrevoked token, if any; the use is noted in ``uses``
     (written later by the app's background job), never written here."""
+    found = await resolve_token_row(db, plaintext, uses)
+    return found[0] if found is not None else None
+
+
+async def resolve_token_row(
+    db: AsyncSession, plaintext: str, uses: TokenUses | None = None
+) -> tuple[User, ApiToken] | None:
+    """Like ``resolve_token``, with the token's row (the audit log names it)."""
     row = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(plaintext)))
     if row is None or row.revoked_at is not None:
         return None
@@ -45,7 +57,7 @@ async def resolve_token(
         return None
     if uses is not None:
         uses.note(row.id, utcnow())
-    return user
+    return user, row
 
 
 async def list_tokens(
@@ -73,3 +85,4 @@ async def revoke_token(db: AsyncSession, user: User, token_id: int) -> None:
     row = await own_token(db, user, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        await audit.record(db, user.id, "api_token.revoked", "api_token", row.id, row.name)

@@ -10,7 +10,8 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hub import appkeys
-from hub.auth.api_tokens import resolve_token
+from hub.auth.api_tokens import resolve_token_row
+from hub.auth.origin import note_origin
 from hub.auth.sessions import COOKIE_NAME, resolve_session
 from hub.errors import HubError
 from hub.store.models import LoginSession, User
@@ -81,10 +82,14 @@ async def _resolve(request: web.Request) -> Identity | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise HubError(401, "invalid_token", "use 'Authorization: Bearer <token>'")
         async with sessions() as db:
-            user = await resolve_token(db, token.strip(), request.config_dict[appkeys.TOKEN_USES])
-        if user is None:
+            resolved = await resolve_token_row(
+                db, token.strip(), request.config_dict[appkeys.TOKEN_USES]
+            )
+        if resolved is None:
             raise HubError(401, "invalid_token", "the API token is unknown or revoked")
-        return Identity(user, "token")
+        note_origin(request, resolved[1])
+        return Identity(resolved[0], "token")
+    note_origin(request, None)
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
         async with sessions() as db:

@@ -8,6 +8,7 @@ import math
 from aiohttp import web
 
 from hub import appkeys
+from hub.auth import audit
 from hub.auth.accounts import authenticate, change_password, normalize_email
 from hub.auth.sessions import COOKIE_NAME, end_session, start_session
 from hub.auth.throttle import Attempt, Throttled
@@ -123,6 +124,15 @@ async def change_own_password(
                 wrong = err.code == "wrong_password"
                 raise
             wrong = False
+            await audit.record(
+                db,
+                stored.id,
+                "user.password_changed",
+                "user",
+                stored.id,
+                stored.email,
+                {"password": [audit.SECRET, audit.SECRET]},
+            )
             await db.commit()
     finally:
         await request.config_dict[appkeys.THROTTLE].settle(attempt, failed=wrong)

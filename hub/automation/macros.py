@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, or_
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.automation.actions import Action, Outcome, check_references, run_action
 from hub.errors import Forbidden, HubError, Invalid, NotFound
@@ -124,6 +126,7 @@ async def create_macro(
     macro = Macro(name=name, owner_id=None if shared else viewer.id, actions=_dump(actions))
     work.db.add(macro)
     await work.db.flush()
+    await _record(work, viewer, macro, "created", {})
     return macro
 
 
@@ -132,6 +135,7 @@ async def update_macro(work: Work, viewer: Viewer, macro_id: int, changes: Macro
     changing a shared one) is for owners and managers; unsharing makes it theirs."""
     macro = await get_macro(work, viewer, macro_id)
     _check_may_write(viewer, macro)
+    before = audit.row_facts(macro)
     if changes.name is not None:
         macro.name = _check_name(changes.name)
     if changes.actions is not None:
@@ -142,6 +146,7 @@ async def update_macro(work: Work, viewer: Viewer, macro_id: int, changes: Macro
             raise Forbidden("only owners and managers share macros")
         macro.owner_id = None if changes.shared else viewer.id
     await work.db.flush()
+    await _record(work, viewer, macro, "updated", before)
     return macro
 
 
@@ -149,8 +154,18 @@ async def delete_macro(work: Work, viewer: Viewer, macro_id: int) -> None:
     """Delete a macro the viewer may write (see ``update_macro``)."""
     macro = await get_macro(work, viewer, macro_id)
     _check_may_write(viewer, macro)
+    await audit.record_diff(
+        work.db, viewer, ("macro", macro.id, macro.name), "deleted", audit.row_facts(macro), {}
+    )
     await work.db.delete(macro)
     await work.db.flush()
+
+
+async def _record(
+    work: Work, viewer: Viewer, macro: Macro, verb: str, before: dict[str, Any]
+) -> None:
+    after = audit.row_facts(macro)
+    await audit.record_diff(work.db, viewer, ("macro", macro.id, macro.name), verb, before, after)
 
 
 async def run_actions(

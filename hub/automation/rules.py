@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.automation.rule_actions import RULE_ACTIONS, check_rule_references
 from hub.automation.rule_conditions import parse_conditions
@@ -150,6 +151,7 @@ async def create_rule(work: Work, viewer: Viewer, fields: RuleFields) -> Rule:
     )
     work.db.add(rule)
     await work.db.flush()
+    await _record(work, viewer, rule, "created", {})
     return rule
 
 
@@ -157,6 +159,7 @@ async def update_rule(work: Work, viewer: Viewer, rule_id: int, fields: RuleFiel
     """Change a rule's fields (those given); conditions and actions are replaced whole."""
     _check_admin(viewer)
     rule = await get_rule(work, rule_id)
+    before = audit.row_facts(rule)
     if fields.name is not None:
         rule.name = _check_name(fields.name)
     if fields.enabled is not None:
@@ -174,6 +177,7 @@ async def update_rule(work: Work, viewer: Viewer, rule_id: int, fields: RuleFiel
     if fields.stop_processing is not None:
         rule.stop_processing = fields.stop_processing
     await work.db.flush()
+    await _record(work, viewer, rule, "updated", before)
     return rule
 
 
@@ -189,9 +193,19 @@ async def move_rule(work: Work, viewer: Viewer, rule_id: int, step: int) -> Rule
     other = index + step
     if 0 <= other < len(rules):
         rules[index], rules[other] = rules[other], rules[index]
+        before = {"position": rules[other].position}
         for position, rule in enumerate(rules, start=1):
             rule.position = position
         await work.db.flush()
+        moved = rules[other]
+        await audit.record_diff(
+            work.db,
+            viewer,
+            ("rule", moved.id, moved.name),
+            "updated",
+            before,
+            {"position": moved.position},
+        )
     return rules[other] if 0 <= other < len(rules) else rules[index]
 
 
@@ -199,8 +213,18 @@ async def delete_rule(work: Work, viewer: Viewer, rule_id: int) -> None:
     """Delete a rule and its run log."""
     _check_admin(viewer)
     rule = await get_rule(work, rule_id)
+    await audit.record_diff(
+        work.db, viewer, ("rule", rule.id, rule.name), "deleted", audit.row_facts(rule), {}
+    )
     await work.db.delete(rule)
     await work.db.flush()
+
+
+async def _record(
+    work: Work, viewer: Viewer, rule: Rule, verb: str, before: dict[str, Any]
+) -> None:
+    after = audit.row_facts(rule)
+    await audit.record_diff(work.db, viewer, ("rule", rule.id, rule.name), verb, before, after)
 
 
 async def list_runs(

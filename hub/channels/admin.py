@@ -19,7 +19,9 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
+from hub.auth import audit
 from hub.auth.visibility import Viewer
+from hub.channels import channel_audit
 from hub.channels.channel_config import (
     config_error,
     masked,
@@ -256,6 +258,15 @@ class ChannelAdmin:
             channel = await live_channel(w.db, channel.id)
             channel.status, channel.status_reason = "ok", None
             await w.db.flush()
+            await channel_audit.record(
+                w.db,
+                actor,
+                "created",
+                channel,
+                {},
+                channel_audit.facts(channel, self._cipher),
+                channel_audit.secrets_of(self._instances, channel),
+            )
             w.emit(channel_event(channel))
         self._instances.forget(channel.id)
         return SavedChannel(channel, stored_config(config))
@@ -280,6 +291,7 @@ class ChannelAdmin:
             await self._connect(_probe(channel, encrypted))
         async with self._work() as w:
             channel = await live_channel(w.db, channel_id)
+            before = channel_audit.facts(channel, self._cipher)
             if encrypted is not None:
                 if channel.config_encrypted != seen_config:
                     raise HubError(
@@ -299,6 +311,15 @@ class ChannelAdmin:
             if new_settings is not None:
                 channel.settings = new_settings
             await w.db.flush()
+            await channel_audit.record(
+                w.db,
+                actor,
+                "updated",
+                channel,
+                before,
+                channel_audit.facts(channel, self._cipher),
+                channel_audit.secrets_of(self._instances, channel),
+            )
             w.emit(channel_event(channel))
         self._instances.forget(channel_id)
         shown = masked(new_config, reveal) if new_config else self.visible_config(channel)
@@ -313,6 +334,9 @@ class ChannelAdmin:
             channel.deleted_at = utcnow()
             channel.enabled = False
             await w.db.flush()
+            await audit.record(
+                w.db, actor.actor_id, "channel.deleted", "channel", channel.id, channel.name
+            )
             w.emit(channel_event(channel))
         try:
             await self._instances.for_channel(channel).disconnect()

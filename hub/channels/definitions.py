@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import Viewer
+from hub.channels import channel_audit
 from hub.channels.admin import require_admin
 from hub.channels.registry import ChannelTypes, stored_config
 from hub.contract.channel import Capabilities, ChannelType
@@ -355,6 +356,8 @@ async def create_definition(
         await db.flush()  # the unique index settles a race the check above can lose
     except IntegrityError:
         raise taken from None
+    after = manifest.model_dump(mode="json")
+    await channel_audit.record_definition(db, actor, "created", manifest.name, {}, after)
     return built
 
 
@@ -414,8 +417,10 @@ async def update_definition(
             "give new required fields a default, or edit those channels first",
             broken,
         )
+    before = dict(row.manifest)
     row.manifest = manifest.model_dump(mode="json")
     await db.flush()
+    await channel_audit.record_definition(db, actor, "updated", name, before, row.manifest)
     return built, [channel.id for channel in channels]
 
 
@@ -436,5 +441,6 @@ async def delete_definition(
             "type_in_use",
             f"{used} channel(s) use the type {name!r}: delete them first",
         )
+    await channel_audit.record_definition(db, actor, "deleted", name, dict(row.manifest), {})
     await db.delete(row)
     await db.flush()

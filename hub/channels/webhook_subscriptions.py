@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.channels.webhook_events import (
     EVENT_TYPES,
@@ -163,6 +164,7 @@ async def create_subscription(
     )
     work.db.add(subscription)
     await work.db.flush()
+    await _record(work, actor, subscription, "created", {})
     return subscription, secret
 
 
@@ -186,6 +188,7 @@ async def update_subscription(
     unattempted, until it is enabled again); re-checks the URL unless private is allowed."""
     require_admin(actor)
     subscription = await get_subscription(work.db, subscription_id)
+    before = audit.row_facts(subscription)
     if changes.url is not None:
         subscription.url = check_url_text(changes.url)
     if changes.events is not None:
@@ -203,6 +206,7 @@ async def update_subscription(
     if changes.url is not None or changes.allow_private is False:
         await check_reachable(subscription.url, subscription.allow_private)
     await work.db.flush()
+    await _record(work, actor, subscription, "updated", before)
     return subscription
 
 
@@ -213,9 +217,11 @@ async def rotate_secret(
     now on, retries included, are signed with it."""
     require_admin(actor)
     subscription = await get_subscription(work.db, subscription_id)
+    before = audit.row_facts(subscription)
     secret = new_secret()
     subscription.secret = cipher.encrypt({"secret": secret})
     await work.db.flush()
+    await _record(work, actor, subscription, "secret_rotated", before)
     return subscription, secret
 
 
@@ -223,8 +229,23 @@ async def delete_subscription(work: Work, actor: Viewer, subscription_id: int) -
     """Delete a subscription and its deliveries (pending ones are never sent)."""
     require_admin(actor)
     subscription = await get_subscription(work.db, subscription_id)
+    target = ("webhook", subscription.id, subscription.url)
+    await audit.record_diff(work.db, actor, target, "deleted", audit.row_facts(subscription), {})
     await work.db.delete(subscription)
     await work.db.flush()
+
+
+async def _record(
+    work: Work,
+    actor: Viewer,
+    subscription: WebhookSubscription,
+    verb: str,
+    before: dict[str, Any],
+) -> None:
+    # The secret column holds ciphertext, and its name marks it secret: "***" only.
+    after = audit.row_facts(subscription)
+    target = ("webhook", subscription.id, subscription.url)
+    await audit.record_diff(work.db, actor, target, verb, before, after)
 
 
 async def list_deliveries(

@@ -17,11 +17,13 @@ import httpx
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.channels.channel_config import masked, merge_config, validate_config
 from hub.channels.registry import stored_config
 from hub.contract.crm import CrmField, CrmTokens, CrmType, OAuthApp
 from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
+from hub.crm import connection_audit
 from hub.crm.calls import CrmCallFailed
 from hub.crm.env import CrmEnv, connection_or_404
 from hub.crm.registry import CrmUnavailable
@@ -147,6 +149,9 @@ class CrmAdmin:
                 failures=0,
             )
             db.add(connection)
+            await db.flush()
+            after = connection_audit.facts(self.env, connection)
+            await connection_audit.record(db, self.env, actor, connection, "created", {}, after)
             await db.commit()
         if self.on_create is not None:
             self.on_create()
@@ -179,6 +184,7 @@ class CrmAdmin:
             encrypted = self.env.instances.cipher.encrypt(stored_config(config))
         async with self.env.sessions() as db:
             connection = await connection_or_404(db, connection_id)
+            before = connection_audit.facts(self.env, connection)
             if encrypted is not None:
                 connection.config_encrypted = encrypted
             if reconnected:
@@ -188,6 +194,8 @@ class CrmAdmin:
                 connection.name = changes.name
             if changes.enabled is not None:
                 connection.enabled = changes.enabled
+            after = connection_audit.facts(self.env, connection)
+            await connection_audit.record(db, self.env, actor, connection, "updated", before, after)
             await db.commit()
         return connection
 
@@ -196,6 +204,8 @@ class CrmAdmin:
         require_admin(actor)
         async with self.env.sessions() as db:
             connection = await connection_or_404(db, connection_id)
+            target = ("crm_connection", connection.id, connection.name)
+            await audit.record(db, actor.actor_id, "crm_connection.deleted", *target)
             await db.delete(connection)
             await db.commit()
 
@@ -209,7 +219,10 @@ class CrmAdmin:
             names = {f.name for f in catalog_of(connection)}
             if names:
                 _check_names(settings, names)
+            before = connection_audit.facts(self.env, connection)
             connection.settings = settings_json(settings)
+            after = connection_audit.facts(self.env, connection)
+            await connection_audit.record(db, self.env, actor, connection, "updated", before, after)
             await db.commit()
             return connection
 

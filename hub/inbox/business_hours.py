@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.event import HubEvent
@@ -197,6 +199,16 @@ async def _check_team(db: AsyncSession, team_id: int | None) -> None:
         raise NotFound("team")
 
 
+def _facts(row: BusinessHours) -> dict[str, Any]:
+    return audit.snapshot(row, ("time_zone", "week", "holidays"))
+
+
+def _target(team_id: int | None) -> tuple[str, str, str]:
+    scope = _scope(team_id)
+    label = "Workspace hours" if team_id is None else f"Hours of team {team_id}"
+    return "business_hours", scope, label
+
+
 def _announce(work: Work, team_id: int | None, change: str) -> None:
     work.emit(HubEvent("business_hours.updated", {"team_id": team_id, "change": change}))
 
@@ -212,6 +224,7 @@ async def save_hours(
     holidays = check_holidays(spec.holidays)
     row = await get_hours(work.db, team_id)
     created = row is None
+    before = {} if row is None else _facts(row)
     if row is None:
         row = BusinessHours(scope=_scope(team_id), team_id=team_id)
         work.db.add(row)
@@ -224,7 +237,9 @@ async def save_hours(
             409, "business_hours_conflict", "these hours were just saved elsewhere; reload"
         ) from None
     await work.db.refresh(row)
-    _announce(work, team_id, "created" if created else "updated")
+    verb = "created" if created else "updated"
+    await audit.record_diff(work.db, actor, _target(team_id), verb, before, _facts(row))
+    _announce(work, team_id, verb)
     return row
 
 
@@ -232,11 +247,11 @@ async def delete_hours(work: Work, actor: Viewer, team_id: int | None) -> None:
     """Remove the schedule of ``team_id`` (None: the workspace default); 404 without one.
     A team then follows the workspace default; without that, always open."""
     require_admin(actor)
-    result = await work.db.execute(
-        delete(BusinessHours).where(BusinessHours.scope == _scope(team_id))
-    )
-    if not getattr(result, "rowcount", 0):
+    row = await get_hours(work.db, team_id)
+    if row is None:
         raise NotFound("business hours")
+    await audit.record_diff(work.db, actor, _target(team_id), "deleted", _facts(row), {})
+    await work.db.execute(delete(BusinessHours).where(BusinessHours.scope == _scope(team_id)))
     _announce(work, team_id, "deleted")
 
 

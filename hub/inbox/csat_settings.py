@@ -10,6 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
+from hub.auth.visibility import Viewer
 from hub.contract.models import Choice
 from hub.errors import Invalid
 from hub.store.models import Channel, WorkspaceSetting
@@ -55,9 +57,11 @@ async def save_csat_settings(
     question: str,
     scale: int,
     off_channel_ids: list[int] | None = None,
+    actor: Viewer | None = None,
 ) -> CsatSettings:
     """Validate and store the settings (``since`` moves when surveys are turned on); the
-    caller commits. 422 naming ``off_channel_ids`` for a channel that does not exist."""
+    caller commits. 422 naming ``off_channel_ids`` for a channel that does not exist.
+    A change by ``actor`` (the API's and the admin page's) goes in the audit log."""
     current = await load_csat_settings(db)
     since: datetime | None = current.since
     if enabled and not current.enabled:
@@ -82,6 +86,10 @@ async def save_csat_settings(
         db.add(WorkspaceSetting(key=KEY, value=value))
     else:
         row.value = value
+    if actor is not None:
+        target = ("csat_settings", "csat", "CSAT settings")
+        before = current.model_dump(mode="json")
+        await audit.record_diff(db, actor, target, "updated", before, value)
     return updated
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, NotFound
 from hub.inbox.filters import CustomInboxFilters
@@ -131,6 +132,32 @@ async def _share(db: AsyncSession, inbox: CustomInbox, sharing: Sharing) -> Shar
     return Sharing(user_ids, team_ids)
 
 
+def _facts(inbox: CustomInbox, sharing: Sharing) -> dict[str, Any]:
+    return {
+        "name": inbox.name,
+        "filters": inbox.filters,
+        "shared_user_ids": sorted(sharing.user_ids),
+        "shared_team_ids": sorted(sharing.team_ids),
+    }
+
+
+async def _record(
+    db: AsyncSession,
+    viewer: Viewer,
+    inbox: CustomInbox,
+    verb: str,
+    before: dict[str, Any] | None,
+    shared: Sharing | None,
+) -> None:
+    # Only shared inboxes are the workspace's business; a private one is its owner's.
+    after = _facts(inbox, shared) if shared is not None else None
+    was_shared = before is not None and (before["shared_user_ids"] or before["shared_team_ids"])
+    if not was_shared and not (shared is not None and (shared.user_ids or shared.team_ids)):
+        return
+    target = ("custom_inbox", inbox.id, inbox.name)
+    await audit.record_diff(db, viewer, target, verb, before or {}, after or {})
+
+
 async def create_custom_inbox(
     db: AsyncSession, viewer: Viewer, name: str, filters: CustomInboxFilters, sharing: Sharing
 ) -> SharedInbox:
@@ -139,7 +166,9 @@ async def create_custom_inbox(
     inbox = CustomInbox(owner_id=viewer.id, name=name, filters=filters.model_dump(mode="json"))
     db.add(inbox)
     await db.flush()
-    return SharedInbox(inbox, await _share(db, inbox, sharing))
+    shared = await _share(db, inbox, sharing)
+    await _record(db, viewer, inbox, "created", None, shared)
+    return SharedInbox(inbox, shared)
 
 
 async def _owned(db: AsyncSession, viewer: Viewer, inbox_id: int) -> CustomInbox:
@@ -161,6 +190,7 @@ async def update_custom_inbox(
     """Change a custom inbox: only its creator may (403 for others who have it, 404 for
     those who do not). Given filters and sharing replace the old ones whole."""
     inbox = await _owned(db, viewer, inbox_id)
+    before = _facts(inbox, (await sharing_of(db, [inbox.id]))[inbox.id])
     if name is not None:
         inbox.name = name
     if filters is not None:
@@ -171,11 +201,14 @@ async def update_custom_inbox(
     else:
         shared = (await sharing_of(db, [inbox.id]))[inbox.id]
     await db.flush()
+    await _record(db, viewer, inbox, "updated", before, shared)
     return SharedInbox(inbox, shared)
 
 
 async def delete_custom_inbox(db: AsyncSession, viewer: Viewer, inbox_id: int) -> None:
     """Delete a custom inbox (its creator only, as for changes)."""
     inbox = await _owned(db, viewer, inbox_id)
+    before = _facts(inbox, (await sharing_of(db, [inbox.id]))[inbox.id])
+    await _record(db, viewer, inbox, "deleted", before, None)
     await db.delete(inbox)
     await db.flush()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.event import HubEvent
@@ -104,6 +106,14 @@ async def _flush(db: AsyncSession, name: str) -> None:
         raise _name_taken(name) from None
 
 
+def _facts(label: Label) -> dict[str, Any]:
+    return audit.snapshot(label, ("name", "colour", "description"))
+
+
+def _target(label: Label) -> tuple[str, int, str]:
+    return "label", label.id, label.name
+
+
 def _announce(work: Work, label_id: int, change: str) -> None:
     # Rows and pickers show label names and colours: open inboxes refresh them.
     work.emit(HubEvent("label.updated", {"label_id": label_id, "change": change}))
@@ -167,6 +177,7 @@ async def create_label(
     await _check_name_free(work.db, name, None)
     work.db.add(label)
     await _flush(work.db, name)
+    await audit.record_diff(work.db, actor, _target(label), "created", {}, _facts(label))
     _announce(work, label.id, "created")
     return label
 
@@ -176,6 +187,7 @@ async def update_label(work: Work, actor: Viewer, label_id: int, changes: LabelC
     to the label's id, so they keep it through a rename."""
     require_admin(actor)
     label = await get_label(work.db, label_id)
+    before = _facts(label)
     if changes.name is not None:
         name = check_name(changes.name)
         await _check_name_free(work.db, name, label.id)
@@ -185,6 +197,7 @@ async def update_label(work: Work, actor: Viewer, label_id: int, changes: LabelC
     if changes.description is not None:
         label.description = check_description(changes.description)
     await _flush(work.db, label.name)
+    await audit.record_diff(work.db, actor, _target(label), "updated", before, _facts(label))
     _announce(work, label.id, "updated")
     return label
 
@@ -192,7 +205,8 @@ async def update_label(work: Work, actor: Viewer, label_id: int, changes: LabelC
 async def delete_label(work: Work, actor: Viewer, label_id: int) -> None:
     """Delete a label (owners and managers); it comes off every conversation."""
     require_admin(actor)
-    await get_label(work.db, label_id)
+    label = await get_label(work.db, label_id)
+    await audit.record_diff(work.db, actor, _target(label), "deleted", _facts(label), {})
     # Explicitly, not by the foreign key's cascade: SQLite enforces those only when asked.
     await work.db.execute(delete(ConversationLabel).where(ConversationLabel.label_id == label_id))
     await work.db.execute(delete(Label).where(Label.id == label_id))

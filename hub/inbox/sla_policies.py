@@ -4,11 +4,13 @@ minutes, calendar or business hours); ``hub.inbox.sla`` applies them to conversa
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.event import HubEvent
@@ -80,6 +82,17 @@ async def _save(work: Work, policy: SlaPolicy, values: PolicyFields) -> None:
         raise _name_taken(values.name) from None
 
 
+def _target(policy: SlaPolicy) -> tuple[str, int, str]:
+    return "sla_policy", policy.id, policy.name
+
+
+async def _record(
+    work: Work, actor: Viewer, policy: SlaPolicy, verb: str, before: dict[str, Any]
+) -> None:
+    after = audit.row_facts(policy)
+    await audit.record_diff(work.db, actor, _target(policy), verb, before, after)
+
+
 def _announce(work: Work, policy_id: int, change: str) -> None:
     work.emit(HubEvent("sla_policy.updated", {"sla_policy_id": policy_id, "change": change}))
 
@@ -113,6 +126,7 @@ async def create_policy(work: Work, actor: Viewer, values: PolicyFields) -> SlaP
     require_admin(actor)
     policy = SlaPolicy()
     await _save(work, policy, check(values))
+    await _record(work, actor, policy, "created", {})
     _announce(work, policy.id, "created")
     return policy
 
@@ -124,7 +138,9 @@ async def update_policy(
     on keep their due times; the new targets count from the next clock that starts."""
     require_admin(actor)
     policy = await get_policy(work.db, policy_id)
+    before = audit.row_facts(policy)
     await _save(work, policy, check(values))
+    await _record(work, actor, policy, "updated", before)
     _announce(work, policy.id, "updated")
     return policy
 
@@ -133,7 +149,8 @@ async def delete_policy(work: Work, actor: Viewer, policy_id: int) -> None:
     """Delete a policy (owners and managers): it comes off every conversation, with
     their due times and breach markers."""
     require_admin(actor)
-    await get_policy(work.db, policy_id)
+    policy = await get_policy(work.db, policy_id)
+    await audit.record_diff(work.db, actor, _target(policy), "deleted", audit.row_facts(policy), {})
     await work.db.execute(
         update(Conversation)
         .where(Conversation.sla_policy_id == policy_id)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.visibility import ConversationScope, Viewer, can_see
 from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.store.models import Channel, Contact, Conversation, Snippet, User
@@ -183,6 +185,7 @@ async def create_snippet(
     snippet = Snippet(name=name, shortcut=shortcut, body=body, created_by=actor.id)
     db.add(snippet)
     await _flush(db, shortcut)
+    await _record(db, actor, snippet, "created", {})
     return snippet
 
 
@@ -192,6 +195,7 @@ async def update_snippet(
     """Change a snippet (owners and managers)."""
     require_admin(actor)
     snippet = await get_snippet(db, snippet_id)
+    before = audit.row_facts(snippet)
     if changes.shortcut is not None:
         shortcut = normalize_shortcut(changes.shortcut)
         await _check_shortcut_free(db, shortcut, snippet.id)
@@ -202,15 +206,30 @@ async def update_snippet(
     if changes.name is not None:
         snippet.name = changes.name
     await _flush(db, snippet.shortcut)
+    await _record(db, actor, snippet, "updated", before)
     return snippet
 
 
 async def delete_snippet(db: AsyncSession, actor: Viewer, snippet_id: int) -> None:
     """Delete a snippet (owners and managers)."""
     require_admin(actor)
-    result = await db.execute(delete(Snippet).where(Snippet.id == snippet_id))
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise NotFound("snippet")
+    snippet = await get_snippet(db, snippet_id)
+    await _record(db, actor, snippet, "deleted", audit.row_facts(snippet), gone=True)
+    await db.execute(delete(Snippet).where(Snippet.id == snippet_id))
+
+
+async def _record(
+    db: AsyncSession,
+    actor: Viewer,
+    snippet: Snippet,
+    verb: str,
+    before: dict[str, Any],
+    *,
+    gone: bool = False,
+) -> None:
+    after = {} if gone else audit.row_facts(snippet)
+    target = ("snippet", snippet.id, snippet.name)
+    await audit.record_diff(db, actor, target, verb, before, after)
 
 
 # --- rendering -----------------------------------------------------------------------

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
+from hub.auth.visibility import Viewer
 from hub.inbox.lookups import remember, remembered
 from hub.store.models import WorkspaceSetting
 
@@ -38,9 +40,10 @@ async def load_workspace_settings(db: AsyncSession) -> WorkspaceSettings:
 
 
 async def save_workspace_settings(
-    db: AsyncSession, changes: dict[str, object]
+    db: AsyncSession, changes: dict[str, object], *, actor: Viewer | None = None
 ) -> WorkspaceSettings:
-    """Validate and store changed settings; the caller commits."""
+    """Validate and store changed settings; the caller commits. A change by ``actor``
+    (every change through the API or the admin pages) goes in the audit log."""
     current = await load_workspace_settings(db)
     updated = WorkspaceSettings.model_validate({**current.model_dump(), **changes})
     for key in changes:
@@ -51,4 +54,8 @@ async def save_workspace_settings(
         else:
             row.value = value
     remember(db, SETTINGS_KEY, updated)
+    if actor is not None:
+        before, after = current.model_dump(mode="json"), updated.model_dump(mode="json")
+        target = ("settings", "workspace", "Workspace settings")
+        await audit.record_diff(db, actor, target, "updated", before, after)
     return updated

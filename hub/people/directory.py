@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import audit
 from hub.auth.accounts import NewUser, Role, Visibility, create_user, set_password
 from hub.auth.passwords import generate_password
 from hub.auth.visibility import Viewer
@@ -26,6 +28,7 @@ from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.events.access import access_changed
 from hub.events.event import HubEvent
 from hub.events.work import Work
+from hub.people.audit_facts import team_facts, user_facts
 from hub.store.models import LoginSession, Team, User
 from hub.store.paging import like_pattern, name_key, name_page
 
@@ -129,6 +132,10 @@ async def create_account(
     await work.db.refresh(user, ["teams"])
     user.teams = teams
     await work.db.flush()
+    changes = audit.created({**user_facts(user), "password": "set"})
+    await audit.record(
+        work.db, actor.actor_id, "user.created", "user", user.id, user.email, changes
+    )
     _announce_user(work, user)
     return user, generated
 
@@ -168,6 +175,7 @@ async def update_account(work: Work, actor: Viewer, user_id: int, changes: UserC
             409, "last_owner", "this is the last active owner; make someone else owner first"
         )
 
+    before = user_facts(user)
     if changes.name is not None:
         user.name = changes.name
     if changes.role is not None:
@@ -183,6 +191,15 @@ async def update_account(work: Work, actor: Viewer, user_id: int, changes: UserC
             # resolve_token refuses inactive users, and work again on reactivation.
             await work.db.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     await work.db.flush()
+    await audit.record(
+        work.db,
+        actor.actor_id,
+        "user.updated",
+        "user",
+        user.id,
+        user.email,
+        audit.diff(before, user_facts(user)),
+    )
     _announce_user(work, user)
     return user
 
@@ -206,6 +223,15 @@ async def set_user_password(
     check_may_set_password(actor, user)
     generated = None if password else generate_password()
     await set_password(work.db, user, password or generated or "")
+    await audit.record(
+        work.db,
+        actor.actor_id,
+        "user.password_set",
+        "user",
+        user.id,
+        user.email,
+        {"password": [audit.SECRET, audit.SECRET]},
+    )
     work.emit(access_changed(user.id))  # their open websockets close with the sessions
     return user, generated
 
@@ -294,6 +320,7 @@ async def create_team(work: Work, actor: Viewer, name: str, user_ids: Sequence[i
     team = Team(name=name, members=members)
     work.db.add(team)
     await _flush_team(work.db, name)
+    await _record_team(work, actor, "created", team, {})
     _announce_team(work, team.id, "created")
     return team
 
@@ -304,8 +331,10 @@ async def update_team(work: Work, actor: Viewer, team_id: int, name: str | None)
     team = await get_team(work.db, team_id)
     if name is not None and name != team.name:
         await _check_name_free(work.db, name, team.id)
+        before = team_facts(team)
         team.name = name
         await _flush_team(work.db, name)
+        await _record_team(work, actor, "updated", team, before)
         _announce_team(work, team.id, "updated")
     return team
 
@@ -316,8 +345,10 @@ async def set_team_members(
     """Replace a team's member list (owners and managers only)."""
     _require_admin(actor)
     team = await get_team(work.db, team_id)
+    before = team_facts(team)
     team.members = await users_by_ids(work.db, user_ids, "user_ids")
     await work.db.flush()
+    await _record_team(work, actor, "updated", team, before)
     _announce_team(work, team.id, "members_changed")
     return team
 
@@ -327,11 +358,20 @@ async def delete_team(work: Work, actor: Viewer, team_id: int) -> None:
     inboxes stop being shared with it."""
     _require_admin(actor)
     team = await get_team(work.db, team_id)
+    changes = audit.deleted(team_facts(team))
     await work.db.delete(team)
     await work.db.flush()
+    await audit.record(work.db, actor.actor_id, "team.deleted", "team", team_id, team.name, changes)
     _announce_team(work, team_id, "deleted")
     # Conversations that were the team's may have moved between inboxes.
     work.emit(HubEvent("counts.changed", {}))
+
+
+async def _record_team(
+    work: Work, actor: Viewer, verb: str, team: Team, before: dict[str, Any]
+) -> None:
+    changes = audit.diff(before, team_facts(team))
+    await audit.record(work.db, actor.actor_id, f"team.{verb}", "team", team.id, team.name, changes)
 
 
 def _announce_team(work: Work, team_id: int, change: str) -> None:

@@ -1,5 +1,6 @@
 """Every table of the hub; importing this module registers them all on ``Base.metadata``."""
 
+from hub.store.models.audit import AuditEntry
 from hub.store.models.automation import Macro, Rule, RuleRun, RuleTimerFire
 from hub.store.models.base import Base
 from hub.store.models.channels import Channel, ChannelDefinition, InboundLogEntry, OutboxItem
@@ -47,6 +48,7 @@ __all__ = [
     "VISIBILITIES",
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "AvailabilitySchedule",
     "Base",
     "BulkJob",
