@@ -40,3 +40,10 @@ def pgettext(context: str, message: str) -> str:
 def npgettext(context: str, singular: str, plural: str, n: int) -> str:
     """:func:`ngettext` with a context, as :func:`pgettext`."""
     return translations().npgettext(context, singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it: for module-level tables,
+    which are built at import time, before any request has a language. The code that
+    shows such a string passes it through :func:`gettext` at render time."""
+    return message

@@ -47,6 +47,9 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
+    # Multi-line {% trans %} blocks collapse their whitespace, as `make messages` extracts
+    # them (admin_ui/locale/babel.cfg: trimmed = true), so the rendered id is the catalog's.
+    env.policies["ext.i18n.trimmed"] = True
     env.filters["when"] = _when
     env.filters["phone"] = format_phone
     env.filters["ago"] = ago
