@@ -39,16 +39,17 @@ async def _page(
 ) -> web.Response:
     identity = await page_identity(request)
     user = identity.user
-    state = state or FormState(
-        {"name": user.name, "language": user.language or "", "time_zone": user.time_zone or ""}
-    )
+    state = state or FormState({})
+    # What a failed form posted wins; the other form's fields show what is stored.
+    stored = {"name": user.name, "language": user.language or "", "time_zone": user.time_zone or ""}
+    values = {**stored, **state.values}
     async with request.config_dict[appkeys.SESSIONS]() as db:
         sessions = await list_sessions(db, identity.user.id)
         schedule = await availability.get_schedule(db, identity.user.id)
     held = schedule.override_until if schedule and schedule.enabled else None
     context = {
         "section": "profile",
-        "values": state.values,
+        "values": values,
         "errors": state.errors,
         "message": state.message,
         "sessions": sessions,
@@ -68,8 +69,8 @@ async def _page(
 
 @routes.get(PROFILE_URL, name="me")
 async def profile(request: web.Request) -> web.StreamResponse:
-    """Your name and email, your availability, your sessions, and links to your password
-    and tokens."""
+    """Your name and email, your language and time zone, your availability, your
+    sessions, and links to your password and tokens."""
     return await _page(request)
 
 
@@ -107,8 +108,7 @@ async def save_language(request: web.Request) -> web.StreamResponse:
                 str(values["time_zone"]) or None,
             )
     except HubError as err:
-        state = failed(err, {"name": identity.user.name, **values}, ("language", "time_zone"))
-        return await _page(request, state, err.status)
+        return await _page(request, failed(err, values, ("language", "time_zone")), err.status)
     # The notice reads in the language just chosen.
     use_user_locale(request, user)
     return redirect(
