@@ -15,7 +15,7 @@ CHROMIUM ?= /usr/bin/chromium
 # The email tests start Debian's Dovecot (dovecot-imapd) as their IMAP server.
 DOVECOT ?= /usr/sbin/dovecot
 
-.PHONY: run test check install lint bench clean demo
+.PHONY: run test check install lint bench clean demo messages
 
 # Bytecode for the project's own modules before a test run. Where PYTHONDONTWRITEBYTECODE
 # is set (as on our CI machines) nothing is cached otherwise, and every process the tests
@@ -47,6 +47,18 @@ lint: $(STAMP)
 	PYTHONPATH=examples/echo_channel $(BIN)/lint-imports
 
 install: $(STAMP)
+
+# The UI's translations (docs/i18n.md): extract every marked string into the template
+# catalog, then merge it into each language's .po (new ids empty, gone ones dropped).
+# Sorted, with file names but no line numbers, so unrelated edits leave the catalogs alone.
+# The hub compiles the .po files itself when it starts (no .mo in git, no build step).
+LOCALE := admin_ui/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg -k N_ --sort-output --add-location=file \
+	  --no-wrap --project="Inbox Hub" --copyright-holder="Inbox Hub contributors" \
+	  -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages \
+	  --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 # A benchmark (see bench/README.md): BENCH=inbox_views (default) or BENCH=ingest,
 # with options in BENCH_ARGS, e.g. make bench BENCH=ingest BENCH_ARGS="--db postgresql".

@@ -64,6 +64,8 @@ async def test_every_user_may_list_users_sorted_by_name_with_their_teams(
         "available": True,
         "is_active": True,
         "teams": [{"id": team.id, "name": "Support"}],
+        "language": None,
+        "time_zone": None,
     }
     assert "password_hash" not in body["items"][1] and body["items"][1]["id"] == me.id
 
