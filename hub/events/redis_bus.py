@@ -214,7 +214,7 @@ class RedisBus(LocalFanout):
                     self._deliver_raw(message["data"])
         finally:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 8.2
             with contextlib.suppress(RedisError, OSError):
                 await client.aclose()
 
