@@ -31,6 +31,7 @@ from tests.factories import Factory
 Sessions = async_sessionmaker[AsyncSession]
 # A Monday, midnight UTC: minute offsets below count from here.
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
+THE_DAY = DAY.date()
 ADMIN = Viewer(id=0, role="owner", visibility="all", team_ids=frozenset())
 
 
@@ -109,8 +110,8 @@ async def report(
     kind: Kind = "overview",
     *,
     viewer: Viewer = ADMIN,
-    first: date = DAY.date(),
-    last: date = DAY.date(),
+    first: date = THE_DAY,
+    last: date = THE_DAY,
     business_hours: bool = False,
     filters: Filters | None = None,
 ) -> Report:
