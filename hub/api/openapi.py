@@ -130,6 +130,8 @@ def _responses(e: Endpoint, refs: dict[Any, Any]) -> dict[str, Any]:
         ok = {"description": "No content"}
     elif e.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(e.response, "serialization")]}}
+        if e.csv:
+            ok["content"]["text/csv"] = {"schema": {"type": "string"}}
     if e.idempotent:
         ok["headers"] = {"Idempotent-Replayed": REPLAYED_HEADER}
     responses: dict[str, Any] = {str(e.status): ok}

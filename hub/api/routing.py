@@ -41,6 +41,8 @@ class Endpoint:
     idempotent: bool = False
     # A second success status answered with no body (204 for a GET with nothing to show).
     empty_status: int | None = None
+    # Also answers ``text/csv`` (with ``?format=csv``).
+    csv: bool = False
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ApiRoutes:
         errors: tuple[int, ...] = (),
         idempotent: bool = False,
         empty_status: int | None = None,
+        csv: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare ``handler`` as the operation ``method path``."""
 
@@ -85,6 +88,7 @@ class ApiRoutes:
                     errors=errors,
                     idempotent=idempotent,
                     empty_status=empty_status,
+                    csv=csv,
                 )
             )
             return handler
