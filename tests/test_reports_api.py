@@ -45,6 +45,9 @@ async def test_the_overview_as_json(client: Client, two_agents: Any) -> None:
     assert (total["opened"], total["closed"], total["messages_in"]) == (2, 2, 2)
     assert total["first_response"] == {"count": 2, "median_minutes": 7, "p90_minutes": 10}
     assert body["rows"] == [] and body["heatmap"] is None
+    assert body["daily"] == [
+        {"day": "2026-03-02", "opened": 2, "closed": 2, "messages_in": 2, "messages_out": 2}
+    ]
 
 
 @pytest.mark.parametrize("kind", ["agents", "teams", "channels", "labels"])

@@ -8,12 +8,15 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from hub.inbox.report_facts import Fact
 
 COUNTED = ("opened", "closed", "reopened", "messages_in", "messages_out", "sla_breaches")
 TIMED = ("first_response", "next_response", "resolution")
+# What the overview charts day by day.
+DAILY = ("opened", "closed", "messages_in", "messages_out")
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,19 @@ def heatmap(facts: Iterable[Fact], zone: ZoneInfo) -> list[list[int]]:
             local = f.at.astimezone(zone)
             cells[local.weekday()][local.hour] += 1
     return cells
+
+
+def daily(
+    facts: Iterable[Fact], first: date, last: date, zone: ZoneInfo
+) -> list[tuple[date, dict[str, int]]]:
+    """The ``DAILY`` counts of every local day from ``first`` to ``last`` (days with
+    nothing included, so a chart's days are evenly spaced)."""
+    days = {
+        first + timedelta(days=n): dict.fromkeys(DAILY, 0) for n in range((last - first).days + 1)
+    }
+    for f in facts:
+        if f.metric in DAILY:
+            counts = days.get(f.at.astimezone(zone).date())
+            if counts is not None:
+                counts[f.metric] += 1
+    return list(days.items())

@@ -20,7 +20,7 @@ from hub.inbox.business_hours import hours_for, weekly
 from hub.inbox.report_facts import Fact, facts_of
 from hub.inbox.report_load import load_histories
 from hub.inbox.report_period import Period, period_of
-from hub.inbox.report_summary import Summary, group, heatmap, summarize
+from hub.inbox.report_summary import Summary, daily, group, heatmap, summarize
 from hub.store.models import Channel, Label, Team, User
 
 Kind = Literal["overview", "agents", "teams", "channels", "labels", "heatmap"]
@@ -65,6 +65,8 @@ class Report:
     total: Summary
     rows: list[Row] = field(default_factory=list)
     heatmap: list[list[int]] | None = None
+    # The overview's day-by-day counts (local days).
+    daily: list[tuple[date, dict[str, int]]] = field(default_factory=list)
 
 
 async def report_period(
@@ -117,9 +119,11 @@ async def build_report(
     histories = await load_histories(db, period, filters.channel_id)
     facts = [f for h in histories for f in facts_of(h, period) if filters.keeps(f)]
     report = Report(kind, period, period.hours is not None, summarize(facts))
-    if kind == "heatmap":
+    if kind == "overview":
+        report.daily = daily(facts, period.first, period.last, period.zone)
+    elif kind == "heatmap":
         report.heatmap = heatmap(facts, period.zone)
-    elif kind != "overview":
+    else:
         names = await _names(db, kind)
         groups = group(facts, _keys(kind))
         report.rows = sorted(

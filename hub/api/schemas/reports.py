@@ -124,6 +124,16 @@ class RowOut(BaseModel):
         return cls(id=row.key, name=row.name, metrics=MetricsOut.of(row.summary))
 
 
+class DayOut(BaseModel):
+    """One local day's counts (the overview's chart)."""
+
+    day: date
+    opened: int
+    closed: int
+    messages_in: int
+    messages_out: int
+
+
 class ReportOut(BaseModel):
     """A report: the period, the totals, and the breakdown's rows or the heatmap."""
 
@@ -137,6 +147,7 @@ class ReportOut(BaseModel):
     heatmap: list[list[int]] | None = Field(
         description="heatmap only: inbound messages, 7 weekdays (Monday first) by 24 hours"
     )
+    daily: list[DayOut] = Field(description="overview only: each day's counts")
 
     @classmethod
     def of(cls, report: Report) -> ReportOut:
@@ -150,4 +161,5 @@ class ReportOut(BaseModel):
             total=MetricsOut.of(report.total),
             rows=[RowOut.of(row) for row in report.rows],
             heatmap=report.heatmap,
+            daily=[DayOut(day=day, **counts) for day, counts in report.daily],
         )
