@@ -17,7 +17,6 @@ from hub.inbox.report_summary import percentile
 from hub.inbox.reports import Filters, Kind, Report, build_report, report_period
 from hub.store.models import (
     BusinessHours,
-    Channel,
     Conversation,
     ConversationEvent,
     ConversationLabel,
@@ -47,30 +46,31 @@ class Timeline:
     user, team)`` an assignment, ``("sla_breached", 3, "first_response")``…"""
 
     factory: Factory
-    channel: Channel
+    channel_id: int
+    base: datetime = DAY
 
     async def write(self, *steps: tuple[Any, ...], opened: float = 0, **kwargs: Any) -> int:
         """Store the conversation and its steps; return its id."""
         contact = await self.factory.contact()
         conversation = Conversation(
             contact_id=contact.id,
-            channel_id=self.channel.id,
-            opened_at=at(opened),
-            last_message_at=at(opened),
-            status_changed_at=at(opened),
+            channel_id=self.channel_id,
+            opened_at=self.base + timedelta(minutes=opened),
+            last_message_at=self.base + timedelta(minutes=opened),
+            status_changed_at=self.base + timedelta(minutes=opened),
             **kwargs,
         )
         await self.factory.add(conversation)
         rows: list[Any] = []
         for step in steps:
             kind, minute, *rest = step
-            when = at(minute)
+            when = self.base + timedelta(minutes=minute)
             if kind in ("in", "out"):
                 sender = rest[0].id if rest and rest[0] is not None else None
                 rows.append(
                     Message(
                         conversation_id=conversation.id,
-                        channel_id=self.channel.id,
+                        channel_id=self.channel_id,
                         direction=kind,
                         status="received" if kind == "in" else "sent",
                         sender_user_id=sender,
@@ -95,7 +95,7 @@ class Timeline:
 
 @pytest.fixture
 async def timeline(factory: Factory) -> Timeline:
-    return Timeline(factory, await factory.channel(name="Web chat"))
+    return Timeline(factory, (await factory.channel(name="Web chat")).id)
 
 
 @pytest.fixture

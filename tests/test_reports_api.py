@@ -29,7 +29,7 @@ async def two_agents(
     _, owner = await user_token("owner@example.com", role="owner", name="Olga")
     ana, agent = await user_token("ana@example.com", name="Ana")
     bo, _ = await user_token("bo@example.com", name="Bo")
-    timeline = Timeline(factory, await factory.channel(name="Web chat"))
+    timeline = Timeline(factory, (await factory.channel(name="Web chat")).id)
     await timeline.write(("assigned", 0, ana, None), ("in", 60), ("out", 64, ana), ("closed", 70))
     await timeline.write(("assigned", 0, bo, None), ("in", 60), ("out", 70, bo), ("closed", 90))
     return owner, agent, ana

@@ -69,6 +69,12 @@ class Report:
     daily: list[tuple[date, dict[str, int]]] = field(default_factory=list)
 
 
+async def workspace_zone(db: AsyncSession) -> ZoneInfo:
+    """The workspace's time zone: its default business hours' zone, else UTC."""
+    row = await hours_for(db, None)
+    return ZoneInfo(row.time_zone) if row is not None else ZoneInfo("UTC")
+
+
 async def report_period(
     db: AsyncSession, first: date, last: date, *, business_hours: bool
 ) -> Period:
