@@ -63,9 +63,18 @@ def _active_ids(period: Period, channel_id: int | None) -> Select[int]:
 
 
 async def _histories(db: AsyncSession, ids: Sequence[int]) -> list[History]:
+    # Columns, not entities: thousands of ORM objects cost more than the query.
     conversations = (
-        await db.execute(select(Conversation).where(Conversation.id.in_(ids)))
-    ).scalars()
+        await db.execute(
+            select(
+                Conversation.id,
+                Conversation.channel_id,
+                Conversation.opened_at,
+                Conversation.assignee_id,
+                Conversation.team_id,
+            ).where(Conversation.id.in_(ids))
+        )
+    ).all()
     happenings: dict[int, list[Happening]] = defaultdict(list)
     events = await db.execute(
         select(
