@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
-from admin_ui import csat_page, logos, pages
+from admin_ui import csat_page, logos, pages, reports_page
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
 from admin_ui.inbox import inbox_app
@@ -40,6 +40,7 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_routes(pages.routes)
     app.router.add_routes(csat_page.routes)
     app.router.add_routes(logos.routes)
+    app.router.add_routes(reports_page.routes)
     add_personal_routes(app.router)
     app.router.add_get("/static/{path:.+}", static_file, name="static")
     app.router.add_get("/favicon.ico", favicon, name="favicon")

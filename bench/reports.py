@@ -1,0 +1,172 @@
+"""Benchmark the reports on a large seeded database.
+
+Creates a fresh database (SQLite file or PostgreSQL database), migrates it, seeds it
+with ``seed_inbox`` (conversations, messages, agents, teams) plus what reports read and
+the inbox seed does not write: assignment, closing, reopening and SLA breach events,
+and a sender on agents' messages. Then times ``build_report`` in process (the domain
+call the API handler makes, without HTTP), one call at a time after a warm-up, for every
+report over the last 7 and 30 days, as a manager. Prints p50 / p95 / p99 per report.
+
+    .venv/bin/python bench/reports.py --db sqlite --conversations 10000 --messages 100000
+    .venv/bin/python bench/reports.py --db postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench_support import fresh_database, percentile  # type: ignore[import-not-found]
+from seed_inbox import NOW, Shape, seed  # type: ignore[import-not-found]
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.auth.visibility import Viewer
+from hub.inbox.reports import KINDS, Filters, build_report, report_period
+from hub.store import migrate
+from hub.store.engine import create_engine, create_sessionmaker
+from hub.store.models import Base, Conversation, Message
+
+MANAGER = Viewer(id=1, role="manager", visibility="all", team_ids=frozenset())
+
+
+def _events(rows: Sequence[Any], rnd: random.Random) -> Iterator[dict[str, Any]]:
+    """An assignment at the opening of each assigned conversation; a closing of each
+    closed one (a tenth of them closed, reopened and closed again); breaches on some."""
+    for conversation_id, opened, closed, assignee, team in rows:
+        if assignee is not None or team is not None:
+            yield _event(
+                conversation_id, "assigned", opened, {"user_id": assignee, "team_id": team}
+            )
+        if closed is not None:
+            if rnd.random() < 0.1:
+                first = opened + (closed - opened) / 3
+                yield _event(conversation_id, "closed", first, {})
+                yield _event(conversation_id, "reopened", first + (closed - first) / 2, {})
+            yield _event(conversation_id, "closed", closed, {})
+        if rnd.random() < 0.05:
+            target = rnd.choice(("first_response", "next_response", "resolution"))
+            yield _event(
+                conversation_id, "sla_breached", opened + timedelta(hours=1), {"target": target}
+            )
+
+
+def _event(conversation_id: int, kind: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    return {"conversation_id": conversation_id, "kind": kind, "data": data, "created_at": at}
+
+
+async def add_history(engine: AsyncEngine, seed_value: int) -> int:
+    """Write the events and the senders; return how many events."""
+    rnd = random.Random(seed_value)
+    async with engine.begin() as conn:
+        rows = (
+            await conn.execute(
+                select(
+                    Conversation.id,
+                    Conversation.opened_at,
+                    Conversation.closed_at,
+                    Conversation.assignee_id,
+                    Conversation.team_id,
+                )
+            )
+        ).all()
+        events = list(_events(rows, rnd))
+        table = Base.metadata.tables["conversation_events"]
+        for offset in range(0, len(events), 50_000):
+            await conn.execute(table.insert(), events[offset : offset + 50_000])
+        assignee = (
+            select(Conversation.assignee_id)
+            .where(Conversation.id == Message.conversation_id)
+            .scalar_subquery()
+        )
+        await conn.execute(
+            update(Message).where(Message.direction == "out").values(sender_user_id=assignee)
+        )
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("ANALYZE"))
+    return len(events)
+
+
+async def measure(engine: AsyncEngine, runs: int, warmup: int) -> list[tuple[str, list[float]]]:
+    """Each report over each period, ``runs`` timed calls after ``warmup`` untimed."""
+    sessions = create_sessionmaker(engine)
+    today = NOW.date()
+    results: list[tuple[str, list[float]]] = []
+    for days in (7, 30):
+        for kind in KINDS:
+            samples: list[float] = []
+            for n in range(warmup + runs):
+                async with sessions() as db:
+                    started = time.perf_counter()
+                    period = await report_period(
+                        db, today - timedelta(days=days - 1), today, business_hours=False
+                    )
+                    await build_report(db, MANAGER, kind, period, Filters())
+                    took = (time.perf_counter() - started) * 1000
+                if n >= warmup:
+                    samples.append(took)
+            results.append((f"{kind}, last {days} days", samples))
+            print(f"  {kind}, last {days} days: p95 {percentile(samples, 95):.0f} ms", flush=True)
+    return results
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Create, migrate, seed, measure, print."""
+    shape = Shape(args.conversations, args.messages, args.agents, args.teams, args.seed)
+    folder = Path(tempfile.mkdtemp(prefix="hub-bench-reports-"))
+    try:
+        async with fresh_database(args.db, args.database_url, folder, False) as url:
+            engine = create_engine(url)
+            await migrate.upgrade(engine)
+            started = time.perf_counter()
+            await seed(engine, shape)
+            events = await add_history(engine, args.seed)
+            print(
+                f"seeded {shape.conversations} conversations, {shape.messages} messages, "
+                f"{events} events in {time.perf_counter() - started:.1f} s ({engine.dialect.name})",
+                flush=True,
+            )
+            results = await measure(engine, args.runs, args.warmup)
+            await engine.dispose()
+        print(
+            f"\n{'report':<28} {'p50':>8} {'p95':>8} {'p99':>8}  (ms, target p95 ≤ {args.target:g})"
+        )
+        for label, samples in results:
+            p50, p95, p99 = (percentile(samples, p) for p in (50, 95, 99))
+            flag = "" if p95 <= args.target else "  over"
+            print(f"{label:<28} {p50:8.0f} {p95:8.0f} {p99:8.0f}{flag}")
+        print(f"\nmeasured at {datetime.now(UTC).isoformat(timespec='seconds')}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the command line and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server to create the bench database on (--db postgresql)",
+    )
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--teams", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=20, help="timed calls per report")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed calls per report")
+    parser.add_argument("--target", type=float, default=300.0, help="p95 target in ms")
+    parser.add_argument("--seed", type=int, default=3, help="random seed of the data")
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""A conversation's history as report facts, pure: each thing a report counts (a
+message, a closing, a first reply…) once, with its time and whom it is credited to.
+
+The definitions are docs/reports.md's; each is one branch below. A conversation's
+history is read in time order, messages and events together, so a reopen starts a new
+resolution cycle, a reassignment moves the credit from then on, and a snooze is taken
+out of the resolution time but not out of the contact's wait for a reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from hub.inbox.report_period import Period, minutes_between
+
+Metric = Literal[
+    "opened",
+    "closed",
+    "reopened",
+    "messages_in",
+    "messages_out",
+    "first_response",
+    "next_response",
+    "resolution",
+    "sla_breaches",
+    "csat",
+]
+
+
+@dataclass(frozen=True)
+class Happening:
+    """One dated thing in a conversation: a message (``kind`` ``in``/``out``, ``user_id``
+    its sender) or a timeline event (its kind; ``user_id``/``team_id`` the new owner of
+    an assignment; ``tag`` an SLA breach's target)."""
+
+    at: datetime
+    kind: str
+    user_id: int | None = None
+    team_id: int | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Survey:
+    """An answered CSAT survey: when it was asked, answered, and the rating."""
+
+    asked_at: datetime
+    answered_at: datetime
+    rating: int
+
+
+@dataclass(frozen=True)
+class History:
+    """What a report reads of one conversation, in time order."""
+
+    conversation_id: int
+    channel_id: int
+    opened_at: datetime
+    assignee_id: int | None
+    team_id: int | None
+    label_ids: tuple[int, ...]
+    happenings: Sequence[Happening]
+    survey: Survey | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One counted thing: ``value`` is minutes for a duration, the rating for ``csat``."""
+
+    metric: Metric
+    at: datetime
+    conversation_id: int
+    agent_id: int | None
+    team_id: int | None
+    channel_id: int
+    label_ids: tuple[int, ...]
+    value: float | None = None
+    tag: str | None = None
+
+
+@dataclass
+class _Owners:
+    """Who owned the conversation when: the assignment events, in order."""
+
+    changes: list[tuple[datetime, int | None, int | None]] = field(default_factory=list)
+    current: tuple[int | None, int | None] = (None, None)
+
+    def at(self, when: datetime) -> tuple[int | None, int | None]:
+        """The (agent, team) at ``when``: the last assignment at or before it; nobody
+        before the first; the conversation's present owner when it never had an event."""
+        if not self.changes:
+            return self.current
+        owner: tuple[int | None, int | None] = (None, None)
+        for at, user_id, team_id in self.changes:
+            if at > when:
+                break
+            owner = (user_id, team_id)
+        return owner
+
+    def first(self) -> tuple[int | None, int | None]:
+        """The first owner the conversation had (its present one if never assigned)."""
+        for _, user_id, team_id in self.changes:
+            if user_id is not None or team_id is not None:
+                return (user_id, team_id)
+        return self.current
+
+
+def _owners(history: History) -> _Owners:
+    owners = _Owners(current=(history.assignee_id, history.team_id))
+    for h in history.happenings:
+        if h.kind == "assigned":
+            owners.changes.append((h.at, h.user_id, h.team_id))
+        elif h.kind == "unassigned":
+            owners.changes.append((h.at, None, None))
+    return owners
+
+
+def facts_of(history: History, period: Period) -> Iterator[Fact]:
+    """Every fact of the conversation that happened in the period."""
+    owners = _owners(history)
+
+    def fact(
+        metric: Metric,
+        at: datetime,
+        owner: tuple[int | None, int | None],
+        value: float | None = None,
+        tag: str | None = None,
+    ) -> Fact:
+        return Fact(
+            metric,
+            at,
+            history.conversation_id,
+            owner[0],
+            owner[1],
+            history.channel_id,
+            history.label_ids,
+            value,
+            tag,
+        )
+
+    found: list[Fact] = []
+    found.append(fact("opened", history.opened_at, owners.first()))
+    waiting_since: datetime | None = None
+    answered = False
+    cycle_start: datetime | None = history.opened_at
+    snoozed_at: datetime | None = None
+    snoozed = 0.0
+
+    def end_snooze(at: datetime) -> None:
+        nonlocal snoozed_at, snoozed
+        if snoozed_at is not None and cycle_start is not None:
+            snoozed += minutes_between(period, max(snoozed_at, cycle_start), at)
+        snoozed_at = None
+
+    for h in history.happenings:
+        if h.kind == "in":
+            found.append(fact("messages_in", h.at, owners.at(h.at)))
+            if waiting_since is None:
+                waiting_since = h.at
+        elif h.kind == "out":
+            team = owners.at(h.at)[1]
+            found.append(fact("messages_out", h.at, (h.user_id, team)))
+            if h.user_id is None:
+                continue  # a rule's or a survey's message answers nobody
+            if waiting_since is not None:
+                metric: Metric = "next_response" if answered else "first_response"
+                wait = minutes_between(period, waiting_since, h.at)
+                found.append(fact(metric, h.at, (h.user_id, team), wait))
+                waiting_since = None
+            answered = True
+        elif h.kind == "closed":
+            found.append(fact("closed", h.at, owners.at(h.at)))
+            end_snooze(h.at)
+            if cycle_start is not None:
+                took = minutes_between(period, cycle_start, h.at) - snoozed
+                found.append(fact("resolution", h.at, owners.at(h.at), max(took, 0.0)))
+            cycle_start, snoozed, waiting_since = None, 0.0, None
+        elif h.kind == "reopened":
+            found.append(fact("reopened", h.at, owners.at(h.at)))
+            end_snooze(h.at)
+            if cycle_start is None:
+                cycle_start, snoozed = h.at, 0.0
+        elif h.kind == "snoozed":
+            end_snooze(h.at)
+            snoozed_at = h.at
+        elif h.kind == "unsnoozed":
+            end_snooze(h.at)
+        elif h.kind == "sla_breached":
+            found.append(fact("sla_breaches", h.at, owners.at(h.at), tag=h.tag))
+    if history.survey is not None:
+        survey = history.survey
+        found.append(
+            fact("csat", survey.answered_at, owners.at(survey.asked_at), float(survey.rating))
+        )
+    yield from (f for f in found if period.holds(f.at))
