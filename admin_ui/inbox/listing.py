@@ -11,10 +11,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import ADMIN_ROLES, viewer_of
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.custom import custom_view, form_options, new_form
 from admin_ui.inbox.new_conversation import dialog_channels, live_channels
 from admin_ui.inbox.notifications import bell_context
-from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
+from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState, view_count_name
 from admin_ui.rendering import render, render_fragment
 from hub import appkeys
 from hub.api.context import path_id, work
@@ -190,11 +191,11 @@ def _view_name(state: ListState, sidebar: dict[str, Any]) -> str:
     view = str(state.view)
     for count in sidebar["counts"]:
         if count.view == view:
-            return str(count.name)
+            return view_count_name(count.view, str(count.name))
     for inbox in sidebar["custom_inboxes"]:
         if f"custom:{inbox.id}" == view:
             return str(inbox.name)
-    return "Blocked contacts" if view == "blocked" else view
+    return _("Blocked contacts") if view == "blocked" else view
 
 
 @routes.get("/inbox", name="inbox")
