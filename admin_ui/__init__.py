@@ -16,6 +16,7 @@ from admin_ui import csat_page, logos, pages
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
 from admin_ui.inbox import inbox_app
+from admin_ui.locale_choice import request_locale
 from admin_ui.personal import add_personal_routes
 from admin_ui.rendering import create_environment
 from admin_ui.urls import PageUrls, page_url
@@ -32,6 +33,8 @@ def setup_pages(app: web.Application) -> None:
     urls = PageUrls(app)
     app[appkeys.URLS] = urls
     app[appkeys.TEMPLATES] = create_environment(urls)
+    # The browser's language for whatever is worded from here on, error pages included.
+    app.middlewares.append(request_locale)
     # Innermost, inside the root's JSON error middleware: browsers get error pages.
     app.middlewares.append(browser_errors)
     app.router.add_routes(pages.routes)

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from admin_ui.locale_choice import use_user_locale
 from admin_ui.urls import page_url
 from hub.auth.identity import Identity, identify, require_user
 from hub.auth.visibility import Viewer
@@ -40,6 +41,8 @@ async def page_identity(request: web.Request) -> Identity:
     if identity is None or identity.session is None:
         raise web.HTTPSeeOther(login_url(request))
     await require_user(request)  # the CSRF check of writes
+    # What the handler words from here on (a flash message) is in the user's language.
+    use_user_locale(request, identity.user)
     return identity
 
 

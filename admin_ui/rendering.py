@@ -13,7 +13,9 @@ import jinja2
 from aiohttp import web
 
 from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
-from admin_ui.i18n import gettext, ngettext, npgettext, pgettext
+from admin_ui.i18n import activate, current, deactivate, gettext, ngettext, npgettext, pgettext
+from admin_ui.locale_choice import page_locale
+from admin_ui.locale_format import number, when
 from admin_ui.relative_time import ago
 from admin_ui.sla_wording import sla_badge, sla_lines
 from admin_ui.urls import PageUrls
@@ -50,10 +52,13 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     # Multi-line {% trans %} blocks collapse their whitespace, as `make messages` extracts
     # them (admin_ui/locale/babel.cfg: trimmed = true), so the rendered id is the catalog's.
     env.policies["ext.i18n.trimmed"] = True
-    env.filters["when"] = _when
+    env.filters["when"] = when
+    env.filters["number"] = number
     env.filters["phone"] = format_phone
     env.filters["ago"] = ago
     env.globals["url"] = urls
+    # The page's language and zone (``<html lang>``, the profile's pickers).
+    env.globals["ui_locale"] = current
     # The priority picker's choices, in rising order, with their names.
     env.globals["priorities"] = tuple(PRIORITY_NAMES.items())
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
@@ -63,13 +68,6 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     env.globals["sla_lines"] = sla_lines
     env.globals["sla_badge"] = sla_badge
     return env
-
-
-def _when(value: Any) -> str:
-    """A timestamp as the UI shows it: ``2026-11-21 14:05 UTC`` (empty for none)."""
-    if value is None:
-        return ""
-    return str(value.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 async def render(
@@ -104,9 +102,12 @@ async def _render_template(request: web.Request, name: str, context: dict[str, A
     common = {"user": identity.user if identity is not None else None, "csrf_token": csrf_token}
     template = request.config_dict[appkeys.TEMPLATES].get_template(name)
     token = _CSRF_TOKEN.set(csrf_token)
+    # The user's language and time zone (the browser's language for a visitor).
+    locale_token = activate(await page_locale(request))
     try:
         return template.render(request=request, **{**common, **context})
     finally:
+        deactivate(locale_token)
         _CSRF_TOKEN.reset(token)
 
 

@@ -14,6 +14,7 @@ from hub.api.schemas.auth import SessionOut, SessionsEndedOut, UserOut
 from hub.api.schemas.people import (
     AvailabilityBody,
     CreatedUserOut,
+    LocaleBody,
     PasswordChangeBody,
     PasswordSetBody,
     PasswordSetOut,
@@ -25,6 +26,7 @@ from hub.auth.identity import identify
 from hub.auth.login import change_own_password
 from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.inbox import availability
+from hub.inbox.user_locale import save_locale
 from hub.people import directory
 
 api = ApiRoutes("users")
@@ -183,4 +185,17 @@ async def set_availability(request: web.Request) -> web.Response:
     body = await read_json(request, AvailabilityBody)
     async with work(request) as w:
         out = UserOut.of(await availability.set_by_hand(w, viewer.id, body.available))
+    return json_model(out)
+
+
+@api.put("/api/v1/me/locale", body=LocaleBody, response=UserOut)
+async def set_locale(request: web.Request) -> web.Response:
+    """Set the caller's UI language and time zone (the profile page's fields); null is
+    automatic: the browser's language, the workspace's business hours' zone (else UTC).
+    422 for a language the UI does not speak or a zone that is not an IANA one."""
+    viewer = await current_viewer(request)
+    body = await read_json(request, LocaleBody)
+    async with work(request) as w:
+        user = await save_locale(w, viewer.id, body.language, body.time_zone)
+        out = UserOut.of(user)
     return json_model(out)

@@ -61,6 +61,12 @@ class UserOut(BaseModel):
     available: bool
     is_active: bool
     teams: list[TeamRef]
+    language: str | None = Field(
+        description="the UI's language (en, de); null: automatic, from the browser"
+    )
+    time_zone: str | None = Field(
+        description="an IANA zone for the UI's times; null: the workspace's hours' zone, or UTC"
+    )
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -74,6 +80,8 @@ class UserOut(BaseModel):
             available=user.available,
             is_active=user.is_active,
             teams=[TeamRef(id=t.id, name=t.name) for t in user.teams],
+            language=user.language,
+            time_zone=user.time_zone,
         )
 
 

@@ -86,6 +86,21 @@ class AvailabilityBody(BaseModel):
     available: StrictBool
 
 
+class LocaleBody(BaseModel):
+    """``PUT /api/v1/me/locale``: both replace what is stored; null is automatic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(
+        max_length=16, description="en or de; null: the browser's Accept-Language"
+    )
+    time_zone: str | None = Field(
+        max_length=64,
+        description="an IANA zone; null: the workspace's business hours' zone, or UTC",
+        examples=["Europe/Berlin"],
+    )
+
+
 class PasswordSetBody(BaseModel):
     """``POST /api/v1/users/{user_id}/password``: without a password, one is generated and
     answered once. Kept exactly as typed (no whitespace is stripped from a password)."""

@@ -29,6 +29,10 @@ class User(Timestamped, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The UI's language ("en", "de"; hub.people.locale_preferences) and IANA time zone;
+    # NULL: automatic (the browser's Accept-Language; the workspace's hours' zone, or UTC).
+    language: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # Which notifications the user wants (hub.inbox.notification_settings); {} = defaults.
     notification_settings: Mapped[dict[str, Any]] = mapped_column(
         Json, default=dict, server_default=text("'{}'")
