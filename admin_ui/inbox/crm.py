@@ -24,11 +24,17 @@ def age_text(seconds: int | None) -> str:
     if seconds is None:
         return _("not read yet")
     if seconds >= 86400:
-        return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400) % {"num": seconds // 86400}
+        return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400) % {
+            "num": seconds // 86400
+        }
     if seconds >= 3600:
-        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600) % {"num": seconds // 3600}
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600) % {
+            "num": seconds // 3600
+        }
     if seconds >= 60:
-        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60) % {"num": seconds // 60}
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60) % {
+            "num": seconds // 60
+        }
     return _("just now")
 
 

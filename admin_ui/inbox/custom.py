@@ -152,7 +152,9 @@ def describe(filters: CustomInboxFilters, options: Options) -> list[str]:
         # The field and operator are the API's words (as the admin's filter form names them).
         words = condition.op.replace("_", " ")
         value = f" “{condition.value}”" if condition.value else ""
-        lines.append(_("Contact %(condition)s") % {"condition": f"{condition.field} {words}{value}"})
+        lines.append(
+            _("Contact %(condition)s") % {"condition": f"{condition.field} {words}{value}"}
+        )
     if filters.last_activity_from is not None:
         at = f"{filters.last_activity_from:%Y-%m-%d %H:%M}"
         lines.append(_("Last message from %(at)s UTC") % {"at": at})

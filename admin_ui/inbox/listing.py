@@ -13,6 +13,7 @@ from sqlalchemy import select
 from admin_ui.access import ADMIN_ROLES, viewer_of
 from admin_ui.i18n import gettext as _
 from admin_ui.inbox.custom import custom_view, form_options, new_form
+from admin_ui.inbox.js_strings import js_strings
 from admin_ui.inbox.new_conversation import dialog_channels, live_channels
 from admin_ui.inbox.notifications import bell_context
 from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState, view_count_name
@@ -172,6 +173,8 @@ async def page_context(
         "last_event_id": last_event_id,
         "dialog_channels": dialog_channels(live, request.config_dict[appkeys.CHANNELS]),
         **await bell_context(w, viewer),
+        # The scripts' own words in the viewer's language (page.html's JSON block).
+        "inbox_strings": js_strings(),
     }
 
 

@@ -36,11 +36,11 @@ AUTOMATED_HINTS = {
     "auto_reply": N_(
         "Sent automatically (an out-of-office or an acknowledgement): no answer needed"
     ),
-    "bounce": N_("A mail server’s report that a mail could not be delivered"),
+    "bounce": N_("A mail server's report that a mail could not be delivered"),
     "bulk": N_("A newsletter or mailing-list mail, sent to many"),
 }
 # The hub's own auto-reply (out of hours, ``hub.inbox.out_of_hours``).
-OUR_AUTO_REPLY_HINT = N_("Sent by the hub, not an agent: the channel’s out-of-hours reply")
+OUR_AUTO_REPLY_HINT = N_("Sent by the hub, not an agent: the channel's out-of-hours reply")
 # The inbox's file route (``admin_ui.inbox.files``), for an inline image's source.
 FILE_URL = "/inbox/files/{}"
 

@@ -5,6 +5,7 @@
 
 import { api, expand, fetchFragment, inbox, replaceById } from "./dom.js";
 import { localizeTimes } from "./time.js";
+import { lang } from "./strings.js";
 
 const view = () => inbox().dataset.view;
 const isCustom = () => view().startsWith("custom:");
@@ -124,17 +125,19 @@ async function markSeen() {
 
 function age(date) {
   const minutes = Math.floor((Date.now() - date.getTime()) / 60_000);
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min ago`;
+  // "now", "vor 5 Min.": the page's language says it its way (numeric "auto": "now").
+  const relative = new Intl.RelativeTimeFormat(lang(), { numeric: "auto", style: "short" });
+  if (minutes < 1) return relative.format(0, "minute");
+  if (minutes < 60) return relative.format(-minutes, "minute");
   const hours = Math.floor(minutes / 60);
-  return hours < 24 ? `${hours} h ago` : date.toLocaleString();
+  return hours < 24 ? relative.format(-hours, "hour") : date.toLocaleString(lang());
 }
 
 function showAges() {
   for (const time of document.querySelectorAll("time[data-ago]")) {
     const date = new Date(time.getAttribute("datetime"));
     time.textContent = age(date);
-    time.title = date.toLocaleString();
+    time.title = date.toLocaleString(lang());
   }
 }
 
