@@ -36,6 +36,7 @@ def js_strings() -> Strings:
         # days.js, list.js
         "days.today": _("Today"),
         "days.yesterday": _("Yesterday"),
+        "list.just_now": _("just now"),
         # topbar.js
         "topbar.available": _("Available"),
         "topbar.away": _("Away"),

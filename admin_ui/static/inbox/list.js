@@ -5,7 +5,7 @@
 
 import { api, expand, fetchFragment, inbox, replaceById } from "./dom.js";
 import { localizeTimes } from "./time.js";
-import { lang } from "./strings.js";
+import { lang, t } from "./strings.js";
 
 const view = () => inbox().dataset.view;
 const isCustom = () => view().startsWith("custom:");
@@ -125,9 +125,10 @@ async function markSeen() {
 
 function age(date) {
   const minutes = Math.floor((Date.now() - date.getTime()) / 60_000);
-  // "now", "vor 5 Min.": the page's language says it its way (numeric "auto": "now").
-  const relative = new Intl.RelativeTimeFormat(lang(), { numeric: "auto", style: "short" });
-  if (minutes < 1) return relative.format(0, "minute");
+  // "vor 5 Min.": the page's language says it its way; under a minute, the catalog's
+  // "just now" (Intl's own would be "this minute").
+  const relative = new Intl.RelativeTimeFormat(lang(), { style: "short" });
+  if (minutes < 1) return t("list.just_now");
   if (minutes < 60) return relative.format(-minutes, "minute");
   const hours = Math.floor(minutes / 60);
   return hours < 24 ? relative.format(-hours, "hour") : date.toLocaleString(lang());
