@@ -16,21 +16,24 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from admin_ui.access import login_url
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import render
 from hub.auth.identity import identify
 from hub.errors import HubError
 from hub.logs import request_id
 
 log = logging.getLogger(__name__)
+# Marked here, translated when a page is rendered (the request's language).
 TITLES = {
-    400: "That request was not understood",
-    403: "You cannot open this page",
-    404: "Page not found",
-    405: "That action is not possible here",
-    409: "That conflicts with the current state",
-    413: "That is too large",
-    422: "Some input needs fixing",
-    429: "Too many attempts",
+    400: N_("That request was not understood"),
+    403: N_("You cannot open this page"),
+    404: N_("Page not found"),
+    405: N_("That action is not possible here"),
+    409: N_("That conflicts with the current state"),
+    413: N_("That is too large"),
+    422: N_("Some input needs fixing"),
+    429: N_("Too many attempts"),
 }
 
 
@@ -62,7 +65,9 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await _error_page(request, exc.status, exc.reason)
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
-        message = f"Something went wrong on our side. Quote request id {request_id.get()}."
+        message = _("Something went wrong on our side. Quote request id %(id)s.") % {
+            "id": request_id.get()
+        }
         return await _error_page(request, 500, message)
 
 
@@ -70,5 +75,5 @@ async def _error_page(request: web.Request, status: int, message: str) -> web.Re
     # The page's header shows who is logged in; a bad bearer token shows it as anonymous.
     with contextlib.suppress(HubError):
         await identify(request)
-    title = TITLES.get(status, "Something went wrong")
+    title = _(TITLES[status]) if status in TITLES else _("Something went wrong")
     return await render(request, "error.html", {"title": title, "message": message}, status)

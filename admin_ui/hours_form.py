@@ -14,8 +14,9 @@ from typing import Any
 
 from multidict import MultiMapping
 
+from admin_ui.locale_format import weekday_names
 from hub.errors import Invalid
-from hub.inbox.business_hours import DAY_KEYS, DAY_NAMES, INTERVALS_PER_DAY_MAX, Holiday
+from hub.inbox.business_hours import DAY_KEYS, INTERVALS_PER_DAY_MAX, Holiday
 
 # Two periods a day in the editor (a lunch break); a day stored with more (through the
 # API) shows them all, so saving the page keeps them.
@@ -70,7 +71,7 @@ class WeekForm:
                 bool(stored),
                 [(a, "00:00" if b == "24:00" else b) for a, b in stored],
             )
-            for key, name, stored in zip(DAY_KEYS, DAY_NAMES, week, strict=True)
+            for key, name, stored in zip(DAY_KEYS, weekday_names(), week, strict=True)
         ]
         return cls(time_zone, days, list(holidays))
 
@@ -78,7 +79,7 @@ class WeekForm:
     def posted(cls, form: MultiMapping[Any], *, with_holidays: bool = False) -> WeekForm:
         """The editor's values as posted."""
         days = []
-        for key, name in zip(DAY_KEYS, DAY_NAMES, strict=True):
+        for key, name in zip(DAY_KEYS, weekday_names(), strict=True):
             periods = []
             for index in range(INTERVALS_PER_DAY_MAX):
                 opens = _text(form, f"{key}_opens_{index}")

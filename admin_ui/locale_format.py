@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from babel import Locale
-from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
+from babel.dates import (
+    format_date,
+    format_datetime,
+    get_date_format,
+    get_datetime_format,
+    get_day_names,
+    get_time_format,
+)
 from babel.numbers import format_decimal
 
 from admin_ui.i18n import SOURCE_LANGUAGE, current
@@ -41,3 +48,18 @@ def number(value: float | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=current().locale)
+
+
+def day(value: date | None) -> str:
+    """A date with its weekday: ``Fri 25 Dec 2026``, ``Fr. 25. Dez. 2026`` (empty for none)."""
+    if value is None:
+        return ""
+    locale = current().locale
+    pattern = "EEE d MMM y" if locale.language == SOURCE_LANGUAGE else "EEE d. MMM y"
+    return format_date(value, pattern, locale=locale)
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday in the page's language (CLDR's names: "Montag")."""
+    names = get_day_names("wide", locale=current().locale)
+    return [str(names[index]) for index in range(7)]

@@ -15,10 +15,11 @@ from aiohttp import web
 from admin_ui.flash import Level, add_flash, clear_flashes, pending_flashes
 from admin_ui.i18n import activate, current, deactivate, gettext, ngettext, npgettext, pgettext
 from admin_ui.locale_choice import page_locale
-from admin_ui.locale_format import number, when
+from admin_ui.locale_format import day, number, when
 from admin_ui.relative_time import ago
 from admin_ui.sla_wording import sla_badge, sla_lines
 from admin_ui.urls import PageUrls
+from admin_ui.wording import role_name
 from hub import appkeys
 from hub.auth.identity import IDENTITY
 from hub.inbox.contact_fields import format_phone
@@ -54,12 +55,15 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.filters["when"] = when
     env.filters["number"] = number
+    env.filters["day"] = day
     env.filters["phone"] = format_phone
     env.filters["ago"] = ago
     env.globals["url"] = urls
     # The page's language and zone (``<html lang>``, the profile's pickers).
     env.globals["ui_locale"] = current
-    # The priority picker's choices, in rising order, with their names.
+    env.globals["role_name"] = role_name
+    # The priority picker's choices, in rising order, with their English names: a
+    # template shows ``_(name)`` (the names are marked in admin_ui.action_wording).
     env.globals["priorities"] = tuple(PRIORITY_NAMES.items())
     # Macros imported without context (``{% from "_macros.html" import csrf %}``) still
     # reach the token of the request being rendered.

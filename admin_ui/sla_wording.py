@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from admin_ui.i18n import N_, ngettext
+from admin_ui.i18n import gettext as _
 from hub.inbox.sla_status import TargetState, badge_of, targets_of
 from hub.store.models import Conversation
 from hub.store.types import utcnow
@@ -20,23 +22,45 @@ class Shown:
     at: datetime
 
 
+# The targets' names (hub.inbox.sla_status.NAMES), marked here for the catalog.
+TARGET_NAMES: dict[str, str] = {
+    "first_response": N_("First reply"),
+    "next_response": N_("Next reply"),
+    "resolution": N_("Resolution"),
+}
+
+
 def span(seconds: float) -> str:
     """A duration as a glance reads it: "1 min", "12 min", "3 h", "2 days"."""
     minutes = max(1, round(seconds / 60))
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(num)d min") % {"num": minutes}
     hours = round(minutes / 60)
     if hours < 48:
-        return f"{hours} h"
-    return f"{round(hours / 24)} days"
+        return _("%(num)d h") % {"num": hours}
+    days = round(hours / 24)
+    return ngettext("%(num)d day", "%(num)d days", days) % {"num": days}
+
+
+def _target(t: TargetState) -> str:
+    return _(TARGET_NAMES[t.target]) if t.target in TARGET_NAMES else t.name
 
 
 def _sentence(t: TargetState, now: datetime) -> str:
+    name = _target(t)
     if t.state == "breached":
-        return f"{t.name} breached {span((now - t.at).total_seconds())} ago"
+        since = span((now - t.at).total_seconds())
+        return _("%(target)s breached %(span)s ago") % {"target": name, "span": since}
     if t.state == "missed":
-        return f"{t.name} missed"
-    return f"{t.name} due in {span((t.at - now).total_seconds())}"
+        return _("%(target)s missed") % {"target": name}
+    return _due(name, t.at, now)
+
+
+def _due(name: str, at: datetime, now: datetime) -> str:
+    return _("%(target)s due in %(span)s") % {
+        "target": name,
+        "span": span((at - now).total_seconds()),
+    }
 
 
 def sla_lines(conversation: Conversation) -> list[Shown]:
@@ -52,5 +76,5 @@ def sla_badge(conversation: Conversation) -> Shown | None:
     if t is None:
         return None
     if t.state == "breached":
-        return Shown("breached", "SLA breached", t.at)
-    return Shown("soon", f"{t.name} due in {span((t.at - now).total_seconds())}", t.at)
+        return Shown("breached", _("SLA breached"), t.at)
+    return Shown("soon", _due(_target(t), t.at, now), t.at)

@@ -38,7 +38,7 @@ async def test_the_setup_link_creates_the_owner_and_logs_them_in(
     assert home.status == 303 and home.headers["Location"] == "/admin/channels"
     page = await client.get("/admin/channels", headers={"Accept": "text/html"})
     text = await page.text()
-    assert "Olive &lt;b&gt;Owner&lt;/b&gt; · owner" in text  # escaped, never markup
+    assert "Olive &lt;b&gt;Owner&lt;/b&gt; · Owner" in text  # escaped, never markup
     # Once used, the link shows that the hub is set up already.
     again = await client.get(f"/setup?token={token}")
     assert "set up already" in await again.text()

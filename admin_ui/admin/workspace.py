@@ -7,6 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -19,19 +21,24 @@ from hub.inbox.workspace import WorkspaceSettings, load_workspace_settings, save
 routes = web.RouteTableDef()
 FIELDS = tuple(WorkspaceSettings.model_fields)
 
+# Marked English (N_): the page translates each when it renders (``_closing_notes``).
 CLOSING_NOTES: list[tuple[str, str, str]] = [
-    ("off", "Off", "Agents close conversations without a note; the note box is not shown."),
+    ("off", N_("Off"), N_("Agents close conversations without a note; the note box is not shown.")),
     (
         "optional",
-        "Optional",
-        "Agents may add a note when closing a conversation (the default).",
+        N_("Optional"),
+        N_("Agents may add a note when closing a conversation (the default)."),
     ),
     (
         "mandatory",
-        "Mandatory",
-        "Agents must write a note to close a conversation: closing without one is refused.",
+        N_("Mandatory"),
+        N_("Agents must write a note to close a conversation: closing without one is refused."),
     ),
 ]
+
+
+def _closing_notes() -> list[tuple[str, str, str]]:
+    return [(value, _(name), _(help_text)) for value, name, help_text in CLOSING_NOTES]
 
 
 async def _page(request: web.Request, state: FormState, status: int = 200) -> web.Response:
@@ -39,7 +46,7 @@ async def _page(request: web.Request, state: FormState, status: int = 200) -> we
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
-        "closing_notes_options": CLOSING_NOTES,
+        "closing_notes_options": _closing_notes(),
     }
     return await render(request, "admin/settings.html", context, status)
 

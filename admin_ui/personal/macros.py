@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from admin_ui.access import page_identity
 from admin_ui.action_wording import (
-    SNOOZE_MINUTES,
-    SNOOZE_PRESETS,
-    TITLES,
     Names,
     describe,
+    priority_name,
+    snooze_choices,
+    title,
 )
 from admin_ui.rendering import render
 from hub.api.context import work
@@ -30,7 +30,7 @@ from hub.automation.actions import ACTION_TYPES
 from hub.errors import NotFound
 from hub.events.work import Work
 from hub.inbox.labels import all_labels
-from hub.inbox.priority import LABELS as PRIORITY_NAMES
+from hub.inbox.priority import PRIORITIES
 from hub.inbox.sla_policies import all_policies
 from hub.store.models import Macro, Snippet, Team, User
 
@@ -102,15 +102,16 @@ async def _editor(request: web.Request, macro: Macro | None) -> web.Response:
         if macro
         else []
     )
+    presets, durations = snooze_choices()
     context = {
         "section": "macros",
         "macro": macro,
         "actions": actions,
         "can_share": viewer.is_admin,
-        "action_types": [(kind, TITLES[kind]) for kind in ACTION_TYPES],
-        "priorities": list(PRIORITY_NAMES.items()),
-        "snooze_presets": list(SNOOZE_PRESETS.items()),
-        "snooze_minutes": list(SNOOZE_MINUTES.items()),
+        "action_types": [(kind, title(kind)) for kind in ACTION_TYPES],
+        "priorities": [(p, priority_name(p)) for p in PRIORITIES],
+        "snooze_presets": presets,
+        "snooze_minutes": durations,
         **pickers,
     }
     return await render(request, "personal/macros/edit.html", context)

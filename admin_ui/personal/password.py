@@ -6,6 +6,7 @@ from aiohttp import web
 
 from admin_ui.access import page_identity
 from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -52,7 +53,7 @@ async def change(request: web.Request) -> web.StreamResponse:
     try:
         body = validate_form(PasswordChangeBody, {"current_password": current, "new_password": new})
         if text(form, "new_password_again") != new:
-            raise Invalid("new_password_again", "Type the same new password twice.")
+            raise Invalid("new_password_again", _("Type the same new password twice."))
         await change_own_password(
             request, identity.user, identity.session, body.current_password, body.new_password
         )
@@ -61,5 +62,5 @@ async def change(request: web.Request) -> web.StreamResponse:
             raise  # the "too many attempts" page, with its Retry-After
         return await _page(request, failed(err, {}, FIELDS), err.status)
     await announce_access_changed(request, identity.user.id)
-    message = "Your password is changed. Your other sessions have ended; this one stays."
+    message = _("Your password is changed. Your other sessions have ended; this one stays.")
     return redirect(request, page_url(request, "me"), ("success", message))

@@ -1,5 +1,5 @@
-"""Your profile, for every role: your name, your email, your availability, your
-notification settings, and your sessions (other browsers and devices), with "log out
+"""Your profile, for every role: your name, your email, your language and time zone,
+your availability, your notification settings, and your sessions (other browsers and devices), with "log out
 everywhere else"."""
 
 from __future__ import annotations
@@ -8,6 +8,9 @@ from aiohttp import web
 
 from admin_ui.access import page_identity
 from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.i18n import gettext as _
+from admin_ui.i18n import ngettext
+from admin_ui.locale_choice import use_user_locale
 from admin_ui.personal.schedule import local_text
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -18,12 +21,13 @@ from hub.api.schemas.people import UserPatchBody
 from hub.auth.sessions import end_other_sessions, list_sessions
 from hub.auth.visibility import Viewer
 from hub.errors import HubError
-from hub.inbox import availability
+from hub.inbox import availability, business_hours
 from hub.inbox.notification_settings import (
     NotificationSettings,
     save_settings,
     settings_of,
 )
+from hub.inbox.user_locale import LANGUAGES, save_locale
 from hub.people import directory
 
 routes = web.RouteTableDef()
@@ -34,14 +38,18 @@ async def _page(
     request: web.Request, state: FormState | None = None, status: int = 200
 ) -> web.Response:
     identity = await page_identity(request)
-    state = state or FormState({"name": identity.user.name})
+    user = identity.user
+    state = state or FormState({})
+    # What a failed form posted wins; the other form's fields show what is stored.
+    stored = {"name": user.name, "language": user.language or "", "time_zone": user.time_zone or ""}
+    values = {**stored, **state.values}
     async with request.config_dict[appkeys.SESSIONS]() as db:
         sessions = await list_sessions(db, identity.user.id)
         schedule = await availability.get_schedule(db, identity.user.id)
     held = schedule.override_until if schedule and schedule.enabled else None
     context = {
         "section": "profile",
-        "values": state.values,
+        "values": values,
         "errors": state.errors,
         "message": state.message,
         "sessions": sessions,
@@ -49,14 +57,20 @@ async def _page(
         "current_session_id": identity.session.id if identity.session else None,
         "schedule": schedule,
         "override_until": local_text(held, schedule.time_zone) if schedule and held else None,
+        # Each language in itself ("Deutsch"), so a reader of either finds theirs.
+        "languages": [("", _("Automatic (your browser's language)")), *LANGUAGES.items()],
+        "zones": [
+            ("", _("Automatic (the workspace's time zone)")),
+            *((zone, zone.replace("_", " ")) for zone in business_hours.zone_names()),
+        ],
     }
     return await render(request, "personal/profile.html", context, status)
 
 
 @routes.get(PROFILE_URL, name="me")
 async def profile(request: web.Request) -> web.StreamResponse:
-    """Your name and email, your availability, your sessions, and links to your password
-    and tokens."""
+    """Your name and email, your language and time zone, your availability, your
+    sessions, and links to your password and tokens."""
     return await _page(request)
 
 
@@ -72,7 +86,34 @@ async def save_name(request: web.Request) -> web.StreamResponse:
             await directory.update_account(w, Viewer.of(identity.user), identity.user.id, changes)
     except HubError as err:
         return await _page(request, failed(err, values, ("name",)), err.status)
-    return redirect(request, page_url(request, "me"), ("success", "Your name is saved."))
+    return redirect(request, page_url(request, "me"), ("success", _("Your name is saved.")))
+
+
+@routes.post(PROFILE_URL + "/locale", name="me.locale")
+async def save_language(request: web.Request) -> web.StreamResponse:
+    """Your language and time zone; empty is automatic (the browser's language, the
+    workspace's zone). The same as ``PUT /api/v1/me/locale``."""
+    identity = await page_identity(request)
+    form = await request.post()
+    values: dict[str, object] = {
+        "language": text(form, "language"),
+        "time_zone": text(form, "time_zone"),
+    }
+    try:
+        async with work(request) as w:
+            user = await save_locale(
+                w,
+                identity.user.id,
+                str(values["language"]) or None,
+                str(values["time_zone"]) or None,
+            )
+    except HubError as err:
+        return await _page(request, failed(err, values, ("language", "time_zone")), err.status)
+    # The notice reads in the language just chosen.
+    use_user_locale(request, user)
+    return redirect(
+        request, page_url(request, "me"), ("success", _("Your language and time zone are saved."))
+    )
 
 
 @routes.post(PROFILE_URL + "/availability", name="me.availability")
@@ -84,9 +125,9 @@ async def set_availability(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         await availability.set_by_hand(w, identity.user.id, available)
     done = (
-        "You are available: routing may give you new conversations."
+        _("You are available: routing may give you new conversations.")
         if available
-        else "You are unavailable: routing gives you no new conversations."
+        else _("You are unavailable: routing gives you no new conversations.")
     )
     return redirect(request, page_url(request, "me"), ("success", done))
 
@@ -104,7 +145,7 @@ async def save_notification_settings(request: web.Request) -> web.StreamResponse
     async with work(request) as w:
         await save_settings(w, identity.user.id, chosen)
     return redirect(
-        request, page_url(request, "me"), ("success", "Your notification settings are saved.")
+        request, page_url(request, "me"), ("success", _("Your notification settings are saved."))
     )
 
 
@@ -119,8 +160,13 @@ async def end_others(request: web.Request) -> web.StreamResponse:
         await db.commit()
     await announce_access_changed(request, identity.user.id)
     done = (
-        "You were logged in nowhere else."
+        _("You were logged in nowhere else.")
         if ended == 0
-        else f"Logged out everywhere else: {ended} other session{'s' if ended != 1 else ''} ended."
+        else ngettext(
+            "Logged out everywhere else: %(num)d other session ended.",
+            "Logged out everywhere else: %(num)d other sessions ended.",
+            ended,
+        )
+        % {"num": ended}
     )
     return redirect(request, page_url(request, "me"), ("success", done))

@@ -8,9 +8,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from babel.dates import format_datetime
 
 from admin_ui.access import page_identity
 from admin_ui.hours_form import WeekForm
+from admin_ui.i18n import N_, current
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from hub.api.context import work
@@ -19,13 +22,25 @@ from hub.inbox import availability, business_hours
 from hub.store.types import utcnow
 
 routes = web.RouteTableDef()
+# A weekday, the day and month, and the time, in each language's own order (CLDR has no
+# such skeleton for every locale, so the patterns are spelled out here).
+_WEEKDAY_TIME = {"en": "EEE d MMM, HH:mm", "de": "EEE d. MMM, HH:mm"}
 PATH = "/me/schedule"
-ZONE_HELP = "Your own zone: the periods below are read in it, daylight saving included."
+ZONE_HELP = N_("Your own zone: the periods below are read in it, daylight saving included.")
 
 
 def local_text(at: datetime | None, zone: str) -> str | None:
-    """An instant as "Thu 3 Dec, 17:00" in ``zone`` (None stays None)."""
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %-d %b, %H:%M") if at else None
+    """An instant as "Thu 3 Dec, 17:00" in ``zone``, in the page's language ("Do. 3. Dez.,
+    17:00"); None stays None."""
+    if at is None:
+        return None
+    locale = current().locale
+    return format_datetime(
+        at,
+        _WEEKDAY_TIME.get(locale.language, _WEEKDAY_TIME["en"]),
+        tzinfo=ZoneInfo(zone),
+        locale=locale,
+    )
 
 
 async def _page(
@@ -49,7 +64,7 @@ async def _page(
         if enabled is None and row
         else (True if enabled is None else enabled),
         "zones": business_hours.zone_names(),
-        "zone_help": ZONE_HELP,
+        "zone_help": _(ZONE_HELP),
         "scheduled_available": availability.scheduled_available(row, now) if row else None,
         "next_boundary": local_text(availability.next_boundary(row, now), row.time_zone)
         if row
@@ -82,9 +97,9 @@ async def save(request: web.Request) -> web.StreamResponse:
         form.fail(err)
         return await _page(request, form, enabled, 422)
     done = (
-        "Your schedule is saved: your availability follows it."
+        _("Your schedule is saved: your availability follows it.")
         if enabled
-        else "Your schedule is saved, and switched off: you set your availability by hand."
+        else _("Your schedule is saved, and switched off: you set your availability by hand.")
     )
     return redirect(request, page_url(request, "me.schedule"), ("success", done))
 
@@ -96,10 +111,10 @@ async def confirm_remove(request: web.Request) -> web.StreamResponse:
     context = {
         "layout": "personal/layout.html",
         "section": "schedule",
-        "heading": "Remove your availability schedule?",
-        "message": "Your availability stays as it is now; you set it by hand from then on.",
+        "heading": _("Remove your availability schedule?"),
+        "message": _("Your availability stays as it is now; you set it by hand from then on."),
         "action": page_url(request, "me.schedule.remove"),
-        "confirm_label": "Remove my schedule",
+        "confirm_label": _("Remove my schedule"),
         "cancel_url": page_url(request, "me.schedule"),
     }
     return await render(request, "admin/confirm.html", context)
@@ -117,5 +132,5 @@ async def remove(request: web.Request) -> web.StreamResponse:
     return redirect(
         request,
         page_url(request, "me.schedule"),
-        ("success", "Your schedule is removed: you set your availability by hand."),
+        ("success", _("Your schedule is removed: you set your availability by hand.")),
     )

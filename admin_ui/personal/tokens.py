@@ -13,9 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui.access import page_identity
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
-from admin_ui.wording import REQUIRED, validate_form
+from admin_ui.wording import required, validate_form
 from hub import appkeys
 from hub.api.context import announce_access_changed
 from hub.api.schemas import TokenBody
@@ -26,7 +28,7 @@ from hub.store.models import ApiToken, User
 routes = web.RouteTableDef()
 PAGE_SIZE = 50
 LIST_URL = "/me/tokens"
-NAME_NEEDED = "Enter a name, e.g. the program or person that will use the token."
+NAME_NEEDED = N_("Enter a name, e.g. the program or person that will use the token.")
 
 
 async def _current_user(request: web.Request) -> User:
@@ -88,8 +90,8 @@ async def create(request: web.Request) -> web.Response:
         body = validate_form(TokenBody, {"name": name})
     except HubError as err:
         errors = {str(d["field"]): str(d["message"]) for d in err.details}
-        if errors.get("name") == REQUIRED:
-            errors["name"] = NAME_NEEDED
+        if errors.get("name") == required():
+            errors["name"] = _(NAME_NEEDED)
         return await _list_page(request, user, name=name, errors=errors, status=422)
     async with request.config_dict[appkeys.SESSIONS]() as db:
         plaintext, row = await create_token(db, user, body.name)
@@ -118,7 +120,7 @@ async def confirm_revoke(request: web.Request) -> web.Response:
         return redirect(
             request,
             page_url(request, "me.tokens"),
-            ("info", f"The token “{token.name}” is revoked already."),
+            ("info", _("The token “%(name)s” is revoked already.") % {"name": token.name}),
         )
     return await render(
         request,
@@ -126,14 +128,16 @@ async def confirm_revoke(request: web.Request) -> web.Response:
         {
             "layout": "personal/layout.html",
             "section": "tokens",
-            "heading": f"Revoke the token “{token.name}”?",
-            "message": "Anything that uses this token to call the API is refused (401) from now on.",
+            "heading": _("Revoke the token “%(name)s”?") % {"name": token.name},
+            "message": _(
+                "Anything that uses this token to call the API is refused (401) from now on."
+            ),
             "details": [
-                f"Token: {token.name} ({token.prefix}…)",
-                "This cannot be undone: to give access again, create a new token.",
+                _("Token: %(name)s (%(prefix)s…)") % {"name": token.name, "prefix": token.prefix},
+                _("This cannot be undone: to give access again, create a new token."),
             ],
             "action": page_url(request, "me.tokens.revoke", token_id=token.id),
-            "confirm_label": "Revoke token",
+            "confirm_label": _("Revoke token"),
             "cancel_url": page_url(request, "me.tokens"),
         },
     )
@@ -151,7 +155,7 @@ async def revoke(request: web.Request) -> web.Response:
     return redirect(
         request,
         page_url(request, "me.tokens"),
-        ("success", f"The token “{token.name}” is revoked."),
+        ("success", _("The token “%(name)s” is revoked.") % {"name": token.name}),
     )
 
 

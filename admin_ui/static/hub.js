@@ -14,7 +14,8 @@ document.addEventListener("click", async (event) => {
     document.execCommand("copy"); // older browsers, or a page not served over https
   }
   const label = button.textContent;
-  button.textContent = "Copied";
+  // The page's language: the button carries the word (data-copied), English otherwise.
+  button.textContent = button.dataset.copied || "Copied";
   setTimeout(() => { button.textContent = label; }, 2000);
 });
 

@@ -75,9 +75,14 @@ export function missingIn(item) {
 }
 
 /** Keep a list's Up/Down buttons sensible, and give each a full name ("Up (move up):
- * action 2, Assign"): the visible word first, as speech input expects. */
-export function nameMoves(items, noun) {
-  const names = { "-1": "Up (move up)", 1: "Down (move down)" };
+ * action 2, Assign"): the visible word first, as speech input expects. ``words``, when
+ * the page gives them in its language: ``up``, ``down`` and ``name``, a pattern with
+ * ``{move}``, ``{n}`` and ``{title}``. */
+export function nameMoves(items, noun, words = null) {
+  const names = { "-1": words?.up ?? "Up (move up)", 1: words?.down ?? "Down (move down)" };
+  const fullName = (label, index, title) => words?.name
+    ? words.name.replace("{move}", label).replace("{n}", String(index + 1)).replace("{title}", title)
+    : `${label}: ${noun} ${index + 1}, ${title}`;
   items.forEach((item, index) => {
     const up = item.querySelector('[data-move="-1"]');
     const down = item.querySelector('[data-move="1"]');
@@ -86,7 +91,7 @@ export function nameMoves(items, noun) {
     const title = item.querySelector(".macro-action-title").textContent;
     for (const button of item.querySelectorAll(".macro-action-moves button")) {
       const label = names[button.dataset.move] ?? button.textContent;
-      button.setAttribute("aria-label", `${label}: ${noun} ${index + 1}, ${title}`);
+      button.setAttribute("aria-label", fullName(label, index, title));
     }
   });
 }

@@ -22,12 +22,14 @@ const NOTE = "[data-action-error]";
 
 const form = () => document.getElementById("macro-form");
 const list = () => document.getElementById("macro-actions");
+// The page's words, in its language (data-word-* on the form; {n}, {name} … filled here).
+const word = (key) => form().dataset[key];
 
 /** Say whether there are actions, and keep the Move buttons sensible. */
 function renumber() {
   const items = [...list().children];
   document.querySelector("[data-no-actions]").hidden = items.length > 0;
-  nameMoves(items, "action");
+  nameMoves(items, "action", { up: word("wordUp"), down: word("wordDown"), name: word("wordMoveName") });
 }
 
 /** A new action item of ``type``, its fields set from ``values`` (a stored action). */
@@ -41,7 +43,7 @@ function addAction(type, values = {}) {
 }
 
 const markAction = (index, message) =>
-  markItem(list().children[index], NOTE, `Action ${index + 1}`, message);
+  markItem(list().children[index], NOTE, word("wordAction").replace("{n}", String(index + 1)), message);
 
 /** Show the API's error; mark the action it names ("actions[2]…", "actions.2…"), if any. */
 function showError(error) {
@@ -94,7 +96,7 @@ async function save(event) {
 async function remove() {
   const macroId = form().dataset.macroId;
   const name = form().querySelector("#macro-name").value;
-  if (!confirm(`Delete the macro “${name}”?`)) return;
+  if (!confirm(word("wordConfirmDelete").replace("{name}", name))) return;
   try {
     await call("DELETE", `${API}/${macroId}`);
     location.assign(form().dataset.listUrl);

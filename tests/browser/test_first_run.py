@@ -29,7 +29,7 @@ def test_first_run_owner_setup_then_login(
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(f"{hub.url}/admin/channels")
-    expect(page.get_by_text("Olive Owner · owner")).to_be_visible()
+    expect(page.get_by_text("Olive Owner · Owner")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(f"{hub.url}/login")
