@@ -2,6 +2,7 @@
 // REST API with the API's own error beside the field, merging a suggested duplicate
 // after a confirm dialog, and links that open earlier conversations in the pane.
 
+import { carryCrm, refreshCarriedCrm } from "./crm.js";
 import { api, fetchFragment, replaceById } from "./dom.js";
 import { localizeTimes } from "./time.js";
 import { openConversation, openPane, refreshHead } from "./thread.js";
@@ -69,7 +70,9 @@ export async function refreshContact({ focusField = null } = {}) {
   if (!fragment || card() !== current) return;
   localizeTimes(fragment);
   const address = focusField ? `[data-field="${focusField}"] [data-edit]` : focusAddress(current);
+  const carried = carryCrm(fragment);
   const fresh = replaceById(fragment);
+  if (carried) refreshCarriedCrm();
   const tab = fresh?.querySelector(`#${chosenTab}`);
   if (tab) selectTab(tab);
   if (address) fresh?.querySelector(address)?.focus();

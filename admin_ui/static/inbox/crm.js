@@ -99,6 +99,30 @@ export async function loadCrm({ status = "", polls = REFRESH_POLLS } = {}) {
   }
 }
 
+/** Carry the drawn CRM tab into a freshly fetched contact panel, before that replaces
+ * the one on the page: the tab is not blank while it reads its values again, and an agent
+ * typing in it keeps the field, the draft and the focus (keys typed into a blank tab
+ * would be lost). Call `refreshCarriedCrm` once the fresh panel is on the page. */
+export function carryCrm(fresh) {
+  const old = slot();
+  const next = fresh.querySelector("#contact-crm");
+  if (!old?.dataset.loaded || !next || next.dataset.crmUrl !== old.dataset.crmUrl) return false;
+  next.replaceChildren(...[...old.childNodes].map((node) => node.cloneNode(true)));
+  next.dataset.loaded = "true";
+  const tab = fresh.querySelector("#contact-tab-crm");
+  if (tab) tab.hidden = Boolean(document.getElementById("contact-tab-crm")?.hidden);
+  return true;
+}
+
+/** The carried tab on the page: drafts, open conflicts (their buttons are not cloned) and
+ * the focus back, then its values read again. */
+export function refreshCarriedCrm() {
+  const target = slot();
+  if (!target) return;
+  restoreDrafts(target);
+  loadCrm();
+}
+
 function showError(field, message) {
   const error = field.querySelector("[data-crm-error]");
   if (!error) return;
@@ -181,6 +205,7 @@ async function write(field, value, expected) {
   } catch (error) {
     delete field.dataset.saving;
     field = liveField(field, body.connection_id);
+    delete field.dataset.saving; // a redrawn panel may have carried the flag over
     showError(field, "");
     const details = error.data?.error?.details;
     if (error.status === 409 && error.data?.error?.code === "crm_conflict") {
