@@ -63,6 +63,9 @@ def test_the_inbox_speaks_german(
     composer.get_by_text("Interner Kommentar").click()
     expect(text).to_have_attribute("placeholder", re.compile(r"^Internen Kommentar schreiben"))
     composer.get_by_text("Antworten", exact=True).click()
+    if width > 600:  # the contact panel beside the thread (a phone opens it on request)
+        expect(page.get_by_role("tab", name=re.compile(r"^Frühere"))).to_be_visible()
+        expect(page.get_by_role("button", name="Telefon bearbeiten")).to_be_visible()
     _fits(page)
     snap("conversation")
 
