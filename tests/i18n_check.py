@@ -20,8 +20,10 @@ HOLE = "\u00a7"
 SAME_IN_EVERY_LANGUAGE = ("Inbox Hub",)
 READ_ATTRIBUTES = frozenset({"title", "placeholder", "aria-label", "alt", "data-required"})
 BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
-# Inside these, text is code or markup for machines, not words for a reader.
-SKIPPED = frozenset({"script", "style", "code"})
+# Inside these, text is code or markup for machines, not words for a reader (or, in
+# <kbd>, a key's label: "j", "K", "Esc"; a modifier whose name differs, "Ctrl" / "Strg",
+# is still marked).
+SKIPPED = frozenset({"script", "style", "code", "kbd"})
 LETTER = re.compile(r"[^\W\d_]")
 # Attributes written outside a tag, as a macro that adds them to its caller's tag does.
 LOOSE_ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
@@ -72,9 +74,10 @@ class _Reader(HTMLParser):
             self._skipping.append(tag)
         values = dict(attrs)
         for name, value in attrs:
+            # A <button>'s value is never shown (its content is): a script's or the
+            # form's data, like a dialog's returnValue ("merge", "cancel").
             shown = name in READ_ATTRIBUTES or (
-                name == "value"
-                and (tag == "button" or (tag == "input" and values.get("type") in BUTTON_INPUTS))
+                name == "value" and tag == "input" and values.get("type") in BUTTON_INPUTS
             )
             if shown and value and _has_words(value):
                 self.found.append(f'<{tag} {name}="{value}">')

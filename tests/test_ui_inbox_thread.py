@@ -4,6 +4,7 @@ to an item; the files route; the assignee picker."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -61,15 +62,29 @@ class _Markup(HTMLParser):
         self.tags: list[str] = []
         self.attributes: list[tuple[str, str]] = []
         self.scripts: list[str] = []
+        # JSON data blocks (<script type="application/json">): never run by the browser.
+        self.data_blocks: dict[str, str] = {}
         self._in_script = False
+        self._data_block: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         self.attributes += [(name, value or "") for name, value in attrs]
-        self._in_script = tag == "script"
+        values = dict(attrs)
+        is_data = tag == "script" and values.get("type") == "application/json"
+        self._data_block = (values.get("id") or "") if is_data else None
+        self._in_script = tag == "script" and not is_data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+            self._data_block = None
 
     def handle_data(self, data: str) -> None:
-        if self._in_script and data.strip():
+        if self._data_block is not None:
+            # (The parser may hand a long block over in pieces.)
+            self.data_blocks[self._data_block] = self.data_blocks.get(self._data_block, "") + data
+        elif self._in_script and data.strip():
             self.scripts.append(data)
 
 
@@ -79,6 +94,11 @@ def _inert(html: str) -> None:
     markup = _Markup()
     markup.feed(html)
     assert markup.scripts == []
+    # The one data block is the scripts' words, and it is JSON (a parse error would mean
+    # something broke out of it).
+    assert set(markup.data_blocks) <= {"inbox-strings"}
+    for block in markup.data_blocks.values():
+        assert isinstance(json.loads(block), dict)
     assert "svg" not in markup.tags
     assert [a for a, _ in markup.attributes if a.startswith("on") or a == "style"] == []
     assert [v for _, v in markup.attributes if v.strip().lower().startswith("javascript:")] == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from admin_ui.access import viewer_of
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.composer_facts import ComposerFacts, composer_facts
 from admin_ui.inbox.conversation import ITEM, Pane, load_pane
 from admin_ui.rendering import render_fragment
@@ -56,7 +57,7 @@ async def templates(request: web.Request) -> web.StreamResponse:
                 facts.channel.id,
             )
         except HubError as err:
-            problem = f"The templates could not be loaded: {err.message}"
+            problem = _("The templates could not be loaded: %(error)s") % {"error": err.message}
     context = {
         "pane": pane,
         "composer": facts,

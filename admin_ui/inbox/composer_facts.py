@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.email_subject import reply_subject
 from hub.auth.visibility import Viewer
 from hub.contract.channel import Capabilities, ChannelType
@@ -57,13 +58,11 @@ class Window:
     def label(self) -> str:
         """ "Window open for 5 h", "… for 35 min", or "Window closed"."""
         if not self.open:
-            return "Window closed"
+            return _("Window closed")
         minutes = int(self.left.total_seconds() // 60)
-        return (
-            f"Window open for {minutes // 60} h"
-            if minutes >= 60
-            else (f"Window open for {max(minutes, 1)} min")
-        )
+        if minutes >= 60:
+            return _("Window open for %(hours)d h") % {"hours": minutes // 60}
+        return _("Window open for %(minutes)d min") % {"minutes": max(minutes, 1)}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from admin_ui.access import viewer_of
+from admin_ui.i18n import gettext as _
+from admin_ui.i18n import ngettext
 from admin_ui.rendering import render_fragment
 from hub import appkeys
 from hub.api.context import path_id
@@ -20,12 +22,20 @@ routes = web.RouteTableDef()
 def age_text(seconds: int | None) -> str:
     """How old cached values are, in words: "just now", "3 minutes ago", "2 days ago"."""
     if seconds is None:
-        return "not read yet"
-    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"
+        return _("not read yet")
+    if seconds >= 86400:
+        return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400) % {
+            "num": seconds // 86400
+        }
+    if seconds >= 3600:
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600) % {
+            "num": seconds // 3600
+        }
+    if seconds >= 60:
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60) % {
+            "num": seconds // 60
+        }
+    return _("just now")
 
 
 async def crm_records(request: web.Request, contact_id: int) -> list[ContactCrmRecordOut]:

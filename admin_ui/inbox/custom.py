@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.state import ListState
 from hub.auth.visibility import Viewer
 from hub.inbox.custom_inboxes import SharedInbox, get_custom_inbox
 from hub.inbox.filters import CustomInboxFilters
 from hub.inbox.labels import all_labels
 from hub.inbox.lookups import team_names
+from hub.inbox.priority import LABELS as PRIORITY_NAMES
 from hub.store.models import Channel, User
 
 OPTIONS_SHOWN = 500
@@ -95,6 +98,10 @@ async def form_options(db: AsyncSession, live: Sequence[Channel]) -> Options:
     )
 
 
+# The statuses' names as the filter form shows them (marked for the catalog).
+_STATUS_NAMES = {"open": N_("Open"), "snoozed": N_("Snoozed"), "closed": N_("Closed")}
+
+
 def filters_from_state(
     state: ListState, viewer: Viewer, base: CustomInboxFilters | None = None
 ) -> CustomInboxFilters:
@@ -120,32 +127,41 @@ def filters_from_state(
 def describe(filters: CustomInboxFilters, options: Options) -> list[str]:
     """The filters in words, one line each, for those who may not edit them."""
     lines: list[str] = []
+
+    def line(template: str, names: Sequence[object]) -> None:
+        lines.append(_(template) % {"names": ", ".join(str(n) for n in names)})
+
     if filters.statuses:
-        lines.append("Status: " + ", ".join(filters.statuses))
+        line(N_("Status: %(names)s"), [_(_STATUS_NAMES.get(s, s)) for s in filters.statuses])
     if filters.channel_ids:
-        lines.append("Channels: " + ", ".join(options.names("channels", filters.channel_ids)))
+        line(N_("Channels: %(names)s"), options.names("channels", filters.channel_ids))
     assignees = options.names("users", filters.assignee_ids)
     if filters.include_unassigned:
-        assignees.append("nobody")
+        assignees.append(_("nobody"))
     if assignees:
-        lines.append("Assigned to: " + ", ".join(assignees))
+        line(N_("Assigned to: %(names)s"), assignees)
     if filters.team_ids:
-        lines.append("Teams: " + ", ".join(options.names("teams", filters.team_ids)))
+        line(N_("Teams: %(names)s"), options.names("teams", filters.team_ids))
     if filters.unanswered is not None:
-        lines.append("Unanswered only" if filters.unanswered else "Answered only")
+        lines.append(_("Unanswered only") if filters.unanswered else _("Answered only"))
     if filters.label_ids:
-        lines.append("Any of the labels: " + ", ".join(options.names("labels", filters.label_ids)))
+        line(N_("Any of the labels: %(names)s"), options.names("labels", filters.label_ids))
     if filters.priorities:
-        lines.append("Priority: " + ", ".join(filters.priorities))
+        line(N_("Priority: %(names)s"), [_(PRIORITY_NAMES[p]) for p in filters.priorities])
     for condition in filters.contact:
+        # The field and operator are the API's words (as the admin's filter form names them).
         words = condition.op.replace("_", " ")
         value = f" “{condition.value}”" if condition.value else ""
-        lines.append(f"Contact {condition.field} {words}{value}")
+        lines.append(
+            _("Contact %(condition)s") % {"condition": f"{condition.field} {words}{value}"}
+        )
     if filters.last_activity_from is not None:
-        lines.append(f"Last message from {filters.last_activity_from:%Y-%m-%d %H:%M} UTC")
+        at = f"{filters.last_activity_from:%Y-%m-%d %H:%M}"
+        lines.append(_("Last message from %(at)s UTC") % {"at": at})
     if filters.last_activity_to is not None:
-        lines.append(f"Last message until {filters.last_activity_to:%Y-%m-%d %H:%M} UTC")
-    return lines or ["Every conversation you may see"]
+        at = f"{filters.last_activity_to:%Y-%m-%d %H:%M}"
+        lines.append(_("Last message until %(at)s UTC") % {"at": at})
+    return lines or [_("Every conversation you may see")]
 
 
 async def custom_view(

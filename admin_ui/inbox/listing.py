@@ -11,10 +11,12 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import ADMIN_ROLES, viewer_of
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.custom import custom_view, form_options, new_form
+from admin_ui.inbox.js_strings import js_strings
 from admin_ui.inbox.new_conversation import dialog_channels, live_channels
 from admin_ui.inbox.notifications import bell_context
-from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState
+from admin_ui.inbox.state import SORTS, STATUS_TABS, ListState, view_count_name
 from admin_ui.rendering import render, render_fragment
 from hub import appkeys
 from hub.api.context import path_id, work
@@ -171,6 +173,8 @@ async def page_context(
         "last_event_id": last_event_id,
         "dialog_channels": dialog_channels(live, request.config_dict[appkeys.CHANNELS]),
         **await bell_context(w, viewer),
+        # The scripts' own words in the viewer's language (page.html's JSON block).
+        "inbox_strings": js_strings(),
     }
 
 
@@ -190,11 +194,11 @@ def _view_name(state: ListState, sidebar: dict[str, Any]) -> str:
     view = str(state.view)
     for count in sidebar["counts"]:
         if count.view == view:
-            return str(count.name)
+            return view_count_name(count.view, str(count.name))
     for inbox in sidebar["custom_inboxes"]:
         if f"custom:{inbox.id}" == view:
             return str(inbox.name)
-    return "Blocked contacts" if view == "blocked" else view
+    return _("Blocked contacts") if view == "blocked" else view
 
 
 @routes.get("/inbox", name="inbox")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.email_html import EmailBody, Images, email_body, normalize_cid, showable
 from admin_ui.inbox.email_split import split_text
 from hub.media.store import human_size, shown_inline
@@ -28,14 +30,17 @@ SHOWN_PARTS = frozenset(
 )
 _COORDINATE = re.compile(r"^-?\d{1,3}(\.\d+)?$")
 # ``messages.automated`` as the timeline's badge says it, and what its tooltip explains.
-AUTOMATED_LABELS = {"auto_reply": "Auto-reply", "bounce": "Bounce", "bulk": "Bulk mail"}
+# (Marked for the catalog only: translated when a message is shown.)
+AUTOMATED_LABELS = {"auto_reply": N_("Auto-reply"), "bounce": N_("Bounce"), "bulk": N_("Bulk mail")}
 AUTOMATED_HINTS = {
-    "auto_reply": "Sent automatically (an out-of-office or an acknowledgement): no answer needed",
-    "bounce": "A mail server's report that a mail could not be delivered",
-    "bulk": "A newsletter or mailing-list mail, sent to many",
+    "auto_reply": N_(
+        "Sent automatically (an out-of-office or an acknowledgement): no answer needed"
+    ),
+    "bounce": N_("A mail server's report that a mail could not be delivered"),
+    "bulk": N_("A newsletter or mailing-list mail, sent to many"),
 }
 # The hub's own auto-reply (out of hours, ``hub.inbox.out_of_hours``).
-OUR_AUTO_REPLY_HINT = "Sent by the hub, not an agent: the channel's out-of-hours reply"
+OUR_AUTO_REPLY_HINT = N_("Sent by the hub, not an agent: the channel's out-of-hours reply")
 # The inbox's file route (``admin_ui.inbox.files``), for an inline image's source.
 FILE_URL = "/inbox/files/{}"
 
@@ -109,6 +114,11 @@ class MessageView:
     recipients: Recipients | None = None
     automated: str | None = None
     automated_hint: str = ""
+
+
+def _translated(message: str | None) -> str | None:
+    """A table's marked words in the viewer's language (None stays None)."""
+    return _(message) if message else None
 
 
 def file_kind(content_type: str) -> FileKind:
@@ -210,10 +220,11 @@ def message_view(message: Message, files: list[Attachment], *, email: bool) -> M
         reaction=reaction_of(message),
         signature_text=signature,
         recipients=Recipients.of(message.envelope) if email else None,
-        automated=AUTOMATED_LABELS.get(message.automated or ""),
-        automated_hint=(
+        automated=_translated(AUTOMATED_LABELS.get(message.automated or "")),
+        automated_hint=_translated(
             OUR_AUTO_REPLY_HINT
             if message.direction == "out" and message.automated == "auto_reply"
-            else AUTOMATED_HINTS.get(message.automated or "", "")
-        ),
+            else AUTOMATED_HINTS.get(message.automated or "")
+        )
+        or "",
     )

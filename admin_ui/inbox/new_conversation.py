@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import viewer_of
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import render_fragment
 from hub import appkeys
 from hub.api.context import path_id, work
@@ -92,6 +93,6 @@ async def channel_templates(request: web.Request) -> web.StreamResponse:
             # Asked with no database session open: the provider may be slow.
             found = await list_templates(request.config_dict[appkeys.SESSIONS], plugins, channel_id)
         except HubError as err:
-            problem = f"The templates could not be loaded: {err.message}"
+            problem = _("The templates could not be loaded: %(error)s") % {"error": err.message}
     context = {"prefix": "new-", "channel_name": name, "templates": found, "problem": problem}
     return await render_fragment(request, "inbox/_composer_templates.html", context)

@@ -15,6 +15,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from admin_ui.access import viewer_of
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.inbox.listing import page_context
 from admin_ui.inbox.state import ListState
 from admin_ui.rendering import render, render_fragment
@@ -27,7 +29,7 @@ from hub.store.models import Contact, Conversation
 
 routes = web.RouteTableDef()
 HITS_PAGE = 25
-KIND_NAMES = {"contact": "Contact", "message": "Message", "comment": "Comment"}
+KIND_NAMES = {"contact": N_("Contact"), "message": N_("Message"), "comment": N_("Comment")}
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ async def find(
         rows.append(
             HitRow(
                 hit.type,
-                KIND_NAMES[hit.type],
+                _(KIND_NAMES[hit.type]),
                 names.get(hit.contact_id, ""),
                 hit.snippet,
                 hit.at,

@@ -9,24 +9,58 @@ from typing import get_args
 
 from aiohttp import web
 
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from hub.auth.visibility import Viewer
 from hub.errors import HubError
 from hub.inbox.views import Sort, StatusTab, View
 
 STATUS_TABS: tuple[tuple[StatusTab, str], ...] = (
-    ("open", "Open"),
-    ("closed", "Closed"),
-    ("snoozed", "Snoozed"),
-    ("all", "All"),
+    ("open", N_("Open")),
+    ("closed", N_("Closed")),
+    ("snoozed", N_("Snoozed")),
+    ("all", N_("All")),
 )
 # The sorts' names follow the tab: "longest open", "longest closed"…
 SORTS: tuple[tuple[Sort, str], ...] = (
-    ("newest", "Newest"),
-    ("oldest", "Oldest"),
+    ("newest", N_("Newest")),
+    ("oldest", N_("Oldest")),
     ("longest", "Longest {status}"),
     ("shortest", "Shortest {status}"),
-    ("priority", "Priority"),
+    ("priority", N_("Priority")),
 )
+# Each tab's whole name for the two sorts that follow it: a language orders and inflects
+# "longest" and the status its own way, so the words are not put together here.
+_SORTS_BY_STATUS: dict[str, dict[str, str]] = {
+    "Longest {status}": {
+        "open": N_("Longest open"),
+        "closed": N_("Longest closed"),
+        "snoozed": N_("Longest snoozed"),
+        "all": N_("Longest in status"),
+    },
+    "Shortest {status}": {
+        "open": N_("Shortest open"),
+        "closed": N_("Shortest closed"),
+        "snoozed": N_("Shortest snoozed"),
+        "all": N_("Shortest in status"),
+    },
+}
+
+# hub.inbox.view_counts names the standard inboxes in English (the hub layer knows no
+# language); the sidebar and the list's title show them through this table.
+_VIEW_NAMES = {
+    "all": N_("All"),
+    "mine": N_("Mine"),
+    "unassigned": N_("Unassigned"),
+    "sla": N_("SLA at risk"),
+    "blocked": N_("Blocked contacts"),
+}
+
+
+def view_count_name(view: str, name: str) -> str:
+    """An inbox's name in the viewer's language: a standard one translated, a team or a
+    custom inbox as its people named it."""
+    return _(_VIEW_NAMES[view]) if view in _VIEW_NAMES else name
 
 
 @dataclass(frozen=True)
@@ -72,9 +106,9 @@ class ListState:
         }
 
     def sort_label(self, label: str) -> str:
-        """A sort's name for the current tab ("Longest open")."""
-        status = "in status" if self.status == "all" else self.status
-        return label.format(status=status)
+        """A sort's name for the current tab ("Longest open"), in the viewer's language."""
+        by_status = _SORTS_BY_STATUS.get(label)
+        return _(by_status[self.status] if by_status else label)
 
 
 def default_view(viewer: Viewer) -> str:

@@ -7,6 +7,7 @@ import { api, fetchFragment } from "./dom.js";
 import { refreshRow } from "./list.js";
 import { snoozePresets, toLocalInput } from "./snooze.js";
 import { openConversation, openPane, refreshHead, syncTimeline } from "./thread.js";
+import { lang, t } from "./strings.js";
 
 const conversationUrl = (id, action) => `/api/v1/conversations/${id}/${action}`;
 
@@ -62,7 +63,7 @@ function snooze(pane, id) {
   input.value = "";
   for (const [name, date] of Object.entries(presets)) {
     const label = dialog.querySelector(`[data-preset-label="${name}"]`);
-    label.textContent = date.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+    label.textContent = date.toLocaleString(lang(), { weekday: "short", hour: "2-digit", minute: "2-digit" });
   }
   const until = async (date) => {
     await api("POST", conversationUrl(id, "snooze"), { until: date.toISOString() });
@@ -79,7 +80,7 @@ function snooze(pane, id) {
     }
   };
   ask(dialog, async () => {
-    if (!input.value) throw new Error("Pick a date and time, or one of the presets.");
+    if (!input.value) throw new Error(t("dialog.pick_time"));
     // A datetime-local value is in the browser's zone; Date reads it so.
     await until(new Date(input.value));
   });
@@ -237,7 +238,7 @@ async function labels(pane, id) {
     showError(dialog, null);
     try {
       await setLabel(id, box.value, box.checked);
-      status.textContent = `${box.checked ? "Added" : "Removed"} ${box.dataset.labelName}`;
+      status.textContent = t(box.checked ? "labels.added" : "labels.removed", { name: box.dataset.labelName });
     } catch (error) {
       box.checked = !box.checked;
       showError(dialog, error.message);
@@ -258,7 +259,7 @@ function priority(pane, id) {
   if (radio) radio.checked = true;
   ask(dialog, async (form) => {
     const chosen = form.querySelector("input[name=priority]:checked");
-    if (!chosen) throw new Error("Choose a priority.");
+    if (!chosen) throw new Error(t("dialog.choose_priority"));
     await setPriority(id, chosen.value);
   });
   (radio ?? dialog.querySelector("input[name=priority]")).focus();

@@ -23,10 +23,11 @@ import { setUpThread } from "./thread.js";
 import { setUpThreadSearch } from "./thread_search.js";
 import { localizeTimes } from "./time.js";
 import { setUpTopbar } from "./topbar.js";
+import { t } from "./strings.js";
 
 const SOCKET_STATES = {
-  reconnecting: "Connection lost. Reconnecting… what happens meanwhile will show when it is back.",
-  offline: "You are offline. The inbox catches up when the network is back.",
+  reconnecting: () => t("socket.reconnecting"),
+  offline: () => t("socket.offline"),
 };
 
 localizeTimes();
@@ -56,6 +57,6 @@ connect({
   onState: (state) => {
     document.body.dataset.socket = state;
     // Say so while the page is not live; its role=status region announces it.
-    document.querySelector("[data-socket-text]").textContent = SOCKET_STATES[state] ?? "";
+    document.querySelector("[data-socket-text]").textContent = SOCKET_STATES[state]?.() ?? "";
   },
 });

@@ -4,6 +4,7 @@
 // at once with the reason; removable until the message is sent.
 
 import { csrfToken } from "./dom.js";
+import { lang, t, tn } from "./strings.js";
 
 let hooks = { changed: () => {}, showError: () => {} };
 
@@ -12,10 +13,12 @@ export function humanSize(size) {
   for (const [unit, factor] of [["MB", 1024 * 1024], ["KB", 1024]]) {
     if (size >= factor) {
       const value = size / factor;
-      return Number.isInteger(value) ? `${value} ${unit}` : `${value.toFixed(1)} ${unit}`;
+      const digits = Number.isInteger(value) ? 0 : 1;
+      const shown = new Intl.NumberFormat(lang(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+      return `${shown} ${unit}`;
     }
   }
-  return `${size} bytes`;
+  return tn("files.bytes", size);
 }
 
 function kindOf(contentType) {
@@ -30,20 +33,20 @@ export function refusal(form, file, mode) {
   const type = dot > 0 ? checks.types[file.name.slice(dot + 1).toLowerCase()] : undefined;
   if (!type) {
     const allowed = Object.keys(checks.types).map((e) => e.toUpperCase()).sort().join(", ");
-    return `${file.name}: this type of file cannot be sent (allowed: ${allowed}).`;
+    return t("files.type_refused", { file: file.name, allowed });
   }
-  if (!file.size) return `${file.name} is empty.`;
+  if (!file.size) return t("files.empty", { file: file.name });
   if (file.size > checks.maxBytes) {
-    return `${file.name} is ${humanSize(file.size)}: files may be at most ${humanSize(checks.maxBytes)}.`;
+    return t("files.too_big", { file: file.name, size: humanSize(file.size), max: humanSize(checks.maxBytes) });
   }
   if (mode !== "reply") return null; // an internal comment never reaches the channel
   const media = checks.media;
-  if (!Object.keys(media).length) return `${checks.channel} cannot send files.`;
+  if (!Object.keys(media).length) return t("files.none", { channel: checks.channel });
   let kind = kindOf(type);
   if (!(kind in media) && "document" in media) kind = "document";
-  if (!(kind in media)) return `${checks.channel} cannot send ${kind} files like ${file.name}.`;
+  if (!(kind in media)) return t("files.kind_refused", { channel: checks.channel, kind: t(`files.kind.${kind}`), file: file.name });
   if (file.size > media[kind]) {
-    return `${file.name} is ${humanSize(file.size)}: ${checks.channel} accepts ${kind} files up to ${humanSize(media[kind])}.`;
+    return t("files.kind_too_big", { file: file.name, size: humanSize(file.size), channel: checks.channel, kind: t(`files.kind.${kind}`), max: humanSize(media[kind]) });
   }
   return null;
 }
@@ -89,7 +92,7 @@ async function upload(form, file) {
       body: data,
     });
     const answer = await response.json().catch(() => null);
-    if (!response.ok) throw new Error(answer?.error?.message ?? `the upload failed (${response.status})`);
+    if (!response.ok) throw new Error(answer?.error?.message ?? t("files.upload_failed", { status: response.status }));
     if (!chip.isConnected) return; // removed while uploading
     chip.dataset.attachmentId = answer.id;
     delete chip.dataset.uploading;
@@ -111,7 +114,7 @@ function checkEach(form, files, accept) {
   for (const file of files) {
     const problem = refusal(form, file, mode);
     if (problem) problems.push(problem);
-    else if (room <= 0) problems.push(`${file.name}: at most ${checks.maxFiles} files a message.`);
+    else if (room <= 0) problems.push(tn("files.too_many", checks.maxFiles, { file: file.name }));
     else {
       room -= 1;
       accept(file);

@@ -11,6 +11,7 @@ import { api, fetchFragment, inbox } from "./dom.js";
 import { reloadList } from "./list.js";
 import { loadMacros } from "./macros.js";
 import { snoozePresets, toLocalInput } from "./snooze.js";
+import { lang, t, tn } from "./strings.js";
 
 const selected = new Set(); // conversation ids, as strings
 let matching = false; // "every conversation matching this view" instead of the ids
@@ -37,8 +38,8 @@ function render() {
   const count = b.querySelector("[data-bulk-count]");
   const offer = b.querySelector("[data-select-matching]");
   const total = Number(offer.dataset.total ?? 0);
-  const allText = total ? `All ${total.toLocaleString()} matching selected` : "All matching selected";
-  count.textContent = matching ? allText : `${selected.size} selected`;
+  const allText = total ? tn("bulk.all_matching_count", total) : t("bulk.all_matching");
+  count.textContent = matching ? allText : tn("bulk.selected", selected.size);
   // Past this page there is more to select: the list has another page to load.
   const more = Boolean(document.querySelector("#rows > [data-more]"));
   offer.hidden = matching || !page.checked || !more;
@@ -173,7 +174,7 @@ async function run(steps) {
         job = await api("GET", `/api/v1/bulk-jobs/${job.id}`);
       }
       if (job.status === "failed") {
-        said.push(`Stopped: ${job.error}. ${say(job.summary)}.`);
+        said.push(`${t("bulk.stopped", { error: job.error })} ${say(job.summary)}.`);
         showSummary(said.join(" "), true);
         return;
       }
@@ -202,8 +203,8 @@ function ask(dialog, submit) {
   form.oninput = () => { error.hidden = true; };
   for (const what of dialog.querySelectorAll("[data-bulk-what]")) {
     const total = Number(bar().querySelector("[data-select-matching]").dataset.total ?? 0);
-    const all = total ? `all ${total.toLocaleString()} matching conversations` : "every matching conversation";
-    what.textContent = matching ? all : `${selected.size} conversation${selected.size === 1 ? "" : "s"}`;
+    const all = total ? tn("bulk.all_matching_conversations", total) : t("bulk.every_matching");
+    what.textContent = matching ? all : tn("bulk.conversations", selected.size);
   }
   form.onsubmit = (event) => {
     event.preventDefault();
@@ -239,7 +240,7 @@ function askSnooze() {
   input.value = "";
   for (const [name, date] of Object.entries(presets)) {
     const label = dialog.querySelector(`[data-preset-label="${name}"]`);
-    label.textContent = date.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+    label.textContent = date.toLocaleString(lang(), { weekday: "short", hour: "2-digit", minute: "2-digit" });
   }
   dialog.onclick = (event) => {
     const preset = event.target.closest("[data-snooze-preset]");
@@ -248,7 +249,7 @@ function askSnooze() {
     run([{ action: "snooze", params: { until: presets[preset.dataset.snoozePreset].toISOString() } }]);
   };
   ask(dialog, () => {
-    if (!input.value) throw new Error("Pick a date and time, or one of the presets.");
+    if (!input.value) throw new Error(t("dialog.pick_time"));
     return [{ action: "snooze", params: { until: new Date(input.value).toISOString() } }];
   });
 }
@@ -273,7 +274,7 @@ async function askLabels() {
   };
   ask(dialog, (form, submitter) => {
     const ticked = [...form.querySelectorAll("#bulk-label-choices input:checked")];
-    if (!ticked.length) throw new Error("Tick at least one label.");
+    if (!ticked.length) throw new Error(t("dialog.tick_label"));
     const action = submitter?.value === "unlabel" ? "unlabel" : "label";
     return ticked.map((box) => ({ action, params: { label_id: Number(box.value) }, what: box.dataset.labelName }));
   });
@@ -285,9 +286,9 @@ function askPriority() {
   for (const radio of dialog.querySelectorAll("input[name=priority]")) radio.checked = false;
   ask(dialog, (form) => {
     const chosen = form.querySelector("input[name=priority]:checked");
-    if (!chosen) throw new Error("Choose a priority.");
+    if (!chosen) throw new Error(t("dialog.choose_priority"));
     const name = chosen.labels[0]?.textContent.trim() ?? chosen.value;
-    const what = chosen.value === "none" ? "(priority taken away)" : `as ${name}`;
+    const what = chosen.value === "none" ? t("bulk.priority_removed") : t("bulk.priority_as", { name });
     return [{ action: "priority", params: { priority: chosen.value }, what }];
   });
   dialog.querySelector("input[name=priority]").focus();
@@ -301,7 +302,7 @@ function askClose() {
   note.value = "";
   ask(dialog, () => {
     const text = note.value.trim();
-    if (!text && dialog.dataset.mode === "mandatory") throw new Error("Write a closing note: this workspace asks for one.");
+    if (!text && dialog.dataset.mode === "mandatory") throw new Error(t("dialog.closing_note_required"));
     return [{ action: "close", params: text ? { note: text } : {} }];
   });
   note.focus();
@@ -324,8 +325,8 @@ async function askMacro() {
   dialog.querySelector("[data-macros-none]").hidden = macros.length > 0;
   ask(dialog, (form) => {
     const chosen = form.querySelector("#bulk-macro-choice").selectedOptions[0];
-    if (!chosen) throw new Error("Choose a macro.");
-    return [{ action: "macro", params: { macro_id: Number(chosen.value) }, title: `Macro “${chosen.text}”` }];
+    if (!chosen) throw new Error(t("dialog.choose_macro"));
+    return [{ action: "macro", params: { macro_id: Number(chosen.value) }, title: t("bulk.macro_title", { name: chosen.text }) }];
   });
   if (problem) {
     const error = dialog.querySelector(".dialog-error");

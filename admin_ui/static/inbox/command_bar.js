@@ -13,8 +13,9 @@ import { setLabel, setPriority, setSla } from "./actions.js";
 import { api } from "./dom.js";
 import { loadMacros, runMacro } from "./macros.js";
 import { openConversation, openPane } from "./thread.js";
+import { t } from "./strings.js";
 
-const PRIORITIES = [["urgent", "Urgent"], ["high", "High"], ["medium", "Medium"], ["low", "Low"], ["none", "No priority"]];
+const PRIORITIES = ["urgent", "high", "medium", "low", "none"];
 const LABELS_SHOWN = 100;
 let knownLabels = [];
 let knownMacros = [];
@@ -49,8 +50,8 @@ function pageCommands() {
     for (const button of pane.querySelectorAll("#pane-head [data-action]")) {
       const label = button.textContent.trim();
       found.push({
-        group: "Conversation",
-        label: `${label} — ${name}`,
+        group: t("command.group.conversation"),
+        label: t("command.on", { action: label, name }),
         run: () => button.click(),
       });
     }
@@ -60,12 +61,12 @@ function pageCommands() {
     const merged = Boolean(pane.querySelector("#merged-notice"));
     if (!merged) found.push(...triageCommands(pane, name));
     for (const macro of merged ? [] : knownMacros) {
-      found.push({ group: "Macro", label: `Run macro: ${macro.name} — ${name}`, run: () => runMacro(id, macro.id) });
+      found.push({ group: t("command.group.macro"), label: t("command.run_macro", { macro: macro.name, name }), run: () => runMacro(id, macro.id) });
     }
   }
   for (const link of document.querySelectorAll("#inbox-sidebar a[data-view]")) {
     const name = link.querySelector(".view-name")?.textContent.trim() ?? link.textContent.trim();
-    found.push({ group: "Inbox", label: `Go to ${name}`, run: () => location.assign(link.href) });
+    found.push({ group: t("command.group.inbox"), label: t("command.go_to", { name }), run: () => location.assign(link.href) });
   }
   return found;
 }
@@ -79,21 +80,22 @@ function triageCommands(pane, name) {
   const found = knownLabels.map((label) => {
     const on = carried.has(String(label.id));
     return {
-      group: "Label",
-      label: `${on ? "Remove" : "Add"} label ${label.name} — ${name}`,
+      group: t("command.group.label"),
+      label: t(on ? "command.remove_label" : "command.add_label", { label: label.name, name }),
       run: () => setLabel(id, label.id, !on),
     };
   });
-  for (const [value, text] of PRIORITIES) {
+  for (const value of PRIORITIES) {
     if (value === current) continue;
-    found.push({ group: "Priority", label: `Set priority to ${text} — ${name}`, run: () => setPriority(id, value) });
+    const priority = t(`priority.${value}`);
+    found.push({ group: t("command.group.priority"), label: t("command.set_priority", { priority, name }), run: () => setPriority(id, value) });
   }
   const policy = head?.dataset.slaPolicyId ?? "";
   for (const each of knownPolicies) {
     if (String(each.id) === policy) continue;
-    found.push({ group: "SLA", label: `Apply SLA policy ${each.name} — ${name}`, run: () => setSla(id, each.id) });
+    found.push({ group: t("command.group.sla"), label: t("command.apply_sla", { policy: each.name, name }), run: () => setSla(id, each.id) });
   }
-  if (policy) found.push({ group: "SLA", label: `Remove the SLA policy — ${name}`, run: () => setSla(id, null) });
+  if (policy) found.push({ group: t("command.group.sla"), label: t("command.remove_sla", { name }), run: () => setSla(id, null) });
   return found;
 }
 
@@ -156,7 +158,7 @@ function show(list) {
     }),
   );
   setActive(list.length ? 0 : -1);
-  setStatus(list.length ? "" : "Nothing matches.");
+  setStatus(list.length ? "" : t("command.nothing"));
 }
 
 function setActive(index) {
@@ -175,8 +177,8 @@ async function contactCommands(text) {
   const query = new URLSearchParams({ q: text, limit: String(CONTACTS_SHOWN) });
   const page = await api("GET", `/api/v1/contacts?${query}`);
   return (page?.items ?? []).map((contact) => ({
-    group: "Contact",
-    label: `Open ${contact.name || contact.email || contact.phone || "contact"}`,
+    group: t("command.group.contact"),
+    label: t("command.open_contact", { name: contact.name || contact.email || contact.phone || t("command.contact") }),
     run: () => openContact(contact.id),
   }));
 }
@@ -193,7 +195,7 @@ async function openContact(contactId) {
     page = await api("GET", `/api/v1/conversations?view=mine&${query}`);
   }
   const conversation = page?.items?.[0];
-  if (!conversation) throw new Error("This contact has no conversation you can see.");
+  if (!conversation) throw new Error(t("command.no_conversation"));
   await openConversation(conversation.id);
 }
 

@@ -16,6 +16,7 @@ import { loadTemplates, setUpTemplates, templateChoice } from "./templates.js";
 import { openConversation, syncTimeline } from "./thread.js";
 import { localizeTimes } from "./time.js";
 import { noteTyping, setUpTyping, showTypers, stoppedTyping } from "./typing.js";
+import { t } from "./strings.js";
 
 const pendingKeys = new Map(); // conversation id → { key, fingerprint } of the send in flight
 
@@ -53,7 +54,7 @@ function copies(form) {
  * ("Cc: 'bob@example' is not an email address…"), not as the API's "cc.0". */
 function sendError(error) {
   const detail = error.data?.error?.details?.[0];
-  if (detail?.field?.startsWith?.("cc")) return `Cc: ${detail.message}`;
+  if (detail?.field?.startsWith?.("cc")) return t("composer.cc_error", { message: detail.message });
   return error.message;
 }
 
@@ -130,7 +131,7 @@ async function send(form) {
   if (form.dataset.sending) return;
   const button = form.querySelector("[data-send]");
   if (uploading(form)) {
-    showError(form, "Wait until the files have finished uploading.");
+    showError(form, t("composer.wait_uploads"));
     return;
   }
   const prepared = outgoing(form);
@@ -174,7 +175,7 @@ export function setReplyTo(form, messageId) {
   input.value = messageId ?? "";
   quote.hidden = !messageId;
   if (!messageId) return;
-  const text = document.querySelector(`#message-${messageId} .message-text`)?.textContent ?? "a message";
+  const text = document.querySelector(`#message-${messageId} .message-text`)?.textContent ?? t("composer.a_message");
   quote.querySelector("[data-quote-text]").textContent = text.length > 160 ? `${text.slice(0, 159)}…` : text;
   quote.querySelector("[data-quote-warning]").hidden = form.dataset.replyToSupported === "yes";
 }
@@ -183,8 +184,8 @@ function setMode(form, mode) {
   const comment = mode === "comment";
   form.classList.toggle("comment-mode", comment);
   form.querySelector("textarea").placeholder = comment
-    ? "Write an internal comment… (@ mentions)"
-    : "Write a reply… (/ snippets, $ variables)";
+    ? t("composer.placeholder_comment")
+    : t("composer.placeholder_reply");
   if (comment) stoppedTyping();
 }
 

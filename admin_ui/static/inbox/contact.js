@@ -6,6 +6,7 @@ import { carryCrm, refreshCarriedCrm } from "./crm.js";
 import { api, fetchFragment, replaceById } from "./dom.js";
 import { localizeTimes } from "./time.js";
 import { openConversation, openPane, refreshHead } from "./thread.js";
+import { t } from "./strings.js";
 
 let chosenTab = "contact-tab-details";
 
@@ -144,7 +145,7 @@ async function addField(form) {
   const key = form.elements.key.value.trim();
   const error = form.querySelector(".field-error");
   if (!/^[A-Za-z0-9_]{1,64}$/.test(key)) {
-    error.textContent = "Give the field a name of letters, digits and _ only.";
+    error.textContent = t("contact.field_name");
     error.hidden = false;
     form.elements.key.focus();
     return;
@@ -161,7 +162,7 @@ async function addField(form) {
 
 function askMerge(button) {
   const dialog = document.getElementById("merge-dialog");
-  const contactName = document.getElementById("contact-heading")?.textContent ?? "this contact";
+  const contactName = document.getElementById("contact-heading")?.textContent ?? t("contact.this_contact");
   dialog.querySelector("[data-merge-text]").textContent =
     `Merge ${button.dataset.otherName} into ${contactName}?`;
   dialog.dataset.otherId = button.dataset.merge;

@@ -5,6 +5,7 @@
 // read-only values copy on a tap.
 
 import { api, fetchFragment } from "./dom.js";
+import { t } from "./strings.js";
 
 const REFRESH_POLLS = 5;
 const STATUS_MS = 8000;
@@ -34,7 +35,7 @@ function same(a, b) {
 }
 
 function words(value) {
-  return value === null || value === undefined || value === "" ? "(empty)" : String(value);
+  return value === null || value === undefined || value === "" ? t("crm.empty") : String(value);
 }
 
 function draftKey(field) {
@@ -151,15 +152,14 @@ function showConflict(field, mine, current, { focus = true } = {}) {
   const input = textInput(field);
   if (input) input.value = mine ?? "";
   const box = field.querySelector("[data-crm-conflict]");
-  const title = field.closest("[data-title]")?.dataset.title ?? "the CRM";
+  const title = field.closest("[data-title]")?.dataset.title ?? t("crm.the_crm");
   box.replaceChildren();
   const text = document.createElement("p");
-  text.textContent = `${field.dataset.label} was changed in ${title} meanwhile. ` +
-    `Yours: ${words(mine)} · ${title} now: ${words(current)}.`;
+  text.textContent = t("crm.changed", { field: field.dataset.label, crm: title, mine: words(mine), theirs: words(current) });
   const keep = document.createElement("button");
   keep.type = "button";
   keep.className = "button small";
-  keep.textContent = "Keep mine";
+  keep.textContent = t("crm.keep_mine");
   keep.addEventListener("click", () => {
     drafts.conflicts.delete(draftKey(field));
     write(field, mine, current);
@@ -167,10 +167,10 @@ function showConflict(field, mine, current, { focus = true } = {}) {
   const theirs = document.createElement("button");
   theirs.type = "button";
   theirs.className = "button secondary small";
-  theirs.textContent = `Use ${title}'s`;
+  theirs.textContent = t("crm.use_theirs", { crm: title });
   theirs.addEventListener("click", () => {
     forget(field);
-    loadCrm({ status: `${field.dataset.label}: kept ${title}'s value.` });
+    loadCrm({ status: t("crm.kept_theirs", { field: field.dataset.label, crm: title }) });
   });
   box.append(text, keep, " ", theirs);
   box.hidden = false;
@@ -220,7 +220,7 @@ async function write(field, value, expected) {
   field.dataset.value = JSON.stringify(body.value);
   forget(field);
   delete field.dataset.saving;
-  await loadCrm({ status: `${field.dataset.label} saved: ${words(value)}.` });
+  await loadCrm({ status: t("crm.saved", { field: field.dataset.label, value: words(value) }) });
 }
 
 /** The value the agent saw when they began to edit: a redraw meanwhile may show the
@@ -247,7 +247,7 @@ async function copy(button) {
     return; // no clipboard (not https, or refused): the value stays readable
   }
   const label = button.textContent;
-  button.textContent = "Copied";
+  button.textContent = t("crm.copied");
   setTimeout(() => { button.textContent = label; }, 1500);
 }
 

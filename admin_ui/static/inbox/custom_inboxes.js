@@ -3,6 +3,7 @@
 // through the REST API; the page then opens the inbox.
 
 import { api } from "./dom.js";
+import { t } from "./strings.js";
 
 const DIALOGS = {
   "[data-custom-new]": "custom-inbox-new",
@@ -55,7 +56,7 @@ async function save(form) {
 
 async function remove(form) {
   const name = form.elements.name.defaultValue;
-  if (!window.confirm(`Delete the custom inbox “${name}”? Those it is shared with lose it too.`)) return;
+  if (!window.confirm(t("custom.delete_confirm", { name }))) return;
   try {
     await api("DELETE", `/api/v1/custom-inboxes/${form.dataset.inboxId}`);
     location.assign("/inbox");

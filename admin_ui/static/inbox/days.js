@@ -1,13 +1,15 @@
 // Day separators in the timeline, in the browser's time zone: "Today", "Yesterday",
 // or the date, before the first item of each day. Recomputed whenever items are added.
 
+import { lang, t } from "./strings.js";
+
 function dayLabel(date, now = new Date()) {
   const day = new Date(date.getFullYear(), date.getMonth(), date.getDate());
   const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
   const days = Math.round((today - day) / 86_400_000);
-  if (days === 0) return "Today";
-  if (days === 1) return "Yesterday";
-  return date.toLocaleDateString([], { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+  if (days === 0) return t("days.today");
+  if (days === 1) return t("days.yesterday");
+  return date.toLocaleDateString(lang(), { weekday: "long", year: "numeric", month: "long", day: "numeric" });
 }
 
 /** Put a separator before the first visible item of each day in ``timeline``. */

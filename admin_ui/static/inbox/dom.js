@@ -1,6 +1,8 @@
 // Small helpers every inbox module shares: fragments from the server, the REST API with
 // the session's CSRF token, and URL templates from the page's data attributes.
 
+import { t } from "./strings.js";
+
 /** The session's CSRF token, which every write to the API carries. */
 export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
@@ -57,7 +59,7 @@ export async function api(method, url, body, headers = {}) {
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new Error(data?.error?.message ?? `the hub answered ${response.status}`);
+    const error = new Error(data?.error?.message ?? t("dom.hub_answered", { status: response.status }));
     error.status = response.status;
     error.data = data;
     throw error;

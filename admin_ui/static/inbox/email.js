@@ -3,6 +3,8 @@
 // same email in a sandboxed frame (no scripts; its own CSP lets remote images in),
 // sized to its content as it loads and as its folded parts open.
 
+import { t } from "./strings.js";
+
 const SANDBOX = "allow-same-origin allow-popups allow-popups-to-escape-sandbox";
 // The messages whose remote images the agent asked for, while the page lives: a live
 // update re-renders a message as the server has it (images held back) and keepRemoteImages
@@ -22,7 +24,7 @@ function showRemoteImages(button) {
   asked.add(button.closest("[data-item]")?.id);
   const frame = document.createElement("iframe");
   frame.className = "email-frame";
-  frame.title = "The email, with its remote images";
+  frame.title = t("email.frame_title");
   frame.setAttribute("sandbox", SANDBOX);
   frame.setAttribute("referrerpolicy", "no-referrer");
   frame.src = button.dataset.remoteImages;

@@ -5,6 +5,7 @@
 
 import { api, expand, fetchFragment, inbox, replaceById } from "./dom.js";
 import { localizeTimes } from "./time.js";
+import { lang, t } from "./strings.js";
 
 const view = () => inbox().dataset.view;
 const isCustom = () => view().startsWith("custom:");
@@ -124,17 +125,20 @@ async function markSeen() {
 
 function age(date) {
   const minutes = Math.floor((Date.now() - date.getTime()) / 60_000);
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min ago`;
+  // "vor 5 Min.": the page's language says it its way; under a minute, the catalog's
+  // "just now" (Intl's own would be "this minute").
+  const relative = new Intl.RelativeTimeFormat(lang(), { style: "short" });
+  if (minutes < 1) return t("list.just_now");
+  if (minutes < 60) return relative.format(-minutes, "minute");
   const hours = Math.floor(minutes / 60);
-  return hours < 24 ? `${hours} h ago` : date.toLocaleString();
+  return hours < 24 ? relative.format(-hours, "hour") : date.toLocaleString(lang());
 }
 
 function showAges() {
   for (const time of document.querySelectorAll("time[data-ago]")) {
     const date = new Date(time.getAttribute("datetime"));
     time.textContent = age(date);
-    time.title = date.toLocaleString();
+    time.title = date.toLocaleString(lang());
   }
 }
 

@@ -6,6 +6,7 @@
 import { refreshAfter, showError } from "./actions.js";
 import { api } from "./dom.js";
 import { openPane } from "./thread.js";
+import { t } from "./strings.js";
 
 const MACROS_SHOWN = 100;
 
@@ -34,7 +35,7 @@ function fillMenu(dialog, macros) {
       button.textContent = macro.name;
       const scope = document.createElement("span");
       scope.className = "muted";
-      scope.textContent = macro.shared ? "Shared" : "Yours";
+      scope.textContent = macro.shared ? t("macros.shared") : t("macros.yours");
       button.append(" ", scope);
       item.append(button);
       return item;

@@ -12,6 +12,7 @@
 import { api } from "./dom.js";
 import { loadTemplatesInto, templateChoice } from "./templates.js";
 import { openConversation } from "./thread.js";
+import { t } from "./strings.js";
 
 let pending = null; // { key, fingerprint } of the start in flight
 let searchSeq = 0;
@@ -43,7 +44,7 @@ async function search(q) {
   if (seq !== searchSeq) return;
   const select = dialog().querySelector("[data-contact-choice]");
   const before = select.value;
-  options(select, page.items, (c) => [c.name || "Unknown contact", c.email, c.phone].filter(Boolean).join(" · "));
+  options(select, page.items, (c) => [c.name || t("new.unknown_contact"), c.email, c.phone].filter(Boolean).join(" · "));
   // The choice stays when it is still listed; else the first one found is chosen.
   select.value = before;
   if (select.selectedIndex < 0 && page.items.length) select.selectedIndex = 0;
@@ -70,7 +71,7 @@ async function chooseContact(contactId) {
   }
   select.disabled = !select.options.length;
   showAddress();
-  say(select.options.length ? null : "This contact has no channel to write to.");
+  say(select.options.length ? null : t("new.no_channel"));
 }
 
 function dialogChannels() {
@@ -89,7 +90,7 @@ function showAddress() {
   form.elements.address.required = isNew;
   const url = isNew ? chosen.dataset.templatesUrl : null;
   if (url) {
-    templateMode(url, `${chosen.dataset.name ?? "This channel"} lets you write first only with an approved template.`);
+    templateMode(url, t("new.template_only", { channel: chosen.dataset.name ?? t("new.this_channel") }));
   } else {
     textMode();
   }
@@ -105,7 +106,7 @@ function templateMode(url, reason) {
   dialog().querySelector("[data-text-field]").hidden = true;
   form.elements.text.disabled = true;
   const holder = box.querySelector("[data-templates-body]");
-  holder.textContent = "Loading templates…";
+  holder.textContent = t("templates.loading");
   return loadTemplatesInto(holder, url);
 }
 
@@ -129,7 +130,7 @@ async function createContact(form) {
     if (value) body[key] = value;
   }
   if (!body.name && !body.phone && !body.email) {
-    say("Give the new contact a name, phone or email.");
+    say(t("new.contact_needs"));
     form.elements.new_name.focus();
     return;
   }
@@ -163,7 +164,7 @@ async function start(form) {
     channel_id: Number(form.elements.channel_id.value),
   };
   if (!body.contact_id || !body.channel_id) {
-    say("Choose a contact and a channel.");
+    say(t("new.choose"));
     return;
   }
   if (usingTemplate()) {
@@ -173,14 +174,14 @@ async function start(form) {
   } else {
     body.text = form.elements.text.value;
     if (!body.text.trim()) {
-      say("Write a message.");
+      say(t("new.write"));
       return;
     }
   }
   const chosen = form.elements.channel_id.selectedOptions[0];
   const address = chosen?.hasAttribute("data-new-address") ? form.elements.address.value.trim() : null;
   if (address === "") {
-    say("Write the contact's address on this channel.");
+    say(t("new.address"));
     form.elements.address.focus();
     return;
   }

@@ -5,6 +5,7 @@
 import { api, fetchFragment, replaceById } from "./dom.js";
 import { localizeTimes } from "./time.js";
 import { openConversation } from "./thread.js";
+import { t } from "./strings.js";
 
 const SETTINGS_URL = "/api/v1/me/notification-settings";
 
@@ -78,11 +79,11 @@ async function openNotification(link) {
 
 function describe(data) {
   const titles = {
-    message: "New message",
-    mention: "You were mentioned",
-    assigned: "A conversation was assigned to you",
-    snooze_ended: "⏰ Snooze ended",
-    sla_breached: "⚠ SLA breached",
+    message: t("notify.message"),
+    mention: t("notify.mention"),
+    assigned: t("notify.assigned"),
+    snooze_ended: t("notify.snooze_ended"),
+    sla_breached: t("notify.sla_breached"),
   };
   return { title: titles[data.kind] ?? "Inbox Hub", body: data.excerpt ?? "" };
 }

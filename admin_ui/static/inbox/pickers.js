@@ -9,6 +9,7 @@
 
 import { addUploaded } from "./attachments.js";
 import { api } from "./dom.js";
+import { t, tn } from "./strings.js";
 
 const state = new WeakMap(); // form → { kind, start, end, items, active, seq }
 const mentions = new WeakMap(); // form → Map(name → user id) chosen in the picker
@@ -33,7 +34,7 @@ function triggerOf(form, textarea) {
 
 function snippetLabel(snippet) {
   const count = snippet.attachments.length;
-  const files = count ? ` · ${count} file${count === 1 ? "" : "s"}` : "";
+  const files = count ? ` · ${tn("pickers.files", count)}` : "";
   return `/${snippet.shortcut} — ${snippet.name}${files}`;
 }
 
@@ -85,7 +86,7 @@ function show(form) {
   if (!current.items.length) {
     const none = document.createElement("li");
     none.className = "suggestions-empty";
-    none.textContent = { snippet: "No snippet matches.", variable: "No variable matches.", mention: "No one matches." }[current.kind];
+    none.textContent = { snippet: t("pickers.no_snippet"), variable: t("pickers.no_variable"), mention: t("pickers.no_one") }[current.kind];
     box.append(none);
   }
   box.hidden = false;

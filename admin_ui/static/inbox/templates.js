@@ -3,6 +3,7 @@
 // (GET …/templates); this shows the chosen one's fields and reads what to send.
 
 import { fetchFragment } from "./dom.js";
+import { t } from "./strings.js";
 
 let hooks = { changed: () => {} };
 
@@ -19,7 +20,7 @@ export async function loadTemplatesInto(holder, url) {
     const fragment = await fetchFragment(url);
     if (fragment && holder.isConnected) holder.replaceChildren(fragment);
   } catch (error) {
-    holder.textContent = `The templates could not be loaded: ${error.message}`;
+    holder.textContent = t("templates.failed", { error: error.message });
   }
 }
 
@@ -42,13 +43,13 @@ export function templateChoice(form) {
     error.hidden = false;
     return null;
   };
-  if (!option || !option.value) return say("Choose a template: the window is closed.");
+  if (!option || !option.value) return say(t("templates.choose"));
   const fields = form.querySelector(`[data-template-index="${option.value}"]`);
   const inputs = [...fields.querySelectorAll("[data-template-param]")];
   const empty = inputs.find((input) => !input.value.trim());
   if (empty) {
     empty.focus();
-    return say(`Fill in ${empty.labels[0]?.textContent ?? "every parameter"}.`);
+    return say(t("templates.fill_in", { field: empty.labels[0]?.textContent ?? t("templates.every_parameter") }));
   }
   return { name: option.dataset.name, language: option.dataset.language, parameters: inputs.map((i) => i.value) };
 }

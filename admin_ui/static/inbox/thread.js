@@ -6,6 +6,7 @@ import { markCurrent, refreshRow } from "./list.js";
 import { labelDays } from "./days.js";
 import { keepRemoteImages } from "./email.js";
 import { localizeTimes } from "./time.js";
+import { t } from "./strings.js";
 
 /** The open conversation's pane element, if one is open. */
 export function openPane() {
@@ -30,7 +31,7 @@ export async function openConversation(conversationId, { push = true, item = nul
   markCurrent(conversationId);
   if (push) history.pushState({ conversationId }, "", expand(inbox().dataset.pageUrl, conversationId));
   const title = holder.querySelector("#conversation-heading");
-  document.title = `${title?.textContent ?? "Conversation"} · Inbox · Inbox Hub`;
+  document.title = t("thread.title", { name: title?.textContent ?? t("thread.conversation") });
   const timeline = holder.querySelector("#timeline");
   labelDays(timeline);
   scrollToEnd(timeline);
@@ -73,13 +74,13 @@ async function copyLink(link) {
   const status = document.getElementById("thread-status");
   try {
     await navigator.clipboard.writeText(url);
-    link.textContent = "Link copied";
-    if (status) status.textContent = "Link copied";
+    link.textContent = t("thread.link_copied");
+    if (status) status.textContent = t("thread.link_copied");
   } catch {
     // No clipboard (an insecure origin, a refusal): the link still opens the item.
-    window.prompt("Copy this link", url);
+    window.prompt(t("thread.copy_prompt"), url);
   }
-  setTimeout(() => { link.textContent = "Copy link"; }, 2000);
+  setTimeout(() => { link.textContent = t("thread.copy_link"); }, 2000);
 }
 
 async function retry(button) {

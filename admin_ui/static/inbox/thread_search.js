@@ -3,6 +3,7 @@
 
 import { api } from "./dom.js";
 import { jumpTo, openPane } from "./thread.js";
+import { tn } from "./strings.js";
 
 /** Wrap each occurrence of ``query`` in the timeline's texts in <mark>. */
 function highlight(timeline, query) {
@@ -62,7 +63,7 @@ async function run(form) {
     const page = await api("GET", `/api/v1/search?${params}`);
     const hits = page.items.filter((hit) => hit.type === "message" || hit.type === "comment");
     list.append(...hits.map((hit) => resultItem(hit, query, pane)));
-    summary.textContent = hits.length === 1 ? "1 match" : `${hits.length} matches`;
+    summary.textContent = tn("thread_search.matches", hits.length);
     highlight(pane.querySelector("#timeline"), query);
     if (hits.length) await jumpTo(`${hits[0].type}:${hits[0].id}`);
   } catch (error) {

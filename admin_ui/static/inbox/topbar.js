@@ -3,10 +3,11 @@
 // events about you: your availability schedule (or you, in another tab) changed it.
 
 import { api } from "./dom.js";
+import { t } from "./strings.js";
 
 function showAvailability(button, available) {
   button.setAttribute("aria-checked", String(available));
-  button.querySelector(".availability-label").textContent = available ? "Available" : "Away";
+  button.querySelector(".availability-label").textContent = available ? t("topbar.available") : t("topbar.away");
 }
 
 async function toggleAvailability(button) {

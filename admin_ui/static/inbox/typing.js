@@ -4,6 +4,7 @@
 // answer twice. Comments are internal: writing one tells no one.
 
 import { send } from "./socket.js";
+import { t, tn } from "./strings.js";
 
 const REPEAT_MS = 2500; // the hub repeats "typing" to others at most every 3 s
 const IDLE_MS = 5000; // no keystroke for this long: stopped typing
@@ -38,9 +39,9 @@ export function stoppedTyping() {
 
 function sentence(names) {
   if (!names.length) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  return `${names.length} people are typing…`;
+  if (names.length === 1) return t("typing.one", { name: names[0] });
+  if (names.length === 2) return t("typing.two", { first: names[0], second: names[1] });
+  return tn("typing.many", names.length);
 }
 
 /** Show who else is typing in the open conversation. */
@@ -64,7 +65,7 @@ function onTyping(data) {
       here.delete(data.user_id);
       showTypers();
     }, EXPIRE_MS);
-    here.set(data.user_id, { name: data.name || "Someone", timer });
+    here.set(data.user_id, { name: data.name || t("typing.someone"), timer });
   } else {
     here.delete(data.user_id);
   }
