@@ -59,6 +59,12 @@ def day(value: date | None) -> str:
     return format_date(value, pattern, locale=locale)
 
 
+def abbreviated_weekday_names() -> list[str]:
+    """Monday to Sunday, short, in the page's language (CLDR's: "Mon", "Mo.")."""
+    names = get_day_names("abbreviated", locale=current().locale)
+    return [str(names[index]) for index in range(7)]
+
+
 def weekday_names() -> list[str]:
     """Monday to Sunday in the page's language (CLDR's names: "Montag")."""
     names = get_day_names("wide", locale=current().locale)

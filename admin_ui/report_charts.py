@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
+from admin_ui.i18n import N_, ngettext
+from admin_ui.i18n import gettext as _
 from hub.inbox.reports import Report
 
 DAILY_LABELS = {
-    "opened": "Opened",
-    "closed": "Closed",
-    "messages_in": "Messages in",
-    "messages_out": "Messages out",
+    "opened": N_("Opened"),
+    "closed": N_("Closed"),
+    "messages_in": N_("Messages in"),
+    "messages_out": N_("Messages out"),
 }
 # The heatmap's shades: a cell's class is heat-0 (none) … heat-4 (the busiest hours).
 SHADES = 4
@@ -23,15 +25,18 @@ def duration_text(minutes: float | None) -> str:
     if minutes is None:
         return "—"
     if minutes < 1:
-        return f"{round(minutes * 60)} s"
+        return _("%(num)d s") % {"num": round(minutes * 60)}
     whole = round(minutes)
     if whole < 60:
-        return f"{whole} min"
+        return _("%(num)d min") % {"num": whole}
     hours, rest = divmod(whole, 60)
     if hours < 48:
-        return f"{hours} h {rest:02d} min"
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return ngettext("%(num)d d %(hours)d h", "%(num)d d %(hours)d h", days) % {
+        "num": days,
+        "hours": hours,
+    }
 
 
 def overview_chart(report: Report) -> dict[str, Any]:
@@ -39,10 +44,11 @@ def overview_chart(report: Report) -> dict[str, Any]:
     zone = report.period.zone
     return {
         "type": "line",
-        "title": "Day by day",
-        "x": [int(datetime.combine(day, time(), zone).timestamp()) for day, _ in report.daily],
+        "title": _("Day by day"),
+        "x_label": _("Day"),
+        "x": [int(datetime.combine(day, time(), zone).timestamp()) for day, _counts in report.daily],
         "series": [
-            {"label": label, "values": [counts[key] for _, counts in report.daily]}
+            {"label": _(label), "values": [counts[key] for _day, counts in report.daily]}
             for key, label in DAILY_LABELS.items()
         ],
     }
@@ -52,12 +58,13 @@ def breakdown_chart(report: Report) -> dict[str, Any]:
     """Bars per group: conversations closed and agent messages sent."""
     return {
         "type": "bars",
-        "title": "Closed and messages out",
+        "title": _("Closed and messages out"),
+        "x_label": _("Group"),
         "labels": [row.name for row in report.rows],
         "series": [
-            {"label": "Closed", "values": [row.summary.counts["closed"] for row in report.rows]},
+            {"label": _("Closed"), "values": [row.summary.counts["closed"] for row in report.rows]},
             {
-                "label": "Messages out",
+                "label": _("Messages out"),
                 "values": [row.summary.counts["messages_out"] for row in report.rows],
             },
         ],

@@ -13,6 +13,9 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from admin_ui.access import page_identity
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
+from admin_ui.locale_format import abbreviated_weekday_names
 from admin_ui.rendering import render
 from admin_ui.report_charts import (
     breakdown_chart,
@@ -27,12 +30,12 @@ from hub.inbox.reports import KINDS, Filters, Kind, build_report, report_period,
 
 routes = web.RouteTableDef()
 TABS: dict[Kind, str] = {
-    "overview": "Overview",
-    "agents": "By agent",
-    "teams": "By team",
-    "channels": "By channel",
-    "labels": "By label",
-    "heatmap": "Heatmap",
+    "overview": N_("Overview"),
+    "agents": N_("By agent"),
+    "teams": N_("By team"),
+    "channels": N_("By channel"),
+    "labels": N_("By label"),
+    "heatmap": N_("Heatmap"),
 }
 DEFAULT_DAYS = 30
 
@@ -66,14 +69,14 @@ class PeriodForm:
             try:
                 parsed[name] = date.fromisoformat(value)
             except ValueError:
-                self.errors[name] = "Enter a date as YYYY-MM-DD."
+                self.errors[name] = _("Enter a date as YYYY-MM-DD.")
         if self.errors:
             return None
         first, last = parsed["from"], parsed["to"]
         if last < first:
-            self.errors["to"] = "The last day cannot be before the first."
+            self.errors["to"] = _("The last day cannot be before the first.")
         elif (last - first).days >= MAX_DAYS:
-            self.errors["to"] = f"A report covers at most {MAX_DAYS} days."
+            self.errors["to"] = _("A report covers at most %(num)d days.") % {"num": MAX_DAYS}
         return None if self.errors else (first, last)
 
     def query(self, **changes: Any) -> dict[str, str]:
@@ -107,13 +110,13 @@ async def reports(request: web.Request) -> web.StreamResponse:
             report = await build_report(w.db, viewer, form.kind, period, Filters())
     context: dict[str, Any] = {
         "form": form,
-        "tabs": TABS,
+        "tabs": {kind: _(label) for kind, label in TABS.items()},
         "report": report,
         "own_only": not viewer.is_admin,
         "zone": zone.key,
         "csv_url": csv_url(form),
         "duration": duration_text,
-        "weekdays": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        "weekdays": abbreviated_weekday_names(),
     }
     if report is not None:
         if report.kind == "overview":

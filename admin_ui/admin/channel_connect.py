@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 from admin_ui.access import viewer_of
 from admin_ui.admin import config_form, reveal
 from admin_ui.admin.config_form import ConfigField, Mode
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from hub import appkeys
@@ -36,29 +38,29 @@ CHANNEL = r"/admin/channels/{channel_id:\d+}"
 # What to say above the form when the provider (through the plugin) says no.
 PROBLEMS = {
     "bad_credentials": (
-        "The provider refused these credentials",
-        "Nothing was saved. Correct the credentials below and connect again.",
+        N_("The provider refused these credentials"),
+        N_("Nothing was saved. Correct the credentials below and connect again."),
     ),
     "connect_failed": (
-        "The provider refused the setup",
-        "Nothing was saved. Correct the settings below and connect again.",
+        N_("The provider refused the setup"),
+        N_("Nothing was saved. Correct the settings below and connect again."),
     ),
     "provider_unavailable": (
-        "The provider could not be reached",
-        "Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
-        "can reach the provider (and the API address under Advanced settings, if any).",
+        N_("The provider could not be reached"),
+        N_("Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
+        "can reach the provider (and the API address under Advanced settings, if any)."),
     ),
     "plugin_error": (
-        "The channel's plugin failed",
-        "Nothing was saved. The hub's log has the details; updating the plugin may help.",
+        N_("The channel's plugin failed"),
+        N_("Nothing was saved. The hub's log has the details; updating the plugin may help."),
     ),
     "type_not_available": (
-        "This type is not available yet",
-        "Its plugin is not built yet, so it cannot connect. Nothing was saved.",
+        N_("This type is not available yet"),
+        N_("Its plugin is not built yet, so it cannot connect. Nothing was saved."),
     ),
     "edit_conflict": (
-        "Someone else changed this channel meanwhile",
-        "Reload the page and try again.",
+        N_("Someone else changed this channel meanwhile"),
+        N_("Reload the page and try again."),
     ),
 }
 
@@ -94,10 +96,10 @@ def _problem(err: HubError, general: list[str]) -> dict[str, str] | None:
     """The notice above the form for an error that belongs to no single field."""
     if err.code in PROBLEMS:
         title, hint = PROBLEMS[err.code]
-        return {"title": title, "message": err.message, "hint": hint}
+        return {"title": _(title), "message": err.message, "hint": _(hint)}
     if general or not err.details:
         message = "; ".join(general) or err.message
-        return {"title": "The settings were not accepted", "message": message, "hint": ""}
+        return {"title": _("The settings were not accepted"), "message": message, "hint": ""}
     return None
 
 
@@ -131,15 +133,18 @@ def type_phrase(channel_type: type[ChannelType[Any]]) -> str:
     if title.lower() == "channel" or title.lower().endswith(" channel"):
         # "Custom channel" describes the type rather than naming it: plain words.
         phrase = title[:1].lower() + title[1:] if title[1:2].islower() else title
-    else:
-        phrase = f"{title} channel"
-    article = "an" if phrase[:1].lower() in "aeiou" else "a"
-    return f"{article} {phrase}"
+        if phrase[:1].lower() in "aeiou":
+            return _("an %(phrase)s") % {"phrase": phrase}
+        return _("a %(phrase)s") % {"phrase": phrase}
+    # The article goes with the title's sound in English; other languages word it whole.
+    if title[:1].lower() in "aeiou":
+        return _("an %(title)s channel") % {"title": title}
+    return _("a %(title)s channel") % {"title": title}
 
 
 def connect_heading(channel_type: type[ChannelType[Any]]) -> str:
     """The connect page's heading: "Connect a Telegram channel"."""
-    return f"Connect {type_phrase(channel_type)}"
+    return _("Connect %(type)s") % {"type": type_phrase(channel_type)}
 
 
 async def _configure_page(
@@ -205,7 +210,11 @@ async def create(request: web.Request) -> web.Response:
     response = redirect(
         request,
         page_url(request, "admin.channel.routing", {"setup": "1"}, channel_id=channel.id),
-        flash=("success", f"{channel.name} is connected. Now choose who gets its conversations."),
+        flash=(
+            "success",
+            _("%(name)s is connected. Now choose who gets its conversations.")
+            % {"name": channel.name},
+        ),
     )
     # Secrets the hub generated (fields left empty) are news to the admin: carry them on.
     revealed = saved.config or {}
@@ -324,7 +333,7 @@ async def edit(request: web.Request) -> web.Response:
     except HubError as err:
         by_input, problem = _service_errors(err)
         return await _edit_page(request, channel, channel_type, form, by_input, problem, err.status)
-    flash = f"Saved the changes to {saved.channel.name}."
+    flash = _("Saved the changes to %(name)s.") % {"name": saved.channel.name}
     return redirect(
         request, page_url(request, "admin.channel", channel_id=channel.id), ("success", flash)
     )

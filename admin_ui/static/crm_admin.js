@@ -6,8 +6,9 @@ function show(job) {
   const counts = box.querySelector(".crm-bulk-counts");
   const bar = box.querySelector("progress");
   if (counts) {
-    counts.textContent = `${job.processed} of ${job.total} contacts looked up; ${job.linked} linked, ` +
-      `${job.created} created, ${job.not_found} not found, ${job.failed} failed`;
+    // The words come from the page (data-counts-text, in its language) with {name} holes.
+    const template = box.dataset.countsText || "{processed} / {total}";
+    counts.textContent = template.replace(/\{(\w+)\}/g, (hole, name) => String(job[name] ?? hole));
   }
   if (bar) {
     bar.max = job.total || 1;

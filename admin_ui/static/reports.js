@@ -5,6 +5,10 @@
 
 const COLOURS = ["#2f5bd3", "#1f9d6b", "#d9822b", "#8a4fd1"];
 const HEIGHT = 260;
+// Dates in the page's language (<html lang>), not uPlot's English month names.
+const LANG = document.documentElement.lang || undefined;
+const TICK = new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short" });
+const DAY = new Intl.DateTimeFormat(LANG, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
 
 /** The chart's width: its box's, at least 280 px (a phone's screen). */
 function widthOf(box) {
@@ -18,10 +22,10 @@ function lineOptions(chart, width) {
     height: HEIGHT,
     scales: { x: { time: true } },
     series: [
-      {},
+      { label: chart.x_label, value: (u, ts) => (ts == null ? "" : DAY.format(new Date(ts * 1000))) },
       ...chart.series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2 })),
     ],
-    axes: [{}, { size: 48 }],
+    axes: [{ values: (u, splits) => splits.map((ts) => TICK.format(new Date(ts * 1000))) }, { size: 48 }],
   };
 }
 
@@ -35,7 +39,7 @@ function barOptions(chart, width) {
     height: HEIGHT,
     scales: { x: { time: false, range: [-0.5, n - 0.5] } },
     series: [
-      { label: "Group", value: (u, i) => (i == null ? "" : chart.labels[i] ?? "") },
+      { label: chart.x_label, value: (u, i) => (i == null ? "" : chart.labels[i] ?? "") },
       ...chart.series.map((s, i) => ({
         label: s.label,
         fill: COLOURS[i % COLOURS.length],
