@@ -46,7 +46,9 @@ def overview_chart(report: Report) -> dict[str, Any]:
         "type": "line",
         "title": _("Day by day"),
         "x_label": _("Day"),
-        "x": [int(datetime.combine(day, time(), zone).timestamp()) for day, _counts in report.daily],
+        "x": [
+            int(datetime.combine(day, time(), zone).timestamp()) for day, _counts in report.daily
+        ],
         "series": [
             {"label": _(label), "values": [counts[key] for _day, counts in report.daily]}
             for key, label in DAILY_LABELS.items()

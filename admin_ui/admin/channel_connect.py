@@ -47,8 +47,10 @@ PROBLEMS = {
     ),
     "provider_unavailable": (
         N_("The provider could not be reached"),
-        N_("Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
-        "can reach the provider (and the API address under Advanced settings, if any)."),
+        N_(
+            "Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
+            "can reach the provider (and the API address under Advanced settings, if any)."
+        ),
     ),
     "plugin_error": (
         N_("The channel's plugin failed"),

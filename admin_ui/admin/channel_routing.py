@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import active_users, all_teams
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import human_text
@@ -24,7 +26,7 @@ from hub.store.models import Channel
 
 routes = web.RouteTableDef()
 PATH = "/admin/channels/{channel_id}/routing"
-NOBODY_CHOSEN = (
+NOBODY_CHOSEN = N_(
     "Choose at least one user or team to take turns, or pick another way to assign "
     "new conversations."
 )
@@ -99,10 +101,12 @@ class RoutingForm:
         except ValidationError as err:
             self._add(err)
         if self.out_of_hours_reply and not self.out_of_hours_text:
-            self.errors["out_of_hours_text"] = "Write the reply to send, or untick the box above."
+            self.errors["out_of_hours_text"] = _(
+                "Write the reply to send, or untick the box above."
+            )
         chosen = routing is not None and (routing.user_ids or routing.team_ids)
         if routing is not None and routing.mode == "round_robin" and not chosen:
-            self.errors["user_ids"] = NOBODY_CHOSEN
+            self.errors["user_ids"] = _(NOBODY_CHOSEN)
         if self.errors or routing is None or settings is None:
             return None
         return routing, settings
@@ -137,11 +141,15 @@ def _ids(values: list[str]) -> list[int | str]:
 
 def _friendly(name: str, message: str) -> str:
     if name in ("user_ids", "team_ids"):
-        return "Choose from the list: one of the chosen entries does not exist."
+        return _("Choose from the list: one of the chosen entries does not exist.")
     if name == "max_concurrency":
-        return f"Enter a whole number from 1 to 100, or leave it empty ({message.lower()})."
+        return _("Enter a whole number from 1 to 100, or leave it empty (%(reason)s).") % {
+            "reason": human_text(message).lower()
+        }
     if name == "rate_per_second":
-        return f"Enter a number above 0, up to 10000, or leave it empty ({message.lower()})."
+        return _("Enter a number above 0, up to 10000, or leave it empty (%(reason)s).") % {
+            "reason": human_text(message).lower()
+        }
     return human_text(message)
 
 
@@ -202,7 +210,7 @@ async def save_routing(request: web.Request) -> web.StreamResponse:
         return redirect(
             request, page_url(request, "admin.channel.connected", channel_id=channel_id)
         )
-    text = f"Routing of {saved.channel.name} saved."
+    text = _("Routing of %(name)s saved.") % {"name": saved.channel.name}
     return redirect(
         request, page_url(request, "admin.channel", channel_id=channel_id), ("success", text)
     )

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.flash import Level
+from admin_ui.i18n import gettext as _
+from admin_ui.i18n import ngettext
 from admin_ui.paging import list_url, page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -125,7 +127,7 @@ async def channel_list(request: web.Request) -> web.StreamResponse:
         "filtered": bool(query.type or query.enabled is not None),
         "sort": query.sort,
         "filters": {"type": given.get("type", ""), "enabled": given.get("enabled", "")},
-        "type_options": [("", "All types")] + [(n, t.title) for n, t in types.items()],
+        "type_options": [("", _("All types"))] + [(n, t.title) for n, t in types.items()],
         "sort_urls": {"name": url(sort=None), "created": url(sort="created")},
         "clear_url": url(type=None, enabled=None),
         **page_links(page_url(request, "admin.channels"), base, next_cursor, query.cursor),
@@ -159,20 +161,26 @@ async def disable_confirm(request: web.Request) -> web.StreamResponse:
     channel_id, channel = await _channel_id(request)
     page = page_url(request, "admin.channel", channel_id=channel_id)
     if not channel.enabled:
-        return redirect(request, page, ("info", f"{channel.name} is disabled already."))
+        return redirect(
+            request, page, ("info", _("%(name)s is disabled already.") % {"name": channel.name})
+        )
     context = {
         "section": "channels",
-        "heading": f"Disable {channel.name}?",
-        "message": f"{channel.name} stops working until you enable it again.",
+        "heading": _("Disable %(name)s?") % {"name": channel.name},
+        "message": _("%(name)s stops working until you enable it again.") % {"name": channel.name},
         "details": [
-            "Nothing is sent through it: replies agents write wait until it is enabled.",
-            "Messages the provider delivers meanwhile are held in the inbound log; the "
-            "provider is told they arrived (2xx), so it does not retry or give up.",
-            "After enabling it you can replay what was held, and those messages reach "
-            "the inbox then, each once.",
+            _("Nothing is sent through it: replies agents write wait until it is enabled."),
+            _(
+                "Messages the provider delivers meanwhile are held in the inbound log; the "
+                "provider is told they arrived (2xx), so it does not retry or give up."
+            ),
+            _(
+                "After enabling it you can replay what was held, and those messages reach "
+                "the inbox then, each once."
+            ),
         ],
         "action": page_url(request, "admin.channel.disable", channel_id=channel_id),
-        "confirm_label": "Disable channel",
+        "confirm_label": _("Disable channel"),
         "cancel_url": page,
     }
     return await render(request, "admin/confirm.html", context)
@@ -186,10 +194,9 @@ async def disable(request: web.Request) -> web.StreamResponse:
     saved = await ChannelAdmin.of(request.config_dict).update(
         viewer, channel_id, ChannelChanges(enabled=False)
     )
-    text = (
-        f"{saved.channel.name} is disabled. Messages arriving now are held; "
-        "enable it to replay them."
-    )
+    text = _("%(name)s is disabled. Messages arriving now are held; enable it to replay them.") % {
+        "name": saved.channel.name
+    }
     return redirect(
         request, page_url(request, "admin.channel", channel_id=channel_id), ("success", text)
     )
@@ -205,14 +212,17 @@ async def enable(request: web.Request) -> web.StreamResponse:
     )
     async with request.config_dict[appkeys.SESSIONS]() as db:
         held = (await held_requests(db, [channel_id])).get(channel_id, 0)
-    text = f"{saved.channel.name} is enabled."
+    name = saved.channel.name
     if held:
-        text += (
-            f" {held} request{'s' if held != 1 else ''} arrived while it was disabled and "
-            "are held: use “Replay held” to bring them into the inbox."
-        )
+        text = ngettext(
+            "%(name)s is enabled. %(num)d request arrived while it was disabled and is held: "
+            "use “Replay held” to bring it into the inbox.",
+            "%(name)s is enabled. %(num)d requests arrived while it was disabled and are "
+            "held: use “Replay held” to bring them into the inbox.",
+            held,
+        ) % {"name": name, "num": held}
     else:
-        text += " Nothing arrived while it was disabled."
+        text = _("%(name)s is enabled. Nothing arrived while it was disabled.") % {"name": name}
     return redirect(
         request, page_url(request, "admin.channel", channel_id=channel_id), ("success", text)
     )
@@ -228,21 +238,39 @@ async def replay_held(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         if err.status != 409:
             raise
-        return redirect(request, page, ("error", f"Nothing was replayed: {err.message}."))
+        return redirect(
+            request,
+            page,
+            ("error", _("Nothing was replayed: %(reason)s.") % {"reason": err.message}),
+        )
     if not counts.entries and not counts.failed:
-        return redirect(request, page, ("info", "Nothing was held: there is nothing to replay."))
-    text = (
-        f"Replayed {counts.entries} held request{'s' if counts.entries != 1 else ''}: "
-        f"{counts.stored} new event{'s' if counts.stored != 1 else ''} stored, "
-        f"{counts.duplicates} already in the inbox."
+        return redirect(request, page, ("info", _("Nothing was held: there is nothing to replay.")))
+    text = " ".join(
+        (
+            ngettext(
+                "Replayed %(num)d held request:", "Replayed %(num)d held requests:", counts.entries
+            )
+            % {"num": counts.entries},
+            ngettext(
+                "%(num)d new event stored, %(duplicates)d already in the inbox.",
+                "%(num)d new events stored, %(duplicates)d already in the inbox.",
+                counts.stored,
+            )
+            % {"num": counts.stored, "duplicates": counts.duplicates},
+        )
     )
     if counts.unknown:
-        text += f" {counts.unknown} status update(s) were for no message of ours."
+        text += " " + _("%(num)d status update(s) were for no message of ours.") % {
+            "num": counts.unknown
+        }
     level: Level = "success"
     if counts.failed:
         level = "warning"
         reasons = "; ".join(str(f["message"]) for f in counts.failures[:3])
-        text += f" {counts.failed} could not be replayed: {reasons}."
+        text += " " + _("%(num)d could not be replayed: %(reasons)s.") % {
+            "num": counts.failed,
+            "reasons": reasons,
+        }
     return redirect(request, page, (level, text))
 
 
@@ -253,17 +281,20 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     page = page_url(request, "admin.channel", channel_id=channel_id)
     context = {
         "section": "channels",
-        "heading": f"Delete {channel.name}?",
-        "message": f"Delete the channel {channel.name} ({type_title(request, channel.type)}).",
+        "heading": _("Delete %(name)s?") % {"name": channel.name},
+        "message": _("Delete the channel %(name)s (%(type)s).")
+        % {"name": channel.name, "type": type_title(request, channel.type)},
         "details": [
-            "Its conversations and messages stay in the inbox, readable as before.",
-            "It stops sending and receiving: replies can no longer go out through it.",
-            "The provider's webhook calls to it are refused from now on (404); remove the "
-            "webhook at the provider too.",
-            "This cannot be undone: to use the account again, connect a new channel.",
+            _("Its conversations and messages stay in the inbox, readable as before."),
+            _("It stops sending and receiving: replies can no longer go out through it."),
+            _(
+                "The provider's webhook calls to it are refused from now on (404); remove the "
+                "webhook at the provider too."
+            ),
+            _("This cannot be undone: to use the account again, connect a new channel."),
         ],
         "action": page_url(request, "admin.channel.delete", channel_id=channel_id),
-        "confirm_label": "Delete channel",
+        "confirm_label": _("Delete channel"),
         "cancel_url": page,
     }
     return await render(request, "admin/confirm.html", context)
@@ -275,5 +306,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     viewer = viewer_of(request)
     channel_id, channel = await _channel_id(request)
     await ChannelAdmin.of(request.config_dict).delete(viewer, channel_id)
-    text = f"{channel.name} is deleted. Its conversations stay readable in the inbox."
+    text = _("%(name)s is deleted. Its conversations stay readable in the inbox.") % {
+        "name": channel.name
+    }
     return redirect(request, page_url(request, "admin.channels"), ("success", text))

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from admin_ui.i18n import gettext as _
 from admin_ui.wording import REQUIRED, human_text
 
 PREFIX = "config-"
@@ -64,7 +65,7 @@ class ConfigField:
 
     def options(self) -> list[tuple[str, str]]:
         """A select's options, with an empty one when no value may be chosen."""
-        blank = [("", "Choose…" if self.required else "Not set")]
+        blank = [("", _("Choose…") if self.required else _("Not set"))]
         offer_blank = self.nullable or not self.has_default
         labels = self.labels or tuple(choice_label(c) for c in self.choices)
         shown = [(str(c), label) for c, label in zip(self.choices, labels, strict=True)]
@@ -225,7 +226,7 @@ def _typed(field: ConfigField, text: str) -> tuple[Any, str | None]:
         try:
             return json.loads(text), None
         except ValueError as err:
-            return None, f"Enter valid JSON ({err})."
+            return None, _("Enter valid JSON (%(error)s).") % {"error": err}
     return text, None
 
 
@@ -315,11 +316,11 @@ def views(
             # Empty keeps the secret when editing: the Config's "leave it empty to have
             # one generated" (true when creating) would say the opposite.
             help_text = _GENERATED_NOTE.sub("", help_text).strip()
-            help_text = _join("Leave empty to keep the current value.", help_text)
+            help_text = _join(_("Leave empty to keep the current value."), help_text)
             required = False
         elif field.secret and mode == "retry" and (field.required or field.input_name in retype):
             help_text = _join(
-                help_text, "For safety a secret is not kept after an error: type it again."
+                help_text, _("For safety a secret is not kept after an error: type it again.")
             )
         shown.append(
             FieldView(

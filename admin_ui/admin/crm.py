@@ -12,6 +12,7 @@ from aiohttp import web
 from admin_ui.access import viewer_of
 from admin_ui.admin.crm_rows import SECTION, connection_of, crm_admin, crm_title, row_of
 from admin_ui.admin.crm_settings import show_page
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from hub.api.context import path_id
@@ -41,18 +42,21 @@ async def disable_confirm(request: web.Request) -> web.StreamResponse:
     connection = await connection_of(request)
     page = page_url(request, "admin.crm.connection", connection_id=connection.id)
     if not connection.enabled:
-        return redirect(request, page, ("info", f"{connection.name} is disabled already."))
+        return redirect(
+            request, page, ("info", _("%(name)s is disabled already.") % {"name": connection.name})
+        )
     context = {
         "section": SECTION,
-        "heading": f"Disable {connection.name}?",
-        "message": f"{connection.name} stops syncing until you enable it again.",
+        "heading": _("Disable %(name)s?") % {"name": connection.name},
+        "message": _("%(name)s stops syncing until you enable it again.")
+        % {"name": connection.name},
         "details": [
-            "Agents no longer see its records in the contact panel.",
-            "Nothing is read from or written to the CRM; closed conversations are not logged.",
+            _("Agents no longer see its records in the contact panel."),
+            _("Nothing is read from or written to the CRM; closed conversations are not logged."),
             "Links, cached values and settings are kept: enabling it picks up where it was.",
         ],
         "action": page_url(request, "admin.crm.disable", connection_id=connection.id),
-        "confirm_label": "Disable connection",
+        "confirm_label": _("Disable connection"),
         "cancel_url": page,
     }
     return await render(request, "admin/confirm.html", context)
@@ -66,7 +70,7 @@ async def disable(request: web.Request) -> web.StreamResponse:
         viewer_of(request), connection_id, ConnectionChanges(enabled=False)
     )
     page = page_url(request, "admin.crm.connection", connection_id=connection_id)
-    return redirect(request, page, ("success", f"{saved.name} is disabled."))
+    return redirect(request, page, ("success", _("%(name)s is disabled.") % {"name": saved.name}))
 
 
 @routes.post(f"{ITEM}/enable", name="admin.crm.enable")
@@ -77,7 +81,7 @@ async def enable(request: web.Request) -> web.StreamResponse:
         viewer_of(request), connection_id, ConnectionChanges(enabled=True)
     )
     page = page_url(request, "admin.crm.connection", connection_id=connection_id)
-    return redirect(request, page, ("success", f"{saved.name} is enabled."))
+    return redirect(request, page, ("success", _("%(name)s is enabled.") % {"name": saved.name}))
 
 
 @routes.get(f"{ITEM}/delete", name="admin.crm.delete")
@@ -88,15 +92,16 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     title = crm_title(request, connection.type)
     context = {
         "section": SECTION,
-        "heading": f"Delete {connection.name}?",
-        "message": f"Delete the CRM connection {connection.name} ({title}).",
+        "heading": _("Delete %(name)s?") % {"name": connection.name},
+        "message": _("Delete the CRM connection %(name)s (%(type)s).")
+        % {"name": connection.name, "type": title},
         "details": [
-            "Its links to CRM records, cached values and change history are deleted.",
-            f"The records in {title} are not touched.",
-            "This cannot be undone: to use the account again, connect it again.",
+            _("Its links to CRM records, cached values and change history are deleted."),
+            _("The records in %(type)s are not touched.") % {"type": title},
+            _("This cannot be undone: to use the account again, connect it again."),
         ],
         "action": page_url(request, "admin.crm.delete", connection_id=connection.id),
-        "confirm_label": "Delete connection",
+        "confirm_label": _("Delete connection"),
         "cancel_url": page,
     }
     return await render(request, "admin/confirm.html", context)
@@ -107,5 +112,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     """Delete the connection and go back to the list."""
     connection = await connection_of(request)
     await crm_admin(request).delete(viewer_of(request), connection.id)
-    text = f"{connection.name} is deleted. The records in the CRM are untouched."
+    text = _("%(name)s is deleted. The records in the CRM are untouched.") % {
+        "name": connection.name
+    }
     return redirect(request, page_url(request, "admin.crm"), ("success", text))

@@ -18,6 +18,8 @@ from admin_ui.access import viewer_of
 from admin_ui.admin import config_form
 from admin_ui.admin.config_form import ConfigField, Mode
 from admin_ui.admin.crm_rows import SECTION, connection_of, crm_admin
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from hub import appkeys
@@ -38,25 +40,27 @@ CALLBACK = "/admin/crm/oauth/callback"
 # What to say above the form when the CRM (through the plugin) says no.
 PROBLEMS = {
     "bad_credentials": (
-        "The CRM refused these credentials",
-        "Nothing was saved. Correct the credentials below and connect again.",
+        N_("The CRM refused these credentials"),
+        N_("Nothing was saved. Correct the credentials below and connect again."),
     ),
     "connect_failed": (
-        "The CRM refused the setup",
-        "Nothing was saved. Correct the settings below and connect again.",
+        N_("The CRM refused the setup"),
+        N_("Nothing was saved. Correct the settings below and connect again."),
     ),
     "crm_unavailable": (
-        "The CRM could not be reached",
-        "Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
-        "can reach the CRM (and the API address under Advanced settings).",
+        N_("The CRM could not be reached"),
+        N_(
+            "Nothing was saved. Try again in a moment; if it keeps failing, check that the hub "
+            "can reach the CRM (and the API address under Advanced settings)."
+        ),
     ),
     "plugin_error": (
-        "The CRM's plugin failed",
-        "Nothing was saved. The hub's log has the details; updating the plugin may help.",
+        N_("The CRM's plugin failed"),
+        N_("Nothing was saved. The hub's log has the details; updating the plugin may help."),
     ),
     "type_not_available": (
-        "This CRM is not available yet",
-        "Its plugin is not built yet, so it cannot connect. Nothing was saved.",
+        N_("This CRM is not available yet"),
+        N_("Its plugin is not built yet, so it cannot connect. Nothing was saved."),
     ),
 }
 
@@ -97,10 +101,10 @@ def _problem(err: HubError, general: list[str]) -> dict[str, str] | None:
     """The notice above the form for an error that belongs to no single field."""
     if err.code in PROBLEMS:
         title, hint = PROBLEMS[err.code]
-        return {"title": title, "message": err.message, "hint": hint}
+        return {"title": _(title), "message": err.message, "hint": _(hint)}
     if general or not err.details:
         message = "; ".join(general) or err.message
-        return {"title": "The settings were not accepted", "message": message, "hint": ""}
+        return {"title": _("The settings were not accepted"), "message": message, "hint": ""}
     return None
 
 
@@ -184,7 +188,9 @@ async def create(request: web.Request) -> web.StreamResponse:
         authorize = page_url(request, "admin.crm.authorize", connection_id=connection.id)
         return redirect(request, authorize)
     page = page_url(request, "admin.crm.connection", connection_id=connection.id)
-    text = f"{connection.name} is connected. Now choose the fields your agents see."
+    text = _("%(name)s is connected. Now choose the fields your agents see.") % {
+        "name": connection.name
+    }
     return redirect(request, page + "#fields-heading", ("success", text))
 
 
@@ -203,7 +209,9 @@ async def authorize_page(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         if err.status not in (409, 422):
             raise
-        return redirect(request, page, ("error", f"Could not start: {err.message}."))
+        return redirect(
+            request, page, ("error", _("Could not start: %(reason)s.") % {"reason": err.message})
+        )
     context = {
         "section": SECTION,
         "connection": connection,
@@ -230,10 +238,12 @@ async def oauth_callback(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         if err.status not in (400, 422, 502):
             raise
-        text = f"The CRM was not connected: {err.message}."
+        text = _("The CRM was not connected: %(reason)s.") % {"reason": err.message}
         return redirect(request, page_url(request, "admin.crm"), ("error", text))
     page = page_url(request, "admin.crm.connection", connection_id=connection.id)
-    text = f"{connection.name} is connected. Now choose the fields your agents see."
+    text = _("%(name)s is connected. Now choose the fields your agents see.") % {
+        "name": connection.name
+    }
     return redirect(request, page + "#fields-heading", ("success", text))
 
 
@@ -305,4 +315,6 @@ async def edit(request: web.Request) -> web.StreamResponse:
             request, connection, form, {**by_input, **errors}, problem, err.status
         )
     page = page_url(request, "admin.crm.connection", connection_id=connection.id)
-    return redirect(request, page, ("success", f"Saved the changes to {saved.name}."))
+    return redirect(
+        request, page, ("success", _("Saved the changes to %(name)s.") % {"name": saved.name})
+    )

@@ -17,6 +17,8 @@ from aiohttp import web
 from admin_ui.access import viewer_of
 from admin_ui.admin import config_form
 from admin_ui.admin.crm_rows import SECTION, connection_of, crm_admin, row_of
+from admin_ui.i18n import N_, ngettext
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from hub import appkeys
@@ -40,9 +42,9 @@ ITEM = r"/admin/crm/{connection_id:\d+}"
 BLANK_MAPPINGS = 2
 """Empty mapping rows under the saved ones: the admin fills one in to add a mapping."""
 DIRECTIONS = [
-    ("both", "Both ways"),
-    ("pull", "CRM → hub"),
-    ("push", "Hub → CRM"),
+    ("both", N_("Both ways")),
+    ("pull", N_("CRM → hub")),
+    ("push", N_("Hub → CRM")),
 ]
 
 
@@ -104,8 +106,8 @@ async def page_context(
         "mapping_rows": mapping_rows(chosen),
         "settings": chosen,
         "hub_fields": HUB_FIELDS,
-        "directions": DIRECTIONS,
-        "crm_options": [("", "Choose a CRM field…")] + [(f.name, f.label) for f in catalog],
+        "directions": [(value, _(label)) for value, label in DIRECTIONS],
+        "crm_options": [("", _("Choose a CRM field…"))] + [(f.name, f.label) for f in catalog],
         "settings_errors": errors or {},
         "job": await _latest_job(request, connection.id),
     }
@@ -200,7 +202,9 @@ async def save_settings(request: web.Request) -> web.StreamResponse:
             raise
         draft = CrmSettings.model_construct(**_loose(data))
         return await show_page(request, connection, draft, form_errors(err), 422)
-    return redirect(request, page, ("success", f"Saved the settings of {connection.name}."))
+    return redirect(
+        request, page, ("success", _("Saved the settings of %(name)s.") % {"name": connection.name})
+    )
 
 
 def _loose(data: dict[str, Any]) -> dict[str, Any]:
@@ -225,8 +229,22 @@ async def reread_fields(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         if err.status != 502:
             raise
-        return redirect(request, page, ("error", f"The fields could not be read: {err.message}."))
-    return redirect(request, page, ("success", f"Read {len(fields)} fields from the CRM."))
+        return redirect(
+            request,
+            page,
+            ("error", _("The fields could not be read: %(reason)s.") % {"reason": err.message}),
+        )
+    return redirect(
+        request,
+        page,
+        (
+            "success",
+            ngettext(
+                "Read %(num)d field from the CRM.", "Read %(num)d fields from the CRM.", len(fields)
+            )
+            % {"num": len(fields)},
+        ),
+    )
 
 
 @routes.post(f"{ITEM}/bulk-link", name="admin.crm.bulk")
@@ -240,7 +258,15 @@ async def bulk_link(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         if err.status != 409:
             raise
-        return redirect(request, page, ("error", f"Linking did not start: {err.message}."))
+        return redirect(
+            request,
+            page,
+            ("error", _("Linking did not start: %(reason)s.") % {"reason": err.message}),
+        )
     engine.run_bulk_soon(job.id)
-    text = f"Linking {job.total} contact{'s' if job.total != 1 else ''} in the background."
+    text = ngettext(
+        "Linking %(num)d contact in the background.",
+        "Linking %(num)d contacts in the background.",
+        job.total,
+    ) % {"num": job.total}
     return redirect(request, page + "#bulk-heading", ("success", text))

@@ -15,6 +15,8 @@ from admin_ui.admin.logs_filters import (
     channel_options,
     read_filters,
 )
+from admin_ui.i18n import N_, ngettext
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -35,9 +37,9 @@ routes = web.RouteTableDef()
 LIST = "/admin/dead-letters"
 FILTERS = ("channel_id", "status", "cursor")
 STATUS_OPTIONS = [
-    ("", "Dead and failed"),
-    ("dead", "Dead: gave up after every retry"),
-    ("failed", "Failed: refused, or not sendable"),
+    ("", N_("Dead and failed")),
+    ("dead", N_("Dead: gave up after every retry")),
+    ("failed", N_("Failed: refused, or not sendable")),
 ]
 
 
@@ -46,7 +48,7 @@ def _filters(values: Mapping[str, Any]) -> Filters:
     retryable states are dead letters."""
     filters = read_filters(values, OutboxQuery, FILTERS)
     if filters.query is not None and filters.query.status not in (None, *RETRYABLE):
-        filters.errors["status"] = "choose dead or failed"
+        filters.errors["status"] = _("choose dead or failed")
         filters.query = None
     return filters
 
@@ -56,7 +58,7 @@ def _statuses(filters: Filters) -> tuple[OutboxStatus, ...]:
 
 
 def _count(n: int) -> str:
-    return f"{n} {'delivery' if n == 1 else 'deliveries'}"
+    return ngettext("%(num)d delivery", "%(num)d deliveries", n) % {"num": n}
 
 
 @routes.get(LIST, name="admin.dead_letters")
@@ -76,7 +78,7 @@ async def letters(request: web.Request) -> web.StreamResponse:
                 cursor=filters.query.cursor,
                 limit=25,
             )
-            contexts = await delivery_contexts(w, [item.message_id for item, _ in items])
+            contexts = await delivery_contexts(w, [item.message_id for item, _status in items])
             rows = [
                 {
                     "item": item,
@@ -92,7 +94,7 @@ async def letters(request: web.Request) -> web.StreamResponse:
         "filters": filters,
         "rows": rows,
         "channel_options": channel_options(channels),
-        "status_options": STATUS_OPTIONS,
+        "status_options": [(value, _(label)) for value, label in STATUS_OPTIONS],
         "here": here,
         "retry_all_url": filters.url(
             page_url(request, "admin.dead_letters.retry_all"), cursor=None
@@ -115,9 +117,15 @@ async def retry_one(request: web.Request) -> web.StreamResponse:
         if err.status != 409:
             raise
         return redirect(
-            request, back, ("error", f"Delivery #{item_id} was not retried: {err.message}.")
+            request,
+            back,
+            (
+                "error",
+                _("Delivery #%(id)d was not retried: %(reason)s.")
+                % {"id": item_id, "reason": err.message},
+            ),
         )
-    text = f"Delivery #{item_id} is queued again; it is tried at once."
+    text = _("Delivery #%(id)d is queued again; it is tried at once.") % {"id": item_id}
     return redirect(request, back, ("success", text))
 
 
@@ -127,27 +135,30 @@ async def retry_all_confirm(request: web.Request) -> web.StreamResponse:
     filters = _filters(request.query)
     back = filters.url(page_url(request, "admin.dead_letters"), cursor=None)
     if filters.query is None:
-        return redirect(request, back, ("error", "Fix the filters first."))
+        return redirect(request, back, ("error", _("Fix the filters first.")))
     async with work(request) as w:
         channels = await channel_names(w)
         count = await count_retryable(
             w, channel_id=filters.query.channel_id, statuses=_statuses(filters)
         )
     if count == 0:
-        return redirect(request, back, ("info", "There is nothing to retry."))
+        return redirect(request, back, ("info", _("There is nothing to retry.")))
     channel_id = filters.query.channel_id
     details = [
-        "Each is tried again at once, its attempts counted from zero.",
-        "Its message shows as pending to agents until it is sent, or fails again.",
+        _("Each is tried again at once, its attempts counted from zero."),
+        _("Its message shows as pending to agents until it is sent, or fails again."),
     ]
     if channel_id is not None:
-        details.append(f"Only deliveries of {channel_label(channels.get(channel_id), channel_id)}.")
+        details.append(
+            _("Only deliveries of %(channel)s.")
+            % {"channel": channel_label(channels.get(channel_id), channel_id)}
+        )
     context = {
-        "heading": "Retry all dead letters?",
-        "message": f"{_count(count)} will be queued again.",
+        "heading": _("Retry all dead letters?"),
+        "message": _("%(deliveries)s will be queued again.") % {"deliveries": _count(count)},
         "details": details,
         "action": page_url(request, "admin.dead_letters.retry_all"),
-        "confirm_label": f"Queue {_count(count)} again",
+        "confirm_label": _("Queue %(deliveries)s again") % {"deliveries": _count(count)},
         "cancel_url": back,
         "fields": {k: v for k, v in filters.values.items() if v and k != "cursor"},
         "danger": False,
@@ -161,9 +172,13 @@ async def retry_all_now(request: web.Request) -> web.StreamResponse:
     filters = _filters(await request.post())
     back = filters.url(page_url(request, "admin.dead_letters"), cursor=None)
     if filters.query is None:
-        return redirect(request, back, ("error", "Fix the filters first."))
+        return redirect(request, back, ("error", _("Fix the filters first.")))
     async with work(request) as w:
         count = await retry_all(w, channel_id=filters.query.channel_id, statuses=_statuses(filters))
     if count == 0:
-        return redirect(request, back, ("info", "There was nothing to retry."))
-    return redirect(request, back, ("success", f"{_count(count)} queued again."))
+        return redirect(request, back, ("info", _("There was nothing to retry.")))
+    return redirect(
+        request,
+        back,
+        ("success", _("%(deliveries)s queued again.") % {"deliveries": _count(count)}),
+    )

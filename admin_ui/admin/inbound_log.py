@@ -13,6 +13,8 @@ from admin_ui.admin.logs_filters import (
 )
 from admin_ui.admin.logs_redact import entry_view
 from admin_ui.admin.logs_replay import many_flash, one_flash, replay_entries, selected_ids
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -26,11 +28,19 @@ LIST = "/admin/inbound-log"
 FILTERS = ("channel_id", "result", "since", "until", "cursor")
 # Every value of hub.api.schemas.inbound_log.Result, with what it means.
 RESULTS = {
-    "stored": "Stored: something new reached the inbox",
-    "duplicate": "Duplicate: all of it was known",
-    "held": "Held: the channel was disabled",
-    "rejected": "Rejected: refused (4xx)",
-    "error": "Error: the plugin or the hub failed",
+    "stored": N_("Stored: something new reached the inbox"),
+    "duplicate": N_("Duplicate: all of it was known"),
+    "held": N_("Held: the channel was disabled"),
+    "rejected": N_("Rejected: refused (4xx)"),
+    "error": N_("Error: the plugin or the hub failed"),
+}
+# The results as the filter names them.
+RESULT_NAMES = {
+    "stored": N_("Stored"),
+    "duplicate": N_("Duplicate"),
+    "held": N_("Held"),
+    "rejected": N_("Rejected"),
+    "error": N_("Error"),
 }
 
 
@@ -62,8 +72,8 @@ async def log_list(request: web.Request) -> web.StreamResponse:
             e.id: channel_label(channels.get(e.channel_id or 0), e.channel_id) for e in entries
         },
         "channel_options": channel_options(channels),
-        "result_options": [("", "All results"), *((k, k.title()) for k in RESULTS)],
-        "result_help": RESULTS,
+        "result_options": [("", _("All results")), *((k, _(RESULT_NAMES[k])) for k in RESULTS)],
+        "result_help": {k: _(v) for k, v in RESULTS.items()},
         "here": here,
         **page_links(listed, filters.values, next_cursor, filters.values["cursor"]),
     }
@@ -110,6 +120,6 @@ async def replay_many(request: web.Request) -> web.StreamResponse:
     back = back_to(form.get("back"), page_url(request, "admin.inbound_log"))
     ids = selected_ids([str(v) for v in form.getall("entry_id", [])])
     if not ids:
-        return redirect(request, back, ("warning", "Tick the entries to replay first."))
+        return redirect(request, back, ("warning", _("Tick the entries to replay first.")))
     counts = await replay_entries(request.config_dict, ids)
     return redirect(request, back, many_flash(counts))

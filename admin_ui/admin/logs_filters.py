@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from admin_ui.access import safe_next
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import list_url
 from admin_ui.wording import human
 from hub.api.bodies import validation_details
@@ -59,7 +60,7 @@ async def channel_names(work: Work) -> dict[int, Channel]:
     """Every channel by id, deleted ones too (old log entries and deliveries name them)."""
     channels: dict[int, Channel] = {}
     cursor: str | None = None
-    for _ in range(MAX_CHANNEL_PAGES):
+    for _page in range(MAX_CHANNEL_PAGES):
         rows, cursor = await list_channels(
             work.db,
             sort="name",
@@ -78,17 +79,19 @@ async def channel_names(work: Work) -> dict[int, Channel]:
 def channel_label(channel: Channel | None, channel_id: int | None) -> str:
     """How a list names a channel: its name, marked when deleted or disabled."""
     if channel is None:
-        return "(deleted channel)" if channel_id is None else f"channel #{channel_id}"
+        if channel_id is None:
+            return _("(deleted channel)")
+        return _("channel #%(id)d") % {"id": channel_id}
     if channel.deleted_at is not None:
-        return f"{channel.name} (deleted)"
+        return _("%(name)s (deleted)") % {"name": channel.name}
     if not channel.enabled:
-        return f"{channel.name} (disabled)"
+        return _("%(name)s (disabled)") % {"name": channel.name}
     return channel.name
 
 
 def channel_options(channels: dict[int, Channel]) -> list[tuple[str, str]]:
     """The channel select's options: "All channels", then each channel by name."""
-    return [("", "All channels")] + [
+    return [("", _("All channels"))] + [
         (str(channel_id), channel_label(channel, channel_id))
         for channel_id, channel in channels.items()
     ]

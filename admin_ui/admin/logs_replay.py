@@ -6,44 +6,50 @@ from __future__ import annotations
 from aiohttp import ChainMapProxy, web
 
 from admin_ui.flash import Flash
+from admin_ui.i18n import N_, ngettext
+from admin_ui.i18n import gettext as _
 from hub import appkeys
 from hub.channels.inbound import ReplayCounts
 from hub.errors import HubError
 
 # The replay service's refusals, as a sentence an admin can act on.
 WHY = {
-    "channel_disabled": "its channel is disabled; enable the channel, then replay",
-    "channel_deleted": "its channel has been deleted",
-    "nothing_to_replay": "it has nothing to replay: the request was refused before its "
-    "events were verified",
-    "shutting_down": "the hub is restarting; try again in a moment",
-    "not_found": "there is no such entry",
+    "channel_disabled": N_("its channel is disabled; enable the channel, then replay"),
+    "channel_deleted": N_("its channel has been deleted"),
+    "nothing_to_replay": N_(
+        "it has nothing to replay: the request was refused before its events were verified"
+    ),
+    "shutting_down": N_("the hub is restarting; try again in a moment"),
+    "not_found": N_("there is no such entry"),
 }
 MAX_SELECTED = 100
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def why_not(err: HubError) -> str:
     """Why an entry could not be replayed, readable."""
-    return WHY.get(err.code, err.message)
+    return _(WHY[err.code]) if err.code in WHY else err.message
 
 
 def outcome(counts: ReplayCounts) -> str:
     """What a replay did to the events, e.g. "1 event stored, 2 already in the inbox"."""
     parts = []
     if counts.stored:
-        parts.append(_count(counts.stored, "event stored", "events stored"))
+        parts.append(
+            ngettext("%(num)d event stored", "%(num)d events stored", counts.stored)
+            % {"num": counts.stored}
+        )
     if counts.duplicates:
-        parts.append(f"{counts.duplicates} already in the inbox")
+        parts.append(_("%(num)d already in the inbox") % {"num": counts.duplicates})
     if counts.unknown:
         parts.append(
-            _count(counts.unknown, "status update", "status updates")
-            + " for messages the hub does not have"
+            ngettext(
+                "%(num)d status update for messages the hub does not have",
+                "%(num)d status updates for messages the hub does not have",
+                counts.unknown,
+            )
+            % {"num": counts.unknown}
         )
-    return ", ".join(parts) if parts else "no events in it"
+    return ", ".join(parts) if parts else _("no events in it")
 
 
 async def replay_entries(
@@ -63,10 +69,15 @@ async def replay_entries(
 def one_flash(entry_id: int, counts: ReplayCounts) -> Flash:
     """The notice after replaying one entry."""
     if counts.failures:
-        return "error", f"Entry #{entry_id} was not replayed: {counts.failures[0]['message']}."
-    nothing_new = counts.stored == 0 and counts.duplicates > 0
-    note = " Nothing new was stored." if nothing_new else ""
-    return "success", f"Entry #{entry_id} replayed: {outcome(counts)}.{note}"
+        reason = counts.failures[0]["message"]
+        return "error", _("Entry #%(id)d was not replayed: %(reason)s.") % {
+            "id": entry_id,
+            "reason": reason,
+        }
+    text = _("Entry #%(id)d replayed: %(outcome)s.") % {"id": entry_id, "outcome": outcome(counts)}
+    if counts.stored == 0 and counts.duplicates > 0:
+        text += " " + _("Nothing new was stored.")
+    return "success", text
 
 
 def many_flash(counts: ReplayCounts) -> Flash:
@@ -74,13 +85,29 @@ def many_flash(counts: ReplayCounts) -> Flash:
     notice, kept short: it travels in a cookie)."""
     sentences = []
     if counts.entries:
-        replayed = _count(counts.entries, "entry", "entries")
-        sentences.append(f"Replayed {replayed}: {outcome(counts)}.")
+        sentences.append(
+            ngettext(
+                "Replayed %(num)d entry: %(outcome)s.",
+                "Replayed %(num)d entries: %(outcome)s.",
+                counts.entries,
+            )
+            % {"num": counts.entries, "outcome": outcome(counts)}
+        )
     if counts.failures:
         shown = "; ".join(f"#{f['entry_id']}: {f['message']}" for f in counts.failures[:5])
-        more = f" and {len(counts.failures) - 5} more" if len(counts.failures) > 5 else ""
-        failed = _count(counts.failed, "entry was", "entries were")
-        sentences.append(f"{failed} not replayed ({shown}{more}).")
+        if len(counts.failures) > 5:
+            shown = _("%(shown)s and %(num)d more") % {
+                "shown": shown,
+                "num": len(counts.failures) - 5,
+            }
+        sentences.append(
+            ngettext(
+                "%(num)d entry was not replayed (%(shown)s).",
+                "%(num)d entries were not replayed (%(shown)s).",
+                counts.failed,
+            )
+            % {"num": counts.failed, "shown": shown}
+        )
     if not counts.failures:
         return "success", " ".join(sentences)
     return ("warning" if counts.entries else "error"), " ".join(sentences)
