@@ -223,7 +223,8 @@ async def test_disable_asks_first_then_holds_webhooks_and_enable_replays_them(
     enabled = await client.post(f"{page}/enable", data={"csrf_token": csrf}, allow_redirects=False)
     assert enabled.status == 303
     _, shown = await page_text(client, page)
-    assert "is enabled." in shown and "are held" in shown
+    # One request held: the sentence says so in the singular ("1 request … is held").
+    assert "is enabled." in shown and "1 request arrived while it was disabled and is held" in shown
     assert "Replay held (" in shown
 
     assert (await client.post(f"{page}/replay-held", data={}, headers=HTML)).status == 403
