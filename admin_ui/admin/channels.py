@@ -40,9 +40,11 @@ def type_title(request: web.Request, type_name: str) -> str:
 def state_of(request: web.Request, channel: Channel) -> tuple[str, str | None]:
     """What the status column shows: enabled, disabled, connecting or error, with why."""
     if channel.status == "error":
-        return "error", channel.status_reason or "the channel reported an error"
+        return "error", channel.status_reason or _("the channel reported an error")
     if request.config_dict[appkeys.CHANNELS].types.get(channel.type) is None:
-        return "error", f"its type {channel.type!r} is not installed: install the plugin again"
+        return "error", _("its type %(type)s is not installed: install the plugin again") % {
+            "type": repr(channel.type)
+        }
     if not channel.enabled:
         return "disabled", None
     if channel.status == "connecting":

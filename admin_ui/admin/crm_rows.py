@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from admin_ui.access import viewer_of
+from admin_ui.i18n import gettext as _
 from hub import appkeys
 from hub.api.context import path_id
 from hub.crm.connections import CrmAdmin
@@ -49,14 +50,17 @@ def row_of(request: web.Request, connection: CrmConnection) -> ConnectionRow:
     installed = connection.type in admin.env.instances.types
     reason = connection.status_reason
     if not installed:
-        state, reason = "error", f"its type {connection.type!r} is not installed"
+        state, reason = (
+            "error",
+            _("its type %(type)s is not installed") % {"type": repr(connection.type)},
+        )
     elif not connection.enabled:
         state = "disabled"
     elif connection.status in ("ok", "connecting"):
         state = connection.status
     else:
         state = "error"
-        reason = reason or "the CRM reported an error"
+        reason = reason or _("the CRM reported an error")
     oauth = installed and admin.oauth_of(connection) is not None
     return ConnectionRow(connection, crm_title(request, connection.type), state, reason, oauth)
 
