@@ -90,7 +90,11 @@ async def test_the_admin_pages_speak_german_when_the_browser_asks(
     assert "Noch kein CRM verbunden" in crm and "CRM verbinden" in crm
 
     reports = await page(hub, "/reports")
-    assert "Berichte" in reports and "Nur Geschäftszeiten" in reports
+    assert (
+        "Berichte" in reports
+        and "Nur Geschäftszeiten" in reports
+        and '<label for="to">Bis ' in reports
+    )
     assert "Nach Agent" in reports and "Tag für Tag" in reports
     heatmap = await page(hub, "/reports?tab=heatmap")
     assert "Eingehende Nachrichten nach Wochentag und Stunde" in heatmap and ">Mo." in heatmap
