@@ -34,7 +34,7 @@ LATEST = 10
 
 async def _page(request: web.Request, state: FormState, status: int = 200) -> web.Response:
     async with work(request) as w:
-        latest, _ = await list_surveys(
+        latest, _next = await list_surveys(
             w.db,
             viewer_of(request),
             status="answered",

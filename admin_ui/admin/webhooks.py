@@ -206,7 +206,7 @@ async def rotate(request: web.Request) -> web.StreamResponse:
     viewer = viewer_of(request)
     webhook_id = path_id(request, "webhook_id", "webhook")
     async with work(request) as w:
-        _, secret = await subs.rotate_secret(
+        _hook, secret = await subs.rotate_secret(
             w, viewer, request.config_dict[appkeys.CIPHER], webhook_id
         )
     response = redirect(
