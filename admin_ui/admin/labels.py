@@ -9,8 +9,8 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
+from admin_ui.i18n import N_, ngettext
 from admin_ui.i18n import gettext as _
-from admin_ui.i18n import ngettext
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -21,6 +21,27 @@ from hub.errors import HubError
 from hub.inbox import labels
 
 routes = web.RouteTableDef()
+
+# hub.inbox.labels.PALETTE's colour names, marked here: the hub knows no language.
+COLOUR_NAMES: dict[str, str] = {
+    "grey": N_("Grey"),
+    "red": N_("Red"),
+    "orange": N_("Orange"),
+    "yellow": N_("Yellow"),
+    "green": N_("Green"),
+    "teal": N_("Teal"),
+    "blue": N_("Blue"),
+    "indigo": N_("Indigo"),
+    "purple": N_("Purple"),
+    "pink": N_("Pink"),
+}
+
+
+def colour_names() -> dict[str, str]:
+    """The palette's colours, each named in the request's language."""
+    return {key: _(COLOUR_NAMES.get(key, name)) for key, name in labels.PALETTE.items()}
+
+
 LABEL = r"/admin/labels/{label_id:\d+}"
 FIELDS = ("name", "colour", "description")
 
@@ -39,7 +60,7 @@ async def list_labels(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {
         "labels": [(row, counts[row.id]) for row in rows],
         "q": q,
-        "palette": labels.PALETTE,
+        "palette": colour_names(),
         **page_links(page_url(request, "admin.labels"), {"q": q}, next_cursor, cursor),
     }
     return await render(request, "admin/labels/list.html", context)
@@ -65,7 +86,7 @@ async def _form_page(
     context = {
         "label": label,
         "count": count,
-        "palette": labels.PALETTE,
+        "palette": colour_names(),
         "values": state.values,
         "errors": state.errors,
         "message": state.message,

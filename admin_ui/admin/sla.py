@@ -32,9 +32,9 @@ def minutes_text(minutes: int | None) -> str:
         return "—"
     days, rest = divmod(minutes, 60 * 24)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    parts += [f"{hours} h"] if hours else []
-    parts += [f"{mins} min"] if mins else []
+    parts = [ngettext("%(num)d day", "%(num)d days", days) % {"num": days}] if days else []
+    parts += [_("%(num)d h") % {"num": hours}] if hours else []
+    parts += [_("%(num)d min") % {"num": mins}] if mins else []
     return " ".join(parts)
 
 

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
+from admin_ui.i18n import N_
 from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
@@ -21,6 +22,20 @@ from hub.inbox import snippet_files, snippets
 from hub.media.store import MediaLimits, human_size
 
 routes = web.RouteTableDef()
+
+# hub.inbox.snippets.VARIABLES' meanings, marked here: the hub knows no language.
+VARIABLE_MEANINGS: dict[str, str] = {
+    "contact.name": N_("The contact's full name"),
+    "contact.first_name": N_("The contact's first name"),
+    "contact.last_name": N_("The contact's last name"),
+    "contact.email": N_("The contact's email address"),
+    "contact.phone": N_("The contact's phone number (E.164)"),
+    "agent.name": N_("The name of the agent using the snippet"),
+    "agent.first_name": N_("The first word of the agent's name"),
+    "agent.email": N_("The agent's email address"),
+    "conversation.id": N_("The conversation's id"),
+    "channel.name": N_("The name of the conversation's channel"),
+}
 SNIPPET = r"/admin/snippets/{snippet_id:\d+}"
 FIELDS = ("name", "shortcut", "body")
 PREVIEW_CHARS = 120
@@ -71,7 +86,10 @@ async def _form_page(
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
-        "variables": [(f"${name}", meaning) for name, meaning in snippets.VARIABLES.items()],
+        "variables": [
+            (f"${name}", _(VARIABLE_MEANINGS.get(name, meaning)))
+            for name, meaning in snippets.VARIABLES.items()
+        ],
         "files": [(f, human_size(f.size)) for f in files],
         "file_error": file_error,
         "file_help": _file_help(MediaLimits()),
