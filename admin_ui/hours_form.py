@@ -14,6 +14,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
+from admin_ui.i18n import gettext as _
 from admin_ui.locale_format import weekday_names
 from hub.errors import Invalid
 from hub.inbox.business_hours import DAY_KEYS, INTERVALS_PER_DAY_MAX, Holiday
@@ -111,12 +112,16 @@ class WeekForm:
                 week.append([])
                 continue
             if not day.periods:
-                raise Invalid(f"week.{day.key}", f"{day.name}: give the opening and closing times")
+                raise Invalid(
+                    f"week.{day.key}",
+                    _("%(day)s: give the opening and closing times") % {"day": day.name},
+                )
             pairs = []
             for opens, closes in day.periods:
                 if not opens or not closes:
                     raise Invalid(
-                        f"week.{day.key}", f"{day.name}: give both the opening and closing time"
+                        f"week.{day.key}",
+                        _("%(day)s: give both the opening and closing time") % {"day": day.name},
                     )
                 pairs.append((opens, "24:00" if closes == "00:00" else closes))
             week.append(pairs)
@@ -126,14 +131,14 @@ class WeekForm:
         """The holidays kept, and the one added (422 naming ``new_holiday_date``)."""
         if not self.new_holiday_date:
             if self.new_holiday_name:
-                raise Invalid("new_holiday_date", "choose the date of the holiday")
+                raise Invalid("new_holiday_date", _("choose the date of the holiday"))
             return list(self.holidays)
         try:
             added = Holiday(date.fromisoformat(self.new_holiday_date), self.new_holiday_name)
         except ValueError:
-            raise Invalid("new_holiday_date", "enter a date such as 2026-12-25") from None
+            raise Invalid("new_holiday_date", _("enter a date such as 2026-12-25")) from None
         if any(h.day == added.day for h in self.holidays):
-            raise Invalid("new_holiday_date", "this date is a holiday already")
+            raise Invalid("new_holiday_date", _("this date is a holiday already"))
         return [*self.holidays, added]
 
     def fail(self, err: Invalid) -> None:

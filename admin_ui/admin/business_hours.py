@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from admin_ui.access import viewer_of
 from admin_ui.hours_form import WeekForm
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from hub.api.context import path_id, work
@@ -23,7 +25,7 @@ from hub.store.types import utcnow
 routes = web.RouteTableDef()
 WORKSPACE = "/admin/business-hours/workspace"
 TEAM = r"/admin/business-hours/teams/{team_id:\d+}"
-ZONE_HELP = "The hours and holidays below are read in this zone, daylight saving included."
+ZONE_HELP = N_("The hours and holidays below are read in this zone, daylight saving included.")
 
 
 def summary(week: list[list[list[str]]]) -> list[tuple[str, list[str]]]:
@@ -95,7 +97,7 @@ async def _form_page(
         "form": form,
         "errors": form.errors,
         "zones": business_hours.zone_names(),
-        "zone_help": ZONE_HELP,
+        "zone_help": _(ZONE_HELP),
         "action": (
             page_url(request, "admin.business_hours.team", team_id=team.id)
             if team
@@ -115,10 +117,12 @@ async def _save(request: web.Request, team: Team | None) -> web.StreamResponse:
     except Invalid as err:
         form.fail(err)
         return await _form_page(request, team, form, 422)
-    whose = f"{team.name}'s business hours" if team else "The workspace's business hours"
-    return redirect(
-        request, page_url(request, "admin.business_hours"), ("success", f"{whose} are saved.")
+    said = (
+        _("%(name)s's business hours are saved.") % {"name": team.name}
+        if team
+        else _("The workspace's business hours are saved.")
     )
+    return redirect(request, page_url(request, "admin.business_hours"), ("success", said))
 
 
 async def _remove(request: web.Request, team: Team | None) -> web.StreamResponse:
@@ -126,9 +130,9 @@ async def _remove(request: web.Request, team: Team | None) -> web.StreamResponse
     async with work(request) as w:
         await business_hours.delete_hours(w, viewer, team.id if team else None)
     done = (
-        f"{team.name} now follows the workspace's business hours."
+        _("%(name)s now follows the workspace's business hours.") % {"name": team.name}
         if team
-        else "The workspace has no business hours now: teams without their own are always open."
+        else _("The workspace has no business hours now: teams without their own are always open.")
     )
     return redirect(request, page_url(request, "admin.business_hours"), ("success", done))
 
@@ -150,13 +154,15 @@ async def _confirm(request: web.Request, team: Team | None) -> web.Response:
         if await business_hours.get_hours(w.db, team.id if team else None) is None:
             raise NotFound("business hours")
     if team:
-        heading = f"Remove {team.name}'s own business hours?"
-        message = f"{team.name} will follow the workspace's business hours again."
+        heading = _("Remove %(name)s's own business hours?") % {"name": team.name}
+        message = _("%(name)s will follow the workspace's business hours again.") % {
+            "name": team.name
+        }
         action = page_url(request, "admin.business_hours.team.remove", team_id=team.id)
         back = page_url(request, "admin.business_hours.team", team_id=team.id)
     else:
-        heading = "Remove the workspace's business hours?"
-        message = (
+        heading = _("Remove the workspace's business hours?")
+        message = _(
             "Teams without hours of their own will be always open, and no out-of-hours "
             "reply will be sent for their conversations."
         )
@@ -165,9 +171,9 @@ async def _confirm(request: web.Request, team: Team | None) -> web.Response:
     context = {
         "heading": heading,
         "message": message,
-        "details": ["The week and the holidays are deleted; you can set them again any time."],
+        "details": [_("The week and the holidays are deleted; you can set them again any time.")],
         "action": action,
-        "confirm_label": "Remove the hours",
+        "confirm_label": _("Remove the hours"),
         "cancel_url": back,
         "section": "business-hours",
     }

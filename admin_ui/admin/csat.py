@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import FormState, failed, id_list, text
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -23,8 +25,8 @@ from hub.store.models import Channel
 routes = web.RouteTableDef()
 FIELDS = ("enabled", "question", "scale", "off_channel_ids")
 SCALES: list[tuple[str, str, str]] = [
-    ("5", "1 to 5", "Very poor, poor, OK, good, excellent (the default)."),
-    ("3", "1 to 3", "Poor, OK, great: quicker to answer."),
+    ("5", N_("1 to 5"), N_("Very poor, poor, OK, good, excellent (the default).")),
+    ("3", N_("1 to 3"), N_("Poor, OK, great: quicker to answer.")),
 ]
 # The latest answers shown under the form.
 LATEST = 10
@@ -32,7 +34,7 @@ LATEST = 10
 
 async def _page(request: web.Request, state: FormState, status: int = 200) -> web.Response:
     async with work(request) as w:
-        latest, _ = await list_surveys(
+        latest, _next = await list_surveys(
             w.db,
             viewer_of(request),
             status="answered",
@@ -46,7 +48,7 @@ async def _page(request: web.Request, state: FormState, status: int = 200) -> we
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
-        "scales": SCALES,
+        "scales": [(value, _(label), _(note)) for value, label, note in SCALES],
         "latest": latest,
         "channels": channels,
     }
@@ -110,5 +112,5 @@ async def save(request: web.Request) -> web.StreamResponse:
         values["enabled"] = values["enabled"] == "on"
         return await _page(request, failed(err, values, FIELDS), err.status)
     return redirect(
-        request, page_url(request, "admin.csat"), ("success", "Satisfaction survey saved.")
+        request, page_url(request, "admin.csat"), ("success", _("Satisfaction survey saved."))
     )

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
+from admin_ui.i18n import N_, ngettext
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -19,6 +21,27 @@ from hub.errors import HubError
 from hub.inbox import labels
 
 routes = web.RouteTableDef()
+
+# hub.inbox.labels.PALETTE's colour names, marked here: the hub knows no language.
+COLOUR_NAMES: dict[str, str] = {
+    "grey": N_("Grey"),
+    "red": N_("Red"),
+    "orange": N_("Orange"),
+    "yellow": N_("Yellow"),
+    "green": N_("Green"),
+    "teal": N_("Teal"),
+    "blue": N_("Blue"),
+    "indigo": N_("Indigo"),
+    "purple": N_("Purple"),
+    "pink": N_("Pink"),
+}
+
+
+def colour_names() -> dict[str, str]:
+    """The palette's colours, each named in the request's language."""
+    return {key: _(COLOUR_NAMES.get(key, name)) for key, name in labels.PALETTE.items()}
+
+
 LABEL = r"/admin/labels/{label_id:\d+}"
 FIELDS = ("name", "colour", "description")
 
@@ -37,7 +60,7 @@ async def list_labels(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {
         "labels": [(row, counts[row.id]) for row in rows],
         "q": q,
-        "palette": labels.PALETTE,
+        "palette": colour_names(),
         **page_links(page_url(request, "admin.labels"), {"q": q}, next_cursor, cursor),
     }
     return await render(request, "admin/labels/list.html", context)
@@ -63,7 +86,7 @@ async def _form_page(
     context = {
         "label": label,
         "count": count,
-        "palette": labels.PALETTE,
+        "palette": colour_names(),
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
@@ -100,7 +123,9 @@ async def create(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         return await _form_page(request, None, failed(err, values, FIELDS), err.status)
     return redirect(
-        request, page_url(request, "admin.labels"), ("success", f"Created label {name}.")
+        request,
+        page_url(request, "admin.labels"),
+        ("success", _("Created label %(name)s.") % {"name": name}),
     )
 
 
@@ -125,7 +150,11 @@ async def update(request: web.Request) -> web.StreamResponse:
         if err.status == 404:
             raise
         return await _form_page(request, label_id, failed(err, values, FIELDS), err.status)
-    return redirect(request, page_url(request, "admin.labels"), ("success", f"Saved label {name}."))
+    return redirect(
+        request,
+        page_url(request, "admin.labels"),
+        ("success", _("Saved label %(name)s.") % {"name": name}),
+    )
 
 
 @routes.get(LABEL + "/delete", name="admin.label.delete")
@@ -136,21 +165,25 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
         label = await labels.get_label(w.db, label_id)
         count = (await labels.usage(w.db, [label_id]))[label_id]
     carried = (
-        "No conversation carries it."
+        _("No conversation carries it.")
         if count == 0
-        else f"{count} conversation{'s carry' if count != 1 else ' carries'} it; "
-        f"it will come off {'them' if count != 1 else 'it'}."
+        else ngettext(
+            "%(num)d conversation carries it; it will come off it.",
+            "%(num)d conversations carry it; it will come off them.",
+            count,
+        )
+        % {"num": count}
     )
     context = {
-        "heading": f"Delete the label {label.name}?",
-        "message": f"The label {label.name} will be deleted. {carried}",
+        "heading": _("Delete the label %(name)s?") % {"name": label.name},
+        "message": _("The label %(name)s will be deleted.") % {"name": label.name} + " " + carried,
         "details": [
-            "The conversations themselves stay, with their other labels.",
-            "Their timelines keep the events that added or removed it.",
-            "Custom inboxes that match it no longer find conversations through it.",
+            _("The conversations themselves stay, with their other labels."),
+            _("Their timelines keep the events that added or removed it."),
+            _("Custom inboxes that match it no longer find conversations through it."),
         ],
         "action": page_url(request, "admin.label.delete", label_id=label_id),
-        "confirm_label": "Delete label",
+        "confirm_label": _("Delete label"),
         "cancel_url": page_url(request, "admin.label", label_id=label_id),
         "section": "labels",
     }
@@ -166,5 +199,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
         name = (await labels.get_label(w.db, label_id)).name
         await labels.delete_label(w, viewer, label_id)
     return redirect(
-        request, page_url(request, "admin.labels"), ("success", f"Deleted label {name}.")
+        request,
+        page_url(request, "admin.labels"),
+        ("success", _("Deleted label %(name)s.") % {"name": name}),
     )

@@ -14,6 +14,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.wording import human_text, sentence
 from hub.errors import HubError
 from hub.people import directory
@@ -25,38 +27,47 @@ PICKER_LIMIT = 500
 PAGE_SIZE = 25
 
 ROLE_OPTIONS: list[tuple[str, str, str]] = [
-    ("agent", "Agent", "Works conversations in the inbox; cannot open the admin pages."),
+    ("agent", N_("Agent"), N_("Works conversations in the inbox; cannot open the admin pages.")),
     (
         "manager",
-        "Manager",
-        "Everything an agent does, plus the admin pages: channels, users, teams, "
-        "snippets and settings. Cannot create or change owners.",
+        N_("Manager"),
+        N_(
+            "Everything an agent does, plus the admin pages: channels, users, teams, "
+            "snippets and settings. Cannot create or change owners."
+        ),
     ),
     (
         "owner",
-        "Owner",
-        "Everything a manager does, and may create and change owners. "
-        "Only an owner can make someone an owner.",
+        N_("Owner"),
+        N_(
+            "Everything a manager does, and may create and change owners. "
+            "Only an owner can make someone an owner."
+        ),
     ),
 ]
 
 VISIBILITY_OPTIONS: list[tuple[str, str, str]] = [
-    ("all", "All conversations", "Sees every conversation in the workspace."),
+    ("all", N_("All conversations"), N_("Sees every conversation in the workspace.")),
     (
         "team",
-        "Their teams' conversations",
-        "Sees conversations of the teams they belong to, and those assigned to them.",
+        N_("Their teams' conversations"),
+        N_("Sees conversations of the teams they belong to, and those assigned to them."),
     ),
     (
         "assigned",
-        "Only assigned to them",
-        "Sees only the conversations assigned to them.",
+        N_("Only assigned to them"),
+        N_("Sees only the conversations assigned to them."),
     ),
 ]
-VISIBILITY_NOTE = (
+VISIBILITY_NOTE = N_(
     "Applies to agents: owners and managers always see every conversation. Restricted "
     "agents never see conversations of blocked contacts."
 )
+
+
+def translated(options: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The choices of a radio group in the request's language (the tables are only marked)."""
+    return [(value, _(label), _(help_text)) for value, label, help_text in options]
 
 
 @dataclass

@@ -13,6 +13,7 @@ from admin_ui.admin.people_password import (
     read_password,
     reset_shown_at,
 )
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -66,7 +67,7 @@ async def set_password(request: web.Request) -> web.StreamResponse:
             raise
         # The typed password is never sent back into the page.
         return await _form_page(request, user_id, failed(err, {}, ("password",)), err.status)
-    done = f"{name} has a new password; their sessions have ended."
+    done = _("%(name)s has a new password; their sessions have ended.") % {"name": name}
     if generated is None:
         return redirect(
             request, page_url(request, "admin.user", user_id=user_id), ("success", done)

@@ -20,8 +20,10 @@ from admin_ui.admin.people_forms import (
     failed,
     id_list,
     text,
+    translated,
 )
 from admin_ui.admin.people_password import carry_password, forget_password, read_password, shown_at
+from admin_ui.i18n import gettext as _
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -48,9 +50,9 @@ async def _new_page(
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
-        "role_options": ROLE_OPTIONS,
-        "visibility_options": VISIBILITY_OPTIONS,
-        "visibility_note": VISIBILITY_NOTE,
+        "role_options": translated(ROLE_OPTIONS),
+        "visibility_options": translated(VISIBILITY_OPTIONS),
+        "visibility_note": _(VISIBILITY_NOTE),
         "min_length": MIN_LENGTH,
     }
     return await render(request, "admin/users/new.html", context, status)
@@ -95,9 +97,11 @@ async def create(request: web.Request) -> web.StreamResponse:
         return redirect(
             request,
             page_url(request, "admin.user", user_id=user_id),
-            ("success", f"Created {name}."),
+            ("success", _("Created %(name)s.") % {"name": name}),
         )
-    response = redirect(request, shown_at(request, user_id), ("success", f"Created {name}."))
+    response = redirect(
+        request, shown_at(request, user_id), ("success", _("Created %(name)s.") % {"name": name})
+    )
     carry_password(request, response, user_id, generated)
     return response
 

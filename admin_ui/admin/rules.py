@@ -15,15 +15,19 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin_ui.access import viewer_of
-from admin_ui.action_wording import SNOOZE_MINUTES, SNOOZE_PRESETS, Names
+from admin_ui.action_wording import PRIORITY_NAMES, SNOOZE_MINUTES, SNOOZE_PRESETS, Names
 from admin_ui.admin.people_forms import PAGE_SIZE
 from admin_ui.admin.rule_wording import (
     CONDITION_TITLES,
+    EVENT_TITLES,
     RULE_ACTION_TITLES,
     RuleNames,
     describe_action,
     describe_condition,
+    event_when,
+    titles,
 )
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -36,7 +40,6 @@ from hub.automation.rule_conditions import CONTACT_FIELDS
 from hub.errors import HubError
 from hub.events.work import Work
 from hub.inbox.labels import all_labels
-from hub.inbox.priority import LABELS as PRIORITY_NAMES
 from hub.inbox.sla_policies import all_policies
 from hub.store.models import Channel, Rule, Snippet, Team, User
 
@@ -80,10 +83,7 @@ def _row(rule: Rule, names: RuleNames) -> dict[str, Any]:
         actions = [describe_action(a, names) for a in rules.actions_of(rule)]
     except HubError as error:
         conditions, actions = [], [error.message]
-    title = rules.EVENT_TITLES.get(rule.event, rule.event)
-    when = title[0].lower() + title[1:]
-    if rule.event == "no_reply":
-        when = f"a customer has waited {rule.minutes} minutes for a reply"
+    when = event_when(rule.event, rule.minutes)
     return {"rule": rule, "when": when, "conditions": conditions, "actions": actions}
 
 
@@ -108,9 +108,9 @@ async def _editor(request: web.Request, rule: Rule | None) -> web.Response:
         "actions": [a.model_dump(mode="json", exclude_none=True) for a in rules.actions_of(rule)]
         if rule
         else [],
-        "events": list(rules.EVENT_TITLES.items()),
-        "condition_types": list(CONDITION_TITLES.items()),
-        "action_types": [(kind, RULE_ACTION_TITLES[kind]) for kind in RULE_ACTION_TYPES],
+        "events": titles({key: EVENT_TITLES.get(key, key) for key in rules.EVENT_TITLES}),
+        "condition_types": titles(CONDITION_TITLES),
+        "action_types": [(kind, _(RULE_ACTION_TITLES[kind])) for kind in RULE_ACTION_TYPES],
         "contact_fields": CONTACT_FIELDS,
         "priorities": list(PRIORITY_NAMES.items()),
         "snooze_presets": list(SNOOZE_PRESETS.items()),
@@ -145,7 +145,9 @@ async def toggle(request: web.Request) -> web.StreamResponse:
         changed = await rules.update_rule(
             w, viewer, rule_id, rules.RuleFields(enabled=not rule.enabled)
         )
-        said = f"Rule {changed.name} is {'on' if changed.enabled else 'off'}."
+        said = (_("Rule %(name)s is on.") if changed.enabled else _("Rule %(name)s is off.")) % {
+            "name": changed.name
+        }
     return redirect(request, page_url(request, "admin.rules"), ("success", said))
 
 
@@ -157,7 +159,9 @@ async def move(request: web.Request) -> web.StreamResponse:
     step = -1 if (await request.post()).get("step") == "-1" else 1
     async with work(request) as w:
         rule = await rules.move_rule(w, viewer, rule_id, step)
-        said = f"Moved rule {rule.name} {'up' if step == -1 else 'down'}."
+        said = (_("Moved rule %(name)s up.") if step == -1 else _("Moved rule %(name)s down.")) % {
+            "name": rule.name
+        }
     return redirect(request, page_url(request, "admin.rules"), ("success", said))
 
 
@@ -168,11 +172,12 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         rule = await rules.get_rule(w, rule_id)
     context = {
-        "heading": f"Delete the rule {rule.name}?",
-        "message": f"The rule {rule.name} will stop running and be deleted with its run log.",
-        "details": ["What it already did to conversations stays, in their timelines."],
+        "heading": _("Delete the rule %(name)s?") % {"name": rule.name},
+        "message": _("The rule %(name)s will stop running and be deleted with its run log.")
+        % {"name": rule.name},
+        "details": [_("What it already did to conversations stays, in their timelines.")],
         "action": page_url(request, "admin.rule.delete", rule_id=rule_id),
-        "confirm_label": "Delete rule",
+        "confirm_label": _("Delete rule"),
         "cancel_url": page_url(request, "admin.rule", rule_id=rule_id),
         "section": "rules",
     }
@@ -187,7 +192,11 @@ async def delete(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         name = (await rules.get_rule(w, rule_id)).name
         await rules.delete_rule(w, viewer, rule_id)
-    return redirect(request, page_url(request, "admin.rules"), ("success", f"Deleted rule {name}."))
+    return redirect(
+        request,
+        page_url(request, "admin.rules"),
+        ("success", _("Deleted rule %(name)s.") % {"name": name}),
+    )
 
 
 @routes.get("/admin/rules/runs", name="admin.rules.runs")

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import FormState, failed, text
+from admin_ui.i18n import gettext as _
+from admin_ui.i18n import ngettext
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
 from admin_ui.wording import validate_form
@@ -30,9 +32,9 @@ def minutes_text(minutes: int | None) -> str:
         return "—"
     days, rest = divmod(minutes, 60 * 24)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    parts += [f"{hours} h"] if hours else []
-    parts += [f"{mins} min"] if mins else []
+    parts = [ngettext("%(num)d day", "%(num)d days", days) % {"num": days}] if days else []
+    parts += [_("%(num)d h") % {"num": hours}] if hours else []
+    parts += [_("%(num)d min") % {"num": mins}] if mins else []
     return " ".join(parts)
 
 
@@ -102,7 +104,9 @@ async def create(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         return await _form_page(request, None, failed(err, values, FIELDS), err.status)
     return redirect(
-        request, page_url(request, "admin.sla"), ("success", f"Created SLA policy {name}.")
+        request,
+        page_url(request, "admin.sla"),
+        ("success", _("Created SLA policy %(name)s.") % {"name": name}),
     )
 
 
@@ -127,7 +131,9 @@ async def update(request: web.Request) -> web.StreamResponse:
             raise
         return await _form_page(request, policy_id, failed(err, values, FIELDS), err.status)
     return redirect(
-        request, page_url(request, "admin.sla"), ("success", f"Saved SLA policy {name}.")
+        request,
+        page_url(request, "admin.sla"),
+        ("success", _("Saved SLA policy %(name)s.") % {"name": name}),
     )
 
 
@@ -139,20 +145,26 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
         policy = await sla_policies.get_policy(w.db, policy_id)
         count = (await sla_policies.usage(w.db)).get(policy_id, 0)
     runs = (
-        "It runs on no open conversation."
+        _("It runs on no open conversation.")
         if count == 0
-        else f"It runs on {count} open conversation{'s' if count != 1 else ''}; "
-        "it will come off them, with their due times."
+        else ngettext(
+            "It runs on %(num)d open conversation; it will come off it, with its due time.",
+            "It runs on %(num)d open conversations; it will come off them, with their due times.",
+            count,
+        )
+        % {"num": count}
     )
     context = {
-        "heading": f"Delete the SLA policy {policy.name}?",
-        "message": f"The SLA policy {policy.name} will be deleted. {runs}",
+        "heading": _("Delete the SLA policy %(name)s?") % {"name": policy.name},
+        "message": _("The SLA policy %(name)s will be deleted.") % {"name": policy.name}
+        + " "
+        + runs,
         "details": [
-            "The conversations themselves stay; their timelines keep the breaches.",
-            "Macros that apply it will refuse to run until they are changed.",
+            _("The conversations themselves stay; their timelines keep the breaches."),
+            _("Macros that apply it will refuse to run until they are changed."),
         ],
         "action": page_url(request, "admin.sla.delete", policy_id=policy_id),
-        "confirm_label": "Delete SLA policy",
+        "confirm_label": _("Delete SLA policy"),
         "cancel_url": page_url(request, "admin.sla.policy", policy_id=policy_id),
         "section": "sla",
     }
@@ -168,5 +180,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
         name = (await sla_policies.get_policy(w.db, policy_id)).name
         await sla_policies.delete_policy(w, viewer, policy_id)
     return redirect(
-        request, page_url(request, "admin.sla"), ("success", f"Deleted SLA policy {name}.")
+        request,
+        page_url(request, "admin.sla"),
+        ("success", _("Deleted SLA policy %(name)s.") % {"name": name}),
     )

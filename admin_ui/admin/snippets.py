@@ -8,6 +8,8 @@ from aiohttp import web
 
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, text
+from admin_ui.i18n import N_
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -20,6 +22,20 @@ from hub.inbox import snippet_files, snippets
 from hub.media.store import MediaLimits, human_size
 
 routes = web.RouteTableDef()
+
+# hub.inbox.snippets.VARIABLES' meanings, marked here: the hub knows no language.
+VARIABLE_MEANINGS: dict[str, str] = {
+    "contact.name": N_("The contact's full name"),
+    "contact.first_name": N_("The contact's first name"),
+    "contact.last_name": N_("The contact's last name"),
+    "contact.email": N_("The contact's email address"),
+    "contact.phone": N_("The contact's phone number (E.164)"),
+    "agent.name": N_("The name of the agent using the snippet"),
+    "agent.first_name": N_("The first word of the agent's name"),
+    "agent.email": N_("The agent's email address"),
+    "conversation.id": N_("The conversation's id"),
+    "channel.name": N_("The name of the conversation's channel"),
+}
 SNIPPET = r"/admin/snippets/{snippet_id:\d+}"
 FIELDS = ("name", "shortcut", "body")
 PREVIEW_CHARS = 120
@@ -70,7 +86,10 @@ async def _form_page(
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
-        "variables": [(f"${name}", meaning) for name, meaning in snippets.VARIABLES.items()],
+        "variables": [
+            (f"${name}", _(VARIABLE_MEANINGS.get(name, meaning)))
+            for name, meaning in snippets.VARIABLES.items()
+        ],
         "files": [(f, human_size(f.size)) for f in files],
         "file_error": file_error,
         "file_help": _file_help(MediaLimits()),
@@ -80,10 +99,10 @@ async def _form_page(
 
 def _file_help(limits: MediaLimits) -> str:
     kinds = ", ".join(sorted(extension.upper() for extension, _ in limits.content_types))
-    return (
-        f"Up to {human_size(limits.max_file_bytes)} each, at most {limits.max_files} files; "
-        f"types: {kinds}. The channel of a conversation may accept fewer."
-    )
+    return _(
+        "Up to %(size)s each, at most %(num)s files; "
+        "types: %(kinds)s. The channel of a conversation may accept fewer."
+    ) % {"size": human_size(limits.max_file_bytes), "num": limits.max_files, "kinds": kinds}
 
 
 def _posted(form: Any) -> dict[str, object]:
@@ -111,7 +130,9 @@ async def create(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         return await _form_page(request, None, failed(err, values, FIELDS), err.status)
     return redirect(
-        request, page_url(request, "admin.snippets"), ("success", f"Created snippet /{shortcut}.")
+        request,
+        page_url(request, "admin.snippets"),
+        ("success", _("Created snippet /%(shortcut)s.") % {"shortcut": shortcut}),
     )
 
 
@@ -137,7 +158,9 @@ async def update(request: web.Request) -> web.StreamResponse:
             raise
         return await _form_page(request, snippet_id, failed(err, values, FIELDS), err.status)
     return redirect(
-        request, page_url(request, "admin.snippets"), ("success", f"Saved snippet /{shortcut}.")
+        request,
+        page_url(request, "admin.snippets"),
+        ("success", _("Saved snippet /%(shortcut)s.") % {"shortcut": shortcut}),
     )
 
 
@@ -148,13 +171,13 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         snippet = await snippets.get_snippet(w.db, snippet_id)
     context = {
-        "heading": f"Delete the snippet /{snippet.shortcut}?",
+        "heading": _("Delete the snippet /%(shortcut)s?") % {"shortcut": snippet.shortcut},
         "message": f"“{snippet.name}” (/{snippet.shortcut}) will be deleted for everyone.",
         "details": [
-            "Agents can no longer insert it; replies already sent with it are unchanged.",
+            _("Agents can no longer insert it; replies already sent with it are unchanged."),
         ],
         "action": page_url(request, "admin.snippet.delete", snippet_id=snippet_id),
-        "confirm_label": "Delete snippet",
+        "confirm_label": _("Delete snippet"),
         "cancel_url": page_url(request, "admin.snippets"),
         "section": "snippets",
     }
@@ -170,7 +193,9 @@ async def delete(request: web.Request) -> web.StreamResponse:
         shortcut = (await snippets.get_snippet(w.db, snippet_id)).shortcut
         await snippets.delete_snippet(w.db, viewer, snippet_id)
     return redirect(
-        request, page_url(request, "admin.snippets"), ("success", f"Deleted snippet /{shortcut}.")
+        request,
+        page_url(request, "admin.snippets"),
+        ("success", _("Deleted snippet /%(shortcut)s.") % {"shortcut": shortcut}),
     )
 
 
@@ -206,7 +231,7 @@ async def upload_file(request: web.Request) -> web.StreamResponse:
     return redirect(
         request,
         page_url(request, "admin.snippet", snippet_id=snippet_id),
-        ("success", f"Added {filename}."),
+        ("success", _("Added %(name)s.") % {"name": filename}),
     )
 
 
@@ -221,5 +246,5 @@ async def remove_file(request: web.Request) -> web.StreamResponse:
     return redirect(
         request,
         page_url(request, "admin.snippet", snippet_id=snippet_id),
-        ("success", f"Removed {filename}."),
+        ("success", _("Removed %(name)s.") % {"name": filename}),
     )

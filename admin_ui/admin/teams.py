@@ -15,6 +15,8 @@ from admin_ui.admin.people_forms import (
     id_list,
     text,
 )
+from admin_ui.i18n import gettext as _
+from admin_ui.i18n import ngettext
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -102,7 +104,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     return redirect(
         request,
         page_url(request, "admin.team", team_id=team_id),
-        ("success", f"Created team {name}."),
+        ("success", _("Created team %(name)s.") % {"name": name}),
     )
 
 
@@ -132,7 +134,7 @@ async def update(request: web.Request) -> web.StreamResponse:
     return redirect(
         request,
         page_url(request, "admin.team", team_id=team_id),
-        ("success", f"Saved team {name}."),
+        ("success", _("Saved team %(name)s.") % {"name": name}),
     )
 
 
@@ -144,19 +146,29 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
         team = await directory.get_team(w.db, team_id)
         count = len(team.members)
     context = {
-        "heading": f"Delete the team {team.name}?",
-        "message": f"The team {team.name} and its {count} membership(s) will be deleted. "
-        "The users themselves stay.",
+        "heading": _("Delete the team %(name)s?") % {"name": team.name},
+        "message": ngettext(
+            "The team %(name)s and its %(num)d membership will be deleted. "
+            "The users themselves stay.",
+            "The team %(name)s and its %(num)d memberships will be deleted. "
+            "The users themselves stay.",
+            count,
+        )
+        % {"name": team.name, "num": count},
         "details": [
-            "Its conversations keep their assignee; they just no longer belong to a team.",
-            "Agents who see conversations by team no longer see this team's ones "
-            "(unless they are assigned to them).",
-            "Channels that route to this team stop giving conversations through it; a "
-            "channel that routes only to this team leaves new conversations unassigned.",
-            "Custom inboxes shared with the team are no longer shared with it.",
+            _("Its conversations keep their assignee; they just no longer belong to a team."),
+            _(
+                "Agents who see conversations by team no longer see this team's ones "
+                "(unless they are assigned to them)."
+            ),
+            _(
+                "Channels that route to this team stop giving conversations through it; a "
+                "channel that routes only to this team leaves new conversations unassigned."
+            ),
+            _("Custom inboxes shared with the team are no longer shared with it."),
         ],
         "action": page_url(request, "admin.team.delete", team_id=team_id),
-        "confirm_label": "Delete team",
+        "confirm_label": _("Delete team"),
         "cancel_url": page_url(request, "admin.team", team_id=team_id),
         "section": "teams",
     }
@@ -171,4 +183,8 @@ async def delete(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         name = (await directory.get_team(w.db, team_id)).name
         await directory.delete_team(w, viewer, team_id)
-    return redirect(request, page_url(request, "admin.teams"), ("success", f"Deleted team {name}."))
+    return redirect(
+        request,
+        page_url(request, "admin.teams"),
+        ("success", _("Deleted team %(name)s.") % {"name": name}),
+    )

@@ -23,7 +23,9 @@ from admin_ui.admin.people_forms import (
     failed,
     id_list,
     text,
+    translated,
 )
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -69,7 +71,7 @@ async def list_users(request: web.Request) -> web.StreamResponse:
         "users": users,
         "q": q,
         "status": status,
-        "visibility_labels": {value: label for value, label, _ in VISIBILITY_OPTIONS},
+        "visibility_labels": {value: _(label) for value, label, _help in VISIBILITY_OPTIONS},
         **page_links(
             page_url(request, "admin.users"), {"q": q, "status": status}, next_cursor, cursor
         ),
@@ -99,9 +101,9 @@ async def _edit_page(
         "values": state.values,
         "errors": state.errors,
         "message": state.message,
-        "role_options": ROLE_OPTIONS,
-        "visibility_options": VISIBILITY_OPTIONS,
-        "visibility_note": VISIBILITY_NOTE,
+        "role_options": translated(ROLE_OPTIONS),
+        "visibility_options": translated(VISIBILITY_OPTIONS),
+        "visibility_note": _(VISIBILITY_NOTE),
     }
     return await render(request, "admin/users/edit.html", context, status)
 
@@ -141,7 +143,9 @@ async def update(request: web.Request) -> web.StreamResponse:
             request, user_id, failed(err, values, EDIT_FIELDS, by_code), err.status
         )
     return redirect(
-        request, page_url(request, "admin.user", user_id=user_id), ("success", f"Saved {name}.")
+        request,
+        page_url(request, "admin.user", user_id=user_id),
+        ("success", _("Saved %(name)s.") % {"name": name}),
     )
 
 
@@ -151,22 +155,25 @@ async def deactivate_confirm(request: web.Request) -> web.StreamResponse:
     viewer = viewer_of(request)
     user_id = path_id(request, "user_id", "user")
     if user_id == viewer.id:
-        refusal = "You cannot deactivate your own account: ask another owner or manager."
+        refusal = _("You cannot deactivate your own account: ask another owner or manager.")
         return redirect(
             request, page_url(request, "admin.user", user_id=user_id), ("error", refusal)
         )
     async with work(request) as w:
         user = await directory.get_user(w.db, user_id)
     context = {
-        "heading": f"Deactivate {user.name}?",
-        "message": f"{user.name} ({user.email}) will no longer be able to use the hub.",
+        "heading": _("Deactivate %(name)s?") % {"name": user.name},
+        "message": _("%(name)s (%(email)s) will no longer be able to use the hub.")
+        % {"name": user.name, "email": user.email},
         "details": [
-            "They cannot log in; the sessions they have open end at once.",
-            "Their API tokens stop working (and work again if you reactivate them).",
-            "Conversations assigned to them stay assigned to them: reassign them from "
-            "the inbox if someone else should answer.",
-            "Routing no longer gives them new conversations.",
-            "Nothing is deleted: you can reactivate them from this page later.",
+            _("They cannot log in; the sessions they have open end at once."),
+            _("Their API tokens stop working (and work again if you reactivate them)."),
+            _(
+                "Conversations assigned to them stay assigned to them: reassign them from "
+                "the inbox if someone else should answer."
+            ),
+            _("Routing no longer gives them new conversations."),
+            _("Nothing is deleted: you can reactivate them from this page later."),
         ],
         "action": page_url(request, "admin.user.deactivate", user_id=user_id),
         "confirm_label": "Deactivate",
@@ -189,7 +196,9 @@ async def _set_active(request: web.Request, active: bool) -> web.Response:
         if err.status == 404:
             raise
         # e.g. deactivating yourself or the last owner: say why on the user's page.
-        return redirect(request, back, ("error", f"Not changed: {err.message}."))
+        return redirect(
+            request, back, ("error", _("Not changed: %(reason)s.") % {"reason": err.message})
+        )
     done = "reactivated" if active else "deactivated"
     return redirect(request, back, ("success", f"{name} is {done}."))
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from admin_ui import show_once
 from admin_ui.access import viewer_of
 from admin_ui.admin.people_forms import PAGE_SIZE, FormState, failed, id_list, text
+from admin_ui.i18n import gettext as _
 from admin_ui.paging import page_links
 from admin_ui.rendering import redirect, render
 from admin_ui.urls import page_url
@@ -153,7 +154,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     except HubError as err:
         return await _form_page(request, None, failed(err, values, FIELDS), err.status)
     response = redirect(
-        request, _secret_page(request, hook_id), ("success", "Created the webhook.")
+        request, _secret_page(request, hook_id), ("success", _("Created the webhook."))
     )
     _carry_secret(request, response, hook_id, secret)
     return response
@@ -194,7 +195,9 @@ async def update(request: web.Request) -> web.StreamResponse:
             raise
         return await _form_page(request, webhook_id, failed(err, values, FIELDS), err.status)
     _wake(request)
-    return redirect(request, page_url(request, "admin.webhooks"), ("success", "Saved the webhook."))
+    return redirect(
+        request, page_url(request, "admin.webhooks"), ("success", _("Saved the webhook."))
+    )
 
 
 @routes.post(HOOK + "/rotate", name="admin.webhook.rotate")
@@ -203,11 +206,11 @@ async def rotate(request: web.Request) -> web.StreamResponse:
     viewer = viewer_of(request)
     webhook_id = path_id(request, "webhook_id", "webhook")
     async with work(request) as w:
-        _, secret = await subs.rotate_secret(
+        _hook, secret = await subs.rotate_secret(
             w, viewer, request.config_dict[appkeys.CIPHER], webhook_id
         )
     response = redirect(
-        request, _secret_page(request, webhook_id), ("success", "The webhook has a new secret.")
+        request, _secret_page(request, webhook_id), ("success", _("The webhook has a new secret."))
     )
     _carry_secret(request, response, webhook_id, secret)
     return response
@@ -224,7 +227,7 @@ async def send_test(request: web.Request) -> web.StreamResponse:
     return redirect(
         request,
         page_url(request, "admin.webhook.deliveries", webhook_id=webhook_id),
-        ("success", "Sent a test event."),
+        ("success", _("Sent a test event.")),
     )
 
 
@@ -267,7 +270,11 @@ async def redeliver(request: web.Request) -> web.StreamResponse:
             raise
         return redirect(request, log_page, ("error", err.message))
     _wake(request)
-    return redirect(request, log_page, ("success", f"Delivery {delivery_id} is being sent again."))
+    return redirect(
+        request,
+        log_page,
+        ("success", _("Delivery %(num)s is being sent again.") % {"num": delivery_id}),
+    )
 
 
 @routes.get(HOOK + "/delete", name="admin.webhook.delete")
@@ -277,15 +284,15 @@ async def delete_confirm(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         hook = await subs.get_subscription(w.db, webhook_id)
     context = {
-        "heading": "Delete this webhook?",
-        "message": f"The webhook to {hook.url} will be deleted.",
+        "heading": _("Delete this webhook?"),
+        "message": _("The webhook to %(url)s will be deleted.") % {"url": hook.url},
         "details": [
-            "Its delivery log goes with it.",
-            "Events waiting to be delivered or retried are never sent.",
-            "To pause it instead, turn it off on its page.",
+            _("Its delivery log goes with it."),
+            _("Events waiting to be delivered or retried are never sent."),
+            _("To pause it instead, turn it off on its page."),
         ],
         "action": page_url(request, "admin.webhook.delete", webhook_id=webhook_id),
-        "confirm_label": "Delete webhook",
+        "confirm_label": _("Delete webhook"),
         "cancel_url": page_url(request, "admin.webhook", webhook_id=webhook_id),
         "section": "webhooks",
     }
@@ -300,5 +307,5 @@ async def delete(request: web.Request) -> web.StreamResponse:
     async with work(request) as w:
         await subs.delete_subscription(w, viewer, webhook_id)
     return redirect(
-        request, page_url(request, "admin.webhooks"), ("success", "Deleted the webhook.")
+        request, page_url(request, "admin.webhooks"), ("success", _("Deleted the webhook."))
     )

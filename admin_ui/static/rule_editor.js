@@ -23,13 +23,19 @@ const NOTE = "[data-item-error]";
 
 const form = () => document.getElementById("rule-form");
 const listOf = (name) => document.querySelector(`[data-list="${name}"]`);
-const NOUN = { conditions: "Condition", actions: "Action" };
+// The page's words, in its language (data-word-* on the form; {n}, {move}, {title}
+// filled here), one set per list.
+const word = (key) => form().dataset[key];
+const WORDS = {
+  conditions: { item: "wordCondition", moveName: "wordConditionMoveName" },
+  actions: { item: "wordAction", moveName: "wordActionMoveName" },
+};
 
 /** Show "no items" hints, keep Up/Down sensible and give every button a full name. */
 function renumber(name) {
   const items = [...listOf(name).children];
   document.querySelector(`[data-empty="${name}"]`).hidden = items.length > 0;
-  nameMoves(items, NOUN[name].toLowerCase());
+  nameMoves(items, name, { up: word("wordUp"), down: word("wordDown"), name: word(WORDS[name].moveName) });
 }
 
 /** A new item of ``type`` in list ``name``, its fields set from ``values``. */
@@ -43,7 +49,7 @@ function addItem(name, type, values = {}) {
 }
 
 const mark = (name, index, message) =>
-  markItem(listOf(name).children[index], NOTE, `${NOUN[name]} ${index + 1}`, message);
+  markItem(listOf(name).children[index], NOTE, word(WORDS[name].item).replace("{n}", String(index + 1)), message);
 
 /** Show the API's error; mark the item it names, if any. */
 function showError(error) {
