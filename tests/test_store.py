@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.store.models import (
     ApiToken,
     Attachment,
+    AuditEntry,
     AvailabilitySchedule,
     Base,
     BulkJob,
@@ -532,6 +533,20 @@ BUILDERS: dict[str, Builder] = {
         override_until=WHEN,
         created_at=WHEN,
         updated_at=WHEN,
+    ),
+    "audit_log": lambda p: AuditEntry(
+        at=WHEN,
+        actor_id=p.user.id,
+        actor_label="Olive Owner <owner@example.com>",
+        token_id=7,
+        token_name="Zapier ✓",
+        ip="2001:db8::1",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64)",
+        action="channel.updated",
+        target_type="channel",
+        target_id=str(p.channel.id),
+        target_label="Support WhatsApp",
+        changes={"name": ["Support", "Support ✓"], "config.access_token": ["***", "***"]},
     ),
 }
 
