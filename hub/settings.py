@@ -151,6 +151,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often SLA clocks are started and passed due times marked as breached.",
     )
+    report_build_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often the reports' pre-aggregate is brought up to date with the "
+        "conversations changed since (a report also builds what is left before it reads).",
+    )
     counts_cache_seconds: float = Field(
         1.0,
         ge=0,

@@ -68,6 +68,7 @@ from hub.inbox.jobs import (
 )
 from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS_NAME
 from hub.inbox.out_of_hours import OutOfHoursReplies
+from hub.inbox.report_build import build_stale
 from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.media.store import media_store_of
 from hub.observers import Observers
@@ -194,6 +195,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             rejected_keep_days=settings.inbound_log_rejected_keep_days,
         )
 
+    async def report_facts_job() -> None:
+        await build_stale(sessions)
+
     async def prune_audit_log_job() -> None:
         await prune_audit_log(sessions, keep_days=settings.audit_keep_days)
 
@@ -219,6 +223,9 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
         ),
         asyncio.create_task(run_periodically(sla_job, every=settings.sla_check_seconds, stop=stop)),
+        asyncio.create_task(
+            run_periodically(report_facts_job, every=settings.report_build_seconds, stop=stop)
+        ),
         asyncio.create_task(
             run_periodically(
                 prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop

@@ -4,6 +4,7 @@ surveys) with chosen times, then read back through ``build_report``."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -105,6 +106,17 @@ async def agents(make_user: Callable[..., Awaitable[User]]) -> tuple[User, User]
     return ana, bo
 
 
+@pytest.fixture(params=["facts", "live"], autouse=True)
+def source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every definition is checked both ways a report is made: read from the built
+    pre-aggregate, and computed from the histories (``live``)."""
+    monkeypatch.setattr(sys.modules[__name__], "LIVE", request.param == "live")
+    return str(request.param)
+
+
+LIVE = False
+
+
 async def report(
     db: Sessions,
     kind: Kind = "overview",
@@ -117,7 +129,9 @@ async def report(
 ) -> Report:
     async with db() as session:
         period = await report_period(session, first, last, business_hours=business_hours)
-        return await build_report(session, viewer, kind, period, filters or Filters())
+        return await build_report(
+            session, viewer, kind, period, filters or Filters(), live=LIVE
+        )
 
 
 async def test_opened_counts_conversations_opened_in_the_local_days(
@@ -338,6 +352,7 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentile([5], 0.9) == 5
     assert percentile(list(range(1, 11)), 0.9) == 9
     assert percentile(list(range(1, 12)), 0.9) == 10
+    assert percentile(list(range(1, 71)), 0.9) == 63
 
 
 async def _conversation(db: Sessions, conversation_id: int) -> Conversation:

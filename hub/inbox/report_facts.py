@@ -9,12 +9,13 @@ out of the resolution time but not out of the contact's wait for a reply.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from hub.inbox.report_period import Period, minutes_between
+from hub.inbox.hours_calendar import WeeklyHours
+from hub.inbox.report_period import Period, open_minutes_between
 
 Metric = Literal[
     "opened",
@@ -68,7 +69,8 @@ class History:
 
 @dataclass(frozen=True)
 class Fact:
-    """One counted thing: ``value`` is minutes for a duration, the rating for ``csat``."""
+    """One counted thing: ``value`` is minutes for a duration (``open_value`` the same
+    in business hours' open time), the rating for ``csat``."""
 
     metric: Metric
     at: datetime
@@ -79,6 +81,11 @@ class Fact:
     label_ids: tuple[int, ...]
     value: float | None = None
     tag: str | None = None
+    open_value: float | None = None
+
+    def measure(self, business_hours: bool) -> float | None:
+        """The value as a report counts it: a duration in open time with business hours."""
+        return self.open_value if business_hours else self.value
 
 
 @dataclass
@@ -118,17 +125,34 @@ def _owners(history: History) -> _Owners:
     return owners
 
 
-def facts_of(history: History, period: Period) -> Iterator[Fact]:
-    """Every fact of the conversation that happened in the period."""
+# How long from one instant to another: (wall minutes, business hours' open minutes).
+Clock = Callable[[datetime, datetime], tuple[float, float]]
+
+
+def clock_of(hours: WeeklyHours | None) -> Clock:
+    """Both measures of a duration; without hours the open time is the wall time."""
+
+    def measure(start: datetime, end: datetime) -> tuple[float, float]:
+        wall = max((end - start).total_seconds() / 60, 0.0)
+        return wall, wall if hours is None else open_minutes_between(hours, start, end)
+
+    return measure
+
+
+def history_facts(history: History, hours: WeeklyHours | None) -> list[Fact]:
+    """Every fact of the conversation, whenever it happened, each duration measured both
+    in wall time (``value``) and in the ``hours``' open time (``open_value``)."""
     owners = _owners(history)
+    measure = clock_of(hours)
 
     def fact(
         metric: Metric,
         at: datetime,
         owner: tuple[int | None, int | None],
-        value: float | None = None,
+        value: tuple[float, float] | None = None,
         tag: str | None = None,
     ) -> Fact:
+        wall, open_ = value if value is not None else (None, None)
         return Fact(
             metric,
             at,
@@ -137,8 +161,9 @@ def facts_of(history: History, period: Period) -> Iterator[Fact]:
             owner[1],
             history.channel_id,
             history.label_ids,
-            value,
+            wall,
             tag,
+            open_,
         )
 
     found: list[Fact] = []
@@ -147,12 +172,13 @@ def facts_of(history: History, period: Period) -> Iterator[Fact]:
     answered = False
     cycle_start: datetime | None = history.opened_at
     snoozed_at: datetime | None = None
-    snoozed = 0.0
+    snoozed = (0.0, 0.0)
 
     def end_snooze(at: datetime) -> None:
         nonlocal snoozed_at, snoozed
         if snoozed_at is not None and cycle_start is not None:
-            snoozed += minutes_between(period, max(snoozed_at, cycle_start), at)
+            wall, open_ = measure(max(snoozed_at, cycle_start), at)
+            snoozed = (snoozed[0] + wall, snoozed[1] + open_)
         snoozed_at = None
 
     for h in history.happenings:
@@ -167,22 +193,22 @@ def facts_of(history: History, period: Period) -> Iterator[Fact]:
                 continue  # a rule's or a survey's message answers nobody
             if waiting_since is not None:
                 metric: Metric = "next_response" if answered else "first_response"
-                wait = minutes_between(period, waiting_since, h.at)
-                found.append(fact(metric, h.at, (h.user_id, team), wait))
+                found.append(fact(metric, h.at, (h.user_id, team), measure(waiting_since, h.at)))
                 waiting_since = None
             answered = True
         elif h.kind == "closed":
             found.append(fact("closed", h.at, owners.at(h.at)))
             end_snooze(h.at)
             if cycle_start is not None:
-                took = minutes_between(period, cycle_start, h.at) - snoozed
-                found.append(fact("resolution", h.at, owners.at(h.at), max(took, 0.0)))
-            cycle_start, snoozed, waiting_since = None, 0.0, None
+                wall, open_ = measure(cycle_start, h.at)
+                took = (max(wall - snoozed[0], 0.0), max(open_ - snoozed[1], 0.0))
+                found.append(fact("resolution", h.at, owners.at(h.at), took))
+            cycle_start, snoozed, waiting_since = None, (0.0, 0.0), None
         elif h.kind == "reopened":
             found.append(fact("reopened", h.at, owners.at(h.at)))
             end_snooze(h.at)
             if cycle_start is None:
-                cycle_start, snoozed = h.at, 0.0
+                cycle_start, snoozed = h.at, (0.0, 0.0)
         elif h.kind == "snoozed":
             end_snooze(h.at)
             snoozed_at = h.at
@@ -192,7 +218,11 @@ def facts_of(history: History, period: Period) -> Iterator[Fact]:
             found.append(fact("sla_breaches", h.at, owners.at(h.at), tag=h.tag))
     if history.survey is not None:
         survey = history.survey
-        found.append(
-            fact("csat", survey.answered_at, owners.at(survey.asked_at), float(survey.rating))
-        )
-    yield from (f for f in found if period.holds(f.at))
+        rating = float(survey.rating)
+        found.append(fact("csat", survey.answered_at, owners.at(survey.asked_at), (rating, rating)))
+    return found
+
+
+def facts_of(history: History, period: Period) -> Iterator[Fact]:
+    """Every fact of the conversation that happened in the period."""
+    yield from (f for f in history_facts(history, period.hours) if period.holds(f.at))

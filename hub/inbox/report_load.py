@@ -72,7 +72,7 @@ async def _histories(db: AsyncSession, ids: Sequence[int]) -> list[History]:
                 Conversation.opened_at,
                 Conversation.assignee_id,
                 Conversation.team_id,
-            ).where(Conversation.id.in_(ids))
+            ).where(Conversation.id.in_(ids), Conversation.merged_into_id.is_(None))
         )
     ).all()
     happenings: dict[int, list[Happening]] = defaultdict(list)
@@ -153,7 +153,11 @@ async def load_histories(
 ) -> list[History]:
     """The histories of the conversations active in the period (one channel's only,
     when given); merged-away conversations are left out (their timeline moved)."""
-    ids = list(await db.scalars(_active_ids(period, channel_id)))
+    return await histories_of(db, list(await db.scalars(_active_ids(period, channel_id))))
+
+
+async def histories_of(db: AsyncSession, ids: Sequence[int]) -> list[History]:
+    """The histories of these conversations, those that exist and were not merged away."""
     histories: list[History] = []
     for offset in range(0, len(ids), CHUNK):
         histories.extend(await _histories(db, ids[offset : offset + CHUNK]))

@@ -1,5 +1,5 @@
-"""A report's period: local calendar days in the workspace's zone, as UTC instants, and
-how long something took in it (wall time, or only the business hours' open time)."""
+"""A report's period: local calendar days in the workspace's zone, as UTC instants,
+and the business hours' open time between two instants."""
 
 from __future__ import annotations
 
@@ -51,11 +51,3 @@ def open_minutes_between(hours: WeeklyHours, start: datetime, end: datetime) -> 
             break
         total += min(finish, end) - max(begin, start)
     return total.total_seconds() / 60
-
-
-def minutes_between(period: Period, start: datetime, end: datetime) -> float:
-    """How long from ``start`` to ``end`` in minutes, as the report counts it: wall time,
-    or the business hours' open time when the period carries hours."""
-    if period.hours is not None:
-        return open_minutes_between(period.hours, start, end)
-    return max((end - start).total_seconds() / 60, 0.0)

@@ -8,7 +8,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hub.inbox.report_facts import Fact
@@ -17,6 +17,9 @@ COUNTED = ("opened", "closed", "reopened", "messages_in", "messages_out", "sla_b
 TIMED = ("first_response", "next_response", "resolution")
 # What the overview charts day by day.
 DAILY = ("opened", "closed", "messages_in", "messages_out")
+# The charts count facts per quarter hour, then place each on the local wall clock.
+SLOT_SECONDS = 900
+SlotCounts = dict[tuple[str, int], int]
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
+    # Rounded first: 0.9 * 70 is 63.00000000000001 in floating point, not rank 64.
+    return ordered[max(math.ceil(round(share * len(ordered), 9)), 1) - 1]
 
 
 def durations(values: Sequence[float]) -> Durations:
@@ -56,31 +60,39 @@ def durations(values: Sequence[float]) -> Durations:
     return Durations(len(values), statistics.median(values), percentile(values, 0.9))
 
 
-def summarize(facts: Iterable[Fact]) -> Summary:
-    """One group's metrics."""
+def csat_summary(summary: Summary, distribution: dict[int, int]) -> None:
+    """Fill the summary's CSAT fields from the count of answers per rating."""
+    summary.csat_distribution = dict(sorted(distribution.items()))
+    summary.csat_count = sum(distribution.values())
+    if summary.csat_count:
+        total = sum(rating * n for rating, n in distribution.items())
+        summary.csat_average = total / summary.csat_count
+
+
+def summarize(facts: Iterable[Fact], business_hours: bool = False) -> Summary:
+    """One group's metrics (durations in open time when ``business_hours``)."""
     summary = Summary()
     timed: dict[str, list[float]] = {name: [] for name in TIMED}
-    ratings: list[int] = []
+    ratings: dict[int, int] = {}
     for f in facts:
         if f.metric in summary.counts:
             summary.counts[f.metric] += 1
-        if f.metric in timed and f.value is not None:
-            timed[f.metric].append(f.value)
+        value = f.measure(business_hours)
+        if f.metric in timed and value is not None:
+            timed[f.metric].append(value)
         if f.metric == "sla_breaches" and f.tag is not None:
             summary.sla_by_target[f.tag] = summary.sla_by_target.get(f.tag, 0) + 1
         if f.metric == "csat" and f.value is not None:
-            ratings.append(int(f.value))
+            ratings[int(f.value)] = ratings.get(int(f.value), 0) + 1
     summary.durations = {name: durations(values) for name, values in timed.items()}
-    if ratings:
-        summary.csat_count = len(ratings)
-        summary.csat_average = sum(ratings) / len(ratings)
-        for rating in ratings:
-            summary.csat_distribution[rating] = summary.csat_distribution.get(rating, 0) + 1
+    csat_summary(summary, ratings)
     return summary
 
 
 def group(
-    facts: Iterable[Fact], keys: Callable[[Fact], Iterable[int | None]]
+    facts: Iterable[Fact],
+    keys: Callable[[Fact], Iterable[int | None]],
+    business_hours: bool = False,
 ) -> dict[int | None, Summary]:
     """Facts split by ``keys`` (a fact may fall in several groups: one per label) and
     each group summed up."""
@@ -88,30 +100,49 @@ def group(
     for f in facts:
         for key in keys(f):
             groups[key].append(f)
-    return {key: summarize(members) for key, members in groups.items()}
+    return {key: summarize(members, business_hours) for key, members in groups.items()}
 
 
-def heatmap(facts: Iterable[Fact], zone: ZoneInfo) -> list[list[int]]:
+def slot_of(at: datetime) -> int:
+    """The quarter hour ``at`` falls in, counted from the epoch (every zone's offset is
+    a whole number of quarter hours, so a slot lies within one local hour and day)."""
+    return int(at.timestamp()) // SLOT_SECONDS
+
+
+def slot_counts(facts: Iterable[Fact], metrics: Sequence[str]) -> SlotCounts:
+    """How many facts of each of ``metrics`` fell in each slot."""
+    counts: SlotCounts = defaultdict(int)
+    for f in facts:
+        if f.metric in metrics:
+            counts[(f.metric, slot_of(f.at))] += 1
+    return counts
+
+
+def _local(slot: int, zone: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(slot * SLOT_SECONDS, zone)
+
+
+def heatmap(counts: SlotCounts, zone: ZoneInfo) -> list[list[int]]:
     """Inbound messages by weekday (Monday first) and hour, on the zone's wall clock."""
     cells = [[0] * 24 for _ in range(7)]
-    for f in facts:
-        if f.metric == "messages_in":
-            local = f.at.astimezone(zone)
-            cells[local.weekday()][local.hour] += 1
+    for (metric, slot), n in counts.items():
+        if metric == "messages_in":
+            local = _local(slot, zone)
+            cells[local.weekday()][local.hour] += n
     return cells
 
 
 def daily(
-    facts: Iterable[Fact], first: date, last: date, zone: ZoneInfo
+    counts: SlotCounts, first: date, last: date, zone: ZoneInfo
 ) -> list[tuple[date, dict[str, int]]]:
     """The ``DAILY`` counts of every local day from ``first`` to ``last`` (days with
     nothing included, so a chart's days are evenly spaced)."""
     days = {
         first + timedelta(days=n): dict.fromkeys(DAILY, 0) for n in range((last - first).days + 1)
     }
-    for f in facts:
-        if f.metric in DAILY:
-            counts = days.get(f.at.astimezone(zone).date())
-            if counts is not None:
-                counts[f.metric] += 1
+    for (metric, slot), n in counts.items():
+        if metric in DAILY:
+            day = days.get(_local(slot, zone).date())
+            if day is not None:
+                day[metric] += n
     return list(days.items())

@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.visibility import Viewer
 from hub.inbox.business_hours import hours_for, weekly
+from hub.inbox.report_build import BATCH, build_batch, stale_count
 from hub.inbox.report_facts import Fact, facts_of
 from hub.inbox.report_load import load_histories
 from hub.inbox.report_period import Period, period_of
-from hub.inbox.report_summary import Summary, daily, group, heatmap, summarize
+from hub.inbox.report_read import conditions, slot_counts, summaries
+from hub.inbox.report_summary import DAILY, Summary, daily, group, heatmap, summarize
+from hub.inbox.report_summary import slot_counts as slot_counts_of
 from hub.store.models import Channel, Label, Team, User
 
 Kind = Literal["overview", "agents", "teams", "channels", "labels", "heatmap"]
@@ -111,32 +114,79 @@ async def _names(db: AsyncSession, kind: Kind) -> dict[int, str]:
 NOBODY = {"agents": "Unassigned", "teams": "No team", "channels": "—", "labels": "No label"}
 
 
+# At most this many stale conversations are built before a report is read from the
+# pre-aggregate; more (just after an upgrade, or a change of the business hours) and the
+# report is computed from the raw histories while the background job catches up.
+CATCH_UP_LIMIT = 1000
+
+
 async def build_report(
     db: AsyncSession,
     viewer: Viewer,
     kind: Kind,
     period: Period,
     filters: Filters,
+    *,
+    live: bool = False,
 ) -> Report:
     """The report of ``kind`` over the period, with the viewer's reach applied (an
-    agent's filters always name them)."""
+    agent's filters always name them).
+
+    Read from the pre-aggregate after building what is stale (committed in its own
+    transaction first); computed from the histories when too much is stale, or when
+    ``live``."""
     if not viewer.is_admin:
         filters = Filters(viewer.id, filters.team_id, filters.channel_id, filters.label_id)
+    if not live and await stale_count(db) <= CATCH_UP_LIMIT:
+        while await build_batch(db) == BATCH:
+            pass
+        await db.commit()
+        return await _from_facts(db, kind, period, filters)
+    return await _from_histories(db, kind, period, filters)
+
+
+def _report(kind: Kind, period: Period, total: Summary) -> Report:
+    return Report(kind, period, period.hours is not None, total)
+
+
+async def _from_facts(db: AsyncSession, kind: Kind, period: Period, filters: Filters) -> Report:
+    where = conditions(
+        period, filters.agent_id, filters.team_id, filters.channel_id, filters.label_id
+    )
+    business = period.hours is not None
+    total = (await summaries(db, None, where, business)).get(None, Summary())
+    report = _report(kind, period, total)
+    if kind == "overview":
+        report.daily = daily(
+            await slot_counts(db, where, DAILY), period.first, period.last, period.zone
+        )
+    elif kind == "heatmap":
+        report.heatmap = heatmap(await slot_counts(db, where, ("messages_in",)), period.zone)
+    else:
+        report.rows = await _rows(db, kind, await summaries(db, kind, where, business))
+    return report
+
+
+async def _from_histories(db: AsyncSession, kind: Kind, period: Period, filters: Filters) -> Report:
     histories = await load_histories(db, period, filters.channel_id)
     facts = [f for h in histories for f in facts_of(h, period) if filters.keeps(f)]
-    report = Report(kind, period, period.hours is not None, summarize(facts))
+    business = period.hours is not None
+    report = _report(kind, period, summarize(facts, business))
     if kind == "overview":
-        report.daily = daily(facts, period.first, period.last, period.zone)
+        report.daily = daily(slot_counts_of(facts, DAILY), period.first, period.last, period.zone)
     elif kind == "heatmap":
-        report.heatmap = heatmap(facts, period.zone)
+        report.heatmap = heatmap(slot_counts_of(facts, ("messages_in",)), period.zone)
     else:
-        names = await _names(db, kind)
-        groups = group(facts, _keys(kind))
-        report.rows = sorted(
-            (
-                Row(key, names.get(key, f"#{key}") if key is not None else NOBODY[kind], s)
-                for key, s in groups.items()
-            ),
-            key=lambda row: (row.key is None, row.name.lower()),
-        )
+        report.rows = await _rows(db, kind, group(facts, _keys(kind), business))
     return report
+
+
+async def _rows(db: AsyncSession, kind: Kind, groups: dict[int | None, Summary]) -> list[Row]:
+    names = await _names(db, kind)
+    return sorted(
+        (
+            Row(key, names.get(key, f"#{key}") if key is not None else NOBODY[kind], s)
+            for key, s in groups.items()
+        ),
+        key=lambda row: (row.key is None, row.name.lower()),
+    )

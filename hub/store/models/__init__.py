@@ -30,6 +30,7 @@ from hub.store.models.people import (
     User,
 )
 from hub.store.models.realtime import RealtimeEvent
+from hub.store.models.reports import ReportFact, ReportVersion
 from hub.store.models.sla import SlaPolicy
 from hub.store.models.webhooks import WebhookDelivery, WebhookSubscription
 from hub.store.models.workspace import (
@@ -83,6 +84,8 @@ __all__ = [
     "OutOfHoursReply",
     "OutboxItem",
     "RealtimeEvent",
+    "ReportFact",
+    "ReportVersion",
     "Rule",
     "RuleRun",
     "RuleTimerFire",

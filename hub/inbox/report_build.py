@@ -1,0 +1,106 @@
+"""Building the reports' pre-aggregate: the facts of every conversation whose history
+changed since its facts were last written (docs/reports.md, "How reports stay fast and
+exact").
+
+The database marks a conversation stale (``report_versions.version`` moves past
+``built``) in the same transaction as any change a report reads. A build reads the
+stale conversations' versions, their whole histories, computes their facts, and then
+claims each conversation only if its version is still the one it read: a change made
+meanwhile keeps it stale for the next build, so no change is ever lost, and two hub
+processes building at once never both write one conversation's facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.inbox.business_hours import hours_for, weekly
+from hub.inbox.report_facts import Fact, history_facts
+from hub.inbox.report_load import histories_of
+from hub.inbox.report_summary import slot_of
+from hub.store.models import ReportFact, ReportVersion
+
+# Conversations built per transaction.
+BATCH = 500
+
+_STALE = ReportVersion.version > ReportVersion.built
+
+
+async def stale_count(db: AsyncSession) -> int:
+    """How many conversations' facts wait to be built."""
+    return int(await db.scalar(select(func.count()).select_from(ReportVersion).where(_STALE)) or 0)
+
+
+def _row(f: Fact) -> dict[str, Any]:
+    return {
+        "conversation_id": f.conversation_id,
+        "metric": f.metric,
+        "at": f.at,
+        "slot": slot_of(f.at),
+        "agent_id": f.agent_id,
+        "team_id": f.team_id,
+        "channel_id": f.channel_id,
+        "value": f.value,
+        "open_value": f.open_value,
+        "tag": f.tag,
+    }
+
+
+async def _claim(db: AsyncSession, read: Sequence[tuple[int, int]]) -> set[int]:
+    """Mark built the conversations whose version is still the one read; their ids."""
+    claimed = await db.scalars(
+        update(ReportVersion)
+        .where(tuple_(ReportVersion.conversation_id, ReportVersion.version).in_(read), _STALE)
+        .values(built=ReportVersion.version)
+        .returning(ReportVersion.conversation_id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(claimed)
+
+
+async def build_batch(db: AsyncSession, limit: int = BATCH) -> int:
+    """Build the facts of up to ``limit`` stale conversations in the session's
+    transaction (the caller commits); how many stale conversations were read."""
+    read = [
+        (conversation_id, version)
+        for conversation_id, version in await db.execute(
+            select(ReportVersion.conversation_id, ReportVersion.version)
+            .where(_STALE)
+            .order_by(ReportVersion.conversation_id)
+            .limit(limit)
+        )
+    ]
+    if not read:
+        return 0
+    row = await hours_for(db, None)
+    hours = weekly(row) if row is not None else None
+    histories = await histories_of(db, [conversation_id for conversation_id, _ in read])
+    facts = [f for history in histories for f in history_facts(history, hours)]
+    claimed = await _claim(db, read)
+    if claimed:
+        await db.execute(delete(ReportFact).where(ReportFact.conversation_id.in_(claimed)))
+        rows = [_row(f) for f in facts if f.conversation_id in claimed]
+        if rows:
+            await db.execute(insert(ReportFact), rows)
+    return len(read)
+
+
+async def build_stale(
+    sessions: async_sessionmaker[AsyncSession], limit: int = BATCH, max_batches: int = 20
+) -> int:
+    """Build the stale conversations' facts, a batch per transaction, until none is left
+    or ``max_batches`` were built (the background job's run: bounded, so stopping the hub
+    never waits long); how many were read."""
+    total = 0
+    for _ in range(max_batches):
+        async with sessions() as db:
+            read = await build_batch(db, limit)
+            await db.commit()
+        total += read
+        if read < limit:
+            break
+    return total
