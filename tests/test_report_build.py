@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.visibility import Viewer
@@ -103,13 +103,8 @@ async def test_what_no_report_reads_leaves_the_facts_alone(
     db: Sessions, factory: Factory, conversation: Conversation
 ) -> None:
     message = await factory.message(conversation, direction="out", status="sent")
-    label = Label(name="Billing", name_key="billing", colour="red")
-    await factory.add(label)
     await _built(db)
-    await factory.add(
-        ConversationEvent(conversation_id=conversation.id, kind="labelled", data={}),
-        ConversationLabel(conversation_id=conversation.id, label_id=label.id),
-    )
+    await factory.add(ConversationEvent(conversation_id=conversation.id, kind="labelled", data={}))
     await _run(
         db,
         update(Message).where(Message.id == message.id).values(status="delivered"),
@@ -122,7 +117,7 @@ async def test_what_no_report_reads_leaves_the_facts_alone(
 
 @pytest.mark.parametrize(
     "change",
-    ["failed", "sender", "assignee", "team", "channel", "survey", "merged"],
+    ["failed", "sender", "assignee", "team", "channel", "survey", "merged", "label"],
 )
 async def test_each_change_a_report_reads_marks_the_conversation(
     db: Sessions,
@@ -142,7 +137,8 @@ async def test_each_change_a_report_reads_marks_the_conversation(
         status="sent",
     )
     target = await _another(factory, conversation)
-    await factory.add(survey, target)
+    label = Label(name="Billing", name_key="billing", colour="red")
+    await factory.add(survey, target, label)
     await _built(db)
     on_message = update(Message).where(Message.id == message.id)
     on_conversation = update(Conversation).where(Conversation.id == conversation.id)
@@ -156,6 +152,9 @@ async def test_each_change_a_report_reads_marks_the_conversation(
         .where(CsatSurvey.id == survey.id)
         .values(status="answered", rating=4, answered_at=utcnow()),
         "merged": on_conversation.values(merged_into_id=target.id),
+        "label": insert(ConversationLabel).values(
+            conversation_id=conversation.id, label_id=label.id
+        ),
     }[change]
     await _run(db, statement)
     assert await _stale(db) == {conversation.id}

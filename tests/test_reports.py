@@ -129,9 +129,7 @@ async def report(
 ) -> Report:
     async with db() as session:
         period = await report_period(session, first, last, business_hours=business_hours)
-        return await build_report(
-            session, viewer, kind, period, filters or Filters(), live=LIVE
-        )
+        return await build_report(session, viewer, kind, period, filters or Filters(), live=LIVE)
 
 
 async def test_opened_counts_conversations_opened_in_the_local_days(

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.inbox.business_hours import hours_for, weekly
+from hub.inbox.report_counts import COUNT_COLUMNS, apply_counts
 from hub.inbox.report_facts import Fact, history_facts
 from hub.inbox.report_load import histories_of
-from hub.inbox.report_summary import slot_of
+from hub.inbox.report_summary import TIMED, slot_of
 from hub.store.models import ReportFact, ReportVersion
 
 # Conversations built per transaction.
@@ -35,7 +37,8 @@ async def stale_count(db: AsyncSession) -> int:
     return int(await db.scalar(select(func.count()).select_from(ReportVersion).where(_STALE)) or 0)
 
 
-def _row(f: Fact) -> dict[str, Any]:
+def _row(f: Fact, zone: ZoneInfo) -> dict[str, Any]:
+    local = f.at.astimezone(zone)
     return {
         "conversation_id": f.conversation_id,
         "metric": f.metric,
@@ -47,6 +50,9 @@ def _row(f: Fact) -> dict[str, Any]:
         "value": f.value,
         "open_value": f.open_value,
         "tag": f.tag,
+        "day": local.date(),
+        "hour": local.hour,
+        "labels": ",".join(str(label) for label in f.label_ids),
     }
 
 
@@ -78,15 +84,28 @@ async def build_batch(db: AsyncSession, limit: int = BATCH) -> int:
         return 0
     row = await hours_for(db, None)
     hours = weekly(row) if row is not None else None
+    zone = ZoneInfo(row.time_zone) if row is not None else ZoneInfo("UTC")
     histories = await histories_of(db, [conversation_id for conversation_id, _ in read])
     facts = [f for history in histories for f in history_facts(history, hours)]
     claimed = await _claim(db, read)
     if claimed:
+        rows = [_row(f, zone) for f in facts if f.conversation_id in claimed]
+        await apply_counts(db, await _old_counts(db, claimed), rows)
         await db.execute(delete(ReportFact).where(ReportFact.conversation_id.in_(claimed)))
-        rows = [_row(f) for f in facts if f.conversation_id in claimed]
         if rows:
             await db.execute(insert(ReportFact), rows)
     return len(read)
+
+
+async def _old_counts(db: AsyncSession, claimed: set[int]) -> list[dict[str, Any]]:
+    """The counted facts the claimed conversations have now (what they added before)."""
+    columns = [ReportFact.__table__.c[name] for name in COUNT_COLUMNS]
+    found = await db.execute(
+        select(*columns).where(
+            ReportFact.conversation_id.in_(claimed), ReportFact.metric.not_in(TIMED)
+        )
+    )
+    return [dict(row._mapping) for row in found]
 
 
 async def build_stale(

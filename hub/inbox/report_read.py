@@ -1,9 +1,10 @@
-"""Reports read from the pre-aggregate (report_facts): the same summaries as
-hub.inbox.report_summary makes from facts, grouped and counted in SQL.
+"""Reports read from the pre-aggregate: the same summaries as hub.inbox.report_summary
+makes from facts, counted and ranked in SQL.
 
-Counts are GROUP BYs; medians and 90th percentiles are found with window functions,
-which return only the two middle values and the p90 value of each group, so no query
-brings back more than a few rows per group and metric.
+Counts are sums of the running totals (report_counts) where they hold the report's
+grouping and filter, else GROUP BYs over the facts; medians and 90th percentiles are
+found with window functions over the facts, which return only the two middle values and
+the p90 value of each group, so no query brings back more than a few rows per group.
 """
 
 from __future__ import annotations
@@ -16,19 +17,24 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, fu
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from hub.inbox.report_counts import count_summaries, local_counts
 from hub.inbox.report_period import Period
 from hub.inbox.report_summary import (
+    COUNTED,
     TIMED,
     Durations,
-    SlotCounts,
+    LocalCounts,
     Summary,
     csat_summary,
+    localize,
 )
 from hub.store.models import ConversationLabel, ReportFact
 
 F = ReportFact
 # Group by nothing (one summary, key None), or by one of the fact's columns.
 Breakdown = str | None
+# The running totals' grain and key that answer a report's counts (None: the facts do).
+Totals = tuple[str, int | None] | None
 _KEYS: dict[str, Any] = {
     "agents": F.agent_id,
     "teams": F.team_id,
@@ -88,7 +94,7 @@ async def _counts(
 ) -> dict[int | None, Summary]:
     rating = case((F.metric == "csat", F.value), else_=None)
     query = _grouped(by, F.metric, F.tag, rating, func.count()).where(
-        *where, F.metric.not_in(TIMED)
+        *where, F.metric.in_((*COUNTED, "csat"))
     )
     summaries: dict[int | None, Summary] = defaultdict(Summary)
     ratings: dict[int | None, dict[int, int]] = defaultdict(dict)
@@ -103,7 +109,7 @@ async def _counts(
             ratings[key][int(value)] = ratings[key].get(int(value), 0) + n
     for key, distribution in ratings.items():
         csat_summary(summaries[key], distribution)
-    return summaries
+    return dict(summaries)
 
 
 async def _durations(
@@ -147,26 +153,43 @@ async def summaries(
     db: AsyncSession,
     by: Breakdown,
     where: list[ColumnElement[bool]],
-    business_hours: bool,
+    period: Period,
+    totals: Totals,
 ) -> dict[int | None, Summary]:
-    """The summary of each group (``by`` None: one, under the key None)."""
-    found = await _counts(db, by, where)
-    timed = await _durations(db, by, where, business_hours)
+    """The summary of each group (``by`` None: one, under the key None): counts from
+    the running totals when ``totals`` names them, else from the facts; durations
+    ranked from the facts."""
+    if totals is not None:
+        grain, key = totals
+        found = await count_summaries(db, grain, key, by is not None, period.first, period.last)
+    else:
+        found = await _counts(db, by, where)
+    timed = await _durations(db, by, where, period.hours is not None)
     for key in timed.keys() - found.keys():
         found[key] = Summary()
     for key, summary in found.items():
         summary.durations = {name: Durations(0, None, None) for name in TIMED}
         summary.durations.update(timed.get(key, {}))
-    return dict(found)
+    return found
 
 
-async def slot_counts(
-    db: AsyncSession, where: list[ColumnElement[bool]], metrics: Sequence[str]
-) -> SlotCounts:
-    """How many facts of each of ``metrics`` fell in each quarter hour of the period."""
+async def local_counts_of(
+    db: AsyncSession,
+    where: list[ColumnElement[bool]],
+    metrics: Sequence[str],
+    period: Period,
+    totals: Totals,
+) -> LocalCounts:
+    """How many facts of each of ``metrics`` fell on each local day and hour: from the
+    running totals when ``totals`` names them, else counted per quarter hour in the
+    facts and placed on the wall clock."""
+    if totals is not None:
+        grain, key = totals
+        return await local_counts(db, grain, key, metrics, period.first, period.last)
     query = (
         select(F.metric, F.slot, func.count())
         .where(and_(*where), F.metric.in_(metrics))
         .group_by(F.metric, F.slot)
     )
-    return {(metric, slot): n for metric, slot, n in await db.execute(query)}
+    slots = {(metric, slot): n for metric, slot, n in await db.execute(query)}
+    return localize(slots, period.zone)

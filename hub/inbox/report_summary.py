@@ -20,6 +20,8 @@ DAILY = ("opened", "closed", "messages_in", "messages_out")
 # The charts count facts per quarter hour, then place each on the local wall clock.
 SLOT_SECONDS = 900
 SlotCounts = dict[tuple[str, int], int]
+# (metric, local day, local hour or -1) → how many.
+LocalCounts = dict[tuple[str, date, int], int]
 
 
 @dataclass(frozen=True)
@@ -118,31 +120,31 @@ def slot_counts(facts: Iterable[Fact], metrics: Sequence[str]) -> SlotCounts:
     return counts
 
 
-def _local(slot: int, zone: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(slot * SLOT_SECONDS, zone)
-
-
-def heatmap(counts: SlotCounts, zone: ZoneInfo) -> list[list[int]]:
-    """Inbound messages by weekday (Monday first) and hour, on the zone's wall clock."""
-    cells = [[0] * 24 for _ in range(7)]
+def localize(counts: SlotCounts, zone: ZoneInfo) -> LocalCounts:
+    """Slot counts placed on the zone's wall clock: by local day and hour."""
+    found: LocalCounts = defaultdict(int)
     for (metric, slot), n in counts.items():
+        local = datetime.fromtimestamp(slot * SLOT_SECONDS, zone)
+        found[(metric, local.date(), local.hour)] += n
+    return found
+
+
+def heatmap(counts: LocalCounts) -> list[list[int]]:
+    """Inbound messages by local weekday (Monday first) and hour."""
+    cells = [[0] * 24 for _ in range(7)]
+    for (metric, day, hour), n in counts.items():
         if metric == "messages_in":
-            local = _local(slot, zone)
-            cells[local.weekday()][local.hour] += n
+            cells[day.weekday()][hour] += n
     return cells
 
 
-def daily(
-    counts: SlotCounts, first: date, last: date, zone: ZoneInfo
-) -> list[tuple[date, dict[str, int]]]:
+def daily(counts: LocalCounts, first: date, last: date) -> list[tuple[date, dict[str, int]]]:
     """The ``DAILY`` counts of every local day from ``first`` to ``last`` (days with
     nothing included, so a chart's days are evenly spaced)."""
     days = {
         first + timedelta(days=n): dict.fromkeys(DAILY, 0) for n in range((last - first).days + 1)
     }
-    for (metric, slot), n in counts.items():
-        if metric in DAILY:
-            day = days.get(_local(slot, zone).date())
-            if day is not None:
-                day[metric] += n
+    for (metric, day, _), n in counts.items():
+        if metric in DAILY and day in days:
+            days[day][metric] += n
     return list(days.items())

@@ -18,12 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.visibility import Viewer
 from hub.inbox.business_hours import hours_for, weekly
 from hub.inbox.report_build import BATCH, build_batch, stale_count
+from hub.inbox.report_counts import grain_for
 from hub.inbox.report_facts import Fact, facts_of
 from hub.inbox.report_load import load_histories
 from hub.inbox.report_period import Period, period_of
-from hub.inbox.report_read import conditions, slot_counts, summaries
-from hub.inbox.report_summary import DAILY, Summary, daily, group, heatmap, summarize
-from hub.inbox.report_summary import slot_counts as slot_counts_of
+from hub.inbox.report_read import conditions, local_counts_of, summaries
+from hub.inbox.report_summary import (
+    DAILY,
+    Summary,
+    daily,
+    group,
+    heatmap,
+    localize,
+    slot_counts,
+    summarize,
+)
 from hub.store.models import Channel, Label, Team, User
 
 Kind = Literal["overview", "agents", "teams", "channels", "labels", "heatmap"]
@@ -38,6 +47,16 @@ class Filters:
     team_id: int | None = None
     channel_id: int | None = None
     label_id: int | None = None
+
+    def by_grain(self) -> dict[str, int]:
+        """The filters set, by the running totals' grain they narrow."""
+        chosen = {
+            "agent": self.agent_id,
+            "team": self.team_id,
+            "channel": self.channel_id,
+            "label": self.label_id,
+        }
+        return {grain: key for grain, key in chosen.items() if key is not None}
 
     def keeps(self, f: Fact) -> bool:
         """Whether the fact passes every filter."""
@@ -153,17 +172,22 @@ async def _from_facts(db: AsyncSession, kind: Kind, period: Period, filters: Fil
     where = conditions(
         period, filters.agent_id, filters.team_id, filters.channel_id, filters.label_id
     )
-    business = period.hours is not None
-    total = (await summaries(db, None, where, business)).get(None, Summary())
+    chosen = filters.by_grain()
+    total = (await summaries(db, None, where, period, grain_for(None, False, chosen))).get(
+        None, Summary()
+    )
     report = _report(kind, period, total)
     if kind == "overview":
-        report.daily = daily(
-            await slot_counts(db, where, DAILY), period.first, period.last, period.zone
-        )
+        counts = await local_counts_of(db, where, DAILY, period, grain_for(None, False, chosen))
+        report.daily = daily(counts, period.first, period.last)
     elif kind == "heatmap":
-        report.heatmap = heatmap(await slot_counts(db, where, ("messages_in",)), period.zone)
+        counts = await local_counts_of(
+            db, where, ("messages_in",), period, grain_for(None, True, chosen)
+        )
+        report.heatmap = heatmap(counts)
     else:
-        report.rows = await _rows(db, kind, await summaries(db, kind, where, business))
+        groups = await summaries(db, kind, where, period, grain_for(kind, False, chosen))
+        report.rows = await _rows(db, kind, groups)
     return report
 
 
@@ -173,9 +197,10 @@ async def _from_histories(db: AsyncSession, kind: Kind, period: Period, filters:
     business = period.hours is not None
     report = _report(kind, period, summarize(facts, business))
     if kind == "overview":
-        report.daily = daily(slot_counts_of(facts, DAILY), period.first, period.last, period.zone)
+        counts = localize(slot_counts(facts, DAILY), period.zone)
+        report.daily = daily(counts, period.first, period.last)
     elif kind == "heatmap":
-        report.heatmap = heatmap(slot_counts_of(facts, ("messages_in",)), period.zone)
+        report.heatmap = heatmap(localize(slot_counts(facts, ("messages_in",)), period.zone))
     else:
         report.rows = await _rows(db, kind, group(facts, _keys(kind), business))
     return report

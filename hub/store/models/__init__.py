@@ -30,7 +30,7 @@ from hub.store.models.people import (
     User,
 )
 from hub.store.models.realtime import RealtimeEvent
-from hub.store.models.reports import ReportFact, ReportVersion
+from hub.store.models.reports import ReportCount, ReportFact, ReportVersion
 from hub.store.models.sla import SlaPolicy
 from hub.store.models.webhooks import WebhookDelivery, WebhookSubscription
 from hub.store.models.workspace import (
@@ -84,6 +84,7 @@ __all__ = [
     "OutOfHoursReply",
     "OutboxItem",
     "RealtimeEvent",
+    "ReportCount",
     "ReportFact",
     "ReportVersion",
     "Rule",

@@ -1,5 +1,5 @@
-"""Reports' pre-aggregate: report_facts, report_versions, and the triggers that mark a
-conversation's facts stale whenever something a report reads changes
+"""Reports' pre-aggregate: report_facts, report_counts, report_versions, and the triggers
+that mark a conversation's facts stale whenever something a report reads changes
 
 Revision ID: 0024
 Revises: 0023
@@ -8,8 +8,8 @@ Create Date: 2026-12-04 06:00:00.000000
 Every existing conversation starts stale; the report builder works them off in the
 background (reports are computed from the raw history until it has).
 
-The triggers live on messages, conversation_events, conversations, csat_surveys and
-business_hours. A later migration that rebuilds one of these tables on SQLite (batch
+The triggers live on messages, conversation_events, conversations, csat_surveys,
+conversation_labels and business_hours. A later migration that rebuilds one of these tables on SQLite (batch
 mode copies the table and drops the old one, and its triggers with it) must create the
 table's triggers again: ``sqlite_triggers(table)`` below gives them.
 """
@@ -51,6 +51,7 @@ SURVEY_CHANGED = (
     "old.conversation_id <> new.conversation_id OR old.created_at IS NOT new.created_at"
     " OR old.answered_at IS NOT new.answered_at OR old.rating IS NOT new.rating"
 )
+LABEL_CHANGED = "old.conversation_id <> new.conversation_id OR old.label_id <> new.label_id"
 CONVERSATION_CHANGED = (
     "old.opened_at IS NOT new.opened_at OR old.channel_id <> new.channel_id"
     " OR old.assignee_id IS NOT new.assignee_id OR old.team_id IS NOT new.team_id"
@@ -97,6 +98,7 @@ def sqlite_triggers(table: str) -> list[str]:
         "messages": (MESSAGE_CHANGED, ""),
         "conversation_events": (EVENT_CHANGED, f"WHEN new.kind IN {EVENT_KINDS} "),
         "csat_surveys": (SURVEY_CHANGED, ""),
+        "conversation_labels": (LABEL_CHANGED, ""),
     }[table]
     return [
         f"CREATE TRIGGER {name}_ai AFTER INSERT ON {table} {kinds}BEGIN {mark_new} END",
@@ -150,6 +152,7 @@ def pg_triggers(table: str) -> list[str]:
         "messages": (MESSAGE_CHANGED, ""),
         "conversation_events": (EVENT_CHANGED, f"WHEN (new.kind IN {EVENT_KINDS}) "),
         "csat_surveys": (SURVEY_CHANGED, ""),
+        "conversation_labels": (LABEL_CHANGED, ""),
     }[table]
     return [
         f"CREATE TRIGGER {name}_ai AFTER INSERT ON {table} {each} {kinds}"
@@ -161,7 +164,14 @@ def pg_triggers(table: str) -> list[str]:
     ]
 
 
-TABLES = ("messages", "conversation_events", "csat_surveys", "conversations", "business_hours")
+TABLES = (
+    "messages",
+    "conversation_events",
+    "csat_surveys",
+    "conversations",
+    "business_hours",
+    "conversation_labels",
+)
 
 
 def upgrade() -> None:
@@ -192,6 +202,9 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("open_value", sa.Float(), nullable=True),
         sa.Column("tag", sa.String(length=50), nullable=True),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.SmallInteger(), nullable=False),
+        sa.Column("labels", sa.String(length=500), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -200,8 +213,45 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_facts")),
     )
-    op.create_index("ix_report_facts_at_metric", "report_facts", ["at", "metric"])
+    op.create_index(
+        "ix_report_facts_metric_at",
+        "report_facts",
+        [
+            "metric",
+            "at",
+            "value",
+            "open_value",
+            "agent_id",
+            "team_id",
+            "channel_id",
+            "conversation_id",
+        ],
+    )
+    op.create_index("ix_report_facts_agent_at", "report_facts", ["agent_id", "at"])
     op.create_index("ix_report_facts_conversation_id", "report_facts", ["conversation_id"])
+    op.create_table(
+        "report_counts",
+        sa.Column("id", Id, nullable=False),
+        sa.Column("grain", sa.String(length=8), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("key", sa.BigInteger(), nullable=False),
+        sa.Column("metric", sa.String(length=20), nullable=False),
+        sa.Column("hour", sa.SmallInteger(), nullable=False),
+        sa.Column("tag", sa.String(length=50), nullable=False),
+        sa.Column("rating", sa.SmallInteger(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_counts")),
+        sa.UniqueConstraint(
+            "grain",
+            "day",
+            "key",
+            "metric",
+            "hour",
+            "tag",
+            "rating",
+            name=op.f("uq_report_counts_grain_day_key_metric_hour_tag_rating"),
+        ),
+    )
     if op.get_bind().dialect.name == "sqlite":
         statements = [s for table in TABLES for s in sqlite_triggers(table)]
     else:
@@ -224,8 +274,10 @@ def downgrade() -> None:
         for function in ("report_mark_all()", "report_mark_conversation()", "report_mark_row()"):
             op.execute(f"DROP FUNCTION IF EXISTS {function}")
         op.execute("DROP FUNCTION IF EXISTS report_mark(bigint)")
+    op.drop_table("report_counts")
     op.drop_index("ix_report_facts_conversation_id", table_name="report_facts")
-    op.drop_index("ix_report_facts_at_metric", table_name="report_facts")
+    op.drop_index("ix_report_facts_agent_at", table_name="report_facts")
+    op.drop_index("ix_report_facts_metric_at", table_name="report_facts")
     op.drop_table("report_facts")
     op.drop_index("ix_report_versions_stale", table_name="report_versions")
     op.drop_table("report_versions")
