@@ -1,5 +1,5 @@
-"""report_counts, the reports' running totals: how many facts of each counted metric
-(not the durations) fell on each local day, overall and per agent, team, channel and
+"""report_counts, the reports' running totals: how many facts of each metric (for a
+duration: how many durations) fell on each local day, overall and per agent, team, channel and
 label. The builder adds a rebuilt conversation's new counts and takes away its old ones
 in the same transaction as its facts, so the totals always equal a count of the facts.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.inbox.report_summary import TIMED, LocalCounts, Summary, csat_summary
+from hub.inbox.report_summary import LocalCounts, Tally
 from hub.store.models import ReportCount
 
 # The columns of a stored fact that say what it added to the totals.
@@ -43,8 +43,6 @@ def contributions(facts: Iterable[Mapping[str, Any]]) -> Counter[CountKey]:
     found: Counter[CountKey] = Counter()
     for f in facts:
         metric = f["metric"]
-        if metric in TIMED:
-            continue
         day, tag = f["day"], f["tag"] or ""
         rating = int(f["value"]) if metric == "csat" and f["value"] is not None else 0
         found[("all", day, 0, metric, f["hour"], tag, rating)] += 1
@@ -105,11 +103,11 @@ def _where(grain: str, key: int | None, first: date, last: date) -> list[ColumnE
     return found if key is None else [*found, ReportCount.key == key]
 
 
-async def count_summaries(
+async def count_tallies(
     db: AsyncSession, grain: str, key: int | None, grouped: bool, first: date, last: date
-) -> dict[int | None, Summary]:
-    """The counted metrics of the days ``first`` … ``last``: one summary per key when
-    ``grouped`` (0, nobody, as None), else one under None."""
+) -> dict[int | None, Tally]:
+    """The counts of the days ``first`` … ``last``: one tally per key when ``grouped``
+    (0, nobody, as None), else one under None."""
     c = ReportCount
     columns = [c.metric, c.tag, c.rating]
     keys = [c.key] if grouped else []
@@ -117,23 +115,15 @@ async def count_summaries(
         select(*keys, *columns, func.sum(c.n))
         .where(*_where(grain, key, first, last))
         .group_by(*keys, *columns)
+        .having(func.sum(c.n) != 0)
     )
-    summaries: dict[int | None, Summary] = defaultdict(Summary)
-    ratings: dict[int | None, dict[int, int]] = defaultdict(dict)
-    for row in await db.execute(query.having(func.sum(c.n) != 0)):
+    found: dict[int | None, Tally] = defaultdict(Tally)
+    for row in await db.execute(query):
         values: tuple[Any, ...] = tuple(row)
         group = (values[0] or None) if grouped else None
         metric, tag, rating, n = values[1:] if grouped else values
-        summary = summaries[group]
-        if metric in summary.counts:
-            summary.counts[metric] += n
-        if metric == "sla_breaches" and tag:
-            summary.sla_by_target[tag] = summary.sla_by_target.get(tag, 0) + n
-        if metric == "csat" and rating:
-            ratings[group][rating] = n
-    for group, distribution in ratings.items():
-        csat_summary(summaries[group], distribution)
-    return dict(summaries)
+        found[group].add(metric, tag or None, rating, int(n))
+    return dict(found)
 
 
 async def local_counts(

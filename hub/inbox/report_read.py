@@ -13,19 +13,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from hub.inbox.report_counts import count_summaries, local_counts
+from hub.inbox.report_counts import count_tallies, local_counts
 from hub.inbox.report_period import Period
 from hub.inbox.report_summary import (
-    COUNTED,
     TIMED,
     Durations,
     LocalCounts,
     Summary,
-    csat_summary,
+    Tally,
     localize,
 )
 from hub.store.models import ConversationLabel, ReportFact
@@ -91,30 +90,32 @@ def _split(by: Breakdown, row: Sequence[Any]) -> tuple[int | None, Sequence[Any]
 
 async def _counts(
     db: AsyncSession, by: Breakdown, where: list[ColumnElement[bool]]
-) -> dict[int | None, Summary]:
+) -> dict[int | None, Tally]:
     rating = case((F.metric == "csat", F.value), else_=None)
-    query = _grouped(by, F.metric, F.tag, rating, func.count()).where(
-        *where, F.metric.in_((*COUNTED, "csat"))
-    )
-    summaries: dict[int | None, Summary] = defaultdict(Summary)
-    ratings: dict[int | None, dict[int, int]] = defaultdict(dict)
+    query = _grouped(by, F.metric, F.tag, rating, func.count()).where(*where)
+    found: dict[int | None, Tally] = defaultdict(Tally)
     for row in await db.execute(query):
         key, (metric, tag, value, n) = _split(by, row)
-        summary = summaries[key]
-        if metric in summary.counts:
-            summary.counts[metric] += n
-        if metric == "sla_breaches" and tag is not None:
-            summary.sla_by_target[tag] = summary.sla_by_target.get(tag, 0) + n
-        if metric == "csat" and value is not None:
-            ratings[key][int(value)] = ratings[key].get(int(value), 0) + n
-    for key, distribution in ratings.items():
-        csat_summary(summaries[key], distribution)
-    return dict(summaries)
+        found[key].add(metric, tag, int(value) if value is not None else 0, n)
+    return dict(found)
+
+
+def _wanted(size: int) -> tuple[int, ...]:
+    # The two middle ranks (one of them the median when odd) and p90's nearest rank.
+    return (size // 2, size // 2 + 1, (9 * size + 9) // 10)
 
 
 async def _durations(
-    db: AsyncSession, by: Breakdown, where: list[ColumnElement[bool]], business_hours: bool
+    db: AsyncSession,
+    by: Breakdown,
+    where: list[ColumnElement[bool]],
+    business_hours: bool,
+    sizes: dict[tuple[int | None, str], int],
 ) -> dict[int | None, dict[str, Durations]]:
+    """Each group's median and p90 per duration metric, ``sizes`` the groups' counts:
+    one numbering of the values per group, keeping only the ranks asked for."""
+    if not sizes:
+        return {}
     value = F.open_value if business_hours else F.value
     key = _KEYS[by] if by is not None else None
     part = [key, F.metric] if key is not None else [F.metric]
@@ -124,28 +125,26 @@ async def _durations(
             F.metric.label("metric"),
             value.label("value"),
             func.row_number().over(partition_by=part, order_by=value).label("rank"),
-            func.count().over(partition_by=part).label("n"),
         )
         .select_from(_source(by))
         .where(*where, F.metric.in_(TIMED), value.is_not(None))
         .subquery()
     )
-    n, rank = ranked.c.n, ranked.c.rank
-    # The two middle ranks (one of them the median when n is odd) and p90's nearest rank.
-    wanted = or_(rank == n // 2, rank == n // 2 + 1, rank == (9 * n + 9) // 10)
+    ranks = sorted({rank for size in sizes.values() for rank in _wanted(size)})
     columns = [ranked.c.key] if key is not None else []
-    query = select(*columns, ranked.c.metric, n, rank, ranked.c.value).where(wanted)
+    query = select(*columns, ranked.c.metric, ranked.c.rank, ranked.c.value).where(
+        ranked.c.rank.in_(ranks)
+    )
     picked: dict[tuple[int | None, str], dict[int, float]] = defaultdict(dict)
-    sizes: dict[tuple[int | None, str], int] = {}
     for row in await db.execute(query):
-        group, (metric, size, position, number) = _split(by, row)
+        group, (metric, position, number) = _split(by, row)
         picked[(group, metric)][position] = number
-        sizes[(group, metric)] = size
     found: dict[int | None, dict[str, Durations]] = defaultdict(dict)
     for (group, metric), size in sizes.items():
         at = picked[(group, metric)]
-        middle = at[size // 2 + 1] if size % 2 else (at[size // 2] + at[size // 2 + 1]) / 2
-        found[group][metric] = Durations(size, middle, at[(9 * size + 9) // 10])
+        low, high, p90 = _wanted(size)
+        middle = at[high] if size % 2 else (at[low] + at[high]) / 2
+        found[group][metric] = Durations(size, middle, at[p90])
     return found
 
 
@@ -161,16 +160,17 @@ async def summaries(
     ranked from the facts."""
     if totals is not None:
         grain, key = totals
-        found = await count_summaries(db, grain, key, by is not None, period.first, period.last)
+        tallies = await count_tallies(db, grain, key, by is not None, period.first, period.last)
     else:
-        found = await _counts(db, by, where)
-    timed = await _durations(db, by, where, period.hours is not None)
-    for key in timed.keys() - found.keys():
-        found[key] = Summary()
-    for key, summary in found.items():
-        summary.durations = {name: Durations(0, None, None) for name in TIMED}
-        summary.durations.update(timed.get(key, {}))
-    return found
+        tallies = await _counts(db, by, where)
+    sizes = {
+        (group, metric): n
+        for group, tally in tallies.items()
+        for metric, n in tally.sizes.items()
+        if n
+    }
+    timed = await _durations(db, by, where, period.hours is not None, sizes)
+    return {group: tally.summary(timed.get(group, {})) for group, tally in tallies.items()}
 
 
 async def local_counts_of(
