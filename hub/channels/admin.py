@@ -258,15 +258,8 @@ class ChannelAdmin:
             channel = await live_channel(w.db, channel.id)
             channel.status, channel.status_reason = "ok", None
             await w.db.flush()
-            await channel_audit.record(
-                w.db,
-                actor,
-                "created",
-                channel,
-                {},
-                channel_audit.facts(channel, self._cipher),
-                channel_audit.secrets_of(self._instances, channel),
-            )
+            after = channel_audit.facts(channel, self._cipher)
+            await channel_audit.record(w.db, actor, "created", channel, {}, after, self._instances)
             w.emit(channel_event(channel))
         self._instances.forget(channel.id)
         return SavedChannel(channel, stored_config(config))
@@ -311,14 +304,9 @@ class ChannelAdmin:
             if new_settings is not None:
                 channel.settings = new_settings
             await w.db.flush()
+            after = channel_audit.facts(channel, self._cipher)
             await channel_audit.record(
-                w.db,
-                actor,
-                "updated",
-                channel,
-                before,
-                channel_audit.facts(channel, self._cipher),
-                channel_audit.secrets_of(self._instances, channel),
+                w.db, actor, "updated", channel, before, after, self._instances
             )
             w.emit(channel_event(channel))
         self._instances.forget(channel_id)
