@@ -54,7 +54,7 @@ from hub.inbox.availability import CHECK_SECONDS as AVAILABILITY_CHECK_SECONDS
 from hub.inbox.bulk import POLL_SECONDS as BULK_POLL_SECONDS
 from hub.inbox.bulk import run_due_jobs
 from hub.inbox.csat import send_surveys
-from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
+from hub.inbox.idempotency import prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import (
@@ -73,6 +73,7 @@ from hub.media.store import media_store_of
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.store.engine import create_engine, create_sessionmaker
+from hub.store.pruning import PRUNE_EVERY_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -225,9 +226,7 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
             )
         ),
         asyncio.create_task(
-            run_periodically(
-                prune_audit_log_job, every=settings.inbound_log_prune_seconds, stop=stop
-            )
+            run_periodically(prune_audit_log_job, every=PRUNE_EVERY_SECONDS, stop=stop)
         ),
         asyncio.create_task(
             run_periodically(
