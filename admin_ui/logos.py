@@ -10,7 +10,7 @@ from aiohttp import web
 
 from admin_ui.access import page_identity
 from hub import appkeys
-from hub.channels.definitions import DEFAULT_LOGO
+from hub.channels.manifest import DEFAULT_LOGO
 
 routes = web.RouteTableDef()
 LOGO_HEADERS = {

@@ -1,7 +1,9 @@
-"""What the benchmarks share: a fresh database, the hub in a subprocess, percentiles."""
+"""What the benchmarks share: a fresh database, the hub in a subprocess, the seeded
+benchmarks' command-line options, percentiles and their table."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import hmac
@@ -11,7 +13,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -85,6 +87,43 @@ def percentile(samples: Sequence[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(samples)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def percentile_table(
+    rows: Iterable[tuple[str, Sequence[float], str | None]], target: float, what: str = "what"
+) -> str:
+    """A Markdown table of p50 / p95 / p99 in ms per ``(label, samples, error)`` row,
+    each p95 checked against ``target``; a row with an error or no samples says so."""
+    lines = [
+        f"| {what} | n | p50 ms | p95 ms | p99 ms | p95 ≤ target |",
+        "|---|---:|---:|---:|---:|:-:|",
+    ]
+    for label, samples, error in rows:
+        if error or not samples:
+            lines.append(f"| {label} | - | - | - | - | **{error or 'no samples'}** |")
+            continue
+        p50, p95, p99 = (percentile(samples, p) for p in (50, 95, 99))
+        ok = "yes" if p95 <= target else "**no**"
+        lines.append(f"| {label} | {len(samples)} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {ok} |")
+    return "\n".join(lines)
+
+
+def seeded_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the options of every benchmark on a ``seed_inbox`` database: which
+    database, and the seed's shape; each benchmark adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server to create the bench database on (--db postgresql)",
+    )
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--teams", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=3, help="random seed of the data")
+    return parser
 
 
 @asynccontextmanager

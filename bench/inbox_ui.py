@@ -38,7 +38,8 @@ import aiohttp
 from bench_support import (
     fresh_database,
     hub_server,
-    percentile,
+    percentile_table,
+    seeded_parser,
     signed,
 )
 from playwright.async_api import async_playwright
@@ -239,22 +240,6 @@ async def measure_dom(
     return latencies, len(answered) - len(latencies), counts[0]
 
 
-def table(rows: list[tuple[str, list[float], str | None]], target: float) -> str:
-    """A Markdown table of p50/p95/p99 per row."""
-    lines = [
-        "| what | n | p50 ms | p95 ms | p99 ms | p95 ≤ target |",
-        "|---|---:|---:|---:|---:|:-:|",
-    ]
-    for label, samples, error in rows:
-        if error or not samples:
-            lines.append(f"| {label} | - | - | - | - | **{error or 'no samples'}** |")
-            continue
-        p50, p95, p99 = (percentile(samples, p) for p in (50, 95, 99))
-        ok = "yes" if p95 <= target else "**no**"
-        lines.append(f"| {label} | {len(samples)} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {ok} |")
-    return "\n".join(lines)
-
-
 async def run(args: argparse.Namespace) -> None:
     """Create, migrate, seed, serve, measure, print."""
     shape = Shape(args.conversations, args.messages, args.agents, args.teams, args.seed)
@@ -277,7 +262,7 @@ async def run(args: argparse.Namespace) -> None:
                     f"\n## Pages and fragments (target p95 ≤ {args.pages_target:g} ms), "
                     f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n"
                 )
-                print(table(pages, args.pages_target), flush=True)
+                print(percentile_table(pages, args.pages_target), flush=True)
                 dom, missed, events = await measure_dom(
                     base,
                     tokens["manager"],
@@ -295,7 +280,7 @@ async def run(args: argparse.Namespace) -> None:
             f"\n## Webhook 200 → row in the browser's DOM, {args.sockets} other sockets "
             f"connected (target p99 ≤ {args.dom_target:g} ms)\n"
         )
-        print(table([("new message → row", dom, None)], args.dom_target))
+        print(percentile_table([("new message → row", dom, None)], args.dom_target))
         print(f"\nrows never seen: {missed}; events received by the other sockets: {events}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -303,18 +288,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and run the benchmark."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument(
-        "--database-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server to create the bench database on (--db postgresql)",
-    )
-    parser.add_argument("--conversations", type=int, default=100_000)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--teams", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=3)
+    parser = seeded_parser((__doc__ or "").split("\n")[0])
     parser.add_argument("--requests", type=int, default=100, help="measured requests per row")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--sockets", type=int, default=200, help="other connected agents")

@@ -29,7 +29,8 @@ from bench_support import (  # type: ignore[import-not-found]
     async_url,
     fresh_database,
     hub_server,
-    percentile,
+    percentile_table,
+    seeded_parser,
 )
 from seed_inbox import (  # type: ignore[import-not-found]
     Shape,
@@ -123,21 +124,8 @@ async def measure(
 
 def report(results: list[Result], target: float) -> str:
     """The table, in Markdown."""
-    lines = [
-        "| view | requests | p50 ms | p95 ms | p99 ms | p95 ≤ target |",
-        "|---|---:|---:|---:|---:|:-:|",
-    ]
-    for result in results:
-        if result.error or not result.samples:
-            lines.append(f"| {result.case.label} | - | - | - | - | **{result.error}** |")
-            continue
-        p50, p95, p99 = (percentile(result.samples, p) for p in (50, 95, 99))
-        ok = "yes" if p95 <= target else "**no**"
-        lines.append(
-            f"| {result.case.label} | {len(result.samples)} "
-            f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {ok} |"
-        )
-    return "\n".join(lines)
+    rows = [(result.case.label, result.samples, result.error) for result in results]
+    return percentile_table(rows, target, "view")
 
 
 # --- main ----------------------------------------------------------------------------
@@ -203,21 +191,10 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and run the benchmark."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument(
-        "--database-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server to create the bench database on (--db postgresql)",
-    )
-    parser.add_argument("--conversations", type=int, default=100_000)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--teams", type=int, default=10)
+    parser = seeded_parser(__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="measured requests per view")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests per view")
     parser.add_argument("--target", type=float, default=20.0, help="p95 target in ms")
-    parser.add_argument("--seed", type=int, default=3, help="random seed of the data")
     parser.add_argument("--keep", action="store_true", help="keep the database and the hub's log")
     parser.add_argument(
         "--reuse",

@@ -29,7 +29,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_support import fresh_database, percentile  # type: ignore[import-not-found]
+from bench_support import (  # type: ignore[import-not-found]
+    fresh_database,
+    percentile,
+    percentile_table,
+    seeded_parser,
+)
 from seed_inbox import NOW, Shape, seed  # type: ignore[import-not-found]
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -178,13 +183,8 @@ async def run(args: argparse.Namespace) -> None:
             await build_all(engine)
             results = await measure(engine, args.runs, args.warmup, args.changed)
             await engine.dispose()
-        print(
-            f"\n{'report':<28} {'p50':>8} {'p95':>8} {'p99':>8}  (ms, target p95 ≤ {args.target:g})"
-        )
-        for label, samples in results:
-            p50, p95, p99 = (percentile(samples, p) for p in (50, 95, 99))
-            flag = "" if p95 <= args.target else "  over"
-            print(f"{label:<28} {p50:8.0f} {p95:8.0f} {p99:8.0f}{flag}")
+        print(f"\n## Reports in process (target p95 ≤ {args.target:g} ms)\n")
+        print(percentile_table([(label, ms, None) for label, ms in results], args.target, "report"))
         print(f"\nmeasured at {datetime.now(UTC).isoformat(timespec='seconds')}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -192,17 +192,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and run the benchmark."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument(
-        "--database-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server to create the bench database on (--db postgresql)",
-    )
-    parser.add_argument("--conversations", type=int, default=100_000)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--teams", type=int, default=10)
+    parser = seeded_parser(__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="timed calls per report")
     parser.add_argument("--warmup", type=int, default=2, help="untimed calls per report")
     parser.add_argument(
@@ -212,7 +202,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="conversations given a new message before each timed call (built by the call)",
     )
     parser.add_argument("--target", type=float, default=300.0, help="p95 target in ms")
-    parser.add_argument("--seed", type=int, default=3, help="random seed of the data")
     asyncio.run(run(parser.parse_args(argv)))
 
 

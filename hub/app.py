@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from admin_ui import admin_app, inbox_app, setup_pages
-from hub import appkeys, wiring
+from hub import appkeys, wiring, wiring_jobs
 from hub.api import (
     attachments,
     audit_log,
@@ -147,9 +147,9 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
             wiring.bus_context,
             wiring.throttle_context,
             wiring.channels_context,
-            wiring.workers_context,
-            wiring.rules_context,
-            wiring.hours_context,
+            wiring_jobs.workers_context,
+            wiring_jobs.rules_context,
+            wiring_jobs.hours_context,
             wiring.inbound_context,
             wiring.polling_context,
             wiring.outbox_context,

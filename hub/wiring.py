@@ -1,5 +1,7 @@
 """Wiring: the start/stop generators (aiohttp ``cleanup_ctx``) that build the app's
-shared state and run its background workers; ``hub.app`` lists them in start order.
+shared state and run its pipes' workers (inbound, polling, outbox, outgoing webhooks,
+media, CRM); ``hub.app`` lists them in start order. The periodic jobs are wired in
+``hub.wiring_jobs``.
 
 This is the one place that reaches into every package to set up what the packages below
 receive through ``hub.appkeys`` or as arguments.
@@ -22,19 +24,13 @@ import httpx
 from aiohttp import web
 
 from hub import __version__, appkeys
-from hub.auth.api_tokens import LAST_USED_RESOLUTION
-from hub.auth.audit_retention import prune_audit_log
 from hub.auth.throttle import LoginThrottle, MemoryThrottle
 from hub.auth.throttle_redis import RedisThrottle
-from hub.auth.token_uses import write_token_uses
 from hub.automation.bulk_macros import bulk_actions
-from hub.automation.rule_runner import BUILTIN_NAME as RULES_NAME
-from hub.automation.rule_runner import RuleRunner, RulesPlugin
 from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
 from hub.channels.group_commit import GroupCommitter
 from hub.channels.inbound import InboundPipe
-from hub.channels.log_retention import prune_inbound_log
 from hub.channels.media_jobs import FetcherState, fetch_options, run_fetcher, wake_on_inbound
 from hub.channels.outbound import Outbox
 from hub.channels.polling import Poller
@@ -50,38 +46,19 @@ from hub.events.factory import create_bus
 from hub.events.journal import EventJournal
 from hub.events.redis_bus import CHANNEL, RedisTarget
 from hub.events.work import PRE_COMMIT
-from hub.inbox.availability import CHECK_SECONDS as AVAILABILITY_CHECK_SECONDS
-from hub.inbox.bulk import POLL_SECONDS as BULK_POLL_SECONDS
-from hub.inbox.bulk import run_due_jobs
-from hub.inbox.csat import send_surveys
-from hub.inbox.idempotency import PRUNE_EVERY_SECONDS, prune_idempotency_keys
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
 from hub.inbox.jobs import (
-    check_service_levels,
-    follow_availability_schedules,
-    forget_counts_on_change,
     run_periodically,
-    run_when_woken,
-    wake_on_close,
-    wake_snoozes,
 )
-from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS_NAME
-from hub.inbox.out_of_hours import OutOfHoursReplies
-from hub.inbox.report_build import build_stale
 from hub.inbox.routing import BUILTIN_NAME, DEFAULT_ROUTING
 from hub.media.store import media_store_of
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.store.engine import create_engine, create_sessionmaker
+from hub.store.pruning import PRUNE_EVERY_SECONDS
 
 log = logging.getLogger(__name__)
-
-# How often the realtime event log is pruned: often enough that it stays about
-# HUB_REALTIME_REPLAY_SECONDS long, and in short transactions.
-REALTIME_PRUNE_SECONDS = 60.0
-# How often the no-reply rules look for customers waiting: their minutes are whole.
-RULE_TIMER_SECONDS = 30.0
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -171,175 +148,6 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
     follower.cancel()
     await asyncio.gather(follower, return_exceptions=True)
     await app[appkeys.SIGNALS].drain()
-
-
-async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The background jobs: waking snoozed conversations, SLA clocks and breaches, sending
-    CSAT surveys of closed conversations, running bulk jobs, deleting inbound-log and
-    realtime-log rows past their retention, writing when API tokens were last used,
-    deleting expired idempotency keys, and forgetting the sidebar counts on every change."""
-    settings = app[appkeys.SETTINGS]
-    sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
-
-    async def wake_snoozes_job() -> None:
-        await wake_snoozes(sessions, bus, observers)
-
-    async def sla_job() -> None:
-        # The clocks are hub.inbox.sla.hub_clocks(): business hours plug in there.
-        await check_service_levels(sessions, bus, observers, every=settings.sla_check_seconds)
-
-    async def prune_inbound_log_job() -> None:
-        await prune_inbound_log(
-            sessions,
-            keep_days=settings.inbound_log_keep_days,
-            rejected_keep_days=settings.inbound_log_rejected_keep_days,
-        )
-
-    async def report_facts_job() -> None:
-        await build_stale(sessions)
-
-    async def prune_audit_log_job() -> None:
-        await prune_audit_log(sessions, keep_days=settings.audit_keep_days)
-
-    async def write_token_uses_job() -> None:
-        await write_token_uses(sessions, app[appkeys.TOKEN_USES])
-
-    async def prune_idempotency_keys_job() -> None:
-        await prune_idempotency_keys(sessions, keep_hours=settings.idempotency_key_hours)
-
-    async def bulk_jobs_job() -> None:
-        # Stopping hands a job in progress back (queued) after its current batch.
-        await run_due_jobs(
-            sessions, bus, observers, stopping=stop.is_set, actions=app[appkeys.BULK_ACTIONS]
-        )
-
-    async def prune_realtime_log_job() -> None:
-        if bus.journal is not None:
-            await bus.journal.prune()
-
-    stop = asyncio.Event()
-    periodic = [
-        asyncio.create_task(
-            run_periodically(wake_snoozes_job, every=settings.snooze_check_seconds, stop=stop)
-        ),
-        asyncio.create_task(run_periodically(sla_job, every=settings.sla_check_seconds, stop=stop)),
-        asyncio.create_task(
-            run_periodically(report_facts_job, every=settings.report_build_seconds, stop=stop)
-        ),
-        asyncio.create_task(
-            run_periodically(
-                prune_inbound_log_job, every=settings.inbound_log_prune_seconds, stop=stop
-            )
-        ),
-        asyncio.create_task(
-            run_periodically(
-                prune_audit_log_job, every=settings.inbound_log_prune_seconds, stop=stop
-            )
-        ),
-        asyncio.create_task(
-            run_periodically(
-                write_token_uses_job, every=LAST_USED_RESOLUTION.total_seconds(), stop=stop
-            )
-        ),
-        asyncio.create_task(run_periodically(bulk_jobs_job, every=BULK_POLL_SECONDS, stop=stop)),
-        asyncio.create_task(
-            run_periodically(prune_idempotency_keys_job, every=PRUNE_EVERY_SECONDS, stop=stop)
-        ),
-        asyncio.create_task(
-            run_periodically(
-                prune_realtime_log_job,
-                every=min(REALTIME_PRUNE_SECONDS, settings.realtime_replay_seconds),
-                stop=stop,
-            )
-        ),
-    ]
-
-    def page_url(token: str) -> str:
-        return f"{(settings.public_url or '').rstrip('/')}/csat/{token}"
-
-    async def csat_job() -> None:
-        await send_surveys(
-            sessions,
-            bus,
-            observers,
-            app[appkeys.CHANNELS],
-            page_url if settings.public_url else None,
-        )
-
-    closed = asyncio.Event()
-    periodic.append(
-        asyncio.create_task(
-            run_when_woken(csat_job, wake=closed, every=settings.csat_check_seconds, stop=stop)
-        )
-    )
-    listener = asyncio.create_task(forget_counts_on_change(bus, app[appkeys.COUNTS_CACHE]))
-    close_listener = asyncio.create_task(wake_on_close(bus, closed))
-    yield
-    stop.set()
-    # Let a run in progress finish its transaction; cancel only if it hangs.
-    _, late = await asyncio.wait(periodic, timeout=settings.shutdown_timeout)
-    for task in [*late, listener, close_listener]:
-        task.cancel()
-    await asyncio.gather(*periodic, listener, close_listener, return_exceptions=True)
-    try:  # the uses noted since the last run
-        await write_token_uses_job()
-    except Exception:
-        log.exception("could not write when API tokens were last used")
-    await app[appkeys.OBSERVERS].drain(grace=settings.shutdown_timeout)
-
-
-async def rules_context(app: web.Application) -> AsyncIterator[None]:
-    """The automation rules: a built-in observer plugin (it needs the database, the bus,
-    the channels and the HTTP client, so it is registered once they exist) and the
-    no-reply timer."""
-    runner = RuleRunner(
-        app[appkeys.SESSIONS],
-        app[appkeys.BUS],
-        app[appkeys.OBSERVERS],
-        channels=app[appkeys.CHANNELS],
-        http=app[appkeys.HTTP],
-    )
-    manager = app[appkeys.PLUGINS]
-    manager.register_builtin(RulesPlugin(runner), RULES_NAME)
-
-    async def rule_timers_job() -> None:
-        await runner.fire_due_timers()
-
-    stop = asyncio.Event()
-    timer = asyncio.create_task(
-        run_periodically(rule_timers_job, every=RULE_TIMER_SECONDS, stop=stop)
-    )
-    yield
-    stop.set()
-    await asyncio.gather(timer, return_exceptions=True)
-    if manager.pm.get_plugin(RULES_NAME) is not None:
-        manager.pm.unregister(name=RULES_NAME)
-
-
-async def hours_context(app: web.Application) -> AsyncIterator[None]:
-    """Business hours at work: the built-in out-of-hours reply observer (registered like
-    a plugin, for this app's database and channels), and the job that makes agents'
-    availability follow their schedules."""
-    manager = app[appkeys.PLUGINS]
-    sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
-    replies = OutOfHoursReplies(sessions, bus, observers, app[appkeys.CHANNELS])
-    manager.register_builtin(replies, OUT_OF_HOURS_NAME)
-
-    async def availability_schedules_job() -> None:
-        await follow_availability_schedules(sessions, bus, observers)
-
-    stop = asyncio.Event()
-    job = asyncio.create_task(
-        run_periodically(availability_schedules_job, every=AVAILABILITY_CHECK_SECONDS, stop=stop)
-    )
-    yield
-    stop.set()
-    _, late = await asyncio.wait([job], timeout=app[appkeys.SETTINGS].shutdown_timeout)
-    for task in late:
-        task.cancel()
-    await asyncio.gather(job, return_exceptions=True)
-    # A manager a test hands to several apps must not keep this app's observer.
-    manager.pm.unregister(name=OUT_OF_HOURS_NAME)
 
 
 def plugins_context(

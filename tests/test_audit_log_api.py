@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
@@ -31,6 +32,12 @@ async def write(db: Sessions, *entries: tuple[int | None, str, str, str | None, 
         await session.commit()
 
 
+@pytest.fixture
+async def owner(user_token: UserToken) -> tuple[User, dict[str, str]]:
+    """An owner (who may read the log) and their API headers."""
+    return await user_token("owner@example.com", role="owner")
+
+
 async def listed(client: Client, auth: dict[str, str], **params: Any) -> dict[str, Any]:
     response = await client.get(LOG, params=params, headers=auth)
     assert response.status == 200, await response.text()
@@ -48,14 +55,14 @@ async def test_only_owners_and_managers_read_the_log(client: Client, user_token:
 
 
 async def test_filters_narrow_the_list_newest_first(
-    client: Client, user_token: UserToken, db: Sessions
+    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    owner, auth = await user_token("owner@example.com", role="owner")
+    user, auth = owner
     await write(
         db,
-        (owner.id, "label.created", "label", "1", "VIP"),
+        (user.id, "label.created", "label", "1", "VIP"),
         (None, "label.updated", "label", "1", "VIP"),
-        (owner.id, "team.created", "team", "7", "Support"),
+        (user.id, "team.created", "team", "7", "Support"),
     )
 
     def actions(body: dict[str, Any]) -> list[str]:
@@ -70,8 +77,8 @@ async def test_filters_narrow_the_list_newest_first(
     assert actions(await listed(client, auth, target_type="team", target_id="7")) == [
         "team.created"
     ]
-    mine = await listed(client, auth, actor_id=owner.id)
-    assert {item["actor_id"] for item in mine["items"]} == {owner.id}
+    mine = await listed(client, auth, actor_id=user.id)
+    assert {item["actor_id"] for item in mine["items"]} == {user.id}
     hub = (await listed(client, auth, action="label.updated"))["items"][0]
     assert (hub["actor_id"], hub["actor"]) == (None, audit.HUB_LABEL)
     later = (utcnow() + timedelta(minutes=1)).isoformat()
@@ -84,9 +91,9 @@ async def test_filters_narrow_the_list_newest_first(
 
 
 async def test_bad_filters_get_a_422_naming_the_field(
-    client: Client, user_token: UserToken
+    client: Client, owner: tuple[User, dict[str, str]]
 ) -> None:
-    _, auth = await user_token("owner@example.com", role="owner")
+    _, auth = owner
     for params, field in [
         ({"since": "yesterday"}, "since"),
         ({"since": "2026-12-02T00:00:00Z", "until": "2026-12-01T00:00:00Z"}, "until"),
@@ -103,10 +110,10 @@ async def test_bad_filters_get_a_422_naming_the_field(
 
 
 async def test_pages_follow_each_other_without_gaps_or_repeats(
-    client: Client, user_token: UserToken, db: Sessions
+    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    owner, auth = await user_token("owner@example.com", role="owner")
-    await write(db, *[(owner.id, "label.created", "label", str(i), f"L{i}") for i in range(7)])
+    user, auth = owner
+    await write(db, *[(user.id, "label.created", "label", str(i), f"L{i}") for i in range(7)])
     seen: list[str] = []
     cursor = None
     while True:
@@ -122,16 +129,16 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(
 
 
 async def test_the_csv_export_has_every_matching_row_and_defuses_formulas(
-    client: Client, user_token: UserToken, db: Sessions
+    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    owner, auth = await user_token("owner@example.com", role="owner")
+    user, auth = owner
     await write(
         db,
-        (owner.id, "label.created", "label", "1", '=HYPERLINK("http://evil")'),
-        (owner.id, "label.created", "label", "2", "+1"),
-        (owner.id, "label.created", "label", "3", "-2"),
-        (owner.id, "label.created", "label", "4", "@SUM(A1)"),
-        (owner.id, "team.created", "team", "5", "Plain"),
+        (user.id, "label.created", "label", "1", '=HYPERLINK("http://evil")'),
+        (user.id, "label.created", "label", "2", "+1"),
+        (user.id, "label.created", "label", "3", "-2"),
+        (user.id, "label.created", "label", "4", "@SUM(A1)"),
+        (user.id, "team.created", "team", "5", "Plain"),
     )
     response = await client.get(LOG, params={"format": "csv", "target_type": "label"}, headers=auth)
     assert response.status == 200
@@ -154,10 +161,10 @@ async def test_the_csv_export_has_every_matching_row_and_defuses_formulas(
 
 
 async def test_the_csv_export_is_not_limited_to_a_page(
-    client: Client, user_token: UserToken, db: Sessions
+    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    owner, auth = await user_token("owner@example.com", role="owner")
-    many = [(owner.id, "label.created", "label", str(i), "L") for i in range(520)]
+    user, auth = owner
+    many = [(user.id, "label.created", "label", str(i), "L") for i in range(520)]
     await write(db, *many)
     response = await client.get(
         LOG, params={"format": "csv", "action": "label.created"}, headers=auth
@@ -176,11 +183,11 @@ async def test_the_endpoint_is_in_the_openapi_document(client: Client) -> None:
 
 
 async def test_retention_deletes_only_entries_past_their_days(
-    user_token: UserToken, db: Sessions
+    owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    owner, _ = await user_token("owner@example.com", role="owner")
-    await write(db, (owner.id, "label.created", "label", "old", "Old"))
-    await write(db, (owner.id, "label.created", "label", "new", "New"))
+    user, _ = owner
+    await write(db, (user.id, "label.created", "label", "old", "Old"))
+    await write(db, (user.id, "label.created", "label", "new", "New"))
     async with db() as session:
         old = await session.scalar(select(AuditEntry).where(AuditEntry.target_id == "old"))
         assert old is not None

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from pydantic import BaseModel, SecretStr
 
 from hub.app import create_app
@@ -16,11 +15,10 @@ from hub.contract import PLUGIN_CONFIG, ChannelType, hookimpl
 from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
 from hub.store.models import User
-from tests.audit_helpers import Sessions, entries, table_text
+from tests.audit_helpers import Api, Client, Sessions, actions, entries, table_text
 from tests.conftest import PASSWORD
 from tests.crm_memory import ACCOUNTS, Account, quiet_app
 
-Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
 AppClient = Callable[..., Awaitable[Client]]
 BROWSER = {"User-Agent": "AuditTest/1.0"}
@@ -71,28 +69,21 @@ async def owner(user_token: UserToken) -> tuple[User, dict[str, str]]:
     return user, {**headers, **BROWSER}
 
 
-async def ok(response: Any, status: int = 200) -> Any:
-    assert response.status == status, await response.text()
-    return None if status == 204 else await response.json()
+@pytest.fixture
+def api(client: Client, owner: tuple[User, dict[str, str]]) -> Api:
+    """The owner calling the vault hub's API."""
+    return Api(client, owner[1])
 
 
 async def test_a_channel_change_records_who_when_where_and_never_its_secret(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
+    api: Api, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    user, auth = owner
     config = {"login": "hunter2-first", "region": "eu"}
-    made = await ok(
-        await client.post(
-            "/api/v1/channels",
-            json={"type": "vault", "name": "Desk", "config": config},
-            headers=auth,
-        ),
-        201,
-    )
+    made = await api.post("/api/v1/channels", {"type": "vault", "name": "Desk", "config": config})
     url = f"/api/v1/channels/{made['id']}"
     patch = {"name": "Front desk", "config": {"login": "hunter2-second", "region": "us"}}
-    await ok(await client.patch(url, json=patch, headers=auth))
-    await ok(await client.delete(url, headers=auth), 204)
+    await api.patch(url, patch)
+    await api.delete(url)
 
     created, updated, deleted = await entries(db, "channel.")
     assert [created.action, updated.action, deleted.action] == [
@@ -100,7 +91,7 @@ async def test_a_channel_change_records_who_when_where_and_never_its_secret(
         "channel.updated",
         "channel.deleted",
     ]
-    assert created.actor_id == user.id
+    assert created.actor_id == owner[0].id
     assert created.actor_label == "Olive Owner <owner@example.com>"
     assert (created.token_name, created.user_agent) == ("test", "AuditTest/1.0")
     assert created.token_id is not None and created.ip
@@ -115,15 +106,11 @@ async def test_a_channel_change_records_who_when_where_and_never_its_secret(
     assert "hunter2" not in text
 
 
-async def test_declared_channel_types_are_recorded(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
-) -> None:
-    _, auth = owner
-    manifest = {"name": "acme", "title": "Acme", "base": "vault"}
-    await ok(await client.post("/api/v1/channel-types", json=manifest, headers=auth), 201)
+async def test_declared_channel_types_are_recorded(api: Api, db: Sessions) -> None:
+    await api.post("/api/v1/channel-types", {"name": "acme", "title": "Acme", "base": "vault"})
     url = "/api/v1/channel-types/acme"
-    await ok(await client.patch(url, json={"title": "Acme chat"}, headers=auth))
-    await ok(await client.delete(url, headers=auth), 204)
+    await api.patch(url, {"title": "Acme chat"})
+    await api.delete(url)
     created, updated, deleted = await entries(db, "channel_type.")
     assert created.changes["title"] == [None, "Acme"]
     assert (updated.target_id, updated.changes["title"]) == ("acme", ["Acme", "Acme chat"])
@@ -138,8 +125,7 @@ async def test_a_user_changing_their_own_password_is_recorded_without_it(
     response = await client.post("/api/v1/auth/login", json=login)
     csrf = (await response.json())["csrf_token"]
     change = {"current_password": PASSWORD, "new_password": "pw-Tr0ub4dor-and-3"}
-    answer = await client.post("/api/v1/me/password", json=change, headers={"X-CSRF-Token": csrf})
-    assert answer.status == 204, await answer.text()
+    await Api(client, {"X-CSRF-Token": csrf}).call("POST", "/api/v1/me/password", change, 204)
     (entry,) = await entries(db, "user.password_changed")
     assert (entry.actor_id, entry.target_id, entry.ip) == (user.id, str(user.id), "127.0.0.1")
     assert entry.changes == {"password": ["***", "***"]}
@@ -147,41 +133,27 @@ async def test_a_user_changing_their_own_password_is_recorded_without_it(
     assert "Tr0ub4dor" not in text and PASSWORD not in text
 
 
-async def test_an_update_that_changes_nothing_records_nothing(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
-) -> None:
-    _, auth = owner
-    made = await ok(
-        await client.post("/api/v1/labels", json={"name": "VIP", "colour": "red"}, headers=auth),
-        201,
-    )
-    same = {"name": "VIP", "colour": "red"}
-    await ok(await client.patch(f"/api/v1/labels/{made['id']}", json=same, headers=auth))
-    assert [e.action for e in await entries(db, "label.")] == ["label.created"]
+async def test_an_update_that_changes_nothing_records_nothing(api: Api, db: Sessions) -> None:
+    made = await api.post("/api/v1/labels", {"name": "VIP", "colour": "red"})
+    await api.patch(f"/api/v1/labels/{made['id']}", {"name": "VIP", "colour": "red"})
+    assert await actions(db) == ["label.created"]
 
 
-async def test_a_refused_change_records_nothing(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
-) -> None:
-    _, auth = owner
+async def test_a_refused_change_records_nothing(api: Api, db: Sessions) -> None:
     body = {"name": "VIP", "colour": "red"}
-    await ok(await client.post("/api/v1/labels", json=body, headers=auth), 201)
-    taken = await client.post("/api/v1/labels", json=body, headers=auth)
-    assert taken.status == 409
-    assert len(await entries(db, "label.")) == 1
+    await api.post("/api/v1/labels", body)
+    await api.post("/api/v1/labels", body, status=409)
+    assert await actions(db) == ["label.created"]
 
 
 async def test_users_roles_and_passwords_are_recorded_without_the_password(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
+    api: Api, db: Sessions
 ) -> None:
-    _, auth = owner
     new = {"email": "new@example.com", "name": "Nia", "password": "pw-Correct-Horse-1"}
-    made = await ok(await client.post("/api/v1/users", json=new, headers=auth), 201)
+    made = await api.post("/api/v1/users", new)
     url = f"/api/v1/users/{made['id']}"
-    await ok(await client.patch(url, json={"role": "manager"}, headers=auth))
-    await ok(
-        await client.post(f"{url}/password", json={"password": "pw-Battery-Staple-2"}, headers=auth)
-    )
+    await api.patch(url, {"role": "manager"})
+    await api.call("POST", f"{url}/password", {"password": "pw-Battery-Staple-2"})
     created, promoted, password = await entries(db, "user.")
     assert created.changes["email"] == [None, "new@example.com"]
     assert created.changes["password"] == [None, "***"]
@@ -192,16 +164,12 @@ async def test_users_roles_and_passwords_are_recorded_without_the_password(
     assert "Correct-Horse" not in text and "Battery-Staple" not in text
 
 
-async def test_teams_are_recorded(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
-) -> None:
-    _, auth = owner
-    made = await ok(await client.post("/api/v1/teams", json={"name": "Support"}, headers=auth), 201)
+async def test_teams_are_recorded(api: Api, db: Sessions) -> None:
+    made = await api.post("/api/v1/teams", {"name": "Support"})
     url = f"/api/v1/teams/{made['id']}"
-    await ok(await client.patch(url, json={"name": "Care"}, headers=auth))
-    await ok(await client.delete(url, headers=auth), 204)
-    actions = [(e.action, e.changes) for e in await entries(db, "team.")]
-    assert actions == [
+    await api.patch(url, {"name": "Care"})
+    await api.delete(url)
+    assert [(e.action, e.changes) for e in await entries(db, "team.")] == [
         ("team.created", {"name": [None, "Support"]}),
         ("team.updated", {"name": ["Support", "Care"]}),
         ("team.deleted", {"name": ["Care", None]}),
@@ -209,51 +177,35 @@ async def test_teams_are_recorded(
 
 
 async def test_api_tokens_are_recorded_without_their_value(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
+    api: Api, owner: tuple[User, dict[str, str]], db: Sessions
 ) -> None:
-    user, auth = owner
-    made = await ok(await client.post("/api/v1/tokens", json={"name": "CI"}, headers=auth), 201)
-    await ok(await client.delete(f"/api/v1/tokens/{made['id']}", headers=auth), 204)
+    made = await api.post("/api/v1/tokens", {"name": "CI"})
+    await api.delete(f"/api/v1/tokens/{made['id']}")
     tokens = [e for e in await entries(db, "api_token.") if e.target_label == "CI"]
     assert [e.action for e in tokens] == ["api_token.created", "api_token.revoked"]
-    assert tokens[0].actor_id == user.id
+    assert tokens[0].actor_id == owner[0].id
     plaintext = made["token"]
     assert plaintext[10:] not in await table_text(db)
 
 
-async def test_settings_and_csat_settings_are_recorded(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
-) -> None:
-    _, auth = owner
-    await ok(await client.patch("/api/v1/settings", json={"closing_notes": "off"}, headers=auth))
-    survey = {"enabled": True, "question": "How did we do?", "scale": 5}
-    await ok(await client.put("/api/v1/csat/settings", json=survey, headers=auth))
+async def test_settings_and_csat_settings_are_recorded(api: Api, db: Sessions) -> None:
+    await api.patch("/api/v1/settings", {"closing_notes": "off"})
+    await api.put("/api/v1/csat/settings", {"enabled": True, "question": "How?", "scale": 5})
     (settings,) = await entries(db, "settings.")
     assert settings.changes == {"closing_notes": ["optional", "off"]}
     (csat,) = await entries(db, "csat_settings.")
     assert csat.changes["enabled"] == [False, True]
 
 
-async def test_snippets_macros_and_rules_are_recorded(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
-) -> None:
-    _, auth = owner
-    snippet = {"name": "Hi", "shortcut": "hi", "body": "Hello!"}
-    made = await ok(await client.post("/api/v1/snippets", json=snippet, headers=auth), 201)
-    await ok(await client.delete(f"/api/v1/snippets/{made['id']}", headers=auth), 204)
+async def test_snippets_macros_and_rules_are_recorded(api: Api, db: Sessions) -> None:
+    made = await api.post("/api/v1/snippets", {"name": "Hi", "shortcut": "hi", "body": "Hello!"})
+    await api.delete(f"/api/v1/snippets/{made['id']}")
     note = [{"type": "add_comment", "text": "seen"}]
-    macro = {"name": "Note", "actions": note, "shared": True}
-    made = await ok(await client.post("/api/v1/macros", json=macro, headers=auth), 201)
-    await ok(
-        await client.patch(f"/api/v1/macros/{made['id']}", json={"name": "Noted"}, headers=auth)
-    )
-    rule = {"name": "Seen", "event": "assigned", "actions": note}
-    made = await ok(await client.post("/api/v1/rules", json=rule, headers=auth), 201)
-    await ok(
-        await client.patch(f"/api/v1/rules/{made['id']}", json={"enabled": False}, headers=auth)
-    )
-    actions = [e.action for e in await entries(db) if not e.action.startswith("api_token")]
-    assert actions == [
+    made = await api.post("/api/v1/macros", {"name": "Note", "actions": note, "shared": True})
+    await api.patch(f"/api/v1/macros/{made['id']}", {"name": "Noted"})
+    made = await api.post("/api/v1/rules", {"name": "Seen", "event": "assigned", "actions": note})
+    await api.patch(f"/api/v1/rules/{made['id']}", {"enabled": False})
+    assert await actions(db) == [
         "snippet.created",
         "snippet.deleted",
         "macro.created",
@@ -266,21 +218,19 @@ async def test_snippets_macros_and_rules_are_recorded(
 
 
 async def test_sla_policies_business_hours_and_shared_inboxes_are_recorded(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions, user_token: UserToken
+    api: Api, db: Sessions, user_token: UserToken
 ) -> None:
-    _, auth = owner
-    policy = {"name": "Gold", "first_response_minutes": 30}
-    await ok(await client.post("/api/v1/sla-policies", json=policy, headers=auth), 201)
+    await api.post("/api/v1/sla-policies", {"name": "Gold", "first_response_minutes": 30})
     week = {"monday": [{"opens": "09:00", "closes": "17:00"}]}
-    hours = {"time_zone": "Europe/Berlin", "week": week}
-    await ok(await client.put("/api/v1/business-hours/workspace", json=hours, headers=auth))
-    await ok(await client.delete("/api/v1/business-hours/workspace", headers=auth), 204)
-    await ok(await client.post("/api/v1/custom-inboxes", json={"name": "Mine"}, headers=auth), 201)
+    hours = "/api/v1/business-hours/workspace"
+    await api.put(hours, {"time_zone": "Europe/Berlin", "week": week})
+    await api.delete(hours)
+    await api.post("/api/v1/custom-inboxes", {"name": "Mine"})
     colleague, _ = await user_token("colleague@example.com")
-    shared = {"name": "Ours", "share": {"user_ids": [colleague.id]}}
-    await ok(await client.post("/api/v1/custom-inboxes", json=shared, headers=auth), 201)
-    actions = [e.action for e in await entries(db) if not e.action.startswith("api_token")]
-    assert actions == [
+    await api.post(
+        "/api/v1/custom-inboxes", {"name": "Ours", "share": {"user_ids": [colleague.id]}}
+    )
+    assert await actions(db) == [
         "sla_policy.created",
         "business_hours.created",
         "business_hours.deleted",
@@ -292,18 +242,13 @@ async def test_sla_policies_business_hours_and_shared_inboxes_are_recorded(
 
 
 async def test_outgoing_webhooks_are_recorded_without_their_signing_secret(
-    client: Client, owner: tuple[User, dict[str, str]], db: Sessions
+    api: Api, db: Sessions
 ) -> None:
-    _, auth = owner
-    body = {
-        "url": "http://127.0.0.1:9/hook",
-        "events": ["conversation.created"],
-        "allow_private": True,
-    }
-    made = await ok(await client.post("/api/v1/webhooks", json=body, headers=auth), 201)
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["conversation.created"]}
+    made = await api.post("/api/v1/webhooks", {**hook, "allow_private": True})
     url = f"/api/v1/webhooks/{made['id']}"
-    await ok(await client.post(f"{url}/rotate-secret", headers=auth))
-    await ok(await client.delete(url, headers=auth), 204)
+    await api.call("POST", f"{url}/rotate-secret")
+    await api.delete(url)
     created, rotated, deleted = await entries(db, "webhook.")
     assert created.changes["url"] == [None, "http://127.0.0.1:9/hook"]
     assert created.changes["secret"] == [None, "***"]
@@ -329,20 +274,15 @@ async def test_crm_connections_are_recorded_without_their_credentials(
     db: Sessions,
     account: Account,
 ) -> None:
-    crm = await aiohttp_client(quiet_app(settings))
     _, auth = await user_token("boss@example.com", role="owner")
+    crm = Api(await aiohttp_client(quiet_app(settings)), auth)
     config = {"account": "acme", "api_token": "good-token"}
-    made = await ok(
-        await crm.post(
-            "/api/v1/crm-connections",
-            json={"type": "memory", "name": "Sales", "config": config},
-            headers=auth,
-        ),
-        201,
+    made = await crm.post(
+        "/api/v1/crm-connections", {"type": "memory", "name": "Sales", "config": config}
     )
     url = f"/api/v1/crm-connections/{made['id']}"
-    await ok(await crm.patch(url, json={"name": "Sales EU"}, headers=auth))
-    await ok(await crm.delete(url, headers=auth), 204)
+    await crm.patch(url, {"name": "Sales EU"})
+    await crm.delete(url)
     created, renamed, deleted = await entries(db, "crm_connection.")
     assert created.changes["config.api_token"] == [None, "***"]
     assert renamed.changes == {"name": ["Sales", "Sales EU"]}

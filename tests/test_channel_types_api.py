@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
 from hub.app import create_app
-from hub.channels.definitions import DEFAULT_LOGO, LOGO_MAX_BYTES
+from hub.channels.manifest import DEFAULT_LOGO, LOGO_MAX_BYTES
 from hub.channels.type_sync import types_changed
 from hub.settings import Settings
 from hub.store.models import ChannelDefinition, User

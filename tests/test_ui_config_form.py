@@ -20,7 +20,7 @@ from pydantic_core import to_jsonable_python
 from admin_ui.admin import config_form
 from admin_ui.admin.config_form import REQUIRED_MESSAGE, ConfigField
 from hub.channels.channel_config import masked
-from hub.channels.definitions import ChannelManifest, build_channel_type
+from hub.channels.manifest import ChannelManifest, build_channel_type
 from hub.channels.registry import stored_config
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"

@@ -26,7 +26,8 @@ from hub import appkeys
 from hub.api.bodies import validate, validation_details
 from hub.api.context import path_id
 from hub.api.schemas.channels import ChannelCreateBody, ChannelPatchBody, ChannelTypeOut
-from hub.channels.admin import ChannelAdmin, live_channel
+from hub.channels.admin import ChannelAdmin
+from hub.channels.channel_queries import live_channel
 from hub.channels.registry import stored_config
 from hub.contract.channel import ChannelType
 from hub.errors import HubError, NotFound

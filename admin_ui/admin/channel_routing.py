@@ -19,7 +19,8 @@ from admin_ui.wording import human_text
 from hub import appkeys
 from hub.api.bodies import validation_details
 from hub.api.context import path_id
-from hub.channels.admin import ChannelAdmin, ChannelChanges, live_channel
+from hub.channels.admin import ChannelAdmin, ChannelChanges
+from hub.channels.channel_queries import live_channel
 from hub.errors import HubError
 from hub.inbox.channel_settings import ChannelRouting, ChannelSettings
 from hub.store.models import Channel

@@ -18,7 +18,8 @@ from hub import appkeys
 from hub.api.bodies import validate
 from hub.api.context import path_id
 from hub.api.schemas.channels import ChannelQuery
-from hub.channels.admin import ChannelAdmin, ChannelChanges, list_channels, live_channel
+from hub.channels.admin import ChannelAdmin, ChannelChanges
+from hub.channels.channel_queries import list_channels, live_channel
 from hub.channels.channel_stats import failed_deliveries, held_requests
 from hub.channels.registry import webhook_url
 from hub.errors import HubError

@@ -15,7 +15,7 @@ from admin_ui.i18n import gettext as _
 from admin_ui.paging import list_url
 from admin_ui.wording import human
 from hub.api.bodies import validation_details
-from hub.channels.admin import list_channels
+from hub.channels.channel_queries import list_channels
 from hub.events.work import Work
 from hub.store.models import Channel
 

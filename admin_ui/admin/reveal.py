@@ -18,7 +18,7 @@ from admin_ui.rendering import render
 from admin_ui.urls import page_url
 from hub import appkeys
 from hub.api.context import path_id
-from hub.channels.admin import live_channel
+from hub.channels.channel_queries import live_channel
 from hub.channels.registry import webhook_url
 from hub.inbox.channel_plugins import ChannelUnavailable
 

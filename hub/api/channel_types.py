@@ -11,7 +11,7 @@ from hub.api.responses import json_items, json_model
 from hub.api.routing import ApiRoutes, Page
 from hub.api.schemas.channels import ChannelTypeOut, ChannelTypePatchBody
 from hub.channels import definitions
-from hub.channels.definitions import ChannelManifest
+from hub.channels.manifest import ChannelManifest
 from hub.channels.registry import ChannelTypes
 from hub.channels.type_sync import types_changed
 from hub.errors import NotFound

@@ -19,8 +19,9 @@ from hub.api.schemas.channels import (
     TemplatesOut,
 )
 from hub.auth.visibility import Viewer
-from hub.channels.admin import ChannelAdmin, list_channels, live_channel
+from hub.channels.admin import ChannelAdmin
 from hub.channels.agent_signals import list_templates
+from hub.channels.channel_queries import list_channels, live_channel
 from hub.channels.registry import webhook_url
 from hub.store.models import Channel
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.origin import current_origin
 from hub.auth.visibility import Viewer
+from hub.store.crypto import ConfigCipher, CredentialsUnreadable
 from hub.store.models import AuditEntry, User
 
 SECRET = "***"  # noqa: S105 - the mask written in place of a secret
@@ -123,6 +124,17 @@ def row_facts(row: object, skip: Collection[str] = ()) -> dict[str, Any]:
         for c in columns
         if c.key not in _BOOKKEEPING and c.key not in skip
     }
+
+
+def config_facts(cipher: ConfigCipher, encrypted: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The audited fields of a thing with an encrypted config (a channel, a CRM
+    connection): ``fields`` plus ``config``, decrypted so it can be diffed (its secrets
+    are redacted when recorded); ``{}`` when the hub's key changed and it is unreadable."""
+    try:
+        config = cipher.decrypt(encrypted)
+    except CredentialsUnreadable:
+        config = {}  # nothing readable to compare
+    return {**fields, "config": config}
 
 
 def snapshot(obj: object, fields: Collection[str]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Running the rules: a built-in observer plugin, and the no-reply timer.
 
 ``RulesPlugin`` implements the observer hooks (``hub_message_received``,
-``hub_conversation_updated``) like any plugin and is registered by ``hub.wiring``: the
+``hub_conversation_updated``) like any plugin and is registered by ``hub.wiring_jobs``: the
 rules run after the change commits, each matching rule in a unit of work of its own,
 as the hub. What a rule's actions change carries the rule's id on its notices
 (``ConversationUpdated.rule_id``), and such notices are never acted on again: rules
@@ -337,7 +337,7 @@ def webhook_payload(rule: Snapshot, facts: Facts) -> dict[str, Any]:
 
 
 class RulesPlugin:
-    """The rules as a built-in observer plugin (registered by ``hub.wiring``)."""
+    """The rules as a built-in observer plugin (registered by ``hub.wiring_jobs``)."""
 
     def __init__(self, runner: RuleRunner) -> None:
         self.runner = runner

@@ -1,4 +1,5 @@
-"""Channel administration: create, update, delete and list channels; config merge and masking.
+"""Channel administration: create, update and delete channels; config merge and masking
+(reading them: ``hub.channels.channel_queries``; connecting: ``hub.channels.connecting``).
 
 ``ChannelRouting`` and ``ChannelSettings`` are the validated shapes of a channel's
 ``routing`` and ``settings`` JSON; the inbound and outbound pipes read them with
@@ -10,12 +11,11 @@ from __future__ import annotations
 import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import httpx
 from aiohttp import ChainMapProxy, web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
@@ -29,10 +29,11 @@ from hub.channels.channel_config import (
     secret_fields,
     validate_config,
 )
+from hub.channels.channel_queries import check_routing, live_channel
+from hub.channels.connecting import connect, require_available
 from hub.channels.registry import ChannelInstances, stored_config
 from hub.contract.channel import ChannelType
-from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
-from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.errors import Forbidden, HubError, Invalid
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
@@ -44,8 +45,7 @@ from hub.inbox.channel_settings import (
     settings_json,
 )
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
-from hub.store.models import Channel, Conversation, Team, User
-from hub.store.paging import name_key, name_page, pack, unpack
+from hub.store.models import Channel, Conversation
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -106,75 +106,6 @@ def channel_event(channel: Channel) -> HubEvent:
             "deleted": channel.deleted_at is not None,
         },
     )
-
-
-async def live_channel(db: AsyncSession, channel_id: int) -> Channel:
-    """A channel that is not deleted; 404 otherwise."""
-    channel = await db.get(Channel, channel_id)
-    if channel is None or channel.deleted_at is not None:
-        raise NotFound("channel")
-    return channel
-
-
-async def check_routing(db: AsyncSession, routing: ChannelRouting) -> None:
-    """422 naming ``routing.user_ids`` / ``routing.team_ids`` when an id names nobody."""
-    if routing.mode == "round_robin" and not (routing.user_ids or routing.team_ids):
-        raise Invalid("routing.user_ids", "round_robin needs at least one user or team")
-    for field, model, ids in (
-        ("routing.user_ids", User, routing.user_ids),
-        ("routing.team_ids", Team, routing.team_ids),
-    ):
-        if not ids:
-            continue
-        found = set(await db.scalars(select(model.id).where(model.id.in_(set(ids)))))
-        missing = sorted(set(ids) - found)
-        if missing:
-            raise Invalid(field, f"no such id: {', '.join(map(str, missing))}")
-
-
-async def list_channels(
-    db: AsyncSession,
-    *,
-    sort: Literal["name", "created"],
-    type_: str | None,
-    enabled: bool | None,
-    include_deleted: bool,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Channel], str | None]:
-    """One page of channels by name (case-insensitive) or in the order they were created."""
-    conditions: list[ColumnElement[bool]] = []
-    if type_ is not None:
-        conditions.append(Channel.type == type_)
-    if enabled is not None:
-        conditions.append(Channel.enabled.is_(enabled))
-    if not include_deleted:
-        conditions.append(Channel.deleted_at.is_(None))
-    if sort == "name":
-        return await name_page(
-            db, Channel, name_key(Channel.name), Channel.id, conditions, cursor, limit
-        )
-    query = select(Channel).where(*conditions)
-    if cursor:
-        (last_id,) = unpack(cursor, int)
-        query = query.where(Channel.id > last_id)
-    rows = list(await db.scalars(query.order_by(Channel.id).limit(limit + 1)))
-    if len(rows) > limit:
-        return rows[:limit], pack(rows[limit - 1].id)
-    return rows, None
-
-
-def require_available(kind: type[ChannelType[Any]], field: str = "type") -> None:
-    """422 ``type_not_available`` naming ``field`` for a type whose plugin is not built
-    yet (``ChannelType.available``): its ``connect`` must not run, let alone pass."""
-    if not kind.available:
-        message = "not available yet: its plugin is not built yet"
-        raise HubError(
-            422,
-            "type_not_available",
-            f"the {kind.title} channel type is {message}",
-            [{"field": field, "message": message}],
-        )
 
 
 class ChannelAdmin:
@@ -250,7 +181,7 @@ class ChannelAdmin:
             )
             w.db.add(channel)
         try:
-            await self._connect(channel)
+            await connect(self._instances, channel)
         except HubError:
             await self._discard(channel.id)
             raise
@@ -258,15 +189,8 @@ class ChannelAdmin:
             channel = await live_channel(w.db, channel.id)
             channel.status, channel.status_reason = "ok", None
             await w.db.flush()
-            await channel_audit.record(
-                w.db,
-                actor,
-                "created",
-                channel,
-                {},
-                channel_audit.facts(channel, self._cipher),
-                channel_audit.secrets_of(self._instances, channel),
-            )
+            after = channel_audit.facts(channel, self._cipher)
+            await channel_audit.record(w.db, actor, "created", channel, {}, after, self._instances)
             w.emit(channel_event(channel))
         self._instances.forget(channel.id)
         return SavedChannel(channel, stored_config(config))
@@ -288,7 +212,7 @@ class ChannelAdmin:
             new_settings = self._patched_settings(channel, changes.settings)
         encrypted = self._cipher.encrypt(stored_config(new_config)) if new_config else None
         if encrypted is not None:
-            await self._connect(_probe(channel, encrypted))
+            await connect(self._instances, _probe(channel, encrypted))
         async with self._work() as w:
             channel = await live_channel(w.db, channel_id)
             before = channel_audit.facts(channel, self._cipher)
@@ -311,14 +235,9 @@ class ChannelAdmin:
             if new_settings is not None:
                 channel.settings = new_settings
             await w.db.flush()
+            after = channel_audit.facts(channel, self._cipher)
             await channel_audit.record(
-                w.db,
-                actor,
-                "updated",
-                channel,
-                before,
-                channel_audit.facts(channel, self._cipher),
-                channel_audit.secrets_of(self._instances, channel),
+                w.db, actor, "updated", channel, before, after, self._instances
             )
             w.emit(channel_event(channel))
         self._instances.forget(channel_id)
@@ -379,35 +298,6 @@ class ChannelAdmin:
             return settings_json(ChannelSettings.model_validate(merged))
         except ValidationError as err:
             raise config_error(err, "settings") from None
-
-    async def _connect(self, channel: Channel) -> None:
-        """Build the channel's plugin object and call ``connect``, mapping its errors."""
-        kind = self._instances.types.get(channel.type)
-        if kind is not None:
-            require_available(kind, "config")
-        try:
-            instance = self._instances.for_channel(channel)
-            await instance.connect()
-        except ChannelUnavailable as err:
-            raise HubError(422, "validation_error", err.reason) from None
-        except BadCredentials as err:
-            raise HubError(422, "bad_credentials", str(err) or "credentials refused") from None
-        except PermanentFailure as err:
-            raise HubError(422, "connect_failed", err.message) from None
-        except (RetryLater, httpx.HTTPError) as err:
-            raise HubError(
-                502,
-                "provider_unavailable",
-                f"the provider could not be reached, try again later: {err}",
-            ) from None
-        except Exception as err:  # a plugin bug is the plugin's failure, never a 500
-            log.exception("channel %s: connect raised", channel.id)
-            raise HubError(
-                502, "plugin_error", f"the {channel.type} plugin failed: {type(err).__name__}"
-            ) from None
-        finally:
-            # The object was built from a config that may never be stored.
-            self._instances.forget(channel.id)
 
     async def _discard(self, channel_id: int) -> None:
         """Remove a channel whose first connect failed, unless a webhook already made

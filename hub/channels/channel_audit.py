@@ -9,54 +9,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import audit
 from hub.auth.visibility import Viewer
-from hub.channels.channel_config import secret_fields
+from hub.channels.channel_config import secret_fields_of
 from hub.channels.registry import ChannelInstances
-from hub.store.crypto import ConfigCipher, CredentialsUnreadable
+from hub.store.crypto import ConfigCipher
 from hub.store.models import Channel
 
 
 def facts(channel: Channel, cipher: ConfigCipher) -> dict[str, Any]:
     """The channel's audited fields, its stored config decrypted (redacted on record)."""
-    try:
-        config = cipher.decrypt(channel.config_encrypted)
-    except CredentialsUnreadable:
-        config = {}  # the hub's key changed: nothing readable to compare
-    return {
+    fields = {
         "type": channel.type,
         "name": channel.name,
         "enabled": channel.enabled,
         "routing": channel.routing,
         "settings": channel.settings,
-        "config": config,
     }
-
-
-def secrets_of(instances: ChannelInstances, channel: Channel) -> set[str]:
-    """The config fields the channel's type marks secret (none known if not installed:
-    then only the names that look secret are redacted)."""
-    kind = instances.types.get(channel.type)
-    return secret_fields(kind) if kind is not None else set()
+    return audit.config_facts(cipher, channel.config_encrypted, fields)
 
 
 async def record(
     db: AsyncSession,
     actor: Viewer,
-    action: str,
+    verb: str,
     channel: Channel,
     before: dict[str, Any],
     after: dict[str, Any],
-    secrets: set[str],
+    instances: ChannelInstances,
 ) -> None:
-    """Record ``channel.<action>`` with the difference of ``before`` and ``after``."""
-    await audit.record(
-        db,
-        actor.actor_id,
-        f"channel.{action}",
-        "channel",
-        channel.id,
-        channel.name,
-        audit.diff(before, after, secrets),
-    )
+    """Record ``channel.<verb>`` with the difference of ``before`` and ``after``."""
+    secrets = secret_fields_of(instances.types.get(channel.type))
+    target = ("channel", channel.id, channel.name)
+    await audit.record_diff(db, actor, target, verb, before, after, secrets)
 
 
 def manifest_facts(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,12 @@ def secret_fields(channel_type: PluginType) -> set[str]:
     }
 
 
+def secret_fields_of(channel_type: PluginType | None) -> set[str]:
+    """``secret_fields`` of a type that may not be installed (then none are known, and
+    the audit log redacts only the names that look secret)."""
+    return secret_fields(channel_type) if channel_type is not None else set()
+
+
 def merge_config(
     channel_type: PluginType, stored: dict[str, Any], patch: dict[str, Any]
 ) -> dict[str, Any]:

@@ -10,25 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import audit
 from hub.auth.visibility import Viewer
-from hub.channels.channel_config import secret_fields
+from hub.channels.channel_config import secret_fields_of
 from hub.crm.env import CrmEnv
-from hub.store.crypto import CredentialsUnreadable
 from hub.store.models import CrmConnection
 
 
 def facts(env: CrmEnv, connection: CrmConnection) -> dict[str, Any]:
     """The connection's audited fields, its config decrypted (redacted on record)."""
-    try:
-        config = env.instances.cipher.decrypt(connection.config_encrypted)
-    except CredentialsUnreadable:
-        config = {}
-    return {
+    fields = {
         "type": connection.type,
         "name": connection.name,
         "enabled": connection.enabled,
         "settings": connection.settings,
-        "config": config,
     }
+    return audit.config_facts(env.instances.cipher, connection.config_encrypted, fields)
 
 
 async def record(
@@ -41,7 +36,6 @@ async def record(
     after: dict[str, Any],
 ) -> None:
     """Record ``crm_connection.<verb>`` with the difference of ``before`` and ``after``."""
-    kind = env.instances.types.get(connection.type)
-    secrets = secret_fields(kind) if kind is not None else set()
+    secrets = secret_fields_of(env.instances.types.get(connection.type))
     target = ("crm_connection", connection.id, connection.name)
     await audit.record_diff(db, actor, target, verb, before, after, secrets)

@@ -13,16 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 
 from hub.auth import audit
 from hub.auth.visibility import Viewer
 from hub.channels.channel_config import masked, merge_config, validate_config
+from hub.channels.connecting import connect_failure, require_available
 from hub.channels.registry import stored_config
 from hub.contract.crm import CrmField, CrmTokens, CrmType, OAuthApp
-from hub.contract.errors import BadCredentials, PermanentFailure, RetryLater
 from hub.crm import connection_audit
 from hub.crm.calls import CrmCallFailed
 from hub.crm.env import CrmEnv, connection_or_404
@@ -33,6 +32,7 @@ from hub.store.models import CrmConnection
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
+UNREACHABLE = ("crm_unavailable", "CRM")  # connect_failure's code and service
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,7 @@ class CrmAdmin:
         if kind is None:
             known = ", ".join(sorted(self.env.instances.types)) or "none"
             raise Invalid(field, f"no CRM type {name!r} is installed (installed: {known})")
-        if not kind.available:
-            message = "not available yet: its plugin is not built yet"
-            raise HubError(
-                422,
-                "type_not_available",
-                f"the {kind.title} CRM type is {message}",
-                [{"field": field, "message": message}],
-            )
+        require_available(kind, field, "CRM")
         return kind
 
     def oauth_of(
@@ -270,19 +263,9 @@ class CrmAdmin:
             await plugin.connect()
         except CrmUnavailable as err:
             raise HubError(422, "validation_error", err.reason) from None
-        except BadCredentials as err:
-            raise HubError(422, "bad_credentials", str(err) or "credentials refused") from None
-        except PermanentFailure as err:
-            raise HubError(422, "connect_failed", err.message) from None
-        except (RetryLater, httpx.HTTPError) as err:
-            raise HubError(
-                502, "crm_unavailable", f"the CRM could not be reached, try again later: {err}"
-            ) from None
-        except Exception as err:  # a plugin bug is the plugin's failure, never a 500
-            log.exception("CRM connection %s: connect raised", connection.id)
-            raise HubError(
-                502, "plugin_error", f"the {connection.type} plugin failed: {type(err).__name__}"
-            ) from None
+        except Exception as err:
+            what = f"CRM connection {connection.id}"
+            raise connect_failure(err, what, connection.type, UNREACHABLE) from None
 
 
 def _check_names(settings: CrmSettings, names: set[str]) -> None:

@@ -4,7 +4,7 @@
 A manual toggle (the top bar's switch, the /me page, ``PUT /api/v1/me/availability``)
 wins until the next boundary of the schedule, the start or the end of a period; from
 then on the schedule applies again. ``apply_schedules`` runs every half minute in every
-hub process (``hub.wiring``); it writes ``users.available`` only when it must change,
+hub process (``hub.wiring_jobs``); it writes ``users.available`` only when it must change,
 through ``hub.people.directory.set_availability``, so routing keeps reading one column
 and everyone's inbox hears the change (``user.updated``). Why a job and not a value
 computed on read: docs/decisions.md, "Business hours".

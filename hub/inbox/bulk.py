@@ -11,7 +11,7 @@ stopped process is taken up again from its position (each step is idempotent any
 assigning to the same person twice is skipped).
 
 Small jobs (``INLINE_MAX`` at most) run in the request; larger ones are ``queued`` for
-the background runner (``run_due_jobs``, started by ``hub.wiring``).
+the background runner (``run_due_jobs``, started by ``hub.wiring_jobs``).
 """
 
 from __future__ import annotations

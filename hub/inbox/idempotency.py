@@ -43,8 +43,6 @@ Scope = Literal["message", "comment", "conversation", "bulk"]
 RESOURCE_KIND: dict[str, str] = {"comment": "comment", "bulk": "bulk_job"}
 T = TypeVar("T")
 MAX_KEY_LENGTH = 255
-# How often the expiry job runs; keys live for hours, so an hour late is harmless.
-PRUNE_EVERY_SECONDS = 3600.0
 # Claims tried before giving up on a twin that keeps winning and then vanishing.
 _ATTEMPTS = 3
 

@@ -1,4 +1,4 @@
-"""Background jobs of the inbox, run by every hub process (started by ``hub.wiring``)."""
+"""Background jobs of the inbox, run by every hub process (started by ``hub.wiring_jobs``)."""
 
 from __future__ import annotations
 

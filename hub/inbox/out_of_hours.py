@@ -162,7 +162,7 @@ async def _claim_day(db: AsyncSession, conversation_id: int, day: str) -> OutOfH
 
 class OutOfHoursReplies:
     """The built-in observer that sends out-of-hours replies (registered by
-    ``hub.wiring`` like a plugin)."""
+    ``hub.wiring_jobs`` like a plugin)."""
 
     def __init__(
         self,

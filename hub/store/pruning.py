@@ -8,6 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.store.models import Base
 
 BATCH = 1000  # rows deleted per transaction: short locks, and other writers go between
+# How often the retention jobs with no setting of their own run (idempotency keys,
+# outgoing-webhook deliveries, the audit log): what they keep lives for hours or days,
+# so a row deleted up to an hour late is harmless.
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 async def delete_in_batches(

@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field
 
-from hub.api.schemas.inbound_log import UtcTime
+from hub.api.schemas.time_window import TimeWindowQuery
 from hub.auth.audit_log import AuditFilter
 from hub.store.models import AuditEntry
 from hub.store.types import MAX_ID
 
 
-class AuditQuery(BaseModel):
+class AuditQuery(TimeWindowQuery):
     """``GET /api/v1/audit-log`` parameters."""
-
-    model_config = ConfigDict(extra="forbid")
 
     actor_id: int | None = Field(None, ge=1, le=MAX_ID, description="only this user's changes")
     action: str | None = Field(
@@ -29,27 +26,12 @@ class AuditQuery(BaseModel):
     target_id: str | None = Field(
         None, max_length=64, description="only changes to the thing with this id"
     )
-    since: UtcTime | None = Field(
-        None, description="only changes at or after this time (ISO 8601; no zone: UTC)"
-    )
-    until: UtcTime | None = Field(
-        None, description="only changes before this time (ISO 8601; no zone: UTC)"
-    )
     format: Literal["json", "csv"] | None = Field(
         None,
         description="`csv` answers every matching entry as a CSV file (as does "
         "`Accept: text/csv`); paging does not apply",
     )
-    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=200)
-
-    @field_validator("until")
-    @classmethod
-    def _after_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
-        since = info.data.get("since")
-        if until is not None and since is not None and until <= since:
-            raise PydanticCustomError("time_order", "must be later than since")
-        return until
 
     def filter(self) -> AuditFilter:
         """The facets to filter by."""

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, StrictBool
 
 from hub.api.schemas.people import NamePageQuery, PatchBody
 from hub.channels.admin import ChannelChanges, NewChannel
-from hub.channels.definitions import ChannelManifest, ManifestChanges, base_name, manifest_of
+from hub.channels.manifest import ChannelManifest, ManifestChanges, base_name, manifest_of
 from hub.contract.channel import Capabilities, ChannelType
 from hub.contract.models import MessageTemplate
 from hub.inbox.channel_settings import ChannelRouting, ChannelSettings

@@ -5,39 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.schemas.inbound_log import UtcTime
+from hub.api.schemas.time_window import TimeWindowQuery
 from hub.store.models import CsatSurvey
 
 Status = Literal["sent", "skipped", "answered"]
 
 
-class CsatQuery(BaseModel):
+class CsatQuery(TimeWindowQuery):
     """``GET /api/v1/csat`` parameters."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: Status | None = Field(
         None, description="only surveys in this state (`answered`: those with a rating)"
     )
-    since: UtcTime | None = Field(
-        None, description="only surveys asked at or after this time (ISO 8601; no zone: UTC)"
-    )
-    until: UtcTime | None = Field(
-        None, description="only surveys asked before this time (ISO 8601; no zone: UTC)"
-    )
-    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(25, ge=1, le=100)
-
-    @field_validator("until")
-    @classmethod
-    def _after_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
-        since = info.data.get("since")
-        if until is not None and since is not None and until <= since:
-            raise PydanticCustomError("time_order", "must be later than since")
-        return until
 
 
 class CsatOut(BaseModel):

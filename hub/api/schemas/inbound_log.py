@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field
 
+from hub.api.schemas.time_window import TimeWindowQuery
 from hub.channels.inbound import ReplayCounts
 from hub.inbox.intake_result import Intake
 from hub.inbox.nesting import CLIPPED, rebuild
@@ -31,42 +31,14 @@ def _headers(headers: dict[str, Any]) -> dict[str, Any]:
     return {k: MASK if SECRET_HEADER.search(k) else v for k, v in headers.items()}
 
 
-def _utc(value: datetime) -> datetime:
-    # A time without a zone (an HTML datetime-local input sends one) is read as UTC.
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, before the first UTC instant
-        raise PydanticCustomError("time_range", "the time is out of range") from None
-
-
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
-
-
-class InboundLogQuery(BaseModel):
+class InboundLogQuery(TimeWindowQuery):
     """``GET /api/v1/inbound-log`` parameters."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="only this channel's requests"
     )
     result: Result | None = Field(None, description="only requests with this result")
-    since: UtcTime | None = Field(
-        None, description="only requests received at or after this time (ISO 8601; no zone: UTC)"
-    )
-    until: UtcTime | None = Field(
-        None, description="only requests received before this time (ISO 8601; no zone: UTC)"
-    )
-    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(25, ge=1, le=100)
-
-    @field_validator("until")
-    @classmethod
-    def _after_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
-        since = info.data.get("since")
-        if until is not None and since is not None and until <= since:
-            raise PydanticCustomError("time_order", "must be later than since")
-        return until
 
 
 class InboundLogEntryOut(BaseModel):
