@@ -4,20 +4,23 @@ meanwhile, and reports read from it equal reports computed from the raw historie
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.app import create_app
 from hub.auth.visibility import Viewer
 from hub.inbox import report_build, reports
 from hub.inbox.report_build import build_batch, build_stale, stale_count
 from hub.inbox.report_load import EVENT_KINDS
 from hub.inbox.reports import KINDS, Filters, build_report, report_period
+from hub.settings import Settings
 from hub.store.models import (
     BusinessHours,
     Contact,
@@ -27,6 +30,7 @@ from hub.store.models import (
     CsatSurvey,
     Label,
     Message,
+    ReportCount,
     ReportFact,
     ReportVersion,
     User,
@@ -317,23 +321,11 @@ def _message(
     )
 
 
-async def test_reports_read_from_the_facts_equal_reports_from_the_histories(
-    db: Sessions, factory: Factory, make_user: Callable[..., Awaitable[User]]
-) -> None:
-    agents, team_id, label_id = await _random_histories(factory, make_user, seed=17)
-    week = [[["09:00", "17:00"]]] * 5 + [[]] * 2
-    await factory.add(BusinessHours(scope="workspace", time_zone="Europe/Berlin", week=week))
-    agent = Viewer(id=agents[1].id, role="agent", visibility="all", team_ids=frozenset())
-    cases = [
-        (ADMIN, Filters(), START.date(), START.date() + timedelta(days=6)),
-        (ADMIN, Filters(label_id=label_id), START.date() + timedelta(days=1), START.date()),
-        (ADMIN, Filters(team_id=team_id), START.date(), START.date() + timedelta(days=2)),
-        (agent, Filters(), START.date(), START.date() + timedelta(days=9)),
-    ]
+async def _compare(db: Sessions, cases: list[tuple[Viewer, Filters, date, date]]) -> int:
+    """Every report of every case both ways; how many had inbound messages."""
     compared = 0
     async with db() as session:
         for viewer, filters, first, last in cases:
-            first, last = min(first, last), max(first, last)
             for business_hours in (False, True):
                 period = await report_period(session, first, last, business_hours=business_hours)
                 for kind in KINDS:
@@ -341,8 +333,44 @@ async def test_reports_read_from_the_facts_equal_reports_from_the_histories(
                     built = await build_report(session, viewer, kind, period, filters)
                     assert built == live, (kind, viewer.id, filters, business_hours)
                     compared += bool(live.total.counts["messages_in"])
-    assert compared > 20  # the random history put messages in most of the periods
     assert await _stale(db) == set()
+    return compared
+
+
+async def test_reports_read_from_the_facts_equal_reports_from_the_histories(
+    db: Sessions, factory: Factory, make_user: Callable[..., Awaitable[User]]
+) -> None:
+    agents, team_id, label_id = await _random_histories(factory, make_user, seed=17)
+    week = [[["09:00", "17:00"]]] * 5 + [[]] * 2
+    await factory.add(BusinessHours(scope="workspace", time_zone="Europe/Berlin", week=week))
+    agent = Viewer(id=agents[1].id, role="agent", visibility="all", team_ids=frozenset())
+    day = START.date()
+    cases = [
+        (ADMIN, Filters(), day, day + timedelta(days=6)),
+        (ADMIN, Filters(label_id=label_id), day, day + timedelta(days=1)),
+        (ADMIN, Filters(team_id=team_id), day, day + timedelta(days=2)),
+        (ADMIN, Filters(agent_id=agents[0].id), day + timedelta(days=1), day + timedelta(days=4)),
+        (agent, Filters(), day, day + timedelta(days=9)),
+    ]
+    assert await _compare(db, cases) > 20  # most periods had messages
+    # Rebuilt conversations take away exactly what they added: relabel, reassign, fail
+    # a reply, merge, and move the workspace to another zone (every local day shifts).
+    async with db() as session:
+        ids = list(await session.scalars(select(Conversation.id).order_by(Conversation.id)))
+        replies = list(await session.scalars(select(Message.id).where(Message.direction == "out")))
+    await _run(
+        db,
+        delete(ConversationLabel).where(ConversationLabel.conversation_id.in_(ids[:10])),
+        insert(ConversationLabel).values(conversation_id=ids[10], label_id=label_id),
+        update(Conversation).where(Conversation.id.in_(ids[:20])).values(assignee_id=agents[2].id),
+        update(Message).where(Message.id.in_(replies[::3])).values(status="failed"),
+        update(Message).where(Message.conversation_id == ids[5]).values(conversation_id=ids[6]),
+        update(Conversation).where(Conversation.id == ids[5]).values(merged_into_id=ids[6]),
+    )
+    assert await _compare(db, cases) > 20
+    await _run(db, update(BusinessHours).values(time_zone="America/New_York"))
+    assert len(await _stale(db)) == len(ids)
+    assert await _compare(db, cases) > 20
 
 
 async def test_too_much_stale_is_computed_from_the_histories(
@@ -362,3 +390,28 @@ def test_the_migration_s_triggers_watch_the_events_reports_read() -> None:
 
     migration = import_module("hub.store.migrations.versions.0024_report_facts")
     assert "(" + ", ".join(f"'{k}'" for k in EVENT_KINDS) + ")" == migration.EVENT_KINDS
+
+
+async def test_the_running_hub_builds_what_is_stale_by_itself(
+    aiohttp_client: Callable[..., Awaitable[Any]],
+    settings: Settings,
+    db: Sessions,
+    factory: Factory,
+    conversation: Conversation,
+) -> None:
+    await aiohttp_client(create_app(settings.model_copy(update={"report_build_seconds": 0.05})))
+    await factory.message(conversation, text="hello", created_at=START)
+    for _ in range(200):
+        if not await _stale(db):
+            break
+        await asyncio.sleep(0.05)
+    assert await _stale(db) == set()
+    async with db() as session:
+        assert (
+            await session.scalar(
+                select(func.sum(ReportCount.n)).where(
+                    ReportCount.grain == "all", ReportCount.metric == "messages_in"
+                )
+            )
+            == 1
+        )

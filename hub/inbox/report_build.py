@@ -23,7 +23,7 @@ from hub.inbox.business_hours import hours_for, weekly
 from hub.inbox.report_counts import COUNT_COLUMNS, apply_counts
 from hub.inbox.report_facts import Fact, history_facts
 from hub.inbox.report_load import histories_of
-from hub.inbox.report_summary import TIMED, slot_of
+from hub.inbox.report_summary import slot_of
 from hub.store.models import ReportFact, ReportVersion
 
 # Conversations built per transaction.
@@ -98,13 +98,9 @@ async def build_batch(db: AsyncSession, limit: int = BATCH) -> int:
 
 
 async def _old_counts(db: AsyncSession, claimed: set[int]) -> list[dict[str, Any]]:
-    """The counted facts the claimed conversations have now (what they added before)."""
+    """The facts the claimed conversations have now (what they added before)."""
     columns = [ReportFact.__table__.c[name] for name in COUNT_COLUMNS]
-    found = await db.execute(
-        select(*columns).where(
-            ReportFact.conversation_id.in_(claimed), ReportFact.metric.not_in(TIMED)
-        )
-    )
+    found = await db.execute(select(*columns).where(ReportFact.conversation_id.in_(claimed)))
     return [dict(row._mapping) for row in found]
 
 
