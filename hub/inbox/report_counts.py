@@ -1,5 +1,5 @@
-"""report_counts, the reports' running totals: how many facts of each metric (for a
-duration: how many durations) fell on each local day, overall and per agent, team, channel and
+"""report_counts, the reports' running totals: how many facts of each counted metric
+(not the durations) fell on each local day, overall and per agent, team, channel and
 label. The builder adds a rebuilt conversation's new counts and takes away its old ones
 in the same transaction as its facts, so the totals always equal a count of the facts.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.inbox.report_summary import LocalCounts, Tally
+from hub.inbox.report_summary import TIMED, LocalCounts, Tally
 from hub.store.models import ReportCount
 
 # The columns of a stored fact that say what it added to the totals.
@@ -43,6 +43,8 @@ def contributions(facts: Iterable[Mapping[str, Any]]) -> Counter[CountKey]:
     found: Counter[CountKey] = Counter()
     for f in facts:
         metric = f["metric"]
+        if metric in TIMED:
+            continue  # their medians need the values: report_facts has them
         day, tag = f["day"], f["tag"] or ""
         rating = int(f["value"]) if metric == "csat" and f["value"] is not None else 0
         found[("all", day, 0, metric, f["hour"], tag, rating)] += 1

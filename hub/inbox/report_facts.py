@@ -125,6 +125,12 @@ def _owners(history: History) -> _Owners:
     return owners
 
 
+def _minutes(value: float) -> float:
+    # To the microminute (well under a millisecond): a duration then has at most 15
+    # significant digits, so it survives SQLite's REAL-to-text (hub.inbox.report_read).
+    return round(value, 6)
+
+
 # How long from one instant to another: (wall minutes, business hours' open minutes).
 Clock = Callable[[datetime, datetime], tuple[float, float]]
 
@@ -133,8 +139,8 @@ def clock_of(hours: WeeklyHours | None) -> Clock:
     """Both measures of a duration; without hours the open time is the wall time."""
 
     def measure(start: datetime, end: datetime) -> tuple[float, float]:
-        wall = max((end - start).total_seconds() / 60, 0.0)
-        return wall, wall if hours is None else open_minutes_between(hours, start, end)
+        wall = _minutes(max((end - start).total_seconds() / 60, 0.0))
+        return wall, wall if hours is None else _minutes(open_minutes_between(hours, start, end))
 
     return measure
 
@@ -201,7 +207,10 @@ def history_facts(history: History, hours: WeeklyHours | None) -> list[Fact]:
             end_snooze(h.at)
             if cycle_start is not None:
                 wall, open_ = measure(cycle_start, h.at)
-                took = (max(wall - snoozed[0], 0.0), max(open_ - snoozed[1], 0.0))
+                took = (
+                    _minutes(max(wall - snoozed[0], 0.0)),
+                    _minutes(max(open_ - snoozed[1], 0.0)),
+                )
                 found.append(fact("resolution", h.at, owners.at(h.at), took))
             cycle_start, snoozed, waiting_since = None, (0.0, 0.0), None
         elif h.kind == "reopened":

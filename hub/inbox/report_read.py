@@ -2,9 +2,10 @@
 makes from facts, counted and ranked in SQL.
 
 Counts are sums of the running totals (report_counts) where they hold the report's
-grouping and filter, else GROUP BYs over the facts; medians and 90th percentiles are
-found with window functions over the facts, which return only the two middle values and
-the p90 value of each group, so no query brings back more than a few rows per group.
+grouping and filter, else GROUP BYs over the facts. Medians and 90th percentiles need
+every value: the period's durations are read in one pass over a covering index, joined
+into a string per group and metric, and ranked in Python as the live path ranks them
+(window functions ranking them in SQL were slower on SQLite, and so were rows).
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, case, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,6 +37,7 @@ from hub.inbox.report_summary import (
     LocalCounts,
     Summary,
     Tally,
+    durations,
     localize,
 )
 from hub.store.models import ConversationLabel, ReportFact
@@ -92,7 +105,9 @@ async def _counts(
     db: AsyncSession, by: Breakdown, where: list[ColumnElement[bool]]
 ) -> dict[int | None, Tally]:
     rating = case((F.metric == "csat", F.value), else_=None)
-    query = _grouped(by, F.metric, F.tag, rating, func.count()).where(*where)
+    query = _grouped(by, F.metric, F.tag, rating, func.count()).where(
+        *where, F.metric.not_in(TIMED)
+    )
     found: dict[int | None, Tally] = defaultdict(Tally)
     for row in await db.execute(query):
         key, (metric, tag, value, n) = _split(by, row)
@@ -100,52 +115,64 @@ async def _counts(
     return dict(found)
 
 
-def _wanted(size: int) -> tuple[int, ...]:
-    # The two middle ranks (one of them the median when odd) and p90's nearest rank.
-    return (size // 2, size // 2 + 1, (9 * size + 9) // 10)
+async def _values(
+    db: AsyncSession, by: Breakdown, where: list[ColumnElement[bool]], business_hours: bool
+) -> dict[int | None, dict[str, list[float]]]:
+    """The period's durations per group of ``by`` (None: all under None) and metric."""
+    value = F.open_value if business_hours else F.value
+    if db.get_bind().dialect.name == "sqlite":
+        joined = func.group_concat(value, ",")
+    else:
+        joined = func.string_agg(cast(value, Text), ",")
+    keys = [_KEYS[by]] if by is not None else []
+    query = (
+        select(*keys, F.metric, joined)
+        .select_from(_source(by))
+        .where(*where, F.metric.in_(TIMED), value.is_not(None))
+        .group_by(*keys, F.metric)
+    )
+    found: dict[int | None, dict[str, list[float]]] = defaultdict(dict)
+    for row in await db.execute(query):
+        key, (metric, text) = _split(by, row)
+        found[key][metric] = list(map(float, text.split(",")))
+    return found
 
 
 async def _durations(
+    db: AsyncSession, by: Breakdown, where: list[ColumnElement[bool]], business_hours: bool
+) -> tuple[dict[str, Durations], dict[int | None, dict[str, Durations]]]:
+    """The durations' medians and p90s overall and per group of ``by``, ranked as the
+    live path ranks them. The values come joined in one string per group and metric:
+    SQLite hands over a few long strings far faster than thousands of rows (a duration
+    has at most 15 significant digits, hub.inbox.report_facts, so the text is exact)."""
+    grouped = await _values(db, by, where, business_hours) if by is not None else {}
+    if by is None or by == "labels":
+        # A fact counts once overall, though it falls under each label of its conversation.
+        overall = (await _values(db, None, where, business_hours)).get(None, {})
+    else:
+        overall = defaultdict(list)
+        for metrics in grouped.values():
+            for metric, values in metrics.items():
+                overall[metric].extend(values)
+    total = {metric: durations(values) for metric, values in overall.items()}
+    groups = {
+        key: {metric: durations(values) for metric, values in metrics.items()}
+        for key, metrics in grouped.items()
+    }
+    return total, groups
+
+
+async def _tallies(
     db: AsyncSession,
     by: Breakdown,
     where: list[ColumnElement[bool]],
-    business_hours: bool,
-    sizes: dict[tuple[int | None, str], int],
-) -> dict[int | None, dict[str, Durations]]:
-    """Each group's median and p90 per duration metric, ``sizes`` the groups' counts:
-    one numbering of the values per group, keeping only the ranks asked for."""
-    if not sizes:
-        return {}
-    value = F.open_value if business_hours else F.value
-    key = _KEYS[by] if by is not None else None
-    part = [key, F.metric] if key is not None else [F.metric]
-    ranked = (
-        select(
-            *([key.label("key")] if key is not None else []),
-            F.metric.label("metric"),
-            value.label("value"),
-            func.row_number().over(partition_by=part, order_by=value).label("rank"),
-        )
-        .select_from(_source(by))
-        .where(*where, F.metric.in_(TIMED), value.is_not(None))
-        .subquery()
-    )
-    ranks = sorted({rank for size in sizes.values() for rank in _wanted(size)})
-    columns = [ranked.c.key] if key is not None else []
-    query = select(*columns, ranked.c.metric, ranked.c.rank, ranked.c.value).where(
-        ranked.c.rank.in_(ranks)
-    )
-    picked: dict[tuple[int | None, str], dict[int, float]] = defaultdict(dict)
-    for row in await db.execute(query):
-        group, (metric, position, number) = _split(by, row)
-        picked[(group, metric)][position] = number
-    found: dict[int | None, dict[str, Durations]] = defaultdict(dict)
-    for (group, metric), size in sizes.items():
-        at = picked[(group, metric)]
-        low, high, p90 = _wanted(size)
-        middle = at[high] if size % 2 else (at[low] + at[high]) / 2
-        found[group][metric] = Durations(size, middle, at[p90])
-    return found
+    period: Period,
+    totals: Totals,
+) -> dict[int | None, Tally]:
+    if totals is None:
+        return await _counts(db, by, where)
+    grain, key = totals
+    return await count_tallies(db, grain, key, by is not None, period.first, period.last)
 
 
 async def summaries(
@@ -153,24 +180,20 @@ async def summaries(
     by: Breakdown,
     where: list[ColumnElement[bool]],
     period: Period,
-    totals: Totals,
-) -> dict[int | None, Summary]:
-    """The summary of each group (``by`` None: one, under the key None): counts from
-    the running totals when ``totals`` names them, else from the facts; durations
-    ranked from the facts."""
-    if totals is not None:
-        grain, key = totals
-        tallies = await count_tallies(db, grain, key, by is not None, period.first, period.last)
-    else:
-        tallies = await _counts(db, by, where)
-    sizes = {
-        (group, metric): n
-        for group, tally in tallies.items()
-        for metric, n in tally.sizes.items()
-        if n
+    totals: tuple[Totals, Totals],
+) -> tuple[Summary, dict[int | None, Summary]]:
+    """The period's summary overall, and per group of ``by`` (none when None): counts
+    from the running totals where ``totals`` (overall, per group) name them, else from
+    the facts; durations from the facts."""
+    overall_totals, group_totals = totals
+    counted = (await _tallies(db, None, where, period, overall_totals)).get(None, Tally())
+    groups = await _tallies(db, by, where, period, group_totals) if by is not None else {}
+    timed, timed_groups = await _durations(db, by, where, period.hours is not None)
+    for key in timed_groups.keys() - groups.keys():
+        groups[key] = Tally()
+    return counted.summary(timed), {
+        key: tally.summary(timed_groups.get(key, {})) for key, tally in groups.items()
     }
-    timed = await _durations(db, by, where, period.hours is not None, sizes)
-    return {group: tally.summary(timed.get(group, {})) for group, tally in tallies.items()}
 
 
 async def local_counts_of(

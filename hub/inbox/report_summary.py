@@ -48,21 +48,18 @@ class Summary:
 @dataclass
 class Tally:
     """A group's counts as SQL gives them, row by row, until they make a summary: the
-    counted metrics, SLA breaches by target, CSAT answers by rating, and how many values
-    each duration metric has (its median and p90 are found apart)."""
+    counted metrics, SLA breaches by target, CSAT answers by rating (the durations'
+    medians and p90s are found apart)."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
     sla_by_target: dict[str, int] = field(default_factory=dict)
     ratings: dict[int, int] = field(default_factory=dict)
-    sizes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIMED, 0))
 
     def add(self, metric: str, tag: str | None, rating: int, n: int) -> None:
         """Count ``n`` facts of ``metric`` (``tag``: a breach's target; ``rating``: a
         CSAT answer's)."""
         if metric in self.counts:
             self.counts[metric] += n
-        elif metric in self.sizes:
-            self.sizes[metric] += n
         elif metric == "csat" and rating:
             self.ratings[rating] = self.ratings.get(rating, 0) + n
         if metric == "sla_breaches" and tag:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.visibility import Viewer
 from hub.inbox.business_hours import hours_for, weekly
 from hub.inbox.report_build import BATCH, build_batch, stale_count
-from hub.inbox.report_counts import grain_for
+from hub.inbox.report_counts import GRAIN_OF, grain_for
 from hub.inbox.report_facts import Fact, facts_of
 from hub.inbox.report_load import load_histories
 from hub.inbox.report_period import Period, period_of
@@ -173,12 +173,13 @@ async def _from_facts(db: AsyncSession, kind: Kind, period: Period, filters: Fil
         period, filters.agent_id, filters.team_id, filters.channel_id, filters.label_id
     )
     chosen = filters.by_grain()
-    total = (await summaries(db, None, where, period, grain_for(None, False, chosen))).get(
-        None, Summary()
-    )
+    overall = grain_for(None, False, chosen)
+    by = kind if kind in GRAIN_OF else None
+    grouped = grain_for(by, False, chosen) if by is not None else None
+    total, groups = await summaries(db, by, where, period, (overall, grouped))
     report = _report(kind, period, total)
     if kind == "overview":
-        counts = await local_counts_of(db, where, DAILY, period, grain_for(None, False, chosen))
+        counts = await local_counts_of(db, where, DAILY, period, overall)
         report.daily = daily(counts, period.first, period.last)
     elif kind == "heatmap":
         counts = await local_counts_of(
@@ -186,7 +187,6 @@ async def _from_facts(db: AsyncSession, kind: Kind, period: Period, filters: Fil
         )
         report.heatmap = heatmap(counts)
     else:
-        groups = await summaries(db, kind, where, period, grain_for(kind, False, chosen))
         report.rows = await _rows(db, kind, groups)
     return report
 
