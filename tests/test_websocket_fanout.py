@@ -66,3 +66,15 @@ async def test_two_sockets_get_the_same_frame_encoded_once(
     copies = [text for text in sent if text == one]
     assert len(copies) == 2
     assert copies[0] is copies[1]
+
+
+async def test_a_socket_asking_for_compression_gets_plain_frames(
+    client: Client, user_token: UserToken
+) -> None:
+    _, auth = await user_token("agent@example.com")
+    # As browsers do: offer permessage-deflate. Per-socket compression would encode each
+    # event once per socket again (and keep a zlib context per socket).
+    async with client.ws_connect("/ws", headers=auth, compress=15) as socket:
+        assert socket.compress == 0
+        hello = await socket.receive(timeout=WAIT)
+        assert hello.type is WSMsgType.TEXT and '"hello"' in hello.data
