@@ -53,6 +53,21 @@ def instances(hub: Client) -> ChannelInstances:
     return hub.app[appkeys.CHANNELS]
 
 
+@pytest.fixture
+def sessions(hub: Client) -> GatedSessions:
+    return GatedSessions(hub.app[appkeys.SESSIONS])
+
+
+@pytest.fixture
+async def channel_id(factory: Factory) -> int:
+    return (await factory.channel("double", "Double")).id
+
+
+def start_read(hub: Client, sessions: GatedSessions, channel_id: int) -> asyncio.Task[Any]:
+    """A request for the row, running."""
+    return asyncio.create_task(instances(hub).channel_row(sessions.factory, channel_id))
+
+
 async def settle() -> None:
     """Let every started task run up to where it waits."""
     for _ in range(5):
@@ -60,25 +75,21 @@ async def settle() -> None:
 
 
 async def test_requests_missing_the_row_together_read_it_once(
-    hub: Client, factory: Factory
+    hub: Client, sessions: GatedSessions, channel_id: int
 ) -> None:
-    channel = await factory.channel("double", "Double")
-    sessions = GatedSessions(hub.app[appkeys.SESSIONS])
-    callers = [
-        asyncio.create_task(instances(hub).channel_row(sessions.factory, channel.id))
-        for _ in range(20)
-    ]
+    callers = [start_read(hub, sessions, channel_id) for _ in range(20)]
     await settle()
     sessions.gate.set()
     rows = await asyncio.gather(*callers)
 
     assert sessions.opened == 1
-    assert rows[0] is not None and rows[0].id == channel.id
+    assert rows[0] is not None and rows[0].id == channel_id
     assert all(row is rows[0] for row in rows)
 
 
-async def test_unknown_ids_are_read_once_too_and_not_cached(hub: Client, factory: Factory) -> None:
-    sessions = GatedSessions(hub.app[appkeys.SESSIONS])
+async def test_unknown_ids_are_read_once_too_and_not_cached(
+    hub: Client, sessions: GatedSessions
+) -> None:
     sessions.gate.set()
     callers = [instances(hub).channel_row(sessions.factory, 4242) for _ in range(5)]
 
@@ -89,16 +100,11 @@ async def test_unknown_ids_are_read_once_too_and_not_cached(hub: Client, factory
 
 
 async def test_a_cancelled_reader_leaves_the_others_to_read_for_themselves(
-    hub: Client, factory: Factory
+    hub: Client, sessions: GatedSessions, channel_id: int
 ) -> None:
-    channel = await factory.channel("double", "Double")
-    sessions = GatedSessions(hub.app[appkeys.SESSIONS])
-    reader = asyncio.create_task(instances(hub).channel_row(sessions.factory, channel.id))
+    reader = start_read(hub, sessions, channel_id)
     await settle()
-    waiters = [
-        asyncio.create_task(instances(hub).channel_row(sessions.factory, channel.id))
-        for _ in range(3)
-    ]
+    waiters = [start_read(hub, sessions, channel_id) for _ in range(3)]
     await settle()
     reader.cancel()
     await settle()
@@ -106,19 +112,17 @@ async def test_a_cancelled_reader_leaves_the_others_to_read_for_themselves(
     rows = await asyncio.gather(*waiters)
 
     assert reader.cancelled()
-    assert all(row is not None and row.id == channel.id for row in rows)
+    assert all(row is not None and row.id == channel_id for row in rows)
     assert sessions.opened == 2  # the cancelled read, then one read for the three
 
 
 async def test_a_request_after_a_change_does_not_join_a_read_begun_before_it(
-    hub: Client, factory: Factory
+    hub: Client, sessions: GatedSessions, channel_id: int
 ) -> None:
-    channel = await factory.channel("double", "Double")
-    sessions = GatedSessions(hub.app[appkeys.SESSIONS])
-    before = asyncio.create_task(instances(hub).channel_row(sessions.factory, channel.id))
+    before = start_read(hub, sessions, channel_id)
     await settle()
-    instances(hub).forget(channel.id)
-    after = asyncio.create_task(instances(hub).channel_row(sessions.factory, channel.id))
+    instances(hub).forget(channel_id)
+    after = start_read(hub, sessions, channel_id)
     await settle()
     sessions.gate.set()
     await asyncio.gather(before, after)
