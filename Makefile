@@ -20,10 +20,12 @@ DOVECOT ?= /usr/sbin/dovecot
 # Bytecode for the project's own modules before a test run. Where PYTHONDONTWRITEBYTECODE
 # is set (as on our CI machines) nothing is cached otherwise, and every process the tests
 # start (hub commands, scaffolded plugins, a second hub) compiled every module again,
-# seconds each; the installed packages are compiled at install (--compile-bytecode).
+# seconds each; the installed packages are compiled at install (--compile-bytecode), and
+# the project's own modules then too, for the `hub` commands run outside the tests.
 COMPILE = $(BIN)/python -m compileall -q -j 0 hub admin_ui plugins examples >/dev/null
 
 run: $(STAMP)
+	$(COMPILE)
 	$(BIN)/hub serve
 
 # Fill an empty hub with a demo workspace (hub demo): it prints the logins.
@@ -71,6 +73,7 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --compile-bytecode -p $(BIN)/python -e '.[test]' $(addprefix -e ,$(PLUGINS))
+	$(COMPILE)
 	touch $@
 
 # Installed when missing, as root on Debian; elsewhere the message says what to do.

@@ -48,10 +48,6 @@ class Shape:
 # --- rows ----------------------------------------------------------------------------
 
 
-def _columns(name: str) -> list[str]:
-    return [c.name for c in Base.metadata.tables[name].columns]
-
-
 def _sentence(rnd: random.Random) -> str:
     return " ".join(rnd.choices(WORDS, k=rnd.randint(4, 24))).capitalize() + "."
 
@@ -198,14 +194,30 @@ async def _insert(conn: AsyncConnection, name: str, rows: Iterator[dict[str, Any
     # COPY is several times faster than INSERT for large tables.
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
-    columns = _columns(name)
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
     for batch in _batches(rows):
+        filled = [_with_defaults(table, row) for row in batch]
+        columns = list(filled[0])
         records = [
-            tuple(_json(row.get(c)) if c in json_columns else row.get(c) for c in columns)
-            for row in batch
+            tuple(_json(row[c]) if c in json_columns else row[c] for c in columns) for row in filled
         ]
         await driver.copy_records_to_table(name, records=records, columns=columns)
+
+
+def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """The row with the model's Python-side defaults for the columns it lacks, as
+    ``table.insert()`` would add them; columns with neither are left out of the COPY, so
+    the server's default (or NULL) applies instead of an explicit NULL."""
+    full: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in row:
+            full[column.name] = row[column.name]
+        elif column.default is not None and column.default.is_scalar:
+            full[column.name] = column.default.arg  # type: ignore[attr-defined]
+        elif column.default is not None and column.default.is_callable:
+            # SQLAlchemy wraps a no-argument default to take the execution context.
+            full[column.name] = column.default.arg(None)  # type: ignore[attr-defined]
+    return full
 
 
 def _json(value: Any) -> str | None:

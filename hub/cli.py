@@ -1,39 +1,38 @@
-"""The ``hub`` command: serve, migrate, plugins, users and tokens."""
+"""The ``hub`` command: serve, migrate, plugins, users and tokens.
+
+Imports beyond click and the standard library are made inside the commands that need
+them: ``hub --help`` or ``hub plugins list`` would otherwise load the web stack,
+SQLAlchemy's asyncio layer, Alembic and httpx first (about a second; docs/performance.md,
+issue 18).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from aiohttp import web
-from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.bodies import validation_details
-from hub.auth.accounts import NewUser, create_user, find_user_by_email
-from hub.auth.api_tokens import create_token
-from hub.auth.passwords import generate_password
-from hub.auth.setup import issue_setup_token
-from hub.demo.seed import DemoWorkspace, HubNotEmpty, seed_demo
-from hub.errors import HubError
-from hub.logs import configure_logging
-from hub.plugin_manager import load_plugins
-from hub.settings import Settings, SettingsError, ensure_data_dir, load_settings
-from hub.store import migrate
-from hub.store.engine import create_engine, create_sessionmaker
+if TYPE_CHECKING:
+    from aiohttp import web
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from hub.demo.seed import DemoWorkspace
+    from hub.settings import Settings
 
 log = logging.getLogger("hub")
 T = TypeVar("T")
 
 
 def _settings(**overrides: Any) -> Settings:
+    from hub.logs import configure_logging
+    from hub.settings import SettingsError, load_settings
+
     try:
         settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except SettingsError as err:
@@ -44,6 +43,11 @@ def _settings(**overrides: Any) -> Settings:
 
 def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     """Run ``work`` on a ready database: SQLite is migrated on the spot, PostgreSQL must be."""
+    import asyncio
+
+    from hub.settings import ensure_data_dir
+    from hub.store import migrate
+    from hub.store.engine import create_engine
 
     async def main() -> T:
         engine = create_engine(settings.effective_database_url)
@@ -70,7 +74,11 @@ def main() -> None:
 @click.option("--port", type=int, help="Port to listen on (default: HUB_PORT or 8080).")
 def serve(host: str | None, port: int | None) -> None:
     """Start the hub. On the embedded SQLite it migrates the database first."""
+    from aiohttp import web
+
     from hub.app import create_app
+    from hub.auth.setup import issue_setup_token
+    from hub.store.engine import create_sessionmaker
 
     settings = _settings(host=host, port=port)
 
@@ -117,6 +125,12 @@ async def freeze_startup_heap(_app: web.Application) -> None:
 @main.command(name="migrate")
 def migrate_command() -> None:
     """Bring the database schema up to date."""
+    import asyncio
+
+    from hub.settings import ensure_data_dir
+    from hub.store import migrate
+    from hub.store.engine import create_engine
+
     settings = _settings()
 
     async def upgrade() -> str | None:
@@ -141,6 +155,8 @@ def plugins() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_list(as_json: bool) -> None:
     """Show each plugin: name, kind, version, distribution, status (and error)."""
+    from hub.plugin_manager import load_plugins
+
     settings = _settings()
     manager = load_plugins(
         autoload=not settings.disable_plugin_autoload,
@@ -234,6 +250,14 @@ def user() -> None:
 )
 def user_create(email: str, name: str, role: str, visibility: str) -> None:
     """Create a user. A password piped on stdin is used; otherwise one is generated and printed."""
+    from pydantic import ValidationError
+
+    from hub.api.bodies import validation_details
+    from hub.auth.accounts import NewUser, create_user
+    from hub.auth.passwords import generate_password
+    from hub.errors import HubError
+    from hub.store.engine import create_sessionmaker
+
     given = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read().strip()
     password = given or generate_password()
     try:
@@ -275,6 +299,10 @@ def token() -> None:
 @click.option("--name", default="cli", show_default=True, help="A label to recognise the token by.")
 def token_create(email: str, name: str) -> None:
     """Create an API token and print only the token, for scripts to capture."""
+    from hub.auth.accounts import find_user_by_email
+    from hub.auth.api_tokens import create_token
+    from hub.store.engine import create_sessionmaker
+
     settings = _settings()
 
     async def create(engine: AsyncEngine) -> str:
@@ -294,7 +322,11 @@ def token_create(email: str, name: str) -> None:
 def demo(force: bool) -> None:
     """Fill an empty hub with a demo workspace: people in two teams, two chat channels
     answered by a built-in loopback customer, and conversations in every state."""
+    from aiohttp import web
+
     from hub.app import create_app
+    from hub.demo.seed import HubNotEmpty, seed_demo
+    from hub.errors import HubError
 
     settings = _settings()
 

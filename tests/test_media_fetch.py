@@ -31,6 +31,7 @@ from hub.contract.channel import Capabilities, ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
 from hub.contract.models import MediaPart, StickerPart, TextPart
 from hub.events.event import HubEvent
+from hub.inbox.messages import message_payload
 from hub.media.store import FileMediaStore
 from hub.plugin_manager import HubPluginManager, PluginInfo
 from hub.settings import Settings
@@ -505,12 +506,32 @@ async def test_the_background_job_wakes_on_an_inbound_message_event(
     await eventually(lambda: passes == [0])
     script.on("img", JPEG)
     message = await media_message(factory, [image("img", mime_type="image/jpeg")])
-    await client.app[appkeys.BUS].publish(
-        HubEvent("message.created", {"id": message.id, "direction": "in"})
-    )
+    # The event as intake emits it: the stored message's payload (media pending).
+    created = HubEvent("message.created", message_payload(message, []))
+    assert media_jobs.wakes_fetcher(created)
+    await client.app[appkeys.BUS].publish(created)
     await eventually(lambda: attachments(db, message), timeout=10)
     assert len(await attachments(db, message)) == 1
     assert (await reload(db, message)).media_pending is False
+
+
+async def test_only_inbound_messages_with_media_pending_wake_the_job(factory: Factory) -> None:
+    conversation = await factory.conversation(await factory.channel("media_test"))
+    text_only = await factory.message(conversation, "hello")
+    with_media = await factory.message(
+        conversation, None, parts=[image("img", mime_type="image/jpeg")], media_pending=True
+    )
+    reply = await factory.message(conversation, "on its way", direction="out")
+
+    def created(message: Message) -> HubEvent:
+        return HubEvent("message.created", message_payload(message, []))
+
+    assert media_jobs.wakes_fetcher(created(with_media))
+    assert not media_jobs.wakes_fetcher(created(text_only))
+    assert not media_jobs.wakes_fetcher(created(reply))
+    assert not media_jobs.wakes_fetcher(HubEvent("message.updated", {"direction": "in"}))
+    # An older process's event without the flag wakes it, to be safe.
+    assert media_jobs.wakes_fetcher(HubEvent("message.created", {"direction": "in"}))
 
 
 # --- who may download the fetched files ---------------------------------------------------

@@ -9,7 +9,7 @@ kept in the part as ``fetch_attempts``; after the last attempt the part gets a
 ``fetch_error``. The message is always kept: an unavailable part shows its reason.
 
 It runs in every hub process: it polls, and wakes early on inbound ``message.created``
-events. On PostgreSQL each message is taken under ``FOR UPDATE SKIP LOCKED``, so two
+events of messages with media pending. On PostgreSQL each message is taken under ``FOR UPDATE SKIP LOCKED``, so two
 processes never fetch the same one; within a process, an in-flight set does the same.
 """
 
@@ -34,6 +34,7 @@ from hub.contract.channel import ChannelType
 from hub.contract.errors import PermanentFailure, RetryLater
 from hub.contract.models import FileKind, MediaPart, StickerPart
 from hub.errors import HubError
+from hub.events.event import HubEvent
 from hub.events.work import Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.messages import announce_update
@@ -397,11 +398,26 @@ async def run_fetcher(app: web.Application, stop: asyncio.Event, wake: asyncio.E
 
 
 async def wake_on_inbound(app: web.Application, wake: asyncio.Event) -> None:
-    """Set ``wake`` whenever an inbound message is stored (its media may be pending)."""
+    """Set ``wake`` whenever an inbound message with media to fetch is stored."""
     subscription = app[appkeys.BUS].subscribe()
     try:
         async for event in subscription:
-            if event.type == "message.created" and event.data.get("direction") == "in":
+            if wakes_fetcher(event):
                 wake.set()
     finally:
         subscription.close()
+
+
+def wakes_fetcher(event: HubEvent) -> bool:
+    """Whether ``event`` announces an inbound message whose media is pending.
+
+    Only those: waking on every inbound message cost a query per message (the pass
+    looking for pending media) when almost none has any. A message without the flag
+    (sent by an older process) wakes it, to be safe; media added to a message later
+    (a grouped part) waits for the next poll, as before.
+    """
+    return (
+        event.type == "message.created"
+        and event.data.get("direction") == "in"
+        and event.data.get("media_pending", True) is not False
+    )

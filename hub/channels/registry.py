@@ -5,11 +5,13 @@ database (``ChannelDefinition``); ``ChannelTypes`` holds both. ``ChannelInstance
 builds a channel's plugin object from its decrypted, validated config, and keeps it
 until the channel row changes (``updated_at``), so a webhook does not decrypt and
 validate the credentials on every request. It also keeps each channel's row for the
-webhook handler (``channel_row``) for a moment, dropped on every change.
+webhook handler (``channel_row``) for a moment, dropped on every change; when it
+expires, the requests that miss it together share one read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -31,6 +33,10 @@ from hub.store.models import Channel
 # How long a cached channel row may serve webhooks without a change being heard of: the
 # safety net should a ``channel.updated`` announcement from another process be lost.
 ROW_TTL_SECONDS = 2.0
+
+
+class _ReadAbandoned(Exception):
+    """The request reading a row for others was cancelled: they read it themselves."""
 
 
 class ChannelTypes:
@@ -106,6 +112,9 @@ class ChannelInstances:
         self._files = files
         self._cache: dict[int, tuple[datetime, ChannelType[Any]]] = {}
         self._rows: dict[int, tuple[float, Channel]] = {}
+        # The row reads under way, with the generation each began in: requests missing
+        # the same row at once wait for that read instead of each opening a session.
+        self._reads: dict[int, tuple[int, asyncio.Future[Channel | None]]] = {}
         # Bumped by every ``forget``: a row read that began before a change must not
         # be cached after it (it may hold the old config).
         self._generation = 0
@@ -119,17 +128,46 @@ class ChannelInstances:
         spend a session and a query per request; the committed state is checked again
         in the request's transaction (disabled, deleted), and every change made through
         the hub drops the row at once (``forget``, and ``follow_channel_changes`` in
-        the other processes)."""
+        the other processes). Requests that miss together share one read."""
+        while True:
+            cached = self._rows.get(channel_id)
+            if cached is not None and time.monotonic() - cached[0] < self.row_ttl:
+                return cached[1]
+            read = self._reads.get(channel_id)
+            # A read begun before a change may return the old row: only join a read
+            # begun since the last ``forget``.
+            if read is None or read[0] != self._generation:
+                return await self._read_row(sessions, channel_id)
+            try:
+                # Shielded: a waiter cancelled (its client gone) must not cancel the
+                # read the others wait for.
+                return await asyncio.shield(read[1])
+            except _ReadAbandoned:
+                continue
+
+    async def _read_row(
+        self, sessions: async_sessionmaker[AsyncSession], channel_id: int
+    ) -> Channel | None:
+        """Read the row for every request waiting on it, and cache it."""
         now = time.monotonic()
-        cached = self._rows.get(channel_id)
-        if cached is not None and now - cached[0] < self.row_ttl:
-            return cached[1]
         generation = self._generation
-        async with sessions() as db:
-            channel = await db.get(Channel, channel_id)
+        read: asyncio.Future[Channel | None] = asyncio.get_running_loop().create_future()
+        self._reads[channel_id] = (generation, read)
+        try:
+            async with sessions() as db:
+                channel = await db.get(Channel, channel_id)
+        except BaseException as err:
+            cancelled = isinstance(err, asyncio.CancelledError)
+            read.set_exception(_ReadAbandoned() if cancelled else err)
+            read.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        finally:
+            if self._reads.get(channel_id, (0, None))[1] is read:
+                del self._reads[channel_id]
         # Unknown ids are not cached: anyone can post to any id.
         if channel is not None and generation == self._generation:
             self._rows[channel_id] = (now, channel)
+        read.set_result(channel)
         return channel
 
     def config_of(self, channel: Channel) -> BaseModel:
