@@ -48,7 +48,7 @@ def chosen_filters(query: MultiMapping[str], viewer: Viewer) -> dict[str, str]:
     }
 
 
-async def _names(db: AsyncSession, query: Select[tuple[int, str]]) -> dict[int, str]:
+async def _names(db: AsyncSession, query: Select[int, str]) -> dict[int, str]:
     return {key: name for key, name in (await db.execute(query)).all()}
 
 
@@ -103,7 +103,11 @@ class FilterForm:
     def selects(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
         """Each select as (name, label, options): "Any" first, then the rows."""
         return [
-            (name, _(label), [("", _("Any")), *((str(k), v) for k, v in self.choices[name].items())])
+            (
+                name,
+                _(label),
+                [("", _("Any")), *((str(k), v) for k, v in self.choices[name].items())],
+            )
             for name, label in PARAMS.items()
             if name in self.choices
         ]

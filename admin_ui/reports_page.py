@@ -17,13 +17,13 @@ from admin_ui.i18n import N_
 from admin_ui.i18n import gettext as _
 from admin_ui.locale_format import abbreviated_weekday_names
 from admin_ui.rendering import render
-from admin_ui.report_filters import FilterForm, chosen_filters, filter_choices
 from admin_ui.report_charts import (
     breakdown_chart,
     duration_text,
     heat_shades,
     overview_chart,
 )
+from admin_ui.report_filters import FilterForm, chosen_filters, filter_choices
 from hub.api.context import work
 from hub.auth.visibility import Viewer
 from hub.inbox.report_period import MAX_DAYS

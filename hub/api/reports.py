@@ -60,6 +60,6 @@ def _handler(kind: Kind) -> Handler:
 
 
 for _kind in KINDS:
-    api.get(
-        f"/api/v1/reports/{_kind}", query=ReportQuery, response=ReportOut, alternates=(CSV,)
-    )(_handler(_kind))
+    api.get(f"/api/v1/reports/{_kind}", query=ReportQuery, response=ReportOut, alternates=(CSV,))(
+        _handler(_kind)
+    )
