@@ -118,8 +118,16 @@ async def test_reports_need_a_login(client: Client) -> None:
 
 async def test_openapi_describes_the_reports_with_csv(client: Client) -> None:
     doc = await (await client.get("/api/openapi.json")).json()
+    summaries: set[str] = set()
     for kind in ("overview", "agents", "teams", "channels", "labels", "heatmap"):
-        ok = doc["paths"][f"/api/v1/reports/{kind}"]["get"]["responses"]["200"]
-        assert set(ok["content"]) == {"application/json", "text/csv"}
+        operation = doc["paths"][f"/api/v1/reports/{kind}"]["get"]
+        assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+        # The handlers are made in a loop: each keeps its own name and words.
+        assert operation["operationId"] == f"get_reports_{kind}"
+        summaries.add(operation["summary"])
+    assert len(summaries) == 6 and "" not in summaries
+    overview = doc["paths"]["/api/v1/reports/overview"]["get"]
+    assert overview["summary"].startswith("Every metric over the period")
+    assert overview["description"].startswith("times (median, p90)")
     names = {p["name"] for p in doc["paths"]["/api/v1/reports/overview"]["get"]["parameters"]}
     assert {"from", "to", "business_hours", "format", "agent_id"} <= names

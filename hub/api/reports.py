@@ -9,13 +9,24 @@ from hub.api.bodies import read_query
 from hub.api.context import current_viewer, work
 from hub.api.report_csv import csv_filename, report_csv
 from hub.api.responses import json_model
-from hub.api.routing import ApiRoutes
+from hub.api.routing import ApiRoutes, Handler
 from hub.api.schemas.reports import ReportOut, ReportQuery
-from hub.inbox.reports import Filters, Kind, build_report, report_period
+from hub.inbox.reports import KINDS, Filters, Kind, build_report, report_period
 
 CSV = "text/csv"
 
 api = ApiRoutes("reports")
+
+# Each endpoint's OpenAPI summary (first line) and description, by kind.
+DOCS: dict[Kind, str] = {
+    "overview": "Every metric over the period: conversations, messages, response and resolution\n"
+    "times (median, p90), reopens, SLA breaches, CSAT.",
+    "agents": "The metrics by agent (credited as docs/reports.md says; `null`: nobody).",
+    "teams": "The metrics by team (the conversation's team when each thing happened).",
+    "channels": "The metrics by channel.",
+    "labels": "The metrics by label (a conversation counts under each of its labels).",
+    "heatmap": "Inbound messages by weekday and hour in the workspace's time zone.",
+}
 
 
 async def _answer(request: web.Request, kind: Kind) -> web.Response:
@@ -36,38 +47,19 @@ async def _answer(request: web.Request, kind: Kind) -> web.Response:
     return json_model(ReportOut.of(report))
 
 
-@api.get("/api/v1/reports/overview", query=ReportQuery, response=ReportOut, alternates=(CSV,))
-async def overview(request: web.Request) -> web.Response:
-    """Every metric over the period: conversations, messages, response and resolution
-    times (median, p90), reopens, SLA breaches, CSAT."""
-    return await _answer(request, "overview")
+def _handler(kind: Kind) -> Handler:
+    """The endpoint of one kind, named and documented as OpenAPI shows it
+    (``get_reports_<kind>``, its summary and description from ``DOCS``)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return await _answer(request, kind)
+
+    handler.__name__ = handler.__qualname__ = kind
+    handler.__doc__ = DOCS[kind]
+    return handler
 
 
-@api.get("/api/v1/reports/agents", query=ReportQuery, response=ReportOut, alternates=(CSV,))
-async def agents(request: web.Request) -> web.Response:
-    """The metrics by agent (credited as docs/reports.md says; `null`: nobody)."""
-    return await _answer(request, "agents")
-
-
-@api.get("/api/v1/reports/teams", query=ReportQuery, response=ReportOut, alternates=(CSV,))
-async def teams(request: web.Request) -> web.Response:
-    """The metrics by team (the conversation's team when each thing happened)."""
-    return await _answer(request, "teams")
-
-
-@api.get("/api/v1/reports/channels", query=ReportQuery, response=ReportOut, alternates=(CSV,))
-async def channels(request: web.Request) -> web.Response:
-    """The metrics by channel."""
-    return await _answer(request, "channels")
-
-
-@api.get("/api/v1/reports/labels", query=ReportQuery, response=ReportOut, alternates=(CSV,))
-async def labels(request: web.Request) -> web.Response:
-    """The metrics by label (a conversation counts under each of its labels)."""
-    return await _answer(request, "labels")
-
-
-@api.get("/api/v1/reports/heatmap", query=ReportQuery, response=ReportOut, alternates=(CSV,))
-async def heatmap(request: web.Request) -> web.Response:
-    """Inbound messages by weekday and hour in the workspace's time zone."""
-    return await _answer(request, "heatmap")
+for _kind in KINDS:
+    api.get(f"/api/v1/reports/{_kind}", query=ReportQuery, response=ReportOut, alternates=(CSV,))(
+        _handler(_kind)
+    )

@@ -1,6 +1,7 @@
 """The agents' inbox in German: a browser that asks for German (Accept-Language: de) gets
 the list, the open conversation, the composer and the words the scripts write in German,
-under the same strict CSP, and nothing overflows at a phone's width."""
+under the same strict CSP, the conversation's actions fit one line at 1280 px, and
+nothing overflows at a phone's width."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ def test_the_inbox_speaks_german(
     for name in ("Zuweisen", "Labels", "Priorität", "Schließen", "Zurückstellen"):
         expect(actions.get_by_role("button", name=name, exact=True)).to_be_visible()
     expect(page.locator("#pane-head .status")).to_have_text("offen")
+    if width == 1280:  # a narrow pane: icons on one line, each named by its label
+        expect(actions.get_by_role("button", name="Zusammenführen")).to_have_attribute(
+            "title", "Zusammenführen"
+        )
+        tops = actions.locator("button:visible").evaluate_all(
+            "(buttons) => buttons.map((b) => b.getBoundingClientRect().top)"
+        )
+        assert len(tops) >= 8 and len(set(tops)) == 1, f"the actions wrap: {tops}"
     # The composer.
     composer = page.get_by_role("form", name="Antworten")
     expect(composer.get_by_role("radio", name="Interner Kommentar")).to_be_attached()

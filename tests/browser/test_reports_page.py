@@ -1,6 +1,7 @@
 """The reports page in a real browser: an owner reads the overview's chart and totals,
 the by-agent tab (chart and table), the heatmap, downloads a CSV, fixes a bad period,
-and the page at a phone's width; an agent sees only their own figures."""
+filters by channel, and the page at a phone's width; an agent sees only their own
+figures."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from tests.test_reports import Timeline
 
 @pytest.fixture
 def seeded(hub: LiveHub, owner_page: Page) -> Page:
-    """Two agents who each answered and closed conversations yesterday (UTC, the zone of
-    a hub without business hours); the owner's page."""
+    """Two agents who answered conversations yesterday (UTC, the zone of a hub without
+    business hours): Ana three web chats, Bo one WhatsApp; the owner's page."""
     ana = hub.add_user("ana@example.com", role="agent", name="Ana Agent")
     bo = hub.add_user("bo@example.com", role="agent", name="Bo Agent")
     channel = hub.add_channel("custom_channel", "Web chat", {"outbound_url": "http://127.0.0.1:9/"})
@@ -36,8 +37,10 @@ def seeded(hub: LiveHub, owner_page: Page) -> Page:
                 opened=9 * 60,
             )
         )
+    chat = hub.add_channel("custom_channel", "WhatsApp", {"outbound_url": "http://127.0.0.1:9/"})
+    whatsapp = Timeline(timeline.factory, chat.channel.id, timeline.base)
     hub.run(
-        timeline.write(
+        whatsapp.write(
             ("assigned", 14 * 60, bo, None),
             ("in", 14 * 60),
             ("out", 15 * 60, bo),
@@ -101,6 +104,43 @@ def test_a_bad_period_is_explained(seeded: Page, snap: Callable[[str], None]) ->
     expect(page.get_by_role("alert")).to_contain_text("cannot be before")
     expect(page.get_by_label("To")).to_have_attribute("aria-invalid", "true")
     snap("error")
+
+
+def test_a_filter_narrows_every_tab_until_cleared(
+    seeded: Page, snap: Callable[[str], None]
+) -> None:
+    page = seeded
+    page.goto("/reports?tab=agents")
+    rows = page.locator(".report-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Channel").select_option(label="Web chat")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator(".report-filtered")).to_contain_text("Filtered: Channel Web chat")
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("Ana Agent")
+    expect(page.get_by_label("Channel")).to_have_value(re.compile(r"^\d+$"))
+    assert "channel_id=" in page.url
+    csv = page.get_by_role("link", name="Download CSV").get_attribute("href")
+    assert csv is not None and "channel_id=" in csv
+    assert "Bo Agent" not in page.request.get(csv).text()
+    snap("filtered")
+
+    # Another tab keeps the filter: Bo's WhatsApp is not in the channels' table.
+    page.get_by_role("link", name="By channel").click()
+    expect(rows).to_have_count(1)
+    expect(rows.nth(0)).to_contain_text("Web chat")
+    page.reload()  # the URL alone holds the filter
+    expect(rows).to_have_count(1)
+    page.set_viewport_size({"width": 375, "height": 812})
+    expect(page.locator("figure[data-chart][data-drawn=true] canvas")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways: {width}px"
+    snap("filtered-phone")
+
+    page.get_by_role("link", name="Clear filters").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator(".report-filtered")).to_have_count(0)
+    expect(page.get_by_label("Channel")).to_have_value("")
 
 
 def test_the_page_fits_a_phone(seeded: Page, snap: Callable[[str], None]) -> None:
