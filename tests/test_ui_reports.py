@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiohttp.test_utils import TestClient
 
+from hub.inbox import reports
 from hub.store.models import ConversationLabel, Label, User
 from tests.factories import Factory
 from tests.test_reports import Timeline
@@ -186,3 +187,16 @@ async def test_the_filters_in_german(client: Client, world: World) -> None:
     assert ("", "Alle", False) in options(text, "team_id")
     bad = await client.get(f"/reports?{PERIOD}&channel_id=987654", headers=german)
     assert bad.status == 422 and "Es gibt keinen Kanal #987654." in await bad.text()
+
+
+async def test_a_report_computed_while_the_pre_aggregate_catches_up_says_so(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await log_in_page(client, "owner@example.com")
+    monkeypatch.setattr(reports, "CATCH_UP_LIMIT", 0)
+    text = await page(client, PERIOD)
+    assert "Reports are being brought up to date: 3 conversations are still to go." in text
+    assert figure(text, "Opened") == "3"  # computed from the histories, exact all the same
+    monkeypatch.setattr(reports, "CATCH_UP_LIMIT", 1000)
+    text = await page(client, PERIOD)
+    assert "brought up to date" not in text and figure(text, "Opened") == "3"

@@ -89,6 +89,9 @@ class Report:
     heatmap: list[list[int]] | None = None
     # The overview's day-by-day counts (local days).
     daily: list[tuple[date, dict[str, int]]] = field(default_factory=list)
+    # Conversations the pre-aggregate still had to build when this report was computed
+    # from the histories instead (0: read from the pre-aggregate, or asked ``live``).
+    catching_up: int = 0
 
 
 async def workspace_zone(db: AsyncSession) -> ZoneInfo:
@@ -156,12 +159,15 @@ async def build_report(
     ``live``."""
     if not viewer.is_admin:
         filters = Filters(viewer.id, filters.team_id, filters.channel_id, filters.label_id)
-    if not live and await stale_count(db) <= CATCH_UP_LIMIT:
+    stale = 0 if live else await stale_count(db)
+    if not live and stale <= CATCH_UP_LIMIT:
         while await build_batch(db) == BATCH:
             pass
         await db.commit()
         return await _from_facts(db, kind, period, filters)
-    return await _from_histories(db, kind, period, filters)
+    report = await _from_histories(db, kind, period, filters)
+    report.catching_up = stale
+    return report
 
 
 def _report(kind: Kind, period: Period, total: Summary) -> Report:

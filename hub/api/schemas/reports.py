@@ -148,6 +148,10 @@ class ReportOut(BaseModel):
         description="heatmap only: inbound messages, 7 weekdays (Monday first) by 24 hours"
     )
     daily: list[DayOut] = Field(description="overview only: each day's counts")
+    catching_up: int = Field(
+        description="conversations the reports' pre-aggregate still had to build when this "
+        "report was computed from the histories instead (exact, but slower); 0 normally"
+    )
 
     @classmethod
     def of(cls, report: Report) -> ReportOut:
@@ -162,4 +166,5 @@ class ReportOut(BaseModel):
             rows=[RowOut.of(row) for row in report.rows],
             heatmap=report.heatmap,
             daily=[DayOut(day=day, **counts) for day, counts in report.daily],
+            catching_up=report.catching_up,
         )
