@@ -64,6 +64,7 @@ from hub.api import (
 )
 from hub.api.middleware import json_errors, record_response, request_context
 from hub.api.openapi import build_openapi
+from hub.api.proxies import trusted_proxies
 from hub.api.routing import mount_routes, under
 from hub.auth.token_uses import TokenUses
 from hub.demo.echo import add_echo
@@ -128,7 +129,13 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     from the ``hub`` entry points when the app starts.
     """
     app = web.Application(
-        middlewares=[request_context, json_errors], client_max_size=settings.max_body_bytes
+        # The proxy middleware runs inside json_errors, so a malformed header is a 400.
+        middlewares=[
+            request_context,
+            json_errors,
+            trusted_proxies(settings.trusted_proxy_networks),
+        ],
+        client_max_size=settings.max_body_bytes,
     )
     app[appkeys.SETTINGS] = settings
     app.on_response_prepare.append(record_response)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -81,6 +82,11 @@ class Settings(BaseSettings):
     )
     plugins_blocked: list[str] = Field(
         default_factory=list, description="Entry-point names never to load."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or CIDR networks of reverse proxies whose "
+        "X-Forwarded-For gives the client's address; empty trusts none.",
     )
     plugin_trace: bool = Field(False, description="Log every hook call and its result.")
     max_body_bytes: int = Field(
@@ -281,6 +287,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_parse(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return value
+
     @field_validator("bus_url")
     @classmethod
     def _bus_url_is_supported(cls, value: str) -> str:
@@ -306,6 +322,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``trusted_proxies`` parsed; an address is a network of one."""
+        return tuple(ip_network(item, strict=False) for item in _split(self.trusted_proxies))
 
     @property
     def is_sqlite(self) -> bool:
@@ -335,6 +356,10 @@ class Settings(BaseSettings):
         # Browsers accept Secure cookies from http://localhost, but not from a LAN address
         # over plain http, where a Secure cookie would silently make login impossible.
         return self.listens_on_loopback
+
+
+def _split(items: str) -> list[str]:
+    return [item.strip() for item in items.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:
