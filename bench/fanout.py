@@ -89,6 +89,15 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def rss_parts(pid: int) -> str:
+    """Anonymous (heap) and file-backed resident memory of ``pid``, in MiB."""
+    parts = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:")):
+            parts[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -364,6 +373,7 @@ class Measured:
     rss_series: list[tuple[float, float]] = field(default_factory=list)
     cpu_per_message_ms: float = 0.0
     quiet_cpu_per_message_ms: float = 0.0
+    rss_parts: str = ""
 
 
 def hub_cpu(socket_pid: int, hook_pid: int) -> float:
@@ -407,6 +417,7 @@ async def measure_hub(
         await sampler.stop()
         measured.rss_series = list(sampler.samples)
         measured.rss["end of run"] = rss_mib(socket_pid)
+        measured.rss_parts = rss_parts(socket_pid)
     await asyncio.sleep(5.0)
     measured.rss["5 s after the sockets closed"] = rss_mib(socket_pid)
     return measured
@@ -471,6 +482,10 @@ def report(args: argparse.Namespace, hub: Measured, ceiling: Measured, bench_cpu
         "hub RSS (the sockets' process), MiB: "
         + ", ".join(f"{k} {v:.1f}" for k, v in hub.rss.items())
     )
+    print(f"  at the end of the run: {hub.rss_parts}")
+    if len(hub.rss_series) >= 120:
+        minutes = hub.rss_series[::60]
+        print("  every minute: " + " ".join(f"{mib:.0f}" for _, mib in minutes))
     if hub.rss_series:
         values = [mib for _, mib in hub.rss_series]
         tenth = max(1, len(values) // 10)
