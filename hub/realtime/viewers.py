@@ -190,6 +190,9 @@ class ViewerRefresh:
             except (SQLAlchemyError, OSError):
                 # The viewers stay as they were; the next round tries again.
                 log.warning("websocket viewers not reloaded", exc_info=True)
+            except Exception:
+                # A bug here must not end the backstop for good: log it, go on.
+                log.exception("websocket viewers' reload failed")
 
     async def refresh(self) -> None:
         """Reload every listener's viewer now; end those whose access ended."""
