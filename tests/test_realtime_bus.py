@@ -205,6 +205,29 @@ async def test_an_event_published_in_one_process_reaches_the_others_intact(
         assert received[1].user_ids == frozenset({3, 4})
 
 
+async def test_a_batchs_events_go_to_redis_in_one_round_trip_and_arrive_in_order(
+    start_bus: Callable[..., Awaitable[RedisBus]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, there = await start_bus(), await start_bus()
+    listening_there, listening_here = there.subscribe(), here.subscribe()
+    assert here._publisher is not None
+    single_publishes: list[str] = []
+    publish = here._publisher.publish
+
+    async def counting(channel: str, message: str) -> int:
+        single_publishes.append(message)
+        return await publish(channel, message)
+
+    monkeypatch.setattr(here._publisher, "publish", counting)
+    batch = [HubEvent("counts.changed", {"n": n}) for n in range(5)]
+    await publish_events(here, batch)
+
+    assert single_publishes == []  # one pipeline, not a PUBLISH round trip per event
+    for subscription in (listening_there, listening_here):
+        iterator = aiter(subscription)
+        assert [await next_event(iterator) for _ in batch] == batch
+
+
 async def test_buses_in_other_namespaces_do_not_hear_each_other(
     start_bus: Callable[..., Awaitable[RedisBus]],
 ) -> None:

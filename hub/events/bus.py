@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from hub.events.event import HubEvent
@@ -112,6 +112,9 @@ class EventBus(Protocol):
     async def publish(self, event: HubEvent) -> None:
         """Send an event to every subscriber of every process."""
 
+    async def publish_all(self, events: Sequence[HubEvent]) -> None:
+        """``publish`` each of ``events`` in order, in as few round trips as the bus can."""
+
     def subscribe(self) -> Subscription:
         """Listen to every event from now on."""
 
@@ -130,3 +133,8 @@ class MemoryBus(LocalFanout):
     async def publish(self, event: HubEvent) -> None:
         """Deliver to this process's subscribers."""
         self.deliver(event)
+
+    async def publish_all(self, events: Sequence[HubEvent]) -> None:
+        """``publish`` each, in order (through ``publish``, which a subclass may wrap)."""
+        for event in events:
+            await self.publish(event)
