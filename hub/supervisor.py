@@ -9,7 +9,8 @@ to finish its requests (then kills what is left).
 Several processes need a database they can all write to and a bus that carries realtime
 events between them, so ``refusal`` names what is missing on SQLite or a memory bus.
 Jobs that must not run twice at once take a PostgreSQL advisory lock
-(``hub.store.job_lock``); the rest are safe in every process (docs/running.md).
+(``hub.store.job_lock``); the rest are safe in every process (docs/configuration.md,
+"Several processes").
 """
 
 from __future__ import annotations

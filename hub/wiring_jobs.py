@@ -54,7 +54,8 @@ RULE_TIMER_SECONDS = 30.0
 def one_process_at_a_time(app: web.Application, name: str, job: Job) -> Job:
     """``job``, skipped while another hub process on the database runs it (an advisory
     lock, hub.store.job_lock): for the jobs that would only repeat each other's work.
-    The others claim their rows and run in every process (docs/running.md)."""
+    The others claim their rows and run in every process (docs/configuration.md,
+    "Several processes")."""
 
     async def exclusive() -> None:
         await run_exclusively(app[appkeys.ENGINE], name, job)
