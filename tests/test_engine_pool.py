@@ -1,6 +1,7 @@
 """The engine's connection pool: under many concurrent webhooks the hub opens at most
 ``POOL_SIZE`` connections and keeps them, instead of opening (on SQLite: a thread and
-its pragmas each) and closing overflow connections request after request."""
+its pragmas each) and closing overflow connections request after request; and the
+observers each stored message wakes share their reads (``hub.store.shared_read``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from sqlalchemy.pool import NullPool
 
 from hub import appkeys
 from hub.app import create_app
+from hub.automation.rule_runner import BUILTIN_NAME as RULES
+from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS
 from hub.settings import Settings
 from hub.store.engine import POOL_SIZE, create_engine
 from hub.store.models import Message, User
@@ -85,6 +88,11 @@ async def test_concurrent_webhooks_open_no_connection_past_the_pool(
 
     assert statuses == [200] * ROUNDS * CONCURRENT
     assert 0 < len(used) <= POOL_SIZE
+    # The observers of a committed batch share their reads instead of one each.
+    plugins = client.app[appkeys.PLUGINS].pm
+    rules, replies = plugins.get_plugin(RULES), plugins.get_plugin(OUT_OF_HOURS)
+    assert 0 < rules.runner.rules_of.reads < ROUNDS * CONCURRENT
+    assert 0 < replies.replies_on.reads < ROUNDS * CONCURRENT
     async with db() as session:
         stored = await session.scalar(
             select(func.count(func.distinct(Message.external_id))).where(
