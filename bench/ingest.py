@@ -123,7 +123,8 @@ async def profiled(pid: int, output: str | None) -> AsyncIterator[None]:
         yield
         return
     spy = Path(sys.executable).with_name("py-spy")
-    command = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking"]
+    # --gil: only samples holding the GIL, i.e. where the CPU time goes, not the waits.
+    command = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--gil"]
     process = await asyncio.create_subprocess_exec(
         *command, "--format", "raw", "--output", output, stdout=asyncio.subprocess.DEVNULL
     )
