@@ -39,8 +39,6 @@ BATCH = 500
 JOB_BATCH = 100
 JOB_BATCHES = 100
 JOB_REST = 2.0
-# Histories computed between two yields to the event loop.
-YIELD_EVERY = 25
 
 _STALE = ReportVersion.version > ReportVersion.built
 
@@ -99,11 +97,7 @@ async def build_batch(db: AsyncSession, limit: int = BATCH) -> int:
     hours = weekly(row) if row is not None else None
     zone = ZoneInfo(row.time_zone) if row is not None else ZoneInfo("UTC")
     histories = await histories_of(db, [conversation_id for conversation_id, _ in read])
-    facts: list[Fact] = []
-    for done, history in enumerate(histories, start=1):
-        facts.extend(history_facts(history, hours))
-        if done % YIELD_EVERY == 0:
-            await asyncio.sleep(0)
+    facts = [f for history in histories for f in history_facts(history, hours)]
     claimed = await _claim(db, read)
     if claimed:
         rows = [_row(f, zone) for f in facts if f.conversation_id in claimed]
