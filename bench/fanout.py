@@ -374,6 +374,7 @@ class Measured:
     cpu_per_message_ms: float = 0.0
     quiet_cpu_per_message_ms: float = 0.0
     rss_parts: str = ""
+    idle_cpu_ms_per_s: float = 0.0
 
 
 def hub_cpu(socket_pid: int, hook_pid: int) -> float:
@@ -391,11 +392,16 @@ async def measure_hub(
     warm = Run()
     # Warm up and create the contacts' conversations: the run then updates known ones.
     await post_at_rate(webhook, secret, body, 0, args.contacts, args.rate * 2, warm)
+    # The hub's own background work (periodic jobs), so it is not taken for the messages'.
+    idle_before = hub_cpu(socket_pid, hook_pid)
+    await asyncio.sleep(args.quiet_seconds)
+    idle_ms_per_s = (hub_cpu(socket_pid, hook_pid) - idle_before) * 1000 / args.quiet_seconds
     quiet = Run()
     quiet_count = int(args.rate * args.quiet_seconds)
     cpu_before = hub_cpu(socket_pid, hook_pid)
     await post_at_rate(webhook, secret, body, args.contacts, quiet_count, args.rate, quiet)
     measured = Measured(Run(), 0.0, quiet.webhook_ms)
+    measured.idle_cpu_ms_per_s = idle_ms_per_s
     measured.quiet_cpu_per_message_ms = (
         (hub_cpu(socket_pid, hook_pid) - cpu_before) * 1000 / max(quiet_count, 1)
     )
@@ -474,7 +480,8 @@ def report(args: argparse.Namespace, hub: Measured, ceiling: Measured, bench_cpu
         print("  " + " ".join(f"{ms:5.0f}" for ms in seconds[start : start + 15]))
     print(
         f"\nhub CPU per inbound message (every process): {hub.quiet_cpu_per_message_ms:.2f} ms "
-        f"with no socket, {hub.cpu_per_message_ms:.2f} ms with {args.agents}; ",
+        f"with no socket, {hub.cpu_per_message_ms:.2f} ms with {args.agents} "
+        f"(idle, no message: {hub.idle_cpu_ms_per_s:.0f} ms a second); ",
         end="",
     )
     print(f"frames received by the bench: {hub.run.frames}; bench CPU {bench_cpu:.1f} s")
