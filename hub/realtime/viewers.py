@@ -39,7 +39,7 @@ DEACTIVATED = "account deactivated"
 SESSION_ENDED = "session ended; log in again"
 TOKEN_REVOKED = "API token revoked"  # noqa: S105 (a close reason, not a secret)
 
-T = TypeVar("T")
+T = TypeVar("T", int, str)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class AccessFacts:
 
 
 def _chunks(values: Iterable[T]) -> Iterator[list[T]]:
-    items = sorted(set(values))  # type: ignore[type-var]
+    items = sorted(set(values))
     for start in range(0, len(items), IN_CHUNK):
         yield items[start : start + IN_CHUNK]
 
