@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from hub.channels.outbound import Outbox
     from hub.channels.polling import Poller
     from hub.channels.registry import ChannelInstances
+    from hub.channels.webhook_events import DeliveryRecorder
     from hub.channels.webhook_worker import WebhookWorker
     from hub.crm.engine import CrmEngine, CrmOptions
     from hub.events.bus import EventBus
@@ -62,6 +63,8 @@ BULK_ACTIONS: web.AppKey[Mapping[str, BulkAction]] = web.AppKey("bulk_actions")
 INBOUND: web.AppKey[InboundPipe] = web.AppKey("inbound")
 OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
 WEBHOOKS: web.AppKey[WebhookWorker] = web.AppKey("webhooks")
+# The pre-commit hook writing outgoing webhooks' deliveries (it tells the worker when).
+DELIVERY_RECORDER: web.AppKey[DeliveryRecorder] = web.AppKey("delivery_recorder")
 POLLER: web.AppKey[Poller] = web.AppKey("poller")
 SIGNALS: web.AppKey[ProviderSignals] = web.AppKey("provider_signals")
 

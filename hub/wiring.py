@@ -74,6 +74,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     recorder = DeliveryRecorder(timedelta(hours=settings.webhook_retry_hours))
     sessions.configure(info={PRE_COMMIT: recorder})
     app[appkeys.SESSIONS] = sessions
+    app[appkeys.DELIVERY_RECORDER] = recorder
     yield
     await engine.dispose()
 
@@ -249,6 +250,7 @@ async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
     worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
     worker = WebhookWorker(app[appkeys.SESSIONS], settings, app[appkeys.CIPHER], worker_id)
     app[appkeys.WEBHOOKS] = worker
+    app[appkeys.DELIVERY_RECORDER].on_recorded = worker.note_recorded
     sessions = app[appkeys.SESSIONS]
 
     async def prune_webhook_deliveries_job() -> None:

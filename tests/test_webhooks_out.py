@@ -757,6 +757,38 @@ async def test_a_change_wakes_the_worker_rather_than_waiting_for_the_poll(
     await eventually(lambda: len(receiver.requests) == 1, timeout=5)
 
 
+async def test_a_change_that_recorded_no_delivery_leaves_the_worker_asleep(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    owner: dict[str, str],
+    factory: Factory,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slow = await aiohttp_client(
+        create_app(settings.model_copy(update={"webhook_poll_seconds": 60.0}))
+    )
+    worker = slow.app[appkeys.WEBHOOKS]
+    passes: list[bool] = []
+    claim = worker.claim
+
+    async def counted(size: int) -> tuple[str, list[int]]:
+        passes.append(True)
+        return await claim(size)
+
+    monkeypatch.setattr(worker, "claim", counted)
+    conversation = await factory.conversation(await factory.channel())
+    # No subscription: the replies' events wake nothing (before, each ran a claim).
+    for text in ("one", "two", "three"):
+        await reply(slow, owner, conversation.id, text)
+    await asyncio.sleep(0.2)
+    assert passes == []
+    await subscribe(slow, owner, receiver.url, ["message.created"])
+    await reply(slow, owner, conversation.id, "at once")
+    await eventually(lambda: len(receiver.requests) == 1, timeout=5)
+    assert len(passes) >= 1
+
+
 async def test_a_failed_job_of_a_group_commit_sends_nothing(
     settings: Settings, db: async_sessionmaker[AsyncSession], factory: Factory
 ) -> None:

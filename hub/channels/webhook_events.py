@@ -11,7 +11,7 @@ change or not at all, so a process dying right after the commit loses no event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,10 +88,13 @@ def delivery_row(
 
 class DeliveryRecorder:
     """The pre-commit hook: writes the deliveries of the events of the units of work
-    about to commit. ``retry_for`` is how long each is retried (``give_up_at``)."""
+    about to commit. ``retry_for`` is how long each is retried (``give_up_at``);
+    ``on_recorded`` is called whenever it wrote some (the worker's hint that a pass
+    after this commit will find them)."""
 
     def __init__(self, retry_for: timedelta) -> None:
         self.retry_for = retry_for
+        self.on_recorded: Callable[[], None] | None = None
 
     async def __call__(self, db: AsyncSession, works: Sequence[Work]) -> None:
         if not any(_may_matter(work) for work in works):
@@ -114,6 +117,8 @@ class DeliveryRecorder:
         ]
         if rows:
             await db.execute(insert(WebhookDelivery), rows)
+            if self.on_recorded is not None:
+                self.on_recorded()
 
 
 def _may_matter(work: Work) -> bool:

@@ -39,7 +39,11 @@ from hub.store.types import utcnow
 log = logging.getLogger(__name__)
 
 # The realtime events announced after a commit whose unit of work may have written
-# deliveries (conversation notices come with a conversation.updated event).
+# deliveries (conversation notices come with a conversation.updated event). They wake
+# the worker only when this process recorded deliveries since its last pass: with no
+# subscription, waking on every message cost a claim query per message (and, on SQLite,
+# a write lock taken beside the inbound webhooks'). Deliveries another process wrote are
+# sent by that process's worker, or by any at its next poll.
 WAKING_EVENTS = frozenset({"message.created", "conversation.updated", "contact.updated"})
 
 
@@ -72,6 +76,8 @@ class WebhookWorker:
         self.worker_id = worker_id
         self._claims = itertools.count(1)
         self.wake = asyncio.Event()
+        # Set (before their commit) when this process wrote deliveries; a pass clears it.
+        self.recorded = False
         self._guarded: aiohttp.ClientSession | None = None
         self._open: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
@@ -115,14 +121,18 @@ class WebhookWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=self.settings.webhook_poll_seconds)
 
+    def note_recorded(self) -> None:
+        """The delivery recorder wrote deliveries, about to commit."""
+        self.recorded = True
+
     async def listen(self, bus: EventBus) -> None:
-        """Wake the worker when a change that may have written deliveries is announced
-        (in any process sharing the bus), so they go out at once, not at the next poll."""
+        """Wake the worker when a change announced after its commit wrote deliveries in
+        this process, so they go out at once, not at the next poll."""
         while True:
             subscription = bus.subscribe()
             try:
                 async for event in subscription:
-                    if event.type in WAKING_EVENTS:
+                    if event.type in WAKING_EVENTS and self.recorded:
                         self.wake.set()
             finally:
                 subscription.close()
@@ -133,6 +143,8 @@ class WebhookWorker:
     async def run_once(self) -> int:
         """Claim up to ``webhook_concurrency`` due deliveries and send them together;
         return how many were claimed."""
+        # Cleared before the claim: deliveries recorded from now on wake another pass.
+        self.recorded = False
         lease, ids = await self.claim(self.settings.webhook_concurrency)
         if ids:
             await asyncio.gather(*(self.deliver(i, lease) for i in ids))
