@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -100,15 +100,17 @@ async def _resolved_condition(db: AsyncSession, condition: ContactCondition) -> 
         return contact_condition(condition)
     if not ids:
         return false()
-    ids.sort()
+    # One expanding parameter: a list of literal values is coerced one by one when the
+    # statement is built (about 10 ms for 800 ids).
+    contacts = bindparam("contact_ids", sorted(ids), expanding=True)
     if db.get_bind().dialect.name != "sqlite":
-        return Conversation.contact_id.in_(ids)
+        return Conversation.contact_id.in_(contacts)
     # By conversation id, which every index of conversations holds: SQLite tests each
     # entry of the view's ordered walk without reading its row (a walk it takes however
     # few the contacts: 3 ms against 29 ms with "contact_id IN" over 100k
     # conversations). PostgreSQL plans the plain form better.
     other = aliased(Conversation)
-    return Conversation.id.in_(select(other.id).where(other.contact_id.in_(ids)))
+    return Conversation.id.in_(select(other.id).where(other.contact_id.in_(contacts)))
 
 
 async def filters_clause(db: AsyncSession, filters: CustomInboxFilters) -> ColumnElement[bool]:
