@@ -1,7 +1,8 @@
 """The SQL behind each row of inbox_views.py, measured in-process on a kept database.
 
 For the same views and users as ``inbox_views.py``, calls the domain functions the API
-handlers call (``list_conversations``, ``inbox_counts`` without the shared cache) and
+handlers call (``list_conversations``, ``inbox_counts`` without the shared cache,
+``list_contacts``, ``search``) and
 prints, per row: the statements run, the median time of each (from sending it to its
 first rows), and the median wall and CPU time of the whole call. No HTTP, no server
 process: what a change to a query or an index does, with less of the machine's load in
@@ -29,6 +30,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.visibility import Viewer
+from hub.inbox.contacts import list_contacts
+from hub.inbox.search import search
 from hub.inbox.view_counts import inbox_counts
 from hub.inbox.views import View, list_conversations
 from hub.store.engine import create_engine, create_sessionmaker
@@ -47,6 +50,9 @@ ROWS: list[tuple[str, int, str, dict[str, Any]]] = [
     ("manager: mine, All tab", 1, "mine", {"status": "all"}),
     ("manager: team:1, All tab", 1, "team:1", {"status": "all"}),
     ("manager: counts", 1, "counts", {}),
+    ("manager: contacts, q=@example7.", 1, "contacts", {"q": "@example7."}),
+    ("manager: contacts, q=customer123", 1, "contacts", {"q": "customer123"}),
+    ("manager: search contacts, q=customer4711", 1, "search", {"q": "customer4711"}),
     ("team agent: mine", 2, "mine", {}),
     ("team agent: team:2", 2, "team:2", {}),
     ("team agent: counts", 2, "counts", {}),
@@ -113,6 +119,10 @@ async def run(url: str, repeat: int, explain: str | None) -> None:
                 wall, cpu = time.perf_counter(), time.process_time()
                 if view == "counts":
                     await inbox_counts(db, viewers[user_id], None)
+                elif view == "contacts":
+                    await list_contacts(db, viewers[user_id], **options)
+                elif view == "search":
+                    await search(db, viewers[user_id], options["q"], types="contacts")
                 else:
                     await list_conversations(db, viewers[user_id], view=View.parse(view), **options)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -253,7 +253,12 @@ async def _contact_select(
     query = select(Contact).where(await search_clause(db, text), contact_filter(viewer))
     if after is not None:
         query = query.where(Contact.id < after)
-    return query.order_by(Contact.id.desc())
+    if db.get_bind().dialect.name == "sqlite":
+        return query.order_by(Contact.id.desc())
+    # As for messages: ordered by the bare id, PostgreSQL walks the primary key backwards
+    # testing every contact (75-110 ms over 80,000 for one that matches 11); "id + 0"
+    # hides that index, so the trigram indexes find the matches, which are then sorted.
+    return query.order_by((Contact.id + 0).desc())
 
 
 def _contact_snippet(contact: Contact) -> str:
