@@ -101,7 +101,7 @@ async def _plan(engine: AsyncEngine, statement: str, parameters: Any) -> list[st
         return [str(row[0]) for row in rows]
 
 
-async def run(url: str, repeat: int, explain: str | None) -> None:
+async def run(url: str, repeat: int, explain: str | None, only: str | None) -> None:
     """Measure every row ``repeat`` times (after three unmeasured calls) and print."""
     engine = create_engine(url)
     statements = Statements()
@@ -112,6 +112,8 @@ async def run(url: str, repeat: int, explain: str | None) -> None:
     print("\n| view | statements | each statement, median ms | wall ms | CPU ms |")
     print("|---|---:|---|---:|---:|")
     for label, user_id, view, options in ROWS:
+        if only and only not in label:
+            continue
         walls, cpus, per_statement = [], [], []
         for i in range(repeat + 3):
             statements.seen.clear()
@@ -156,8 +158,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("url", help="SQLAlchemy URL of a database kept by inbox_views.py --keep")
     parser.add_argument("--repeat", type=int, default=20, help="measured calls per row")
     parser.add_argument("--explain", metavar="ROW", help="print the plan of these rows")
+    parser.add_argument("--only", metavar="ROW", help="measure only the rows naming this")
     args = parser.parse_args(argv)
-    asyncio.run(run(args.url, args.repeat, args.explain))
+    asyncio.run(run(args.url, args.repeat, args.explain, args.only))
 
 
 if __name__ == "__main__":
