@@ -44,7 +44,12 @@ def create_environment(urls: PageUrls) -> jinja2.Environment:
     # Synchronous rendering: every value a template shows is loaded before it renders,
     # and the async mode's awaitable wrapping of each call, loop and macro cost about a
     # fifth of the inbox page's render time.
-    env = jinja2.Environment(loader=loader, autoescape=True, extensions=["jinja2.ext.i18n"])
+    # No auto-reload: templates change with a release, not under a running hub, and the
+    # check stats every template a page includes (over a hundred for the inbox) on each
+    # request.
+    env = jinja2.Environment(
+        loader=loader, autoescape=True, extensions=["jinja2.ext.i18n"], auto_reload=False
+    )
     # New-style gettext: ``_("Hello %(name)s", name=x)`` escapes ``x`` and formats once,
     # and the callables read the request's language from admin_ui.i18n's context variable.
     env.install_gettext_callables(  # type: ignore[attr-defined]

@@ -43,7 +43,7 @@ from bench_support import (
     signed,
 )
 from playwright.async_api import async_playwright
-from seed_inbox import Shape, issue_tokens, seed, team_of
+from seed_inbox import Shape, issue_tokens, mark_reports_built, seed, team_of
 from sqlalchemy import select
 
 from hub.auth.sessions import COOKIE_NAME, start_session
@@ -250,6 +250,7 @@ async def run(args: argparse.Namespace) -> None:
             await migrate.upgrade(engine)
             started = time.perf_counter()
             await seed(engine, shape)
+            await mark_reports_built(engine)
             print(f"seeded {shape} in {time.perf_counter() - started:.1f} s", flush=True)
             tokens = await issue_tokens(engine)
             await engine.dispose()

@@ -40,7 +40,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.visibility import Viewer
-from hub.inbox.report_build import build_stale
+from hub.inbox.report_build import BATCH, build_stale
 from hub.inbox.reports import KINDS, Filters, build_report, report_period
 from hub.store import migrate
 from hub.store.engine import create_engine, create_sessionmaker
@@ -110,7 +110,7 @@ async def build_all(engine: AsyncEngine) -> None:
     """Build the whole pre-aggregate (as the background job does after an upgrade)."""
     sessions = create_sessionmaker(engine)
     started = time.perf_counter()
-    built = await build_stale(sessions, max_batches=1_000_000)
+    built = await build_stale(sessions, BATCH, max_batches=1_000_000)
     took = time.perf_counter() - started
     print(f"built the facts of {built} conversations in {took:.1f} s ({built / took:.0f}/s)")
     if engine.dialect.name == "postgresql":

@@ -36,7 +36,7 @@ from hub.inbox.jobs import (
 )
 from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS_NAME
 from hub.inbox.out_of_hours import OutOfHoursReplies
-from hub.inbox.report_build import build_stale
+from hub.inbox.report_build import JOB_REST, build_stale
 from hub.store.pruning import PRUNE_EVERY_SECONDS
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def periodic_jobs(app: web.Application, stop: asyncio.Event) -> list[tuple[Job, 
         await check_service_levels(sessions, bus, observers, every=settings.sla_check_seconds)
 
     async def report_facts_job() -> None:
-        await build_stale(sessions)
+        await build_stale(sessions, rest=JOB_REST, stopping=stop.is_set)
 
     async def prune_inbound_log_job() -> None:
         await prune_inbound_log(

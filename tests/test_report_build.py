@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.app import create_app
@@ -383,6 +384,61 @@ async def test_too_much_stale_is_computed_from_the_histories(
         report = await build_report(session, ADMIN, "overview", period, Filters())
     assert report.total.counts["messages_in"] == 1
     assert await _stale(db) == {conversation.id}  # left to the background job
+
+
+async def test_a_busy_database_gets_the_report_from_the_histories(
+    db: Sessions, factory: Factory, conversation: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await factory.message(conversation, text="hello", created_at=START)
+
+    async def locked(session: AsyncSession, limit: int = 0) -> int:
+        raise OperationalError("UPDATE report_versions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(reports, "build_batch", locked)
+    async with db() as session:
+        period = await report_period(session, START.date(), START.date(), business_hours=False)
+        report = await build_report(session, ADMIN, "overview", period, Filters())
+    assert report.total.counts["messages_in"] == 1 and report.catching_up == 1
+    assert await _stale(db) == {conversation.id}  # left to the background job
+
+    async def broken(session: AsyncSession, limit: int = 0) -> int:
+        raise OperationalError("UPDATE report_versions", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(reports, "build_batch", broken)
+    async with db() as session:
+        with pytest.raises(OperationalError):
+            await build_report(session, ADMIN, "overview", period, Filters())
+
+
+async def test_the_background_build_rests_between_batches_and_stops_when_asked(
+    db: Sessions, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = await factory.channel()
+
+    async def four_stale() -> None:
+        for _ in range(4):
+            await factory.message(await factory.conversation(channel), created_at=START)
+
+    await four_stale()
+    rests: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        rests.append(seconds)
+
+    monkeypatch.setattr(report_build.asyncio, "sleep", sleep)
+    # Two conversations a batch: a full batch, a rest of twice its time, a full batch,
+    # a rest, then nothing left (a short batch: no rest after it).
+    assert await build_stale(db, 2, rest=2.0) == 4
+    assert len(rests) == 2 and all(r > 0 for r in rests)
+    assert await _stale(db) == set()
+
+    await four_stale()
+    stopping = [False, True]
+    assert await build_stale(db, 2, rest=2.0, stopping=lambda: stopping.pop(0)) == 4
+    assert await _stale(db) == set()
+    await four_stale()
+    assert await build_stale(db, 2, stopping=lambda: True) == 2  # one batch, then stops
+    assert len(await _stale(db)) == 2
 
 
 def test_the_migration_s_triggers_watch_the_events_reports_read() -> None:

@@ -59,8 +59,17 @@ async def test_the_panel_shows_the_contact_its_duplicates_activity_and_conversat
     )
     assert f'data-crm-slot data-crm-url="/inbox/contacts/{ada.id}/crm"' in html
 
-    page = await client.get(f"/inbox/conversations/{current.id}", headers=HTML)
-    assert 'id="contact-card"' in await page.text()
+    # The page leaves the panel to contact.js, as a click does; without the script, a
+    # link asks for the page with the panel inline.
+    page = await (await client.get(f"/inbox/conversations/{current.id}", headers=HTML)).text()
+    assert 'id="contact-card"' in page and "data-deferred" in page
+    assert "data-crm-slot" not in page
+    assert f'<noscript><p><a href="/inbox/conversations/{current.id}?panel=1">' in page
+    inline = await (
+        await client.get(f"/inbox/conversations/{current.id}?panel=1", headers=HTML)
+    ).text()
+    assert "data-deferred" not in inline
+    assert f'data-crm-slot data-crm-url="/inbox/contacts/{ada.id}/crm"' in inline
     bad = await client.get(f"/inbox/contacts/{ada.id}/panel?conversation_id=x", headers=HTML)
     assert bad.status == 422
 

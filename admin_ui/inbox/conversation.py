@@ -44,15 +44,15 @@ async def pane_context(
     channels: ChannelPlugins,
     item: tuple[str, int] | None = None,
     *,
-    with_panel: bool = True,
+    with_panel: bool,
 ) -> dict[str, Any]:
     """What the conversation pane shows: the header, the timeline and the composer; with
     ``item``, enough of the timeline to hold that item (a link to a message or comment).
 
-    ``with_panel=False`` leaves the contact panel out (None): the pane fragment, which
-    only the script fetches, has it fetched right after (``inbox.contact``), so the
-    conversation itself shows sooner. The full page keeps it, for browsers without the
-    script.
+    ``with_panel=False`` leaves the contact panel out (None): ``contact.js`` fetches it
+    right after (``inbox.contact``), so the conversation itself shows sooner. Only the
+    full page asked with ``?panel=1`` (the link a browser without the script shows in
+    the panel's place) has it inline.
     """
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id, reaching=item)
@@ -78,15 +78,20 @@ async def pane_context(
 @routes.get(ITEM, name="inbox.conversation")
 async def conversation_page(request: web.Request) -> web.StreamResponse:
     """The inbox with a conversation open (a link to it, or a reload); ``?item=
-    message:<id>`` (or ``comment:``, ``event:``) scrolls to that item and highlights it."""
+    message:<id>`` (or ``comment:``, ``event:``) scrolls to that item and highlights it.
+    The contact panel follows as its own fragment, as after a click, unless ``?panel=1``
+    (docs/decisions.md, "Inbox speed")."""
     viewer = viewer_of(request)
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
     item = parse_item(request.query.get("item"))
+    with_panel = request.query.get("panel") == "1"
     async with work(request) as w:
         context = await page_context(request, w, viewer, state)
         channels = request.config_dict[appkeys.CHANNELS]
-        context.update(await pane_context(w, viewer, conversation_id, channels, item))
+        context.update(
+            await pane_context(w, viewer, conversation_id, channels, item, with_panel=with_panel)
+        )
     return await render(request, "inbox/page.html", context)
 
 

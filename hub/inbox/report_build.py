@@ -12,7 +12,9 @@ processes building at once never both write one conversation's facts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,8 +28,17 @@ from hub.inbox.report_load import histories_of
 from hub.inbox.report_summary import slot_of
 from hub.store.models import ReportFact, ReportVersion
 
-# Conversations built per transaction.
+# Conversations built per transaction when a report catches up before it reads.
 BATCH = 500
+# The background job's batches are smaller, and it rests twice as long as each batch
+# took before the next: catching up on many stale conversations (after an upgrade, or
+# a change of business hours: minutes of work on a large workspace) then takes at most
+# a third of the process's time, one short writer transaction and one short stretch of
+# Python at a time, instead of holding the event loop and SQLite's writer from the
+# inbox's requests and webhooks (docs/performance.md, "Reports built beside the inbox").
+JOB_BATCH = 100
+JOB_BATCHES = 100
+JOB_REST = 2.0
 
 _STALE = ReportVersion.version > ReportVersion.built
 
@@ -105,17 +116,26 @@ async def _old_counts(db: AsyncSession, claimed: set[int]) -> list[dict[str, Any
 
 
 async def build_stale(
-    sessions: async_sessionmaker[AsyncSession], limit: int = BATCH, max_batches: int = 20
+    sessions: async_sessionmaker[AsyncSession],
+    limit: int = JOB_BATCH,
+    max_batches: int = JOB_BATCHES,
+    *,
+    rest: float = 0.0,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Build the stale conversations' facts, a batch per transaction, until none is left
-    or ``max_batches`` were built (the background job's run: bounded, so stopping the hub
-    never waits long); how many were read."""
+    """Build the stale conversations' facts, a batch per transaction, until none is left,
+    ``max_batches`` were built or ``stopping()`` (bounded, so stopping the hub never
+    waits long); how many were read. After each full batch it sleeps ``rest`` times as
+    long as the batch took, leaving the rest of the process's time to others."""
     total = 0
     for _ in range(max_batches):
+        started = time.perf_counter()
         async with sessions() as db:
             read = await build_batch(db, limit)
             await db.commit()
         total += read
-        if read < limit:
+        if read < limit or stopping():
             break
+        if rest:
+            await asyncio.sleep((time.perf_counter() - started) * rest)
     return total

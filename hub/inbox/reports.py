@@ -13,6 +13,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.visibility import Viewer
@@ -33,6 +34,7 @@ from hub.inbox.report_summary import (
     slot_counts,
     summarize,
 )
+from hub.store.busy import is_busy
 from hub.store.models import Channel, Label, Team, User
 
 Kind = Literal["overview", "agents", "teams", "channels", "labels", "heatmap"]
@@ -155,16 +157,23 @@ async def build_report(
     agent's filters always name them).
 
     Read from the pre-aggregate after building what is stale (committed in its own
-    transaction first); computed from the histories when too much is stale, or when
-    ``live``."""
+    transaction first); computed from the histories when too much is stale, when
+    another writer holds the database past its bounded wait (a report never fails for
+    being asked at a busy moment: the background job builds later), or when ``live``."""
     if not viewer.is_admin:
         filters = Filters(viewer.id, filters.team_id, filters.channel_id, filters.label_id)
     stale = 0 if live else await stale_count(db)
     if not live and stale <= CATCH_UP_LIMIT:
-        while await build_batch(db) == BATCH:
-            pass
-        await db.commit()
-        return await _from_facts(db, kind, period, filters)
+        try:
+            while await build_batch(db) == BATCH:
+                pass
+            await db.commit()
+        except DBAPIError as err:
+            if not is_busy(err):
+                raise
+            await db.rollback()
+        else:
+            return await _from_facts(db, kind, period, filters)
     report = await _from_histories(db, kind, period, filters)
     report.catching_up = stale
     return report

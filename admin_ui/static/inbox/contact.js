@@ -189,11 +189,12 @@ async function onMergeClosed(dialog) {
 }
 
 export function setUpContact() {
-  // The pane fragment comes without the panel (it would slow the conversation's first
-  // paint): fetch it as soon as the pane is in.
+  // The pane and the page come without the panel (it would slow the conversation's
+  // first paint): fetch it as soon as the pane is in, or now for the page's.
   document.addEventListener("hub:pane-opened", () => {
     if (card()?.hasAttribute("data-deferred")) refreshContact();
   });
+  if (card()?.hasAttribute("data-deferred")) refreshContact();
   document.addEventListener("click", (event) => {
     if (!event.target.closest("#contact-panel")) return;
     const tab = event.target.closest("[role=tab]");
