@@ -13,9 +13,11 @@ How the indexes serve it:
 - SQLite: ``contacts_fts``, an FTS5 ``trigram`` table over the same fields. A phrase
   query there finds every row whose case-folded field holds the case-folded text; that
   is a superset of the definition's rows (the folding is the same for ASCII and the
-  identity for the rest, where ``LIKE`` compares exactly), so ``narrowed`` ANDed with the
-  definition gives exactly the definition's rows. A text shorter than three characters
-  holds no trigram: then the definition alone is used (a scan), as before the index.
+  identity for the rest, where ``LIKE`` compares exactly), and so is the AND of some of
+  the text's trigrams, which ``fts_query`` uses when they are rare. The candidates
+  ANDed with the definition (``narrowed``) are exactly the definition's rows. A text
+  shorter than three characters holds no trigram: then the definition alone is used (a
+  scan), as before the index.
 """
 
 from __future__ import annotations
