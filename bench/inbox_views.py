@@ -3,7 +3,8 @@
 Creates a fresh database (SQLite file or PostgreSQL database), migrates it, seeds
 conversations, messages, agents and teams in bulk, starts ``hub serve`` in a subprocess
 and measures, one request at a time after a warm-up, the first page of every view and
-the sidebar counts, as three kinds of user see them. Prints p50 / p95 / p99 per view.
+the sidebar counts, as three kinds of user see them, and contact searches. Prints
+p50 / p95 / p99 per view.
 
     .venv/bin/python bench/inbox_views.py --db sqlite
     .venv/bin/python bench/inbox_views.py --db postgresql --requests 300
