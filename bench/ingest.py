@@ -5,9 +5,14 @@ through the API, and lets concurrent senders POST signed message events to its w
 URL. Prints messages/s acknowledged and p50 / p99 latency, then puts the same load on a
 bare aiohttp handler that parses the JSON and answers 200 (the ceiling: what the load
 generator and the HTTP stack manage with no work behind them) and prints the ratio.
-Finally it counts the stored messages: every acknowledged message exactly once.
+With ``--new-senders`` a second measured phase sends every message from a sender never
+seen before (a contact and a conversation created per message), against the same ceiling.
+Beside each rate it prints the CPU time the server process spent per message (user +
+system, all its threads, from ``/proc``): on a shared machine that moves far less than
+messages/s. Finally it counts the stored messages: every acknowledged message exactly once.
 
     .venv/bin/python bench/ingest.py
+    .venv/bin/python bench/ingest.py --new-senders
     .venv/bin/python bench/ingest.py --db postgresql --messages 20000 --senders 100
 """
 
@@ -48,14 +53,15 @@ CEILING_SERVER = Path(__file__).with_name("ceiling_server.py")
 # --- the load ------------------------------------------------------------------------
 
 
-def message_body(run: str, n: int, contacts: int) -> bytes:
-    """Message event ``n``: a unique external id, one of ``contacts`` senders."""
-    sender = n % contacts
+def message_body(run: str, n: int, contacts: int | None) -> bytes:
+    """Message event ``n``: a unique external id, from one of ``contacts`` senders, or
+    (``contacts`` None) from a sender of its own."""
+    sender = f"user-{n % contacts}" if contacts is not None else f"new-{run}-{n}"
     event = {
         "type": "message",
         "id": f"{run}-{n}",
         "timestamp": datetime.now(UTC).isoformat(),
-        "sender": {"id": f"user-{sender}", "name": f"Customer {sender}"},
+        "sender": {"id": sender, "name": f"Customer {sender}"},
         "text": f"Hello, this is message {n} of the ingest bench.",
     }
     return json.dumps(event).encode()
@@ -69,6 +75,14 @@ class Load:
     acknowledged: list[str] = field(default_factory=list)
     refused: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # CPU seconds (user + system) the server process spent during the load.
+    cpu: float = 0.0
+    load_average: float = 0.0
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        """The server's CPU time per acknowledged message, in ms."""
+        return self.cpu * 1000 / len(self.acknowledged) if self.acknowledged else 0.0
 
     @property
     def rate(self) -> float:
@@ -76,8 +90,59 @@ class Load:
         return len(self.acknowledged) / self.seconds if self.seconds else 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (every thread), from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pid() -> int:
+    """The one child process of this one (the server just started)."""
+    me = os.getpid()
+    children = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(entry) == me
+    ]
+    if len(children) != 1:
+        raise RuntimeError(f"expected one server process, found {children}")
+    return children[0]
+
+
+def _parent(entry: Path) -> int | None:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@asynccontextmanager
+async def profiled(pid: int, output: str | None) -> AsyncIterator[None]:
+    """py-spy (if asked for, from the venv) sampling ``pid`` while the block runs."""
+    if not output:
+        yield
+        return
+    spy = Path(sys.executable).with_name("py-spy")
+    # --gil: only samples holding the GIL, i.e. where the CPU time goes, not the waits.
+    command = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--gil"]
+    process = await asyncio.create_subprocess_exec(
+        *command, "--format", "raw", "--output", output, stdout=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.sleep(1.0)  # attached
+    try:
+        yield
+    finally:
+        process.send_signal(2)  # py-spy writes its output on SIGINT
+        await process.wait()
+
+
 async def put_load(
-    url: str, secret: str, bodies: Callable[[int], bytes], count: int, senders: int
+    url: str,
+    secret: str,
+    bodies: Callable[[int], bytes],
+    count: int,
+    senders: int,
+    server_pid: int | None = None,
 ) -> Load:
     """``count`` signed POSTs by ``senders`` concurrent senders on keep-alive connections."""
     load = Load()
@@ -97,9 +162,12 @@ async def put_load(
                 load.refused[response.status] = load.refused.get(response.status, 0) + 1
 
     async with aiohttp.ClientSession(connector=connector) as client:
+        cpu = cpu_seconds(server_pid) if server_pid else 0.0
         started = time.perf_counter()
         await asyncio.gather(*(sender(client) for _ in range(senders)))
         load.seconds = time.perf_counter() - started
+        load.cpu = cpu_seconds(server_pid) - cpu if server_pid else 0.0
+    load.load_average = os.getloadavg()[0]
     return load
 
 
@@ -140,8 +208,8 @@ async def custom_channel(base: str, token: str) -> tuple[str, str, int]:
 
 
 @asynccontextmanager
-async def ceiling_server() -> AsyncIterator[str]:
-    """The bare handler in its own process, as the hub is."""
+async def ceiling_server() -> AsyncIterator[tuple[str, int]]:
+    """The bare handler in its own process, as the hub is; its URL and process id."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(sys.executable, str(CEILING_SERVER), str(port))
     url = f"http://127.0.0.1:{port}/webhook"
@@ -156,7 +224,7 @@ async def ceiling_server() -> AsyncIterator[str]:
                     await asyncio.sleep(0.05)
             else:
                 raise RuntimeError("the ceiling server did not start")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         await process.wait()
@@ -187,7 +255,21 @@ def row(label: str, load: Load) -> str:
     refused = ", ".join(f"{n} x {status}" for status, n in sorted(load.refused.items())) or "-"
     return (
         f"| {label} | {len(load.acknowledged)} | {refused} | {load.rate:,.0f} "
-        f"| {p50:.1f} | {p99:.1f} |"
+        f"| {p50:.1f} | {p99:.1f} | {load.cpu_ms_per_message:.2f} | {load.load_average:.1f} |"
+    )
+
+
+def verdict(label: str, hub: Load, ceiling: Load, target: float, p99_target: float) -> str:
+    """The ratio to the ceiling and the p99 of one phase, each against its target."""
+    ratio = hub.rate / ceiling.rate if ceiling.rate else 0.0
+    p99 = percentile(hub.latencies, 99)
+    met = "met" if ratio >= target else "**not met**"
+    p99_met = "met" if p99 <= p99_target else "**not met**"
+    cpu = hub.cpu_ms_per_message / ceiling.cpu_ms_per_message if ceiling.cpu else 0.0
+    return (
+        f"{label}: ratio hub / ceiling {ratio:.2f} (target ≥ {target}: {met}); "
+        f"p99 {p99:.0f} ms (target ≤ {p99_target:.0f}: {p99_met}); "
+        f"CPU per message {cpu:.1f} times the ceiling's"
     )
 
 
@@ -195,11 +277,15 @@ async def run(args: argparse.Namespace) -> int:
     """Serve, load, load the ceiling, count, print; exit status 1 if a message was lost."""
     folder = Path(tempfile.mkdtemp(prefix="hub-ingest-"))
     run_id = os.urandom(4).hex()
+    # By default the warm-up names every sender once: the measured phase is known senders.
+    warmup = args.contacts if args.warmup is None else args.warmup
+    fresh: Load | None = None
     try:
         async with migrated_database(args.db, args.database_url, folder) as url:
             token = await owner_token(url)
             extra = {"HUB_INBOUND_BATCH_MAX": str(args.batch_max)}
             async with hub_server(url, folder, extra) as base:
+                pid = child_pid()
                 webhook, secret, channel_id = await custom_channel(base, token)
 
                 def bodies(n: int) -> bytes:
@@ -208,27 +294,45 @@ async def run(args: argparse.Namespace) -> int:
                 def warm(n: int) -> bytes:
                     return message_body(run_id + "-warm", n, args.contacts)
 
-                await put_load(webhook, secret, warm, args.warmup, args.senders)
-                hub = await put_load(webhook, secret, bodies, args.messages, args.senders)
+                def new(n: int) -> bytes:
+                    return message_body(run_id + "-new", n, None)
+
+                await put_load(webhook, secret, warm, warmup, args.senders)
+                async with profiled(pid, args.profile):
+                    hub = await put_load(webhook, secret, bodies, args.messages, args.senders, pid)
+                if args.new_senders:
+                    fresh = await put_load(webhook, secret, new, args.messages, args.senders, pid)
             stored, distinct = await stored_once(url, channel_id)
-        async with ceiling_server() as ceiling_url:
-            await put_load(ceiling_url, secret, bodies, args.warmup, args.senders)
-            ceiling = await put_load(ceiling_url, secret, bodies, args.messages, args.senders)
+        async with ceiling_server() as (ceiling_url, ceiling_pid):
+            await put_load(ceiling_url, secret, bodies, warmup, args.senders)
+            ceiling = await put_load(
+                ceiling_url, secret, bodies, args.messages, args.senders, ceiling_pid
+            )
     finally:
+        if args.log and (folder / "hub.log").exists():
+            shutil.copy(folder / "hub.log", args.log)
         shutil.rmtree(folder, ignore_errors=True)
 
-    expected = args.warmup + len(hub.acknowledged)
-    ratio = hub.rate / ceiling.rate if ceiling.rate else 0.0
+    expected = warmup + len(hub.acknowledged) + (len(fresh.acknowledged) if fresh else 0)
     print(f"\n{platform.node()}, Python {platform.python_version()}, {args.db}, ", end="")
-    print(f"{args.senders} senders, {args.messages} messages, {args.contacts} contacts\n")
-    print("| target | acknowledged | refused | messages/s | p50 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(row(f"hub ({args.db})", hub))
+    print(f"{args.senders} senders, {args.messages} messages, {args.contacts} contacts, ", end="")
+    print(f"{warmup} warm-up\n")
+    print(
+        "| target | acknowledged | refused | messages/s | p50 ms | p99 ms "
+        "| server CPU ms/msg | load avg |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(row(f"hub ({args.db}), known senders", hub))
+    if fresh is not None:
+        print(row(f"hub ({args.db}), new senders", fresh))
     print(row("bare aiohttp handler (ceiling)", ceiling))
-    print(f"\nratio hub / ceiling: {ratio:.2f} (target ≥ {args.target})")
+    print()
+    print(verdict("known senders", hub, ceiling, args.target, args.p99_target))
+    if fresh is not None:
+        print(verdict("new senders", fresh, ceiling, args.new_target, args.p99_target))
     exact = stored == distinct == expected
-    verdict = "every acknowledged message stored exactly once" if exact else "MISMATCH"
-    print(f"stored: {stored} rows, {distinct} distinct ids, {expected} acknowledged: {verdict}")
+    result = "every acknowledged message stored exactly once" if exact else "MISMATCH"
+    print(f"stored: {stored} rows, {distinct} distinct ids, {expected} acknowledged: {result}")
     return 0 if exact else 1
 
 
@@ -238,11 +342,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--messages", type=int, default=5000, help="measured messages")
-    parser.add_argument("--warmup", type=int, default=300, help="unmeasured messages first")
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="unmeasured messages first (default: --contacts)"
+    )
     parser.add_argument("--senders", type=int, default=50, help="concurrent senders")
     parser.add_argument("--contacts", type=int, default=500, help="distinct senders' ids")
     parser.add_argument("--batch-max", type=int, default=200, help="HUB_INBOUND_BATCH_MAX")
     parser.add_argument("--target", type=float, default=0.5, help="ratio to reach")
+    parser.add_argument(
+        "--new-senders",
+        action="store_true",
+        help="also measure --messages messages each from a new sender",
+    )
+    parser.add_argument("--new-target", type=float, default=0.25, help="ratio, new senders")
+    parser.add_argument("--p99-target", type=float, default=100.0, help="p99 to reach, ms")
+    parser.add_argument("--log", metavar="FILE", help="keep a copy of the hub's log in FILE")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy (in the venv) the hub's measured phase to FILE"
+    )
     args = parser.parse_args(argv)
     sys.exit(asyncio.run(run(args)))
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hub.metrics import Metrics
     from hub.observers import Observers
     from hub.plugin_manager import HubPluginManager
+    from hub.realtime.viewers import ViewerRefresh
     from hub.settings import Settings
     from hub.store.crypto import ConfigCipher
 
@@ -78,6 +79,7 @@ MEDIA_FETCHER: web.AppKey[FetcherState] = web.AppKey("media_fetcher_state")
 # The web: open websockets (closed at shutdown), the UI's template environment and the
 # URLs of its named page routes.
 OPEN_SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_websockets")
+VIEWER_REFRESH: web.AppKey[ViewerRefresh] = web.AppKey("websocket_viewer_refresh")
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
 URLS: web.AppKey[PageUrls] = web.AppKey("page_urls")
 

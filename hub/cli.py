@@ -72,17 +72,42 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default: HUB_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: HUB_PORT or 8080).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Hub processes sharing the port (more than 1 needs PostgreSQL and the Redis bus).",
+)
+@click.option("--supervised", is_flag=True, hidden=True)
+def serve(host: str | None, port: int | None, workers: int, supervised: bool) -> None:
     """Start the hub. On the embedded SQLite it migrates the database first."""
-    from aiohttp import web
-
-    from hub.app import create_app
-    from hub.auth.setup import issue_setup_token
-    from hub.store.engine import create_sessionmaker
-
     settings = _settings(host=host, port=port)
+    from hub.supervisor import refusal
+
+    refused = refusal(settings, workers)
+    if refused:
+        raise click.ClickException(refused)
+    if not supervised:  # a supervised worker's parent has prepared the database
+        _run(settings, _prepare_to_serve(settings))
+    if workers > 1:
+        from hub.supervisor import Supervisor, worker_command
+
+        log.info("Inbox Hub: %d workers on http://%s:%s", workers, settings.host, settings.port)
+        command = worker_command(settings.host, settings.port)
+        status = Supervisor(command, workers, settings.shutdown_timeout).run()
+        log.info("Inbox Hub stopped")
+        sys.exit(status)
+    _serve_one(settings, reuse_port=supervised)
+
+
+def _prepare_to_serve(settings: Settings) -> Callable[[AsyncEngine], Awaitable[None]]:
+    """Print the owner's setup link while the hub has no users (a new link each start)."""
 
     async def prepare(engine: AsyncEngine) -> None:
+        from hub.auth.setup import issue_setup_token
+        from hub.store.engine import create_sessionmaker
+
         async with create_sessionmaker(engine)() as db:
             token = await issue_setup_token(db)
         if token:
@@ -90,7 +115,16 @@ def serve(host: str | None, port: int | None) -> None:
                 f"No users yet. Create the owner account at: {settings.base_url}/setup?token={token}"
             )
 
-    _run(settings, prepare)
+    return prepare
+
+
+def _serve_one(settings: Settings, *, reuse_port: bool) -> None:
+    """Serve in this process until SIGTERM or SIGINT; ``reuse_port`` shares the port
+    with the supervisor's other workers."""
+    from aiohttp import web
+
+    from hub.app import create_app
+
     log.info("Inbox Hub listening on http://%s:%s", settings.host, settings.port)
     app = create_app(settings)
     app.on_startup.append(freeze_startup_heap)  # after every startup context
@@ -102,6 +136,7 @@ def serve(host: str | None, port: int | None) -> None:
         access_log=None,
         print=None,
         handle_signals=True,
+        reuse_port=reuse_port or None,
     )
     log.info("Inbox Hub stopped")
 

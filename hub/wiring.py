@@ -56,6 +56,7 @@ from hub.media.store import media_store_of
 from hub.observers import Observers
 from hub.plugin_manager import HubPluginManager, load_plugins
 from hub.store.engine import create_engine, create_sessionmaker
+from hub.store.job_lock import run_exclusively
 from hub.store.pruning import PRUNE_EVERY_SECONDS
 
 log = logging.getLogger(__name__)
@@ -253,11 +254,17 @@ async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
     async def prune_webhook_deliveries_job() -> None:
         await prune_deliveries(sessions, settings.webhook_keep_days)
 
+    async def prune_webhook_deliveries_once() -> None:
+        # One process at a time: the others would only delete the same rows meanwhile.
+        await run_exclusively(
+            app[appkeys.ENGINE], "prune_webhook_deliveries", prune_webhook_deliveries_job
+        )
+
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(worker.run(stop)),
         asyncio.create_task(
-            run_periodically(prune_webhook_deliveries_job, every=PRUNE_EVERY_SECONDS, stop=stop)
+            run_periodically(prune_webhook_deliveries_once, every=PRUNE_EVERY_SECONDS, stop=stop)
         ),
     ]
     listener = asyncio.create_task(worker.listen(app[appkeys.BUS]))

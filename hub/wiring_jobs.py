@@ -37,6 +37,7 @@ from hub.inbox.jobs import (
 from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS_NAME
 from hub.inbox.out_of_hours import OutOfHoursReplies
 from hub.inbox.report_build import JOB_REST, build_stale
+from hub.store.job_lock import run_exclusively
 from hub.store.pruning import PRUNE_EVERY_SECONDS
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,19 @@ Job = Callable[[], Awaitable[None]]
 REALTIME_PRUNE_SECONDS = 60.0
 # How often the no-reply rules look for customers waiting: their minutes are whole.
 RULE_TIMER_SECONDS = 30.0
+
+
+def one_process_at_a_time(app: web.Application, name: str, job: Job) -> Job:
+    """``job``, skipped while another hub process on the database runs it (an advisory
+    lock, hub.store.job_lock): for the jobs that would only repeat each other's work.
+    The others claim their rows and run in every process (docs/configuration.md,
+    "Several processes")."""
+
+    async def exclusive() -> None:
+        await run_exclusively(app[appkeys.ENGINE], name, job)
+
+    exclusive.__name__ = name  # what run_periodically's log names a failed run by
+    return exclusive
 
 
 def periodic_jobs(app: web.Application, stop: asyncio.Event) -> list[tuple[Job, float]]:
@@ -94,16 +108,24 @@ def periodic_jobs(app: web.Application, stop: asyncio.Event) -> list[tuple[Job, 
         if bus.journal is not None:
             await bus.journal.prune()
 
+    def once(name: str, job: Job) -> Job:
+        return one_process_at_a_time(app, name, job)
+
+    # In every process: the snoozes and SLA clocks take unlocked rows (SKIP LOCKED),
+    # bulk jobs are claimed, and the token uses are this process's own memory.
     return [
         (wake_snoozes_job, settings.snooze_check_seconds),
         (sla_job, settings.sla_check_seconds),
-        (report_facts_job, settings.report_build_seconds),
-        (prune_inbound_log_job, settings.inbound_log_prune_seconds),
-        (prune_audit_log_job, PRUNE_EVERY_SECONDS),
+        (once("report_facts", report_facts_job), settings.report_build_seconds),
+        (once("prune_inbound_log", prune_inbound_log_job), settings.inbound_log_prune_seconds),
+        (once("prune_audit_log", prune_audit_log_job), PRUNE_EVERY_SECONDS),
         (write_token_uses_job, LAST_USED_RESOLUTION.total_seconds()),
         (bulk_jobs_job, BULK_POLL_SECONDS),
-        (prune_idempotency_keys_job, PRUNE_EVERY_SECONDS),
-        (prune_realtime_log_job, min(REALTIME_PRUNE_SECONDS, settings.realtime_replay_seconds)),
+        (once("prune_idempotency_keys", prune_idempotency_keys_job), PRUNE_EVERY_SECONDS),
+        (
+            once("prune_realtime_log", prune_realtime_log_job),
+            min(REALTIME_PRUNE_SECONDS, settings.realtime_replay_seconds),
+        ),
     ]
 
 
@@ -198,8 +220,10 @@ async def hours_context(app: web.Application) -> AsyncIterator[None]:
         await follow_availability_schedules(sessions, bus, observers)
 
     stop = asyncio.Event()
+    # Once at a time: two processes would each announce the same availability change.
+    schedules = one_process_at_a_time(app, "availability_schedules", availability_schedules_job)
     job = asyncio.create_task(
-        run_periodically(availability_schedules_job, every=AVAILABILITY_CHECK_SECONDS, stop=stop)
+        run_periodically(schedules, every=AVAILABILITY_CHECK_SECONDS, stop=stop)
     )
     yield
     stop.set()

@@ -28,6 +28,7 @@ from hub.events.bus import MemoryBus, Subscription
 from hub.events.event import HubEvent
 from hub.events.factory import create_bus
 from hub.events.redis_bus import RESYNC, RedisBus, RedisTarget
+from hub.events.work import publish_events
 from hub.realtime.ws import CLOSE_ACCESS_ENDED
 from hub.settings import Settings
 from hub.store.models import User
@@ -89,6 +90,30 @@ async def test_a_subscriber_that_cannot_keep_up_is_cut_off_and_others_are_unaffe
     later = HubEvent("counts.changed", {"n": "later"})
     await bus.publish(later)
     assert await next_event(fast_events) == later
+
+
+async def test_publishing_returns_before_any_subscriber_is_woken_and_keeps_the_order() -> None:
+    # The publisher (a webhook's committer, an API handler) answers before the websockets'
+    # pumps run: the events are handed over on the loop's next turn, in publish order.
+    bus = MemoryBus()
+    subscription = bus.subscribe()
+    published = [HubEvent("counts.changed", {"n": n}) for n in range(5)]
+    await publish_events(bus, published[:2])
+    await bus.publish(published[2])
+    await publish_events(bus, published[3:])
+    assert subscription._queue.empty()
+    await asyncio.sleep(0)
+    assert [subscription._queue.get_nowait() for _ in range(5)] == published
+
+
+async def test_a_subscriber_made_after_the_publish_does_not_hear_it() -> None:
+    bus = MemoryBus()
+    early = bus.subscribe()
+    await bus.publish(EVENT)
+    late = bus.subscribe()
+    await bus.publish(NOTIFICATION)
+    assert [await next_event(early), await next_event(early)] == [EVENT, NOTIFICATION]
+    assert await next_event(late) == NOTIFICATION
 
 
 async def test_stopping_the_memory_bus_ends_every_subscription() -> None:
@@ -178,6 +203,29 @@ async def test_an_event_published_in_one_process_reaches_the_others_intact(
         assert received == [EVENT, NOTIFICATION]
         assert received[0].scope == ConversationScope(7, 3, 2, False)
         assert received[1].user_ids == frozenset({3, 4})
+
+
+async def test_a_batchs_events_go_to_redis_in_one_round_trip_and_arrive_in_order(
+    start_bus: Callable[..., Awaitable[RedisBus]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, there = await start_bus(), await start_bus()
+    listening_there, listening_here = there.subscribe(), here.subscribe()
+    assert here._publisher is not None
+    single_publishes: list[str] = []
+    publish = here._publisher.publish
+
+    async def counting(channel: str, message: str) -> int:
+        single_publishes.append(message)
+        return await publish(channel, message)
+
+    monkeypatch.setattr(here._publisher, "publish", counting)
+    batch = [HubEvent("counts.changed", {"n": n}) for n in range(5)]
+    await publish_events(here, batch)
+
+    assert single_publishes == []  # one pipeline, not a PUBLISH round trip per event
+    for subscription in (listening_there, listening_here):
+        iterator = aiter(subscription)
+        assert [await next_event(iterator) for _ in batch] == batch
 
 
 async def test_buses_in_other_namespaces_do_not_hear_each_other(

@@ -418,44 +418,6 @@ async def test_a_team_restricted_agent_added_to_a_team_starts_hearing_of_its_con
         assert heard["data"]["conversation_id"] == conversation.id
 
 
-async def test_the_viewer_is_reloaded_when_it_is_older_than_the_maximum_age(
-    client: Client,
-    factory: Factory,
-    user_token: UserToken,
-    db: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _, owner_auth = await user_token("owner@example.com", role="owner")
-    agent, auth = await user_token("agent@example.com")
-    channel = await factory.channel()
-    now_hidden = await factory.conversation(channel)
-    theirs = await factory.conversation(channel)
-
-    async with client.ws_connect("/ws", headers=auth) as socket:
-        # Nobody announces this change; the age limit alone must catch it.
-        async with db() as session:
-            await session.execute(
-                update(User).where(User.id == agent.id).values(visibility="assigned")
-            )
-            await session.commit()
-        monkeypatch.setattr(ws, "VIEWER_MAX_AGE", -1.0)
-        url = f"/api/v1/conversations/{now_hidden.id}/close"
-        assert (await client.post(url, json={}, headers=owner_auth)).status == 200
-        url = f"/api/v1/conversations/{theirs.id}/assign"
-        assert (
-            await client.post(url, json={"user_id": agent.id}, headers=owner_auth)
-        ).status == 200
-        assert (await frame(socket))["data"]["conversation_id"] == theirs.id
-
-
-def test_connections_draw_different_age_limits_so_they_do_not_reload_together() -> None:
-    shares = [ws._age_share() for _ in range(200)]
-    assert all(ws.VIEWER_MAX_AGE_LOW <= share <= 1.0 for share in shares)
-    # Spread over the range, not one value: 200 sockets opened together must not all
-    # reload their viewer on the same event.
-    assert max(shares) - min(shares) > (1.0 - ws.VIEWER_MAX_AGE_LOW) / 2
-
-
 @pytest.mark.parametrize("change", ["deactivated", "token_revoked"])
 async def test_a_user_whose_access_ended_is_disconnected_with_4401(
     client: Client, user_token: UserToken, db: async_sessionmaker[AsyncSession], change: str

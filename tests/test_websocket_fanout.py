@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import ClientWebSocketResponse, WSMsgType, web
 from aiohttp.test_utils import TestClient
 
+from hub import appkeys
 from hub.store.models import User
 from tests.factories import Factory
 
@@ -78,3 +80,38 @@ async def test_a_socket_asking_for_compression_gets_plain_frames(
         assert socket.compress == 0
         hello = await socket.receive(timeout=WAIT)
         assert hello.type is WSMsgType.TEXT and '"hello"' in hello.data
+
+
+async def test_a_socket_stuck_writing_does_not_hold_the_others_back(
+    client: Client, factory: Factory, user_token: UserToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each socket has its own pump: one whose writes never finish (a client that stopped
+    # reading, its buffers full) delays nobody else's events, and the webhook or API
+    # call that caused them still answers.
+    _, owner_auth = await user_token("owner@example.com", role="owner")
+    _, stuck_auth = await user_token("stuck@example.com")
+    _, other_auth = await user_token("other@example.com")
+    conversations = [await factory.conversation(await factory.channel()) for _ in range(3)]
+    send_str = web.WebSocketResponse.send_str
+    stuck_sockets: set[web.WebSocketResponse] = set()
+    never = asyncio.Event()
+
+    async def stalling(self: web.WebSocketResponse, data: str, compress: int | None = None) -> None:
+        if self in stuck_sockets and '"hello"' not in data:
+            await never.wait()  # drain that never comes
+        await send_str(self, data, compress)
+
+    monkeypatch.setattr(web.WebSocketResponse, "send_str", stalling)
+    app_sockets = client.server.app[appkeys.OPEN_SOCKETS]
+
+    async with client.ws_connect("/ws", headers=stuck_auth) as stuck:
+        assert '"hello"' in (await stuck.receive(timeout=WAIT)).data
+        stuck_sockets.update(app_sockets)
+        async with client.ws_connect("/ws", headers=other_auth) as other:
+            for conversation in conversations:
+                url = f"/api/v1/conversations/{conversation.id}/close"
+                assert (await client.post(url, json={}, headers=owner_auth)).status == 200
+            heard = [json.loads(await next_text(other)) for _ in range(6)]
+    closed = [f["data"]["conversation_id"] for f in heard if f["type"] == "conversation.updated"]
+    assert closed == [c.id for c in conversations]
+    never.set()

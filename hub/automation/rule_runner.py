@@ -46,6 +46,7 @@ from hub.store.models import (
     RuleRun,
     RuleTimerFire,
 )
+from hub.store.shared_read import SharedRead
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -101,24 +102,32 @@ class RuleRunner:
         self._observers = observers
         self._channels = channels
         self._http = http
+        # A burst of inbound messages asks for the same event's rules at once: they share
+        # reads, each answered by one started after it asked (hub.store.shared_read).
+        self.rules_of = SharedRead(self._read_rules)
 
-    async def on_event(self, event: str, conversation_id: int, message_id: int | None) -> None:
-        """Run the enabled rules of ``event`` in order; a matching rule with
-        ``stop_processing`` ends the run. A rule that can no longer be read is recorded
-        as failed."""
+    async def _read_rules(self, event: str) -> list[Snapshot | tuple[int, str]]:
+        """The enabled rules of ``event`` in order, as snapshots; (id, error) for a rule
+        that can no longer be read."""
         async with self._sessions() as db:
             rules = await list_rules(Work(db), event=event)
-            snapshots: list[Snapshot | tuple[Rule, str]] = []
+            snapshots: list[Snapshot | tuple[int, str]] = []
             for rule in rules:
                 if not rule.enabled:
                     continue
                 try:
                     snapshots.append(Snapshot.of(rule))
                 except HubError as error:
-                    snapshots.append((rule, error.message))
-        for item in snapshots:
+                    snapshots.append((rule.id, error.message))
+        return snapshots
+
+    async def on_event(self, event: str, conversation_id: int, message_id: int | None) -> None:
+        """Run the enabled rules of ``event`` in order; a matching rule with
+        ``stop_processing`` ends the run. A rule that can no longer be read is recorded
+        as failed."""
+        for item in await self.rules_of.get(event):
             if isinstance(item, tuple):
-                await self._record(item[0].id, conversation_id, event, "failed", item[1])
+                await self._record(item[0], conversation_id, event, "failed", item[1])
                 continue
             if await self.run_rule(item, conversation_id, message_id) and item.stop_processing:
                 break

@@ -86,8 +86,7 @@ async def publish_events(bus: EventBus, events: Sequence[HubEvent]) -> None:
     """
     journal = bus.journal
     if journal is None or not any(loggable(event) for event in events):
-        for event in events:
-            await bus.publish(event)
+        await bus.publish_all(events)
         return
     async with journal.lock:
         try:
@@ -100,8 +99,7 @@ async def publish_events(bus: EventBus, events: Sequence[HubEvent]) -> None:
         except Exception:
             log.exception("realtime log: %d events not logged, sent without ids", len(events))
             stamped = list(events)
-        for event in stamped:
-            await bus.publish(event)
+        await bus.publish_all(stamped)
 
 
 async def before_commit(db: AsyncSession, works: Sequence[Work]) -> None:

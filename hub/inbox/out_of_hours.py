@@ -47,6 +47,7 @@ from hub.inbox.messages import enqueue_delivery, message_payload
 from hub.inbox.outgoing_rules import check_window, last_inbound_at
 from hub.observers import Observers
 from hub.store.models import Channel, Conversation, Message, OutOfHoursReply
+from hub.store.shared_read import SharedRead
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,9 @@ class OutOfHoursReplies:
         # A burst of inbound messages starts one observer task each: only a few at a time
         # take a database connection, so the pipe's own transactions never wait for one.
         self._slots = asyncio.Semaphore(CONCURRENT_REPLIES)
+        # Messages of a burst share the read of their channel's setting, each answered
+        # by a read started after it asked (hub.store.shared_read).
+        self.replies_on = SharedRead(self._replies_on)
 
     @hookimpl
     async def hub_message_received(self, notice: MessageReceived) -> None:
@@ -187,12 +191,17 @@ class OutOfHoursReplies:
 
     async def handle(self, message_id: int, channel_id: int | None = None) -> Message | None:
         """Run :func:`reply_if_closed` in a transaction of its own (none at all when the
-        message's channel sends no out-of-hours reply: the common case costs one read)."""
-        async with self._slots:
-            if channel_id is not None and not await self._replies_on(channel_id):
-                return None
-            async with unit_of_work(self._sessions, self._bus, self._observers) as work:
-                return await reply_if_closed(work, message_id, channels=self._channels)
+        message's channel sends no out-of-hours reply: the common case costs a share of
+        one read)."""
+        # The shared read is one connection however many wait for it: outside the slots,
+        # so a burst's checks all join it instead of a few at a time.
+        if channel_id is not None and not await self.replies_on.get(channel_id):
+            return None
+        async with (
+            self._slots,
+            unit_of_work(self._sessions, self._bus, self._observers) as work,
+        ):
+            return await reply_if_closed(work, message_id, channels=self._channels)
 
     async def _replies_on(self, channel_id: int) -> bool:
         async with self._sessions() as db:

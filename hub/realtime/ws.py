@@ -5,15 +5,19 @@ Every connection subscribes to the event bus and forwards the events whose
 a client that reconnects with ``?after=<id>`` gets instead the events it missed, from
 the realtime event log (``hub.events.journal``), or a ``resync`` when they are gone.
 
-The viewer (role, visibility, teams) is reloaded from the database before judging an
-event when it is older than its connection's age limit (drawn anew after each reload
-between half ``VIEWER_MAX_AGE`` and all of it, so connections opened together do not
-all reload on the same event), and at once on a
-``user.updated`` or ``access.changed`` event about the user, a ``team.updated`` event
-(for team-restricted users) or a bus ``resync``. A user who was deactivated, or whose
-session or token ended, is then disconnected with ``4401`` and a reason saying which,
-before any later event reaches them: the bus delivers events in order, and whatever
-revokes access publishes its event before it answers.
+The viewer (role, visibility, teams) is reloaded from the database before judging the
+next event on a ``user.updated`` or ``access.changed`` event about the user, a
+``team.updated`` event (for team-restricted users) or a bus ``resync``. A user who was
+deactivated, or whose session or token ended, is then disconnected with ``4401`` and a
+reason saying which, before any later event reaches them: the bus delivers events in
+order, and whatever revokes access publishes its event before it answers. Changes
+nobody announces (a session expiring) are caught by the process's ``ViewerRefresh``
+(``hub.realtime.viewers``), which reloads every connection's viewer together, off the
+event path, every ``REFRESH_SECONDS``.
+
+The event path itself does no I/O but the socket's own write: each connection's pump
+judges an event with the viewer it holds (Python, no query) and sends the text encoded
+once for every socket.
 """
 
 from __future__ import annotations
@@ -21,12 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, hdrs, web
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub import appkeys
@@ -40,16 +41,13 @@ from hub.events.bus import Subscription
 from hub.events.event import HubEvent
 from hub.events.redis_bus import RESYNC
 from hub.realtime.presence import BadMessage, TypingIndicators, TypingMessage, parse_client_message
-from hub.store.models import ApiToken, LoginSession, User
+from hub.realtime.viewers import Credential, ViewerRefresh, load_access
 from hub.store.types import MAX_ID, utcnow
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 HEARTBEAT_SECONDS = 30.0
-VIEWER_MAX_AGE = 30.0
-# The shortest age limit, as a share of VIEWER_MAX_AGE (see _age_share).
-VIEWER_MAX_AGE_LOW = 0.5
 MAX_CLIENT_MESSAGE_BYTES = 16 * 1024  # client messages are tiny; anything bigger is abuse
 USER_UPDATED = "user.updated"
 TEAM_UPDATED = "team.updated"
@@ -67,7 +65,14 @@ def track_websockets(app: web.Application) -> None:
     if appkeys.OPEN_SOCKETS in app:
         return
     app[appkeys.OPEN_SOCKETS] = set()
+    refresh = ViewerRefresh(lambda: app[appkeys.SESSIONS])
+    app[appkeys.VIEWER_REFRESH] = refresh
     app.on_shutdown.append(_close_open_sockets)
+    app.on_cleanup.append(lambda _: _stop(refresh))
+
+
+async def _stop(refresh: ViewerRefresh) -> None:
+    refresh.stop()
 
 
 async def _close_open_sockets(app: web.Application) -> None:
@@ -145,21 +150,12 @@ def _after(request: web.Request) -> int | None:
     return int(raw)
 
 
-@dataclass(frozen=True)
-class Credential:
-    """What the connection was opened with, re-checked when the viewer is reloaded."""
-
-    user_id: int
-    session_id: int | None
-    token_hash: str | None
-
-    @classmethod
-    def of(cls, request: web.Request, identity: Identity) -> Credential:
-        """The session or token behind ``identity``."""
-        if identity.session is not None:
-            return cls(identity.user.id, identity.session.id, None)
-        token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")[2].strip()
-        return cls(identity.user.id, None, hash_secret(token))
+def credential_of(request: web.Request, identity: Identity) -> Credential:
+    """The session or token behind ``identity``."""
+    if identity.session is not None:
+        return Credential(identity.user.id, identity.session.id, None)
+    token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")[2].strip()
+    return Credential(identity.user.id, None, hash_secret(token))
 
 
 def _origin_allowed(request: web.Request) -> bool:
@@ -177,19 +173,6 @@ def _origin_allowed(request: web.Request) -> bool:
     # The page came from the host this request was sent to: the hub itself, reached
     # under another name or behind a proxy that changes the scheme.
     return sent.netloc == request.host.lower()
-
-
-def _age_share() -> float:
-    """The share of ``VIEWER_MAX_AGE`` this connection's viewer may reach before the
-    next event reloads it, drawn anew after each reload.
-
-    Random between ``VIEWER_MAX_AGE_LOW`` and 1: with one fixed limit, sockets
-    opened together (200 agents, or every tab reconnecting after a restart) all reloaded
-    on the same event, and since each reload restarts the clock they stayed in step, so
-    every 30 s one event waited behind hundreds of reloads queued on the database pool
-    (the inbox bench's webhook-to-DOM p99 of 0.5 s).
-    """
-    return random.uniform(VIEWER_MAX_AGE_LOW, 1.0)  # noqa: S311 (spreading load, not a secret)
 
 
 class Connection:
@@ -210,14 +193,18 @@ class Connection:
         self.after = after
         # Live events up to this id were sent by the replay: skip them (see _catch_up).
         self._replayed_through = 0
-        self.credential = Credential.of(request, identity)
+        self.credential = credential_of(request, identity)
         self._loop = asyncio.get_running_loop()
         self._closing = False
         # Judged from the user as authenticated for this request (teams included), so
         # the connection sees exactly what the handshake allowed.
         self.viewer = Viewer.of(identity.user)
-        self._viewer_loaded_at = self._loop.time()
-        self._viewer_age_share = _age_share()
+        # Bumped by each reload of our own, so an older bulk reload cannot undo it.
+        self._viewer_version = 0
+        # Why access ended, once the bulk reload found it so: nothing more is sent.
+        self._ended: str | None = None
+        self._closer: asyncio.Task[bool] | None = None
+        self._refresh = self.app.get(appkeys.VIEWER_REFRESH)
         self.typing = TypingIndicators(
             self.app[appkeys.SESSIONS],
             self.app[appkeys.BUS],
@@ -229,9 +216,13 @@ class Connection:
     async def run(self) -> None:
         """Serve the connection until either side closes it."""
         pump = asyncio.create_task(self._pump(), name="ws-pump")
+        if self._refresh is not None:
+            self._refresh.join(self)
         try:
             await self._read()
         finally:
+            if self._refresh is not None:
+                self._refresh.leave(self)
             if not self._closing:
                 pump.cancel()
             try:
@@ -279,6 +270,8 @@ class Connection:
             async for event in self.subscription:
                 if self.subscription.overflowed:
                     continue  # about to end: the client reconnects and catches up
+                if self._ended is not None:
+                    return  # closing with 4401: nothing more for this user
                 if self._needs_reload(event):
                     ended = await self._reload_viewer()
                     if ended is not None:
@@ -348,9 +341,8 @@ class Connection:
             and event.data.get("user_id") == self.credential.user_id
         ):
             return True
-        if event.type == TEAM_UPDATED and self._team_restricted:
-            return True  # memberships decide only what team-restricted agents see
-        return self._loop.time() - self._viewer_loaded_at > VIEWER_MAX_AGE * self._viewer_age_share
+        # Memberships decide only what team-restricted agents see.
+        return event.type == TEAM_UPDATED and self._team_restricted
 
     @property
     def _team_restricted(self) -> bool:
@@ -364,27 +356,35 @@ class Connection:
     async def _reload_viewer(self) -> str | None:
         """Reload the user's visibility facts; when their access has ended, the close
         reason that says why (``None`` while it holds)."""
-        credential = self.credential
         async with self.app[appkeys.SESSIONS]() as db:
-            user = await db.scalar(
-                select(User).where(User.id == credential.user_id, User.is_active.is_(True))
-            )
-            if user is None:
-                return "account deactivated"
-            if credential.session_id is not None:
-                session = await db.get(LoginSession, credential.session_id)
-                if session is None or session.expires_at <= utcnow():
-                    return "session ended; log in again"
-            if credential.token_hash is not None:
-                token = await db.scalar(
-                    select(ApiToken).where(ApiToken.token_hash == credential.token_hash)
-                )
-                if token is None or token.revoked_at is not None:
-                    return "API token revoked"
-            self.viewer = Viewer.of(user)
-        self._viewer_loaded_at = self._loop.time()
-        self._viewer_age_share = _age_share()
+            facts = await load_access(db, [self.credential])
+        verdict = facts.judge(self.credential, utcnow())
+        self._viewer_version += 1
+        if isinstance(verdict, str):
+            return verdict
+        self.viewer = verdict
         return None
+
+    @property
+    def viewer_version(self) -> int:
+        """How many times this connection reloaded its own viewer."""
+        return self._viewer_version
+
+    def refreshed(self, verdict: Viewer | str, version: int) -> None:
+        """The bulk reload's verdict (``ViewerRefresh``), read when our own reloads
+        numbered ``version``: ignored if we reloaded since (ours is newer)."""
+        if version != self._viewer_version or self._closing or self._ended is not None:
+            return
+        if isinstance(verdict, Viewer):
+            self.viewer = verdict
+            return
+        # The pump sends nothing from now on; the close ends the read loop, and with it
+        # the connection.
+        self._ended = verdict
+        self._closer = asyncio.create_task(
+            self.socket.close(code=CLOSE_ACCESS_ENDED, message=verdict.encode()),
+            name="ws-access-ended",
+        )
 
     async def _send(self, frame: dict[str, object]) -> None:
         with contextlib.suppress(ConnectionError):  # closing: the read loop ends by itself
