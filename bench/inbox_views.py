@@ -3,7 +3,8 @@
 Creates a fresh database (SQLite file or PostgreSQL database), migrates it, seeds
 conversations, messages, agents and teams in bulk, starts ``hub serve`` in a subprocess
 and measures, one request at a time after a warm-up, the first page of every view and
-the sidebar counts, as three kinds of user see them. Prints p50 / p95 / p99 per view.
+the sidebar counts, as three kinds of user see them, and contact searches. Prints
+p50 / p95 / p99 per view.
 
     .venv/bin/python bench/inbox_views.py --db sqlite
     .venv/bin/python bench/inbox_views.py --db postgresql --requests 300
@@ -59,7 +60,7 @@ class Case:
 
 
 def cases(teams: int) -> list[Case]:
-    """Every view the three users have, and each one's counts."""
+    """Every view the three users have, each one's counts, and contact searches."""
     conv, counts = "/api/v1/conversations", "/api/v1/inbox/counts"
     own_team = team_of(2, Shape(0, 0, 0, teams, 0))
     result = [Case("baseline: GET /api/v1/me", "manager", "/api/v1/me", {})]
@@ -77,6 +78,17 @@ def cases(teams: int) -> list[Case]:
         Case("manager: mine, All tab", "manager", conv, {"view": "mine", "status": "all"}),
         Case("manager: team:1, All tab", "manager", conv, {"view": "team:1", "status": "all"}),
         Case("manager: counts", "manager", counts, {}),
+        # Contact search: "contains" on name, first/last name, email (and phone digits).
+        Case("manager: contacts, q=@example7.", "manager", "/api/v1/contacts", {"q": "@example7."}),
+        Case(
+            "manager: contacts, q=customer123", "manager", "/api/v1/contacts", {"q": "customer123"}
+        ),
+        Case(
+            "manager: search contacts, q=customer4711",
+            "manager",
+            "/api/v1/search",
+            {"q": "customer4711", "types": "contacts"},
+        ),
         Case("team agent: mine", "team agent", conv, {"view": "mine"}),
         Case(f"team agent: team:{own_team}", "team agent", conv, {"view": f"team:{own_team}"}),
         Case("team agent: counts", "team agent", counts, {}),

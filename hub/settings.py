@@ -166,8 +166,8 @@ class Settings(BaseSettings):
     counts_cache_seconds: float = Field(
         1.0,
         ge=0,
-        description="How long the sidebar counts of users who see everything may be shared "
-        "(they are also refreshed on every change); 0 turns sharing off.",
+        description="How long the sidebar counts may be shared between users (each sees "
+        "only what they may; they are also refreshed on every change); 0 turns sharing off.",
     )
     shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds to let requests finish on SIGTERM."

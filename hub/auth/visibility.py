@@ -88,7 +88,11 @@ def conversation_filter(viewer: Viewer) -> ColumnElement[bool]:
         reach = mine
     else:
         reach = false()
-    return and_(reach, Conversation.contact_blocked.is_(False))
+    # "IS NOT true", the same rows (the flag is never NULL): an "IS false" equality let
+    # SQLite, which keeps no statistics, prefer ix_conversations_blocked_last over the
+    # contact's or the assignee's index, walking every conversation (a restricted
+    # agent's contact search: tens of seconds over 100k conversations; 10 ms now).
+    return and_(reach, Conversation.contact_blocked.is_not(True))
 
 
 def can_see(viewer: Viewer, scope: ConversationScope) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from hub.inbox.contact_contains import contains, matching_contact_ids
 from hub.inbox.priority import Priority, level
 from hub.store.models import Contact, Conversation, ConversationLabel
 from hub.store.types import DbId
@@ -56,13 +58,25 @@ class CustomInboxFilters(BaseModel):
     )
 
 
-def _contact_condition(condition: ContactCondition) -> ColumnElement[bool]:
+# A "contains" condition matching at most this many contacts is resolved to their ids
+# first (through the trigram index), and the list is then read by those contacts'
+# conversations; matching more, the contacts are common enough among conversations that
+# walking the view's own order and testing each one finds a page sooner.
+MAX_RESOLVED_CONTACTS = 2000
+
+
+def _field_column(contact: Any, field: str) -> Any:
+    if field.startswith("fields."):
+        return contact.fields[field.removeprefix("fields.")].as_string()
+    return getattr(contact, field)
+
+
+def contact_condition(condition: ContactCondition) -> ColumnElement[bool]:
+    """The condition as written: a test of each conversation's contact, with no index
+    (``filters_clause`` uses the trigram index where one serves)."""
     # An alias, so the subquery never correlates with a Contact the outer query joins.
     contact = aliased(Contact)
-    if condition.field.startswith("fields."):
-        column = contact.fields[condition.field.removeprefix("fields.")].as_string()
-    else:
-        column = getattr(contact, condition.field)
+    column = _field_column(contact, condition.field)
     if condition.op == "is_set":
         clause = and_(column.is_not(None), column != "")
     elif condition.op == "is_not_set":
@@ -70,15 +84,40 @@ def _contact_condition(condition: ContactCondition) -> ColumnElement[bool]:
     elif condition.op == "equals":
         clause = func.lower(column) == (condition.value or "").lower()
     else:
-        pattern = (
-            "%" + (condition.value or "").lower().replace("%", r"\%").replace("_", r"\_") + "%"
-        )
-        clause = func.lower(column).like(pattern, escape="\\")
+        clause = contains(column, condition.value or "")
     return exists(select(contact.id).where(contact.id == Conversation.contact_id, clause))
 
 
-def filters_clause(filters: CustomInboxFilters) -> ColumnElement[bool]:
-    """SQL condition for a custom inbox's saved filters."""
+async def _resolved_condition(db: AsyncSession, condition: ContactCondition) -> ColumnElement[bool]:
+    """The condition, with a "contains" on an indexed field looked up in its trigram
+    index first: the same conversations as ``contact_condition``, found from the few
+    matching contacts instead of by testing every conversation of the view."""
+    ids = None
+    if condition.op == "contains":
+        text = condition.value or ""
+        ids = await matching_contact_ids(db, condition.field, text, MAX_RESOLVED_CONTACTS)
+    if ids is None:
+        return contact_condition(condition)
+    if not ids:
+        return false()
+    # One expanding parameter: a list of literal values is coerced one by one when the
+    # statement is built (about 10 ms for 800 ids).
+    contacts = bindparam("contact_ids", sorted(ids), expanding=True)
+    if db.get_bind().dialect.name != "sqlite":
+        return Conversation.contact_id.in_(contacts)
+    # By conversation id, which every index of conversations holds: SQLite tests each
+    # entry of the view's ordered walk without reading its row (a walk it takes however
+    # few the contacts: 3 ms against 29 ms with "contact_id IN" over 100k
+    # conversations). PostgreSQL plans the plain form better.
+    other = aliased(Conversation)
+    return Conversation.id.in_(select(other.id).where(other.contact_id.in_(contacts)))
+
+
+async def filters_clause(db: AsyncSession, filters: CustomInboxFilters) -> ColumnElement[bool]:
+    """SQL condition for a custom inbox's saved filters.
+
+    A "contains" condition on a contact's field reads the trigram index first (one
+    query): see ``_resolved_condition``."""
     clauses: list[ColumnElement[bool]] = []
     if filters.channel_ids:
         clauses.append(Conversation.channel_id.in_(filters.channel_ids))
@@ -95,7 +134,7 @@ def filters_clause(filters: CustomInboxFilters) -> ColumnElement[bool]:
         clauses.append(Conversation.team_id.in_(filters.team_ids))
     if filters.unanswered is not None:
         clauses.append(unanswered_clause(filters.unanswered))
-    clauses.extend(_contact_condition(c) for c in filters.contact)
+    clauses.extend([await _resolved_condition(db, c) for c in filters.contact])
     if filters.last_activity_from is not None:
         clauses.append(Conversation.last_message_at >= filters.last_activity_from)
     if filters.last_activity_to is not None:

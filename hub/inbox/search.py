@@ -246,12 +246,19 @@ def _text_select(
     return query.order_by((key + 0).desc())
 
 
-def _contact_select(viewer: Viewer, text: str, after: int | None) -> Select[Any]:
+async def _contact_select(
+    db: AsyncSession, viewer: Viewer, text: str, after: int | None
+) -> Select[Any]:
     # The same match and visibility as the contacts list, so both find the same people.
-    query = select(Contact).where(search_clause(text), contact_filter(viewer))
+    query = select(Contact).where(await search_clause(db, text), contact_filter(viewer))
     if after is not None:
         query = query.where(Contact.id < after)
-    return query.order_by(Contact.id.desc())
+    if db.get_bind().dialect.name == "sqlite":
+        return query.order_by(Contact.id.desc())
+    # As for messages: ordered by the bare id, PostgreSQL walks the primary key backwards
+    # testing every contact (75-110 ms over 80,000 for one that matches 11); "id + 0"
+    # hides that index, so the trigram indexes find the matches, which are then sorted.
+    return query.order_by((Contact.id + 0).desc())
 
 
 def _contact_snippet(contact: Contact) -> str:
@@ -269,7 +276,8 @@ async def _fetch(
     limit: int,
 ) -> list[SearchHit]:
     if kind == "contact":
-        contacts = await db.scalars(_contact_select(viewer, query.text, after).limit(limit))
+        statement = await _contact_select(db, viewer, query.text, after)
+        contacts = await db.scalars(statement.limit(limit))
         return [
             SearchHit("contact", c.id, None, c.id, _contact_snippet(c), c.created_at)
             for c in contacts

@@ -1,6 +1,6 @@
 """The sidebar's counts: how many open conversations each view holds, which views have
-news since the viewer opened them, and a short shared cache of the counts for viewers
-who see everything."""
+news since the viewer opened them, and a short shared cache of everyone's grouped
+counts, from which each viewer takes what they may see."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.visibility import Viewer, conversation_filter
+from hub.auth.visibility import ConversationScope, Viewer, can_see, conversation_filter
 from hub.inbox import lookups
 from hub.inbox.sla_status import any_policy, at_risk_count
 from hub.inbox.view_seen import DOTTED_KINDS, dots_since_seen, mark_seen
@@ -34,11 +34,12 @@ CountGroup = tuple[int | None, int | None, int, int]  # assignee, team, unread, 
 
 
 class CountsCache:
-    """The grouped counts of viewers who see everything, shared for a short while.
+    """Everyone's grouped counts, shared for a short while.
 
-    Those rows do not depend on who asks (only the folding into views does), and after
-    any change every open sidebar asks at once; one query then serves them all. Entries
-    live ``seconds`` at most and are dropped on every ``counts.changed`` event.
+    Those rows do not depend on who asks (only which of them a viewer may see, and the
+    folding into views, do), and after any change every open sidebar asks at once; one
+    query then serves them all. Entries live ``seconds`` at most and are dropped on
+    every ``counts.changed`` event.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -82,32 +83,59 @@ def _reaches(viewer: Viewer, dialect: str) -> list[ColumnElement[bool]]:
 async def _count_groups(
     db: AsyncSession, viewer: Viewer, cache: CountsCache | None
 ) -> list[CountGroup]:
-    shared = cache if viewer.sees_everything else None
-    if shared is not None and (cached := shared.get()) is not None:
-        return cached
+    if cache is not None and cache.seconds > 0:
+        return _visible_groups(viewer, await _shared_groups(db, cache))
     rows: list[CountGroup] = []
     for reach in _reaches(viewer, db.get_bind().dialect.name):
-        # Grouping by the raw unread_count (not "unread_count > 0") reads the covering
-        # index ix_conversations_counts in order: no table rows, no sort.
-        result = await db.execute(
-            select(
-                Conversation.assignee_id,
-                Conversation.team_id,
-                Conversation.unread_count,
-                func.count(),
-            )
-            .where(
-                Conversation.status == "open",
-                Conversation.contact_blocked.is_(False),
-                conversation_filter(viewer),
-                reach,
-            )
-            .group_by(Conversation.assignee_id, Conversation.team_id, Conversation.unread_count)
-        )
-        rows.extend((a, t, int(u), int(n)) for a, t, u, n in result.all())
-    if shared is not None:
-        shared.put(rows)
+        rows.extend(await _groups(db, and_(conversation_filter(viewer), reach)))
     return rows
+
+
+async def _groups(db: AsyncSession, condition: ColumnElement[bool]) -> list[CountGroup]:
+    # Grouping by the raw unread_count (not "unread_count > 0") reads the covering
+    # index ix_conversations_counts in order: no table rows, no sort.
+    result = await db.execute(
+        select(
+            Conversation.assignee_id,
+            Conversation.team_id,
+            Conversation.unread_count,
+            func.count(),
+        )
+        .where(
+            Conversation.status == "open",
+            Conversation.contact_blocked.is_(False),
+            condition,
+        )
+        .group_by(Conversation.assignee_id, Conversation.team_id, Conversation.unread_count)
+    )
+    return [(a, t, int(u), int(n)) for a, t, u, n in result.all()]
+
+
+async def _shared_groups(db: AsyncSession, cache: CountsCache) -> list[CountGroup]:
+    """Everyone's groups, from the cache or read (and cached) now."""
+    if (cached := cache.get()) is not None:
+        return cached
+    rows = await _groups(db, true())
+    cache.put(rows)
+    return rows
+
+
+def _visible_groups(viewer: Viewer, rows: list[CountGroup]) -> list[CountGroup]:
+    """The groups a viewer may see, judged by the visibility rule's Python twin.
+
+    A group is one (assignee, team) pair of open, unblocked conversations, and the rule
+    depends on nothing else: the same rows as querying with ``conversation_filter``
+    (proved in tests/test_view_counts_shared.py). So restricted agents share the one
+    grouped query too; their own filtered query walked every open conversation on
+    SQLite (4.5 ms over 100k) and ran as two queries on PostgreSQL, on every sidebar.
+    """
+    if viewer.sees_everything:
+        return rows
+    return [
+        row
+        for row in rows
+        if can_see(viewer, ConversationScope(0, row[0], row[1], contact_blocked=False))
+    ]
 
 
 async def inbox_counts(

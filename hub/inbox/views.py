@@ -79,7 +79,13 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
     403 for a view the viewer does not have; 404 for a team or custom inbox that does not
     exist (or, for a custom inbox, is not shared with them).
     """
-    not_blocked = Conversation.contact_blocked.is_(False)
+    # Written "IS NOT true" (the same rows: the flag is never NULL) so that SQLite, which
+    # keeps no statistics, walks the view's own index (assignee, team, status) instead
+    # of ix_conversations_blocked_last: an "IS false" equality on it ties with theirs,
+    # and it then walked every conversation of every status in time order (mine, All
+    # tab: 7 ms against 0.2 ms over 100k conversations). The All view keeps the
+    # equality: that index is its All tab's only ordered path.
+    not_blocked = Conversation.contact_blocked.is_not(True)
     if view.kind == "mine":
         return and_(Conversation.assignee_id == viewer.id, not_blocked)
     if view.kind == "sla":  # what the viewer sees of it, like a custom inbox
@@ -88,7 +94,7 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
         if not viewer.sees_everything:
             raise Forbidden(f"the {view.kind} view is not available to you")
         if view.kind == "all":
-            return not_blocked
+            return Conversation.contact_blocked.is_(False)
         if view.kind == "unassigned":
             return and_(Conversation.assignee_id.is_(None), not_blocked)
         return Conversation.contact_blocked.is_(True)
@@ -101,7 +107,7 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
         return and_(Conversation.team_id == view.ref, not_blocked)
     inbox = await get_accessible_inbox(db, viewer, view.ref)
     filters = CustomInboxFilters.model_validate(inbox.filters)
-    return and_(filters_clause(filters), not_blocked, conversation_filter(viewer))
+    return and_(await filters_clause(db, filters), not_blocked, conversation_filter(viewer))
 
 
 # --- listing with keyset paging ------------------------------------------------------
