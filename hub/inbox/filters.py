@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, func, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -102,7 +113,7 @@ async def _resolved_condition(db: AsyncSession, condition: ContactCondition) -> 
         return false()
     # One expanding parameter: a list of literal values is coerced one by one when the
     # statement is built (about 10 ms for 800 ids).
-    contacts = bindparam("contact_ids", sorted(ids), expanding=True)
+    contacts: BindParameter[list[int]] = bindparam("contact_ids", sorted(ids), expanding=True)
     if db.get_bind().dialect.name != "sqlite":
         return Conversation.contact_id.in_(contacts)
     # By conversation id, which every index of conversations holds: SQLite tests each
