@@ -59,17 +59,20 @@ async def test_the_panel_shows_the_contact_its_duplicates_activity_and_conversat
     )
     assert f'data-crm-slot data-crm-url="/inbox/contacts/{ada.id}/crm"' in html
 
-    # The page leaves the panel to contact.js, as a click does; without the script, a
-    # link asks for the page with the panel inline.
+    # The page leaves the panel and the list's rows to the scripts, as a click does;
+    # without the script, a link asks for the page with both inline.
     page = await (await client.get(f"/inbox/conversations/{current.id}", headers=HTML)).text()
-    assert 'id="contact-card"' in page and "data-deferred" in page
-    assert "data-crm-slot" not in page
-    assert f'<noscript><p><a href="/inbox/conversations/{current.id}?panel=1">' in page
+    assert 'id="contact-card"' in page and "data-crm-slot" not in page
+    assert 'id="rows" aria-labelledby="list-heading" data-deferred' in page
+    assert f'id="row-{current.id}"' not in page
+    full = f"/inbox/conversations/{current.id}?view=all&amp;full=1"
+    assert page.count(f'<noscript><p><a href="{full}">') == 2
     inline = await (
-        await client.get(f"/inbox/conversations/{current.id}?panel=1", headers=HTML)
+        await client.get(f"/inbox/conversations/{current.id}?view=all&full=1", headers=HTML)
     ).text()
     assert "data-deferred" not in inline
     assert f'data-crm-slot data-crm-url="/inbox/contacts/{ada.id}/crm"' in inline
+    assert f'id="row-{current.id}"' in inline
     bad = await client.get(f"/inbox/contacts/{ada.id}/panel?conversation_id=x", headers=HTML)
     assert bad.status == 422
 

@@ -51,8 +51,8 @@ async def pane_context(
 
     ``with_panel=False`` leaves the contact panel out (None): ``contact.js`` fetches it
     right after (``inbox.contact``), so the conversation itself shows sooner. Only the
-    full page asked with ``?panel=1`` (the link a browser without the script shows in
-    the panel's place) has it inline.
+    page asked with ``?full=1`` (the link a browser without the script shows in the
+    panel's place) has it inline.
     """
     pane = await load_pane(w, viewer, conversation_id)
     timeline = await load_timeline(w, viewer, conversation_id, reaching=item)
@@ -79,18 +79,19 @@ async def pane_context(
 async def conversation_page(request: web.Request) -> web.StreamResponse:
     """The inbox with a conversation open (a link to it, or a reload); ``?item=
     message:<id>`` (or ``comment:``, ``event:``) scrolls to that item and highlights it.
-    The contact panel follows as its own fragment, as after a click, unless ``?panel=1``
+    The list's rows and the contact panel follow as fragments the scripts fetch, unless
+    ``?full=1``, the link a browser without the script gets in their places
     (docs/decisions.md, "Inbox speed")."""
     viewer = viewer_of(request)
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
     item = parse_item(request.query.get("item"))
-    with_panel = request.query.get("panel") == "1"
+    full = request.query.get("full") == "1"
     async with work(request) as w:
-        context = await page_context(request, w, viewer, state)
+        context = await page_context(request, w, viewer, state, with_rows=full)
         channels = request.config_dict[appkeys.CHANNELS]
         context.update(
-            await pane_context(w, viewer, conversation_id, channels, item, with_panel=with_panel)
+            await pane_context(w, viewer, conversation_id, channels, item, with_panel=full)
         )
     return await render(request, "inbox/page.html", context)
 

@@ -141,14 +141,17 @@ async def sidebar_context(request: web.Request, w: Work, viewer: Viewer) -> dict
 
 
 async def page_context(
-    request: web.Request, w: Work, viewer: Viewer, state: ListState
+    request: web.Request, w: Work, viewer: Viewer, state: ListState, *, with_rows: bool = True
 ) -> dict[str, Any]:
     """Everything the inbox page shows around the open conversation, and the realtime
     log's position before any of it was read: the page's socket asks for the events
-    after it, so nothing that changes while the page loads is missed."""
+    after it, so nothing that changes while the page loads is missed.
+
+    ``with_rows=False`` leaves the list's rows for ``list.js`` to fetch (the page with a
+    conversation open, whose first concern is the conversation)."""
     journal = request.config_dict[appkeys.BUS].journal
     last_event_id = await journal.last_id() if journal is not None else None
-    rows, next_cursor = await list_page(w, viewer, state)
+    rows, next_cursor = await list_page(w, viewer, state) if with_rows else ([], None)
     sidebar = await sidebar_context(request, w, viewer)
     live = await live_channels(w)
     options = await form_options(w.db, live)
@@ -159,6 +162,7 @@ async def page_context(
         "view_name": _view_name(state, sidebar),
         "state": state,
         "rows": rows,
+        "rows_deferred": not with_rows,
         "next_cursor": next_cursor,
         "status_tabs": STATUS_TABS,
         "sorts": SORTS,

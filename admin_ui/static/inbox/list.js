@@ -58,6 +58,8 @@ function place(rows, fresh) {
  * A custom inbox keeps its rows until the user refreshes it.
  */
 export async function refreshRow(conversationId) {
+  // A row fetched before the page's deferred rows arrive would be overwritten by them.
+  await firstRows;
   const rows = document.getElementById("rows");
   if (!rows || isCustom()) return;
   const fragment = await fetchFragment(expand(inbox().dataset.rowUrl, conversationId));
@@ -88,6 +90,9 @@ export async function refreshSidebar() {
 }
 
 let listObserver = null;
+// The page with a conversation open comes without its rows: their first load, which
+// live row updates wait for.
+let firstRows = Promise.resolve();
 
 /** Reload the first page of the list (after a gap in the live updates, or Refresh). */
 export async function reloadList(observer = listObserver) {
@@ -97,6 +102,10 @@ export async function reloadList(observer = listObserver) {
   if (!fragment) return;
   localizeTimes(fragment);
   rows.replaceChildren(fragment);
+  rows.removeAttribute("data-deferred");
+  rows.removeAttribute("aria-busy");
+  const open = document.querySelector(".pane")?.dataset.conversationId;
+  if (open) markCurrent(open);
   watchMore(observer);
   const listed = document.querySelector("[data-custom-list] time[data-ago]");
   if (listed) {
@@ -163,6 +172,7 @@ export function setUpList() {
     for (const entry of entries) if (entry.isIntersecting) loadMore(entry.target, listObserver);
   });
   watchMore(listObserver);
+  if (document.getElementById("rows")?.hasAttribute("data-deferred")) firstRows = reloadList(listObserver);
   // The sort and the unanswered filter apply as soon as they change.
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
