@@ -181,3 +181,45 @@ def signed(secret: str, body: bytes) -> dict[str, str]:
         "X-Hub-Timestamp": timestamp,
         "X-Hub-Signature-256": f"sha256={digest.hexdigest()}",
     }
+
+
+async def connect_custom_channel(base: str, token: str, name: str) -> tuple[int, str]:
+    """Connect a custom channel through the API with ``token``; its id and signing
+    secret. Its replies would go to a closed port: the benches never send one."""
+    body = {
+        "type": "custom_channel",
+        "name": name,
+        "config": {"outbound_url": "http://127.0.0.1:9/replies"},
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(f"{base}/api/v1/channels", json=body, headers=headers) as response,
+    ):
+        created = await response.json()
+        if response.status != 201:
+            raise SystemExit(f"could not create the channel: {response.status} {created}")
+    return int(created["id"]), str(created["config"]["signing_secret"])
+
+
+@asynccontextmanager
+async def bare_server(script: Path) -> AsyncIterator[tuple[int, int]]:
+    """A bare aiohttp server ``script PORT`` in its own process, as the hub is, once it
+    answers ``/ready``: its port and process id."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(sys.executable, str(script), str(port))
+    try:
+        async with aiohttp.ClientSession() as client:
+            for _ in range(200):
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/ready") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            else:
+                raise RuntimeError(f"{script.name} did not start")
+        yield port, process.pid
+    finally:
+        process.terminate()
+        await process.wait()

@@ -44,7 +44,8 @@ from pathlib import Path
 
 import aiohttp
 from bench_support import (  # type: ignore[import-not-found]
-    free_port,
+    bare_server,
+    connect_custom_channel,
     hub_server,
     migrated_database,
     percentile,
@@ -156,21 +157,9 @@ async def seed_people(database_url: str, agents: int) -> tuple[str, list[str]]:
 
 
 async def custom_channel(base: str, token: str) -> tuple[str, str]:
-    """Connect a custom channel; its webhook URL and signing secret."""
-    body = {
-        "type": "custom_channel",
-        "name": "Fan-out bench",
-        "config": {"outbound_url": "http://127.0.0.1:9/replies"},
-    }
-    headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        aiohttp.ClientSession() as client,
-        client.post(f"{base}/api/v1/channels", json=body, headers=headers) as response,
-    ):
-        created = await response.json()
-        if response.status != 201:
-            raise SystemExit(f"could not create the channel: {response.status} {created}")
-    return f"{base}/webhooks/{created['id']}", created["config"]["signing_secret"]
+    """Connect a custom channel as the owner; its webhook URL and signing secret."""
+    channel_id, secret = await connect_custom_channel(base, token, "Fan-out bench")
+    return f"{base}/webhooks/{channel_id}", secret
 
 
 # --- the load and the receivers -------------------------------------------------------
@@ -318,24 +307,8 @@ async def settle(run: Run, seconds: float) -> None:
 @asynccontextmanager
 async def ceiling_server() -> AsyncIterator[str]:
     """The bare fan-out server in its own process, as the hub is; its base URL."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(sys.executable, str(CEILING_SERVER), str(port))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as client:
-            for _ in range(200):
-                try:
-                    async with client.get(f"{base}/ready") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the ceiling server did not start")
-        yield base
-    finally:
-        process.terminate()
-        await process.wait()
+    async with bare_server(CEILING_SERVER) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 # --- report ---------------------------------------------------------------------------

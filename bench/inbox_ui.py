@@ -36,6 +36,7 @@ from pathlib import Path
 
 import aiohttp
 from bench_support import (
+    connect_custom_channel,
     fresh_database,
     hub_server,
     percentile_table,
@@ -148,24 +149,6 @@ async def measure_pages(
     return results
 
 
-async def custom_channel(base: str, token: str) -> tuple[int, str]:
-    """Connect a custom channel as the manager; its id and signing secret."""
-    body = {
-        "type": "custom_channel",
-        "name": "UI bench",
-        "config": {"outbound_url": "http://127.0.0.1:9/replies"},  # never called here
-    }
-    headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        aiohttp.ClientSession() as client,
-        client.post(f"{base}/api/v1/channels", json=body, headers=headers) as response,
-    ):
-        created = await response.json()
-        if response.status != 201:
-            raise SystemExit(f"could not create the channel: {response.status} {created}")
-    return int(created["id"]), str(created["config"]["signing_secret"])
-
-
 async def listen(base: str, token: str, stop: asyncio.Event, counts: list[int]) -> None:
     """One more connected agent: a websocket that reads (and counts) every event."""
     ws_url = base.replace("http", "ws", 1) + "/ws"
@@ -194,7 +177,7 @@ async def measure_dom(
 ) -> tuple[list[float], int, int]:
     """Webhook 200 → row in the browser's list, per message (ms); how many rows never
     showed; how many events the other sockets received."""
-    channel_id, secret = await custom_channel(base, token)
+    channel_id, secret = await connect_custom_channel(base, token, "UI bench")
     stop = asyncio.Event()
     counts = [0]
     listeners = [asyncio.create_task(listen(base, token, stop, counts)) for _ in range(sockets)]

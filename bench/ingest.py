@@ -35,7 +35,8 @@ from pathlib import Path
 
 import aiohttp
 from bench_support import (  # type: ignore[import-not-found]
-    free_port,
+    bare_server,
+    connect_custom_channel,
     hub_server,
     migrated_database,
     percentile,
@@ -189,45 +190,15 @@ async def owner_token(database_url: str) -> str:
 
 async def custom_channel(base: str, token: str) -> tuple[str, str, int]:
     """Connect a custom channel; its webhook URL, signing secret and id."""
-    body = {
-        "type": "custom_channel",
-        "name": "Ingest bench",
-        # Replies are never sent in this bench; the URL only has to be valid.
-        "config": {"outbound_url": "http://127.0.0.1:9/replies"},
-    }
-    headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        aiohttp.ClientSession() as client,
-        client.post(f"{base}/api/v1/channels", json=body, headers=headers) as response,
-    ):
-        created = await response.json()
-        if response.status != 201:
-            raise SystemExit(f"could not create the channel: {response.status} {created}")
-    webhook = f"{base}/webhooks/{created['id']}"
-    return webhook, created["config"]["signing_secret"], created["id"]
+    channel_id, secret = await connect_custom_channel(base, token, "Ingest bench")
+    return f"{base}/webhooks/{channel_id}", secret, channel_id
 
 
 @asynccontextmanager
 async def ceiling_server() -> AsyncIterator[tuple[str, int]]:
     """The bare handler in its own process, as the hub is; its URL and process id."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(sys.executable, str(CEILING_SERVER), str(port))
-    url = f"http://127.0.0.1:{port}/webhook"
-    try:
-        async with aiohttp.ClientSession() as client:
-            for _ in range(200):
-                try:
-                    async with client.get(f"http://127.0.0.1:{port}/ready") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the ceiling server did not start")
-        yield url, process.pid
-    finally:
-        process.terminate()
-        await process.wait()
+    async with bare_server(CEILING_SERVER) as (port, pid):
+        yield f"http://127.0.0.1:{port}/webhook", pid
 
 
 async def stored_once(database_url: str, channel_id: int) -> tuple[int, int]:
