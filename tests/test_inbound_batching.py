@@ -6,13 +6,12 @@ channel."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
@@ -25,6 +24,7 @@ from hub.settings import Settings
 from hub.store.models import Channel, Contact, Conversation, Message, Team
 from tests.channel_doubles import manager, message, post
 from tests.factories import Factory
+from tests.statements import recorded
 
 Client = TestClient[Any, Any]
 Sessions = async_sessionmaker[AsyncSession]
@@ -38,22 +38,6 @@ async def hub(aiohttp_client: Callable[..., Awaitable[Client]], settings: Settin
 @pytest.fixture
 async def channel(factory: Factory) -> Channel:
     return await factory.channel("double", "Double")
-
-
-@contextmanager
-def statements(sessions: Sessions) -> Iterator[list[str]]:
-    """Every SQL statement run through ``sessions``' engine inside the block."""
-    seen: list[str] = []
-    engine = sessions.kw["bind"].sync_engine
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def count(db: Sessions, model: Any, *where: Any) -> int:
@@ -70,7 +54,7 @@ async def test_a_batch_looks_up_messages_senders_and_conversations_once(
 
     stats = hub.app[INBOUND].committer.stats
     before = stats.batches
-    with statements(hub.app[appkeys.SESSIONS]) as seen:
+    with recorded(hub.app[appkeys.ENGINE]) as seen:
         responses = await asyncio.gather(
             *(post(hub, channel.id, message(f"new{i}", f"s{i % 10}")) for i in range(40))
         )
@@ -161,7 +145,7 @@ async def test_a_clean_batch_needs_no_savepoints_and_a_failing_job_falls_back(
 
         return job
 
-    with statements(db) as seen:
+    with recorded(db.kw["bind"]) as seen:
         await asyncio.gather(*(committer.submit(add(f"a{i}")) for i in range(5)))
     assert not [s for s in seen if "SAVEPOINT" in s.upper()]
     assert committer.stats.retried_careful == 0

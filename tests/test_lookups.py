@@ -4,15 +4,13 @@ another session reads afresh."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.inbox.labels import all_labels
 from hub.inbox.lookups import team_names
 from hub.inbox.workspace import load_workspace_settings, save_workspace_settings
 from hub.store.models import Label, Team
+from tests.statements import recorded
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -23,14 +21,7 @@ async def test_a_session_reads_each_lookup_once_and_sees_its_own_changes(db: Ses
         await session.commit()
 
     async with db() as session:
-        statements: list[str] = []
-
-        def count(*args: Any) -> None:
-            statements.append(args[2])
-
-        bind = session.bind.sync_engine  # type: ignore[union-attr]
-        event.listen(bind, "before_cursor_execute", count)
-        try:
+        with recorded(session.bind) as statements:  # type: ignore[arg-type]
             for _ in range(2):
                 assert list((await team_names(session)).values()) == ["Billing"]
                 assert [label.name for label in await all_labels(session)] == ["VIP"]
@@ -39,8 +30,6 @@ async def test_a_session_reads_each_lookup_once_and_sees_its_own_changes(db: Ses
             await save_workspace_settings(session, {"closing_notes": "mandatory"})
             assert (await load_workspace_settings(session)).closing_notes == "mandatory"
             await session.commit()
-        finally:
-            event.remove(bind, "before_cursor_execute", count)
 
     async with db() as other:
         assert (await load_workspace_settings(other)).closing_notes == "mandatory"

@@ -5,14 +5,13 @@ ended closes the socket with 4401, and nothing is kept once the sockets close.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiohttp import WSMsgType
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import appkeys
@@ -23,6 +22,7 @@ from hub.store.models import ApiToken, LoginSession, User
 from hub.store.types import utcnow
 from tests.conftest import log_in
 from tests.factories import Factory
+from tests.statements import recorded
 from tests.test_websocket import Client, Socket, UserToken, closed_with, frame
 
 WAIT = 5.0
@@ -32,22 +32,6 @@ async def hello(socket: Socket) -> None:
     """The first frame: once it is here, the connection is in the refresher."""
     message = await socket.receive(timeout=WAIT)
     assert message.type is WSMsgType.TEXT and message.json()["type"] == "hello", message
-
-
-@contextmanager
-def statements(client: Client) -> Iterator[list[str]]:
-    """Every SQL statement the app runs inside the block."""
-    seen: list[str] = []
-    engine = client.server.app[appkeys.ENGINE].sync_engine
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def refresher(client: Client) -> ViewerRefresh:
@@ -91,12 +75,12 @@ async def test_the_reload_takes_as_many_queries_for_six_sockets_as_for_one(
     async with AsyncExitStack() as stack:
         first = await stack.enter_async_context(client.ws_connect("/ws", headers=tokens[0]))
         await hello(first)
-        with statements(client) as one:
+        with recorded(client.server.app[appkeys.ENGINE]) as one:
             await refresher(client).refresh()
         for auth in tokens[1:]:
             await hello(await stack.enter_async_context(client.ws_connect("/ws", headers=auth)))
         assert len(refresher(client)) == 6
-        with statements(client) as six:
+        with recorded(client.server.app[appkeys.ENGINE]) as six:
             await refresher(client).refresh()
     # Users, their teams, their tokens: one query each, whatever the number of sockets.
     assert len(one) == len(six) == 3, six
