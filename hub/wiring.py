@@ -250,7 +250,7 @@ async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
     worker_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
     worker = WebhookWorker(app[appkeys.SESSIONS], settings, app[appkeys.CIPHER], worker_id)
     app[appkeys.WEBHOOKS] = worker
-    app[appkeys.DELIVERY_RECORDER].on_recorded = worker.note_recorded
+    app[appkeys.DELIVERY_RECORDER].on_subscriptions = worker.note_subscriptions
     sessions = app[appkeys.SESSIONS]
 
     async def prune_webhook_deliveries_job() -> None:

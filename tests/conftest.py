@@ -178,6 +178,11 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         cookie_secure=False,
         # Counts are read right after changes made behind the bus's back (the factory).
         counts_cache_seconds=0,
+        # The reports' background build only at start: a report builds what is stale
+        # before it reads, and a build's writes beside a test's own (two hubs on one
+        # SQLite file, on a loaded machine) only add lock waits. The tests of the build
+        # itself set their own interval.
+        report_build_seconds=3600,
     )
 
 

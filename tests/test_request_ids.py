@@ -1,4 +1,4 @@
-"""Request ids: a request without a sane ``X-Request-Id`` gets a fresh random one (16 hex
+"""Request ids: a request without a sane ``X-Request-Id`` gets a fresh random one (32 hex
 digits), different for every request; a sane one from the caller is kept."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ async def test_each_request_gets_a_fresh_random_id(client: Client) -> None:
         response = await client.get("/healthz", headers=headers)
         assert response.status == 200
         ids.append(response.headers["X-Request-Id"])
-    assert all(re.fullmatch(r"[0-9a-f]{16}", rid) for rid in ids)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", rid) for rid in ids)
     assert len(set(ids)) == len(ids)
 
 

@@ -53,9 +53,9 @@ def busy_response() -> web.Response:
 
 
 def new_request_id() -> str:
-    """16 random hex digits: unique enough to find one request in the logs of many
-    processes, at a sixth of ``uuid4``'s cost (no UUID object, no version bits)."""
-    return os.urandom(8).hex()
+    """32 random hex digits, the form ``uuid4().hex`` gave before, at a fraction of its
+    cost (no UUID object, no version bits)."""
+    return os.urandom(16).hex()
 
 
 REQUEST_ID = web.RequestKey("request_id", str)

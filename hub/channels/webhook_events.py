@@ -89,12 +89,12 @@ def delivery_row(
 class DeliveryRecorder:
     """The pre-commit hook: writes the deliveries of the events of the units of work
     about to commit. ``retry_for`` is how long each is retried (``give_up_at``);
-    ``on_recorded`` is called whenever it wrote some (the worker's hint that a pass
-    after this commit will find them)."""
+    ``on_subscriptions`` is told, each time it reads them, whether any subscription is
+    enabled (the worker then knows whether a change's announcement is worth a pass)."""
 
     def __init__(self, retry_for: timedelta) -> None:
         self.retry_for = retry_for
-        self.on_recorded: Callable[[], None] | None = None
+        self.on_subscriptions: Callable[[bool], None] | None = None
 
     async def __call__(self, db: AsyncSession, works: Sequence[Work]) -> None:
         if not any(_may_matter(work) for work in works):
@@ -104,6 +104,8 @@ class DeliveryRecorder:
                 select(WebhookSubscription).where(WebhookSubscription.enabled.is_(True))
             )
         )
+        if self.on_subscriptions is not None:
+            self.on_subscriptions(bool(subscriptions))
         if not subscriptions:
             return
         wanted = {t for s in subscriptions for t in s.events}
@@ -117,8 +119,6 @@ class DeliveryRecorder:
         ]
         if rows:
             await db.execute(insert(WebhookDelivery), rows)
-            if self.on_recorded is not None:
-                self.on_recorded()
 
 
 def _may_matter(work: Work) -> bool:

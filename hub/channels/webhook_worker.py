@@ -40,10 +40,10 @@ log = logging.getLogger(__name__)
 
 # The realtime events announced after a commit whose unit of work may have written
 # deliveries (conversation notices come with a conversation.updated event). They wake
-# the worker only when this process recorded deliveries since its last pass: with no
-# subscription, waking on every message cost a claim query per message (and, on SQLite,
-# a write lock taken beside the inbound webhooks'). Deliveries another process wrote are
-# sent by that process's worker, or by any at its next poll.
+# the worker only while some subscription is enabled, as this process's delivery
+# recorder last found: with none, waking on every message cost a claim query per
+# message (and, on SQLite, a write lock taken beside the inbound webhooks'). Deliveries
+# another process wrote are sent by that process's worker, or by any at its next poll.
 WAKING_EVENTS = frozenset({"message.created", "conversation.updated", "contact.updated"})
 
 
@@ -76,8 +76,8 @@ class WebhookWorker:
         self.worker_id = worker_id
         self._claims = itertools.count(1)
         self.wake = asyncio.Event()
-        # Set (before their commit) when this process wrote deliveries; a pass clears it.
-        self.recorded = False
+        # Whether any subscription was enabled when this process last looked.
+        self.subscribed = False
         self._guarded: aiohttp.ClientSession | None = None
         self._open: aiohttp.ClientSession | None = None
         self._resolver: GuardedResolver | None = None
@@ -108,6 +108,9 @@ class WebhookWorker:
         """Send due deliveries until ``stop`` is set; a failed pass is logged and the
         next one tried."""
         while not stop.is_set():
+            # Cleared before the pass: a wake that comes while it runs (a change committed
+            # after its claim) makes the next wait return at once.
+            self.wake.clear()
             sent = 0
             try:
                 sent = await self.run_once()
@@ -115,24 +118,22 @@ class WebhookWorker:
                 log.exception("webhook worker pass failed")
             if sent or stop.is_set():
                 continue
-            # No await between the check above and the clear: a stop (or a wake) that
-            # came while the pass ran is not cleared away.
-            self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=self.settings.webhook_poll_seconds)
 
-    def note_recorded(self) -> None:
-        """The delivery recorder wrote deliveries, about to commit."""
-        self.recorded = True
+    def note_subscriptions(self, enabled: bool) -> None:
+        """What the delivery recorder found: whether any subscription is enabled."""
+        self.subscribed = enabled
 
     async def listen(self, bus: EventBus) -> None:
-        """Wake the worker when a change announced after its commit wrote deliveries in
-        this process, so they go out at once, not at the next poll."""
+        """Wake the worker when a change that may have written deliveries is announced
+        (in any process sharing the bus) while subscriptions are enabled, so they go out
+        at once, not at the next poll."""
         while True:
             subscription = bus.subscribe()
             try:
                 async for event in subscription:
-                    if event.type in WAKING_EVENTS and self.recorded:
+                    if event.type in WAKING_EVENTS and self.subscribed:
                         self.wake.set()
             finally:
                 subscription.close()
@@ -143,8 +144,6 @@ class WebhookWorker:
     async def run_once(self) -> int:
         """Claim up to ``webhook_concurrency`` due deliveries and send them together;
         return how many were claimed."""
-        # Cleared before the claim: deliveries recorded from now on wake another pass.
-        self.recorded = False
         lease, ids = await self.claim(self.settings.webhook_concurrency)
         if ids:
             await asyncio.gather(*(self.deliver(i, lease) for i in ids))

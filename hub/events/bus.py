@@ -43,7 +43,10 @@ class Subscription:
             yield event
 
     def close(self) -> None:
-        """Stop listening."""
+        """Stop listening; what was published before still comes out of the iteration."""
+        # Events delivered but not yet handed over (LocalFanout.deliver defers that to
+        # the loop's next turn) go into the queue before its end.
+        self._bus._hand_over()
         self._bus.unsubscribe(self)
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(None)
