@@ -502,8 +502,9 @@ async def test_the_background_job_wakes_on_an_inbound_message_event(
     options = MediaFetchOptions(background=True, poll_seconds=3600)
     client = await aiohttp_client(make_app(settings, options))
     # The job's first pass (at start, finding nothing) must be over: a message stored
-    # before it ends would be fetched by that pass, event or not.
-    await eventually(lambda: passes == [0])
+    # before it ends would be fetched by that pass, event or not. (A loaded CI machine
+    # once took over 5 s to start and finish it; a second pass would still fail here.)
+    await eventually(lambda: passes == [0], timeout=20)
     script.on("img", JPEG)
     message = await media_message(factory, [image("img", mime_type="image/jpeg")])
     # The event as intake emits it: the stored message's payload (media pending).
