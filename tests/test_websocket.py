@@ -418,6 +418,18 @@ async def test_a_team_restricted_agent_added_to_a_team_starts_hearing_of_its_con
         assert heard["data"]["conversation_id"] == conversation.id
 
 
+async def end_access(db: async_sessionmaker[AsyncSession], user_id: int, change: str) -> None:
+    """End a user's access behind the hub's back: ``deactivated`` or ``token_revoked``."""
+    async with db() as session:
+        if change == "deactivated":
+            await session.execute(update(User).where(User.id == user_id).values(is_active=False))
+        else:
+            await session.execute(
+                update(ApiToken).where(ApiToken.user_id == user_id).values(revoked_at=utcnow())
+            )
+        await session.commit()
+
+
 @pytest.mark.parametrize("change", ["deactivated", "token_revoked"])
 async def test_a_user_whose_access_ended_is_disconnected_with_4401(
     client: Client, user_token: UserToken, db: async_sessionmaker[AsyncSession], change: str
@@ -425,16 +437,7 @@ async def test_a_user_whose_access_ended_is_disconnected_with_4401(
     agent, auth = await user_token("agent@example.com")
     bus = client.server.app[appkeys.BUS]
     async with client.ws_connect("/ws", headers=auth) as socket:
-        async with db() as session:
-            if change == "deactivated":
-                await session.execute(
-                    update(User).where(User.id == agent.id).values(is_active=False)
-                )
-            else:
-                await session.execute(
-                    update(ApiToken).where(ApiToken.user_id == agent.id).values(revoked_at=utcnow())
-                )
-            await session.commit()
+        await end_access(db, agent.id, change)
         await bus.publish(
             HubEvent("user.updated", {"user_id": agent.id}, user_ids=frozenset({agent.id}))
         )

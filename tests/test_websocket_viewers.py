@@ -18,12 +18,12 @@ from hub import appkeys
 from hub.auth.visibility import Viewer
 from hub.realtime import viewers
 from hub.realtime.viewers import Credential, ViewerRefresh
-from hub.store.models import ApiToken, LoginSession, User
+from hub.store.models import LoginSession, User
 from hub.store.types import utcnow
 from tests.conftest import log_in
 from tests.factories import Factory
 from tests.statements import recorded
-from tests.test_websocket import Client, Socket, UserToken, closed_with, frame
+from tests.test_websocket import Client, Socket, UserToken, closed_with, end_access, frame
 
 WAIT = 5.0
 
@@ -98,16 +98,7 @@ async def test_the_reload_closes_a_socket_whose_access_ended_with_4401(
     ):
         await hello(socket)
         await hello(other)
-        async with db() as session:
-            if change == "deactivated":
-                await session.execute(
-                    update(User).where(User.id == agent.id).values(is_active=False)
-                )
-            else:
-                await session.execute(
-                    update(ApiToken).where(ApiToken.user_id == agent.id).values(revoked_at=utcnow())
-                )
-            await session.commit()
+        await end_access(db, agent.id, change)
         await refresher(client).refresh()
         assert await closed_with(socket) == 4401
         assert not other.closed
