@@ -1,7 +1,9 @@
 """The engine's connection pool: under many concurrent webhooks the hub opens at most
-``POOL_SIZE`` connections and keeps them, instead of opening (on SQLite: a thread and
-its pragmas each) and closing overflow connections request after request; and the
-observers each stored message wakes share their reads (``hub.store.shared_read``)."""
+``POOL_SIZE`` connections (``SQLITE_POOL_SIZE`` on SQLite) and keeps them, instead of
+opening (on SQLite: a thread and its pragmas each) and closing overflow connections
+request after request; a quiet hub keeps reusing the connection returned last; SQLite's
+page cache per connection is bounded; and the observers each stored message wakes share
+their reads (``hub.store.shared_read``)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from hub_custom_channel.signing import signed_headers
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -21,7 +24,7 @@ from hub.app import create_app
 from hub.automation.rule_runner import BUILTIN_NAME as RULES
 from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS
 from hub.settings import Settings
-from hub.store.engine import POOL_SIZE, create_engine
+from hub.store.engine import POOL_SIZE, SQLITE_CACHE_KIB, SQLITE_POOL_SIZE, create_engine
 from hub.store.models import Message, User
 
 Client = TestClient[Any, Any]
@@ -87,7 +90,7 @@ async def test_concurrent_webhooks_open_no_connection_past_the_pool(
         await client.app[appkeys.OBSERVERS].drain()
 
     assert statuses == [200] * ROUNDS * CONCURRENT
-    assert 0 < len(used) <= POOL_SIZE
+    assert 0 < len(used) <= pool_size(settings.effective_database_url)
     # The observers of a committed batch share their reads instead of one each.
     plugins = client.app[appkeys.PLUGINS].pm
     rules, replies = plugins.get_plugin(RULES), plugins.get_plugin(OUT_OF_HOURS)
@@ -102,11 +105,73 @@ async def test_concurrent_webhooks_open_no_connection_past_the_pool(
     assert stored == ROUNDS * CONCURRENT
 
 
+def pool_size(url: str) -> int:
+    """The connections the hub keeps for a database at ``url``."""
+    return SQLITE_POOL_SIZE if url.startswith("sqlite") else POOL_SIZE
+
+
 async def test_the_pool_keeps_its_connections_and_opens_none_beyond(settings: Settings) -> None:
     engine = create_engine(settings.effective_database_url)
     try:
-        assert engine.pool.size() == POOL_SIZE  # type: ignore[attr-defined]
+        assert engine.pool.size() == pool_size(settings.effective_database_url)  # type: ignore[attr-defined]
         assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_many_concurrent_sessions_share_the_pools_connections(settings: Settings) -> None:
+    engine = create_engine(settings.effective_database_url)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda dbapi, _record: opened.append(dbapi))
+    size = pool_size(settings.effective_database_url)
+
+    async def query(n: int) -> int:
+        async with engine.connect() as conn:
+            await asyncio.sleep(0.01)  # hold the connection so the others must wait or share
+            return int(await conn.scalar(text(f"SELECT {n}")) or 0)
+
+    try:
+        answers = await asyncio.gather(*(query(n) for n in range(3 * size)))
+        assert answers == list(range(3 * size))
+        assert len(opened) == size
+    finally:
+        await engine.dispose()
+
+
+async def test_a_quiet_hub_keeps_using_the_connection_returned_last(settings: Settings) -> None:
+    engine = create_engine(settings.effective_database_url)
+    used: list[int] = []
+
+    def checked_out(dbapi_connection: object, *_: object) -> None:
+        used.append(id(dbapi_connection))
+
+    event.listen(engine.sync_engine, "checkout", checked_out)
+
+    async def hold() -> None:
+        async with engine.connect():
+            await asyncio.sleep(0.01)
+
+    try:
+        # A burst opens every connection of the pool...
+        await asyncio.gather(*(hold() for _ in range(pool_size(settings.effective_database_url))))
+        used.clear()
+        # ...and one request at a time afterwards gets the same (warm) one each time,
+        # not each pooled connection in turn.
+        for _ in range(10):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        assert len(set(used)) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_page_cache_per_connection_is_bounded(settings: Settings) -> None:
+    if not settings.effective_database_url.startswith("sqlite"):
+        pytest.skip("a SQLite pragma")
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("PRAGMA cache_size")) == -SQLITE_CACHE_KIB
     finally:
         await engine.dispose()
 

@@ -21,9 +21,22 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 # more opened when busy) has the same ceiling of 15 but closes each overflow connection
 # when it is returned: under load that opened a connection every few requests (on
 # SQLite a new aiosqlite thread plus the pragmas; on PostgreSQL a server process), about
-# one per four inbound messages in the ingest bench. Past 15 a session waits for a
+# one per four inbound messages in the ingest bench. Past the size a session waits for a
 # connection (up to the pool's timeout), as it did before once the overflow was used up.
 POOL_SIZE = 15
+
+# SQLite writes one transaction at a time and its readers share the process's two cores
+# with the event loop, so more connections add no throughput, only memory: each is an
+# aiosqlite thread (and a malloc arena), its own copy of the parsed schema and its own
+# page cache. Fifteen were all open within a second of start-up (the jobs' first passes)
+# and held 10 MiB more than four (docs/performance.md, "RSS").
+SQLITE_POOL_SIZE = 4
+
+# Each SQLite connection's page cache, in KiB (SQLite's default is 2,000 KiB). The
+# database file's pages are in the operating system's cache too, so a page missing here
+# is a read from memory, not from disk; a bounded cache keeps a growing database from
+# growing every connection's share of the hub's resident memory.
+SQLITE_CACHE_KIB = 1024
 
 
 def _sqlite_pragmas(
@@ -36,6 +49,8 @@ def _sqlite_pragmas(
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+    # Negative: a size in KiB rather than in pages.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
@@ -45,12 +60,16 @@ def create_engine(
     """Create the async engine for ``url`` with the settings each backend needs.
 
     ``busy_timeout`` (seconds) bounds how long a SQLite write waits for the lock. Unless
-    the caller picks a pool, ``POOL_SIZE`` connections are kept open and none beyond.
+    the caller picks a pool, ``POOL_SIZE`` connections (``SQLITE_POOL_SIZE`` on SQLite)
+    are kept open and none beyond, and the one returned last is handed out first, so a
+    quiet hub keeps using one warm connection while the others stay as they were.
     """
+    sqlite = url.startswith("sqlite")
     if "poolclass" not in kwargs and ":memory:" not in url:
-        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE if sqlite else POOL_SIZE)
         kwargs.setdefault("max_overflow", 0)
-    if url.startswith("sqlite"):
+        kwargs.setdefault("pool_use_lifo", True)
+    if sqlite:
         engine = create_async_engine(url, **kwargs)
         pragmas = partial(_sqlite_pragmas, busy_timeout=busy_timeout)
         event.listen(engine.sync_engine, "connect", pragmas)
