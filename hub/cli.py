@@ -82,6 +82,9 @@ def main() -> None:
 @click.option("--supervised", is_flag=True, hidden=True)
 def serve(host: str | None, port: int | None, workers: int, supervised: bool) -> None:
     """Start the hub. On the embedded SQLite it migrates the database first."""
+    from hub.store.native_memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any driver thread starts: docs/decisions.md
     settings = _settings(host=host, port=port)
     from hub.supervisor import refusal
 
