@@ -10,6 +10,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     and_,
+    any_,
     bindparam,
     exists,
     false,
@@ -18,10 +19,16 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from hub.inbox.contact_contains import contains, matching_contact_ids
+from hub.inbox.contact_contains import (
+    RARE,
+    contains,
+    few_matching_contacts,
+    matching_contact_ids,
+)
 from hub.inbox.priority import Priority, level
 from hub.store.models import Contact, Conversation, ConversationLabel
 from hub.store.types import DbId
@@ -106,11 +113,24 @@ async def _resolved_condition(db: AsyncSession, condition: ContactCondition) -> 
     ids = None
     if condition.op == "contains":
         text = condition.value or ""
+        few = None
+        if RARE <= MAX_RESOLVED_CONTACTS:
+            few = await few_matching_contacts(db, condition.field, text)
+        if few is not None:  # SQLite: the contacts are looked up inside the statement
+            other = aliased(Conversation)
+            return Conversation.id.in_(select(other.id).where(other.contact_id.in_(few)))
         ids = await matching_contact_ids(db, condition.field, text, MAX_RESOLVED_CONTACTS)
     if ids is None:
         return contact_condition(condition)
     if not ids:
         return false()
+    if db.get_bind().dialect.name == "postgresql":
+        # One array parameter: an IN list of 800 parameters is bound, sent and planned
+        # one by one on every call (about 1.5 ms of planning alone).
+        array: BindParameter[list[int]] = bindparam(
+            "contact_ids", sorted(ids), type_=ARRAY(Conversation.contact_id.type)
+        )
+        return Conversation.contact_id == any_(array)
     # One expanding parameter: a list of literal values is coerced one by one when the
     # statement is built (about 10 ms for 800 ids).
     contacts: BindParameter[list[int]] = bindparam("contact_ids", sorted(ids), expanding=True)
