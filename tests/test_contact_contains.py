@@ -273,7 +273,15 @@ async def test_custom_inbox_email_contains_lists_the_definitions_conversations(
     conversations, through whichever path the text takes, are the definition's."""
     contact_contains.forget_rare_trigrams()
     channel = await factory.channel()
-    emails = ["a@zq1.io", "B@ZQ1.IO", "c%d@zq2.io", "e_f@zq1.io", 'g"h@zq3.io', "Ö@zq1.io", "i\\j@x"]
+    emails = [
+        "a@zq1.io",
+        "B@ZQ1.IO",
+        "c%d@zq2.io",
+        "e_f@zq1.io",
+        'g"h@zq3.io',
+        "Ö@zq1.io",
+        "i\\j@x",
+    ]
     for i, email in enumerate(emails):
         async with db() as session:
             contact = Contact(name=f"P{i}", email=email)

@@ -223,7 +223,7 @@ async def _pg_narrowed(
     return and_(*(contains(column, gram) for gram in rare), condition.is_(True))
 
 
-async def few_matching_contacts(db: AsyncSession, field: str, text: str) -> Select[tuple[int]] | None:
+async def few_matching_contacts(db: AsyncSession, field: str, text: str) -> Select[Any] | None:
     """On SQLite, a query for the ids of the contacts whose ``field`` contains ``text``,
     when the text has rare trigrams: it then finds at most ``RARE`` contacts, read from
     the FTS table. None on other engines and for other texts.
