@@ -223,22 +223,19 @@ async def _pg_narrowed(
     return and_(*(contains(column, gram) for gram in rare), condition.is_(True))
 
 
-async def few_matching_contacts(db: AsyncSession, field: str, text: str) -> Select[Any] | None:
-    """On SQLite, a query for the ids of the contacts whose ``field`` contains ``text``,
-    when the text has rare trigrams: it then finds at most ``RARE`` contacts, read from
-    the FTS table. None on other engines and for other texts.
+async def rare_candidates(db: AsyncSession, field: str, text: str) -> Select[Any] | None:
+    """On SQLite, a query for the ids of the contacts whose ``field`` may contain
+    ``text``, when the text has rare trigrams: the FTS rows holding all of them, at
+    most ``RARE`` when they were counted. A superset: AND it with the definition.
+    None on other engines and for other texts.
 
-    To be used inside a larger statement: the ids need not come to Python and back (825
-    ids fetched and bound again cost more than the lookup itself)."""
+    Meant for inside a larger statement that tests the definition only on the rows it
+    keeps (a custom inbox's page: about 30 contacts read instead of 825, and the ids
+    never come to Python and back)."""
     if db.get_bind().dialect.name != "sqlite" or field not in FIELDS or not indexable(text):
         return None
     rare = await rare_trigrams(db, None, text.lower())
     if not rare:
         return None
     query = "{" + field + "} : (" + " AND ".join(map(_phrase, rare)) + ")"
-    return (
-        select(Contact.id)
-        .select_from(_fts)
-        .join(Contact, Contact.id == _fts.c.rowid)
-        .where(_match(query), contains(getattr(Contact, field), text))
-    )
+    return select(_fts.c.rowid).where(_match(query))
