@@ -65,8 +65,15 @@ def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Inbox Hub: one shared inbox for WhatsApp, Telegram, email and custom channels."""
+    # No cyclic garbage collection while a command runs: a command is mostly imports,
+    # whose hundreds of collections find next to nothing to free (a tenth of the CPU of
+    # `hub plugins list` or `hub migrate`, an eighth of a start's; issue 18). `hub serve`
+    # turns it back on once it serves (freeze_startup_heap), every command at its end.
+    gc.disable()
+    ctx.call_on_close(gc.enable)
 
 
 @main.command()
@@ -82,19 +89,6 @@ def main() -> None:
 @click.option("--supervised", is_flag=True, hidden=True)
 def serve(host: str | None, port: int | None, workers: int, supervised: bool) -> None:
     """Start the hub. On the embedded SQLite it migrates the database first."""
-    # No cyclic garbage collection until the hub serves (freeze_startup_heap turns it
-    # back on): a start makes ~300 collections that find next to nothing to free among
-    # the objects of the modules it imports, about an eighth of its CPU (issue 18).
-    gc.disable()
-    try:
-        _serve(host, port, workers, supervised)
-    finally:  # a refusal, a failed start or the end of serving
-        gc.enable()
-
-
-def _serve(host: str | None, port: int | None, workers: int, supervised: bool) -> None:
-    """``hub serve``'s work: refuse what cannot run, prepare the database, then serve in
-    this process or start ``workers`` of them."""
     settings = _settings(host=host, port=port)
     from hub.supervisor import refusal
 
@@ -164,7 +158,7 @@ async def freeze_startup_heap(_app: web.Application) -> None:
     the tail of page times and of a new message reaching the agents' screens (the inbox
     bench). After ``gc.freeze()`` a full collection walks only what came later. Only
     ``hub serve`` does this: tests build many apps in one process, and a frozen object
-    is never collected. ``serve`` turned the collector off while it started; the one
+    is never collected. The command turned the collector off (``main``); the one
     collection here frees what the start left, and the collector runs again from now on.
     """
     gc.collect()
@@ -373,6 +367,7 @@ def token_create(email: str, name: str) -> None:
 def demo(force: bool) -> None:
     """Fill an empty hub with a demo workspace: people in two teams, two chat channels
     answered by a built-in loopback customer, and conversations in every state."""
+    gc.enable()  # the seeding runs the whole app for a while: collect as it goes
     from aiohttp import web
 
     from hub.app import create_app

@@ -307,3 +307,28 @@ def test_a_refused_serve_leaves_the_collector_on(tmp_path: Path) -> None:
     )
     assert "needs PostgreSQL" in result.stderr
     assert result.stdout.split() == ["1", "True"]
+
+
+def test_a_command_runs_without_the_collector_and_turns_it_back_on(tmp_path: Path) -> None:
+    code = (
+        "import contextlib, gc, io\n"
+        "from hub import plugin_manager\n"
+        "from hub.cli import main\n"
+        "load, seen = plugin_manager.load_plugins, []\n"
+        "def loading(**options):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return load(**options)\n"
+        "plugin_manager.load_plugins = loading\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['plugins', 'list'])\n"
+        "    except SystemExit as end:\n"
+        "        assert end.code == 0, end.code\n"
+        "print(seen, gc.isenabled())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.split() == ["[False]", "True"], result.stderr
