@@ -48,6 +48,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.store.models import Contact
 from hub.store.paging import like_pattern
@@ -216,11 +217,39 @@ async def _pg_narrowed(
     the field as it is, not ``lower(phone)``: it keeps the definition alone."""
     if db.get_bind().dialect.name != "postgresql" or field == "phone":
         return condition
+    narrowed = await _pg_rare_condition(db, Contact, field, text)
+    return condition if narrowed is None else narrowed
+
+
+async def _pg_rare_condition(
+    db: AsyncSession, contact: Any, field: str, text: str
+) -> ColumnElement[bool] | None:
+    """The definition on ``contact`` (the model or an alias), read through the text's
+    rare trigrams (``_pg_narrowed``); None when it has none."""
     rare = await rare_trigrams(db, field, text.lower())
     if not rare:
-        return condition
-    column = getattr(Contact, field)
-    return and_(*(contains(column, gram) for gram in rare), condition.is_(True))
+        return None
+    column = getattr(contact, field)
+    return and_(*(contains(column, gram) for gram in rare), contains(column, text).is_(True))
+
+
+# The contacts of ``rare_matches``: an alias, so the subquery never correlates with a
+# Contact the outer query joins.
+_MATCHED = aliased(Contact, name="matched_contact")
+
+
+async def rare_matches(db: AsyncSession, field: str, text: str) -> Select[Any] | None:
+    """On PostgreSQL, a query for the ids of the contacts whose ``field`` contains
+    ``text`` (exactly the definition's), when the text has rare trigrams in that field:
+    then at most ``RARE`` contacts when they were counted. None on other engines, for
+    the phone and for other texts. For inside a larger statement, like
+    ``rare_candidates``."""
+    if db.get_bind().dialect.name != "postgresql" or field not in FIELDS or field == "phone":
+        return None
+    if not indexable(text):
+        return None
+    condition = await _pg_rare_condition(db, _MATCHED, field, text)
+    return None if condition is None else select(_MATCHED.id).where(condition)
 
 
 async def rare_candidates(db: AsyncSession, field: str, text: str) -> Select[Any] | None:
