@@ -19,6 +19,8 @@ from hub.events.bus import MemoryBus
 from hub.events.work import unit_of_work
 from hub.inbox import conversations, sla
 from hub.inbox.sla_policies import PolicyFields, create_policy
+from hub.inbox.sla_status import at_risk_count
+from hub.inbox.views import View, list_conversations
 from hub.store.models import User
 from hub.store.types import utcnow
 from tests.factories import Factory
@@ -92,3 +94,30 @@ async def test_the_jobs_walk_only_what_is_due(
                     statement,
                     lines,
                 )
+
+
+async def test_the_at_risk_count_finds_the_due_ones_on_their_indexes(
+    db: Sessions, factory: Factory, make_user: Any
+) -> None:
+    engine = db.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics; the statements are the same")
+    admin: User = await make_user("boss@example.com", name="Bea Boss", role="manager")
+    channel = await factory.channel()
+    soon = utcnow() + timedelta(minutes=10)
+    due = await factory.conversation(channel, resolution_due_at=soon)
+    await factory.conversation(channel, resolution_due_at=utcnow() + timedelta(days=2))
+    await factory.conversation(channel, status="closed")
+    with reads_of_conversations(engine) as reads:
+        async with db() as session:
+            assert await at_risk_count(session, Viewer.of(admin), utcnow()) == 1
+            listed, _ = await list_conversations(session, Viewer.of(admin), view=View.parse("sla"))
+    assert [row.conversation.id for row in listed] == [due.id]
+    assert len(reads) == 2
+    async with engine.connect() as conn:
+        for statement, parameters in reads:
+            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            lines = [str(row[-1]) for row in plan]
+            assert not any(line.startswith("SCAN conversations") for line in lines), lines
+            for target in ("first_response", "next_response", "resolution"):
+                assert any(f"ix_conversations_{target}_due_at" in line for line in lines), lines
