@@ -15,7 +15,7 @@ CHROMIUM ?= /usr/bin/chromium
 # The email tests start Debian's Dovecot (dovecot-imapd) as their IMAP server.
 DOVECOT ?= /usr/sbin/dovecot
 
-.PHONY: run test check install lint bench clean demo messages
+.PHONY: run test check install lint bench clean demo messages routes
 
 # Bytecode for the project's own modules before a test run. Where PYTHONDONTWRITEBYTECODE
 # is set (as on our CI machines) nothing is cached otherwise, and every process the tests
@@ -49,6 +49,13 @@ lint: $(STAMP)
 	PYTHONPATH=examples/echo_channel $(BIN)/lint-imports
 
 install: $(STAMP)
+
+# The route tables the hub's routers are filled from (hub/api/lazy_routes.py), written
+# again from the handlers' declarations: after adding, renaming or removing a route
+# (tests/test_route_tables.py fails until then).
+routes: $(STAMP)
+	$(BIN)/python -m admin_ui.route_source
+	$(BIN)/python -m hub.api.route_source
 
 # The UI's translations (docs/i18n.md): extract every marked string into the template
 # catalog, then merge it into each language's .po (new ids empty, gone ones dropped).

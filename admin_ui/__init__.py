@@ -3,6 +3,10 @@
 ``setup_pages`` puts the public pages, static files and the page URLs on the hub's root
 app; ``admin_app`` is the admin section, a sub-app the hub mounts at ``/admin``, and
 ``inbox_app`` the agents' inbox, mounted at ``/inbox``.
+
+Every page's route comes from a table (``admin_ui/route_tables``, ``hub.api.lazy_routes``),
+so a page's module, and what it imports, loads on its first request rather than before
+the hub can answer ``/healthz``.
 """
 
 from __future__ import annotations
@@ -12,15 +16,15 @@ from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
-from admin_ui import csat_page, logos, pages, reports_page
 from admin_ui.admin import admin_app
 from admin_ui.errors import browser_errors
 from admin_ui.inbox import inbox_app
 from admin_ui.locale_choice import request_locale
-from admin_ui.personal import add_personal_routes
 from admin_ui.rendering import create_environment
+from admin_ui.route_files import table
 from admin_ui.urls import PageUrls, page_url
 from hub import appkeys
+from hub.api.lazy_routes import route_defs
 from hub.errors import NotFound
 
 __all__ = ["admin_app", "inbox_app", "setup_pages"]
@@ -37,11 +41,8 @@ def setup_pages(app: web.Application) -> None:
     app.middlewares.append(request_locale)
     # Innermost, inside the root's JSON error middleware: browsers get error pages.
     app.middlewares.append(browser_errors)
-    app.router.add_routes(pages.routes)
-    app.router.add_routes(csat_page.routes)
-    app.router.add_routes(logos.routes)
-    app.router.add_routes(reports_page.routes)
-    add_personal_routes(app.router)
+    # The public pages, the CSAT survey, logos, report pages and the personal pages.
+    app.router.add_routes(route_defs(table("root")))
     app.router.add_get("/static/{path:.+}", static_file, name="static")
     app.router.add_get("/favicon.ico", favicon, name="favicon")
 

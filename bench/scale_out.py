@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -61,12 +62,54 @@ def family(pid: int) -> list[int]:
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU seconds the processes have used so far."""
+    """User + system CPU seconds the processes have used so far (0 for one gone)."""
     total = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / TICKS
+
+
+# The other parties on the machine, by process name: their CPU per message says how
+# much of the cores the hub's processes can have at all.
+SERVERS = {"PostgreSQL": "postgres", "Redis": "redis-server"}
+
+
+def servers_cpu(database: str) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each process of PostgreSQL (its own processes and the
+    connections to ``database``, not other databases') and of Redis, and by this
+    process (the load generator), by pid."""
+    found: dict[str, dict[int, float]] = {label: {} for label in SERVERS}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            title = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        for label, comm in SERVERS.items():
+            # A connection's title is "postgres: user database host(port) state".
+            other_database = comm == "postgres" and "(" in title and f" {database} " not in title
+            if name == comm and not other_database:
+                found[label][int(entry.name)] = cpu_seconds([int(entry.name)])
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    found["load generator"] = {os.getpid(): me.ru_utime + me.ru_stime}
+    return found
+
+
+def cpu_since(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]
+) -> dict[str, float]:
+    """Each party's CPU seconds between two ``servers_cpu`` readings (a process that
+    ended meanwhile is left out; one that started counts from zero)."""
+    return {
+        label: sum(used - before[label].get(pid, 0.0) for pid, used in pids.items())
+        for label, pids in after.items()
+    }
 
 
 @asynccontextmanager
@@ -120,7 +163,12 @@ class Run:
     workers: int
     load: Load
     cpu: float
+    others: dict[str, float]  # CPU seconds of PostgreSQL, Redis, the load generator
     exact: bool
+
+    def per_message(self, seconds: float) -> float:
+        """``seconds`` of CPU over the acknowledged messages, in ms."""
+        return seconds * 1000 / max(1, len(self.load.acknowledged))
 
 
 async def measure(args: argparse.Namespace, workers: int, folder: Path) -> Run:
@@ -139,6 +187,8 @@ async def measure(args: argparse.Namespace, workers: int, folder: Path) -> Run:
             )
             pids = family(pid)
             before = cpu_seconds(pids)
+            database = url.rsplit("/", 1)[1]
+            others_before = servers_cpu(database)
             load = await put_load(
                 webhook,
                 secret,
@@ -147,9 +197,10 @@ async def measure(args: argparse.Namespace, workers: int, folder: Path) -> Run:
                 args.senders,
             )
             cpu = cpu_seconds(pids) - before
+            others = cpu_since(others_before, servers_cpu(database))
         stored, distinct = await stored_once(url, channel_id)
     expected = args.warmup + len(load.acknowledged)
-    return Run(workers, load, cpu, stored == distinct == expected)
+    return Run(workers, load, cpu, others, stored == distinct == expected)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -170,13 +221,34 @@ async def run(args: argparse.Namespace) -> int:
     print("\n| workers | speed-up over the first | hub CPU ms per message | exactly once |")
     print("|---:|---:|---:|:-:|")
     for r in runs:
-        ms = r.cpu * 1000 / max(1, len(r.load.acknowledged))
+        ms = r.per_message(r.cpu)
         print(
             f"| {r.workers} | {r.load.rate / one:.2f} | {ms:.2f} | {'yes' if r.exact else 'NO'} |"
         )
+    print_ceiling(runs)
     if len(runs) > 1:
         print(f"\ntarget: ≥ {args.target} with {runs[1].workers} workers")
     return 0 if all(r.exact for r in runs) else 1
+
+
+def print_ceiling(runs: Sequence[Run]) -> None:
+    """Everyone's CPU per message, and the rate the machine's cores would allow if all
+    of them were busy with this work: the most any number of workers could reach here."""
+    cores = os.cpu_count() or 1
+    labels = list(runs[0].others)
+    print(
+        f"\n| workers | CPU ms per message: hub | {' | '.join(labels)} | all "
+        f"| msg/s with all {cores} CPUs busy | speed-up that allows over the first run |"
+    )
+    print("|---:|" + "---:|" * (len(labels) + 4))
+    one = runs[0].load.rate
+    for r in runs:
+        shares = [r.per_message(r.cpu)] + [r.per_message(r.others[k]) for k in labels]
+        ceiling = cores * 1000 / sum(shares)
+        cells = " | ".join(f"{ms:.2f}" for ms in shares)
+        print(
+            f"| {r.workers} | {cells} | {sum(shares):.2f} | {ceiling:.0f} | {ceiling / one:.2f} |"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -14,58 +14,23 @@ The app is composed here, of a root app and sub-apps that each answer errors the
 
 A sub-app's request has ``request.app`` set to the sub-app: handlers read shared state with
 ``request.config_dict[KEY]``, which also looks in the root.
+
+The pages' and the API's routes come from tables (``hub.api.lazy_routes``): each handler's
+module is imported on its route's first request, so a start does not wait for them.
 """
 
 from __future__ import annotations
-
-from functools import cache
-from typing import Any
 
 from aiohttp import web
 
 from admin_ui import admin_app, inbox_app, setup_pages
 from hub import appkeys, wiring, wiring_jobs
-from hub.api import (
-    attachments,
-    audit_log,
-    auth,
-    bulk,
-    business_hours,
-    channel_types,
-    channels,
-    comments,
-    contacts,
-    conversations,
-    crm_connections,
-    crm_contacts,
-    crm_webhooks,
-    csat,
-    custom_inboxes,
-    drafts,
-    health,
-    inbound_log,
-    labels,
-    macros,
-    media,
-    messages,
-    notifications,
-    outbox,
-    reports,
-    rules,
-    search,
-    sla,
-    snippets,
-    teams,
-    tokens,
-    users,
-    webhook_subscriptions,
-    webhooks,
-    workspace,
-)
+from hub.api import health
+from hub.api.lazy_routes import route_defs
 from hub.api.middleware import json_errors, record_response, request_context
-from hub.api.openapi import build_openapi
 from hub.api.proxies import trusted_proxies
-from hub.api.routing import mount_routes, under
+from hub.api.route_files import table
+from hub.api.routing import mount_routes
 from hub.auth.token_uses import TokenUses
 from hub.demo.echo import add_echo
 from hub.inbox.view_counts import CountsCache
@@ -76,50 +41,6 @@ from hub.settings import Settings, ensure_secret_key
 from hub.store.crypto import ConfigCipher
 
 API = "/api"
-API_MODULES = (
-    auth,
-    tokens,
-    conversations,
-    bulk,
-    messages,
-    comments,
-    drafts,
-    attachments,
-    notifications,
-    contacts,
-    users,
-    teams,
-    workspace,
-    snippets,
-    labels,
-    macros,
-    csat,
-    sla,
-    reports,
-    rules,
-    business_hours,
-    webhook_subscriptions,
-    audit_log,
-    custom_inboxes,
-    search,
-    channel_types,
-    channels,
-    inbound_log,
-    outbox,
-    crm_connections,
-    crm_contacts,
-)
-
-
-@cache
-def api_document() -> dict[str, Any]:
-    """The OpenAPI document: a pure function of the API modules, so built once, on demand."""
-    return build_openapi([endpoint for module in API_MODULES for endpoint in module.api.endpoints])
-
-
-async def openapi_document(request: web.Request) -> web.Response:
-    """The OpenAPI 3.1 description of ``/api/v1``."""
-    return web.json_response(api_document())
 
 
 def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -> web.Application:
@@ -172,9 +93,9 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
     app.router.add_routes(ws.routes)
     ws.track_websockets(app)
     app.add_subapp(API, _api_app())
-    app.add_subapp("/webhooks", _machine_app("/webhooks", webhooks.routes))
-    app.add_subapp("/media", _machine_app("/media", media.routes))
-    app.add_subapp("/crm-webhooks", _machine_app("/crm-webhooks", crm_webhooks.routes))
+    app.add_subapp("/webhooks", _machine_app("/webhooks", "webhooks"))
+    app.add_subapp("/media", _machine_app("/media", "media"))
+    app.add_subapp("/crm-webhooks", _machine_app("/crm-webhooks", "crm_webhooks"))
     app.add_subapp("/admin", admin_app())
     app.add_subapp("/inbox", inbox_app())
     # Last: the root's pages, and the error pages for browsers on the root's routes.
@@ -185,15 +106,13 @@ def create_app(settings: Settings, *, plugins: HubPluginManager | None = None) -
 def _api_app() -> web.Application:
     """``/api``: every API module's endpoints and the OpenAPI document; errors as JSON."""
     api = web.Application(middlewares=[json_errors])
-    for module in API_MODULES:
-        module.api.add_to(api.router, API)
-    api.router.add_get(under(API, "/api/openapi.json"), openapi_document)
+    mount_routes(api.router, API, route_defs(table("api")))
     return api
 
 
-def _machine_app(prefix: str, routes: web.RouteTableDef) -> web.Application:
+def _machine_app(prefix: str, section: str) -> web.Application:
     """A sub-app that machines call (webhooks, signed media links): JSON errors and no
     more, so no session is looked up and no page rendered for an unauthenticated caller."""
     app = web.Application(middlewares=[json_errors])
-    mount_routes(app.router, prefix, routes)
+    mount_routes(app.router, prefix, route_defs(table(section)))
     return app

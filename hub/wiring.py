@@ -25,7 +25,6 @@ from aiohttp import web
 
 from hub import __version__, appkeys
 from hub.auth.throttle import LoginThrottle, MemoryThrottle
-from hub.auth.throttle_redis import RedisThrottle
 from hub.automation.bulk_macros import bulk_actions
 from hub.channels.agent_signals import ProviderSignals
 from hub.channels.definitions import load_declared_at_start
@@ -44,7 +43,7 @@ from hub.crm.env import CrmEnv
 from hub.crm.registry import CrmInstances
 from hub.events.factory import create_bus
 from hub.events.journal import EventJournal
-from hub.events.redis_bus import CHANNEL, RedisTarget
+from hub.events.redis_target import CHANNEL, RedisTarget
 from hub.events.work import PRE_COMMIT
 from hub.inbox.intake_batch import prefetch
 from hub.inbox.intake_fast import take_fast
@@ -118,6 +117,9 @@ async def throttle_context(app: web.Application) -> AsyncIterator[None]:
     limits = (settings.login_max_failures, settings.login_window_seconds)
     throttle: LoginThrottle
     if settings.bus_url.startswith(("redis://", "rediss://")):
+        # Only with the Redis bus is the Redis client loaded (hub.events.factory too).
+        from hub.auth.throttle_redis import RedisThrottle
+
         target = RedisTarget.parse(settings.bus_url)
         prefix = target.channel.removesuffix(CHANNEL) + "inbox-hub:login:"
         throttle = RedisThrottle(target.url, prefix, *limits)

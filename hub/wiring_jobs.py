@@ -192,6 +192,7 @@ async def rules_context(app: web.Application) -> AsyncIterator[None]:
     )
     manager = app[appkeys.PLUGINS]
     manager.register_builtin(RulesPlugin(runner), RULES_NAME)
+    follower = asyncio.create_task(runner.follow_changes())
 
     async def rule_timers_job() -> None:
         await runner.fire_due_timers()
@@ -202,7 +203,8 @@ async def rules_context(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     stop.set()
-    await asyncio.gather(timer, return_exceptions=True)
+    follower.cancel()
+    await asyncio.gather(timer, follower, return_exceptions=True)
     if manager.pm.get_plugin(RULES_NAME) is not None:
         manager.pm.unregister(name=RULES_NAME)
 
@@ -215,6 +217,7 @@ async def hours_context(app: web.Application) -> AsyncIterator[None]:
     sessions, bus, observers = app[appkeys.SESSIONS], app[appkeys.BUS], app[appkeys.OBSERVERS]
     replies = OutOfHoursReplies(sessions, bus, observers, app[appkeys.CHANNELS])
     manager.register_builtin(replies, OUT_OF_HOURS_NAME)
+    follower = asyncio.create_task(replies.follow_changes())
 
     async def availability_schedules_job() -> None:
         await follow_availability_schedules(sessions, bus, observers)
@@ -228,8 +231,8 @@ async def hours_context(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     _, late = await asyncio.wait([job], timeout=app[appkeys.SETTINGS].shutdown_timeout)
-    for task in late:
+    for task in [*late, follower]:
         task.cancel()
-    await asyncio.gather(job, return_exceptions=True)
+    await asyncio.gather(job, follower, return_exceptions=True)
     # A manager a test hands to several apps must not keep this app's observer.
     manager.pm.unregister(name=OUT_OF_HOURS_NAME)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.app import api_document
+from hub.api.route_source import api_document
 from hub.store.models import User
 
 Client = TestClient[Any, Any]

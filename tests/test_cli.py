@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -229,8 +230,105 @@ async def test_serve_freezes_the_startup_heap_out_of_full_collections() -> None:
 
     kept = [StartupObject() for _ in range(1000)]
     before = gc.get_freeze_count()
+    gc.disable()  # as `hub serve` starts
     try:
         await freeze_startup_heap(web.Application())
         assert gc.get_freeze_count() >= before + len(kept)
+        assert gc.isenabled()  # collections run again once the hub serves
     finally:
+        gc.enable()
         gc.unfreeze()  # the rest of the test run collects as usual
+
+
+SERVE_COUNTING_COLLECTIONS = """
+import gc, os, signal, sys
+from hub import cli
+
+collections = 0
+
+def count(phase, info):
+    global collections
+    collections += phase == "start"
+
+gc.callbacks.append(count)
+freeze = cli.freeze_startup_heap
+
+async def serving(app):
+    print("collections while starting:", collections, flush=True)
+    await freeze(app)
+    print("collector on:", gc.isenabled(), flush=True)
+    os.kill(os.getpid(), signal.SIGINT)
+
+cli.freeze_startup_heap = serving
+try:
+    cli.main(["serve", "--port", sys.argv[1]])
+except SystemExit:
+    pass
+print("collector on after serving:", gc.isenabled(), flush=True)
+"""
+
+
+def test_a_start_runs_no_collection_until_it_serves(tmp_path: Path, sqlite_template: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env |= {"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_LOG_LEVEL": "WARNING"}
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "hub.db").write_bytes(sqlite_template.read_bytes())
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_COUNTING_COLLECTIONS, port],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-3:] == [
+        "collections while starting: 0",
+        "collector on: True",
+        "collector on after serving: True",
+    ], result.stderr
+
+
+def test_a_refused_serve_leaves_the_collector_on(tmp_path: Path) -> None:
+    code = (
+        "import gc\n"
+        "from hub.cli import main\n"
+        "try:\n"
+        "    main(['serve', '--workers', '2'])\n"
+        "except SystemExit as end:\n"
+        "    print(end.code, gc.isenabled())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "needs PostgreSQL" in result.stderr
+    assert result.stdout.split() == ["1", "True"]
+
+
+def test_a_command_runs_without_the_collector_and_turns_it_back_on(tmp_path: Path) -> None:
+    code = (
+        "import contextlib, gc, io\n"
+        "from hub import plugin_manager\n"
+        "from hub.cli import main\n"
+        "load, seen = plugin_manager.load_plugins, []\n"
+        "def loading(**options):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return load(**options)\n"
+        "plugin_manager.load_plugins = loading\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['plugins', 'list'])\n"
+        "    except SystemExit as end:\n"
+        "        assert end.code == 0, end.code\n"
+        "print(seen, gc.isenabled())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_DATA_DIR"] = str(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.split() == ["[False]", "True"], result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("aiohttp", "sqlalchemy", "sqlalchemy.ext.asyncio", "httpx", "alembic", "hub.app")
 
@@ -44,3 +45,19 @@ def test_the_version_is_read_when_asked_for() -> None:
     import hub
 
     assert hub.__version__ == version("inbox-hub")
+
+
+def test_plugins_list_loads_the_plugins_but_not_the_web_stack(tmp_path: Path) -> None:
+    code = (
+        "import contextlib, io, os\n"
+        f"os.environ['HUB_DATA_DIR'] = {str(tmp_path)!r}\n"
+        "from hub.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        main(['plugins', 'list'])\n"
+        "    except SystemExit as end:\n"
+        "        assert end.code == 0, end.code\n"
+        "assert 'whatsapp' in out.getvalue()\n"
+    )
+    # httpx is the plugins' own HTTP client: they import it to list their types.
+    assert modules_after(code) - {"httpx"} == set()

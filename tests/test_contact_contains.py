@@ -25,6 +25,7 @@ from hub.inbox.contacts import search_clause, search_definition
 from hub.inbox.filters import ContactCondition, CustomInboxFilters, contact_condition
 from hub.store.models import Contact, Conversation
 from tests.factories import Factory
+from tests.statements import recorded
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -207,3 +208,88 @@ def test_fts_phrases_are_quoted_and_long_texts_probe_a_few_trigrams() -> None:
     )
     assert not contact_contains.indexable("ab")
     assert not contact_contains.indexable("a\x00b")
+
+
+async def test_a_texts_rare_trigrams_are_counted_once_and_then_remembered(db: Sessions) -> None:
+    contact_contains.forget_rare_trigrams()
+    async with db() as session:
+        await session.execute(
+            insert(Contact),
+            [{"name": f"C{i}", "email": f"c{i}@example{i % 7}.com"} for i in range(60)],
+        )
+        await session.commit()
+    engine = db.kw["bind"]
+    async with db() as session:
+        with recorded(engine) as first:
+            ids = await matching_contact_ids(session, "email", "@Example3.", 100)
+        with recorded(engine) as second:
+            again = await matching_contact_ids(session, "email", "@example3.", 100)
+    assert ids is not None and len(ids) == 9
+    assert again is not None and set(again) == set(ids)
+    # The count, then the lookup; the second time the lookup alone.
+    assert (len(first), len(second)) == (2, 1)
+
+
+async def test_a_stale_rare_trigram_changes_the_time_not_the_answer(
+    db: Sessions, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trigrams remembered as rare that have since become common still find exactly
+    the definition's contacts, and the custom inbox's list its conversations."""
+    contact_contains.forget_rare_trigrams()
+    monkeypatch.setattr(contact_contains, "RARE", 15)
+    channel = await factory.channel()
+    async with db() as session:
+        await session.execute(
+            insert(Contact),
+            [{"name": f"Ann {i}", "email": f"ann{i}@zq{i % 3}.io"} for i in range(30)],
+        )
+        await session.commit()
+        # "@zq" is in 30 rows, "zq1" and "q1." in 10: these two are remembered as rare.
+        assert len(await matching_contact_ids(session, "email", "@zq1.", 100) or []) == 10
+        await session.execute(
+            insert(Contact), [{"name": "Bo", "email": f"bo{i}@zq1.io"} for i in range(20)]
+        )
+        await session.execute(update(Contact).where(Contact.name == "Ann 1").values(email="x@y"))
+        await session.commit()
+        for contact_id in list(await session.scalars(select(Contact.id)))[::4]:
+            await factory.conversation(channel, await _contact(db, contact_id))
+    condition = ContactCondition(field="email", op="contains", value="@ZQ1.")
+    async with db() as session:
+        expected = await _ids(session, contains(Contact.email, "@zq1."))
+        found = await matching_contact_ids(session, "email", "@ZQ1.", 100)
+        assert found is not None and set(found) == expected and len(expected) == 29
+        clause = await filters.filters_clause(session, CustomInboxFilters(contact=[condition]))
+        listed = await _conversation_ids(session, clause)
+        assert listed and listed == await _conversation_ids(session, contact_condition(condition))
+
+
+@pytest.mark.parametrize(
+    "text", ["@zq1.", "Zq1", "q1", "%", "_q", "1.i", 'a"b', "ö@", "\\", "zq1.io"]
+)
+async def test_custom_inbox_email_contains_lists_the_definitions_conversations(
+    db: Sessions, factory: Factory, text: str
+) -> None:
+    """Case, texts shorter than a trigram, wildcards, quotes, non-ASCII: the list's
+    conversations, through whichever path the text takes, are the definition's."""
+    contact_contains.forget_rare_trigrams()
+    channel = await factory.channel()
+    emails = [
+        "a@zq1.io",
+        "B@ZQ1.IO",
+        "c%d@zq2.io",
+        "e_f@zq1.io",
+        'g"h@zq3.io',
+        "Ö@zq1.io",
+        "i\\j@x",
+    ]
+    for i, email in enumerate(emails):
+        async with db() as session:
+            contact = Contact(name=f"P{i}", email=email)
+            session.add(contact)
+            await session.commit()
+        await factory.conversation(channel, contact, minutes=i)
+    condition = ContactCondition(field="email", op="contains", value=text)
+    async with db() as session:
+        clause = await filters.filters_clause(session, CustomInboxFilters(contact=[condition]))
+        expected = await _conversation_ids(session, contact_condition(condition))
+        assert await _conversation_ids(session, clause) == expected

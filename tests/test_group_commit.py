@@ -17,6 +17,7 @@ from hub.events.event import HubEvent
 from hub.events.factory import create_bus
 from hub.events.work import Work
 from hub.store.models import Team
+from tests.statements import recorded
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -208,3 +209,44 @@ async def test_a_failing_fast_hook_leaves_the_batch_to_the_careful_way(
     assert results == ["t0", "t1", "t2"]
     assert committer.stats.retried_careful == 1 and committer.stats.fast == 0
     assert await teams(db) == ["t0", "t1", "t2"]  # nothing of the failed attempt
+
+
+async def test_a_job_alone_runs_the_optimistic_way_without_a_savepoint(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    # At a low rate every job arrives alone: its batch of one must not pay a SAVEPOINT,
+    # a RELEASE and their flushes (the careful way is only the fallback).
+    with recorded(db.kw["bind"]) as seen:
+        assert await committer.submit(add_team("alone")) == "alone"
+
+    assert not [s for s in seen if "SAVEPOINT" in s]
+    assert (committer.stats.batches, committer.stats.retried_careful) == (1, 0)
+    assert await teams(db) == ["alone"]
+
+
+async def test_a_job_alone_that_fails_is_run_again_in_its_savepoint(
+    committer: GroupCommitter, db: Sessions
+) -> None:
+    tries: list[int] = []
+
+    async def flaky(work: Work) -> str:
+        # Fails once (as a unique-key race with another process would), then succeeds.
+        tries.append(1)
+        work.db.add(Team(name="flaky"))
+        await work.db.flush()
+        if len(tries) == 1:
+            raise ValueError("first try")
+        return "stored"
+
+    async def poison(work: Work) -> None:
+        work.db.add(Team(name="poison"))
+        await work.db.flush()
+        raise ValueError("bad request")
+
+    assert await committer.submit(flaky) == "stored"
+    with pytest.raises(ValueError, match="bad request"):
+        await committer.submit(poison)
+
+    assert len(tries) == 2
+    assert committer.stats.retried_careful == 2
+    assert await teams(db) == ["flaky"]  # stored once; the poison not at all

@@ -141,7 +141,7 @@ async def test_a_message_out_of_hours_gets_one_auto_reply_a_day(
     # The timeline shows it as the hub's automatic reply.
     await log_in_page(client, "owner@example.com")
     page = await (
-        await client.get(f"/inbox/conversations/{conversation['id']}", headers=HTML)
+        await client.get(f"/inbox/conversations/{conversation['id']}?full=1", headers=HTML)
     ).text()
     article = page.split(f'id="message-{reply.id}"', 1)[1].split("</article>", 1)[0]
     assert "Automated" in article and "Auto-reply" in article and "out-of-hours reply" in article

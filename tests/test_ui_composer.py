@@ -62,7 +62,9 @@ async def test_a_closed_window_offers_the_templates_with_their_parameters_not_fr
 ) -> None:
     client, _ = agent
     _, conversation = await conversation_on(factory, "windowed", inbound_hours_ago=30)
-    page = await (await client.get(f"/inbox/conversations/{conversation.id}", headers=HTML)).text()
+    page = await (
+        await client.get(f"/inbox/conversations/{conversation.id}?full=1", headers=HTML)
+    ).text()
     assert 'data-window="closed"' in page
     assert "Window closed" in page and "The 24-hour window is closed" in page
     assert "data-templates-body" in page  # the picker, filled from the templates fragment

@@ -59,14 +59,18 @@ async def test_the_panel_shows_the_contact_its_duplicates_activity_and_conversat
     )
     assert f'data-crm-slot data-crm-url="/inbox/contacts/{ada.id}/crm"' in html
 
-    # The page leaves the panel and the list's rows to the scripts, as a click does;
-    # without the script, a link asks for the page with both inline.
+    # The page leaves the pane (so the panel) and the list's rows to the scripts, as a
+    # click does; without the script, a link asks for the page with them inline.
     page = await (await client.get(f"/inbox/conversations/{current.id}", headers=HTML)).text()
-    assert 'id="contact-card"' in page and "data-crm-slot" not in page
+    assert f'id="pane-deferred" data-conversation-id="{current.id}"' in page
+    assert 'id="contact-card"' not in page and "data-crm-slot" not in page
     assert 'id="rows" aria-labelledby="list-heading" data-deferred' in page
     assert f'id="row-{current.id}"' not in page
     full = f"/inbox/conversations/{current.id}?view=all&amp;full=1"
     assert page.count(f'<noscript><p><a href="{full}">') == 2
+    # The pane the script fetches leaves the panel to contact.js in its turn.
+    pane = await (await client.get(f"/inbox/conversations/{current.id}/pane", headers=HTML)).text()
+    assert 'id="contact-card"' in pane and "data-deferred" in pane and "data-crm-slot" not in pane
     inline = await (
         await client.get(f"/inbox/conversations/{current.id}?view=all&full=1", headers=HTML)
     ).text()

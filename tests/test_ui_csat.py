@@ -214,7 +214,9 @@ async def test_the_pane_shows_a_surveys_buttons_its_events_and_the_rating(
             ]
         )
         await session.commit()
-    html = await (await client.get(f"/inbox/conversations/{conversation.id}", headers=HTML)).text()
+    html = await (
+        await client.get(f"/inbox/conversations/{conversation.id}?full=1", headers=HTML)
+    ).text()
     assert "Sent with buttons" in html
     assert "<li>1 · Poor</li><li>2 · OK</li><li>3 · Great</li>" in html
     assert "The hub asked the contact for a rating from 1 to 3, with buttons" in html

@@ -33,7 +33,7 @@ def _article(html: str, message_id: int) -> str:
 
 
 async def _page(client: Client, conversation_id: int) -> str:
-    response = await client.get(f"/inbox/conversations/{conversation_id}", headers=HTML)
+    response = await client.get(f"/inbox/conversations/{conversation_id}?full=1", headers=HTML)
     assert response.status == 200, await response.text()
     return await response.text()
 

@@ -49,7 +49,9 @@ async def _conversation(factory: Factory, **kwargs: Any) -> Conversation:
 
 
 async def _page(client: Client, conversation_id: int, query: str = "") -> str:
-    response = await client.get(f"/inbox/conversations/{conversation_id}{query}", headers=HTML)
+    """The conversation's page with its pane inline (as without the script: ``full=1``)."""
+    full = f"?full=1&{query[1:]}" if query else "?full=1"
+    response = await client.get(f"/inbox/conversations/{conversation_id}{full}", headers=HTML)
     assert response.status == 200, await response.text()
     return await response.text()
 
@@ -268,6 +270,32 @@ async def test_a_link_to_an_old_item_loads_enough_of_the_timeline(
         assert response.status == 422, bad
 
 
+async def test_the_page_of_a_conversation_leaves_its_pane_to_the_script(
+    client: Client, make_user: MakeUser, factory: Factory
+) -> None:
+    await _owner(client, make_user)
+    c = await _conversation(factory, contact_name="Ada <b>Lovelace</b>")
+    m = await factory.message(c, "the words of the thread")
+    response = await client.get(
+        f"/inbox/conversations/{c.id}", params={"item": f"message:{m.id}"}, headers=HTML
+    )
+    assert response.status == 200
+    html = await response.text()
+    # The conversation's name in the title, the phone layout on the conversation, and
+    # what thread.js needs to fetch the pane and scroll to the item; not the thread.
+    assert "<title>Ada &lt;b&gt;Lovelace&lt;/b&gt; · Inbox · Inbox Hub</title>" in html
+    assert 'data-pane="conversation"' in html
+    assert (
+        f'id="pane-deferred" data-conversation-id="{c.id}"\n'
+        f'     data-target-item="message:{m.id}" aria-busy="true">'
+    ) in html
+    assert "the words of the thread" not in html
+    full = f"/inbox/conversations/{c.id}?view=all&amp;full=1&amp;item=message:{m.id}"
+    assert f'<noscript><p><a href="{full}">' in html
+    inline = await (await client.get(full.replace("&amp;", "&"), headers=HTML)).text()
+    assert "the words of the thread" in inline and "pane-deferred" not in inline
+
+
 @pytest.mark.parametrize(
     ("content_type", "filename", "inline"),
     [
@@ -325,6 +353,7 @@ async def test_a_hidden_conversations_files_and_pane_are_404(
         f"/inbox/files/{attachment.id}",
         "/inbox/files/999999",
         f"/inbox/conversations/{c.id}",
+        f"/inbox/conversations/{c.id}?full=1",
         f"/inbox/conversations/{c.id}/assignees",
     ):
         response = await client.get(path, headers=HTML)

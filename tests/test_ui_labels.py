@@ -163,7 +163,9 @@ async def test_rows_header_picker_filter_sort_and_timeline_show_triage(
     assert (await client.get("/inbox?label=abc", headers=HTML)).status == 422
     assert (await client.get("/inbox?label=424242", headers=HTML)).status == 422
 
-    opened = await (await client.get(f"/inbox/conversations/{urgent.id}", headers=HTML)).text()
+    opened = await (
+        await client.get(f"/inbox/conversations/{urgent.id}?full=1", headers=HTML)
+    ).text()
     head = opened.split('id="pane-head"', 1)[1].split("</header>", 1)[0]
     assert f'data-label-ids="{billing.id}"' in head and 'data-priority="urgent"' in head
     assert 'data-action="labels"' in head and 'data-action="priority"' in head

@@ -96,7 +96,9 @@ async def test_the_inbox_offers_the_macros_button_and_menu(
     conversation = await factory.conversation(await factory.channel())
     await log_in_page(client, "ana@example.com")
 
-    html = await (await client.get(f"/inbox/conversations/{conversation.id}", headers=HTML)).text()
+    html = await (
+        await client.get(f"/inbox/conversations/{conversation.id}?full=1", headers=HTML)
+    ).text()
 
     assert "data-composer-macros" in html
     assert 'id="macros-dialog"' in html and 'href="/me/macros"' in html

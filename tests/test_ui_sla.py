@@ -177,7 +177,7 @@ async def test_the_inbox_shows_due_times_breaches_and_the_at_risk_view(
     sidebar = at_risk.split('data-view="sla"', 1)[1].split("</a>", 1)[0]
     assert ">2<" in sidebar
 
-    opened = await (await client.get(f"/inbox/conversations/{late.id}", headers=HTML)).text()
+    opened = await (await client.get(f"/inbox/conversations/{late.id}?full=1", headers=HTML)).text()
     assert "First reply breached 5 min ago" in opened
     assert "Resolution due in 5 h" in opened
     assert "SLA breached: first reply was due" in opened
@@ -190,5 +190,5 @@ async def test_the_inbox_shows_due_times_breaches_and_the_at_risk_view(
         await session.commit()
     at_risk = await (await client.get("/inbox?view=sla", headers=HTML)).text()
     assert f'id="row-{late.id}"' not in at_risk
-    opened = await (await client.get(f"/inbox/conversations/{late.id}", headers=HTML)).text()
+    opened = await (await client.get(f"/inbox/conversations/{late.id}?full=1", headers=HTML)).text()
     assert "First reply missed" in opened

@@ -4,9 +4,11 @@ swaps in. What they show is loaded by ``admin_ui.inbox.thread_data``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from admin_ui.access import viewer_of
 from admin_ui.inbox.composer_facts import composer_facts
@@ -27,7 +29,9 @@ from hub.auth.visibility import Viewer
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelPlugins
 from hub.inbox.contacts import list_identities
+from hub.inbox.conversations import get_visible
 from hub.people.directory import list_teams, list_users
+from hub.store.models import Contact
 
 __all__ = ["Pane", "Timeline", "load_pane", "load_timeline", "pane_context", "routes"]
 
@@ -75,13 +79,24 @@ async def pane_context(
     }
 
 
+@dataclass(frozen=True)
+class DeferredPane:
+    """The conversation a page opens once its script has fetched the pane: its id, the
+    contact's name (the page's title) and the item to scroll to, if any."""
+
+    conversation_id: int
+    contact_name: str | None
+    item: str | None
+
+
 @routes.get(ITEM, name="inbox.conversation")
 async def conversation_page(request: web.Request) -> web.StreamResponse:
     """The inbox with a conversation open (a link to it, or a reload); ``?item=
     message:<id>`` (or ``comment:``, ``event:``) scrolls to that item and highlights it.
-    The list's rows and the contact panel follow as fragments the scripts fetch, unless
-    ``?full=1``, the link a browser without the script gets in their places
-    (docs/decisions.md, "Inbox speed")."""
+    The pane, the list's rows and the contact panel follow as fragments the scripts
+    fetch, as after a click, unless ``?full=1``, the link a browser without the script
+    gets in their places (docs/decisions.md, "Inbox speed"). A conversation the viewer
+    may not see is a 404 either way."""
     viewer = viewer_of(request)
     state = ListState.of(request, viewer)
     conversation_id = path_id(request, "conversation_id", "conversation")
@@ -89,10 +104,18 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     full = request.query.get("full") == "1"
     async with work(request) as w:
         context = await page_context(request, w, viewer, state, with_rows=full)
-        channels = request.config_dict[appkeys.CHANNELS]
-        context.update(
-            await pane_context(w, viewer, conversation_id, channels, item, with_panel=full)
-        )
+        if full:
+            channels = request.config_dict[appkeys.CHANNELS]
+            context.update(
+                await pane_context(w, viewer, conversation_id, channels, item, with_panel=True)
+            )
+        else:
+            conversation = await get_visible(w, viewer, conversation_id)
+            name = await w.db.scalar(
+                select(Contact.name).where(Contact.id == conversation.contact_id)
+            )
+            target = f"{item[0]}:{item[1]}" if item else None
+            context.update(pane=None, pane_deferred=DeferredPane(conversation.id, name, target))
     return await render(request, "inbox/page.html", context)
 
 

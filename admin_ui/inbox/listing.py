@@ -249,9 +249,7 @@ async def row(request: web.Request) -> web.StreamResponse:
         found, _ = await list_page(w, viewer, state, only_id=conversation_id)
     if not found:
         return web.Response(status=204)
-    return await render_fragment(
-        request, "inbox/_conversation_row.html", {"state": state, "row": found[0]}
-    )
+    return await render_fragment(request, "inbox/_row.html", {"state": state, "row": found[0]})
 
 
 @routes.get("/inbox/sidebar", name="inbox.sidebar")

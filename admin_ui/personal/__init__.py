@@ -1,19 +1,7 @@
 """Personal pages (``/me/...``): your profile, password, API tokens and macros, open to
 every role.
 
-They are outside the admin section on purpose: agents reach them too.
+They are outside the admin section on purpose: agents reach them too. Their routes are
+the root's (``admin_ui/route_tables/root.routes``; ``admin_ui.route_source`` lists the
+areas).
 """
-
-from __future__ import annotations
-
-from aiohttp import web
-
-from admin_ui.personal import macros, password, profile, schedule, tokens
-
-AREAS = (profile, schedule, password, tokens, macros)
-
-
-def add_personal_routes(router: web.UrlDispatcher) -> None:
-    """Add every personal page (and the old ``/admin/tokens`` addresses, redirecting)."""
-    for area in AREAS:
-        router.add_routes(area.routes)

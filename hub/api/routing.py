@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -115,13 +115,10 @@ class ApiRoutes:
         """Declare a DELETE operation."""
         return self.route("DELETE", path, **kwargs)
 
-    def add_to(self, router: web.UrlDispatcher, prefix: str = "") -> None:
-        """Serve every declared endpoint from the router of a sub-app mounted at ``prefix``."""
-        for endpoint in self.endpoints:
-            router.add_route(endpoint.method, under(prefix, endpoint.path), endpoint.handler)
 
-
-def mount_routes(router: web.UrlDispatcher, prefix: str, routes: web.RouteTableDef) -> None:
+def mount_routes(
+    router: web.UrlDispatcher, prefix: str, routes: Iterable[web.AbstractRouteDef]
+) -> None:
     """Add ``routes``, declared with their whole paths, to a sub-app mounted at ``prefix``.
 
     A handler's decorator keeps the URL a reader looks for (``/admin/users``); the

@@ -29,11 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.automation.rule_actions import SendWebhook, failure_text, run_rule_action, send_webhook
 from hub.automation.rule_conditions import Facts, all_hold
-from hub.automation.rules import actions_of, conditions_of, list_rules
+from hub.automation.rules import RULES_CHANGED, actions_of, conditions_of, list_rules
 from hub.contract.hookspecs import hookimpl
 from hub.contract.notices import ConversationUpdated, MessageReceived
 from hub.errors import HubError
 from hub.events.bus import EventBus
+from hub.events.forget import everything, forget_on_change
 from hub.events.work import RuleOrigin, Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelPlugins
 from hub.observers import Observers
@@ -46,7 +47,7 @@ from hub.store.models import (
     RuleRun,
     RuleTimerFire,
 )
-from hub.store.shared_read import SharedRead
+from hub.store.shared_read import HeldRead
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ CHANGE_EVENTS = {
     "reopened": "reopened",
 }
 TIMER_BATCH = 100
+# How long the rules of an event are held without hearing of a change: only the safety
+# net should an announcement be lost (every rule write announces ``rules.changed``).
+RULES_HELD_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,14 @@ class RuleRunner:
         self._observers = observers
         self._channels = channels
         self._http = http
-        # A burst of inbound messages asks for the same event's rules at once: they share
-        # reads, each answered by one started after it asked (hub.store.shared_read).
-        self.rules_of = SharedRead(self._read_rules)
+        # Every stored message asks for the rules of its event: held in memory until any
+        # process announces a rule change (``follow_changes``), not read per message.
+        self.rules_of = HeldRead(self._read_rules, ttl=RULES_HELD_SECONDS)
+
+    async def follow_changes(self) -> None:
+        """Drop the held rules whenever any hub process announces a rule change (or
+        announcements may have been lost); runs until cancelled."""
+        await forget_on_change(self._bus, self.rules_of.forget, {RULES_CHANGED}, everything)
 
     async def _read_rules(self, event: str) -> list[Snapshot | tuple[int, str]]:
         """The enabled rules of ``event`` in order, as snapshots; (id, error) for a rule

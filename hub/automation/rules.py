@@ -4,6 +4,9 @@ A rule is a name, an event (``EVENTS``), conditions (``rule_conditions``, all mu
 hold), 1 to 20 actions (``rule_actions``), a position (rules of an event run in order) and
 ``stop_processing`` (a matching rule ends the event's run). Owners and managers write
 them; ``hub.automation.rule_runner`` runs them and records each run (``RuleRun``).
+
+Every write announces ``rules.changed`` once it commits: each hub process holds the
+rules it runs in memory and drops them on that announcement.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from hub.auth.visibility import Viewer
 from hub.automation.rule_actions import RULE_ACTIONS, check_rule_references
 from hub.automation.rule_conditions import parse_conditions
 from hub.errors import Forbidden, HubError, Invalid, NotFound
+from hub.events.event import HubEvent
 from hub.events.work import Work
 from hub.store.models import Rule, RuleRun
 from hub.store.paging import pack, unpack
@@ -40,6 +44,14 @@ NAME_MAX = 100
 ACTIONS_MAX = 20
 # A month: a customer waiting longer than that is not a timer's business.
 MINUTES_MAX = 60 * 24 * 30
+RULES_CHANGED = "rules.changed"
+
+
+def rules_changed() -> HubEvent:
+    """The announcement that the rules changed: addressed to no user, so no websocket
+    receives it and the realtime log keeps none; every hub process's rule runner drops
+    the rules it holds (``hub.automation.rule_runner``)."""
+    return HubEvent(RULES_CHANGED, {}, user_ids=frozenset())
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,7 @@ async def move_rule(work: Work, viewer: Viewer, rule_id: int, step: int) -> Rule
         for position, rule in enumerate(rules, start=1):
             rule.position = position
         await work.db.flush()
+        work.emit(rules_changed())
         moved = rules[other]
         await audit.record_diff(
             work.db,
@@ -218,6 +231,7 @@ async def delete_rule(work: Work, viewer: Viewer, rule_id: int) -> None:
     )
     await work.db.delete(rule)
     await work.db.flush()
+    work.emit(rules_changed())
 
 
 async def _record(
@@ -225,6 +239,7 @@ async def _record(
 ) -> None:
     after = audit.row_facts(rule)
     await audit.record_diff(work.db, viewer, ("rule", rule.id, rule.name), verb, before, after)
+    work.emit(rules_changed())
 
 
 async def list_runs(

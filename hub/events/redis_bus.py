@@ -15,8 +15,6 @@ import logging
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -26,11 +24,10 @@ from redis.exceptions import RedisError
 
 from hub.events.bus import LocalFanout
 from hub.events.event import HubEvent
+from hub.events.redis_target import RESYNC, RedisTarget
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "inbox-hub:events"
-RESYNC = "resync"
 # How long start() waits for the first subscription before serving without it.
 START_TIMEOUT = 5.0
 # After this long without a word from Redis, the reader pings; no answer within as long
@@ -38,33 +35,6 @@ START_TIMEOUT = 5.0
 PING_AFTER = 15.0
 # Publishing runs inside requests: a hung Redis must not hang them.
 PUBLISH_TIMEOUT = 2.0
-
-
-@dataclass(frozen=True)
-class RedisTarget:
-    """Where to connect and which channel to use, parsed from ``HUB_BUS_URL``."""
-
-    url: str
-    channel: str
-    where: str  # host:port for logs, never the password
-
-    @classmethod
-    def parse(cls, bus_url: str, namespace: str | None = None) -> RedisTarget:
-        """``redis://[user:pass@]host:port[/db][/namespace]``.
-
-        Pub/sub ignores the database number, so processes that must not hear each other
-        (two hubs on one Redis, or parallel test runs) need a namespace: the path after
-        the optional database number, or ``namespace``. The channel is then
-        ``<namespace>:inbox-hub:events``.
-        """
-        parts = urlsplit(bus_url)
-        segments = [s for s in parts.path.split("/") if s]
-        db = segments.pop(0) if segments and segments[0].isdigit() else None
-        namespace = namespace or "/".join(segments) or None
-        url = urlunsplit((parts.scheme, parts.netloc, f"/{db}" if db else "", parts.query, ""))
-        channel = f"{namespace}:{CHANNEL}" if namespace else CHANNEL
-        where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
-        return cls(url, channel, where)
 
 
 class RedisBus(LocalFanout):

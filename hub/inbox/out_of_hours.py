@@ -39,6 +39,7 @@ from hub.contract.notices import MessageReceived
 from hub.errors import HubError
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
+from hub.events.forget import forget_on_change
 from hub.events.work import Work, unit_of_work
 from hub.inbox import business_hours, hours_calendar
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
@@ -47,7 +48,7 @@ from hub.inbox.messages import enqueue_delivery, message_payload
 from hub.inbox.outgoing_rules import check_window, last_inbound_at
 from hub.observers import Observers
 from hub.store.models import Channel, Conversation, Message, OutOfHoursReply
-from hub.store.shared_read import SharedRead
+from hub.store.shared_read import HeldRead
 from hub.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,18 @@ AUTO_REPLY = "auto_reply"
 STALE_AFTER = timedelta(hours=6)
 # How many out-of-hours checks of one hub process use the database at once.
 CONCURRENT_REPLIES = 2
+# How long a channel's setting is held without hearing of a change: only the safety net
+# should an announcement be lost (every channel write announces ``channel.updated``).
+SETTING_HELD_SECONDS = 5.0
+# The announcement of a channel created, changed or deleted (``hub.channels.admin``, a
+# layer above this one).
+CHANNEL_UPDATED = "channel.updated"
+
+
+def _channel_of(event: HubEvent) -> int | None:
+    """The channel a ``channel.updated`` names (None: drop every channel's setting)."""
+    channel_id = event.data.get("id")
+    return channel_id if isinstance(channel_id, int) else None
 
 
 def _capabilities(channel: Channel, channels: ChannelPlugins | None) -> Capabilities | None:
@@ -179,9 +192,14 @@ class OutOfHoursReplies:
         # A burst of inbound messages starts one observer task each: only a few at a time
         # take a database connection, so the pipe's own transactions never wait for one.
         self._slots = asyncio.Semaphore(CONCURRENT_REPLIES)
-        # Messages of a burst share the read of their channel's setting, each answered
-        # by a read started after it asked (hub.store.shared_read).
-        self.replies_on = SharedRead(self._replies_on)
+        # Every stored message asks for its channel's setting: held in memory until any
+        # process announces a change to the channel (``follow_changes``).
+        self.replies_on = HeldRead(self._replies_on, ttl=SETTING_HELD_SECONDS)
+
+    async def follow_changes(self) -> None:
+        """Drop a channel's held setting whenever any hub process announces a change to
+        the channel (or announcements may have been lost); runs until cancelled."""
+        await forget_on_change(self._bus, self.replies_on.forget, {CHANNEL_UPDATED}, _channel_of)
 
     @hookimpl
     async def hub_message_received(self, notice: MessageReceived) -> None:
@@ -191,10 +209,9 @@ class OutOfHoursReplies:
 
     async def handle(self, message_id: int, channel_id: int | None = None) -> Message | None:
         """Run :func:`reply_if_closed` in a transaction of its own (none at all when the
-        message's channel sends no out-of-hours reply: the common case costs a share of
-        one read)."""
-        # The shared read is one connection however many wait for it: outside the slots,
-        # so a burst's checks all join it instead of a few at a time.
+        message's channel sends no out-of-hours reply: the common case reads nothing)."""
+        # A read of the setting is one connection however many wait for it: outside the
+        # slots, so a burst's checks all join it instead of a few at a time.
         if channel_id is not None and not await self.replies_on.get(channel_id):
             return None
         async with (

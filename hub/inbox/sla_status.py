@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.auth.visibility import Viewer, conversation_filter
 from hub.store.models import Conversation, SlaPolicy
@@ -63,16 +64,18 @@ def badge_of(conversation: Conversation, now: datetime) -> TargetState | None:
 
 
 def at_risk_clause(now: datetime) -> ColumnElement[bool]:
-    """Open conversations with a target due within ``AT_RISK_MINUTES`` or breached."""
+    """Open conversations with a target due within ``AT_RISK_MINUTES`` or breached.
+
+    The due ones are found on each due time's own index (one branch a target) and the
+    view's rows are tested against them: as one OR of the three, SQLite (no statistics)
+    tested every open conversation's due times, 0.1-0.2 s on 100k for each sidebar's
+    count while any policy exists (tests/test_sla_job_plans.py reads the plan)."""
     soon = now + timedelta(minutes=AT_RISK_MINUTES)
-    return and_(
-        Conversation.status == "open",
-        or_(
-            Conversation.first_response_due_at <= soon,
-            Conversation.next_response_due_at <= soon,
-            Conversation.resolution_due_at <= soon,
-        ),
+    due = aliased(Conversation)  # not correlated with the view's own conversations
+    due_ids = union_all(
+        *(select(due.id).where(getattr(due, f"{target}_due_at") <= soon) for target in TARGETS)
     )
+    return and_(Conversation.status == "open", Conversation.id.in_(due_ids))
 
 
 async def any_policy(db: AsyncSession) -> bool:

@@ -131,11 +131,18 @@ def _visible_groups(viewer: Viewer, rows: list[CountGroup]) -> list[CountGroup]:
     """
     if viewer.sees_everything:
         return rows
-    return [
-        row
-        for row in rows
-        if can_see(viewer, ConversationScope(0, row[0], row[1], contact_blocked=False))
-    ]
+    # Rows repeat each (assignee, team) pair once per unread count: judge each pair once.
+    judged: dict[tuple[int | None, int | None], bool] = {}
+    visible: list[CountGroup] = []
+    for row in rows:
+        pair = (row[0], row[1])
+        seen = judged.get(pair)
+        if seen is None:
+            scope = ConversationScope(0, row[0], row[1], contact_blocked=False)
+            seen = judged[pair] = can_see(viewer, scope)
+        if seen:
+            visible.append(row)
+    return visible
 
 
 async def inbox_counts(

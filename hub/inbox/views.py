@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.visibility import Viewer, conversation_filter
@@ -15,7 +15,8 @@ from hub.errors import Forbidden, HubError, NotFound
 from hub.inbox.custom_inboxes import get_accessible_inbox
 from hub.inbox.filters import (
     CustomInboxFilters,
-    filters_clause,
+    InboxClause,
+    inbox_clause,
     labels_clause,
     priorities_clause,
     unanswered_clause,
@@ -79,6 +80,11 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
     403 for a view the viewer does not have; 404 for a team or custom inbox that does not
     exist (or, for a custom inbox, is not shared with them).
     """
+    return (await _view_condition(db, viewer, view)).clause
+
+
+async def _view_condition(db: AsyncSession, viewer: Viewer, view: View) -> InboxClause:
+    """``view_clause``, and whether it keeps a few contacts' conversations only."""
     # Written "IS NOT true" (the same rows: the flag is never NULL) so that SQLite, which
     # keeps no statistics, walks the view's own index (assignee, team, status) instead
     # of ix_conversations_blocked_last: an "IS false" equality on it ties with theirs,
@@ -87,27 +93,29 @@ async def view_clause(db: AsyncSession, viewer: Viewer, view: View) -> ColumnEle
     # equality: that index is its All tab's only ordered path.
     not_blocked = Conversation.contact_blocked.is_not(True)
     if view.kind == "mine":
-        return and_(Conversation.assignee_id == viewer.id, not_blocked)
+        return InboxClause(and_(Conversation.assignee_id == viewer.id, not_blocked))
     if view.kind == "sla":  # what the viewer sees of it, like a custom inbox
-        return and_(at_risk_clause(utcnow()), not_blocked, conversation_filter(viewer))
+        at_risk = and_(at_risk_clause(utcnow()), not_blocked, conversation_filter(viewer))
+        return InboxClause(at_risk)
     if view.kind in ("all", "unassigned", "blocked"):
         if not viewer.sees_everything:
             raise Forbidden(f"the {view.kind} view is not available to you")
         if view.kind == "all":
-            return Conversation.contact_blocked.is_(False)
+            return InboxClause(Conversation.contact_blocked.is_(False))
         if view.kind == "unassigned":
-            return and_(Conversation.assignee_id.is_(None), not_blocked)
-        return Conversation.contact_blocked.is_(True)
+            return InboxClause(and_(Conversation.assignee_id.is_(None), not_blocked))
+        return InboxClause(Conversation.contact_blocked.is_(True))
     assert view.ref is not None
     if view.kind == "team":
         if await db.scalar(select(Team.id).where(Team.id == view.ref)) is None:
             raise NotFound("team")
         if view.ref not in allowed_team_ids(viewer, [view.ref]):
             raise Forbidden("this team inbox is not available to you")
-        return and_(Conversation.team_id == view.ref, not_blocked)
+        return InboxClause(and_(Conversation.team_id == view.ref, not_blocked))
     inbox = await get_accessible_inbox(db, viewer, view.ref)
-    filters = CustomInboxFilters.model_validate(inbox.filters)
-    return and_(await filters_clause(db, filters), not_blocked, conversation_filter(viewer))
+    custom = await inbox_clause(db, CustomInboxFilters.model_validate(inbox.filters))
+    clause = and_(custom.clause, not_blocked, conversation_filter(viewer))
+    return InboxClause(clause, custom.few)
 
 
 # --- listing with keyset paging ------------------------------------------------------
@@ -122,6 +130,14 @@ def _sort_column(sort: Sort) -> ColumnElement[datetime]:
 
 def _descending(sort: Sort) -> bool:
     return sort in ("newest", "shortest", "priority")
+
+
+def _by_expression(sort: Sort, column: ColumnElement[datetime], descending: bool) -> list[Any]:
+    """The list's order written so no index serves it: ``coalesce(x, x)`` is ``x``."""
+    keys: list[Any] = [func.coalesce(column, column), Conversation.id]
+    if sort == "priority":
+        keys.insert(0, func.coalesce(Conversation.priority, Conversation.priority))
+    return [key.desc() for key in keys] if descending else keys
 
 
 def encode_cursor(value: datetime, row_id: int) -> str:
@@ -152,10 +168,12 @@ async def _matching(
     contact_id: int | None,
     label_ids: Sequence[int] = (),
     priorities: Sequence[Priority] = (),
-) -> list[ColumnElement[bool]]:
+) -> tuple[list[ColumnElement[bool]], bool]:
     """The conditions of a view's tab as listed: one definition for the list and for
-    "every conversation matching" of a bulk action."""
-    where = [await view_clause(db, viewer, view)]
+    "every conversation matching" of a bulk action; and whether they keep a few
+    contacts' conversations only (``InboxClause.few``)."""
+    condition = await _view_condition(db, viewer, view)
+    where = [condition.clause]
     if status != "all":
         where.append(Conversation.status == status)
     if contact_id is not None:
@@ -167,7 +185,7 @@ async def _matching(
         where.append(labels_clause(label_ids))
     if priorities:
         where.append(priorities_clause(priorities))
-    return where
+    return where, condition.few
 
 
 async def matching_ids(
@@ -183,7 +201,9 @@ async def matching_ids(
     limit: int,
 ) -> list[int]:
     """The ids of every conversation a view's tab lists (newest first), ``limit`` at most."""
-    where = await _matching(db, viewer, view, status, unanswered, contact_id, label_ids, priorities)
+    where, _ = await _matching(
+        db, viewer, view, status, unanswered, contact_id, label_ids, priorities
+    )
     query = (
         select(Conversation.id)
         .where(*where)
@@ -218,20 +238,14 @@ async def list_conversations(
     within a priority the newest activity first."""
     column = _sort_column(sort)
     descending = _descending(sort)
-    query = (
-        select(Conversation, Contact.name)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(
-            *await _matching(
-                db, viewer, view, status, unanswered, contact_id, label_ids, priorities
-            )
-        )
+    where, few = await _matching(
+        db, viewer, view, status, unanswered, contact_id, label_ids, priorities
     )
     if only_id is not None:
-        query = query.where(Conversation.id == only_id)
+        where.append(Conversation.id == only_id)
     if cursor and sort == "priority":
         level, position, last_id = unpack(cursor, int, datetime, int)
-        query = query.where(
+        where.append(
             (Conversation.priority < level)
             | (
                 (Conversation.priority == level)
@@ -241,18 +255,29 @@ async def list_conversations(
     elif cursor:
         position, last_id = decode_cursor(cursor)
         if descending:
-            query = query.where(
-                (column < position) | ((column == position) & (Conversation.id < last_id))
-            )
+            where.append((column < position) | ((column == position) & (Conversation.id < last_id)))
         else:
-            query = query.where(
-                (column > position) | ((column == position) & (Conversation.id > last_id))
-            )
+            where.append((column > position) | ((column == position) & (Conversation.id > last_id)))
     order: tuple[Any, ...] = (
         (column.desc(), Conversation.id.desc()) if descending else (column, Conversation.id)
     )
     if sort == "priority":
         order = (Conversation.priority.desc(), *order)
+    query = select(Conversation, Contact.name).join(Contact, Contact.id == Conversation.contact_id)
+    if few:
+        # A few contacts' conversations (``InboxClause.few``): their ids sorted first,
+        # by an expression no index has (the same order), so they are read and
+        # sorted instead of found by walking the view's index; then the page's rows.
+        page = (
+            select(Conversation.id)
+            .where(*where)
+            .order_by(*_by_expression(sort, column, descending))
+            .limit(limit + 1)
+            .correlate(None)
+        )
+        query = query.where(Conversation.id.in_(page))
+    else:
+        query = query.where(*where)
     result = await db.execute(query.order_by(*order).limit(limit + 1))
     rows = [ConversationRow(conversation, name) for conversation, name in result.all()]
     next_cursor = None

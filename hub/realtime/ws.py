@@ -39,7 +39,7 @@ from hub.errors import HubError
 from hub.events.access import ACCESS_CHANGED
 from hub.events.bus import Subscription
 from hub.events.event import HubEvent
-from hub.events.redis_bus import RESYNC
+from hub.events.redis_target import RESYNC
 from hub.realtime.presence import BadMessage, TypingIndicators, TypingMessage, parse_client_message
 from hub.realtime.viewers import Credential, ViewerRefresh, load_access
 from hub.store.types import MAX_ID, utcnow

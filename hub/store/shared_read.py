@@ -9,11 +9,18 @@ age ago; this does not: a caller joins the *next* read, which starts only after 
 read in flight (if any) has finished, so every caller's answer comes from a read that
 began after it asked, exactly as if it had read alone. Callers asking together share
 that read: at most one read in flight and one waiting per key, whatever the load.
+
+Sharing needs company: at a low rate (20 messages a second) each message arrives alone
+and still paid a session and a query per observer. ``HeldRead`` keeps the answer instead,
+until its owner is told of a change (``forget``, called on the bus's announcement of the
+change from any hub process), with a short age limit only as the safety net should an
+announcement be lost; its misses are read through a ``SharedRead``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -65,3 +72,46 @@ class SharedRead(Generic[K, V]):
                 if left is not None and not left.done():
                     left.cancel()
             self._runners.pop(key, None)
+
+
+class HeldRead(Generic[K, V]):
+    """``get(key)`` answers ``read(key)`` from memory until ``forget`` drops it, or for at
+    most ``ttl`` seconds (the safety net should the announcement of a change be lost).
+
+    A read that was under way when ``forget`` was called still answers the callers that
+    asked before it, but is not kept: the next caller reads again. Misses are read through
+    a ``SharedRead``, so callers missing together share one read begun after they asked.
+    """
+
+    def __init__(self, read: Callable[[K], Awaitable[V]], *, ttl: float) -> None:
+        # Public so a test can lengthen it (a slow machine must not expire it mid-test).
+        self.ttl = ttl
+        self._shared = SharedRead(read)
+        self._held: dict[K, tuple[float, V]] = {}
+        # Bumped by every forget: a read begun before one is not kept.
+        self._generation = 0
+
+    @property
+    def reads(self) -> int:
+        """How many reads were made (for tests and metrics)."""
+        return self._shared.reads
+
+    async def get(self, key: K) -> V:
+        """The held answer for ``key``, or ``read(key)`` (kept) when none is held."""
+        held = self._held.get(key)
+        if held is not None and time.monotonic() - held[0] < self.ttl:
+            return held[1]
+        generation, asked = self._generation, time.monotonic()
+        value = await self._shared.get(key)
+        if generation == self._generation:
+            self._held[key] = (asked, value)
+        return value
+
+    def forget(self, key: K | None = None) -> None:
+        """Drop the answer for ``key`` (every answer when None): something it depends on
+        changed, or may have without this process hearing of it."""
+        self._generation += 1
+        if key is None:
+            self._held.clear()
+        else:
+            self._held.pop(key, None)

@@ -314,6 +314,11 @@ def test_a_reply_takes_its_subject_and_cc_to_the_api(
     composer.get_by_label("Message").fill("Sorry about that, a new one is on its way.")
     # The accessibility floor at phone width, with every email part on the page.
     assert page.evaluate(PAGE_PROBLEMS) == []
+    # The conversation has the phone's screen (no top bar): the thread keeps room beside
+    # an email's subject, copy and message fields.
+    expect(page.locator("header.topbar")).to_be_hidden()
+    box = page.locator("#timeline").bounding_box()
+    assert box is not None and box["height"] >= 200, box
     snap("phone-composer")
     composer.get_by_role("button", name="Send").click()
     expect(page.locator(".item.outgoing").last).to_contain_text("a new one is on its way")

@@ -196,6 +196,11 @@ export function setUpThread() {
     if (event.state?.conversationId) openConversation(event.state.conversationId, { push: false });
     else location.reload();
   });
+  // The page of a conversation leaves its pane to this script, as a click does.
+  const deferred = document.getElementById("pane-deferred");
+  if (deferred) {
+    openConversation(deferred.dataset.conversationId, { push: false, item: deferred.dataset.targetItem || null });
+  }
   const timeline = document.getElementById("timeline");
   if (timeline) {
     labelDays(timeline);
