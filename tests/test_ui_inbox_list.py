@@ -123,9 +123,16 @@ async def test_custom_inboxes_are_editable_by_their_creator_only(
     channel = await factory.channel(name="Acme chat")
     await factory.conversation(channel, unread_count=1)
     csrf = await log_in_page(client, "creator@example.com")
-    # The "new" dialog starts from the list looked at: Mine, Closed tab, unanswered.
-    html = await page(client, "/inbox", view="mine", status="closed", unanswered="1")
-    new_form = html.split('id="custom-inbox-new"')[1].split("</dialog>")[0]
+    # The "new" dialog starts from the list looked at: Mine, Closed tab, unanswered. The
+    # page leaves the dialogs to the script, which fetches them from the page's link.
+    list_state = {"view": "mine", "status": "closed", "unanswered": "1"}
+    html = await page(client, "/inbox", **list_state)
+    assert 'id="custom-inbox-new"' not in html
+    link = re.search(r'id="custom-inbox-dialogs" data-url="([^"]+)"', html)
+    assert link is not None
+    dialogs = await page(client, link.group(1).replace("&amp;", "&"))
+    assert dialogs == await page(client, "/inbox/custom-inbox-dialogs", **list_state)
+    new_form = dialogs.split('id="custom-inbox-new"')[1].split("</dialog>")[0]
     filters = re.search(r'data-filters="([^"]+)"', new_form)
     assert filters is not None
     assert "&#34;assignee_ids&#34;: [" + str(creator.id) + "]" in filters.group(1)
@@ -141,7 +148,9 @@ async def test_custom_inboxes_are_editable_by_their_creator_only(
     inbox_id = (await made.json())["id"]
     mine = await page(client, "/inbox", view=f"custom:{inbox_id}")
     assert "&lt;b&gt;VIP&lt;/b&gt;" in mine and "<b>VIP</b>" not in mine
-    assert 'id="custom-inbox-edit"' in mine and "data-custom-edit" in mine
+    assert "data-custom-edit" in mine
+    dialogs = await page(client, "/inbox/custom-inbox-dialogs", view=f"custom:{inbox_id}")
+    assert 'id="custom-inbox-edit"' in dialogs and "&lt;b&gt;VIP&lt;/b&gt;" in dialogs
     assert 'data-owner="mine"' in mine and "Last updated" in mine and "data-list-refresh" in mine
 
     # Shared with the other manager: listed under "by others", read-only.
@@ -152,11 +161,21 @@ async def test_custom_inboxes_are_editable_by_their_creator_only(
     )
     assert shared.status == 200
     await client.post("/logout", data={"csrf_token": csrf})
-    await log_in_page(client, "other@example.com")
+    other_csrf = await log_in_page(client, "other@example.com")
     theirs = await page(client, "/inbox", view=f"custom:{inbox_id}")
-    assert 'data-owner="others"' in theirs
-    assert "custom-inbox-edit" not in theirs and 'id="custom-inbox-about"' in theirs
-    assert "Shared by Cleo Creator · read-only" in theirs and "Channels: Acme chat" in theirs
+    assert 'data-owner="others"' in theirs and "data-custom-about" in theirs
+    assert "Shared by Cleo Creator · read-only" in theirs
+    about = await page(client, "/inbox/custom-inbox-dialogs", view=f"custom:{inbox_id}")
+    assert "custom-inbox-edit" not in about and 'id="custom-inbox-about"' in about
+    assert "Channels: Acme chat" in about
+    # Not shared with them, the dialogs are a 404 as the inbox is.
+    await make_user("third@example.com", name="Tess Third", role="agent")
+    await client.post("/logout", data={"csrf_token": other_csrf})
+    await log_in_page(client, "third@example.com")
+    hidden = await client.get(
+        "/inbox/custom-inbox-dialogs", params={"view": f"custom:{inbox_id}"}, headers=HTML
+    )
+    assert hidden.status == 404
 
 
 async def test_search_hits_link_to_the_item_in_its_conversation(

@@ -156,7 +156,10 @@ async def test_rows_header_picker_filter_sort_and_timeline_show_triage(
     assert f'<option value="{billing.id}" selected>Billing</option>' in filtered
     # A custom inbox saved from the filtered list starts with its label ticked; every
     # label and priority is offered.
-    new_inbox = filtered.split('id="custom-inbox-new"', 1)[1].split("</dialog>", 1)[0]
+    dialogs = await client.get(
+        "/inbox/custom-inbox-dialogs", params={"label": str(billing.id)}, headers=HTML
+    )
+    new_inbox = (await dialogs.text()).split('id="custom-inbox-new"', 1)[1].split("</dialog>")[0]
     assert f'name="label_ids" value="{billing.id}" checked' in new_inbox
     assert f'name="label_ids" value="{vip.id}">' in new_inbox
     assert 'name="priorities" value="urgent">' in new_inbox

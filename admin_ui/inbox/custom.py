@@ -165,10 +165,11 @@ def describe(filters: CustomInboxFilters, options: Options) -> list[str]:
 
 
 async def custom_view(
-    db: AsyncSession, viewer: Viewer, state: ListState, options: Options
+    db: AsyncSession, viewer: Viewer, state: ListState, options: Options | None
 ) -> CustomView | None:
     """The custom inbox the state lists (None for another view); 404 when the viewer
-    does not have it."""
+    does not have it. Its filters in words (``summary``) only with ``options``: the
+    dialogs show them, not the list."""
     if state.view.kind != "custom" or state.view.ref is None:
         return None
     shared = await get_custom_inbox(db, viewer, state.view.ref)
@@ -179,7 +180,11 @@ async def custom_view(
         inbox.name, filters, shared.sharing.user_ids, shared.sharing.team_ids, inbox.id
     )
     return CustomView(
-        shared, inbox.owner_id == viewer.id, owner or "someone", describe(filters, options), form
+        shared,
+        inbox.owner_id == viewer.id,
+        owner or "someone",
+        describe(filters, options) if options is not None else [],
+        form,
     )
 
 

@@ -154,8 +154,7 @@ async def page_context(
     rows, next_cursor = await list_page(w, viewer, state) if with_rows else ([], None)
     sidebar = await sidebar_context(request, w, viewer)
     live = await live_channels(w)
-    options = await form_options(w.db, live)
-    custom = await custom_view(w.db, viewer, state, options)
+    custom = await custom_view(w.db, viewer, state, None)
     return {
         **sidebar,
         **empty_context(viewer, has_channel=bool(live)),
@@ -171,8 +170,6 @@ async def page_context(
         "closing_notes": (await load_workspace_settings(w.db)).closing_notes,
         "viewer": viewer,
         "custom": custom,
-        "options": options,
-        "new_inbox": new_form(state, viewer, custom),
         "listed_at": utcnow(),
         "last_event_id": last_event_id,
         "dialog_channels": dialog_channels(live, request.config_dict[appkeys.CHANNELS]),
@@ -250,6 +247,27 @@ async def row(request: web.Request) -> web.StreamResponse:
     if not found:
         return web.Response(status=204)
     return await render_fragment(request, "inbox/_row.html", {"state": state, "row": found[0]})
+
+
+@routes.get("/inbox/custom-inbox-dialogs", name="inbox.custom_dialogs")
+async def custom_dialogs(request: web.Request) -> web.StreamResponse:
+    """The custom inbox dialogs of the list the state names: a new inbox from its
+    filters, and editing (or, for others, what it shows) the custom inbox listed.
+    ``custom_inboxes.js`` fetches them when one is first opened: their every person,
+    team, label and channel, twice over, were a fifth of rendering each inbox page."""
+    viewer = viewer_of(request)
+    state = ListState.of(request, viewer)
+    async with work(request) as w:
+        options = await form_options(w.db, await live_channels(w))
+        custom = await custom_view(w.db, viewer, state, options)
+    context = {
+        "options": options,
+        "custom": custom,
+        "new_inbox": new_form(state, viewer, custom),
+        "viewer": viewer,
+        "state": state,
+    }
+    return await render_fragment(request, "inbox/_custom_inbox_dialogs.html", context)
 
 
 @routes.get("/inbox/sidebar", name="inbox.sidebar")

@@ -2,7 +2,7 @@
 // only; the API says so too), and show others what a shared one holds. Every change goes
 // through the REST API; the page then opens the inbox.
 
-import { api } from "./dom.js";
+import { api, fetchFragment } from "./dom.js";
 import { t } from "./strings.js";
 
 const DIALOGS = {
@@ -65,10 +65,26 @@ async function remove(form) {
   }
 }
 
+/** The dialogs, fetched the first time one is opened (the page leaves them out: their
+ * lists of people, teams, labels and channels weigh on every page). */
+async function loadDialogs() {
+  const holder = document.getElementById("custom-inbox-dialogs");
+  if (!holder || holder.dataset.loaded) return;
+  const fragment = await fetchFragment(holder.dataset.url);
+  if (!fragment || holder.dataset.loaded) return;
+  holder.replaceChildren(fragment);
+  holder.dataset.loaded = "1";
+}
+
+async function openDialog(id) {
+  await loadDialogs();
+  document.getElementById(id)?.showModal();
+}
+
 export function setUpCustomInboxes() {
   document.addEventListener("click", (event) => {
     for (const [selector, id] of Object.entries(DIALOGS)) {
-      if (event.target.closest(selector)) document.getElementById(id)?.showModal();
+      if (event.target.closest(selector)) openDialog(id);
     }
     if (event.target.closest("[data-dialog-close]")) event.target.closest("dialog")?.close();
     const deleteButton = event.target.closest("[data-custom-delete]");
