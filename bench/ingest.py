@@ -272,7 +272,12 @@ async def run(args: argparse.Namespace) -> int:
                 async with profiled(pid, args.profile):
                     hub = await put_load(webhook, secret, bodies, args.messages, args.senders, pid)
                 if args.new_senders:
-                    fresh = await put_load(webhook, secret, new, args.messages, args.senders, pid)
+                    # Profiled into a file of its own: FILE.new-senders.
+                    new_profile = f"{args.profile}.new-senders" if args.profile else None
+                    async with profiled(pid, new_profile):
+                        fresh = await put_load(
+                            webhook, secret, new, args.messages, args.senders, pid
+                        )
             stored, distinct = await stored_once(url, channel_id)
         async with ceiling_server() as (ceiling_url, ceiling_pid):
             await put_load(ceiling_url, secret, bodies, warmup, args.senders)
@@ -329,7 +334,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--p99-target", type=float, default=100.0, help="p99 to reach, ms")
     parser.add_argument("--log", metavar="FILE", help="keep a copy of the hub's log in FILE")
     parser.add_argument(
-        "--profile", metavar="FILE", help="py-spy (in the venv) the hub's measured phase to FILE"
+        "--profile",
+        metavar="FILE",
+        help="py-spy (in the venv) the hub's measured phase to FILE (new senders: FILE.new-senders)",
     )
     args = parser.parse_args(argv)
     sys.exit(asyncio.run(run(args)))
