@@ -54,13 +54,34 @@ def reads_of_conversations(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-async def test_the_jobs_walk_only_what_is_due(
-    db: Sessions, factory: Factory, make_user: Any
-) -> None:
-    engine = db.kw["bind"]
-    if engine.dialect.name != "sqlite":
+async def plans(engine: AsyncEngine, reads: list[tuple[str, Any]]) -> list[list[str]]:
+    """SQLite's plan of each statement read, as its lines."""
+    async with engine.connect() as conn:
+        return [
+            [str(row[-1]) for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + s, p)]
+            for s, p in reads
+        ]
+
+
+@pytest.fixture
+def engine(db: Sessions) -> AsyncEngine:
+    """The test database's engine, on SQLite only: PostgreSQL plans from its statistics,
+    and the statements are the same."""
+    bound: AsyncEngine = db.kw["bind"]
+    if bound.dialect.name != "sqlite":
         pytest.skip("PostgreSQL plans from its statistics; the statements are the same")
-    admin: User = await make_user("boss@example.com", name="Bea Boss", role="manager")
+    return bound
+
+
+@pytest.fixture
+async def admin(make_user: Any) -> User:
+    made: User = await make_user("boss@example.com", name="Bea Boss", role="manager")
+    return made
+
+
+async def test_the_jobs_walk_only_what_is_due(
+    db: Sessions, engine: AsyncEngine, factory: Factory, admin: User
+) -> None:
     channel = await factory.channel()
     late = await factory.conversation(
         channel, opened_at=utcnow() - timedelta(hours=2), last_message_direction="in"
@@ -82,27 +103,17 @@ async def test_the_jobs_walk_only_what_is_due(
     assert {c for c, _ in marked} == {late.id} and len(woken) == 1
     # ...the clocks, the breaches of each target, the due-soon ones, the snoozes...
     assert len(reads) >= 8, reads
-    async with engine.connect() as conn:
-        for statement, parameters in reads:
-            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            lines = [str(row[-1]) for row in plan]
-            walks = [line for line in lines if " conversations " in f"{line} "]
-            # ...each by an index of what is due: no scan, no status-only index.
-            assert walks, lines
-            for line in walks:
-                assert line.startswith("SEARCH") and any(i in line for i in DUE_INDEXES), (
-                    statement,
-                    lines,
-                )
+    for lines in await plans(engine, reads):
+        walks = [line for line in lines if " conversations " in f"{line} "]
+        # ...each by an index of what is due: no scan, no status-only index.
+        assert walks, lines
+        for line in walks:
+            assert line.startswith("SEARCH") and any(i in line for i in DUE_INDEXES), lines
 
 
 async def test_the_at_risk_count_finds_the_due_ones_on_their_indexes(
-    db: Sessions, factory: Factory, make_user: Any
+    db: Sessions, engine: AsyncEngine, factory: Factory, admin: User
 ) -> None:
-    engine = db.kw["bind"]
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL plans from its statistics; the statements are the same")
-    admin: User = await make_user("boss@example.com", name="Bea Boss", role="manager")
     channel = await factory.channel()
     soon = utcnow() + timedelta(minutes=10)
     due = await factory.conversation(channel, resolution_due_at=soon)
@@ -114,10 +125,7 @@ async def test_the_at_risk_count_finds_the_due_ones_on_their_indexes(
             listed, _ = await list_conversations(session, Viewer.of(admin), view=View.parse("sla"))
     assert [row.conversation.id for row in listed] == [due.id]
     assert len(reads) == 2
-    async with engine.connect() as conn:
-        for statement, parameters in reads:
-            plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            lines = [str(row[-1]) for row in plan]
-            assert not any(line.startswith("SCAN conversations") for line in lines), lines
-            for target in ("first_response", "next_response", "resolution"):
-                assert any(f"ix_conversations_{target}_due_at" in line for line in lines), lines
+    for lines in await plans(engine, reads):
+        assert not any(line.startswith("SCAN conversations") for line in lines), lines
+        for target in ("first_response", "next_response", "resolution"):
+            assert any(f"ix_conversations_{target}_due_at" in line for line in lines), lines
