@@ -291,6 +291,15 @@ def test_a_start_runs_no_collection_until_it_serves(tmp_path: Path, sqlite_templ
     ], result.stderr
 
 
+def _python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter, with no HUB_* setting but a data folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_DATA_DIR"] = str(tmp_path / "data")
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
 def test_a_refused_serve_leaves_the_collector_on(tmp_path: Path) -> None:
     code = (
         "import gc\n"
@@ -300,11 +309,7 @@ def test_a_refused_serve_leaves_the_collector_on(tmp_path: Path) -> None:
         "except SystemExit as end:\n"
         "    print(end.code, gc.isenabled())\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_DATA_DIR"] = str(tmp_path / "data")
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
+    result = _python(code, tmp_path)
     assert "needs PostgreSQL" in result.stderr
     assert result.stdout.split() == ["1", "True"]
 
@@ -326,9 +331,5 @@ def test_a_command_runs_without_the_collector_and_turns_it_back_on(tmp_path: Pat
         "        assert end.code == 0, end.code\n"
         "print(seen, gc.isenabled())\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_DATA_DIR"] = str(tmp_path / "data")
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
+    result = _python(code, tmp_path)
     assert result.stdout.split() == ["[False]", "True"], result.stderr
