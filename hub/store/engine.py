@@ -25,12 +25,12 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 # connection (up to the pool's timeout), as it did before once the overflow was used up.
 POOL_SIZE = 15
 
-# SQLite writes one transaction at a time and its readers share the process's two cores
-# with the event loop, so more connections add no throughput, only memory: each is an
-# aiosqlite thread (and a malloc arena), its own copy of the parsed schema and its own
-# page cache. Fifteen were all open within a second of start-up (the jobs' first passes)
-# and held 10 MiB more than four (docs/performance.md, "RSS").
-SQLITE_POOL_SIZE = 4
+# SQLite's pool, as large as PostgreSQL's. Four connections held 10 MiB less (each is an
+# aiosqlite thread, a parsed schema and a page cache; docs/performance.md, "RSS"), but
+# fewer connections than the outbox delivers at once made its deliveries wait on the
+# pool and count rows as lost to another worker (tests/test_outbox_worker.py, the
+# concurrency and limit tests): a smaller pool needs that understood first.
+SQLITE_POOL_SIZE = POOL_SIZE
 
 # Each SQLite connection's page cache, in KiB (SQLite's default is 2,000 KiB). The
 # database file's pages are in the operating system's cache too, so a page missing here
