@@ -754,7 +754,7 @@ async def test_a_change_wakes_the_worker_rather_than_waiting_for_the_poll(
     conversation = await factory.conversation(await factory.channel())
     await subscribe(slow, owner, receiver.url, ["message.created"])
     await reply(slow, owner, conversation.id, "at once")
-    await eventually(lambda: len(receiver.requests) == 1, timeout=5)
+    await eventually(lambda: len(receiver.requests) == 1, timeout=20)
 
 
 async def test_a_change_that_recorded_no_delivery_leaves_the_worker_asleep(
@@ -785,7 +785,7 @@ async def test_a_change_that_recorded_no_delivery_leaves_the_worker_asleep(
     assert passes == []
     await subscribe(slow, owner, receiver.url, ["message.created"])
     await reply(slow, owner, conversation.id, "at once")
-    await eventually(lambda: len(receiver.requests) == 1, timeout=5)
+    await eventually(lambda: len(receiver.requests) == 1, timeout=20)
     assert len(passes) >= 1
 
 

@@ -39,8 +39,10 @@ async def eventually(
     check: Callable[[], object],
     *,
     # Not asyncio.timeout() around the call: between attempts it must keep the last
-    # failed assertion, and raise that rather than a bare TimeoutError.
-    timeout: float = 5.0,  # noqa: ASYNC109
+    # failed assertion, and raise that rather than a bare TimeoutError. Generous: a
+    # passing check returns at once, and a loaded CI machine stalls for seconds (a
+    # PostgreSQL test's restarted worker took over 5 s to send once).
+    timeout: float = 15.0,  # noqa: ASYNC109
     interval: float = 0.02,
 ) -> object:
     """Run ``check`` (a plain or an ``async`` function) until it passes; return its result.
