@@ -355,4 +355,6 @@ def test_a_reply_takes_its_subject_and_cc_to_the_api(
     )
     assert stored() is not None and stored().id == reply.id  # type: ignore[union-attr]
     page.locator(f"#message-{ids['mail']}").scroll_into_view_if_needed()
+    # The page itself never scrolls: nothing in the thread lengthens it past the screen.
+    assert page.evaluate("document.documentElement.scrollHeight") <= 844
     snap("phone-thread")
