@@ -356,11 +356,9 @@ async def test_a_snippet_action_queues_a_reply_the_channel_window_allows(
     async with db() as session:
         message = await session.get(Message, message_id)
         assert message is not None
-        assert (message.status, message.direction, message.sender_user_id) == (
-            "pending",
-            "out",
-            hub.agent.id,
-        )
+        # Queued; the outbox worker, woken by the reply's event, may have sent it already.
+        assert message.status in ("pending", "sent")
+        assert (message.direction, message.sender_user_id) == ("out", hub.agent.id)
         assert message.text is not None and message.text.startswith("Hi ")
         assert message.text.endswith(", thanks!")
         assert (
