@@ -37,7 +37,7 @@ from tests.factories import Factory
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
 REDIS = "redis://127.0.0.1:6379"
-WAIT = 5.0
+WAIT = 15.0
 
 EVENT = HubEvent(
     "conversation.updated",

@@ -37,7 +37,7 @@ Client = TestClient[Any, Any]
 Socket = ClientWebSocketResponse[bool]
 Sessions = async_sessionmaker[AsyncSession]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
-WAIT = 5.0  # seconds a frame may take before the test fails; never slept
+WAIT = 15.0  # seconds a frame may take before the test fails; never slept
 
 
 async def receive(socket: Socket) -> dict[str, Any]:

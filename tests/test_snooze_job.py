@@ -28,7 +28,7 @@ from tests.factories import Factory
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
-WAIT = 5.0
+WAIT = 15.0
 
 
 @pytest.fixture

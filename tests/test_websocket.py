@@ -30,7 +30,7 @@ from tests.ui_helpers import log_in_page
 Client = TestClient[Any, Any]
 Socket = ClientWebSocketResponse[bool]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
-WAIT = 5.0  # seconds a frame may take before the test fails; never slept
+WAIT = 15.0  # seconds a frame may take before the test fails; never slept
 
 
 async def next_message(socket: Socket) -> WSMessage:

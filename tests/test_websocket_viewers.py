@@ -25,7 +25,7 @@ from tests.factories import Factory
 from tests.statements import recorded
 from tests.test_websocket import Client, Socket, UserToken, closed_with, end_access, frame
 
-WAIT = 5.0
+WAIT = 15.0
 
 
 async def hello(socket: Socket) -> None:
