@@ -4,6 +4,7 @@ message and events, answered after commit; held, replayed, deduplicated, observe
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -305,6 +306,22 @@ async def test_a_message_wakes_a_snoozed_conversation(
     [conversation] = await rows(db, Conversation)
     assert conversation.status == "open" and conversation.snoozed_until is None
     assert [e.kind for e in await rows(db, ConversationEvent)] == ["created", "unsnoozed"]
+
+
+async def test_a_conversation_starts_in_its_timeline_at_its_first_message(
+    hub: Client, channel: Channel, db: Sessions
+) -> None:
+    """The provider wrote the message a moment before the hub received it; the timeline
+    (in time order, an event before a message at the same time) starts the conversation
+    there, not after the message."""
+    written = utcnow() - timedelta(seconds=2)
+    await post(hub, channel.id, message("m1", timestamp=written.isoformat()))
+
+    [event] = await rows(db, ConversationEvent)
+    [first] = await rows(db, Message)
+    assert event.kind == "created" and event.created_at == first.created_at == written
+    timeline = sorted([(event.created_at, "event"), (first.created_at, "message")])
+    assert [kind for _, kind in timeline] == ["event", "message"]
 
 
 async def test_a_blocked_contacts_message_is_stored_without_counting_unread(

@@ -43,15 +43,19 @@ def record(
     kind: ConversationChange,
     actor_id: int | None,
     previous: ConversationScope | None = None,
+    at: datetime | None = None,
     **data: Any,
 ) -> None:
     """Write a timeline event and announce the change to whoever may see it. A change
-    an automation rule makes names the rule (``data["rule"]``, the notice's ``rule_id``)."""
+    an automation rule makes names the rule (``data["rule"]``, the notice's ``rule_id``).
+    ``at`` is the event's time when it is not when the session writes it."""
     if work.rule is not None:
         data = {**data, "rule": work.rule.name, "rule_id": work.rule.id}
     event = ConversationEvent(
         conversation_id=conversation.id, kind=kind, actor_id=actor_id, data=data
     )
+    if at is not None:
+        event.created_at = at
     work.db.add(event)
     scope = ConversationScope.of(conversation)
     work.emit(

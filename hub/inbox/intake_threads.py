@@ -179,8 +179,16 @@ async def thread(
     await work.db.flush()
     if index is not None:
         index.forget_conversations(channel.id, contact.id)
+    # It started with the message, which the timeline places at the provider's time
+    # (hub.inbox.intake.message_row): "Conversation started" goes there too, not after it.
     conversations.record(
-        work, conversation, "created", None, contact_id=contact.id, channel_id=channel.id
+        work,
+        conversation,
+        "created",
+        None,
+        at=min(event.timestamp, now),
+        contact_id=contact.id,
+        channel_id=channel.id,
     )
     return conversation, True
 
