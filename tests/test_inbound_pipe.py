@@ -4,8 +4,8 @@ message and events, answered after commit; held, replayed, deduplicated, observe
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
