@@ -86,8 +86,8 @@ def main(ctx: click.Context) -> None:
     show_default=True,
     help="Hub processes sharing the port (more than 1 needs PostgreSQL and the Redis bus).",
 )
-@click.option("--supervised", is_flag=True, hidden=True)
-def serve(host: str | None, port: int | None, workers: int, supervised: bool) -> None:
+@click.option("--supervisor-pid", type=int, hidden=True)
+def serve(host: str | None, port: int | None, workers: int, supervisor_pid: int | None) -> None:
     """Start the hub. On the embedded SQLite it migrates the database first."""
     from hub.store.native_memory import limit_malloc_arenas
 
@@ -98,6 +98,7 @@ def serve(host: str | None, port: int | None, workers: int, supervised: bool) ->
     refused = refusal(settings, workers)
     if refused:
         raise click.ClickException(refused)
+    supervised = supervisor_pid is not None
     if not supervised:  # a supervised worker's parent has prepared the database
         _run(settings, _prepare_to_serve(settings))
     if workers > 1:
@@ -109,6 +110,10 @@ def serve(host: str | None, port: int | None, workers: int, supervised: bool) ->
         status = Supervisor(command, workers, settings.shutdown_timeout).run()
         log.info("Inbox Hub stopped")
         sys.exit(status)
+    if supervisor_pid is not None:
+        from hub.supervisor import follow_supervisor
+
+        follow_supervisor(supervisor_pid)
     _serve_one(settings, reuse_port=supervised)
 
 

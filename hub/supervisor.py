@@ -4,7 +4,8 @@ Each worker is a whole ``hub serve`` (its own event loop, database pool and bus
 connection) listening with ``SO_REUSEPORT``, so the kernel spreads new connections over
 them. The parent serves nothing: it starts the workers, restarts one that dies after it
 was up, and on ``SIGTERM`` or ``SIGINT`` passes ``SIGTERM`` on and waits for every worker
-to finish its requests (then kills what is left).
+to finish its requests (then kills what is left). A worker whose parent is gone (killed
+with ``SIGKILL``, which it cannot pass on) stops itself the same way.
 
 Several processes need a database they can all write to and a bus that carries realtime
 events between them, so ``refusal`` names what is missing on SQLite or a memory bus.
@@ -16,9 +17,11 @@ Jobs that must not run twice at once take a PostgreSQL advisory lock
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from types import FrameType
@@ -34,6 +37,8 @@ STARTUP_SECONDS = 10.0
 WATCH_SECONDS = 0.2
 # Beyond the workers' own shutdown timeout, how long they get to exit before a kill.
 EXIT_MARGIN_SECONDS = 5.0
+# How often a worker looks whether its supervisor is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 def refusal(settings: Settings, workers: int) -> str | None:
@@ -55,7 +60,8 @@ def refusal(settings: Settings, workers: int) -> str | None:
 
 
 def worker_command(host: str, port: int) -> list[str]:
-    """The command of one worker: ``hub serve`` as a supervised worker on ``host:port``."""
+    """The command of one worker: ``hub serve`` on ``host:port``, supervised by this
+    process."""
     return [
         sys.executable,
         "-c",
@@ -65,8 +71,24 @@ def worker_command(host: str, port: int) -> list[str]:
         host,
         "--port",
         str(port),
-        "--supervised",
+        "--supervisor-pid",
+        str(os.getpid()),
     ]
+
+
+def follow_supervisor(pid: int) -> None:
+    """Stop this worker (a ``SIGTERM`` to itself: the usual graceful shutdown) once its
+    supervisor ``pid`` is no longer its parent. A supervisor killed with ``SIGKILL`` never
+    passes a signal on: without this its workers would keep serving the port, beside the
+    hub started again in its place."""
+
+    def watch() -> None:
+        while os.getppid() == pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        log.warning("the supervisor (pid %d) is gone: stopping this worker", pid)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="hub-follow-supervisor", daemon=True).start()
 
 
 class Supervisor:

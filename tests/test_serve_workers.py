@@ -194,3 +194,34 @@ def test_workers_that_cannot_start_stop_the_hub(pg_url: str, tmp_path: Path) -> 
                 parent.wait()
     assert parent.returncode == 1
     assert "exited with status" in err and "while starting" in err
+
+
+def test_workers_stop_when_their_supervisor_is_killed(pg_url: str, tmp_path: Path) -> None:
+    """A SIGKILLed supervisor passes nothing on: its workers notice and stop gracefully,
+    leaving the port free for a hub started again."""
+    port = free_port()
+    parent = start(pg_url, tmp_path, port)
+    try:
+        deadline = time.monotonic() + 120
+        while healthz(port) != 200:
+            assert parent.poll() is None, parent.communicate()
+            assert time.monotonic() < deadline, "no worker answered in 120 s"
+            time.sleep(0.2)
+        workers = children(parent.pid)
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait()
+
+    # Orphans: not this test's children, so wait for /proc to drop them (or a zombie).
+    def alive(pid: int) -> bool:
+        try:
+            return "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 60
+    while any(alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "the orphaned workers kept running"
+        time.sleep(0.2)
+    assert healthz(port) == 0
