@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.models.base import Base, Timestamped
@@ -19,6 +19,11 @@ class Contact(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(300), default="")
+    # The contacts list's two sorts (hub.inbox.contacts.list_contacts) read these in order.
+    __table_args__ = (
+        Index("ix_contacts_name_key", func.lower(name), id),
+        Index("ix_contacts_created", "created_at", id),
+    )
     first_name: Mapped[str | None] = mapped_column(String(200))
     last_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
