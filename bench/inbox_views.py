@@ -89,6 +89,10 @@ def cases(teams: int) -> list[Case]:
             "/api/v1/search",
             {"q": "customer4711", "types": "contacts"},
         ),
+        # The contacts list's first page, no search: a restricted agent's walks the name
+        # index testing each contact for a visible conversation.
+        Case("manager: contacts", "manager", "/api/v1/contacts", {}),
+        Case("team agent: contacts", "team agent", "/api/v1/contacts", {}),
         Case("team agent: mine", "team agent", conv, {"view": "mine"}),
         Case(f"team agent: team:{own_team}", "team agent", conv, {"view": f"team:{own_team}"}),
         Case("team agent: counts", "team agent", counts, {}),
