@@ -134,15 +134,21 @@ def start(database_url: str, tmp_path: Path, port: int) -> subprocess.Popen[str]
     )
 
 
+def wait_until_served(parent: subprocess.Popen[str], port: int) -> float:
+    """Wait for a worker to answer on ``port``; the deadline the caller may keep using."""
+    deadline = time.monotonic() + 120
+    while healthz(port) != 200:
+        assert parent.poll() is None, parent.communicate()
+        assert time.monotonic() < deadline, "no worker answered in 120 s"
+        time.sleep(0.2)
+    return deadline
+
+
 def test_two_workers_both_serve_the_port_and_stop_on_sigterm(pg_url: str, tmp_path: Path) -> None:
     port = free_port()
     parent = start(pg_url, tmp_path, port)
     try:
-        deadline = time.monotonic() + 120
-        while healthz(port) != 200:
-            assert parent.poll() is None, parent.communicate()
-            assert time.monotonic() < deadline, "no worker answered in 120 s"
-            time.sleep(0.2)
+        deadline = wait_until_served(parent, port)
         workers = children(parent.pid)
         assert len(workers) == 2
         # Both workers listen, each on a socket of its own: wait for the slower one.
@@ -202,11 +208,7 @@ def test_workers_stop_when_their_supervisor_is_killed(pg_url: str, tmp_path: Pat
     port = free_port()
     parent = start(pg_url, tmp_path, port)
     try:
-        deadline = time.monotonic() + 120
-        while healthz(port) != 200:
-            assert parent.poll() is None, parent.communicate()
-            assert time.monotonic() < deadline, "no worker answered in 120 s"
-            time.sleep(0.2)
+        wait_until_served(parent, port)
         workers = children(parent.pid)
         assert len(workers) == 2
     finally:
