@@ -1,6 +1,7 @@
 """``HeldRead``: an answer held until ``forget`` (or its age limit), never kept from a
 read begun before a ``forget``; and ``forget_on_change``, which calls ``forget`` on the
-bus's announcements, a resync, or when its listener fell behind."""
+bus's announcements, a resync, or when its listener fell behind (the sidebar's shared
+counts are dropped the same way)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import asyncio
 from hub.events.bus import MemoryBus
 from hub.events.event import HubEvent
 from hub.events.forget import everything, forget_on_change
+from hub.inbox.jobs import forget_counts_on_change
+from hub.inbox.view_counts import CountsCache
 from hub.store.shared_read import HeldRead
 from tests.test_shared_read import Source, settle
 
@@ -106,3 +109,29 @@ async def test_a_rule_change_drops_every_event_s_rules() -> None:
     assert forgets.keys == [None]
     await bus.stop()
     await follower  # the bus stopping ends it
+
+
+async def test_the_shared_counts_are_dropped_on_a_change_and_after_falling_behind() -> None:
+    bus = MemoryBus(queue_size=3)
+    cache = CountsCache(3600)
+    follower = asyncio.create_task(forget_counts_on_change(bus, cache))
+    await settle()
+    cache.put([])
+    await bus.publish(HubEvent("counts.changed", {}))
+    await settle()
+    assert cache.get() is None
+
+    # Cut off for falling behind, it drops the counts (changes were lost) and listens
+    # again: a later change still reaches it.
+    cache.put([])
+    for n in range(5):
+        await bus.publish(HubEvent("message.created", {"id": n}))
+    await settle()
+    assert cache.get() is None
+    cache.put([])
+    await bus.publish(HubEvent("counts.changed", {}))
+    await settle()
+    assert cache.get() is None
+
+    follower.cancel()
+    await asyncio.gather(follower, return_exceptions=True)

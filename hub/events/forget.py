@@ -16,13 +16,11 @@ from typing import TypeVar
 
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
+from hub.events.redis_target import RESYNC
 
 log = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
-# The Redis bus's own announcement after it reconnected (``hub.events.redis_bus.RESYNC``,
-# not imported: that module loads the Redis client, which a single process never needs).
-RESYNC = "resync"
 
 
 def everything(event: HubEvent) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.events.bus import EventBus
+from hub.events.forget import everything, forget_on_change
 from hub.events.work import unit_of_work
 from hub.inbox.availability import apply_schedules
 from hub.inbox.conversations import wake_due_snoozes
@@ -75,14 +76,10 @@ async def run_periodically(
 
 
 async def forget_counts_on_change(bus: EventBus, cache: CountsCache) -> None:
-    """Drop the shared sidebar counts whenever any hub process reports a change."""
-    subscription = bus.subscribe()
-    try:
-        async for event in subscription:
-            if event.type in ("counts.changed", "resync"):
-                cache.clear()
-    finally:
-        subscription.close()
+    """Drop the shared sidebar counts whenever any hub process reports a change (or
+    reports may have been lost: a resync, or this listener fell behind and listens
+    again)."""
+    await forget_on_change(bus, lambda _: cache.clear(), {"counts.changed"}, everything)
 
 
 async def wake_on_close(bus: EventBus, wake: asyncio.Event) -> None:
