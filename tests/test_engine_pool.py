@@ -1,9 +1,9 @@
 """The engine's connection pool: under many concurrent webhooks the hub opens at most
-``POOL_SIZE`` connections (``SQLITE_POOL_SIZE`` on SQLite) and keeps them, instead of
-opening (on SQLite: a thread and its pragmas each) and closing overflow connections
-request after request; a quiet hub keeps reusing the connection returned last; SQLite's
-page cache per connection is bounded; and the observers each stored message wakes share
-their reads (``hub.store.shared_read``)."""
+``POOL_SIZE`` connections and keeps them, instead of opening (on SQLite: a thread and
+its pragmas each) and closing overflow connections request after request; a quiet hub
+keeps reusing the connection returned last; SQLite's page cache per connection is
+bounded; and the observers each stored message wakes share their reads
+(``hub.store.shared_read``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from hub.app import create_app
 from hub.automation.rule_runner import BUILTIN_NAME as RULES
 from hub.inbox.out_of_hours import BUILTIN_NAME as OUT_OF_HOURS
 from hub.settings import Settings
-from hub.store.engine import POOL_SIZE, SQLITE_CACHE_KIB, SQLITE_POOL_SIZE, create_engine
+from hub.store.engine import POOL_SIZE, SQLITE_CACHE_KIB, create_engine
 from hub.store.models import Message, User
 
 Client = TestClient[Any, Any]
@@ -90,7 +90,7 @@ async def test_concurrent_webhooks_open_no_connection_past_the_pool(
         await client.app[appkeys.OBSERVERS].drain()
 
     assert statuses == [200] * ROUNDS * CONCURRENT
-    assert 0 < len(used) <= pool_size(settings.effective_database_url)
+    assert 0 < len(used) <= POOL_SIZE
     # The observers of a committed batch share their reads instead of one each.
     plugins = client.app[appkeys.PLUGINS].pm
     rules, replies = plugins.get_plugin(RULES), plugins.get_plugin(OUT_OF_HOURS)
@@ -105,15 +105,10 @@ async def test_concurrent_webhooks_open_no_connection_past_the_pool(
     assert stored == ROUNDS * CONCURRENT
 
 
-def pool_size(url: str) -> int:
-    """The connections the hub keeps for a database at ``url``."""
-    return SQLITE_POOL_SIZE if url.startswith("sqlite") else POOL_SIZE
-
-
 async def test_the_pool_keeps_its_connections_and_opens_none_beyond(settings: Settings) -> None:
     engine = create_engine(settings.effective_database_url)
     try:
-        assert engine.pool.size() == pool_size(settings.effective_database_url)  # type: ignore[attr-defined]
+        assert engine.pool.size() == POOL_SIZE  # type: ignore[attr-defined]
         assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
@@ -123,7 +118,7 @@ async def test_many_concurrent_sessions_share_the_pools_connections(settings: Se
     engine = create_engine(settings.effective_database_url)
     opened: list[object] = []
     event.listen(engine.sync_engine, "connect", lambda dbapi, _record: opened.append(dbapi))
-    size = pool_size(settings.effective_database_url)
+    size = POOL_SIZE
 
     async def query(n: int) -> int:
         async with engine.connect() as conn:
@@ -153,7 +148,7 @@ async def test_a_quiet_hub_keeps_using_the_connection_returned_last(settings: Se
 
     try:
         # A burst opens every connection of the pool...
-        await asyncio.gather(*(hold() for _ in range(pool_size(settings.effective_database_url))))
+        await asyncio.gather(*(hold() for _ in range(POOL_SIZE)))
         used.clear()
         # ...and one request at a time afterwards gets the same (warm) one each time,
         # not each pooled connection in turn.

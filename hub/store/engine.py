@@ -23,14 +23,12 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 # SQLite a new aiosqlite thread plus the pragmas; on PostgreSQL a server process), about
 # one per four inbound messages in the ingest bench. Past the size a session waits for a
 # connection (up to the pool's timeout), as it did before once the overflow was used up.
+# The same on SQLite: four connections there held 10 MiB less (each is an aiosqlite
+# thread, a parsed schema and a page cache; docs/performance.md, "RSS"), but fewer
+# connections than the outbox delivers at once made its deliveries wait on the pool and
+# count rows as lost to another worker (tests/test_outbox_worker.py, the concurrency and
+# limit tests): a smaller pool needs that understood first.
 POOL_SIZE = 15
-
-# SQLite's pool, as large as PostgreSQL's. Four connections held 10 MiB less (each is an
-# aiosqlite thread, a parsed schema and a page cache; docs/performance.md, "RSS"), but
-# fewer connections than the outbox delivers at once made its deliveries wait on the
-# pool and count rows as lost to another worker (tests/test_outbox_worker.py, the
-# concurrency and limit tests): a smaller pool needs that understood first.
-SQLITE_POOL_SIZE = POOL_SIZE
 
 # Each SQLite connection's page cache, in KiB (SQLite's default is 2,000 KiB). The
 # database file's pages are in the operating system's cache too, so a page missing here
@@ -60,16 +58,14 @@ def create_engine(
     """Create the async engine for ``url`` with the settings each backend needs.
 
     ``busy_timeout`` (seconds) bounds how long a SQLite write waits for the lock. Unless
-    the caller picks a pool, ``POOL_SIZE`` connections (``SQLITE_POOL_SIZE`` on SQLite)
-    are kept open and none beyond, and the one returned last is handed out first, so a
+    the caller picks a pool, ``POOL_SIZE`` connections are kept open and none beyond, and the one returned last is handed out first, so a
     quiet hub keeps using one warm connection while the others stay as they were.
     """
-    sqlite = url.startswith("sqlite")
     if "poolclass" not in kwargs and ":memory:" not in url:
-        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE if sqlite else POOL_SIZE)
+        kwargs.setdefault("pool_size", POOL_SIZE)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_use_lifo", True)
-    if sqlite:
+    if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         pragmas = partial(_sqlite_pragmas, busy_timeout=busy_timeout)
         event.listen(engine.sync_engine, "connect", pragmas)
