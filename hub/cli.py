@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from aiohttp import web
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from hub.demo.seed import DemoWorkspace
@@ -71,7 +70,7 @@ def main(ctx: click.Context) -> None:
     # No cyclic garbage collection while a command runs: a command is mostly imports,
     # whose hundreds of collections find next to nothing to free (a tenth of the CPU of
     # `hub plugins list` or `hub migrate`, an eighth of a start's; issue 18). `hub serve`
-    # turns it back on once it serves (freeze_startup_heap), every command at its end.
+    # turns it back on once it serves (hub.serving.freeze_startup_heap), every command at its end.
     gc.disable()
     ctx.call_on_close(gc.enable)
 
@@ -110,11 +109,13 @@ def serve(host: str | None, port: int | None, workers: int, supervisor_pid: int 
         status = Supervisor(command, workers, settings.shutdown_timeout).run()
         log.info("Inbox Hub stopped")
         sys.exit(status)
+    from hub.serving import serve_one
+
     if supervisor_pid is not None:
         from hub.supervisor import follow_supervisor
 
         follow_supervisor(supervisor_pid)
-    _serve_one(settings, reuse_port=supervised)
+    serve_one(settings, reuse_port=supervised)
 
 
 def _prepare_to_serve(settings: Settings) -> Callable[[AsyncEngine], Awaitable[None]]:
@@ -132,47 +133,6 @@ def _prepare_to_serve(settings: Settings) -> Callable[[AsyncEngine], Awaitable[N
             )
 
     return prepare
-
-
-def _serve_one(settings: Settings, *, reuse_port: bool) -> None:
-    """Serve in this process until SIGTERM or SIGINT; ``reuse_port`` shares the port
-    with the supervisor's other workers."""
-    from aiohttp import web
-
-    from hub.app import create_app
-
-    log.info("Inbox Hub listening on http://%s:%s", settings.host, settings.port)
-    app = create_app(settings)
-    app.on_startup.append(freeze_startup_heap)  # after every startup context
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=settings.shutdown_timeout,
-        access_log=None,
-        print=None,
-        handle_signals=True,
-        reuse_port=reuse_port or None,
-    )
-    log.info("Inbox Hub stopped")
-
-
-async def freeze_startup_heap(_app: web.Application) -> None:
-    """Keep what starting the hub allocated (modules, plugins, the app's state: about
-    175,000 objects) out of the garbage collector's full collections.
-
-    Those objects live as long as the process, yet every full collection walked them
-    all, stopping the event loop for 60-130 ms each time, every few seconds under load:
-    the tail of page times and of a new message reaching the agents' screens (the inbox
-    bench). After ``gc.freeze()`` a full collection walks only what came later. Only
-    ``hub serve`` does this: tests build many apps in one process, and a frozen object
-    is never collected. The command turned the collector off (``main``); the one
-    collection here frees what the start left, and the collector runs again from now on.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.enable()
-    log.debug("garbage collector: %d startup objects frozen", gc.get_freeze_count())
 
 
 @main.command(name="migrate")

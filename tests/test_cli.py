@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.accounts import authenticate
 from hub.auth.api_tokens import resolve_token
-from hub.cli import freeze_startup_heap
+from hub.serving import freeze_startup_heap
 from hub.store import migrate
 from tests.plugin_dists import write_dist
 
@@ -242,7 +242,7 @@ async def test_serve_freezes_the_startup_heap_out_of_full_collections() -> None:
 
 SERVE_COUNTING_COLLECTIONS = """
 import gc, os, signal, sys
-from hub import cli
+from hub import cli, serving
 
 collections = 0
 
@@ -251,15 +251,15 @@ def count(phase, info):
     collections += phase == "start"
 
 gc.callbacks.append(count)
-freeze = cli.freeze_startup_heap
+freeze = serving.freeze_startup_heap
 
-async def serving(app):
+async def serving_started(app):
     print("collections while starting:", collections, flush=True)
     await freeze(app)
     print("collector on:", gc.isenabled(), flush=True)
     os.kill(os.getpid(), signal.SIGINT)
 
-cli.freeze_startup_heap = serving
+serving.freeze_startup_heap = serving_started
 try:
     cli.main(["serve", "--port", sys.argv[1]])
 except SystemExit:
