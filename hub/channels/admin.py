@@ -36,6 +36,7 @@ from hub.contract.channel import ChannelType
 from hub.errors import Forbidden, HubError, Invalid
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
+from hub.events.forget import CHANNEL_UPDATED
 from hub.events.work import Work, unit_of_work
 from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.channel_settings import (
@@ -96,7 +97,7 @@ def require_admin(actor: Viewer) -> None:
 def channel_event(channel: Channel) -> HubEvent:
     """The realtime event telling every user a channel was created, changed or deleted."""
     return HubEvent(
-        "channel.updated",
+        CHANNEL_UPDATED,
         {
             "id": channel.id,
             "type": channel.type,

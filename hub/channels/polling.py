@@ -37,6 +37,8 @@ from hub.channels.inbound import summarize
 from hub.contract.errors import BadCredentials, RetryLater
 from hub.contract.models import InboundEvent, WebhookRequest
 from hub.errors import NotFound
+from hub.events.forget import CHANNEL_UPDATED
+from hub.events.redis_target import RESYNC
 from hub.events.work import Work
 from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.inbox.intake import take_events
@@ -334,7 +336,7 @@ class Poller:
         subscription = self._app[appkeys.BUS].subscribe()
         try:
             async for event in subscription:
-                if event.type not in ("channel.updated", "resync"):
+                if event.type not in (CHANNEL_UPDATED, RESYNC):
                     continue
                 self._rescan.set()
                 channel_id = event.data.get("id")

@@ -12,7 +12,6 @@ expires, the requests that miss it together share one read.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.contract.channel import ChannelContext, ChannelType, FileReader
 from hub.events.bus import EventBus
+from hub.events.forget import CHANNEL_UPDATED, channel_of, forget_on_change
 from hub.inbox.channel_plugins import ChannelUnavailable
 from hub.settings import Settings
 from hub.store.crypto import ConfigCipher, CredentialsUnreadable
@@ -233,23 +233,11 @@ async def follow_channel_changes(bus: EventBus, instances: ChannelInstances) -> 
     """Drop a channel's cached row and object whenever any process announces a change
     to it (``channel.updated``, sent on create, update and delete), and every row when
     the bus asks for a resync or this listener fell behind; runs until cancelled."""
-    while True:
-        subscription = bus.subscribe()
-        try:
-            async for event in subscription:
-                if event.type == "channel.updated":
-                    channel_id = event.data.get("id")
-                    if isinstance(channel_id, int):
-                        instances.forget(channel_id)
-                    else:
-                        instances.forget_rows()
-                elif event.type == "resync":
-                    instances.forget_rows()
-        finally:
-            subscription.close()
-        # Cut off for falling behind: announcements may be lost, so trust no row, and
-        # listen again. Any other end is the bus stopping.
-        instances.forget_rows()
-        if not subscription.overflowed:
-            return
-        logging.getLogger(__name__).warning("channel change listener fell behind; resubscribed")
+
+    def forget(channel_id: int | None) -> None:
+        if channel_id is None:
+            instances.forget_rows()
+        else:
+            instances.forget(channel_id)
+
+    await forget_on_change(bus, forget, {CHANNEL_UPDATED}, channel_of)

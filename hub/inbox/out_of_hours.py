@@ -39,7 +39,7 @@ from hub.contract.notices import MessageReceived
 from hub.errors import HubError
 from hub.events.bus import EventBus
 from hub.events.event import HubEvent
-from hub.events.forget import forget_on_change
+from hub.events.forget import CHANNEL_UPDATED, channel_of, forget_on_change
 from hub.events.work import Work, unit_of_work
 from hub.inbox import business_hours, hours_calendar
 from hub.inbox.channel_plugins import ChannelPlugins, ChannelUnavailable
@@ -61,15 +61,6 @@ CONCURRENT_REPLIES = 2
 # How long a channel's setting is held without hearing of a change: only the safety net
 # should an announcement be lost (every channel write announces ``channel.updated``).
 SETTING_HELD_SECONDS = 5.0
-# The announcement of a channel created, changed or deleted (``hub.channels.admin``, a
-# layer above this one).
-CHANNEL_UPDATED = "channel.updated"
-
-
-def _channel_of(event: HubEvent) -> int | None:
-    """The channel a ``channel.updated`` names (None: drop every channel's setting)."""
-    channel_id = event.data.get("id")
-    return channel_id if isinstance(channel_id, int) else None
 
 
 def _capabilities(channel: Channel, channels: ChannelPlugins | None) -> Capabilities | None:
@@ -199,7 +190,7 @@ class OutOfHoursReplies:
     async def follow_changes(self) -> None:
         """Drop a channel's held setting whenever any hub process announces a change to
         the channel (or announcements may have been lost); runs until cancelled."""
-        await forget_on_change(self._bus, self.replies_on.forget, {CHANNEL_UPDATED}, _channel_of)
+        await forget_on_change(self._bus, self.replies_on.forget, {CHANNEL_UPDATED}, channel_of)
 
     @hookimpl
     async def hub_message_received(self, notice: MessageReceived) -> None:
