@@ -294,3 +294,26 @@ def user_token(
         return user, {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+# The real Redis of the machine (CI starts it): the Redis bus and login throttling tests.
+REDIS = "redis://127.0.0.1:6379"
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """A bus URL on the real Redis with a namespace of this test's own (skipped without
+    Redis, except in CI, which must have it)."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(REDIS, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS} is required in CI and does not answer: {err}")
+        pytest.skip(f"no Redis at {REDIS}: {err}")
+    finally:
+        await client.aclose()
+    return f"{REDIS}/test-{uuid.uuid4().hex}"

@@ -8,16 +8,11 @@ Redis tests use the real Redis on 127.0.0.1:6379, in a namespace of their own; i
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from hub.app import create_app
 from hub.settings import Settings
@@ -26,7 +21,6 @@ from tests.conftest import PASSWORD
 
 Client = TestClient[Any, Any]
 MakeUser = Callable[..., Awaitable[User]]
-REDIS = "redis://127.0.0.1:6379"
 LOGIN = "/api/v1/auth/login"
 
 
@@ -66,21 +60,6 @@ async def test_the_right_password_among_wrong_ones_gets_no_extra_checks(
 
 
 # -- Redis --------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    """A bus URL on the real Redis with a namespace of this test's own."""
-    redis = Redis.from_url(REDIS, socket_connect_timeout=1)
-    try:
-        await redis.ping()
-    except (RedisError, OSError) as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS} is required in CI and does not answer: {err}")
-        pytest.skip(f"no Redis at {REDIS}: {err}")
-    finally:
-        await redis.aclose()
-    return f"{REDIS}/test-{uuid.uuid4().hex}"
 
 
 async def test_processes_on_one_redis_share_the_counts(

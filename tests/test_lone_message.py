@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from hub import appkeys
@@ -36,7 +33,6 @@ from tests.test_out_of_hours import closed_now_week, custom_channel, replying, s
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
 RULES = "/api/v1/rules"
-REDIS = "redis://127.0.0.1:6379/11"
 MESSAGE_SQL = re.compile(
     r"SAVEPOINT|\b(FROM|INTO|UPDATE) (channels|messages|contact_identities|conversations"
     r"|inbound_log|webhook_subscriptions|realtime_events|rules)\b"
@@ -203,19 +199,6 @@ async def test_switching_the_out_of_hours_reply_on_is_seen_by_the_next_message(
     assert await inbound(client, channel, "m-3") == "stored"
     assert await replies() == 1
     assert replies_of(client).replies_on.reads == 2
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    """A namespace of its own on this helper's Redis database (skipped without Redis)."""
-    probe = Redis.from_url(REDIS, socket_connect_timeout=1)
-    try:
-        await probe.ping()
-    except (RedisError, OSError) as err:
-        pytest.skip(f"no Redis at {REDIS}: {err}")
-    finally:
-        await probe.aclose()
-    return f"{REDIS}/test-{uuid.uuid4().hex}"
 
 
 async def test_a_rule_changed_through_another_process_is_seen_by_the_next_message(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -19,7 +18,6 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from hub.app import create_app
 from hub.auth.visibility import ConversationScope
@@ -32,11 +30,11 @@ from hub.events.work import publish_events
 from hub.realtime.ws import CLOSE_ACCESS_ENDED
 from hub.settings import Settings
 from hub.store.models import User
+from tests.conftest import REDIS
 from tests.factories import Factory
 
 Client = TestClient[Any, Any]
 UserToken = Callable[..., Awaitable[tuple[User, dict[str, str]]]]
-REDIS = "redis://127.0.0.1:6379"
 WAIT = 15.0
 
 EVENT = HubEvent(
@@ -154,21 +152,6 @@ def test_the_bus_url_names_the_database_and_an_optional_namespace(
 
 
 # -- Redis --------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def redis_url() -> str:
-    """A bus URL on the real Redis with a namespace of this test's own."""
-    client = Redis.from_url(REDIS, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except (RedisError, OSError) as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS} is required in CI and does not answer: {err}")
-        pytest.skip(f"no Redis at {REDIS}: {err}")
-    finally:
-        await client.aclose()
-    return f"{REDIS}/test-{uuid.uuid4().hex}"
 
 
 @pytest.fixture
